@@ -1,0 +1,28 @@
+// The one place that decides how TypeScript is transpiled on Node. The loader hooks and the source-map
+// lookup (src/sourcemaps.ts) both call it, so a re-transpile reproduces the exact map the program ran with.
+import { transformSync } from "esbuild";
+
+export const TS_FILE = /\.(?:[mc]?ts|tsx)$/;
+
+/** esbuild options for one file; format is "esm" or "cjs". */
+export function transpileOptions(file, format) {
+  return {
+    loader: file.endsWith("x") ? "tsx" : "ts",
+    format,
+    target: "node20",
+    sourcemap: "inline",
+    sourcefile: file,
+    sourcesContent: false,
+  };
+}
+
+/** Transpiles TypeScript source; returns { code, map } (map: the decoded source map object). */
+export function transpile(source, file, format) {
+  const { code } = transformSync(source, transpileOptions(file, format));
+  return { code, map: inlineMap(code) };
+}
+
+function inlineMap(code) {
+  const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+  return m ? JSON.parse(Buffer.from(m[1], "base64").toString("utf8")) : null;
+}

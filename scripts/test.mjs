@@ -1,0 +1,126 @@
+// The whole test suite: cargo test for the core, then every test/*.test.ts under each runtime
+// (Node 20 from the machine, Node 24, Deno and Bun from node_modules). Ends with the one line CI reads:
+// "N passed, N failed".
+//
+// A test file may restrict its runtimes with a first-line comment, saying why, which is printed:
+//   // runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
+// Usage: node scripts/test.mjs [--runtime node20,bun] [--no-cargo] [file-filter...]
+import { spawnSync, execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { runtime: { type: "string" }, "no-cargo": { type: "boolean" } },
+});
+
+/** Node 20 is the machine's node: the first `node` on PATH outside node_modules/.bin (npm puts that first). */
+function machineNode() {
+  if (process.env.TSPROFILE_NODE20) return process.env.TSPROFILE_NODE20;
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir.includes("node_modules")) continue;
+    const candidate = join(dir, "node");
+    if (existsSync(candidate)) return candidate;
+  }
+  return "node";
+}
+
+const register = join(root, "runtimes", "node", "register.mjs");
+const RUNTIMES = {
+  node20: (file) => [machineNode(), ["--import", register, file]],
+  node24: (file) => [bin("node"), ["--import", register, file]],
+  deno: (file) => [bin("deno"), ["run", "-A", "--no-lock", file]],
+  bun: (file) => [bin("bun"), [file]],
+};
+const selected = values.runtime ? values.runtime.split(",") : Object.keys(RUNTIMES);
+for (const r of selected) if (!RUNTIMES[r]) fail(`unknown runtime ${r} (one of ${Object.keys(RUNTIMES).join(", ")})`);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+
+function fail(message) {
+  console.error(`test.mjs: ${message}`);
+  process.exit(2);
+}
+
+// ---- Rust ----
+if (!values["no-cargo"] && positionals.length === 0) {
+  console.log("== cargo test (core-rs)");
+  const r = spawnSync("cargo", ["test", "--quiet"], { cwd: join(root, "core-rs"), encoding: "utf8" });
+  const out = (r.stdout ?? "") + (r.stderr ?? "");
+  let counted = false;
+  for (const m of out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    counted = true;
+  }
+  if (r.status !== 0 || !counted) {
+    console.log(out);
+    if (!counted) failed += 1;
+    failures.push("cargo test");
+  } else console.log(out.split("\n").filter((l) => l.startsWith("test result")).join("\n"));
+}
+
+// ---- uvu, per runtime ----
+const files = readdirSync(join(root, "test"))
+  .filter((f) => f.endsWith(".test.ts"))
+  .filter((f) => positionals.length === 0 || positionals.some((p) => f.includes(p)))
+  .sort();
+
+for (const runtime of selected) {
+  const [cmd] = RUNTIMES[runtime]("x");
+  let version = "";
+  try {
+    version = execFileSync(cmd, ["--version"], { encoding: "utf8" }).trim().split("\n")[0];
+  } catch {
+    fail(`${runtime}: cannot run ${cmd} (did npm install run?)`);
+  }
+  console.log(`\n== ${runtime} (${version})`);
+  for (const file of files) {
+    const path = join(root, "test", file);
+    const first = readFileSync(path, "utf8").split("\n", 1)[0];
+    const only = /^\/\/\s*runtimes:\s*([\w\s]+?)(?:\s+--\s*(.*))?$/.exec(first);
+    if (only && !only[1].split(/\s+/).includes(runtime)) {
+      console.log(`  ${file}: not run on ${runtime}: ${only[2] ?? "restricted to " + only[1]}`);
+      skipped += 1;
+      continue;
+    }
+    const [c, args] = RUNTIMES[runtime](path);
+    const started = Date.now();
+    const r = spawnSync(c, args, {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, TSPROFILE_TEST_RUNTIME: runtime, FORCE_COLOR: "0", NO_COLOR: "1" },
+      timeout: 10 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const out = (r.stdout ?? "") + (r.stderr ?? "");
+    const total = /Total:\s+(\d+)/.exec(out);
+    const ok = /Passed:\s+(\d+)/.exec(out);
+    const skip = /Skipped:\s+(\d+)/.exec(out);
+    const t = total ? Number(total[1]) : 0;
+    const p = ok ? Number(ok[1]) : 0;
+    const s = skip ? Number(skip[1]) : 0;
+    let f = Math.max(0, t - p - s);
+    if ((r.status !== 0 || !total) && f === 0) f = 1; // crashed, timed out or printed no summary
+    passed += p;
+    failed += f;
+    skipped += s;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`  ${file}: ${p} passed, ${f} failed${s ? `, ${s} skipped` : ""} (${secs}s)`);
+    if (f > 0) {
+      failures.push(`${runtime} ${file}`);
+      console.log(out.split("\n").map((l) => "    | " + l).join("\n"));
+    }
+  }
+}
+
+if (failures.length) console.log(`\nFailed: ${failures.join("; ")}`);
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(failed > 0 ? 1 : 0);

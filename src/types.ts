@@ -1,0 +1,157 @@
+// Shared shapes of the pipeline: sampler -> Session -> core -> renderers.
+// The core's exact semantics are specified in core-rs/SPEC.md; this file holds the TypeScript side of them.
+
+/** What the runtime was doing when a sample was taken. */
+export const SampleState = {
+  js: 0,
+  idle: 1,
+  gc: 2,
+  native: 3,
+  await: 4,
+  outOfContext: 5,
+} as const;
+export type SampleStateValue = (typeof SampleState)[keyof typeof SampleState];
+
+/** Where a frame comes from, as far as the sampler knows. Classification (library, internal) happens later. */
+export type FrameKind = "js" | "native" | "runtime";
+
+/** One unique frame. line and col are 1-based; 0 means unknown. */
+export interface FrameInfo {
+  name: string;
+  /** A path (absolute or as the runtime reports it: node:fs, ext:core/..., ...), or "" when there is none. */
+  file: string;
+  line: number;
+  col: number;
+  kind: FrameKind;
+}
+
+export interface SessionMeta {
+  /** Wall clock at start, epoch milliseconds (for "Recorded:"). */
+  startTime: number;
+  /** Microseconds from start to stop on the session's monotonic clock; every sample time is within it. */
+  duration: number;
+  /** Process CPU time (user + system) during the session, microseconds; -1 when unknown. */
+  cpuTime: number;
+  /** Requested sampling interval, microseconds. */
+  interval: number;
+  /** The longest gap (us) credited to the sample before it; the rest of a longer gap is idle (SPEC.md, weights). */
+  gapCap: number;
+  /** The command line that was profiled, for the header. */
+  program: string;
+  /** Working directory of the profiled program (short paths are relative to it). */
+  cwd: string;
+  /** e.g. "node 20.20.2". */
+  runtime: string;
+  /** Frame ids (root -> leaf) of the stack that called start(); empty when unknown (SPEC.md, trim stem). */
+  startStack: number[];
+}
+
+/** Stacks are a prefix tree: stack i is frame[i] called from stack parent[i] (-1 = called from the root). */
+export interface StackTable {
+  parent: Int32Array;
+  frame: Uint32Array;
+}
+
+/** Samples in time order. stack -1 = empty stack. time: integer microseconds since the session start. */
+export interface SampleTable {
+  stack: Int32Array;
+  time: Float64Array;
+  state: Uint8Array;
+}
+
+export interface Session {
+  version: 1;
+  meta: SessionMeta;
+  frames: FrameInfo[];
+  stacks: StackTable;
+  samples: SampleTable;
+}
+
+// ---- Core input / output (see core-rs/SPEC.md) ----
+
+/** Per-frame flags, computed once per unique frame in TypeScript (src/classify.ts). */
+export const FrameFlag = {
+  /** Runtime internals (node:internal/*, ext:core/*, ...): removed unless showAll. */
+  internal: 1,
+  /** Marked hidden (tsprofile's own frames, the CLI launcher): removed unless showAll. */
+  hidden: 2,
+  /** Library code after --hide/--show overrides: grouped into "[N frames hidden]" unless showAll. */
+  library: 4,
+} as const;
+
+/** Frame ids at and above this value are synthetic frames made by the core; they never appear in a StackTable. */
+export const SYNTHETIC_BASE = 0xffffff00;
+export const SyntheticFrame = {
+  root: 0xffffff00,
+  self: 0xffffff01,
+  idle: 0xffffff02,
+  gc: 0xffffff03,
+  native: 0xffffff04,
+  await: 0xffffff05,
+  outOfContext: 0xffffff06,
+} as const;
+export const SYNTHETIC_NAMES: Record<number, string> = {
+  [SyntheticFrame.root]: "[root]",
+  [SyntheticFrame.self]: "[self]",
+  [SyntheticFrame.idle]: "[idle]",
+  [SyntheticFrame.gc]: "[gc]",
+  [SyntheticFrame.native]: "[native]",
+  [SyntheticFrame.await]: "[await]",
+  [SyntheticFrame.outOfContext]: "[out-of-context]",
+};
+/** No library name for this frame. */
+export const NO_LIBRARY = 0xffffffff;
+
+export interface CoreProcessOptions {
+  /** Session end, us (meta.duration). */
+  duration: number;
+  /** meta.gapCap, us. */
+  gapCap: number;
+  /** Chronological tree instead of aggregated. */
+  timeline: boolean;
+  /** Keep internal and hidden frames; no grouping; no filter threshold. */
+  showAll: boolean;
+  /** Nodes (and flat rows) under this fraction of the total are dropped. Default 0.01. */
+  filterThreshold: number;
+  /** Which time orders the flat view. */
+  flatTime: "self" | "total";
+  /** meta.startStack. */
+  startStack: ArrayLike<number>;
+  /** Per frame: FrameFlag bits. Its length is the frame count. */
+  frameFlags: Uint8Array;
+  /** Per frame: index into the library-name table, or NO_LIBRARY. */
+  frameLibrary: Uint32Array;
+}
+
+/** Node flag bits in ProcessedTree.flags. */
+export const NodeFlag = {
+  /** Renderers show this node (not hidden inside a library group). */
+  visible: 1,
+  /** This node is the root of its group: print "[N frames hidden] libs" under it when N > 0. */
+  groupRoot: 2,
+} as const;
+
+/** The processed tree, nodes in pre-order (children in display order); node 0 is the root (SyntheticFrame.root). */
+export interface ProcessedTree {
+  frame: Uint32Array;
+  parent: Int32Array;
+  depth: Uint32Array;
+  /** Inclusive time, us. */
+  time: Float64Array;
+  /** Self time folded into this node (synthetic leaves, a removed lone [self] child), us. */
+  selfTime: Float64Array;
+  /** Inclusive time of await samples under this node, us. */
+  awaitTime: Float64Array;
+  /** Group id or -1. */
+  group: Int32Array;
+  flags: Uint8Array;
+  /** Per group: its root node, how many of its real frames are not visible, its library ids (CSR). */
+  groupRoot: Uint32Array;
+  groupHidden: Uint32Array;
+  groupLibOffsets: Uint32Array;
+  groupLibs: Uint32Array;
+  /** Flat view, ordered by options.flatTime descending. */
+  flatFrame: Uint32Array;
+  flatSelf: Float64Array;
+  flatTotal: Float64Array;
+}

@@ -1,0 +1,531 @@
+// The TypeScript oracle of the core: a plain, deliberately unoptimised implementation of core-rs/SPEC.md.
+// Property tests require the wasm core to produce exactly what this produces, so every step of SPEC.md is its
+// own function below, applied in order, on real node objects. Readability wins over speed everywhere.
+// Nothing recurses over tree depth (a 10,000-deep stack must work): traversals use explicit stacks.
+
+import {
+  FrameFlag,
+  NO_LIBRARY,
+  NodeFlag,
+  SYNTHETIC_BASE,
+  SyntheticFrame,
+} from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+
+/** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
+type Path = readonly number[];
+
+/** Step 1's unit: a weight and the path it is charged to. */
+interface Entry {
+  path: Path;
+  w: number;
+}
+
+interface TreeNode {
+  frame: number;
+  parent: TreeNode | null;
+  /** Creation order (step 4) until step 7 sorts them. */
+  children: TreeNode[];
+  /** Aggregated mode's child lookup (frame -> child). Unused in timeline mode. */
+  childByFrame: Map<number, TreeNode>;
+  time: number;
+  selfTime: number;
+  awaitTime: number;
+  group: number;
+  visible: boolean;
+}
+
+interface Group {
+  root: TreeNode;
+  /** Members in pre-order (the group's root first). */
+  members: TreeNode[];
+  hidden: number;
+  libs: number[];
+}
+
+const MAX_STATE = 5;
+
+/** The synthetic frame of each non-js SampleState (index = state). */
+const STATE_FRAME: readonly number[] = [
+  -1, // js: no synthetic frame
+  SyntheticFrame.idle,
+  SyntheticFrame.gc,
+  SyntheticFrame.native,
+  SyntheticFrame.await,
+  SyntheticFrame.outOfContext,
+];
+
+function isReal(frame: number): boolean {
+  return frame < SYNTHETIC_BASE;
+}
+
+/** Round to the nearest integer, half away from zero (Rust's f64::round). */
+function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation (SPEC "Input")
+
+interface ValidInput {
+  /** Sample times, rounded. */
+  times: number[];
+  /** max(duration, last time), rounded. */
+  end: number;
+  gapCap: number;
+}
+
+function fail(message: string): never {
+  throw new Error(`tsprofile core: ${message}`);
+}
+
+function validate(stacks: StackTable, samples: SampleTable, options: CoreProcessOptions): ValidInput {
+  const frameCount = options.frameFlags.length;
+  // Not listed in SPEC "Validation", but nothing is defined without them: the tables' columns must line up.
+  if (options.frameLibrary.length !== frameCount) {
+    fail(`frameLibrary has ${options.frameLibrary.length} entries for ${frameCount} frames`);
+  }
+  if (stacks.parent.length !== stacks.frame.length) {
+    fail(`stack table columns differ in length (${stacks.parent.length} parents, ${stacks.frame.length} frames)`);
+  }
+  if (samples.stack.length !== samples.time.length || samples.stack.length !== samples.state.length) {
+    fail("sample table columns differ in length");
+  }
+
+  const stackCount = stacks.parent.length;
+  for (let i = 0; i < stackCount; i++) {
+    const parent = stacks.parent[i];
+    if (parent >= i || parent < -1) fail(`stack ${i} has parent ${parent}`);
+    if (stacks.frame[i] >= frameCount) fail(`stack ${i} has frame ${stacks.frame[i]} of ${frameCount}`);
+  }
+
+  const n = samples.stack.length;
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const stack = samples.stack[i];
+    if (stack < -1 || stack >= stackCount) fail(`sample ${i} has stack ${stack} of ${stackCount}`);
+    const t = samples.time[i];
+    if (!Number.isFinite(t) || t < 0) fail(`sample ${i} has time ${t}`);
+    // Checked on the times as given (before rounding).
+    if (i > 0 && t < samples.time[i - 1]) fail(`sample ${i} has time ${t} before ${samples.time[i - 1]}`);
+    if (samples.state[i] > MAX_STATE) fail(`sample ${i} has state ${samples.state[i]}`);
+    times.push(roundHalfAway(t));
+  }
+
+  for (let i = 0; i < options.startStack.length; i++) {
+    const f = options.startStack[i];
+    if (!Number.isInteger(f) || f < 0 || f >= frameCount) fail(`startStack[${i}] is ${f} of ${frameCount}`);
+  }
+
+  // Not listed in SPEC: a duration that is not finite, or a gap cap that is NaN or negative, has no meaning.
+  if (!Number.isFinite(options.duration)) fail(`duration is ${options.duration}`);
+  if (Number.isNaN(options.gapCap) || options.gapCap < 0) fail(`gapCap is ${options.gapCap}`);
+
+  const duration = roundHalfAway(options.duration);
+  const end = n > 0 ? Math.max(duration, times[n - 1]) : duration;
+  const gapCap = options.gapCap === Infinity ? Infinity : roundHalfAway(options.gapCap);
+  return { times, end, gapCap };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stack paths
+
+/** The frame path (root -> leaf) of each stack id, computed on demand by walking parents (no recursion). */
+class StackPaths {
+  private readonly stacks: StackTable;
+  private readonly cache = new Map<number, Path>();
+
+  constructor(stacks: StackTable) {
+    this.stacks = stacks;
+  }
+
+  get(stack: number): Path {
+    if (stack === -1) return [];
+    let path = this.cache.get(stack);
+    if (path === undefined) {
+      const reversed: number[] = [];
+      for (let s = stack; s !== -1; s = this.stacks.parent[s]) reversed.push(this.stacks.frame[s]);
+      path = reversed.reverse();
+      this.cache.set(stack, path);
+    }
+    return path;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Entries: weights and the gap rule
+
+function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput): Entry[] {
+  const { times, end, gapCap } = input;
+  const n = times.length;
+  const entries: Entry[] = [];
+  if (n === 0) return entries;
+
+  const idlePath: Path = [SyntheticFrame.idle];
+  const stackPaths = new StackPaths(stacks);
+  // One path object per (stack, state), so that step 2 and 3 can work per unique path.
+  const samplePaths = new Map<string, Path>();
+  const samplePath = (stack: number, state: number): Path => {
+    const key = `${stack}/${state}`;
+    let path = samplePaths.get(key);
+    if (path === undefined) {
+      const frames = stackPaths.get(stack);
+      path = state === 0 ? frames : [...frames, STATE_FRAME[state]];
+      samplePaths.set(key, path);
+    }
+    return path;
+  };
+
+  if (times[0] > 0) entries.push({ path: idlePath, w: times[0] });
+  for (let i = 0; i < n; i++) {
+    const dt = (i + 1 < n ? times[i + 1] : end) - times[i];
+    const w = Math.min(dt, gapCap);
+    entries.push({ path: samplePath(samples.stack[i], samples.state[i]), w });
+    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w });
+  }
+  return entries.filter((entry) => entry.w !== 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Path filtering
+
+function isFilteredOut(frame: number, options: CoreProcessOptions): boolean {
+  return isReal(frame) && (options.frameFlags[frame] & (FrameFlag.internal | FrameFlag.hidden)) !== 0;
+}
+
+function filterPath(path: Path, options: CoreProcessOptions): Path {
+  return path.filter((frame) => !isFilteredOut(frame, options));
+}
+
+function filterPaths(entries: Entry[], options: CoreProcessOptions): Entry[] {
+  if (options.showAll) return entries;
+  const filtered = new Map<Path, Path>(); // per unique path
+  return entries.map((entry) => {
+    let path = filtered.get(entry.path);
+    if (path === undefined) {
+      path = filterPath(entry.path, options);
+      filtered.set(entry.path, path);
+    }
+    return { path, w: entry.w };
+  });
+}
+
+function filteredStartStack(options: CoreProcessOptions): Path {
+  const startStack = Array.from(options.startStack);
+  return options.showAll ? startStack : filterPath(startStack, options);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3. Trim stem
+
+function isCandidate(path: Path): boolean {
+  return path.length > 0 && isReal(path[0]);
+}
+
+function trimStem(entries: Entry[], startStack: Path): Entry[] {
+  const candidates = entries.filter((entry) => isCandidate(entry.path));
+  if (startStack.length === 0 || candidates.length === 0) return entries;
+  if (candidates.some((entry) => entry.path[0] !== startStack[0])) return entries;
+
+  let j = 0;
+  while (
+    j + 1 < startStack.length &&
+    candidates.every((entry) => entry.path.length > j + 1 && entry.path[j + 1] === startStack[j + 1])
+  ) {
+    j += 1;
+  }
+  if (j === 0) return entries;
+
+  const trimmed = new Map<Path, Path>(); // per unique path
+  return entries.map((entry) => {
+    if (!isCandidate(entry.path)) return entry;
+    let path = trimmed.get(entry.path);
+    if (path === undefined) {
+      path = entry.path.slice(j);
+      trimmed.set(entry.path, path);
+    }
+    return { path, w: entry.w };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Tree building
+
+function newNode(frame: number, parent: TreeNode | null): TreeNode {
+  return {
+    frame,
+    parent,
+    children: [],
+    childByFrame: new Map(),
+    time: 0,
+    selfTime: 0,
+    awaitTime: 0,
+    group: -1,
+    visible: false,
+  };
+}
+
+/** The child of `parent` to walk into for `frame`, created (appended) when there is none to take. */
+function stepInto(parent: TreeNode, frame: number, timeline: boolean): TreeNode {
+  if (timeline) {
+    const last = parent.children[parent.children.length - 1];
+    if (last !== undefined && last.frame === frame) return last;
+  } else {
+    const existing = parent.childByFrame.get(frame);
+    if (existing !== undefined) return existing;
+  }
+  const child = newNode(frame, parent);
+  parent.children.push(child);
+  if (!timeline) parent.childByFrame.set(frame, child);
+  return child;
+}
+
+function buildTree(entries: Entry[], timeline: boolean): TreeNode {
+  const root = newNode(SyntheticFrame.root, null);
+  for (const { path, w } of entries) {
+    const isAwait = path.length > 0 && path[path.length - 1] === SyntheticFrame.await;
+    const walk: TreeNode[] = [root];
+    let node = root;
+    for (const frame of path) {
+      node = stepInto(node, frame, timeline);
+      walk.push(node);
+    }
+    for (const visited of walk) {
+      visited.time += w;
+      if (isAwait) visited.awaitTime += w;
+    }
+    // An empty path ends at the root, which is not synthetic in this sense: its time goes to its [self] child.
+    if (path.length === 0 || isReal(node.frame)) {
+      const self = stepInto(node, SyntheticFrame.self, timeline);
+      self.time += w;
+      self.selfTime += w;
+    } else {
+      node.selfTime += w;
+    }
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Traversal helpers (iterative)
+
+/** All nodes in pre-order (children in their current order). */
+function preorder(root: TreeNode): TreeNode[] {
+  const out: TreeNode[] = [];
+  const stack: TreeNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    out.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 5. Remove irrelevant nodes
+
+function removeIrrelevantNodes(root: TreeNode, filterThreshold: number): void {
+  const total = root.time;
+  const stack: TreeNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    node.children = node.children.filter((child) => !(child.time < filterThreshold * total));
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6. Remove unnecessary [self] nodes
+
+function removeLoneSelfNodes(root: TreeNode): void {
+  for (const node of preorder(root)) {
+    if (node.children.length === 1 && node.children[0].frame === SyntheticFrame.self) {
+      node.selfTime += node.children[0].time;
+      node.children = [];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7. Order
+
+function orderChildren(root: TreeNode, timeline: boolean): void {
+  if (timeline) return; // creation order
+  for (const node of preorder(root)) {
+    // Array.prototype.sort is stable: ties keep creation order.
+    node.children.sort((a, b) => b.time - a.time);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 8. Group library frames
+
+function groupLibraryFrames(root: TreeNode, options: CoreProcessOptions): Group[] {
+  const hidden = (node: TreeNode): boolean => {
+    if (isReal(node.frame)) return (options.frameFlags[node.frame] & FrameFlag.library) !== 0;
+    return node.frame === SyntheticFrame.self && node.parent !== null && hidden(node.parent);
+  };
+
+  const groups: Group[] = [];
+  if (!options.showAll) {
+    // Pre-order over the tree: each child c is considered before c's own children (pyinstrument's order).
+    for (const c of preorder(root)) {
+      if (c === root) continue;
+      const startsGroup =
+        c.group === -1 &&
+        isReal(c.frame) &&
+        hidden(c) &&
+        c.children.some((child) => isReal(child.frame) && hidden(child));
+      if (!startsGroup) continue;
+      const group: Group = { root: c, members: [], hidden: 0, libs: [] };
+      const id = groups.length;
+      groups.push(group);
+      const stack: TreeNode[] = [c];
+      while (stack.length > 0) {
+        const member = stack.pop()!;
+        member.group = id;
+        group.members.push(member);
+        for (let i = member.children.length - 1; i >= 0; i--) {
+          if (hidden(member.children[i])) stack.push(member.children[i]);
+        }
+      }
+    }
+  }
+
+  const totalSelf = (node: TreeNode): number => {
+    let t = node.selfTime;
+    for (const child of node.children) if (child.frame === SyntheticFrame.self) t += child.time;
+    return t;
+  };
+  for (const node of preorder(root)) {
+    node.visible =
+      node.group === -1 ||
+      groups[node.group].root === node ||
+      node.children.some((child) => child.group !== node.group) ||
+      totalSelf(node) > 0.2 * root.time;
+  }
+
+  for (const group of groups) {
+    for (const member of group.members) {
+      if (!isReal(member.frame)) continue;
+      if (!member.visible) group.hidden += 1;
+      const lib = options.frameLibrary[member.frame];
+      if (lib !== NO_LIBRARY && !group.libs.includes(lib)) group.libs.push(lib);
+    }
+  }
+  return groups;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 9. Flat view
+
+interface FlatRow {
+  frame: number;
+  self: number;
+  total: number;
+}
+
+function flatView(entries: Entry[], rootTime: number, options: CoreProcessOptions): FlatRow[] {
+  const rows: FlatRow[] = []; // in order of first appearance
+  const rowOf = new Map<number, FlatRow>();
+  for (const { path, w } of entries) {
+    // An empty path (charged to the root's [self] in the tree) has no frame to show here.
+    if (path.length === 0) continue;
+    const seen = new Set<number>();
+    for (const frame of path) {
+      let row = rowOf.get(frame);
+      if (row === undefined) {
+        row = { frame, self: 0, total: 0 };
+        rowOf.set(frame, row);
+        rows.push(row);
+      }
+      if (!seen.has(frame)) {
+        seen.add(frame);
+        row.total += w;
+      }
+    }
+    rowOf.get(path[path.length - 1])!.self += w;
+  }
+
+  const chosen = (row: FlatRow): number => (options.flatTime === "total" ? row.total : row.self);
+  const kept = options.showAll ? rows : rows.filter((row) => !(chosen(row) < options.filterThreshold * rootTime));
+  return kept.slice().sort((a, b) => chosen(b) - chosen(a)); // stable: ties by first appearance
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output
+
+function toProcessedTree(root: TreeNode, groups: Group[], flat: FlatRow[]): ProcessedTree {
+  const nodes = preorder(root);
+  const index = new Map<TreeNode, number>();
+  nodes.forEach((node, i) => index.set(node, i));
+  const depth = new Map<TreeNode, number>();
+
+  const tree: ProcessedTree = {
+    frame: new Uint32Array(nodes.length),
+    parent: new Int32Array(nodes.length),
+    depth: new Uint32Array(nodes.length),
+    time: new Float64Array(nodes.length),
+    selfTime: new Float64Array(nodes.length),
+    awaitTime: new Float64Array(nodes.length),
+    group: new Int32Array(nodes.length),
+    flags: new Uint8Array(nodes.length),
+    groupRoot: new Uint32Array(groups.length),
+    groupHidden: new Uint32Array(groups.length),
+    groupLibOffsets: new Uint32Array(groups.length + 1),
+    groupLibs: new Uint32Array(groups.reduce((sum, group) => sum + group.libs.length, 0)),
+    flatFrame: new Uint32Array(flat.length),
+    flatSelf: new Float64Array(flat.length),
+    flatTotal: new Float64Array(flat.length),
+  };
+
+  nodes.forEach((node, i) => {
+    const d = node.parent === null ? 0 : depth.get(node.parent)! + 1; // parents come first in pre-order
+    depth.set(node, d);
+    tree.frame[i] = node.frame;
+    tree.parent[i] = node.parent === null ? -1 : index.get(node.parent)!;
+    tree.depth[i] = d;
+    tree.time[i] = node.time;
+    tree.selfTime[i] = node.selfTime;
+    tree.awaitTime[i] = node.awaitTime;
+    tree.group[i] = node.group;
+    let flags = 0;
+    if (node.visible) flags |= NodeFlag.visible;
+    if (node.group !== -1 && groups[node.group].root === node) flags |= NodeFlag.groupRoot;
+    tree.flags[i] = flags;
+  });
+
+  let libOffset = 0;
+  groups.forEach((group, g) => {
+    tree.groupRoot[g] = index.get(group.root)!;
+    tree.groupHidden[g] = group.hidden;
+    tree.groupLibOffsets[g] = libOffset;
+    for (const lib of group.libs) tree.groupLibs[libOffset++] = lib;
+  });
+  tree.groupLibOffsets[groups.length] = libOffset;
+
+  flat.forEach((row, i) => {
+    tree.flatFrame[i] = row.frame;
+    tree.flatSelf[i] = row.self;
+    tree.flatTotal[i] = row.total;
+  });
+  return tree;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export function oracleProcess(stacks: StackTable, samples: SampleTable, options: CoreProcessOptions): ProcessedTree {
+  if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
+  const input = validate(stacks, samples, options);
+  const entries = trimStem(
+    filterPaths(buildEntries(stacks, samples, input), options), // steps 1, 2
+    filteredStartStack(options),
+  ); // step 3
+  const root = buildTree(entries, options.timeline); // step 4
+  if (!options.showAll) removeIrrelevantNodes(root, options.filterThreshold); // step 5
+  removeLoneSelfNodes(root); // step 6
+  orderChildren(root, options.timeline); // step 7
+  const groups = groupLibraryFrames(root, options); // step 8 (no groups when showAll; visibility always)
+  const flat = flatView(entries, root.time, options); // step 9
+  return toProcessedTree(root, groups, flat);
+}

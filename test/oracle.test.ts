@@ -1,0 +1,694 @@
+// Unit tests of the oracle (test/oracle.ts) against small hand-computed expectations, one group per step of
+// core-rs/SPEC.md. The oracle is what the wasm core is checked against, so these pin down the reading of SPEC.md.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { oracleProcess } from "./oracle.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_NAMES, SampleState, SyntheticFrame } from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+
+// ---- helpers ---------------------------------------------------------------------------------------------------
+
+// Real frames 0..11 are named by letters; L1..L4 are library frames in the tests that set their flags.
+const [A, B, C, D, E, F, G, H, L1, L2, L3, L4] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const NAMES = ["A", "B", "C", "D", "E", "F", "G", "H", "L1", "L2", "L3", "L4"];
+const FRAME_COUNT = NAMES.length;
+const { js, idle, gc, native, await: awaiting, outOfContext } = SampleState;
+
+type Sample = [path: number[] | null, time: number, state?: number];
+
+interface Built {
+  stacks: StackTable;
+  samples: SampleTable;
+}
+
+/** A stack table interning the given paths (null = stack -1), and the samples pointing into it. */
+function build(samples: Sample[]): Built {
+  const parent: number[] = [];
+  const frame: number[] = [];
+  const ids = new Map<string, number>();
+  const stackOf = (path: number[]): number => {
+    let id = -1;
+    for (let i = 0; i < path.length; i++) {
+      const key = path.slice(0, i + 1).join(",");
+      let next = ids.get(key);
+      if (next === undefined) {
+        next = parent.length;
+        parent.push(id);
+        frame.push(path[i]);
+        ids.set(key, next);
+      }
+      id = next;
+    }
+    return id;
+  };
+  const stack = samples.map(([path]) => (path === null || path.length === 0 ? -1 : stackOf(path)));
+  return {
+    stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
+    samples: {
+      stack: Int32Array.from(stack),
+      time: Float64Array.from(samples.map(([, t]) => t)),
+      state: Uint8Array.from(samples.map(([, , s]) => s ?? js)),
+    },
+  };
+}
+
+interface Opts extends Partial<Omit<CoreProcessOptions, "frameFlags" | "frameLibrary">> {
+  /** frame -> flags */
+  flags?: Record<number, number>;
+  /** frame -> library id */
+  libs?: Record<number, number>;
+}
+
+function options(opts: Opts = {}): CoreProcessOptions {
+  const frameFlags = new Uint8Array(FRAME_COUNT);
+  const frameLibrary = new Uint32Array(FRAME_COUNT).fill(NO_LIBRARY);
+  for (const [f, v] of Object.entries(opts.flags ?? {})) frameFlags[Number(f)] = v;
+  for (const [f, v] of Object.entries(opts.libs ?? {})) frameLibrary[Number(f)] = v;
+  return {
+    duration: opts.duration ?? 0,
+    gapCap: opts.gapCap ?? 1_000_000,
+    timeline: opts.timeline ?? false,
+    showAll: opts.showAll ?? false,
+    filterThreshold: opts.filterThreshold ?? 0,
+    flatTime: opts.flatTime ?? "self",
+    startStack: opts.startStack ?? [],
+    frameFlags,
+    frameLibrary,
+  };
+}
+
+function run(samples: Sample[], opts: Opts = {}): ProcessedTree {
+  const { stacks, samples: table } = build(samples);
+  return oracleProcess(stacks, table, options(opts));
+}
+
+const name = (frame: number): string => SYNTHETIC_NAMES[frame] ?? NAMES[frame] ?? `#${frame}`;
+
+/**
+ * One line per node, indented by depth: "name time", then "s=selfTime" and "a=awaitTime" when non-zero,
+ * "g<group>" (+ "*" for a group root) when grouped, and "hidden" when the node is not visible.
+ */
+function show(tree: ProcessedTree): string {
+  const lines: string[] = [];
+  for (let i = 0; i < tree.frame.length; i++) {
+    let line = `${"  ".repeat(tree.depth[i])}${name(tree.frame[i])} ${tree.time[i]}`;
+    if (tree.selfTime[i] !== 0) line += ` s=${tree.selfTime[i]}`;
+    if (tree.awaitTime[i] !== 0) line += ` a=${tree.awaitTime[i]}`;
+    if (tree.group[i] !== -1) line += ` g${tree.group[i]}${tree.flags[i] & NodeFlag.groupRoot ? "*" : ""}`;
+    if (!(tree.flags[i] & NodeFlag.visible)) line += " hidden";
+    lines.push(line);
+  }
+  return lines.join("\n");
+}
+
+/** "name self/total" per flat row, in order. */
+function flat(tree: ProcessedTree): string[] {
+  return Array.from(tree.flatFrame, (f, i) => `${name(f)} ${tree.flatSelf[i]}/${tree.flatTotal[i]}`);
+}
+
+/** Per group: "root=<name> hidden=<n> libs=<ids>". */
+function groups(tree: ProcessedTree): string[] {
+  return Array.from(tree.groupRoot, (root, g) => {
+    const libs = tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1]);
+    return `root=${name(tree.frame[root])} hidden=${tree.groupHidden[g]} libs=${Array.from(libs).join(",")}`;
+  });
+}
+
+const tree = (...lines: string[]): string => lines.join("\n");
+
+/** Structural invariants every ProcessedTree must satisfy. */
+function checkShape(t: ProcessedTree): void {
+  const n = t.frame.length;
+  for (const key of ["parent", "depth", "time", "selfTime", "awaitTime", "group", "flags"] as const) {
+    assert.is(t[key].length, n, key);
+  }
+  assert.is(t.frame[0], SyntheticFrame.root);
+  assert.is(t.parent[0], -1);
+  assert.is(t.depth[0], 0);
+  for (let i = 1; i < n; i++) {
+    assert.ok(t.parent[i] >= 0 && t.parent[i] < i, `parent of ${i}`);
+    assert.is(t.depth[i], t.depth[t.parent[i]] + 1, `depth of ${i}`);
+  }
+  assert.is(t.groupLibOffsets.length, t.groupRoot.length + 1);
+  assert.is(t.groupLibOffsets[t.groupRoot.length], t.groupLibs.length);
+}
+
+// ---- 1. entries: weights and the gap rule ------------------------------------------------------------------------
+
+test("gap rule: a gap beyond gapCap becomes idle, never credited to the next sample", () => {
+  // A@0: dt 10 -> A 10. B@10: dt 30 -> B 10 + idle 20. C@40: dt 5 (end 45) -> C 5.
+  const t = run([[[A], 0], [[B], 10], [[C], 40]], { gapCap: 10, duration: 45 });
+  checkShape(t);
+  assert.is(show(t), tree(
+    "[root] 45",
+    "  [idle] 20 s=20",
+    "  A 10 s=10",
+    "  B 10 s=10",
+    "  C 5 s=5",
+  ));
+  // Timeline: the idle part of B's gap comes right after B, before C.
+  assert.is(show(run([[[A], 0], [[B], 10], [[C], 40]], { gapCap: 10, duration: 45, timeline: true })), tree(
+    "[root] 45",
+    "  A 10 s=10",
+    "  B 10 s=10",
+    "  [idle] 20 s=20",
+    "  C 5 s=5",
+  ));
+});
+
+test("gap rule: gapCap 0 makes every sample's time idle", () => {
+  assert.is(show(run([[[A], 0], [[B], 10]], { gapCap: 0, duration: 15 })), tree(
+    "[root] 15",
+    "  [idle] 15 s=15",
+  ));
+});
+
+test("leading idle: a first sample after 0 is preceded by idle", () => {
+  assert.is(show(run([[[A], 5]], { duration: 8, timeline: true })), tree(
+    "[root] 8",
+    "  [idle] 5 s=5",
+    "  A 3 s=3",
+  ));
+});
+
+test("end = max(duration, last time); zero-weight entries are dropped", () => {
+  // duration 5 < last time 10: end 10, so B has weight 0 and vanishes.
+  assert.is(show(run([[[A], 0], [[B], 10]], { duration: 5 })), tree(
+    "[root] 10",
+    "  A 10 s=10",
+  ));
+  // Equal times: A@0 and B@0 -> A has weight 0.
+  assert.is(show(run([[[A], 0], [[B], 0], [[C], 4]], { duration: 6 })), tree(
+    "[root] 6",
+    "  B 4 s=4",
+    "  C 2 s=2",
+  ));
+});
+
+test("no samples: an empty tree (the root alone, visible)", () => {
+  const t = run([], { duration: 100 });
+  checkShape(t);
+  assert.is(show(t), "[root] 0");
+  assert.equal(flat(t), []);
+  assert.equal(groups(t), []);
+  assert.equal(Array.from(t.groupLibOffsets), [0]);
+});
+
+test("times are rounded half away from zero", () => {
+  // 0.4 -> 0, 1.5 -> 2, 2.5 -> 3, duration 4.5 -> 5.
+  assert.is(show(run([[[A], 0.4], [[B], 1.5], [[C], 2.5]], { duration: 4.5, timeline: true })), tree(
+    "[root] 5",
+    "  A 2 s=2",
+    "  B 1 s=1",
+    "  C 2 s=2",
+  ));
+  // 0.5 rounds up: a leading idle of 1.
+  assert.is(show(run([[[A], 0.5]], { duration: 3 , timeline: true })), tree(
+    "[root] 3",
+    "  [idle] 1 s=1",
+    "  A 2 s=2",
+  ));
+});
+
+test("states add their synthetic frame; an empty js stack goes to the root's [self]", () => {
+  const t = run(
+    [[[A], 0, awaiting], [[A], 10, gc], [null, 20, idle], [null, 30, js], [[B], 40, native], [[B], 45, outOfContext]],
+    { duration: 50 },
+  );
+  checkShape(t);
+  assert.is(show(t), tree(
+    "[root] 50 a=10",
+    "  A 20 a=10",
+    "    [await] 10 s=10 a=10",
+    "    [gc] 10 s=10",
+    "  [idle] 10 s=10",
+    "  [self] 10 s=10",
+    "  B 10",
+    "    [native] 5 s=5",
+    "    [out-of-context] 5 s=5",
+  ));
+});
+
+test("duplicate paths under different stack ids are the same stack", () => {
+  // Stacks 0:A 1:A>B 2:A 3:A>B (V8 gives one node per call site).
+  const stacks = { parent: Int32Array.from([-1, 0, -1, 2]), frame: Uint32Array.from([A, B, A, B]) };
+  const samples = {
+    stack: Int32Array.from([1, 3, 2, 0]),
+    time: Float64Array.from([0, 1, 2, 3]),
+    state: Uint8Array.from([js, js, js, js]),
+  };
+  for (const timeline of [false, true]) {
+    const t = oracleProcess(stacks, samples, options({ duration: 4, timeline }));
+    assert.is(show(t), tree(
+      "[root] 4",
+      "  A 4",
+      "    B 2 s=2",
+      "    [self] 2 s=2",
+    ), `timeline ${timeline}`);
+  }
+});
+
+// ---- 2. path filtering -------------------------------------------------------------------------------------------
+
+test("filtering removes internal and hidden frames unless showAll", () => {
+  const samples: Sample[] = [[[A, B, D], 0], [[A, C], 10], [[B], 20]];
+  const flags = { [B]: FrameFlag.internal, [C]: FrameFlag.hidden };
+  assert.is(show(run(samples, { duration: 30, flags })), tree(
+    "[root] 30",
+    "  A 20",
+    "    D 10 s=10",
+    "    [self] 10 s=10",
+    "  [self] 10 s=10",
+  ));
+  assert.equal(flat(run(samples, { duration: 30, flags })), ["A 10/20", "D 10/10"]);
+  assert.is(show(run(samples, { duration: 30, flags, showAll: true })), tree(
+    "[root] 30",
+    "  A 20",
+    "    B 10",
+    "      D 10 s=10",
+    "    C 10 s=10",
+    "  B 10 s=10",
+  ));
+});
+
+test("filtering merges paths that become equal; library frames are not filtered", () => {
+  const t = run([[[A, B, C], 0], [[A, C], 10]], { duration: 20, flags: { [B]: FrameFlag.internal | FrameFlag.library } });
+  assert.is(show(t), tree(
+    "[root] 20",
+    "  A 20",
+    "    C 20 s=20",
+  ));
+  const lib = run([[[A, B, C], 0]], { duration: 10, flags: { [B]: FrameFlag.library } });
+  assert.is(show(lib), tree("[root] 10", "  A 10", "    B 10", "      C 10 s=10"));
+});
+
+// ---- 3. trim stem -------------------------------------------------------------------------------------------------
+
+test("trim stem: frames above start()'s caller are removed; S[j] stays on top", () => {
+  const t = run([[[F, G, H, A], 0], [[F, G, H, B], 10], [null, 20, idle]], { duration: 30, startStack: [F, G, H] });
+  assert.is(show(t), tree(
+    "[root] 30",
+    "  H 20",
+    "    A 10 s=10",
+    "    B 10 s=10",
+    "  [idle] 10 s=10",
+  ));
+  // The flat view is built after trimming: F and G are gone.
+  assert.equal(flat(run([[[F, G, H, A], 0]], { duration: 10, startStack: [F, G, H], flatTime: "total" })), [
+    "H 0/10",
+    "A 10/10",
+  ]);
+});
+
+test("trim stem: stops where a candidate diverges or ends", () => {
+  // Diverges at depth 1: j = 0, nothing trimmed.
+  assert.is(show(run([[[F, G, A], 0], [[F, A], 10]], { duration: 20, startStack: [F, G] })), tree(
+    "[root] 20",
+    "  F 20",
+    "    G 10",
+    "      A 10 s=10",
+    "    A 10 s=10",
+  ));
+  // A candidate [F, G] has no frame after G: j stops at 1, keeping G on top.
+  assert.is(show(run([[[F, G, H, A], 0], [[F, G], 10]], { duration: 20, startStack: [F, G, H] })), tree(
+    "[root] 20",
+    "  G 20",
+    "    H 10",
+    "      A 10 s=10",
+    "    [self] 10 s=10",
+  ));
+  // A state frame is not a real frame: [F, G, await] stops the descent at G.
+  assert.is(show(run([[[F, G, H], 0], [[F, G], 10, awaiting]], { duration: 20, startStack: [F, G, H] })), tree(
+    "[root] 20 a=10",
+    "  G 20 a=10",
+    "    H 10 s=10",
+    "    [await] 10 s=10 a=10",
+  ));
+});
+
+test("trim stem: no trim when a candidate starts elsewhere, or S or candidates are empty", () => {
+  const expected = tree("[root] 20", "  F 10", "    G 10 s=10", "  A 10 s=10");
+  assert.is(show(run([[[F, G], 0], [[A], 10]], { duration: 20, startStack: [F, G] })), expected);
+  assert.is(show(run([[[F, G], 0]], { duration: 10, startStack: [] })), tree("[root] 10", "  F 10", "    G 10 s=10"));
+  // Only idle and empty entries: no candidates.
+  assert.is(show(run([[null, 0, idle], [null, 10]], { duration: 20, startStack: [F] })), tree(
+    "[root] 20",
+    "  [idle] 10 s=10",
+    "  [self] 10 s=10",
+  ));
+});
+
+test("trim stem: idle, empty and zero-weight entries are not candidates", () => {
+  // [A] at 10 has weight 0 (next sample at the same time), so it does not stop the trim.
+  const t = run(
+    [[null, 0, idle], [[F, G, B], 5], [[A], 10], [[F, G, C], 10], [null, 15]],
+    { duration: 20, startStack: [F, G] },
+  );
+  assert.is(show(t), tree(
+    "[root] 20",
+    "  G 10",
+    "    B 5 s=5",
+    "    C 5 s=5",
+    "  [idle] 5 s=5",
+    "  [self] 5 s=5",
+  ));
+});
+
+test("trim stem: startStack and paths are filtered first", () => {
+  // E is internal: startStack [F, E, G] is [F, G]; paths [F, E, G, A] are [F, G, A].
+  const t = run([[[F, E, G, A], 0], [[F, G, B], 10]], {
+    duration: 20,
+    startStack: [F, E, G],
+    flags: { [E]: FrameFlag.internal },
+  });
+  assert.is(show(t), tree("[root] 20", "  G 20", "    A 10 s=10", "    B 10 s=10"));
+  // showAll keeps E, so S = [F, E, G] and the second path diverges at depth 1.
+  const all = run([[[F, E, G, A], 0], [[F, G, B], 10]], {
+    duration: 20,
+    startStack: [F, E, G],
+    flags: { [E]: FrameFlag.internal },
+    showAll: true,
+  });
+  assert.is(show(all), tree(
+    "[root] 20",
+    "  F 20",
+    "    E 10",
+    "      G 10",
+    "        A 10 s=10",
+    "    G 10",
+    "      B 10 s=10",
+  ));
+});
+
+// ---- 4. aggregated vs timeline ------------------------------------------------------------------------------------
+
+test("aggregated merges repeated calls; timeline merges only consecutive ones", () => {
+  const samples: Sample[] = [[[A, B], 0], [[A, C], 1], [[A, B], 2], [[D], 3], [[A, B], 4]];
+  assert.is(show(run(samples, { duration: 5 })), tree(
+    "[root] 5",
+    "  A 4",
+    "    B 3 s=3",
+    "    C 1 s=1",
+    "  D 1 s=1",
+  ));
+  assert.is(show(run(samples, { duration: 5, timeline: true })), tree(
+    "[root] 5",
+    "  A 3",
+    "    B 1 s=1",
+    "    C 1 s=1",
+    "    B 1 s=1",
+    "  D 1 s=1",
+    "  A 1",
+    "    B 1 s=1",
+  ));
+});
+
+test("[self] nodes: one per frame in aggregated mode, one per run in timeline mode", () => {
+  const samples: Sample[] = [[[A], 0], [[A, B], 1], [[A], 2], [[A], 3]];
+  assert.is(show(run(samples, { duration: 4 })), tree("[root] 4", "  A 4", "    [self] 3 s=3", "    B 1 s=1"));
+  assert.is(show(run(samples, { duration: 4, timeline: true })), tree(
+    "[root] 4",
+    "  A 4",
+    "    [self] 1 s=1",
+    "    B 1 s=1",
+    "    [self] 2 s=2",
+  ));
+});
+
+test("await time is counted on every node of an await entry's walk", () => {
+  const t = run([[[A, B], 0, awaiting], [[A, B], 10, js], [[A], 30, awaiting]], { duration: 35 });
+  assert.is(show(t), tree(
+    "[root] 35 a=15",
+    "  A 35 a=15",
+    "    B 30 a=10",
+    "      [self] 20 s=20",
+    "      [await] 10 s=10 a=10",
+    "    [await] 5 s=5 a=5",
+  ));
+});
+
+// ---- 5. remove irrelevant nodes -----------------------------------------------------------------------------------
+
+test("irrelevant nodes are dropped with their subtree; the parent's time stays", () => {
+  const samples: Sample[] = [[[A], 0], [[A, B], 50], [[A, C], 70], [[D, E], 80]];
+  // total 100, threshold 25: B 20, C 10, D 20 dropped. A keeps 80; its lone [self] is then folded.
+  assert.is(show(run(samples, { duration: 100, filterThreshold: 0.25 })), tree("[root] 100", "  A 80 s=50"));
+  // threshold 20: equal times stay.
+  assert.is(show(run(samples, { duration: 100, filterThreshold: 0.2 })), tree(
+    "[root] 100",
+    "  A 80",
+    "    [self] 50 s=50",
+    "    B 20 s=20",
+    "  D 20",
+    "    E 20 s=20",
+  ));
+  // showAll ignores the threshold.
+  assert.is(show(run(samples, { duration: 100, filterThreshold: 0.5, showAll: true })).split("\n").length, 7);
+});
+
+test("irrelevant nodes: the threshold is filterThreshold * total in f64 (0.07 * 100 > 7, 0.29 * 100 < 29)", () => {
+  const samples: Sample[] = [[[A], 0], [[B], 93]];
+  assert.is(0.07 * 100 > 7, true);
+  assert.is(show(run(samples, { duration: 100, filterThreshold: 0.07 })), tree("[root] 100", "  A 93 s=93"));
+  assert.equal(flat(run(samples, { duration: 100, filterThreshold: 0.07 })), ["A 93/93"]);
+  const kept = [[[A], 0], [[B], 71]] as Sample[];
+  assert.is(0.29 * 100 < 29, true);
+  assert.is(show(run(kept, { duration: 100, filterThreshold: 0.29 })), tree("[root] 100", "  A 71 s=71", "  B 29 s=29"));
+});
+
+// ---- 6. remove unnecessary [self] nodes -----------------------------------------------------------------------------
+
+test("a lone [self] child is folded into its parent's selfTime, the root's too", () => {
+  assert.is(show(run([[null, 0], [null, 10]], { duration: 20 })), "[root] 20 s=20");
+  assert.is(show(run([[[A], 0]], { duration: 10 })), tree("[root] 10", "  A 10 s=10"));
+  // Not lone: kept.
+  assert.is(show(run([[[A], 0], [[A, B], 10]], { duration: 20 })), tree(
+    "[root] 20",
+    "  A 20",
+    "    [self] 10 s=10",
+    "    B 10 s=10",
+  ));
+});
+
+// ---- 7. order ----------------------------------------------------------------------------------------------------------
+
+test("aggregated order: time descending, ties by creation order; timeline keeps creation order", () => {
+  const samples: Sample[] = [[[C], 0], [[B], 1], [[A], 2], [[B], 3]];
+  assert.is(show(run(samples, { duration: 4 })), tree("[root] 4", "  B 2 s=2", "  C 1 s=1", "  A 1 s=1"));
+  assert.is(show(run(samples, { duration: 4, timeline: true })), tree(
+    "[root] 4",
+    "  C 1 s=1",
+    "  B 1 s=1",
+    "  A 1 s=1",
+    "  B 1 s=1",
+  ));
+});
+
+// ---- 8. group library frames ------------------------------------------------------------------------------------------
+
+const LIB = FrameFlag.library;
+const libFlags = { [L1]: LIB, [L2]: LIB, [L3]: LIB, [L4]: LIB };
+const libIds = { [L1]: 0, [L2]: 1, [L3]: 0, [L4]: NO_LIBRARY };
+
+test("grouping: a library chain is grouped; the frame leading out of it stays visible", () => {
+  const t = run([[[A, L1, L2, L3, B], 0]], { duration: 10, flags: libFlags, libs: libIds });
+  checkShape(t);
+  assert.is(show(t), tree(
+    "[root] 10",
+    "  A 10",
+    "    L1 10 g0*",
+    "      L2 10 g0 hidden",
+    "        L3 10 g0",
+    "          B 10 s=10",
+  ));
+  assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
+  // showAll: no groups, all visible.
+  const all = run([[[A, L1, L2, L3, B], 0]], { duration: 10, flags: libFlags, libs: libIds, showAll: true });
+  assert.equal(groups(all), []);
+  assert.ok(Array.from(all.flags).every((f) => f === NodeFlag.visible));
+});
+
+test("grouping: a non-library child outside the group makes a member visible (exit frames)", () => {
+  const t = run([[[A, L1, L2, L3, L4], 0], [[A, L1, L2, C], 60]], { duration: 100, flags: libFlags, libs: libIds });
+  assert.is(show(t), tree(
+    "[root] 100",
+    "  A 100",
+    "    L1 100 g0*",
+    "      L2 100 g0",
+    "        L3 60 g0 hidden",
+    "          L4 60 s=60 g0",
+    "        C 40 s=40",
+  ));
+  // L4 is visible by its self time (60 > 0.2 * 100); its library is NO_LIBRARY, so not listed.
+  assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
+});
+
+test("grouping: the 0.2 self-time rule, with [self] children of hidden frames joining the group", () => {
+  // L2's [self] is 30 > 20: L2 visible, and that [self] too.
+  const above = run([[[A, L1, L2], 0], [[A, L1, L2, L3], 30]], { duration: 100, flags: libFlags, libs: libIds });
+  assert.is(show(above), tree(
+    "[root] 100",
+    "  A 100",
+    "    L1 100 g0*",
+    "      L2 100 g0",
+    "        L3 70 s=70 g0",
+    "        [self] 30 s=30 g0",
+  ));
+  assert.equal(groups(above), ["root=L1 hidden=0 libs=0,1"]);
+  // Exactly 0.2 * total is not more than it: L2 and its [self] are hidden.
+  const at = run([[[A, L1, L2], 0], [[A, L1, L2, L3], 20]], { duration: 100, flags: libFlags, libs: libIds });
+  assert.is(show(at), tree(
+    "[root] 100",
+    "  A 100",
+    "    L1 100 g0*",
+    "      L2 100 g0 hidden",
+    "        L3 80 s=80 g0",
+    "        [self] 20 s=20 g0 hidden",
+  ));
+  assert.equal(groups(at), ["root=L1 hidden=1 libs=0,1"]);
+});
+
+test("grouping: the self time of a folded lone [self] counts (selfTime)", () => {
+  // L3 is a leaf: 10 of 100 -> hidden; L2 has synthetic [gc] child outside the group -> visible.
+  const t = run(
+    [[[A, L1, L2, L3], 0], [[A, L1, L2], 10, gc], [[A], 20]],
+    { duration: 100, flags: libFlags, libs: libIds },
+  );
+  assert.is(show(t), tree(
+    "[root] 100",
+    "  A 100",
+    "    [self] 80 s=80",
+    "    L1 20 g0*",
+    "      L2 20 g0",
+    "        L3 10 s=10 g0 hidden",
+    "        [gc] 10 s=10",
+  ));
+  assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
+});
+
+test("grouping: no group for a single library frame, or one whose only library child is [self]", () => {
+  const t = run([[[A, L1, B], 0], [[C, L2], 10], [[C, L2, D], 20]], { duration: 30, flags: libFlags, libs: libIds });
+  assert.equal(groups(t), []);
+  assert.ok(Array.from(t.flags).every((f) => f === NodeFlag.visible));
+  assert.ok(Array.from(t.group).every((g) => g === -1));
+});
+
+test("grouping: group ids follow pre-order of the group roots; a non-library frame splits groups", () => {
+  // A (60) comes before L3 (40) at the root. Under A: L1 > L2 > B > L3 > L4.
+  const t = run(
+    [[[A, L1, L2, B, L3, L4], 0], [[L3, L4], 60]],
+    { duration: 100, flags: libFlags, libs: libIds },
+  );
+  assert.is(show(t), tree(
+    "[root] 100",
+    "  A 60",
+    "    L1 60 g0*",
+    "      L2 60 g0",
+    "        B 60",
+    "          L3 60 g1*",
+    "            L4 60 s=60 g1",
+    "  L3 40 g2*",
+    "    L4 40 s=40 g2",
+  ));
+  assert.equal(groups(t), ["root=L1 hidden=0 libs=0,1", "root=L3 hidden=0 libs=0", "root=L3 hidden=0 libs=0"]);
+  const nodeFlags = Array.from(t.flags);
+  assert.equal(nodeFlags, [1, 1, 3, 1, 1, 3, 1, 3, 1]);
+  assert.equal(Array.from(t.groupRoot), [2, 5, 7]);
+});
+
+test("grouping: libraries are distinct, in pre-order of first appearance, NO_LIBRARY excluded", () => {
+  const t = run([[[L4, L3, L2, L1], 0]], { duration: 10, flags: libFlags, libs: { [L1]: 7, [L2]: 3, [L3]: 7 } });
+  assert.equal(groups(t), ["root=L4 hidden=2 libs=7,3"]);
+  assert.equal(Array.from(t.groupLibOffsets), [0, 2]);
+  assert.equal(Array.from(t.groupLibs), [7, 3]);
+});
+
+// ---- 9. flat view ------------------------------------------------------------------------------------------------------
+
+test("flat: recursion counts once in total; self goes to the last frame", () => {
+  const samples: Sample[] = [[[A, B, A, B], 0], [[A], 10]];
+  assert.equal(flat(run(samples, { duration: 15 })), ["B 10/10", "A 5/15"]);
+  assert.equal(flat(run(samples, { duration: 15, flatTime: "total" })), ["A 5/15", "B 10/10"]);
+});
+
+test("flat: state frames and idle are rows; ties by first appearance; empty stacks have no row", () => {
+  const samples: Sample[] = [[[A], 0, awaiting], [[A], 10, gc], [null, 20, idle], [null, 30, js]];
+  assert.equal(flat(run(samples, { duration: 40 })), ["[await] 10/10", "[gc] 10/10", "[idle] 10/10", "A 0/20"]);
+  assert.equal(flat(run(samples, { duration: 40, flatTime: "total" })), [
+    "A 0/20",
+    "[await] 10/10",
+    "[gc] 10/10",
+    "[idle] 10/10",
+  ]);
+});
+
+test("flat: rows under filterThreshold * root.time are dropped unless showAll", () => {
+  const samples: Sample[] = [[[A, B], 0], [[C], 95]];
+  // root 100, threshold 10: A self 0 and C 5 dropped; B kept.
+  assert.equal(flat(run(samples, { duration: 100, filterThreshold: 0.1 })), ["B 95/95"]);
+  assert.equal(flat(run(samples, { duration: 100, filterThreshold: 0.1, flatTime: "total" })), ["A 0/95", "B 95/95"]);
+  assert.equal(flat(run(samples, { duration: 100, filterThreshold: 0.1, showAll: true })), [
+    "B 95/95",
+    "C 5/5",
+    "A 0/95",
+  ]);
+});
+
+// ---- deep stacks ---------------------------------------------------------------------------------------------------------
+
+test("a 10,000-deep stack works in both modes, grouped into one group", () => {
+  const depth = 10_000;
+  const parent = Int32Array.from({ length: depth }, (_, i) => i - 1);
+  const frame = Uint32Array.from({ length: depth }, (_, i) => (i === 0 ? A : i % 2 ? L1 : L2));
+  const samples = {
+    stack: Int32Array.from([depth - 1, depth - 2]),
+    time: Float64Array.from([0, 10]),
+    state: Uint8Array.from([js, js]),
+  };
+  for (const timeline of [false, true]) {
+    const t = oracleProcess({ parent, frame }, samples, options({ duration: 20, timeline, flags: libFlags }));
+    checkShape(t);
+    // depth nodes + root + the [self] of the second-to-last frame (the last frame's [self] is lone).
+    assert.is(t.frame.length, depth + 2);
+    assert.is(Math.max(...t.depth), depth);
+    // Frames 1..depth-1 form the group; visible among them: its root, and the last two (their self time,
+    // 10 each, is over 0.2 * 20).
+    assert.equal(groups(t), [`root=L1 hidden=${depth - 1 - 3} libs=`]);
+  }
+});
+
+// ---- validation --------------------------------------------------------------------------------------------------------
+
+test("validation: malformed input throws an Error", () => {
+  const good = build([[[A, B], 0], [[A], 10]]);
+  const opts = options({ duration: 20 });
+  oracleProcess(good.stacks, good.samples, opts); // the baseline does not throw
+
+  const cases: Array<[string, () => unknown]> = [
+    ["parent >= own id", () => oracleProcess({ ...good.stacks, parent: Int32Array.from([-1, 1]) }, good.samples, opts)],
+    ["parent < -1", () => oracleProcess({ ...good.stacks, parent: Int32Array.from([-2, 0]) }, good.samples, opts)],
+    ["frame id >= frame count", () =>
+      oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, FRAME_COUNT]) }, good.samples, opts)],
+    ["synthetic frame id in a stack", () =>
+      oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, SyntheticFrame.idle]) }, good.samples, opts)],
+    ["sample stack >= stack count", () =>
+      oracleProcess(good.stacks, { ...good.samples, stack: Int32Array.from([2, 0]) }, opts)],
+    ["sample stack < -1", () => oracleProcess(good.stacks, { ...good.samples, stack: Int32Array.from([-2, 0]) }, opts)],
+    ["time NaN", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([NaN, 10]) }, opts)],
+    ["time Infinity", () =>
+      oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([0, Infinity]) }, opts)],
+    ["time < 0", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([-1, 10]) }, opts)],
+    ["time going back", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([10, 9]) }, opts)],
+    ["state > 5", () => oracleProcess(good.stacks, { ...good.samples, state: Uint8Array.from([0, 6]) }, opts)],
+    ["startStack entry >= frame count", () =>
+      oracleProcess(good.stacks, good.samples, { ...opts, startStack: [A, FRAME_COUNT] })],
+    ["startStack entry negative", () => oracleProcess(good.stacks, good.samples, { ...opts, startStack: [-1] })],
+  ];
+  for (const [what, f] of cases) assert.throws(f, (e: unknown) => e instanceof Error, what);
+});
+
+test("validation: a duration before the last sample, equal times and fractional times are not errors", () => {
+  assert.not.throws(() => run([[[A], 0], [[A], 0], [[B], 7.5]], { duration: 1 }));
+});
+
+test.run();

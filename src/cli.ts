@@ -1,0 +1,386 @@
+// `tsprofile [options] script [args...]`: runs the script in a child process of the same runtime with the
+// sampler preloaded, then renders the session the child wrote. The child owns stdin, stdout and stderr; the
+// report goes to stderr (or --outfile) so the program's stdout stays byte-identical to an unprofiled run.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { constants as osConstants, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.ts";
+import { applyRenderOption, defaultReportOptions, renderSession } from "./report.ts";
+import type { ReportOptions } from "./report.ts";
+import { loadSession } from "./session.ts";
+import { VERSION } from "./version.ts";
+
+const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
+
+const HELP = `${USAGE}
+
+Runs scriptfile (JavaScript or TypeScript) and prints where the wall-clock time went as a call tree.
+The program's stdin, stdout, stderr and exit code pass through; the report goes to stderr.
+
+Options:
+  --version             show program's version number and exit
+  -h, --help            show this help message and exit
+  -i SECONDS, --interval=SECONDS
+                        sampling interval in seconds (default 0.001, minimum
+                        0.0001)
+  -o OUTFILE, --outfile=OUTFILE
+                        save the report to <outfile> instead of printing it to
+                        stderr
+  -r RENDERER, --renderer=RENDERER
+                        how the report should be rendered. One of: 'text',
+                        'json'
+  -p KEY=VALUE, --render-option=KEY=VALUE
+                        a renderer option (repeatable), e.g. -p flat=true,
+                        -p time=percent_of_total, -p filter_threshold=0.02,
+                        -p show_all=true, -p short_mode=true
+  -t, --timeline        render as a timeline - preserve ordering and don't
+                        condense repeated calls
+  --hide=EXPR           glob-style pattern matching the file paths whose
+                        frames to hide (repeatable). Library code
+                        (node_modules, runtime internals) is hidden by default.
+  --hide-regex=REGEX    regex matching the file paths whose frames to hide.
+                        Useful if --hide doesn't give enough control.
+  --show=EXPR           glob-style pattern matching the file paths whose
+                        frames to show, regardless of --hide or --hide-regex.
+                        For example, use --show '*/node_modules/express/*' to
+                        show frames within a library that would otherwise be
+                        hidden.
+  --show-regex=REGEX    regex matching the file paths whose frames to always
+                        show. Useful if --show doesn't give enough control.
+  --show-all            show everything
+  --unicode             (text renderer only) force unicode text output
+  --no-unicode          (text renderer only) force ascii text output
+  --color               (text renderer only) force ansi color text output
+  --no-color            (text renderer only) force no color text output
+
+Options end at scriptfile: everything after it is passed to the script untouched
+(\`tsprofile app.ts --help\` passes --help to app.ts). \`--\` also ends the options.
+`;
+
+const OPTIONS = {
+  interval: { type: "string", short: "i" },
+  outfile: { type: "string", short: "o" },
+  renderer: { type: "string", short: "r" },
+  "render-option": { type: "string", short: "p", multiple: true },
+  timeline: { type: "boolean", short: "t" },
+  hide: { type: "string", multiple: true },
+  "hide-regex": { type: "string", multiple: true },
+  show: { type: "string", multiple: true },
+  "show-regex": { type: "string", multiple: true },
+  "show-all": { type: "boolean" },
+  unicode: { type: "boolean" },
+  "no-unicode": { type: "boolean" },
+  color: { type: "boolean" },
+  "no-color": { type: "boolean" },
+  version: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const RENDERERS = ["text", "json"];
+const MIN_INTERVAL = 0.0001;
+
+export interface CliPlan {
+  /** Set when --help or --version was asked for: print it, exit 0. */
+  message?: string;
+  script: string;
+  args: string[];
+  /** Sampling interval, microseconds. */
+  interval: number;
+  outfile?: string;
+  report: ReportOptions;
+}
+
+/**
+ * Where the options end: the index of the script in argv (or argv.length when there is none), and whether a
+ * `--` came before it. parseArgs itself would read options after the script, so the split is made first.
+ */
+function splitAtScript(argv: string[]): { at: number; dashdash: boolean } {
+  const takesValue = (name: string | undefined) =>
+    name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
+  const shortToLong = new Map<string, string>();
+  for (const [name, spec] of Object.entries(OPTIONS)) if ("short" in spec) shortToLong.set(spec.short, name);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") return { at: i + 1, dashdash: true };
+    if (arg.startsWith("--")) {
+      if (!arg.includes("=") && takesValue(arg.slice(2))) i++;
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      // A short group like -tr json or -tri0.01: a value-taking letter consumes the rest or the next arg.
+      for (let j = 1; j < arg.length; j++) {
+        if (takesValue(shortToLong.get(arg[j]))) {
+          if (j === arg.length - 1) i++;
+          break;
+        }
+      }
+    } else return { at: i, dashdash: false };
+  }
+  return { at: argv.length, dashdash: false };
+}
+
+/** Parses the command line; throws UsageError for anything the user got wrong. */
+export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = process.stderr): CliPlan {
+  const { at, dashdash } = splitAtScript(argv);
+  const optionArgs = argv.slice(0, dashdash ? at - 1 : at);
+  let tokens;
+  try {
+    ({ tokens } = parseArgs({ args: optionArgs, options: OPTIONS, strict: true, allowPositionals: false, tokens: true }));
+  } catch (err) {
+    throw new UsageError(parseArgsMessage(err));
+  }
+  const defaults = defaultReportOptions(stream);
+  const report: ReportOptions = {
+    ...defaults,
+    // Copies: the pattern lists are appended to below.
+    hide: [...defaults.hide],
+    hideRegex: [...defaults.hideRegex],
+    show: [...defaults.show],
+    showRegex: [...defaults.showRegex],
+  };
+  const plan: CliPlan = { script: "", args: [], interval: 1000, report };
+  let fileReport = false;
+  let color: boolean | undefined;
+  const renderOptions: string[] = [];
+  // Tokens in command-line order, so the last of --color/--no-color (etc.) wins.
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const value = token.value ?? "";
+    switch (token.name) {
+      case "help":
+        plan.message = HELP;
+        return plan;
+      case "version":
+        plan.message = `tsprofile ${VERSION}\n`;
+        return plan;
+      case "interval": {
+        const seconds = value.trim() === "" ? NaN : Number(value);
+        if (!Number.isFinite(seconds)) throw new UsageError(`--interval: '${value}' is not a number of seconds`);
+        if (seconds < MIN_INTERVAL) throw new UsageError(`--interval: ${value} is below the minimum, ${MIN_INTERVAL} seconds`);
+        plan.interval = Math.round(seconds * 1e6);
+        break;
+      }
+      case "outfile":
+        if (value === "") throw new UsageError("--outfile: needs a file name");
+        plan.outfile = value;
+        fileReport = true;
+        break;
+      case "renderer":
+        if (!RENDERERS.includes(value)) {
+          throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
+        }
+        plan.report.renderer = value as ReportOptions["renderer"];
+        break;
+      case "render-option":
+        renderOptions.push(value);
+        break;
+      case "timeline":
+        plan.report.timeline = true;
+        break;
+      case "hide":
+        plan.report.hide.push(value);
+        break;
+      case "hide-regex":
+        plan.report.hideRegex.push(checkRegex("--hide-regex", value));
+        break;
+      case "show":
+        plan.report.show.push(value);
+        break;
+      case "show-regex":
+        plan.report.showRegex.push(checkRegex("--show-regex", value));
+        break;
+      case "show-all":
+        plan.report.showAll = true;
+        break;
+      case "unicode":
+      case "no-unicode":
+        plan.report.unicode = token.name === "unicode";
+        break;
+      case "color":
+      case "no-color":
+        color = token.name === "color";
+        break;
+    }
+  }
+  // A report written to a file gets no colour unless asked for: stderr's terminal is not the file's reader.
+  if (fileReport) plan.report.color = defaultReportOptions({ isTTY: false }).color;
+  if (color !== undefined) plan.report.color = color;
+  // -p comes last so an explicit render option overrides the flags above.
+  for (const option of renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+
+  if (at >= argv.length) throw new UsageError(`no script given (${USAGE.slice(7)}; see --help)`);
+  plan.script = argv[at];
+  plan.args = argv.slice(at + 1);
+  let isFile = false;
+  try {
+    isFile = statSync(plan.script).isFile();
+  } catch {}
+  if (!isFile) {
+    throw new UsageError(
+      existsSync(plan.script) ? `can't run '${plan.script}': not a file` : `can't open file '${plan.script}': no such file`,
+    );
+  }
+  return plan;
+}
+
+function checkRegex(flag: string, value: string): string {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    throw new UsageError(`${flag}: bad regular expression '${value}' (${(err as Error).message})`);
+  }
+  return value;
+}
+
+/** parseArgs errors are multi-sentence with advice meant for programmers; keep the first sentence. */
+function parseArgsMessage(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const message = String(e.message ?? err);
+  const option = /'(-[^']*)'/.exec(message)?.[1] ?? /(--?[\w-]+)/.exec(message)?.[1];
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option '${option ?? message}' (see --help)`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(message) || /requires/.test(message)
+        ? `option '${option}' needs a value`
+        : `option '${option}' takes no value`;
+    default:
+      return message.split("\n")[0];
+  }
+}
+
+/** The sampler the child loads first: next to the bundle (dist/), or in the source tree. */
+function preloadUrl(): string {
+  for (const candidate of ["./preload.mjs", "../runtimes/node/preload.mjs"]) {
+    const url = new URL(candidate, import.meta.url);
+    if (url.protocol !== "file:" || existsSync(fileURLToPath(url))) return url.href;
+  }
+  throw new Error("cannot find preload.mjs next to the CLI (is the package built? run `npm run build`)");
+}
+
+/** How the program is spelled in the report's header. */
+function programLine(script: string, args: string[]): string {
+  return [script, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+function say(message: string): void {
+  process.stderr.write(`tsprofile: ${message.split("\n")[0]}\n`);
+}
+
+/** Runs the plan; resolves to the exit code the CLI should end with. */
+export async function run(plan: CliPlan): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-"));
+  const sessionPath = join(dir, "session.tsprof");
+  try {
+    // Listeners go in before the child exists so an early Ctrl-C cannot kill the parent first.
+    let child: ReturnType<typeof spawn> | undefined;
+    const ignore = () => {};
+    const forward = (signal: string) => {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal as "SIGTERM");
+    };
+    // Ctrl-C goes to the whole process group: the child's preload writes its session and dies by the signal;
+    // the parent must outlive it to print the report. A SIGTERM/SIGHUP sent to the parent alone is forwarded.
+    process.on("SIGINT", ignore);
+    process.on("SIGTERM", forward);
+    process.on("SIGHUP", forward);
+    child = spawn(process.execPath, ["--import", preloadUrl(), plan.script, ...plan.args], {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        TSPROFILE_CHILD: JSON.stringify({
+          interval: plan.interval,
+          sessionPath,
+          program: programLine(plan.script, plan.args),
+        }),
+      },
+    });
+    const started = child;
+    const outcome = await new Promise<{ code: number | null; signal: string | null } | Error>((done) => {
+      started.once("error", done);
+      started.once("exit", (code, signal) => done({ code, signal }));
+    });
+    if (outcome instanceof Error) {
+      say(`cannot start ${process.execPath}: ${outcome.message}`);
+      return 2;
+    }
+    const programCode =
+      outcome.signal !== null
+        ? 128 + ((osConstants.signals as Record<string, number>)[outcome.signal] ?? 0)
+        : outcome.code ?? 1;
+    // A tsprofile failure ends with 2, unless the program itself failed: then its code wins.
+    const failed = () => (programCode !== 0 ? programCode : 2);
+    if (!existsSync(sessionPath)) {
+      say(
+        `no profile was recorded: the program ended (${outcome.signal ?? `exit code ${outcome.code}`}) before the sampler could write its session`,
+      );
+      return failed();
+    }
+    let report: string;
+    try {
+      report = renderSession(loadSession(sessionPath), plan.report);
+      if (!report.endsWith("\n")) report += "\n";
+    } catch (err) {
+      say(`cannot render the profile: ${(err as Error).message ?? err}`);
+      return failed();
+    }
+    if (plan.outfile !== undefined) {
+      try {
+        writeFileSync(plan.outfile, report);
+      } catch (err) {
+        say(`cannot write ${plan.outfile}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+        return failed();
+      }
+    } else {
+      process.stderr.write(report);
+    }
+    return programCode;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let plan: CliPlan;
+  try {
+    plan = parseCommandLine(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (plan.message !== undefined) {
+    process.stdout.write(plan.message);
+    return 0;
+  }
+  return run(plan);
+}
+
+/** True when this module is the program (source, bundle, or npm's node_modules/.bin symlink to it). */
+function isMain(): boolean {
+  const meta = import.meta as { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main;
+  const entry = process.argv[1];
+  if (!entry || import.meta.url.slice(0, 5) !== "file:") return false;
+  try {
+    return realpathSync(resolve(entry)) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed, not when imported by tests or the API.
+if (isMain()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM").removeAllListeners("SIGHUP");
+      process.exitCode = code;
+    },
+    (err) => {
+      say(`internal error: ${(err as Error)?.message ?? err}`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,71 @@
+// Builds dist/ for Node (npm's `prepare` runs this, so `npm install` builds it): the CLI, the API, the sampler the
+// CLI preloads into the child, and the loader-hook files that module.register() loads by URL next to it.
+// esbuild stays external (native binary; it is a dependency); everything else, @jridgewell/trace-mapping
+// included, is bundled. Prints nothing on success.
+import { build } from "esbuild";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+const dist = join(root, "dist");
+const nodeRuntime = join(root, "runtimes", "node");
+
+// Bundled CommonJS dependencies call require() for builtins; an ES module has none, so give it one.
+const REQUIRE_SHIM =
+  'import { createRequire as __tsprofileCreateRequire } from "node:module";\n' +
+  "const require = __tsprofileCreateRequire(import.meta.url);";
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["esbuild"],
+  logLevel: "warning",
+  legalComments: "none",
+};
+
+const entries = [
+  { in: "src/cli.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
+  { in: "src/index.ts", out: "index.js", optional: true },
+  { in: "runtimes/node/preload.mjs", out: "preload.mjs", optional: true },
+  // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
+  // hooks module gets its own self-contained file in dist/ under its own name.
+  ...readdirSync(nodeRuntime)
+    .filter((f) => /hooks\.mjs$/.test(f))
+    .map((f) => ({ in: `runtimes/node/${f}`, out: f })),
+];
+
+const notes = [];
+mkdirSync(dist, { recursive: true });
+try {
+  await Promise.all(
+    entries.map(async (entry) => {
+      const input = join(root, entry.in);
+      if (!existsSync(input)) {
+        if (entry.optional) notes.push(`${entry.in} does not exist yet: dist/${entry.out} skipped`);
+        else throw new Error(`${entry.in} is missing`);
+        return;
+      }
+      await build({
+        ...common,
+        entryPoints: [input],
+        outfile: join(dist, entry.out),
+        banner: { js: entry.banner ?? REQUIRE_SHIM },
+      });
+    }),
+  );
+} catch (err) {
+  // esbuild has already printed the details (logLevel warning).
+  console.error(`bundle: failed: ${err.message.split("\n")[0]}`);
+  process.exit(1);
+}
+if (existsSync(join(dist, "cli.js"))) chmodSync(join(dist, "cli.js"), 0o755);
+
+// wasm/core.ts looks for core.wasm next to the bundle when its own URL has none.
+const wasm = join(root, "wasm", "core.wasm");
+if (existsSync(wasm)) copyFileSync(wasm, join(dist, "core.wasm"));
+else notes.push("wasm/core.wasm does not exist yet: not copied");
+
+// Quiet on success; anything skipped is said, on stderr.
+for (const n of notes) console.error(`bundle: ${n}`);

@@ -1,0 +1,53 @@
+// What the text and JSON renderers share: frame names and positions, application-code test, terminal-safe text.
+import { shortPath } from "../classify.ts";
+import type { Classification } from "../classify.ts";
+import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES } from "../types.ts";
+import type { Session } from "../types.ts";
+
+export function isSynthetic(frame: number): boolean {
+  return frame >= SYNTHETIC_BASE;
+}
+
+export function frameName(session: Session, frame: number): string {
+  if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
+  const name = session.frames[frame]?.name ?? "";
+  return name === "" ? "(anonymous)" : name;
+}
+
+/** Application code: a real frame with none of the internal/hidden/library flags. */
+export function isApplicationCode(classification: Classification, frame: number): boolean {
+  if (isSynthetic(frame)) return false;
+  return (classification.flags[frame] & (FrameFlag.internal | FrameFlag.hidden | FrameFlag.library)) === 0;
+}
+
+/** "path:line" (short path), "path" without a line, "" for synthetic and file-less frames. */
+export function codePosition(session: Session, frame: number): string {
+  if (isSynthetic(frame)) return "";
+  const info = session.frames[frame];
+  if (!info || info.file === "") return "";
+  const path = shortPath(info.file, session.meta.cwd);
+  return info.line > 0 ? `${path}:${info.line}` : path;
+}
+
+// C0/C1 controls, DEL, and the bidi overrides/isolates that can reorder what a terminal shows.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from the profiled program (function names, paths) made safe for a terminal: control characters, ANSI
+ * escapes and bidi controls are shown as \xNN / \uNNNN instead of reaching the terminal raw.
+ */
+export function escapeText(text: string): string {
+  if (!UNSAFE.test(text)) return text;
+  UNSAFE.lastIndex = 0;
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** JSON.stringify leaves C1 controls and bidi overrides raw; a JSON report can end up on a terminal too. */
+export function jsonString(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}

@@ -1,0 +1,62 @@
+// pyinstrument's JSON report shape (so a tool reading one reads the other): top-level session figures and a
+// root_frame tree of { function, file_path, file_path_short, line_no, time, await_time, is_application_code,
+// children }, plus our group_id and visible. Written iteratively from the pre-order arrays (deep trees are fine).
+import { shortPath } from "../classify.ts";
+import type { Classification } from "../classify.ts";
+import { NodeFlag } from "../types.ts";
+import type { ProcessedTree, Session } from "../types.ts";
+import { frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
+
+export interface JsonOptions {}
+
+/** Microseconds to seconds. */
+function s(us: number): number {
+  return us / 1e6;
+}
+
+export function renderJson(
+  session: Session,
+  tree: ProcessedTree,
+  classification: Classification,
+  _options: JsonOptions = {},
+): string {
+  const { meta } = session;
+  const sampleCount = session.samples.stack.length;
+  const out: string[] = [
+    `{"start_time": ${meta.startTime / 1000}, "duration": ${s(meta.duration)}, "sample_count": ${sampleCount}, ` +
+      `"cpu_time": ${meta.cpuTime >= 0 ? s(meta.cpuTime) : null}, "program": ${jsonString(meta.program)}, ` +
+      `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "root_frame": `,
+  ];
+  const n = tree.frame.length;
+  if (sampleCount === 0 || n === 0 || tree.time[0] <= 0) {
+    out.push("null}");
+    return out.join("") + "\n";
+  }
+  // open[d] is true while a node at depth d has its children list open.
+  let openDepth = -1;
+  for (let i = 0; i < n; i++) {
+    const depth = tree.depth[i];
+    while (openDepth >= depth) {
+      out.push("]}");
+      openDepth--;
+    }
+    if (i > 0 && tree.parent[i] !== i - 1) out.push(","); // not the first child: a sibling precedes it
+    const frame = tree.frame[i];
+    const info = isSynthetic(frame) ? undefined : session.frames[frame];
+    const file = info?.file ?? "";
+    out.push(
+      `{"function": ${jsonString(frameName(session, frame))}, "file_path_short": ${jsonString(shortPath(file, meta.cwd))}, ` +
+        `"file_path": ${jsonString(file)}, "line_no": ${info?.line ?? 0}, "time": ${s(tree.time[i])}, ` +
+        `"await_time": ${s(tree.awaitTime[i])}, "is_application_code": ${isApplicationCode(classification, frame)}, ` +
+        `"group_id": ${tree.group[i] >= 0 ? tree.group[i] : null}, "visible": ${(tree.flags[i] & NodeFlag.visible) !== 0}, ` +
+        `"children": [`,
+    );
+    openDepth = depth;
+  }
+  while (openDepth >= 0) {
+    out.push("]}");
+    openDepth--;
+  }
+  out.push("}");
+  return out.join("") + "\n";
+}

@@ -1,0 +1,175 @@
+// The console report, laid out like pyinstrument's ConsoleRenderer: a header, then the call tree with
+// "time name  path:line" rows, library groups folded into "[N frames hidden]  libs" lines. Reads the processed
+// tree (pre-order arrays) as the core gives it; nothing here recurses over depth.
+import type { Classification } from "../classify.ts";
+import { NodeFlag } from "../types.ts";
+import type { ProcessedTree, Session } from "../types.ts";
+import { VERSION } from "../version.ts";
+import { codePosition, escapeText, frameName, isApplicationCode, isSynthetic } from "./common.ts";
+
+export interface TextOptions {
+  unicode: boolean;
+  color: boolean;
+  /** A flat list of functions instead of the tree. */
+  flat: boolean;
+  flatTime: "self" | "total";
+  time: "seconds" | "percent_of_total";
+  /** No header (for embedding the report in other output). */
+  shortMode: boolean;
+}
+
+export const defaultTextOptions: TextOptions = {
+  unicode: false,
+  color: false,
+  flat: false,
+  flatTime: "self",
+  time: "seconds",
+  shortMode: false,
+};
+
+const ANSI = {
+  red: "\x1b[31m",
+  yellow: "\x1b[33m",
+  green: "\x1b[32m",
+  brightGreen: "\x1b[92m",
+  faint: "\x1b[2m",
+  // pyinstrument's highlight for application code: white on dark blue (256-colour).
+  app: "\x1b[48;5;24m\x1b[38;5;15m",
+  end: "\x1b[0m",
+};
+const NO_ANSI: typeof ANSI = { red: "", yellow: "", green: "", brightGreen: "", faint: "", app: "", end: "" };
+
+const GUIDES_UNICODE = { branch: "├─ ", pipe: "│  ", last: "└─ ", space: "   " };
+const GUIDES_ASCII = { branch: "|- ", pipe: "|  ", last: "`- ", space: "   " };
+const GROUP_GUIDES = { branch: "      ", pipe: "      ", last: "      ", space: "      " };
+const NO_GUIDES = { branch: "", pipe: "", last: "", space: "" };
+
+export const NO_SAMPLES_MESSAGE = "No samples were recorded.";
+export const NO_SAMPLES_HINT =
+  "The program may have finished before the first sample: try a smaller sampling interval (--interval).";
+
+export function renderText(
+  session: Session,
+  tree: ProcessedTree,
+  classification: Classification,
+  options: Partial<TextOptions> = {},
+): string {
+  const opts = { ...defaultTextOptions, ...options };
+  const c = opts.color ? ANSI : NO_ANSI;
+  const total = tree.time.length > 0 ? tree.time[0] : 0;
+  const out: string[] = [];
+  if (!opts.shortMode) out.push(...header(session, opts));
+
+  if (session.samples.stack.length === 0 || total <= 0) {
+    out.push(NO_SAMPLES_MESSAGE, NO_SAMPLES_HINT);
+    return out.join("\n") + "\n";
+  }
+
+  const formatTime = (us: number): string =>
+    opts.time === "percent_of_total" ? `${((us / total) * 100).toFixed(1)}%` : (us / 1e6).toFixed(3);
+  // pyinstrument's scale: red over 60% of the total, yellow over 20%, green over 5%, faint below.
+  const timeColor = (us: number): string => {
+    const share = us / total;
+    if (share > 0.6) return c.red;
+    if (share > 0.2) return c.yellow;
+    if (share > 0.05) return c.green;
+    return c.brightGreen + c.faint;
+  };
+  const row = (indent: string, frame: number, time: number, awaitTime: number): string => {
+    const app = isApplicationCode(classification, frame);
+    let line = `${indent}${timeColor(time)}${formatTime(time)}${c.end} ${app ? c.app : ""}${escapeText(frameName(session, frame))}${app ? c.end : ""}`;
+    const position = codePosition(session, frame);
+    if (position) line += `  ${c.faint}${escapeText(position)}${c.end}`;
+    if (awaitTime > 0 && !isSynthetic(frame)) line += ` ${c.faint}(await ${formatTime(awaitTime)})${c.end}`;
+    return line;
+  };
+
+  if (opts.flat) {
+    const times = opts.flatTime === "total" ? tree.flatTotal : tree.flatSelf;
+    for (let i = 0; i < tree.flatFrame.length; i++) out.push(row("", tree.flatFrame[i], times[i], 0));
+    return out.join("\n") + "\n";
+  }
+
+  const n = tree.frame.length;
+  // Children lists from the parent array (pre-order keeps each node's children in display order).
+  const childStart = new Int32Array(n + 1);
+  for (let i = 1; i < n; i++) childStart[tree.parent[i] + 1]++;
+  for (let i = 0; i < n; i++) childStart[i + 1] += childStart[i];
+  const children = new Int32Array(Math.max(0, n - 1));
+  const fill = childStart.slice(0, n);
+  for (let i = 1; i < n; i++) children[fill[tree.parent[i]]++] = i;
+
+  const guides = opts.unicode ? GUIDES_UNICODE : GUIDES_ASCII;
+  // pyinstrument's render_frame, iteratively: a node that is not visible prints nothing and its children take
+  // its place with no guides; under a group root that prints its "[N frames hidden]" line, guides become blanks.
+  const stack: Array<{ node: number; indent: string; childIndent: string }> = [];
+  const pushChildren = (node: number, childIndent: string, g: typeof guides): void => {
+    const from = childStart[node];
+    const to = childStart[node + 1];
+    for (let k = to - 1; k >= from; k--) {
+      const last = k === to - 1;
+      stack.push({
+        node: children[k],
+        indent: childIndent + (last ? g.last : g.branch),
+        childIndent: childIndent + (last ? g.space : g.pipe),
+      });
+    }
+  };
+  pushChildren(0, "", NO_GUIDES); // the synthetic root is never printed; its children are the top rows
+  while (stack.length > 0) {
+    const { node, indent, childIndent } = stack.pop()!;
+    if ((tree.flags[node] & NodeFlag.visible) === 0) {
+      pushChildren(node, childIndent, NO_GUIDES);
+      continue;
+    }
+    out.push(row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node]));
+    let g = guides;
+    const group = tree.group[node];
+    if ((tree.flags[node] & NodeFlag.groupRoot) !== 0 && group >= 0 && tree.groupHidden[group] > 0) {
+      const libs: string[] = [];
+      for (let k = tree.groupLibOffsets[group]; k < tree.groupLibOffsets[group + 1]; k++) {
+        libs.push(classification.libraryNames[tree.groupLibs[k]] ?? "?");
+      }
+      out.push(
+        `${childIndent}   ${c.faint}[${tree.groupHidden[group]} ${tree.groupHidden[group] === 1 ? "frame" : "frames"} hidden]  ${escapeText(truncate(libs.join(", "), 40))}${c.end}`,
+      );
+      g = GROUP_GUIDES;
+    }
+    pushChildren(node, childIndent, g);
+  }
+  return out.join("\n") + "\n";
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 3) + "..." : text;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+/** Our header: a small logo with name and version, then pyinstrument's figures, the interval, the program. */
+function header(session: Session, opts: TextOptions): string[] {
+  const { meta } = session;
+  const samples = session.samples.stack.length;
+  const started = new Date(meta.startTime);
+  const recorded = `${pad2(started.getHours())}:${pad2(started.getMinutes())}:${pad2(started.getSeconds())}`;
+  const cpu = meta.cpuTime >= 0 ? (meta.cpuTime / 1e6).toFixed(3) : "n/a";
+  const achieved = samples > 0 ? `${(meta.duration / samples / 1000).toFixed(3)} ms` : "n/a";
+  const logo = opts.unicode ? ["╭─╮", "├─╯", "╵  "] : [".-.", "|-'", "'  "];
+  const left = [`tsprofile ${VERSION}`, escapeText(meta.runtime), ""].map((s) => s.padEnd(20));
+  const right = [
+    `Recorded: ${recorded.padEnd(10)}Samples:  ${samples}`,
+    `Duration: ${(meta.duration / 1e6).toFixed(3).padEnd(10)}CPU time: ${cpu}`,
+    `Interval: ${`${(meta.interval / 1000).toFixed(3)} ms`.padEnd(10)}Achieved: ${achieved}`,
+  ];
+  const f = opts.color ? ANSI.faint : "";
+  const e = opts.color ? ANSI.end : "";
+  return [
+    "",
+    ...logo.map((l, i) => `  ${f}${l}${e} ${left[i]}  ${right[i]}`),
+    "",
+    `Program: ${escapeText(meta.program)}`,
+    "",
+  ];
+}

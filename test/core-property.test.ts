@@ -1,0 +1,741 @@
+// Property tests: the wasm core (wasm/core.ts) must produce exactly the oracle's ProcessedTree (test/oracle.ts) on
+// random sessions, whatever the chunking of its input, and both must reject malformed input with an Error.
+// Cases come from a seeded PRNG; every failure prints its seed and a shrunk case. Reproduce one case with
+//   TSPROFILE_SEED=<seed> TSPROFILE_CASES=1 node test/core-property.test.ts
+// More cases: TSPROFILE_CASES=20000 (the default is 600 per property).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { oracleProcess } from "./oracle.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+
+// ---- the wasm core, loaded dynamically so that this file runs (oracle properties only) before it exists ----------
+
+interface CoreSession {
+  addStacks(parent: Int32Array, frame: Uint32Array): void;
+  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  process(options: CoreProcessOptions): ProcessedTree;
+  dispose(): void;
+}
+interface CoreModule {
+  createCoreSession(): CoreSession | Promise<CoreSession>;
+}
+
+const env = (name: string): string | undefined => {
+  const g = globalThis as { process?: { env: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
+  return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
+};
+
+let core: CoreModule | null = null;
+let coreMissing = "";
+try {
+  core = (await import("../wasm/core.ts")) as unknown as CoreModule;
+} catch (e) {
+  coreMissing = String((e as Error)?.message ?? e).split("\n")[0];
+}
+
+const CASES = Number(env("TSPROFILE_CASES") ?? 600);
+const BASE_SEED = Number(env("TSPROFILE_SEED") ?? 0x7a5eed);
+
+// ---- PRNG ----------------------------------------------------------------------------------------------------------
+
+/** mulberry32: a small, good-enough 32-bit PRNG. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)];
+  }
+}
+
+// ---- random sessions -----------------------------------------------------------------------------------------------
+
+interface Case {
+  stacks: StackTable;
+  samples: SampleTable;
+  options: CoreProcessOptions;
+}
+
+function pathOf(stacks: StackTable, stack: number): number[] {
+  const path: number[] = [];
+  for (let s = stack; s !== -1; s = stacks.parent[s]) path.push(stacks.frame[s]);
+  return path.reverse();
+}
+
+function randomCase(seed: number): Case {
+  const rng = new Rng(seed);
+  const big = rng.chance(0.1);
+
+  // Frames: random flags (any combination) and libraries.
+  const frameCount = rng.int(1, big ? 40 : 12);
+  const frameFlags = new Uint8Array(frameCount);
+  const frameLibrary = new Uint32Array(frameCount);
+  const pInternal = rng.pick([0, 0.1, 0.25]);
+  const pHidden = rng.pick([0, 0.1, 0.2]);
+  const pLibrary = rng.pick([0, 0.3, 0.6, 0.9]);
+  for (let f = 0; f < frameCount; f++) {
+    if (rng.chance(pInternal)) frameFlags[f] |= FrameFlag.internal;
+    if (rng.chance(pHidden)) frameFlags[f] |= FrameFlag.hidden;
+    if (rng.chance(pLibrary)) frameFlags[f] |= FrameFlag.library;
+    if (rng.chance(0.05)) frameFlags[f] |= 0xf8; // unknown bits must be ignored
+    frameLibrary[f] = rng.chance(0.3) ? NO_LIBRARY : rng.int(0, 4);
+  }
+
+  // Stacks: an optional common stem (the frames above start()'s caller), then a random prefix tree, with
+  // deliberate duplicate paths under different ids.
+  const parent: number[] = [];
+  const frame: number[] = [];
+  const stemLength = rng.chance(0.5) ? rng.int(1, 5) : 0;
+  // Often every sampled stack is under the whole stem (profiler.start() called from one place): trimming happens.
+  const strictStem = stemLength > 0 && rng.chance(0.7);
+  /** Stacks whose path holds the whole stem (and maybe more). */
+  const underStem: number[] = [];
+  const add = (p: number, f: number): number => {
+    const id = parent.length;
+    parent.push(p);
+    frame.push(f);
+    if (id === stemLength - 1 || (p !== -1 && underStem.includes(p))) underStem.push(id);
+    return id;
+  };
+  for (let i = 0; i < stemLength; i++) add(i - 1, rng.int(0, frameCount - 1));
+  const stackTarget = stemLength + rng.int(0, big ? 120 : 25);
+  while (parent.length < stackTarget) {
+    const i = parent.length;
+    if (i > 0 && rng.chance(0.1)) {
+      // Duplicate the path of an existing stack under fresh ids (its stem copy is under the stem too).
+      const path = pathOf({ parent: Int32Array.from(parent), frame: Uint32Array.from(frame) }, rng.int(0, i - 1));
+      const startsWithStem = path.length >= stemLength && path.slice(0, stemLength).every((f, x) => f === frame[x]);
+      let p = -1;
+      for (let k = 0; k < path.length; k++) {
+        p = add(p, path[k]);
+        if (k === stemLength - 1 && startsWithStem) underStem.push(p);
+      }
+      continue;
+    }
+    let p: number;
+    if (strictStem) p = rng.pick(underStem);
+    else if (i === 0 || rng.chance(0.1)) p = -1;
+    else if (stemLength > 0 && rng.chance(0.8)) p = rng.int(stemLength - 1, i - 1);
+    else p = rng.chance(0.6) ? rng.int(Math.max(0, i - 4), i - 1) : rng.int(0, i - 1);
+    add(p, rng.int(0, frameCount - 1));
+  }
+  const stacks: StackTable = { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) };
+  const stackCount = parent.length;
+
+  // Samples: all states, empty stacks, equal times, small steps, big gaps, some fractional times.
+  const gapCap = rng.pick([0, 1, 2, 3, 5, 8, 10, 1_000_000]);
+  const n = rng.chance(0.05) ? 0 : rng.int(1, big ? 300 : 40);
+  const stack = new Int32Array(n);
+  const time = new Float64Array(n);
+  const state = new Uint8Array(n);
+  const fractional = rng.chance(0.15);
+  let t = rng.chance(0.4) ? 0 : rng.int(1, 20);
+  for (let i = 0; i < n; i++) {
+    if (stackCount === 0 || rng.chance(0.08)) stack[i] = -1;
+    else if (strictStem && rng.chance(0.95)) stack[i] = rng.pick(underStem);
+    else stack[i] = rng.int(0, stackCount - 1);
+    state[i] = rng.chance(0.5) ? SampleState.js : rng.int(1, 5);
+    time[i] = t;
+    const r = rng.next();
+    if (r < 0.15) t += 0; // equal times
+    else if (r < 0.85) t += rng.int(1, 3);
+    else if (r < 0.95) t += rng.int(4, 30); // gaps around gapCap
+    else t += rng.int(100, 100_000); // big gaps
+    if (fractional) t += rng.pick([0, 0.25, 0.5, 0.75, 0.4999]);
+  }
+  const last = n > 0 ? time[n - 1] : 0;
+  const duration = rng.chance(0.2) ? 0 : Math.max(0, last + rng.int(-5, 20));
+
+  // startStack: often the samples' stem (or a prefix, or more), sometimes random, sometimes empty.
+  let startStack: number[] = [];
+  const r = rng.next();
+  if ((r < 0.5 || strictStem) && stemLength > 0) {
+    startStack = pathOf(stacks, stemLength - 1).slice(0, rng.chance(0.7) ? stemLength : rng.int(1, stemLength));
+    if (rng.chance(0.2)) startStack.push(rng.int(0, frameCount - 1));
+  } else if (r < 0.7 && n > 0 && stack[0] !== -1) {
+    const p = pathOf(stacks, stack[0]);
+    startStack = p.slice(0, rng.int(1, p.length));
+  } else if (r < 0.85) {
+    startStack = Array.from({ length: rng.int(1, 4) }, () => rng.int(0, frameCount - 1));
+  }
+
+  const options: CoreProcessOptions = {
+    duration,
+    gapCap,
+    timeline: rng.chance(0.5),
+    showAll: rng.chance(0.2),
+    filterThreshold: rng.pick([0, 0, 0.01, 0.01, 0.05, 0.07, 0.1, 0.2, 0.29, rng.next() * 0.4]),
+    flatTime: rng.chance(0.5) ? "self" : "total",
+    startStack,
+    frameFlags,
+    frameLibrary,
+  };
+  return { stacks, samples: { stack, time, state }, options };
+}
+
+// ---- comparing trees -----------------------------------------------------------------------------------------------
+
+const TREE_KEYS = [
+  "frame",
+  "parent",
+  "depth",
+  "time",
+  "selfTime",
+  "awaitTime",
+  "group",
+  "flags",
+  "groupRoot",
+  "groupHidden",
+  "groupLibOffsets",
+  "groupLibs",
+  "flatFrame",
+  "flatSelf",
+  "flatTotal",
+] as const;
+
+/** The first difference between two trees ("" when equal), as "key[index]: expected X, got Y". */
+function firstDifference(expected: ProcessedTree, actual: ProcessedTree): string {
+  for (const key of TREE_KEYS) {
+    const e = expected[key];
+    const a = actual[key];
+    if (a === undefined || a === null) return `${key}: missing`;
+    if (Object.prototype.toString.call(a) !== Object.prototype.toString.call(e)) {
+      return `${key}: expected a ${e.constructor.name}, got ${Object.prototype.toString.call(a)}`;
+    }
+    const n = Math.min(e.length, a.length);
+    for (let i = 0; i < n; i++) {
+      if (!Object.is(e[i], a[i])) return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+    }
+    if (e.length !== a.length) return `${key}: expected length ${e.length}, got ${a.length}`;
+  }
+  return "";
+}
+
+function caseJson(c: Case): string {
+  return JSON.stringify({
+    stacks: { parent: Array.from(c.stacks.parent), frame: Array.from(c.stacks.frame) },
+    samples: { stack: Array.from(c.samples.stack), time: Array.from(c.samples.time), state: Array.from(c.samples.state) },
+    options: {
+      ...c.options,
+      startStack: Array.from(c.options.startStack),
+      frameFlags: Array.from(c.options.frameFlags),
+      frameLibrary: Array.from(c.options.frameLibrary),
+    },
+  });
+}
+
+// ---- running both sides --------------------------------------------------------------------------------------------
+
+type Outcome = { tree: ProcessedTree } | { error: unknown };
+
+function runOracle(c: Case): Outcome {
+  try {
+    return { tree: oracleProcess(c.stacks, c.samples, c.options) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Cut [0, n) into random consecutive chunks (some empty). */
+function splits(rng: Rng, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let i = 0;
+  while (i < n) {
+    const len = rng.chance(0.1) ? 0 : rng.int(1, Math.max(1, Math.ceil(n / 3)));
+    out.push([i, Math.min(n, i + len)]);
+    i += len;
+  }
+  if (rng.chance(0.3)) out.push([n, n]);
+  return out;
+}
+
+/** The wasm core on the case: stacks at once, samples in one chunk, unless `rng` asks for random chunks. */
+async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
+  let session: CoreSession | null = null;
+  try {
+    session = await core!.createCoreSession();
+    session.addStacks(c.stacks.parent, c.stacks.frame);
+    const chunks: Array<[number, number]> = rng ? splits(rng, c.samples.stack.length) : [[0, c.samples.stack.length]];
+    for (const [from, to] of chunks) {
+      session.addSamples(
+        c.samples.stack.slice(from, to),
+        c.samples.time.slice(from, to),
+        c.samples.state.slice(from, to),
+      );
+    }
+    return { tree: session.process(c.options) };
+  } catch (error) {
+    return { error };
+  } finally {
+    try {
+      session?.dispose();
+    } catch {
+      // reported by the caller's next session if it matters
+    }
+  }
+}
+
+const isTrap = (e: unknown): boolean =>
+  typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError;
+
+/** "" when both outcomes agree (same tree, or both an Error that is not a trap), else what differs. */
+function disagreement(expected: Outcome, actual: Outcome): string {
+  if ("error" in actual && isTrap(actual.error)) return `wasm trapped: ${String(actual.error)}`;
+  if ("error" in expected && "error" in actual) {
+    return actual.error instanceof Error ? "" : `wasm threw a non-Error: ${String(actual.error)}`;
+  }
+  if ("error" in expected) return `oracle threw (${(expected.error as Error).message}), wasm returned a tree`;
+  if ("error" in actual) return `wasm threw (${String((actual.error as Error)?.message ?? actual.error)}), oracle returned a tree`;
+  return firstDifference(expected.tree, actual.tree);
+}
+
+// ---- shrinking -------------------------------------------------------------------------------------------------------
+
+function withSamples(c: Case, keep: (i: number) => boolean): Case {
+  const idx = Array.from({ length: c.samples.stack.length }, (_, i) => i).filter(keep);
+  return {
+    ...c,
+    samples: {
+      stack: Int32Array.from(idx, (i) => c.samples.stack[i]),
+      time: Float64Array.from(idx, (i) => c.samples.time[i]),
+      state: Uint8Array.from(idx, (i) => c.samples.state[i]),
+    },
+  };
+}
+
+function withOptions(c: Case, patch: Partial<CoreProcessOptions>): Case {
+  return { ...c, options: { ...c.options, ...patch } };
+}
+
+/** Smaller variants of a case, most aggressive first. */
+function* shrinkSteps(c: Case): Generator<Case> {
+  const n = c.samples.stack.length;
+  for (let size = Math.floor(n / 2); size >= 1; size = Math.floor(size / 2)) {
+    for (let from = 0; from + size <= n; from += size) yield withSamples(c, (i) => i < from || i >= from + size);
+  }
+  if (c.options.startStack.length > 0) {
+    yield withOptions(c, { startStack: [] });
+    yield withOptions(c, { startStack: Array.from(c.options.startStack).slice(0, -1) });
+  }
+  if (c.options.filterThreshold !== 0) yield withOptions(c, { filterThreshold: 0 });
+  if (c.options.showAll) yield withOptions(c, { showAll: false });
+  if (c.options.timeline) yield withOptions(c, { timeline: false });
+  if (c.options.gapCap !== 1_000_000) yield withOptions(c, { gapCap: 1_000_000 });
+  for (let f = 0; f < c.options.frameFlags.length; f++) {
+    if (c.options.frameFlags[f] !== 0) {
+      const flags = c.options.frameFlags.slice();
+      flags[f] = 0;
+      yield withOptions(c, { frameFlags: flags });
+    }
+    if (c.options.frameLibrary[f] !== NO_LIBRARY) {
+      const libs = c.options.frameLibrary.slice();
+      libs[f] = NO_LIBRARY;
+      yield withOptions(c, { frameLibrary: libs });
+    }
+  }
+  // Drop the last stack when nothing refers to it.
+  const s = c.stacks.parent.length - 1;
+  if (s >= 0 && !c.samples.stack.includes(s)) {
+    yield { ...c, stacks: { parent: c.stacks.parent.slice(0, s), frame: c.stacks.frame.slice(0, s) } };
+  }
+  // Earlier times: close the gaps one sample at a time.
+  for (let i = 0; i < n; i++) {
+    const prev = i > 0 ? c.samples.time[i - 1] : 0;
+    if (c.samples.time[i] > prev + 1) {
+      const time = c.samples.time.slice();
+      const delta = time[i] - prev - 1;
+      for (let k = i; k < n; k++) time[k] -= delta;
+      yield { ...c, samples: { ...c.samples, time }, options: { ...c.options, duration: Math.max(0, c.options.duration - delta) } };
+    }
+  }
+}
+
+async function shrink(c: Case, fails: (c: Case) => Promise<boolean>): Promise<Case> {
+  let current = c;
+  for (let round = 0; round < 200; round++) {
+    let smaller: Case | null = null;
+    for (const candidate of shrinkSteps(current)) {
+      if (await fails(candidate)) {
+        smaller = candidate;
+        break;
+      }
+    }
+    if (smaller === null) break;
+    current = smaller;
+  }
+  return current;
+}
+
+async function report(seed: number, c: Case, what: string, fails: (c: Case) => Promise<boolean>): Promise<string> {
+  const small = await shrink(c, fails);
+  return `seed ${seed}: ${what}\n  shrunk case: ${caseJson(small)}`;
+}
+
+// ---- oracle invariants (run with or without the wasm core) --------------------------------------------------------------
+
+function checkInvariants(c: Case, t: ProcessedTree): string {
+  const n = t.frame.length;
+  if (n < 1 || t.frame[0] !== SyntheticFrame.root || t.parent[0] !== -1 || t.depth[0] !== 0) return "bad root";
+  const samples = c.samples.time.length;
+  const end = samples === 0 ? 0 : Math.max(Math.round(c.options.duration), Math.round(c.samples.time[samples - 1]));
+  if (t.time[0] !== end) return `root time ${t.time[0]}, expected end ${end}`;
+  const childSum = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    const p = t.parent[i];
+    if (!(p >= 0 && p < i) || t.depth[i] !== t.depth[p] + 1) return `bad parent/depth at ${i}`;
+    if (t.awaitTime[i] > t.time[i] || t.time[i] <= 0) return `bad times at ${i}`;
+    childSum[p] += t.time[i];
+  }
+  // Siblings: in aggregated mode distinct frames in descending time; in timeline mode no two adjacent alike.
+  const lastChild = new Map<number, number>();
+  for (let i = 1; i < n; i++) {
+    const prev = lastChild.get(t.parent[i]);
+    if (prev !== undefined) {
+      const nothingRemoved = c.options.showAll || c.options.filterThreshold <= 0;
+      if (c.options.timeline && nothingRemoved && t.frame[prev] === t.frame[i]) return `timeline siblings ${prev}, ${i} alike`;
+      if (!c.options.timeline && t.time[prev] < t.time[i]) return `siblings ${prev}, ${i} out of order`;
+    }
+    lastChild.set(t.parent[i], i);
+  }
+  if (c.options.showAll) {
+    for (let i = 0; i < n; i++) {
+      if (t.time[i] !== t.selfTime[i] + childSum[i]) return `node ${i}: time != self + children`;
+    }
+    if (t.groupRoot.length !== 0) return "groups with showAll";
+  }
+  for (let g = 0; g < t.groupRoot.length; g++) {
+    const root = t.groupRoot[g];
+    if (t.group[root] !== g || !(t.flags[root] & NodeFlag.groupRoot) || !(t.flags[root] & NodeFlag.visible)) {
+      return `group ${g}: bad root`;
+    }
+    if (g > 0 && t.groupRoot[g - 1] >= root) return "group ids not in pre-order of their roots";
+  }
+  for (let i = 0; i < n; i++) if (t.group[i] === -1 && !(t.flags[i] & NodeFlag.visible)) return `ungrouped ${i} hidden`;
+  let flatSelf = 0;
+  for (let i = 0; i < t.flatFrame.length; i++) {
+    if (t.flatSelf[i] > t.flatTotal[i]) return `flat row ${i}: self > total`;
+    flatSelf += t.flatSelf[i];
+  }
+  if (c.options.showAll && flatSelf > t.time[0]) return "flat self exceeds the total";
+  return "";
+}
+
+// ---- malformed inputs ----------------------------------------------------------------------------------------------------
+
+/** A copy of a valid case with one thing broken, as listed in SPEC "Validation"; null when it cannot be broken so. */
+function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
+  const frameCount = c.options.frameFlags.length;
+  const stacks = { parent: c.stacks.parent.slice(), frame: c.stacks.frame.slice() };
+  const samples = { stack: c.samples.stack.slice(), time: c.samples.time.slice(), state: c.samples.state.slice() };
+  const ns = stacks.parent.length;
+  const n = samples.stack.length;
+  const kind = rng.int(0, 9);
+  switch (kind) {
+    case 0: {
+      if (ns === 0) return null;
+      const i = rng.int(0, ns - 1);
+      stacks.parent[i] = rng.int(i, i + 3);
+      return { what: `parent[${i}] = ${stacks.parent[i]} >= own id`, c: { ...c, stacks } };
+    }
+    case 1: {
+      if (ns === 0) return null;
+      const i = rng.int(0, ns - 1);
+      stacks.parent[i] = rng.pick([-2, -1000, -2147483648]);
+      return { what: `parent[${i}] = ${stacks.parent[i]} < -1`, c: { ...c, stacks } };
+    }
+    case 2: {
+      if (ns === 0) return null;
+      const i = rng.int(0, ns - 1);
+      stacks.frame[i] = rng.pick([frameCount, frameCount + 1, SyntheticFrame.idle, 0xffffffff]);
+      return { what: `frame[${i}] = ${stacks.frame[i]} >= frame count ${frameCount}`, c: { ...c, stacks } };
+    }
+    case 3: {
+      if (n === 0) return null;
+      const i = rng.int(0, n - 1);
+      samples.stack[i] = rng.pick([ns, ns + 5, -2, -2147483648, 2147483647]);
+      return { what: `sample ${i} stack ${samples.stack[i]} out of range`, c: { ...c, samples } };
+    }
+    case 4: {
+      if (n === 0) return null;
+      const i = rng.int(0, n - 1);
+      samples.time[i] = rng.pick([NaN, Infinity, -Infinity]);
+      return { what: `sample ${i} time ${samples.time[i]}`, c: { ...c, samples } };
+    }
+    case 5: {
+      if (n === 0) return null;
+      samples.time[0] = rng.pick([-1, -0.75, -1e9]);
+      return { what: `sample 0 time ${samples.time[0]} < 0`, c: { ...c, samples } };
+    }
+    case 6: {
+      if (n < 2) return null;
+      const i = rng.int(1, n - 1);
+      samples.time[i] = samples.time[i - 1] - rng.pick([1, 2, 1000]);
+      if (samples.time[i] < 0) return null;
+      return { what: `sample ${i} time goes back`, c: { ...c, samples } };
+    }
+    case 7: {
+      if (n === 0) return null;
+      const i = rng.int(0, n - 1);
+      samples.state[i] = rng.int(6, 255);
+      return { what: `sample ${i} state ${samples.state[i]}`, c: { ...c, samples } };
+    }
+    case 8: {
+      const startStack = [...Array.from(c.options.startStack), rng.pick([frameCount, frameCount + 7, 2 ** 32])];
+      return { what: `startStack entry >= frame count`, c: withOptions(c, { startStack }) };
+    }
+    default: {
+      // Several things at once, including huge and nonsensical values.
+      if (ns === 0 || n === 0) return null;
+      stacks.parent[ns - 1] = 2147483647;
+      samples.stack[0] = -5;
+      samples.time[n - 1] = NaN;
+      return { what: "several faults at once", c: { ...c, stacks, samples } };
+    }
+  }
+}
+
+/** Print each failure in full (seed and case), then fail with a one-line summary. */
+function expectNone(failures: string[]): void {
+  for (const f of failures) console.log(`\n${f}`);
+  assert.ok(failures.length === 0, `${failures.length} failure(s), printed above; first: ${failures[0]?.split("\n")[0]}`);
+}
+
+// ---- the properties ------------------------------------------------------------------------------------------------------
+
+const seeds = Array.from({ length: CASES }, (_, i) => (BASE_SEED + i) >>> 0);
+
+test(`oracle invariants hold on ${CASES} random sessions`, () => {
+  const failures: string[] = [];
+  for (const seed of seeds) {
+    const c = randomCase(seed);
+    let t: ProcessedTree;
+    try {
+      t = oracleProcess(c.stacks, c.samples, c.options);
+    } catch (e) {
+      failures.push(`seed ${seed}: oracle threw on a valid case: ${(e as Error).message}\n  case: ${caseJson(c)}`);
+      continue;
+    }
+    const problem = checkInvariants(c, t);
+    if (problem) failures.push(`seed ${seed}: ${problem}\n  case: ${caseJson(c)}`);
+    if (failures.length >= 5) break;
+  }
+  expectNone(failures);
+});
+
+test("the random sessions cover every SPEC step", () => {
+  const seen = {
+    empty: 0, // no samples
+    leadingIdle: 0,
+    gapIdle: 0,
+    equalTimes: 0,
+    trimmed: 0,
+    filtered: 0,
+    dropped: 0,
+    groups: 0,
+    hiddenInGroup: 0,
+    groupLibs: 0,
+    timeline: 0,
+    showAll: 0,
+    duplicatePaths: 0,
+  };
+  for (const seed of seeds) {
+    const c = randomCase(seed);
+    const t = oracleProcess(c.stacks, c.samples, c.options);
+    const n = c.samples.time.length;
+    if (n === 0) seen.empty++;
+    if (n > 0 && c.samples.time[0] >= 0.5) seen.leadingIdle++;
+    if (Array.from(c.samples.time).some((x, i) => i > 0 && x - c.samples.time[i - 1] > c.options.gapCap)) seen.gapIdle++;
+    if (Array.from(c.samples.time).some((x, i) => i > 0 && x === c.samples.time[i - 1])) seen.equalTimes++;
+    const untrimmed = oracleProcess(c.stacks, c.samples, { ...c.options, startStack: [] });
+    if (untrimmed.frame.length !== t.frame.length || firstDifference(untrimmed, t) !== "") seen.trimmed++;
+    if (!c.options.showAll && c.options.frameFlags.some((f) => (f & 3) !== 0)) seen.filtered++;
+    if (!c.options.showAll && c.options.filterThreshold > 0) {
+      const all = oracleProcess(c.stacks, c.samples, { ...c.options, filterThreshold: 0 });
+      if (all.frame.length > t.frame.length + 1) seen.dropped++;
+    }
+    if (t.groupRoot.length > 0) seen.groups++;
+    if (t.groupHidden.some((h) => h > 0)) seen.hiddenInGroup++;
+    if (t.groupLibs.length > 1) seen.groupLibs++;
+    if (c.options.timeline) seen.timeline++;
+    if (c.options.showAll) seen.showAll++;
+    const paths = new Set<string>();
+    for (let s = 0; s < c.stacks.parent.length; s++) {
+      const key = pathOf(c.stacks, s).join(",");
+      if (paths.has(key)) {
+        seen.duplicatePaths++;
+        break;
+      }
+      paths.add(key);
+    }
+  }
+  console.log(`core-property: ${CASES} sessions from seed ${BASE_SEED}: ${JSON.stringify(seen)}`);
+  if (CASES >= 200) {
+    for (const [what, count] of Object.entries(seen)) assert.ok(count >= 5, `only ${count} sessions with ${what}`);
+  }
+});
+
+test("oracle: the timeline and aggregated views have the same flat view and total", () => {
+  for (const seed of seeds.slice(0, 200)) {
+    const c = randomCase(seed);
+    const a = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: false }).options);
+    const t = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: true }).options);
+    for (const key of ["flatFrame", "flatSelf", "flatTotal"] as const) {
+      assert.equal(Array.from(a[key]), Array.from(t[key]), `seed ${seed} ${key}`);
+    }
+    assert.is(a.time[0], t.time[0], `seed ${seed}`);
+  }
+});
+
+test(`oracle rejects malformed inputs with an Error (${CASES} cases)`, () => {
+  for (const seed of seeds) {
+    const rng = new Rng(seed ^ 0x5bd1e995);
+    const bad = corrupt(randomCase(seed), rng);
+    if (bad === null) continue;
+    assert.throws(() => oracleProcess(bad.c.stacks, bad.c.samples, bad.c.options), Error, `seed ${seed}: ${bad.what}`);
+  }
+});
+
+if (core === null) {
+  console.log(`core-property: wasm/core.ts not loaded (${coreMissing}); wasm properties skipped`);
+  test.skip("wasm equals the oracle on random sessions (wasm/core.ts missing)", () => {});
+  test.skip("wasm with samples in random chunks equals the oracle (wasm/core.ts missing)", () => {});
+  test.skip("wasm rejects malformed inputs with an Error, never a trap (wasm/core.ts missing)", () => {});
+} else {
+  const MAX_REPORTED = 5;
+
+  test(`wasm equals the oracle on ${CASES} random sessions`, async () => {
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const c = randomCase(seed);
+      const what = disagreement(runOracle(c), await runWasm(c));
+      if (what) {
+        const fails = async (x: Case) => disagreement(runOracle(x), await runWasm(x)) !== "";
+        failures.push(await report(seed, c, what, fails));
+        if (failures.length >= MAX_REPORTED) break;
+      }
+    }
+    expectNone(failures);
+  });
+
+  test(`wasm with samples in random chunks equals the oracle (${CASES} sessions)`, async () => {
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const c = randomCase(seed);
+      const chunkSeed = (seed ^ 0x9e3779b9) >>> 0;
+      const what = disagreement(runOracle(c), await runWasm(c, new Rng(chunkSeed)));
+      if (what) {
+        const fails = async (x: Case) => disagreement(runOracle(x), await runWasm(x, new Rng(chunkSeed))) !== "";
+        failures.push(await report(seed, c, `(chunked) ${what}`, fails));
+        if (failures.length >= MAX_REPORTED) break;
+      }
+    }
+    expectNone(failures);
+  });
+
+  test("wasm: one session processed with several options gives each the oracle's tree", async () => {
+    const failures: string[] = [];
+    for (const seed of seeds.slice(0, 200)) {
+      const c = randomCase(seed);
+      const rng = new Rng(seed ^ 0x1234567);
+      const session = await core!.createCoreSession();
+      try {
+        session.addStacks(c.stacks.parent, c.stacks.frame);
+        session.addSamples(c.samples.stack, c.samples.time, c.samples.state);
+        for (let k = 0; k < 3; k++) {
+          const o = withOptions(c, {
+            timeline: rng.chance(0.5),
+            showAll: rng.chance(0.3),
+            filterThreshold: rng.pick([0, 0.01, 0.1]),
+            flatTime: rng.chance(0.5) ? "self" : "total",
+          });
+          let actual: Outcome;
+          try {
+            actual = { tree: session.process(o.options) };
+          } catch (error) {
+            actual = { error };
+          }
+          const what = disagreement(runOracle(o), actual);
+          if (what) failures.push(`seed ${seed}, process #${k + 1}: ${what}\n  case: ${caseJson(o)}`);
+        }
+      } finally {
+        session.dispose();
+      }
+      if (failures.length >= MAX_REPORTED) break;
+    }
+    expectNone(failures);
+  });
+
+  test(`wasm rejects malformed inputs with an Error, never a trap (${CASES} cases)`, async () => {
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const rng = new Rng(seed ^ 0x5bd1e995);
+      const bad = corrupt(randomCase(seed), rng);
+      if (bad === null) continue;
+      const chunked = rng.chance(0.5) ? new Rng(seed) : undefined;
+      const outcome = await runWasm(bad.c, chunked);
+      if (!("error" in outcome)) failures.push(`seed ${seed}: ${bad.what}: wasm returned a tree`);
+      else if (isTrap(outcome.error) || !(outcome.error instanceof Error)) {
+        failures.push(`seed ${seed}: ${bad.what}: wasm threw ${String(outcome.error)}`);
+      }
+      if (failures.length >= MAX_REPORTED) break;
+    }
+    // The module is still usable after all those errors.
+    const c = randomCase(seeds[0]);
+    const what = disagreement(runOracle(c), await runWasm(c));
+    if (what) failures.push(`after the malformed inputs, a valid session: ${what}`);
+    expectNone(failures);
+  });
+
+  test("wasm handles a 10,000-deep stack like the oracle", async () => {
+    const depth = 10_000;
+    const frameFlags = Uint8Array.from({ length: 4 }, (_, f) => (f >= 2 ? FrameFlag.library : 0));
+    const c: Case = {
+      stacks: {
+        parent: Int32Array.from({ length: depth }, (_, i) => i - 1),
+        frame: Uint32Array.from({ length: depth }, (_, i) => (i < 3 ? i : 2 + (i % 2))),
+      },
+      samples: {
+        stack: Int32Array.from([depth - 1, depth - 2, -1, depth - 1]),
+        time: Float64Array.from([0, 10, 20, 30]),
+        state: Uint8Array.from([0, 4, 1, 0]),
+      },
+      options: {
+        duration: 40,
+        gapCap: 100,
+        timeline: false,
+        showAll: false,
+        filterThreshold: 0.01,
+        flatTime: "total",
+        startStack: [0, 1],
+        frameFlags,
+        frameLibrary: Uint32Array.from([NO_LIBRARY, NO_LIBRARY, 0, 1]),
+      },
+    };
+    for (const timeline of [false, true]) {
+      const o = withOptions(c, { timeline });
+      assert.is(disagreement(runOracle(o), await runWasm(o)), "", `timeline ${timeline}`);
+    }
+  });
+}
+
+test.run();

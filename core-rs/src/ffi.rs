@@ -1,0 +1,217 @@
+//! The only `extern "C"` surface (wasm exports used by wasm/core.ts).
+//!
+//! Memory: the host allocates input buffers with `tsp_alloc(bytes)` (8-byte aligned), writes them, calls,
+//! and frees them with `tsp_free(ptr, bytes)`. Sessions are handles (index + 1 into a registry), so a stale
+//! or wrong handle is an error, never undefined behaviour. Calls return 0 on success, 1 on error; the
+//! message is at `tsp_error_ptr()`, `tsp_error_len()` bytes of UTF-8. After `tsp_process` the result's
+//! fields (ProcessedTree order, see FIELD_*) are read with `tsp_result_ptr/len(h, field)` (len in elements);
+//! they stay valid until the next call on that session.
+
+use crate::{Error, FlatTime, Options, ProcessedTree, Session};
+use std::alloc::{alloc, dealloc, Layout};
+use std::cell::RefCell;
+
+struct Slot {
+    session: Session,
+    result: Option<ProcessedTree>,
+}
+
+thread_local! {
+    static SESSIONS: RefCell<Vec<Option<Box<Slot>>>> = const { RefCell::new(Vec::new()) };
+    static ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn set_error(e: Error) -> u32 {
+    ERROR.with(|m| *m.borrow_mut() = e.0);
+    1
+}
+
+fn with_slot<R>(h: u32, f: impl FnOnce(&mut Slot) -> Result<R, Error>) -> Result<R, Error> {
+    SESSIONS.with(|s| {
+        let mut s = s.borrow_mut();
+        match (h as usize).checked_sub(1).and_then(|i| s.get_mut(i)).and_then(|x| x.as_mut()) {
+            Some(slot) => f(slot),
+            None => Err(Error(format!("invalid session handle {h}"))),
+        }
+    })
+}
+
+fn layout(size: u32) -> Option<Layout> {
+    Layout::from_size_align((size as usize).max(1), 8).ok()
+}
+
+/// Allocates `size` bytes, 8-byte aligned; 0 when out of memory.
+#[no_mangle]
+pub extern "C" fn tsp_alloc(size: u32) -> *mut u8 {
+    match layout(size) {
+        // SAFETY: the layout has a non-zero size.
+        Some(l) => unsafe { alloc(l) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// Frees a block from `tsp_alloc` with the same size.
+///
+/// # Safety
+/// `ptr` must come from `tsp_alloc(size)` and not be freed twice.
+#[no_mangle]
+pub unsafe extern "C" fn tsp_free(ptr: *mut u8, size: u32) {
+    if let (false, Some(l)) = (ptr.is_null(), layout(size)) {
+        dealloc(ptr, l);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn tsp_error_ptr() -> *const u8 {
+    ERROR.with(|m| m.borrow().as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn tsp_error_len() -> u32 {
+    ERROR.with(|m| m.borrow().len() as u32)
+}
+
+/// A new session handle (> 0).
+#[no_mangle]
+pub extern "C" fn tsp_new() -> u32 {
+    SESSIONS.with(|s| {
+        let mut s = s.borrow_mut();
+        let slot = Some(Box::new(Slot { session: Session::new(), result: None }));
+        // Reuse a freed slot so handles stay small in long-lived hosts.
+        if let Some(i) = s.iter().position(|x| x.is_none()) {
+            s[i] = slot;
+            i as u32 + 1
+        } else {
+            s.push(slot);
+            s.len() as u32
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn tsp_drop(h: u32) {
+    SESSIONS.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(x) = (h as usize).checked_sub(1).and_then(|i| s.get_mut(i)) {
+            *x = None;
+        }
+    })
+}
+
+/// A slice over host-written memory; an empty slice when n == 0 (whatever the pointer).
+unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() || (ptr as usize) % core::mem::align_of::<T>() != 0 {
+        return Err(Error("misaligned or null buffer".into()));
+    }
+    Ok(core::slice::from_raw_parts(ptr, n as usize))
+}
+
+/// # Safety
+/// The pointers must address `n` elements each (from `tsp_alloc`).
+#[no_mangle]
+pub unsafe extern "C" fn tsp_add_stacks(h: u32, parent: *const i32, frame: *const u32, n: u32) -> u32 {
+    let r = with_slot(h, |slot| {
+        slot.result = None;
+        slot.session.add_stacks(slice(parent, n)?, slice(frame, n)?)
+    });
+    r.map_or_else(set_error, |_| 0)
+}
+
+/// # Safety
+/// The pointers must address `n` elements each (from `tsp_alloc`).
+#[no_mangle]
+pub unsafe extern "C" fn tsp_add_samples(
+    h: u32,
+    stack: *const i32,
+    time: *const f64,
+    state: *const u8,
+    n: u32,
+) -> u32 {
+    let r = with_slot(h, |slot| {
+        slot.result = None;
+        slot.session.add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?)
+    });
+    r.map_or_else(set_error, |_| 0)
+}
+
+/// # Safety
+/// Each pointer must address its length in elements (from `tsp_alloc`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tsp_process(
+    h: u32,
+    duration: f64,
+    gap_cap: f64,
+    timeline: u32,
+    show_all: u32,
+    filter_threshold: f64,
+    flat_total: u32,
+    start: *const f64,
+    start_len: u32,
+    flags: *const u8,
+    flags_len: u32,
+    library: *const u32,
+    library_len: u32,
+) -> u32 {
+    let r = with_slot(h, |slot| {
+        slot.result = None;
+        let o = Options {
+            duration,
+            gap_cap,
+            timeline: timeline != 0,
+            show_all: show_all != 0,
+            filter_threshold,
+            flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
+            start_stack: slice(start, start_len)?,
+            frame_flags: slice(flags, flags_len)?,
+            frame_library: slice(library, library_len)?,
+        };
+        slot.result = Some(slot.session.process(&o)?);
+        Ok(())
+    });
+    r.map_or_else(set_error, |_| 0)
+}
+
+fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
+    let r = with_slot(h, |slot| {
+        let Some(t) = slot.result.as_ref() else { return Ok(None) };
+        fn p<T>(v: &[T]) -> (*const u8, usize) {
+            (v.as_ptr() as *const u8, v.len())
+        }
+        let (ptr, len) = match f {
+            0 => p(&t.frame),
+            1 => p(&t.parent),
+            2 => p(&t.depth),
+            3 => p(&t.time),
+            4 => p(&t.self_time),
+            5 => p(&t.await_time),
+            6 => p(&t.group),
+            7 => p(&t.flags),
+            8 => p(&t.group_root),
+            9 => p(&t.group_hidden),
+            10 => p(&t.group_lib_offsets),
+            11 => p(&t.group_libs),
+            12 => p(&t.flat_frame),
+            13 => p(&t.flat_self),
+            14 => p(&t.flat_total),
+            _ => return Ok(None),
+        };
+        Ok(Some(get(ptr, len)))
+    });
+    r.ok().flatten().unwrap_or(none)
+}
+
+/// Address of result field `f` (0 frame .. 14 flatTotal); 0 when there is no result.
+#[no_mangle]
+pub extern "C" fn tsp_result_ptr(h: u32, f: u32) -> *const u8 {
+    field(h, f, |p, _| p, core::ptr::null())
+}
+
+/// Element count of result field `f`.
+#[no_mangle]
+pub extern "C" fn tsp_result_len(h: u32, f: u32) -> u32 {
+    field(h, f, |_, n| n as u32, 0)
+}

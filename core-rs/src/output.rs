@@ -1,0 +1,132 @@
+//! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (src/types.ts).
+
+use crate::ingest::Session;
+use crate::{err, flat, group, paths, processors, round_time, tree, weights, Error, Options};
+
+/// src/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessedTree {
+    pub frame: Vec<u32>,
+    pub parent: Vec<i32>,
+    pub depth: Vec<u32>,
+    pub time: Vec<f64>,
+    pub self_time: Vec<f64>,
+    pub await_time: Vec<f64>,
+    pub group: Vec<i32>,
+    pub flags: Vec<u8>,
+    pub group_root: Vec<u32>,
+    pub group_hidden: Vec<u32>,
+    pub group_lib_offsets: Vec<u32>,
+    pub group_libs: Vec<u32>,
+    pub flat_frame: Vec<u32>,
+    pub flat_self: Vec<f64>,
+    pub flat_total: Vec<f64>,
+}
+
+fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
+    let fc = o.frame_flags.len();
+    if o.frame_library.len() != fc {
+        return err(format!(
+            "frameLibrary has {} entries but frameFlags has {fc}",
+            o.frame_library.len()
+        ));
+    }
+    if let Some(m) = s.max_frame() {
+        if m as usize >= fc {
+            return err(format!("frame id {m} out of range ({fc} frames)"));
+        }
+    }
+    let mut start = Vec::with_capacity(o.start_stack.len());
+    for (i, &f) in o.start_stack.iter().enumerate() {
+        if !(f >= 0.0 && f < fc as f64 && f.fract() == 0.0) {
+            return err(format!("startStack[{i}]: frame id {f} out of range ({fc} frames)"));
+        }
+        start.push(f as u32);
+    }
+    if !(o.duration.is_finite() && o.duration >= 0.0) {
+        return err(format!("duration {} is not a finite time >= 0", o.duration));
+    }
+    if o.gap_cap.is_nan() || o.gap_cap < 0.0 {
+        return err(format!("gapCap {} is not a time >= 0", o.gap_cap));
+    }
+    Ok(start)
+}
+
+impl Session {
+    /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged (process again with other
+    /// options, or add more samples).
+    pub fn process(&self, o: &Options) -> Result<ProcessedTree, Error> {
+        let start = validate(self, o)?;
+        let end = round_time(o.duration).max(self.last_time);
+        let gap_cap = round_time(o.gap_cap);
+
+        // §1, streamed: summed weight per unique core path and the order in which paths first carry weight.
+        let nc = self.trie.len();
+        let mut cw = vec![0.0f64; nc];
+        let mut order: Vec<u32> = Vec::new();
+        weights::for_each_entry(self, end, gap_cap, |c, w| {
+            let slot = &mut cw[c as usize];
+            if *slot == 0.0 {
+                order.push(c);
+            }
+            *slot += w;
+        });
+
+        // §2-3 once per unique path.
+        let p = paths::build(&self.trie, o.frame_flags, o.show_all, &start, &order);
+        let m = p.frame.len();
+        let mut wf = vec![0.0f64; m];
+        let mut seen = vec![false; m];
+        let mut order_f: Vec<u32> = Vec::new();
+        for &c in &order {
+            let f = p.cf[c as usize];
+            if !seen[f as usize] {
+                seen[f as usize] = true;
+                order_f.push(f);
+            }
+            wf[f as usize] += cw[c as usize];
+        }
+
+        // §4.
+        let raw = if o.timeline {
+            let mut tl = tree::Timeline::new(&p);
+            let cf = &p.cf;
+            weights::for_each_entry(self, end, gap_cap, |c, w| tl.entry(cf[c as usize], w));
+            tl.finish()
+        } else {
+            tree::aggregated(&p, &order_f, &wf)
+        };
+        let root_time = raw.time[0];
+
+        // §5-7, §8, §9.
+        let ord = processors::process(raw, o.timeline, o.show_all, o.filter_threshold);
+        let g = group::group(&ord, o.frame_flags, o.frame_library, o.show_all);
+        let fl = flat::flat(
+            &p,
+            &order_f,
+            &wf,
+            o.frame_flags.len(),
+            root_time,
+            o.flat_time,
+            o.filter_threshold,
+            o.show_all,
+        );
+        Ok(ProcessedTree {
+            frame: ord.frame,
+            parent: ord.parent,
+            depth: ord.depth,
+            time: ord.time,
+            self_time: ord.self_time,
+            await_time: ord.await_time,
+            group: g.group,
+            flags: g.flags,
+            group_root: g.root,
+            group_hidden: g.hidden,
+            group_lib_offsets: g.lib_offsets,
+            group_libs: g.libs,
+            flat_frame: fl.frame,
+            flat_self: fl.self_time,
+            flat_total: fl.total,
+        })
+    }
+}

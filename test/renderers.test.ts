@@ -1,0 +1,352 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { UsageError } from "../src/errors.ts";
+import { applyRenderOption, defaultReportOptions, detectColor, detectUnicode } from "../src/options.ts";
+import { renderJson } from "../src/renderers/json.ts";
+import { NO_SAMPLES_MESSAGE, renderText } from "../src/renderers/text.ts";
+import { SampleState } from "../src/types.ts";
+import { VERSION } from "../src/version.ts";
+import { frame, makeSession, processWithOracle, spread } from "./report-helpers.ts";
+
+const FRAMES = [
+  frame("main", "/app/src/main.ts", 1), // 0
+  frame("handle", "/app/src/server.ts", 10), // 1
+  frame("handle", "/app/node_modules/express/lib/router.js", 100), // 2
+  frame("next", "/app/node_modules/express/lib/router.js", 200), // 3
+  frame("parse", "/app/node_modules/body-parser/index.js", 5), // 4
+  frame("route", "/app/src/routes.ts", 20), // 5
+  frame("spin", "/app/src/routes.ts", 30), // 6
+  frame("readFileSync", "node:fs", 400), // 7
+  frame("\x1b[31mevil\x07\u202e", "/app/src/evil\x1b]8;;x.ts", 1), // 8: a hostile name and path
+];
+
+/** 103 samples 1 ms apart: express -> body-parser -> app code, an await, node:fs, a hostile name, idle. */
+function shop() {
+  return makeSession(
+    FRAMES,
+    spread([
+      [[0, 2, 3, 4, 5, 6], 50],
+      [[0, 2, 3, 4, 5], 5],
+      [[0, 2, 3, 4], 20],
+      [[0, 1, 7], 10],
+      [[0, 1], 10, SampleState.await],
+      [[0, 8], 5],
+      [[], 3, SampleState.idle],
+    ]),
+  );
+}
+
+const TREE_UNICODE = `0.100 main  src/main.ts:1 (await 0.010)
+├─ 0.075 handle  node_modules/express/lib/router.js:100
+│     [1 frame hidden]  express, body-parser
+│        0.075 parse  node_modules/body-parser/index.js:5
+│        ├─ 0.055 route  src/routes.ts:20
+│        │  ├─ 0.050 spin  src/routes.ts:30
+│        │  └─ 0.005 [self]
+├─ 0.020 handle  src/server.ts:10 (await 0.010)
+│  ├─ 0.010 readFileSync  node:fs:400
+│  └─ 0.010 [await]
+└─ 0.005 \\x1b[31mevil\\x07\\u202e  src/evil\\x1b]8;;x.ts:1
+0.003 [idle]
+`;
+
+test("text: the tree with unicode guides, a library group folded into one line", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  assert.fixture(renderText(s, tree, classification, { unicode: true, shortMode: true }), TREE_UNICODE);
+});
+
+test("text: ascii guides", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const ascii = TREE_UNICODE.replace(/├─ /g, "|- ").replace(/└─ /g, "`- ").replace(/│/g, "|");
+  assert.fixture(renderText(s, tree, classification, { unicode: false, shortMode: true }), ascii);
+  assert.not.match(renderText(s, tree, classification, { unicode: false }), /[^\x00-\x7f]/);
+});
+
+test("text: nodes that are not visible are skipped, their visible descendants take their place", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.not.ok(out.includes("next"), "express's next() is inside the group and not visible");
+  // parse is visible (it has a child outside the group): printed without guides under the hidden-frames line.
+  assert.ok(out.includes("|     [1 frame hidden]  express, body-parser\n|        0.075 parse"));
+});
+
+test("text: the header", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { unicode: false });
+  const d = new Date(s.meta.startTime);
+  const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, "0")).join(":");
+  const lines = out.split("\n");
+  assert.is(lines[0], "");
+  assert.is(lines[1], `  .-. ${`tsprofile ${VERSION}`.padEnd(20)}  Recorded: ${hms}  Samples:  103`);
+  assert.is(lines[2], "  |-' node 20.20.2          Duration: 0.103     CPU time: 0.456");
+  assert.is(lines[3], "  '                         Interval: 1.000 ms  Achieved: 1.000 ms");
+  assert.is(lines[4], "");
+  assert.is(lines[5], "Program: node app.ts");
+  assert.is(lines[6], "");
+  assert.is(lines[7], "0.100 main  src/main.ts:1 (await 0.010)");
+  s.meta.cpuTime = -1;
+  assert.ok(renderText(s, tree, classification).includes("CPU time: n/a"));
+});
+
+test("text: short mode has no header", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(out.startsWith("0.100 main"));
+  assert.not.ok(out.includes("Recorded"));
+});
+
+test("text: colour only when asked; time coloured by share, application code highlighted", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  assert.not.ok(renderText(s, tree, classification, { color: false }).includes("\x1b"));
+  const out = renderText(s, tree, classification, { color: true, unicode: true, shortMode: true });
+  const lines = out.split("\n");
+  assert.is(lines[0], "\x1b[31m0.100\x1b[0m \x1b[48;5;24m\x1b[38;5;15mmain\x1b[0m  \x1b[2msrc/main.ts:1\x1b[0m \x1b[2m(await 0.010)\x1b[0m");
+  assert.is(lines[1], "├─ \x1b[31m0.075\x1b[0m handle  \x1b[2mnode_modules/express/lib/router.js:100\x1b[0m", "library names plain, paths faint");
+  assert.is(lines[2], "│     \x1b[2m[1 frame hidden]  express, body-parser\x1b[0m");
+  assert.ok(lines[4].includes("\x1b[33m0.055\x1b[0m"), "yellow over 20%");
+  assert.ok(lines[7].includes("\x1b[32m0.020\x1b[0m"), "green over 5%");
+  assert.ok(lines[11].startsWith("\x1b[92m\x1b[2m0.003\x1b[0m [idle]"), "faint below 5%");
+  // The only escape sequences are ours: the hostile name's ESC is shown as text.
+  assert.not.ok(out.includes("\x1b[31mevil"));
+  assert.not.ok(out.includes("\x07"));
+  assert.not.ok(out.includes("\u202e"));
+});
+
+test("text: hostile program and runtime strings are escaped in the header", () => {
+  const s = makeSession(FRAMES, spread([[[0], 3]]), { program: "node \x1b[2Jwipe.ts\r", runtime: "node\x1b[5m" });
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { color: false });
+  assert.not.ok(out.includes("\x1b"));
+  assert.not.ok(out.includes("\r"));
+  assert.ok(out.includes("Program: node \\x1b[2Jwipe.ts\\x0d"));
+});
+
+test("text: percent of total", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const lines = renderText(s, tree, classification, { time: "percent_of_total", shortMode: true }).split("\n");
+  assert.is(lines[0], "97.1% main  src/main.ts:1 (await 9.7%)");
+  assert.is(lines[1], "|- 72.8% handle  node_modules/express/lib/router.js:100");
+  assert.is(lines[11], "2.9% [idle]");
+});
+
+test("text: flat, by self time and by total time", () => {
+  const s = shop();
+  let { tree, classification } = processWithOracle(s, { flatTime: "self" });
+  assert.fixture(
+    renderText(s, tree, classification, { flat: true, flatTime: "self", shortMode: true }),
+    [
+      "0.050 spin  src/routes.ts:30",
+      "0.020 parse  node_modules/body-parser/index.js:5",
+      "0.010 readFileSync  node:fs:400",
+      "0.010 [await]",
+      "0.005 route  src/routes.ts:20",
+      "0.005 \\x1b[31mevil\\x07\\u202e  src/evil\\x1b]8;;x.ts:1",
+      "0.003 [idle]",
+      "",
+    ].join("\n"),
+  );
+  ({ tree, classification } = processWithOracle(s, { flatTime: "total" }));
+  const lines = renderText(s, tree, classification, { flat: true, flatTime: "total", shortMode: true }).split("\n");
+  assert.is(lines[0], "0.100 main  src/main.ts:1");
+  assert.is(lines[1], "0.075 handle  node_modules/express/lib/router.js:100");
+});
+
+test("text: show_all keeps every frame, no groups", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s, { showAll: true });
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(out.includes("0.075 next  node_modules/express/lib/router.js:200"));
+  assert.not.ok(out.includes("hidden]"));
+});
+
+test("text: timeline keeps the order of the samples", () => {
+  const s = makeSession(FRAMES, spread([[[0, 5], 2], [[0, 6], 2], [[0, 5], 2]]));
+  const { tree, classification } = processWithOracle(s, { timeline: true });
+  assert.fixture(
+    renderText(s, tree, classification, { shortMode: true }),
+    ["0.006 main  src/main.ts:1", "|- 0.002 route  src/routes.ts:20", "|- 0.002 spin  src/routes.ts:30", "`- 0.002 route  src/routes.ts:20", ""].join("\n"),
+  );
+});
+
+test("text: no samples", () => {
+  const s = makeSession(FRAMES, []);
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(out.startsWith(NO_SAMPLES_MESSAGE + "\n"));
+  assert.ok(out.includes("--interval"));
+  const full = renderText(s, tree, classification);
+  assert.ok(full.includes("Samples:  0"));
+  assert.ok(full.includes("Achieved: n/a"));
+});
+
+test("text: synthetic frames by name, anonymous functions named", () => {
+  const frames = [frame("", "/app/a.ts", 3), frame("work", "/app/b.ts", 0)];
+  const s = makeSession(
+    frames,
+    spread([[[0, 1], 4], [[0], 2, SampleState.gc], [[0], 2, SampleState.native], [[0], 2, SampleState.outOfContext]]),
+  );
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(out.startsWith("0.010 (anonymous)  a.ts:3\n"));
+  assert.ok(out.includes(" 0.004 work  b.ts\n"), "no :line when the line is unknown");
+  for (const name of ["[gc]", "[native]", "[out-of-context]"]) assert.ok(out.includes(`0.002 ${name}\n`), name);
+});
+
+test("text and JSON: a 10,000-deep stack renders (nothing recurses over depth)", () => {
+  const frames = Array.from({ length: 10_000 }, (_, i) => frame(`f${i}`, "/app/deep.ts", i + 1));
+  const path = frames.map((_, i) => i);
+  const s = makeSession(frames, spread([[path, 3]]));
+  const { tree, classification } = processWithOracle(s);
+  const text = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(text.includes("f9999  deep.ts:10000"));
+  const json = JSON.parse(renderJson(s, tree, classification));
+  let node = json.root_frame;
+  let depth = 0;
+  while (node.children.length) {
+    node = node.children[0];
+    depth++;
+  }
+  assert.is(depth, 10_000);
+});
+
+test("json: pyinstrument's shape and numbers", () => {
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const json = JSON.parse(renderJson(s, tree, classification));
+  assert.is(json.start_time, s.meta.startTime / 1000);
+  assert.is(json.duration, 0.103);
+  assert.is(json.sample_count, 103);
+  assert.is(json.cpu_time, 0.456);
+  assert.is(json.program, "node app.ts");
+  const root = json.root_frame;
+  assert.equal(Object.keys(root), [
+    "function", "file_path_short", "file_path", "line_no", "time", "await_time", "is_application_code", "group_id", "visible", "children",
+  ]);
+  assert.is(root.function, "[root]");
+  assert.is(root.time, 0.103);
+  const main = root.children[0];
+  assert.equal(
+    { ...main, children: main.children.length },
+    {
+      function: "main", file_path_short: "src/main.ts", file_path: "/app/src/main.ts", line_no: 1, time: 0.1,
+      await_time: 0.01, is_application_code: true, group_id: null, visible: true, children: 3,
+    },
+  );
+  const express = main.children[0];
+  assert.is(express.is_application_code, false);
+  assert.is(express.group_id, 0);
+  assert.is(express.visible, true);
+  const next = express.children[0];
+  assert.is(next.function, "next");
+  assert.is(next.visible, false, "every node is included, invisible ones marked");
+  assert.is(root.children[1].function, "[idle]");
+  // Every node's children sum to at most its time (pre-order arrays were nested correctly).
+  const stack = [root];
+  let count = 0;
+  while (stack.length) {
+    const n = stack.pop();
+    count++;
+    const sum = n.children.reduce((a: number, c: { time: number }) => a + c.time, 0);
+    assert.ok(sum <= n.time + 1e-9);
+    stack.push(...n.children);
+  }
+  assert.is(count, tree.frame.length);
+});
+
+test("json: no samples gives a null root_frame; hostile strings stay escaped", () => {
+  const empty = makeSession(FRAMES, []);
+  const p = processWithOracle(empty);
+  assert.is(JSON.parse(renderJson(empty, p.tree, p.classification)).root_frame, null);
+  const s = shop();
+  const { tree, classification } = processWithOracle(s);
+  const raw = renderJson(s, tree, classification);
+  assert.not.ok(/[\u0000-\u001f\u007f-\u009f\u202e]/.test(raw.replace(/\n$/, "")));
+  assert.ok(JSON.stringify(JSON.parse(raw)).includes("\\u001b[31mevil"));
+});
+
+test("options: colour detection", () => {
+  const tty = { isTTY: true };
+  assert.is(detectColor(tty, {}), true);
+  assert.is(detectColor({ isTTY: false }, {}), false);
+  assert.is(detectColor(undefined, {}), false);
+  assert.is(detectColor(tty, { NO_COLOR: "1" }), false);
+  assert.is(detectColor(tty, { NO_COLOR: "" }), true, "an empty NO_COLOR is unset");
+  assert.is(detectColor({ isTTY: false }, { FORCE_COLOR: "1" }), true);
+  assert.is(detectColor({ isTTY: false }, { FORCE_COLOR: "" }), true);
+  assert.is(detectColor(tty, { FORCE_COLOR: "0" }), false);
+  assert.is(detectColor(tty, { FORCE_COLOR: "false" }), false);
+  assert.is(detectColor(tty, { NO_COLOR: "1", FORCE_COLOR: "1" }), false);
+  assert.is(detectColor(tty, { TERM: "dumb" }), false);
+  assert.is(defaultReportOptions(tty, {}).color, true);
+});
+
+test("options: unicode detection", () => {
+  assert.is(detectUnicode({}), true);
+  assert.is(detectUnicode({ LANG: "en_US.UTF-8" }), true);
+  assert.is(detectUnicode({ LC_ALL: "C.utf8", LANG: "C" }), true);
+  assert.is(detectUnicode({ LANG: "C" }), false);
+  assert.is(detectUnicode({ LC_ALL: "POSIX" }), false);
+  assert.is(detectUnicode({ LANG: "en_US.ISO-8859-1" }), false);
+  assert.is(detectUnicode({ LANG: "en_US.UTF-8", TERM: "dumb" }), false);
+});
+
+test("options: defaults", () => {
+  const o = defaultReportOptions({ isTTY: false }, {});
+  assert.equal(o, {
+    renderer: "text", timeline: false, showAll: false, filterThreshold: 0.01, flat: false, flatTime: "self",
+    time: "seconds", unicode: true, color: false, shortMode: false, hide: [], hideRegex: [], show: [], showRegex: [],
+  });
+});
+
+test("options: -p KEY=VALUE", () => {
+  const o = defaultReportOptions({ isTTY: false }, {});
+  applyRenderOption(o, "flat");
+  applyRenderOption(o, "flat_time=total");
+  applyRenderOption(o, "time=percent_of_total");
+  applyRenderOption(o, "filter_threshold=0");
+  applyRenderOption(o, "show_all=true");
+  applyRenderOption(o, "timeline=1");
+  applyRenderOption(o, "unicode=false");
+  applyRenderOption(o, "color=yes");
+  applyRenderOption(o, "short_mode");
+  applyRenderOption(o, "processor_options.hide_regex=gen");
+  applyRenderOption(o, "processor_options.show=*/x/*");
+  applyRenderOption(o, 'flat_time="self"');
+  assert.equal(o, {
+    renderer: "text", timeline: true, showAll: true, filterThreshold: 0, flat: true, flatTime: "self",
+    time: "percent_of_total", unicode: false, color: true, shortMode: true, hide: [], hideRegex: ["gen"], show: ["*/x/*"],
+    showRegex: [],
+  });
+});
+
+test("options: a bad -p key or value is a one-line UsageError", () => {
+  const cases: Array<[string, RegExp]> = [
+    ["foo=1", /^-p: unknown render option "foo" \(known: flat, flat_time, time, filter_threshold, .*\)$/],
+    ["flat=maybe", /^-p: flat takes true or false, not "maybe"$/],
+    ["flat_time=wall", /^-p: flat_time is one of self, total, not "wall"$/],
+    ["time=minutes", /^-p: time is one of seconds, percent_of_total/],
+    ["filter_threshold=lots", /^-p: filter_threshold is a fraction between 0 and 1/],
+    ["filter_threshold=2", /^-p: filter_threshold is a fraction between 0 and 1/],
+    ["filter_threshold=", /^-p: filter_threshold is a fraction/],
+    ["__proto__=1", /^-p: unknown render option "__proto__"/],
+  ];
+  for (const [option, expected] of cases) {
+    try {
+      applyRenderOption(defaultReportOptions({}, {}), option);
+      assert.unreachable(option);
+    } catch (err) {
+      assert.instance(err, UsageError, option);
+      assert.match((err as Error).message, expected);
+      assert.not.ok((err as Error).message.includes("\n"));
+    }
+  }
+});
+
+test.run();

@@ -1,0 +1,349 @@
+// The core benchmark: 1,000,000 synthetic samples of depth ~40 to a text report, wasm core vs the TypeScript
+// oracle (test/oracle.ts), interleaved in one run. Prints a table of median and min per side, their ratio, and
+// the memory the wasm core retains per ingested sample.
+//
+//   node bench/core.ts [--samples 1000000] [--rounds 5] [--seed 1]
+//   deno run -A bench/core.ts      bun bench/core.ts
+//
+// The session: ~600 functions (app code, node_modules libraries, runtime internals) on a random call graph;
+// a few thousand unique stacks, each a random walk of depth ~40 from the same entry frames; samples every
+// 1 ms (+-50 us jitter) with an occasional gap of 5-50 ms, mostly on-CPU, some idle, await, gc and native.
+// End to end means: classify the frames, ingest (wasm: chunks of 64k samples) + process, render the text report.
+import { classifyFrames } from "../src/classify.ts";
+import type { Classification } from "../src/classify.ts";
+import { renderText } from "../src/renderers/text.ts";
+import { FrameFlag, NO_LIBRARY, SampleState } from "../src/types.ts";
+import type { CoreProcessOptions, FrameInfo, ProcessedTree, Session } from "../src/types.ts";
+import { oracleProcess } from "../test/oracle.ts";
+
+interface CoreSession {
+  addStacks(parent: Int32Array, frame: Uint32Array): void;
+  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  process(options: CoreProcessOptions): ProcessedTree;
+  dispose(): void;
+}
+interface CoreModule {
+  createCoreSession(): CoreSession;
+  /** The wasm instance's memory, if the glue exposes it (for the retained-bytes figure). */
+  memory?: WebAssembly.Memory;
+  wasmMemory?: () => WebAssembly.Memory;
+}
+
+// ---- arguments ------------------------------------------------------------------------------------------------------
+
+const g = globalThis as {
+  Deno?: { args: string[] };
+  process?: { argv: string[]; memoryUsage?: () => { rss: number; heapUsed: number } };
+  gc?: () => void;
+  Bun?: { gc(force: boolean): void };
+};
+const argv = g.Deno ? g.Deno.args : (g.process?.argv.slice(2) ?? []);
+const arg = (name: string, fallback: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+const SAMPLES = arg("samples", 1_000_000);
+const ROUNDS = Math.max(1, arg("rounds", 5));
+const SEED = arg("seed", 1);
+const CHUNK = 65_536;
+
+// ---- a synthetic session ------------------------------------------------------------------------------------------
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function syntheticSession(samples: number, seed: number): Session {
+  const rnd = mulberry32(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+
+  // Frames: runtime internals (the entry), app functions, library functions.
+  const frames: FrameInfo[] = [];
+  const internal: number[] = [];
+  const app: number[] = [];
+  const lib: number[] = [];
+  for (const name of ["runMain", "executeUserEntryPoint", "Module._load", "ModuleJob.run"]) {
+    internal.push(frames.length);
+    frames.push({ name, file: `node:internal/modules/${name}`, line: 1, col: 1, kind: "js" });
+  }
+  for (let i = 0; i < 400; i++) {
+    app.push(frames.length);
+    frames.push({ name: `app${i}`, file: `/app/src/module${i % 40}.ts`, line: 10 + i, col: 3, kind: "js" });
+  }
+  for (let i = 0; i < 200; i++) {
+    lib.push(frames.length);
+    const pkg = `pkg${i % 12}`;
+    frames.push({ name: `lib${i}`, file: `/app/node_modules/${pkg}/lib/file${i % 7}.js`, line: 5 + i, col: 1, kind: "js" });
+  }
+  const main = app[0];
+
+  // Call graph: app calls app and libraries; libraries call libraries and sometimes back into app (callbacks).
+  const callees: number[][] = frames.map((_, f) => {
+    const isLib = lib.includes(f);
+    return Array.from({ length: int(2, 5) }, () => {
+      const r = rnd();
+      if (isLib) return r < 0.8 ? lib[int(0, lib.length - 1)] : app[int(1, app.length - 1)];
+      return r < 0.65 ? app[int(1, app.length - 1)] : lib[int(0, lib.length - 1)];
+    });
+  });
+
+  // Unique stacks: random walks of depth ~40 under the entry stem, interned into a prefix tree.
+  const parent: number[] = [];
+  const frame: number[] = [];
+  const childOf = new Map<string, number>();
+  const intern = (p: number, f: number): number => {
+    const key = `${p}:${f}`;
+    let id = childOf.get(key);
+    if (id === undefined) {
+      id = parent.length;
+      parent.push(p);
+      frame.push(f);
+      childOf.set(key, id);
+    }
+    return id;
+  };
+  let stem = -1;
+  for (const f of internal) stem = intern(stem, f);
+  stem = intern(stem, main);
+  const leaves: number[] = [];
+  // Walks share prefixes: each starts from a random earlier walk's node half the time.
+  const walkNodes: number[][] = [];
+  while (leaves.length < 3000) {
+    let node = stem;
+    let f = main;
+    let depth = internal.length + 1;
+    const nodes: number[] = [];
+    if (walkNodes.length > 0 && rnd() < 0.5) {
+      const base = walkNodes[int(0, walkNodes.length - 1)];
+      const k = int(0, base.length - 1);
+      node = base[k];
+      f = frame[node];
+      depth += k + 1;
+      nodes.push(...base.slice(0, k + 1));
+    }
+    const target = int(30, 50);
+    while (depth < target) {
+      f = callees[f][int(0, callees[f].length - 1)];
+      node = intern(node, f);
+      nodes.push(node);
+      depth++;
+    }
+    walkNodes.push(nodes);
+    leaves.push(node);
+  }
+
+  // Samples: hot leaves (a skewed choice), some interior stacks, some idle/await/gc/native.
+  const stack = new Int32Array(samples);
+  const time = new Float64Array(samples);
+  const state = new Uint8Array(samples);
+  let t = 500;
+  for (let i = 0; i < samples; i++) {
+    const r = rnd();
+    const leaf = leaves[Math.floor(leaves.length * rnd() ** 3)];
+    if (r < 0.05) {
+      stack[i] = -1;
+      state[i] = SampleState.idle;
+    } else if (r < 0.08) {
+      stack[i] = leaf;
+      state[i] = SampleState.await;
+    } else if (r < 0.09) {
+      stack[i] = leaf;
+      state[i] = SampleState.gc;
+    } else if (r < 0.11) {
+      stack[i] = leaf;
+      state[i] = SampleState.native;
+    } else {
+      // A leaf, or one of its callers.
+      let s = leaf;
+      for (let up = rnd() < 0.3 ? int(1, 10) : 0; up > 0 && parent[s] !== -1; up--) s = parent[s];
+      stack[i] = s;
+      state[i] = SampleState.js;
+    }
+    time[i] = t;
+    t += rnd() < 0.001 ? int(5_000, 50_000) : 1000 + int(-50, 50);
+  }
+
+  return {
+    version: 1,
+    meta: {
+      startTime: Date.now(),
+      duration: t,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 2000,
+      program: "bench/core.ts (synthetic)",
+      cwd: "/app",
+      runtime: "synthetic",
+      startStack: [...internal, main],
+    },
+    frames,
+    stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
+    samples: { stack, time, state },
+  };
+}
+
+// ---- the two sides ----------------------------------------------------------------------------------------------------
+
+function coreOptions(session: Session, classification: Classification): CoreProcessOptions {
+  return {
+    duration: session.meta.duration,
+    gapCap: session.meta.gapCap,
+    timeline: false,
+    showAll: false,
+    filterThreshold: 0.01,
+    flatTime: "self",
+    startStack: session.meta.startStack,
+    frameFlags: classification.flags,
+    frameLibrary: classification.library,
+  };
+}
+
+const classify = (session: Session): Classification => classifyFrames(session.frames, { cwd: session.meta.cwd });
+
+function ingest(core: CoreModule, session: Session): CoreSession {
+  const s = core.createCoreSession();
+  s.addStacks(session.stacks.parent, session.stacks.frame);
+  const { stack, time, state } = session.samples;
+  for (let i = 0; i < stack.length; i += CHUNK) {
+    s.addSamples(stack.subarray(i, i + CHUNK), time.subarray(i, i + CHUNK), state.subarray(i, i + CHUNK));
+  }
+  return s;
+}
+
+function runWasm(core: CoreModule, session: Session): string {
+  const classification = classify(session);
+  const s = ingest(core, session);
+  try {
+    return renderText(session, s.process(coreOptions(session, classification)), classification);
+  } finally {
+    s.dispose();
+  }
+}
+
+function runOracle(session: Session): string {
+  const classification = classify(session);
+  const tree = oracleProcess(session.stacks, session.samples, coreOptions(session, classification));
+  return renderText(session, tree, classification);
+}
+
+// ---- measuring ----------------------------------------------------------------------------------------------------------
+
+function collectGarbage(): void {
+  if (g.gc) g.gc();
+  else if (g.Bun) g.Bun.gc(true);
+}
+
+function timed(f: () => string): { ms: number; out: string } {
+  collectGarbage();
+  const start = performance.now();
+  const out = f();
+  return { ms: performance.now() - start, out };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+
+function wasmMemory(core: CoreModule): WebAssembly.Memory | null {
+  if (core.memory instanceof WebAssembly.Memory) return core.memory;
+  if (typeof core.wasmMemory === "function") return core.wasmMemory();
+  return null;
+}
+
+// ---- main -------------------------------------------------------------------------------------------------------------------
+
+const runtime = g.Deno ? "deno" : g.Bun ? "bun" : `node ${g.process ? (globalThis as any).process.version : ""}`;
+console.log(`tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${ROUNDS} rounds each`);
+
+let t0 = performance.now();
+const session = syntheticSession(SAMPLES, SEED);
+const depths = new Uint16Array(session.stacks.parent.length);
+for (let i = 0; i < depths.length; i++) depths[i] = session.stacks.parent[i] === -1 ? 1 : depths[session.stacks.parent[i]] + 1;
+let depthSum = 0;
+let counted = 0;
+for (const s of session.samples.stack) if (s >= 0) (depthSum += depths[s]), counted++;
+console.log(
+  `session: ${session.frames.length} frames, ${session.stacks.parent.length.toLocaleString("en")} stack nodes, ` +
+    `mean sample depth ${(depthSum / counted).toFixed(1)}, ${(session.meta.duration / 1e6).toFixed(1)} s ` +
+    `(built in ${fmt(performance.now() - t0)})`,
+);
+void FrameFlag;
+void NO_LIBRARY;
+
+let core: CoreModule | null = null;
+try {
+  core = (await import("../wasm/core.ts")) as unknown as CoreModule;
+} catch (e) {
+  console.log(`wasm/core.ts not available (${String((e as Error)?.message ?? e).split("\n")[0]}): oracle only`);
+}
+
+// Retained memory: wasm linear memory growth for one ingested session (before any other work grows it).
+let retained = "n/a";
+if (core) {
+  const memory = wasmMemory(core);
+  const rssBefore = g.process?.memoryUsage?.().rss ?? 0;
+  const before = memory ? memory.buffer.byteLength : 0;
+  const s = ingest(core, session);
+  const after = memory ? memory.buffer.byteLength : 0;
+  const rssAfter = g.process?.memoryUsage?.().rss ?? 0;
+  s.dispose();
+  retained = memory
+    ? `${((after - before) / SAMPLES).toFixed(2)} B/sample (wasm memory ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MiB)`
+    : `~${((rssAfter - rssBefore) / SAMPLES).toFixed(2)} B/sample (RSS delta; wasm memory not exposed)`;
+}
+
+const wasmTimes: number[] = [];
+const oracleTimes: number[] = [];
+let wasmOut = "";
+let oracleOut = "";
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate which side goes first, so that neither always runs on a warmer (or more fragmented) heap.
+  const order = round % 2 === 0 ? ["wasm", "oracle"] : ["oracle", "wasm"];
+  for (const side of order) {
+    if (side === "wasm" && core) {
+      const r = timed(() => runWasm(core!, session));
+      wasmTimes.push(r.ms);
+      wasmOut = r.out;
+    } else if (side === "oracle") {
+      const r = timed(() => runOracle(session));
+      oracleTimes.push(r.ms);
+      oracleOut = r.out;
+    }
+  }
+  console.log(
+    `  round ${round + 1}: ` +
+      (core ? `wasm ${fmt(wasmTimes[round])}  ` : "") +
+      `oracle ${fmt(oracleTimes[round])}`,
+  );
+}
+
+const rssNow = g.process?.memoryUsage?.().rss;
+const rows: Array<[string, string, string, string]> = [["", "wasm core", "TS oracle", "oracle / wasm"]];
+if (core) {
+  rows.push(["median", fmt(median(wasmTimes)), fmt(median(oracleTimes)), `${(median(oracleTimes) / median(wasmTimes)).toFixed(2)}x`]);
+  rows.push(["min", fmt(Math.min(...wasmTimes)), fmt(Math.min(...oracleTimes)), `${(Math.min(...oracleTimes) / Math.min(...wasmTimes)).toFixed(2)}x`]);
+  rows.push(["retained/sample", retained, "(holds nothing)", ""]);
+} else {
+  rows.push(["median", "-", fmt(median(oracleTimes)), "-"]);
+  rows.push(["min", "-", fmt(Math.min(...oracleTimes)), "-"]);
+}
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+console.log("");
+for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+console.log("");
+console.log(
+  `end to end = classify frames + ingest (wasm: ${CHUNK}-sample chunks) + process + renderText; ` +
+    `report ${oracleOut.split("\n").length} lines${rssNow ? `; RSS now ${(rssNow / 2 ** 20).toFixed(0)} MiB` : ""}`,
+);
+if (core) {
+  console.log(wasmOut === oracleOut ? "the two reports are identical" : "WARNING: the wasm and oracle reports differ");
+}

@@ -29,7 +29,11 @@ fn set_error(e: Error) -> u32 {
 fn with_slot<R>(h: u32, f: impl FnOnce(&mut Slot) -> Result<R, Error>) -> Result<R, Error> {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        match (h as usize).checked_sub(1).and_then(|i| s.get_mut(i)).and_then(|x| x.as_mut()) {
+        match (h as usize)
+            .checked_sub(1)
+            .and_then(|i| s.get_mut(i))
+            .and_then(|x| x.as_mut())
+        {
             Some(slot) => f(slot),
             None => Err(Error(format!("invalid session handle {h}"))),
         }
@@ -76,7 +80,10 @@ pub extern "C" fn tsp_error_len() -> u32 {
 pub extern "C" fn tsp_new() -> u32 {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        let slot = Some(Box::new(Slot { session: Session::new(), result: None }));
+        let slot = Some(Box::new(Slot {
+            session: Session::new(),
+            result: None,
+        }));
         // Reuse a freed slot so handles stay small in long-lived hosts.
         if let Some(i) = s.iter().position(|x| x.is_none()) {
             s[i] = slot;
@@ -112,7 +119,12 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
 /// # Safety
 /// The pointers must address `n` elements each (from `tsp_alloc`).
 #[no_mangle]
-pub unsafe extern "C" fn tsp_add_stacks(h: u32, parent: *const i32, frame: *const u32, n: u32) -> u32 {
+pub unsafe extern "C" fn tsp_add_stacks(
+    h: u32,
+    parent: *const i32,
+    frame: *const u32,
+    n: u32,
+) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
         slot.session.add_stacks(slice(parent, n)?, slice(frame, n)?)
@@ -132,7 +144,8 @@ pub unsafe extern "C" fn tsp_add_samples(
 ) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
-        slot.session.add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?)
+        slot.session
+            .add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?)
     });
     r.map_or_else(set_error, |_| 0)
 }
@@ -164,7 +177,11 @@ pub unsafe extern "C" fn tsp_process(
             timeline: timeline != 0,
             show_all: show_all != 0,
             filter_threshold,
-            flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
+            flat_time: if flat_total != 0 {
+                FlatTime::Total
+            } else {
+                FlatTime::SelfTime
+            },
             start_stack: slice(start, start_len)?,
             frame_flags: slice(flags, flags_len)?,
             frame_library: slice(library, library_len)?,
@@ -177,7 +194,9 @@ pub unsafe extern "C" fn tsp_process(
 
 fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     let r = with_slot(h, |slot| {
-        let Some(t) = slot.result.as_ref() else { return Ok(None) };
+        let Some(t) = slot.result.as_ref() else {
+            return Ok(None);
+        };
         fn p<T>(v: &[T]) -> (*const u8, usize) {
             (v.as_ptr() as *const u8, v.len())
         }

@@ -25,7 +25,13 @@ pub(crate) fn flat(
     show_all: bool,
 ) -> Flat {
     let m = paths.frame.len();
-    let slot = |f: u32| if is_real(f) { f as usize } else { frame_count + (f - SYNTHETIC_BASE) as usize };
+    let slot = |f: u32| {
+        if is_real(f) {
+            f as usize
+        } else {
+            frame_count + (f - SYNTHETIC_BASE) as usize
+        }
+    };
     let slots = frame_count + 256;
 
     // Discovery order: each entry's path root -> leaf, skipping nodes seen before. A frame's first
@@ -86,7 +92,9 @@ pub(crate) fn flat(
     let mut on_path = vec![0u32; slots];
     // Entries are node ids; bit 32 marks the second visit (leaving the node).
     const LEAVE: u64 = 1 << 32;
-    let mut st: Vec<u64> = (offs[0]..offs[1]).map(|k| u64::from(kids[k as usize])).collect();
+    let mut st: Vec<u64> = (offs[0]..offs[1])
+        .map(|k| u64::from(kids[k as usize]))
+        .collect();
     while let Some(e) = st.pop() {
         let x = (e as u32) as usize;
         let s = slot(paths.frame[x]);
@@ -104,10 +112,17 @@ pub(crate) fn flat(
         }
     }
 
-    let chosen = |i: usize| if flat_time == FlatTime::SelfTime { self_t[i] } else { total[i] };
+    let chosen = |i: usize| {
+        if flat_time == FlatTime::SelfTime {
+            self_t[i]
+        } else {
+            total[i]
+        }
+    };
     let limit = filter_threshold * root_time;
-    let mut idx: Vec<u32> =
-        (0..rows.len() as u32).filter(|&i| show_all || !(chosen(i as usize) < limit)).collect();
+    let mut idx: Vec<u32> = (0..rows.len() as u32)
+        .filter(|&i| show_all || !(chosen(i as usize) < limit))
+        .collect();
     idx.sort_by(|&a, &b| chosen(b as usize).total_cmp(&chosen(a as usize)));
     Flat {
         frame: idx.iter().map(|&i| rows[i as usize]).collect(),

@@ -13,7 +13,12 @@ pub(crate) struct Groups {
     pub libs: Vec<u32>,
 }
 
-pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show_all: bool) -> Groups {
+pub(crate) fn group(
+    o: &Ordered,
+    frame_flags: &[u8],
+    frame_library: &[u32],
+    show_all: bool,
+) -> Groups {
     let n = o.frame.len();
     // Children in display order: in pre-order, a node's children appear in order of index.
     let mut offs = vec![0u32; n + 1];
@@ -46,27 +51,27 @@ pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show
             };
         }
         let mut stack: Vec<u32> = Vec::new();
-        // Pre-order over nodes; for each node, its children in order (group ids in creation order).
-        for x in 0..n {
-            for &c in children(x) {
-                let c = c as usize;
-                if group[c] != -1 || !is_real(o.frame[c]) || !hidden[c] {
-                    continue;
-                }
-                let starts = children(c).iter().any(|&d| is_real(o.frame[d as usize]) && hidden[d as usize]);
-                if !starts {
-                    continue;
-                }
-                let g = roots.len() as i32;
-                roots.push(c as u32);
-                stack.clear();
-                stack.push(c as u32);
-                while let Some(y) = stack.pop() {
-                    group[y as usize] = g;
-                    for &d in children(y as usize) {
-                        if hidden[d as usize] {
-                            stack.push(d);
-                        }
+        // Each node is considered in pre-order, before its own children (pyinstrument's recursion: a
+        // child may start a group, then its subtree is visited); group ids follow that order.
+        for c in 1..n {
+            if group[c] != -1 || !is_real(o.frame[c]) || !hidden[c] {
+                continue;
+            }
+            let starts = children(c)
+                .iter()
+                .any(|&d| is_real(o.frame[d as usize]) && hidden[d as usize]);
+            if !starts {
+                continue;
+            }
+            let g = roots.len() as i32;
+            roots.push(c as u32);
+            stack.clear();
+            stack.push(c as u32);
+            while let Some(y) = stack.pop() {
+                group[y as usize] = g;
+                for &d in children(y as usize) {
+                    if hidden[d as usize] {
+                        stack.push(d);
                     }
                 }
             }
@@ -112,7 +117,10 @@ pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show
         if flags[i] & NODE_VISIBLE == 0 {
             hidden_count[g as usize] += 1;
         }
-        let lib = frame_library.get(o.frame[i] as usize).copied().unwrap_or(NO_LIBRARY);
+        let lib = frame_library
+            .get(o.frame[i] as usize)
+            .copied()
+            .unwrap_or(NO_LIBRARY);
         if lib != NO_LIBRARY && seen.insert(crate::hash::key(g as u32, lib), ()).is_none() {
             libs[g as usize].push(lib);
         }
@@ -124,5 +132,12 @@ pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show
         flat_libs.extend_from_slice(l);
         lib_offsets.push(flat_libs.len() as u32);
     }
-    Groups { group, flags, root: roots, hidden: hidden_count, lib_offsets, libs: flat_libs }
+    Groups {
+        group,
+        flags,
+        root: roots,
+        hidden: hidden_count,
+        lib_offsets,
+        libs: flat_libs,
+    }
 }

@@ -97,13 +97,19 @@ impl Session {
         for (i, &p) in parent.iter().enumerate() {
             let id = base + i;
             if p < -1 || p as i64 >= id as i64 {
-                return err(format!("stack {id}: parent {p} is not -1 or a smaller stack id"));
+                return err(format!(
+                    "stack {id}: parent {p} is not -1 or a smaller stack id"
+                ));
             }
         }
         self.stack_core.reserve(parent.len());
         for (&p, &f) in parent.iter().zip(frame) {
             // p was checked above: -1 or an earlier stack (possibly of this chunk, already pushed).
-            let pc = if p < 0 { 0 } else { self.stack_core[p as usize] };
+            let pc = if p < 0 {
+                0
+            } else {
+                self.stack_core[p as usize]
+            };
             let c = self.trie.intern(pc, f);
             self.stack_core.push(c);
             self.max_frame = Some(self.max_frame.map_or(f, |m| m.max(f)));
@@ -123,12 +129,18 @@ impl Session {
         }
         self.check_capacity(stack.len())?;
         let nstacks = self.stack_core.len() as i64;
-        let mut prev = if self.samples > 0 { Some(self.last_raw) } else { None };
+        let mut prev = if self.samples > 0 {
+            Some(self.last_raw)
+        } else {
+            None
+        };
         for i in 0..stack.len() {
             let idx = self.samples + i;
             let s = stack[i];
             if s < -1 || s as i64 >= nstacks {
-                return err(format!("sample {idx}: stack id {s} out of range ({nstacks} stacks)"));
+                return err(format!(
+                    "sample {idx}: stack id {s} out of range ({nstacks} stacks)"
+                ));
             }
             let t = time[i];
             if !t.is_finite() {
@@ -139,32 +151,47 @@ impl Session {
             }
             if let Some(p) = prev {
                 if t < p {
-                    return err(format!("sample {idx}: time {t} is smaller than the one before it ({p})"));
+                    return err(format!(
+                        "sample {idx}: time {t} is smaller than the one before it ({p})"
+                    ));
                 }
             }
             prev = Some(t);
             if state[i] > MAX_STATE {
-                return err(format!("sample {idx}: state {} is not a SampleState (0..5)", state[i]));
+                return err(format!(
+                    "sample {idx}: state {} is not a SampleState (0..5)",
+                    state[i]
+                ));
             }
         }
         self.records.reserve(stack.len());
         for i in 0..stack.len() {
             let s = stack[i];
-            let mut c = if s < 0 { 0 } else { self.stack_core[s as usize] };
+            let mut c = if s < 0 {
+                0
+            } else {
+                self.stack_core[s as usize]
+            };
             let st = state[i];
             if st != 0 {
                 // The state is the last frame of the path: idle=1 -> SYNTH idle, ... outOfContext=5.
                 c = self.trie.intern(c, SYNTH_SELF + u32::from(st));
             }
             let rt = round_time(time[i]);
-            let base = if self.samples + i == 0 { 0.0 } else { self.last_time };
+            let base = if self.samples + i == 0 {
+                0.0
+            } else {
+                self.last_time
+            };
             let delta = rt - base;
             if delta >= 0.0 && delta < f64::from(u32::MAX) {
-                self.records.push(u64::from(c) | ((delta as u32 as u64) << 32));
+                self.records
+                    .push(u64::from(c) | ((delta as u32 as u64) << 32));
             } else {
                 let slot = self.big.len() as u32;
                 self.big.push(delta);
-                self.records.push(u64::from(ESCAPE) | (u64::from(slot) << 32));
+                self.records
+                    .push(u64::from(ESCAPE) | (u64::from(slot) << 32));
                 self.records.push(u64::from(c));
             }
             self.last_time = rt;

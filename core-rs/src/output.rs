@@ -39,12 +39,16 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     let mut start = Vec::with_capacity(o.start_stack.len());
     for (i, &f) in o.start_stack.iter().enumerate() {
         if !(f >= 0.0 && f < fc as f64 && f.fract() == 0.0) {
-            return err(format!("startStack[{i}]: frame id {f} out of range ({fc} frames)"));
+            return err(format!(
+                "startStack[{i}]: frame id {f} out of range ({fc} frames)"
+            ));
         }
         start.push(f as u32);
     }
-    if !(o.duration.is_finite() && o.duration >= 0.0) {
-        return err(format!("duration {} is not a finite time >= 0", o.duration));
+    // Not in SPEC's list, but an infinite or NaN end has no meaning (a negative one is just below the
+    // last sample time).
+    if !o.duration.is_finite() {
+        return err(format!("duration {} is not finite", o.duration));
     }
     if o.gap_cap.is_nan() || o.gap_cap < 0.0 {
         return err(format!("gapCap {} is not a time >= 0", o.gap_cap));

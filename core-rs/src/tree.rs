@@ -122,7 +122,14 @@ pub(crate) struct Timeline<'a> {
 
 impl<'a> Timeline<'a> {
     pub fn new(paths: &'a Paths) -> Timeline<'a> {
-        Timeline { paths, tree: RawTree::with_root(), spine: vec![0], last: NONE, last_self: NONE, chain: Vec::new() }
+        Timeline {
+            paths,
+            tree: RawTree::with_root(),
+            spine: vec![0],
+            last: NONE,
+            last_self: NONE,
+            chain: Vec::new(),
+        }
     }
 
     #[inline]
@@ -154,7 +161,11 @@ impl<'a> Timeline<'a> {
                 self.spine.push(n);
             }
             let leaf = *self.spine.last().unwrap_or(&0);
-            self.last_self = if ends_real(paths, p) { self.tree.push(SYNTH_SELF, leaf) } else { NONE };
+            self.last_self = if ends_real(paths, p) {
+                self.tree.push(SYNTH_SELF, leaf)
+            } else {
+                NONE
+            };
             self.last = p;
         }
         let leaf = *self.spine.last().unwrap_or(&0);

@@ -1,0 +1,213 @@
+// The only TypeScript that touches the core's ABI (core-rs/src/ffi.rs). Everything else uses CoreSession or
+// processSession. The module is loaded synchronously once and cached; it has no imports.
+//
+// ABI: tsp_alloc/tsp_free(ptr, bytes) for input buffers; tsp_new() -> handle; tsp_add_stacks,
+// tsp_add_samples, tsp_process return 0 or 1 (then tsp_error_ptr/len hold a UTF-8 message);
+// tsp_result_ptr/len(handle, field) address the result's typed arrays, copied out before the next call.
+import { readFileSync } from "node:fs";
+import type { CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  tsp_alloc(bytes: number): number;
+  tsp_free(ptr: number, bytes: number): void;
+  tsp_error_ptr(): number;
+  tsp_error_len(): number;
+  tsp_new(): number;
+  tsp_drop(handle: number): void;
+  tsp_add_stacks(handle: number, parent: number, frame: number, n: number): number;
+  tsp_add_samples(handle: number, stack: number, time: number, state: number, n: number): number;
+  tsp_process(
+    handle: number,
+    duration: number,
+    gapCap: number,
+    timeline: number,
+    showAll: number,
+    filterThreshold: number,
+    flatTotal: number,
+    start: number,
+    startLen: number,
+    flags: number,
+    flagsLen: number,
+    library: number,
+    libraryLen: number,
+  ): number;
+  tsp_result_ptr(handle: number, field: number): number;
+  tsp_result_len(handle: number, field: number): number;
+}
+
+export interface CoreSession {
+  /** Appends stacks; ids continue from earlier calls. */
+  addStacks(parent: Int32Array, frame: Uint32Array): void;
+  /** Appends samples in time order, continuing earlier calls. */
+  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  process(options: CoreProcessOptions): ProcessedTree;
+  /** Frees the session's memory in the module; the session is unusable afterwards. */
+  dispose(): void;
+}
+
+let core: CoreExports | null = null;
+
+function wasmBytes(): Uint8Array {
+  // Source tree: wasm/core.wasm next to this file. Bundle: dist/core.wasm next to the bundle (bundle.mjs
+  // copies it), which is the same URL; the others cover a bundle run from elsewhere in the package.
+  const candidates = ["./core.wasm", "../wasm/core.wasm", "./wasm/core.wasm"];
+  let firstError: unknown;
+  for (const rel of candidates) {
+    try {
+      return readFileSync(new URL(rel, import.meta.url));
+    } catch (e) {
+      firstError ??= e;
+    }
+  }
+  throw new Error(`tsprofile core: cannot read core.wasm next to ${import.meta.url} (${String((firstError as Error)?.message ?? firstError)})`);
+}
+
+function load(): CoreExports {
+  if (core === null) {
+    const module = new WebAssembly.Module(wasmBytes());
+    core = new WebAssembly.Instance(module, {}).exports as unknown as CoreExports;
+  }
+  return core;
+}
+
+const decoder = new TextDecoder();
+
+function fail(c: CoreExports): never {
+  const bytes = new Uint8Array(c.memory.buffer, c.tsp_error_ptr(), c.tsp_error_len());
+  throw new Error(`tsprofile core: ${decoder.decode(bytes)}`);
+}
+
+type Typed = Int32Array | Uint32Array | Float64Array | Uint8Array;
+type TypedCtor = { new (buffer: ArrayBufferLike, offset: number, length: number): Typed; BYTES_PER_ELEMENT: number };
+
+/** Copies `src` into fresh module memory as `Ctor` elements (converting plain arrays); returns [ptr, bytes]. */
+function put(c: CoreExports, Ctor: TypedCtor, src: ArrayLike<number>): [number, number] {
+  const bytes = src.length * Ctor.BYTES_PER_ELEMENT;
+  const ptr = c.tsp_alloc(bytes);
+  if (ptr === 0) throw new Error("tsprofile core: out of memory");
+  // A view made after the allocation: growing memory detaches older views.
+  new Ctor(c.memory.buffer, ptr, src.length).set(src as ArrayLike<number> & Typed);
+  return [ptr, bytes];
+}
+
+function withBuffers<T>(c: CoreExports, bufs: Array<[TypedCtor, ArrayLike<number>]>, f: (ptrs: number[]) => T): T {
+  const held: Array<[number, number]> = [];
+  try {
+    for (const [Ctor, src] of bufs) held.push(put(c, Ctor, src));
+    return f(held.map(([p]) => p));
+  } finally {
+    for (const [p, n] of held) c.tsp_free(p, n);
+  }
+}
+
+function checkLengths(what: string, ...lengths: number[]): void {
+  if (lengths.some((n) => n !== lengths[0])) {
+    throw new Error(`tsprofile core: ${what} columns differ in length (${lengths.join(", ")})`);
+  }
+}
+
+// ProcessedTree fields in ffi.rs order (tsp_result_ptr's field index).
+const FIELDS: Array<[keyof ProcessedTree, TypedCtor]> = [
+  ["frame", Uint32Array],
+  ["parent", Int32Array],
+  ["depth", Uint32Array],
+  ["time", Float64Array],
+  ["selfTime", Float64Array],
+  ["awaitTime", Float64Array],
+  ["group", Int32Array],
+  ["flags", Uint8Array],
+  ["groupRoot", Uint32Array],
+  ["groupHidden", Uint32Array],
+  ["groupLibOffsets", Uint32Array],
+  ["groupLibs", Uint32Array],
+  ["flatFrame", Uint32Array],
+  ["flatSelf", Float64Array],
+  ["flatTotal", Float64Array],
+];
+
+export function createCoreSession(): CoreSession {
+  const c = load();
+  let handle = c.tsp_new();
+  const live = (): number => {
+    if (handle === 0) throw new Error("tsprofile core: session used after dispose()");
+    return handle;
+  };
+  return {
+    addStacks(parent, frame) {
+      const h = live();
+      checkLengths("stack table", parent.length, frame.length);
+      const n = parent.length;
+      const rc = withBuffers(c, [[Int32Array, parent], [Uint32Array, frame]], ([p, f]) => c.tsp_add_stacks(h, p, f, n));
+      if (rc !== 0) fail(c);
+    },
+    addSamples(stack, time, state) {
+      const h = live();
+      checkLengths("sample table", stack.length, time.length, state.length);
+      const n = stack.length;
+      const rc = withBuffers(
+        c,
+        [[Int32Array, stack], [Float64Array, time], [Uint8Array, state]],
+        ([s, t, st]) => c.tsp_add_samples(h, s, t, st, n),
+      );
+      if (rc !== 0) fail(c);
+    },
+    process(o) {
+      const h = live();
+      if (o.flatTime !== "self" && o.flatTime !== "total") {
+        throw new Error(`tsprofile core: flatTime is ${String(o.flatTime)}`);
+      }
+      const rc = withBuffers(
+        c,
+        [[Float64Array, o.startStack], [Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
+        ([s, fl, lib]) =>
+          c.tsp_process(
+            h,
+            Number(o.duration),
+            Number(o.gapCap),
+            o.timeline ? 1 : 0,
+            o.showAll ? 1 : 0,
+            Number(o.filterThreshold),
+            o.flatTime === "total" ? 1 : 0,
+            s,
+            o.startStack.length,
+            fl,
+            o.frameFlags.length,
+            lib,
+            o.frameLibrary.length,
+          ),
+      );
+      if (rc !== 0) fail(c);
+      const out: Record<string, Typed> = {};
+      FIELDS.forEach(([name, Ctor], i) => {
+        const len = c.tsp_result_len(h, i);
+        out[name] = len === 0 ? new Ctor(new ArrayBuffer(0), 0, 0) : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i), len).slice();
+      });
+      return out as unknown as ProcessedTree;
+    },
+    dispose() {
+      if (handle !== 0) c.tsp_drop(handle);
+      handle = 0;
+    },
+  };
+}
+
+/** Processes a whole Session in one go (duration, gapCap and startStack come from its meta). */
+export function processSession(
+  session: Session,
+  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "startStack">,
+): ProcessedTree {
+  const core = createCoreSession();
+  try {
+    core.addStacks(session.stacks.parent, session.stacks.frame);
+    core.addSamples(session.samples.stack, session.samples.time, session.samples.state);
+    return core.process({
+      ...options,
+      duration: session.meta.duration,
+      gapCap: session.meta.gapCap,
+      startStack: session.meta.startStack,
+    });
+  } finally {
+    core.dispose();
+  }
+}

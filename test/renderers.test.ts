@@ -40,9 +40,9 @@ const TREE_UNICODE = `0.100 main  src/main.ts:1 (await 0.010)
 ├─ 0.075 handle  node_modules/express/lib/router.js:100
 │     [1 frame hidden]  express, body-parser
 │        0.075 parse  node_modules/body-parser/index.js:5
-│        ├─ 0.055 route  src/routes.ts:20
-│        │  ├─ 0.050 spin  src/routes.ts:30
-│        │  └─ 0.005 [self]
+│        └─ 0.055 route  src/routes.ts:20
+│           ├─ 0.050 spin  src/routes.ts:30
+│           └─ 0.005 [self]
 ├─ 0.020 handle  src/server.ts:10 (await 0.010)
 │  ├─ 0.010 readFileSync  node:fs:400
 │  └─ 0.010 [await]
@@ -71,6 +71,29 @@ test("text: nodes that are not visible are skipped, their visible descendants ta
   assert.not.ok(out.includes("next"), "express's next() is inside the group and not visible");
   // parse is visible (it has a child outside the group): printed without guides under the hidden-frames line.
   assert.ok(out.includes("|     [1 frame hidden]  express, body-parser\n|        0.075 parse"));
+});
+
+test("text: the last child that prints gets the closing guide, not an invisible [self] after it", () => {
+  const frames = [
+    frame("main", "/app/src/main.ts", 1),
+    frame("handle", "/app/node_modules/express/lib/router.js", 100),
+    frame("next", "/app/node_modules/express/lib/router.js", 200),
+    frame("dispatch", "/app/node_modules/express/lib/route.js", 9),
+    frame("work", "/app/src/work.ts", 7),
+  ];
+  const s = makeSession(frames, spread([[[0, 1, 2, 3, 4], 40], [[0, 1, 2], 10]]));
+  const { tree, classification } = processWithOracle(s);
+  assert.fixture(
+    renderText(s, tree, classification, { shortMode: true, unicode: true }),
+    [
+      "0.050 main  src/main.ts:1",
+      "└─ 0.050 handle  node_modules/express/lib/router.js:100",
+      "      [1 frame hidden]  express",
+      "         0.040 dispatch  node_modules/express/lib/route.js:9",
+      "         └─ 0.040 work  src/work.ts:7",
+      "",
+    ].join("\n"),
+  );
 });
 
 test("text: the header", () => {

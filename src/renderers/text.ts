@@ -99,14 +99,24 @@ export function renderText(
   const fill = childStart.slice(0, n);
   for (let i = 1; i < n; i++) children[fill[tree.parent[i]]++] = i;
 
+  // Whether a node prints anything (it or a descendant is visible), so the last guide is "└─" for the last child
+  // that prints, not for an invisible [self] after it (pyinstrument leaves a dangling "├─" there).
+  const prints = new Uint8Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    if ((tree.flags[i] & NodeFlag.visible) !== 0) prints[i] = 1;
+    if (prints[i] && i > 0) prints[tree.parent[i]] = 1;
+  }
+
   const guides = opts.unicode ? GUIDES_UNICODE : GUIDES_ASCII;
   // pyinstrument's render_frame, iteratively: a node that is not visible prints nothing and its children take
   // its place with no guides; under a group root that prints its "[N frames hidden]" line, guides become blanks.
   const stack: Array<{ node: number; indent: string; childIndent: string }> = [];
   const pushChildren = (node: number, childIndent: string, g: typeof guides): void => {
     const from = childStart[node];
-    const to = childStart[node + 1];
+    let to = childStart[node + 1];
+    while (to > from && !prints[children[to - 1]]) to--;
     for (let k = to - 1; k >= from; k--) {
+      if (!prints[children[k]]) continue;
       const last = k === to - 1;
       stack.push({
         node: children[k],

@@ -1,0 +1,140 @@
+// The Profiler API, shaped like pyinstrument's: start() / stop() around the code of interest, then print() or
+// output...(). Sampling itself is the runtime's sampler (runtimes/index.ts); this class only keeps state.
+import process from "node:process";
+import { startSampler } from "../runtimes/index.ts";
+import type { Sampler } from "../runtimes/index.ts";
+import { defaultReportOptions } from "./options.ts";
+import type { ReportOptions } from "./options.ts";
+import { renderSession } from "./report.ts";
+import type { FrameInfo, Session } from "./types.ts";
+
+export interface ProfilerOptions {
+  /** Seconds between samples (pyinstrument's unit); default 0.001. At least 0.0001. */
+  interval?: number;
+}
+
+/** Where print() writes: process.stdout by default. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+const MIN_INTERVAL = 0.0001;
+
+export class Profiler {
+  /** Seconds between samples. */
+  readonly interval: number;
+  #sampler: Sampler | null = null;
+  #lastSession: Session | null = null;
+
+  constructor(options: ProfilerOptions = {}) {
+    const interval = options.interval ?? 0.001;
+    if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL) {
+      throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
+    }
+    this.interval = interval;
+  }
+
+  get isRunning(): boolean {
+    return this.#sampler !== null && this.#sampler.isRunning;
+  }
+
+  /** The session of the last stop() (sessions of successive start/stop pairs combined), or null. */
+  get lastSession(): Session | null {
+    return this.#lastSession;
+  }
+
+  start(): void {
+    if (this.isRunning) throw new Error("tsprofile: the profiler is already running");
+    this.#sampler = startSampler({ interval: Math.round(this.interval * 1e6) });
+  }
+
+  /** Stops sampling and returns the session. Restarting later and stopping again combines the sessions, as pyinstrument does. */
+  stop(): Session {
+    const sampler = this.#sampler;
+    if (sampler === null || !sampler.isRunning) throw new Error("tsprofile: the profiler is not running");
+    this.#sampler = null;
+    const session = sampler.stop();
+    this.#lastSession = this.#lastSession ? combineSessions(this.#lastSession, session) : session;
+    return this.#lastSession;
+  }
+
+  /** Stops sampling if running (discarding it) and forgets the last session. */
+  reset(): void {
+    const sampler = this.#sampler;
+    this.#sampler = null;
+    if (sampler?.isRunning) sampler.stop();
+    this.#lastSession = null;
+  }
+
+  /** The last session as text; like pyinstrument's output_text, without colour or unicode unless asked for. */
+  outputText(options: Partial<ReportOptions> = {}): string {
+    return this.output("text", { unicode: false, color: false, ...options });
+  }
+
+  /** The last session rendered by the given renderer. */
+  output(renderer: ReportOptions["renderer"], options: Partial<ReportOptions> = {}): string {
+    const session = this.#lastSession;
+    if (session === null) throw new Error("tsprofile: nothing to report: call start() and stop() first");
+    return renderSession(session, { ...options, renderer });
+  }
+
+  /** Writes the text report to stdout (or options.stream), colour and unicode detected from it unless given. */
+  print(options: Partial<ReportOptions> & { stream?: OutputStream } = {}): void {
+    const { stream = process.stdout as OutputStream, ...rest } = options;
+    const defaults = defaultReportOptions(stream);
+    stream.write(this.output("text", { unicode: defaults.unicode, color: defaults.color, ...rest }));
+  }
+}
+
+/** b after a: frames deduplicated, b's stacks appended, b's samples shifted by a's duration. */
+function combineSessions(a: Session, b: Session): Session {
+  const frames: FrameInfo[] = [...a.frames];
+  const index = new Map<string, number>();
+  const key = (f: FrameInfo) => JSON.stringify([f.name, f.file, f.line, f.col, f.kind]);
+  a.frames.forEach((f, i) => index.set(key(f), i));
+  const frameMap = b.frames.map((f) => {
+    let id = index.get(key(f));
+    if (id === undefined) {
+      id = frames.length;
+      frames.push(f);
+      index.set(key(f), id);
+    }
+    return id;
+  });
+  const na = a.stacks.parent.length;
+  const nb = b.stacks.parent.length;
+  const parent = new Int32Array(na + nb);
+  const frame = new Uint32Array(na + nb);
+  parent.set(a.stacks.parent);
+  frame.set(a.stacks.frame);
+  for (let i = 0; i < nb; i++) {
+    parent[na + i] = b.stacks.parent[i] < 0 ? -1 : b.stacks.parent[i] + na;
+    frame[na + i] = frameMap[b.stacks.frame[i]];
+  }
+  const sa = a.samples.stack.length;
+  const sb = b.samples.stack.length;
+  const stack = new Int32Array(sa + sb);
+  const time = new Float64Array(sa + sb);
+  const state = new Uint8Array(sa + sb);
+  stack.set(a.samples.stack);
+  time.set(a.samples.time);
+  state.set(a.samples.state);
+  for (let i = 0; i < sb; i++) {
+    stack[sa + i] = b.samples.stack[i] < 0 ? -1 : b.samples.stack[i] + na;
+    time[sa + i] = b.samples.time[i] + a.meta.duration;
+    state[sa + i] = b.samples.state[i];
+  }
+  return {
+    version: 1,
+    meta: {
+      ...a.meta,
+      duration: a.meta.duration + b.meta.duration,
+      cpuTime: a.meta.cpuTime < 0 || b.meta.cpuTime < 0 ? -1 : a.meta.cpuTime + b.meta.cpuTime,
+      gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
+    },
+    frames,
+    stacks: { parent, frame },
+    samples: { stack, time, state },
+  };
+}

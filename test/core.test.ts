@@ -1,0 +1,147 @@
+// The wasm core through wasm/core.ts, on every runtime: a few hand-checked trees, errors and limits.
+// The exhaustive comparison with the SPEC oracle is in core-property.test.ts; Rust unit tests cover each step.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createCoreSession, processSession } from "../wasm/core.ts";
+import { NO_LIBRARY, SampleState, SyntheticFrame } from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+
+function options(frames: number, patch: Partial<CoreProcessOptions> = {}): CoreProcessOptions {
+  return {
+    duration: 0,
+    gapCap: 1e9,
+    timeline: false,
+    showAll: false,
+    filterThreshold: 0,
+    flatTime: "self",
+    startStack: [],
+    frameFlags: new Uint8Array(frames),
+    frameLibrary: new Uint32Array(frames).fill(NO_LIBRARY),
+    ...patch,
+  };
+}
+
+/** "name time" per node, indented by depth. */
+function show(t: ProcessedTree): string[] {
+  const name = (f: number): string =>
+    f === SyntheticFrame.root ? "root" : f === SyntheticFrame.self ? "self" : f === SyntheticFrame.idle ? "idle" : `f${f}`;
+  return Array.from(t.frame, (f, i) => `${"  ".repeat(t.depth[i])}${name(f)} ${t.time[i]}`);
+}
+
+function run(
+  parent: number[],
+  frame: number[],
+  samples: Array<[number, number, number]>,
+  opts: CoreProcessOptions,
+): ProcessedTree {
+  const s = createCoreSession();
+  try {
+    s.addStacks(Int32Array.from(parent), Uint32Array.from(frame));
+    s.addSamples(
+      Int32Array.from(samples, (x) => x[0]),
+      Float64Array.from(samples, (x) => x[1]),
+      Uint8Array.from(samples, (x) => x[2]),
+    );
+    return s.process(opts);
+  } finally {
+    s.dispose();
+  }
+}
+
+test("a simple tree", () => {
+  // stacks: 0 = [f0], 1 = [f0 f1], 2 = [f0 f2], 3 = [f0 f1] again (a different call site, same path)
+  const t = run([-1, 0, 0, 0], [0, 1, 2, 1], [[1, 0, 0], [2, 10, 0], [3, 30, 0]], options(3, { duration: 35 }));
+  assert.equal(show(t), ["root 35", "  f0 35", "    f2 20", "    f1 15"]);
+  assert.equal(Array.from(t.selfTime), [0, 0, 20, 15]);
+  assert.equal(Array.from(t.parent), [-1, 0, 1, 1]);
+  assert.equal(Array.from(t.flatFrame), [2, 1, 0]); // f0 has no self time but passes a 0 threshold
+  assert.equal(Array.from(t.flatTotal), [20, 15, 35]);
+  assert.ok(t.time instanceof Float64Array && t.frame instanceof Uint32Array && t.flags instanceof Uint8Array);
+});
+
+test("the gap rule: a long gap is idle, never credited to the next sample", () => {
+  const t = run([-1], [0], [[0, 5, 0], [0, 105, 0]], options(1, { duration: 108, gapCap: 10 }));
+  assert.equal(show(t), ["root 108", "  idle 95", "  f0 13"]);
+});
+
+test("malformed input throws a clean Error", () => {
+  const s = createCoreSession();
+  try {
+    assert.throws(() => s.addStacks(Int32Array.of(0), Uint32Array.of(0)), (e: Error) => e instanceof Error && /^tsprofile core: stack 0: parent 0/.test(e.message));
+    s.addStacks(Int32Array.of(-1), Uint32Array.of(0));
+    const bad: Array<[number, number, number]> = [[1, 0, 0], [0, NaN, 0], [0, -1, 0], [0, 0, 9]];
+    for (const [stack, time, state] of bad) {
+      assert.throws(
+        () => s.addSamples(Int32Array.of(stack), Float64Array.of(time), Uint8Array.of(state)),
+        (e: unknown) => e instanceof Error && e.message.startsWith("tsprofile core: ") && !e.message.includes("\n"),
+      );
+    }
+    assert.throws(() => s.addSamples(Int32Array.of(0, 0), Float64Array.of(5, 4), Uint8Array.of(0, 0)), /smaller than the one before/);
+    s.addSamples(Int32Array.of(0), Float64Array.of(1), Uint8Array.of(0));
+    assert.throws(() => s.process(options(0)), /frame id 0 out of range/);
+    assert.throws(() => s.process(options(1, { startStack: [3] })), /startStack/);
+    assert.throws(() => s.process(options(1, { duration: Infinity })), /duration/);
+    // The session is still usable after errors.
+    assert.equal(show(s.process(options(1, { duration: 2 }))), ["root 2", "  idle 1", "  f0 1"]);
+  } finally {
+    s.dispose();
+  }
+  assert.throws(() => s.process(options(1)), /after dispose/);
+});
+
+test("a 10,000-deep stack works (aggregated and timeline)", () => {
+  const depth = 10_000;
+  const parent = Array.from({ length: depth }, (_, i) => i - 1);
+  const frame = Array.from({ length: depth }, (_, i) => i);
+  for (const timeline of [false, true]) {
+    const t = run(parent, frame, [[depth - 1, 0, 0], [depth / 2, 1, SampleState.await]], options(depth, { duration: 3, timeline }));
+    assert.equal(t.time[0], 3);
+    assert.ok(Math.max(...t.depth) >= depth);
+    assert.equal(t.awaitTime[0], 2);
+    assert.equal(t.flatFrame.length, depth + 1);
+  }
+});
+
+test("streaming in chunks equals one chunk", () => {
+  const parent = [-1, 0, 1, 0, -1];
+  const frame = [0, 1, 2, 3, 4];
+  const n = 500;
+  const stack = Int32Array.from({ length: n }, (_, i) => (i * 7) % 6 - 1);
+  let t = 0;
+  const time = Float64Array.from({ length: n }, (_, i) => (t += ((i * 31) % 17) + 0.4));
+  const state = Uint8Array.from({ length: n }, (_, i) => (i * 5) % 6);
+  for (const timeline of [false, true]) {
+    const opts = options(5, { duration: t + 20, gapCap: 12, timeline, startStack: [0, 1] });
+    const whole = createCoreSession();
+    whole.addStacks(Int32Array.from(parent), Uint32Array.from(frame));
+    whole.addSamples(stack, time, state);
+    const expected = whole.process(opts);
+    whole.dispose();
+    const chunked = createCoreSession();
+    chunked.addStacks(Int32Array.from(parent.slice(0, 2)), Uint32Array.from(frame.slice(0, 2)));
+    chunked.addStacks(Int32Array.from(parent.slice(2)), Uint32Array.from(frame.slice(2)));
+    for (const [a, b] of [[0, 0], [0, 1], [1, 120], [120, 120], [120, 377], [377, n]]) {
+      chunked.addSamples(stack.slice(a, b), time.slice(a, b), state.slice(a, b));
+    }
+    assert.equal(chunked.process(opts), expected);
+    chunked.dispose();
+  }
+});
+
+test("processSession takes duration, gapCap and startStack from the session", () => {
+  const session: Session = {
+    version: 1,
+    meta: { startTime: 0, duration: 10, cpuTime: -1, interval: 1000, gapCap: 2, program: "x", cwd: "/", runtime: "test", startStack: [0] },
+    frames: [
+      { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
+      { name: "work", file: "/a.js", line: 2, col: 1, kind: "js" },
+    ],
+    stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
+    samples: { stack: Int32Array.of(1, 1), time: Float64Array.of(0, 1), state: Uint8Array.of(0, 0) },
+  };
+  const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
+  const t = processSession(session, rest);
+  assert.equal(show(t), ["root 10", "  idle 7", "  f0 3", "    f1 3"]);
+});
+
+test.run();

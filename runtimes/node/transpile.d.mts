@@ -1,0 +1,3 @@
+export const TS_FILE: RegExp;
+export function transpileOptions(file: string, format: "esm" | "cjs"): Record<string, unknown>;
+export function transpile(source: string, file: string, format: "esm" | "cjs"): { code: string; map: any };

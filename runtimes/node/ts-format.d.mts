@@ -1,0 +1,1 @@
+export function formatOf(file: string, source: string): "module" | "commonjs";

@@ -1,0 +1,33 @@
+// Where tsprofile itself is installed, so its own frames (runtimes/, src/, dist/) can be recognised and hidden.
+// Kept free of runtime-specific imports so the classifier can use it on every runtime.
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+function findRoot(): string {
+  let here: string;
+  try {
+    here = dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return ""; // not loaded from a file (e.g. a remote module): nothing on disk is ours
+  }
+  // Walk up to our package.json: this file sits at runtimes/ in the source tree but in dist/ once bundled.
+  for (let dir = here; ; dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "tsprofile") return dir;
+    } catch {}
+    if (dirname(dir) === dir) break;
+  }
+  return resolve(here, "..");
+}
+
+/** The tsprofile package root (absolute path, no trailing separator); "" when unknown. */
+export const TSPROFILE_ROOT: string = findRoot();
+
+const OWN_DIRS = TSPROFILE_ROOT ? ["runtimes", "src", "dist"].map((d) => join(TSPROFILE_ROOT, d) + sep) : [];
+
+/** True for files of tsprofile itself (its runtimes/, src/ and dist/), whose frames are the profiler's own. */
+export function isTsprofileFile(file: string): boolean {
+  for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
+  return false;
+}

@@ -1,0 +1,385 @@
+// runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { transformSync } from "esbuild";
+import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, gapCapFor } from "../runtimes/node/sampler.ts";
+import { detectRuntime, startSampler } from "../runtimes/index.ts";
+import { createSourceMapper } from "../src/sourcemaps.ts";
+import { decodeSession, encodeSession, loadSession } from "../src/session.ts";
+import { SampleState } from "../src/types.ts";
+import type { Session } from "../src/types.ts";
+import { spinTs, Worker, arrowSpin } from "./fixtures/sampler-work.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+const fixtures = join(here, "fixtures");
+const workTs = join(fixtures, "sampler-work.ts");
+const thisFile = fileURLToPath(import.meta.url);
+
+/** 1-based line of the first line of `file` containing `needle`. */
+function lineOf(file: string, needle: string): number {
+  const i = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(needle));
+  if (i < 0) throw new Error(`${needle} not in ${file}`);
+  return i + 1;
+}
+
+function frameIds(s: Session, name: string, file?: string): number[] {
+  const out: number[] = [];
+  s.frames.forEach((f, i) => {
+    if (f.name === name && (file === undefined || f.file === file)) out.push(i);
+  });
+  return out;
+}
+
+/** Time per sample as the core weighs it (SPEC.md section 1): idle, gc, ... and the js frames' self time. */
+function weights(s: Session) {
+  const { time, state, stack } = s.samples;
+  const n = time.length;
+  const byState = new Map<number, number>();
+  const selfByFrame = new Map<number, number>();
+  let gapIdle = n > 0 ? time[0] : 0;
+  for (let i = 0; i < n; i++) {
+    const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
+    const w = Math.min(dt, s.meta.gapCap);
+    gapIdle += dt - w;
+    byState.set(state[i], (byState.get(state[i]) ?? 0) + w);
+    if (state[i] === SampleState.js && stack[i] >= 0) {
+      const f = s.stacks.frame[stack[i]];
+      selfByFrame.set(f, (selfByFrame.get(f) ?? 0) + w);
+    }
+  }
+  return { idle: (byState.get(SampleState.idle) ?? 0) + gapIdle, byState, selfByFrame };
+}
+
+function inclusive(s: Session, frameSet: Set<number>): number {
+  let total = 0;
+  const { time, stack } = s.samples;
+  const n = time.length;
+  for (let i = 0; i < n; i++) {
+    const dt = Math.min((i + 1 < n ? time[i + 1] : s.meta.duration) - time[i], s.meta.gapCap);
+    for (let st = stack[i]; st >= 0; st = s.stacks.parent[st]) {
+      if (frameSet.has(s.stacks.frame[st])) {
+        total += dt;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+function checkSession(s: Session): void {
+  const { parent, frame } = s.stacks;
+  assert.is(parent.length, frame.length);
+  const seen = new Set<string>();
+  for (let i = 0; i < parent.length; i++) {
+    assert.ok(parent[i] >= -1 && parent[i] < i, `stack ${i} parent ${parent[i]}`);
+    assert.ok(frame[i] < s.frames.length, `stack ${i} frame ${frame[i]}`);
+    const key = `${parent[i]}:${frame[i]}`;
+    assert.not.ok(seen.has(key), `stack ${i} duplicates ${key}`);
+    seen.add(key);
+  }
+  const { time, stack, state } = s.samples;
+  assert.ok(time.length > 0, "no samples");
+  for (let i = 0; i < time.length; i++) {
+    assert.ok(Number.isInteger(time[i]) && time[i] >= 0, `time ${i} = ${time[i]}`);
+    if (i > 0) assert.ok(time[i] >= time[i - 1], `time ${i} decreases`);
+    assert.ok(time[i] <= s.meta.duration, `time ${i} beyond duration`);
+    assert.ok(stack[i] >= -1 && stack[i] < parent.length);
+    assert.ok(state[i] <= 5);
+    if (state[i] === SampleState.idle) assert.is(stack[i], -1, "idle samples have an empty stack");
+  }
+  for (const f of s.frames) {
+    assert.ok(Number.isInteger(f.line) && f.line >= 0 && Number.isInteger(f.col) && f.col >= 0);
+    assert.ok(["js", "native", "runtime"].includes(f.kind));
+    assert.not.ok(f.name.startsWith("(") && ["(root)", "(idle)", "(program)", "(garbage collector)"].includes(f.name));
+  }
+  assert.ok(Number.isInteger(s.meta.duration) && s.meta.duration > 0);
+  assert.is(s.meta.gapCap, gapCapFor(s.meta.interval));
+  // The session survives its file form.
+  decodeSession(encodeSession(s));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("idle time appears as idle samples; a busy function appears with its file:line", async () => {
+  const sampler = startNodeSampler({ interval: 1000 });
+  assert.ok(sampler.isRunning);
+  spinTs({ ms: 120 });
+  await sleep(200);
+  const s = sampler.stop({ program: "idle test" });
+  assert.not.ok(sampler.isRunning);
+  checkSession(s);
+  assert.is(s.meta.program, "idle test");
+  assert.is(s.meta.interval, 1000);
+  assert.is(s.meta.runtime, `node ${process.versions.node}`);
+  assert.is(s.meta.cwd, process.cwd());
+  // CPU time is what the OS gave us; on a loaded 2-core machine a 120 ms spin may get half of it.
+  assert.ok(s.meta.cpuTime >= 10_000 && s.meta.cpuTime <= 2 * s.meta.duration, `cpuTime ${s.meta.cpuTime}`);
+  assert.ok(Math.abs(s.meta.startTime - Date.now()) < 10_000);
+  const { idle } = weights(s);
+  // The sleep is 200 ms of a ~320 ms session; allow for a loaded machine.
+  assert.ok(idle >= 150_000 && idle <= 300_000, `idle ${idle} us of ${s.meta.duration}`);
+  const spin = frameIds(s, "spinTs", workTs);
+  assert.is(spin.length, 1, "spinTs is one frame");
+  const f = s.frames[spin[0]];
+  assert.is(f.kind, "js");
+  assert.is(f.line, lineOf(workTs, "export function spinTs"));
+  const busy = inclusive(s, new Set(spin));
+  assert.ok(busy >= 60_000 && busy <= 220_000, `spinTs ${busy} us`);
+});
+
+test("TypeScript positions map to the .ts lines (methods, arrows, the test file itself)", () => {
+  const worker = new Worker("w");
+  function localSpin(ms: number): number {
+    return worker.churn(ms);
+  }
+  const sampler = startNodeSampler({ interval: 500 });
+  localSpin(60);
+  arrowSpin(60);
+  const s = sampler.stop();
+  checkSession(s);
+  const churn = frameIds(s, "churn", workTs);
+  assert.is(churn.length, 1);
+  assert.is(s.frames[churn[0]].line, lineOf(workTs, "churn(ms: number)"));
+  const arrow = frameIds(s, "arrowSpin", workTs);
+  assert.is(arrow.length, 1);
+  assert.is(s.frames[arrow[0]].line, lineOf(workTs, "export const arrowSpin"));
+  const local = frameIds(s, "localSpin", thisFile);
+  assert.is(local.length, 1);
+  assert.is(s.frames[local[0]].line, lineOf(thisFile, "function localSpin(ms: number)"));
+});
+
+test("CommonJS TypeScript maps through the require hook's transpile", () => {
+  const require = createRequire(import.meta.url);
+  const cjsFile = join(fixtures, "sampler-cjs.cts");
+  const { spinCjs } = require(cjsFile);
+  const sampler = startNodeSampler({ interval: 500 });
+  spinCjs({ ms: 80 });
+  const s = sampler.stop();
+  checkSession(s);
+  const ids = frameIds(s, "spinCjs", cjsFile);
+  assert.is(ids.length, 1);
+  assert.is(s.frames[ids[0]].line, lineOf(cjsFile, "function spinCjs"));
+  // The module's top-level code, when sampled, is <module> at 1:1 (checked on the fixtures that show it).
+  for (const f of s.frames) if (f.name === "<module>") assert.equal([f.line, f.col], [1, 1]);
+});
+
+test("JavaScript with a sourceMappingURL (inline data: URL and a .map file) maps to its sources", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-sm-"));
+  try {
+    const tsPath = join(dir, "orig.ts");
+    const source = [
+      "interface A { x: number }",
+      "type B = A;",
+      "",
+      "export function mappedSpin(ms: number): number {",
+      "  let x: number = 0;",
+      "  const end = Date.now() + ms;",
+      "  while (Date.now() < end) x += Math.sqrt(x + 1);",
+      "  return x;",
+      "}",
+      "",
+    ].join("\n");
+    writeFileSync(tsPath, source);
+    const inline = transformSync(source, { loader: "ts", format: "esm", sourcemap: "inline", sourcefile: "orig.ts" });
+    writeFileSync(join(dir, "inline.mjs"), inline.code);
+    const external = transformSync(source, { loader: "ts", format: "esm", sourcemap: "external", sourcefile: "orig.ts" });
+    writeFileSync(join(dir, "external.mjs"), external.code + "//# sourceMappingURL=external.mjs.map\n");
+    writeFileSync(join(dir, "external.mjs.map"), external.map);
+    const a = await import(pathToFileURL(join(dir, "inline.mjs")).href);
+    const b = await import(pathToFileURL(join(dir, "external.mjs")).href);
+
+    const mapper = createSourceMapper();
+    assert.equal(mapper.map(join(dir, "inline.mjs"), 1, 1).file, tsPath);
+    assert.equal(mapper.map("/no/such/file.js", 3, 4), { file: "/no/such/file.js", line: 3, col: 4 });
+    assert.equal(mapper.map("node:fs", 3, 4), { file: "node:fs", line: 3, col: 4 });
+
+    const sampler = startNodeSampler({ interval: 500 });
+    a.mappedSpin(60);
+    b.mappedSpin(60);
+    const s = sampler.stop();
+    checkSession(s);
+    // Two generated files, one original function: one frame.
+    const ids = frameIds(s, "mappedSpin");
+    assert.is(ids.length, 1, JSON.stringify(ids.map((i) => s.frames[i])));
+    assert.is(s.frames[ids[0]].file, tsPath);
+    assert.is(s.frames[ids[0]].line, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("frame kinds, names and special samples", async () => {
+  const sampler = startNodeSampler({ interval: 1000 });
+  readFileSync(thisFile); // node:fs
+  const junk: object[] = [];
+  for (let i = 0; i < 200_000; i++) junk.push({ i, s: "x" + i }); // some garbage collection
+  [1, 2, 3].forEach(() => spinTs({ ms: 20 }));
+  await sleep(30);
+  const s = sampler.stop();
+  checkSession(s);
+  for (const f of s.frames) {
+    if (f.file.startsWith("node:")) assert.is(f.kind, "runtime", f.file);
+    else if (f.file === "") assert.is(f.kind, "native", f.name);
+    else assert.is(f.kind, "js", f.file);
+    assert.ok(f.name !== "", "no empty names");
+    assert.not.ok(f.file.startsWith("file:"), "file URLs become paths");
+  }
+  const states = new Set(s.samples.state);
+  assert.ok(states.has(SampleState.js));
+  assert.ok(states.has(SampleState.idle));
+  // This module's top-level code is not on the stack here (uvu calls the test), but the runner's is a
+  // <module> at 1:1 when it shows; anonymous functions are "(anonymous)".
+  for (const f of s.frames) if (f.name === "<module>") assert.equal([f.line, f.col], [1, 1]);
+});
+
+function outerCaller(): Session {
+  return innerCaller();
+}
+function innerCaller(): Session {
+  const sampler = startNodeSampler({ interval: 500 });
+  spinTs({ ms: 80 });
+  return sampler.stop();
+}
+
+test("startStack maps the caller's stack to frame ids, without tsprofile's frames", () => {
+  const s = outerCaller();
+  checkSession(s);
+  const stack = s.meta.startStack;
+  assert.ok(stack.length >= 2, `startStack ${JSON.stringify(stack)}`);
+  const leaf = s.frames[stack[stack.length - 1]];
+  assert.is(leaf.name, "innerCaller");
+  assert.is(leaf.file, thisFile);
+  assert.is(leaf.line, lineOf(thisFile, "function innerCaller()"));
+  const caller = s.frames[stack[stack.length - 2]];
+  assert.is(caller.name, "outerCaller");
+  for (const id of stack) assert.not.ok(isTsprofileFile(s.frames[id].file), s.frames[id].file);
+  // It is a real path: the samples in spinTs run under exactly this stem.
+  const spin = new Set(frameIds(s, "spinTs", workTs));
+  let under = 0;
+  for (let i = 0; i < s.samples.stack.length; i++) {
+    const path: number[] = [];
+    for (let st = s.samples.stack[i]; st >= 0; st = s.stacks.parent[st]) path.push(s.stacks.frame[st]);
+    path.reverse();
+    if (!path.some((f) => spin.has(f))) continue;
+    assert.equal(path.slice(0, stack.length), stack);
+    under++;
+  }
+  assert.ok(under > 0);
+});
+
+test("TSPROFILE_ROOT is the package root; own files are recognised", () => {
+  assert.is(TSPROFILE_ROOT, root);
+  assert.ok(isTsprofileFile(join(root, "runtimes", "node", "sampler.ts")));
+  assert.ok(isTsprofileFile(join(root, "src", "sourcemaps.ts")));
+  assert.ok(isTsprofileFile(join(root, "dist", "cli.js")));
+  assert.not.ok(isTsprofileFile(join(root, "test", "sampler.test.ts")));
+  assert.not.ok(isTsprofileFile(join(root, "srcx", "a.ts")));
+});
+
+test("runtime detection and the sampler front door", () => {
+  assert.is(detectRuntime(), "node");
+  const sampler = startSampler({ interval: 1000 });
+  const s = sampler.stop();
+  assert.ok(s.meta.duration >= 0);
+  assert.throws(() => sampler.stop(), /already stopped/);
+  assert.throws(() => startNodeSampler({ interval: 50 }), /at least 100/);
+  assert.throws(() => startNodeSampler({ interval: NaN }), /at least 100/);
+});
+
+// ---- the preload, in a child process ----
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  session: Session | null;
+}
+
+function runChild(mode: string, opts: { sendSigint?: boolean } = {}): Promise<ChildResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-child-"));
+  const sessionPath = join(dir, "out.tsprof");
+  const fixture = join(fixtures, "sampler-child.ts");
+  const child = spawn(process.execPath, ["--import", join(root, "runtimes", "node", "preload.mjs"), fixture, mode], {
+    env: { ...process.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: `sampler-child.ts ${mode}` }) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    if (opts.sendSigint && stdout.includes("ready")) {
+      opts.sendSigint = false;
+      setTimeout(() => child.kill("SIGINT"), 50);
+    }
+  });
+  child.stderr.on("data", (d) => (stderr += d));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolvePromise) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      const session = existsSync(sessionPath) ? loadSession(sessionPath) : null;
+      rmSync(dir, { recursive: true, force: true });
+      resolvePromise({ code, signal, stdout, stderr, session });
+    });
+  });
+}
+
+function checkChildSession(r: ChildResult, mode: string): void {
+  assert.ok(r.session, `no session; stderr: ${r.stderr}`);
+  const s = r.session!;
+  checkSession(s);
+  assert.is(s.meta.program, `sampler-child.ts ${mode}`);
+  const spin = frameIds(s, "spinChild", join(fixtures, "sampler-child.ts"));
+  assert.is(spin.length, 1);
+  assert.is(s.frames[spin[0]].line, lineOf(join(fixtures, "sampler-child.ts"), "function spinChild"));
+  // The preload starts before the program: its stem is all tsprofile's, so no start stack.
+  assert.equal(s.meta.startStack, []);
+}
+
+test("preload: a normal exit writes the session; output and exit code pass through", async () => {
+  const r = await runChild("normal");
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, "child normal env=none\ndone\n");
+  assert.is(r.stderr, "");
+  checkChildSession(r, "normal");
+});
+
+test("preload: process.exit(3)", async () => {
+  const r = await runChild("exit3");
+  assert.is(r.code, 3, r.stderr);
+  assert.is(r.stdout, "child exit3 env=none\n");
+  checkChildSession(r, "exit3");
+});
+
+test("preload: an uncaught error exits 1 with the error on stderr", async () => {
+  const r = await runChild("throw");
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /Error: boom from the child/);
+  checkChildSession(r, "throw");
+});
+
+test("preload: SIGINT writes the session and the child still dies by SIGINT", async () => {
+  const r = await runChild("sigint", { sendSigint: true });
+  assert.is(r.signal, "SIGINT", `code ${r.code} stderr ${r.stderr}`);
+  assert.is(r.code, null);
+  assert.is(r.stdout, "child sigint env=none\nready\n");
+  checkChildSession(r, "sigint");
+});
+
+test("preload: a program's own SIGINT listener keeps the signal", async () => {
+  const r = await runChild("own-sigint", { sendSigint: true });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.signal, null);
+  assert.is(r.stdout, "child own-sigint env=none\nready\nhandled SIGINT\n");
+  checkChildSession(r, "own-sigint");
+});
+
+test.run();

@@ -94,36 +94,42 @@ export interface CliPlan {
 }
 
 /**
- * Where the options end: the index of the script in argv (or argv.length when there is none), and whether a
- * `--` came before it. parseArgs itself would read options after the script, so the split is made first.
+ * Splits argv where the options end (at the script, or after `--`): parseArgs alone would read options after
+ * the script too. A value-taking option takes the next argument whatever it looks like (`-i -1` is a bad
+ * interval, not a missing one), so those pairs are rewritten as `--name=value` for parseArgs.
  */
-function splitAtScript(argv: string[]): { at: number; dashdash: boolean } {
-  const takesValue = (name: string | undefined) =>
-    name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
+function splitAtScript(argv: string[]): { options: string[]; at: number } {
+  const spec = OPTIONS as Record<string, { type: string; short?: string }>;
+  const takesValue = (name: string | undefined) => name !== undefined && spec[name]?.type === "string";
   const shortToLong = new Map<string, string>();
-  for (const [name, spec] of Object.entries(OPTIONS)) if ("short" in spec) shortToLong.set(spec.short, name);
+  for (const [name, o] of Object.entries(spec)) if (o.short) shortToLong.set(o.short, name);
+  const options: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--") return { at: i + 1, dashdash: true };
+    if (arg === "--") return { options, at: i + 1 };
     if (arg.startsWith("--")) {
-      if (!arg.includes("=") && takesValue(arg.slice(2))) i++;
+      if (!arg.includes("=") && takesValue(arg.slice(2)) && i + 1 < argv.length) options.push(`${arg}=${argv[++i]}`);
+      else options.push(arg);
     } else if (arg.startsWith("-") && arg.length > 1) {
-      // A short group like -tr json or -tri0.01: a value-taking letter consumes the rest or the next arg.
-      for (let j = 1; j < arg.length; j++) {
-        if (takesValue(shortToLong.get(arg[j]))) {
-          if (j === arg.length - 1) i++;
-          break;
-        }
+      // A short group like -tr json or -tri0.01: a value-taking letter takes the rest, or the next argument.
+      let j = 1;
+      while (j < arg.length && !takesValue(shortToLong.get(arg[j]))) j++;
+      if (j >= arg.length) options.push(arg);
+      else {
+        if (j > 1) options.push(arg.slice(0, j));
+        const name = shortToLong.get(arg[j])!;
+        if (j + 1 < arg.length) options.push(`--${name}=${arg.slice(j + 1)}`);
+        else if (i + 1 < argv.length) options.push(`--${name}=${argv[++i]}`);
+        else options.push(`--${name}`); // parseArgs reports the missing value
       }
-    } else return { at: i, dashdash: false };
+    } else return { options, at: i };
   }
-  return { at: argv.length, dashdash: false };
+  return { options, at: argv.length };
 }
 
 /** Parses the command line; throws UsageError for anything the user got wrong. */
 export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = process.stderr): CliPlan {
-  const { at, dashdash } = splitAtScript(argv);
-  const optionArgs = argv.slice(0, dashdash ? at - 1 : at);
+  const { options: optionArgs, at } = splitAtScript(argv);
   let tokens;
   try {
     ({ tokens } = parseArgs({ args: optionArgs, options: OPTIONS, strict: true, allowPositionals: false, tokens: true }));
@@ -237,7 +243,9 @@ function checkRegex(flag: string, value: string): string {
 function parseArgsMessage(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const message = String(e.message ?? err);
-  const option = /'(-[^']*)'/.exec(message)?.[1] ?? /(--?[\w-]+)/.exec(message)?.[1];
+  // "Option '-i, --interval <value>' argument missing": name the long form.
+  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
+  const option = /--[\w-]+/.exec(quoted)?.[0] ?? (quoted || /--?[\w-]+/.exec(message)?.[0]);
   switch (e.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option '${option ?? message}' (see --help)`;

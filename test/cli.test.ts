@@ -1,0 +1,436 @@
+// runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
+// The CLI end to end: `node --import register.mjs src/cli.ts [options] fixture.ts [args]` (and one smoke test of
+// the bundle), checking what passes through untouched (args, stdin, stdout, exit code) and what the report says.
+import { spawn, spawnSync } from "node:child_process";
+import type { SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+
+const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+const fixtures = join(root, "test", "fixtures");
+const register = join(root, "runtimes", "node", "register.mjs");
+const cliSource = join(root, "src", "cli.ts");
+const cliBundle = join(root, "dist", "cli.js");
+const fixture = (name: string) => join("test", "fixtures", name);
+/** Every child is bounded: a hang fails the test instead of the suite. */
+const TIMEOUT = 60_000;
+// The report's colour would otherwise follow the environment; tests that want it ask for it.
+const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined };
+
+interface Run {
+  status: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function finish(r: SpawnSyncReturns<Buffer>): Run {
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
+}
+
+/** tsprofile from source, through the TypeScript loader. */
+function cli(args: string[], input?: string | Buffer, env: Record<string, string | undefined> = ENV): Run {
+  return finish(
+    spawnSync(process.execPath, ["--import", register, cliSource, ...args], {
+      cwd: root,
+      input: input ?? "",
+      env,
+      timeout: TIMEOUT,
+      maxBuffer: 64 << 20,
+    }),
+  );
+}
+
+/** The same script without tsprofile, for byte-for-byte comparisons. */
+function plain(script: string, args: string[], input?: string | Buffer): Run {
+  return finish(
+    spawnSync(process.execPath, ["--import", register, script, ...args], {
+      cwd: root,
+      input: input ?? "",
+      env: ENV,
+      timeout: TIMEOUT,
+      maxBuffer: 64 << 20,
+    }),
+  );
+}
+
+/** A usage error: exit 2, one line on stderr starting "tsprofile: ", nothing else. */
+function assertUsageError(r: Run, pattern: RegExp) {
+  assert.is(r.status, 2, `exit code (stderr: ${r.stderr})`);
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  assert.is(lines.length, 1, `one line on stderr, got: ${r.stderr}`);
+  assert.match(lines[0], /^tsprofile: /);
+  assert.match(lines[0], pattern);
+  assert.not.match(r.stderr, /\n\s+at /, "no stack trace");
+  assert.is(r.stdout.length, 0, "nothing on stdout");
+}
+
+interface JsonFrame {
+  function: string;
+  file_path: string;
+  file_path_short: string;
+  line_no: number;
+  time: number;
+  await_time: number;
+  is_application_code: boolean;
+  group_id: number | null;
+  visible: boolean;
+  children: JsonFrame[];
+}
+
+function* walk(frame: JsonFrame | null): Generator<JsonFrame> {
+  const stack = frame ? [frame] : [];
+  while (stack.length) {
+    const f = stack.pop()!;
+    yield f;
+    for (let i = f.children.length - 1; i >= 0; i--) stack.push(f.children[i]); // pre-order
+  }
+}
+
+/** Inclusive time of a function, counting only its outermost occurrences (recursion is not double-counted). */
+function timeOf(rootFrame: JsonFrame, name: string): number {
+  let total = 0;
+  const stack: JsonFrame[] = [rootFrame];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (f.function === name) total += f.time;
+    else stack.push(...f.children);
+  }
+  return total;
+}
+
+/** A report: the text after the program's own stderr. */
+function hasTextReport(stderr: string): boolean {
+  return /Recorded:|Samples:|Duration:/.test(stderr);
+}
+
+// ---- help, version and usage errors ----
+
+test("--help prints a pyinstrument-like usage and exits 0 without running anything", () => {
+  for (const flag of ["--help", "-h"]) {
+    const r = cli([flag]);
+    assert.is(r.status, 0);
+    const out = r.stdout.toString();
+    assert.match(out, /^Usage: tsprofile \[options\] scriptfile \[arg\] \.\.\./);
+    for (const option of ["--interval", "--outfile", "--renderer", "--render-option", "--timeline", "--hide-regex", "--show-all", "--no-unicode", "--no-color"]) {
+      assert.ok(out.includes(option), `help mentions ${option}`);
+    }
+  }
+});
+
+test("--version prints the package version", () => {
+  const r = cli(["--version"]);
+  assert.is(r.status, 0);
+  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+  assert.is(r.stdout.toString(), `tsprofile ${version}\n`);
+});
+
+test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
+  const work = fixture("cli-exit.ts");
+  assertUsageError(cli(["--bogus", work]), /unknown option '--bogus'/);
+  assertUsageError(cli(["-z", work]), /unknown option '-z'/);
+  assertUsageError(cli([]), /no script given/);
+  assertUsageError(cli(["-t"]), /no script given/);
+  assertUsageError(cli(["test/fixtures/does-not-exist.ts"]), /can't open file 'test\/fixtures\/does-not-exist.ts'/);
+  assertUsageError(cli(["test/fixtures"]), /not a file/);
+  assertUsageError(cli(["-i", "abc", work]), /--interval: 'abc' is not a number/);
+  assertUsageError(cli(["--interval=", work]), /--interval/);
+  assertUsageError(cli(["-i", "0.00005", work]), /--interval: .*minimum/);
+  assertUsageError(cli(["-i", "-1", work]), /--interval/);
+  assertUsageError(cli(["-r", "html", work]), /unknown renderer 'html'/);
+  assertUsageError(cli(["--renderer=xml", work]), /unknown renderer 'xml'/);
+  assertUsageError(cli(["-p", "nonsense=1", work]), /-p: unknown render option/);
+  assertUsageError(cli(["-p", "flat=maybe", work]), /-p: flat/);
+  assertUsageError(cli(["-p", "filter_threshold=x", work]), /-p: filter_threshold/);
+  assertUsageError(cli(["--hide-regex", "(", work]), /--hide-regex: bad regular expression/);
+  assertUsageError(cli(["-o"]), /option '--outfile' needs a value/);
+  assertUsageError(cli(["--timeline=yes", work]), /takes no value/);
+});
+
+test("the bad script is never run when an option is wrong", () => {
+  // cli-exit.ts would print "worked true" on stdout.
+  const r = cli(["-r", "nope", fixture("cli-exit.ts")]);
+  assert.is(r.status, 2);
+  assert.is(r.stdout.length, 0);
+});
+
+// ---- pass-through ----
+
+test("args, stdin, stdout pass through byte for byte; the report goes to stderr", () => {
+  const input = Buffer.concat([Buffer.from("line one\nline two\r\n"), Buffer.from([0, 0xff, 0x80, 0x7f]), Buffer.from("é—end")]);
+  const args = ["--help", "-i", "0.5", "--", "with space", "ünïcödé", "-o", "x.json", "--renderer=json", ""];
+  const profiled = cli([fixture("cli-echo.ts"), ...args], input);
+  const unprofiled = plain(fixture("cli-echo.ts"), args, input);
+  assert.is(profiled.status, 0, profiled.stderr);
+  assert.is(unprofiled.status, 0, unprofiled.stderr);
+  assert.ok(profiled.stdout.equals(unprofiled.stdout), "stdout byte-identical to the unprofiled run");
+  assert.ok(profiled.stdout.includes(input), "stdin reached the program");
+  assert.ok(profiled.stdout.toString("utf8").startsWith(`args=${JSON.stringify(args)}\n`), "args reached the program untouched");
+  assert.ok(profiled.stderr.startsWith("echo-fixture stderr line\n"), "the program's stderr comes first");
+  assert.ok(hasTextReport(profiled.stderr), "a report on stderr");
+});
+
+test("-- ends the options, and options after the script belong to the script", () => {
+  const r = cli(["-t", "--", fixture("cli-echo.ts"), "-t", "--version"]);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.toString().startsWith(`args=["-t","--version"]\n`));
+  assert.ok(hasTextReport(r.stderr));
+});
+
+test("process.exit(3): exit code 3, report printed", () => {
+  const r = cli([fixture("cli-exit.ts")]);
+  assert.is(r.status, 3, r.stderr);
+  assert.is(r.stdout.toString(), "worked true\n");
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+  assert.match(r.stderr, /\bwork\b/);
+});
+
+test("an uncaught exception: exit 1, the error shown, report printed", () => {
+  const r = cli([fixture("cli-throw.ts")]);
+  assert.is(r.status, 1, r.stderr);
+  assert.is(r.stdout.toString(), "worked true\n");
+  assert.match(r.stderr, /Error: fixture failure 42/);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+  assert.ok(r.stderr.indexOf("fixture failure 42") < r.stderr.search(/Recorded:|Samples:|Duration:/), "error first, then report");
+});
+
+/** Starts the CLI on cli-spin.ts in its own process group; resolves once the program says it is spinning. */
+function startSpinner(args: string[] = []) {
+  const child = spawn(process.execPath, ["--import", register, cliSource, ...args, fixture("cli-spin.ts")], {
+    cwd: root,
+    env: ENV,
+    detached: true, // its own process group, like a shell job: a "Ctrl-C" reaches the CLI and the program
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {}
+  }, TIMEOUT);
+  const exited = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((done) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    }),
+  );
+  const ready = new Promise<number>((done, fail) => {
+    const check = () => {
+      const m = /ready (\d+)\n/.exec(stdout);
+      if (m) done(Number(m[1]));
+    };
+    child.stdout.on("data", check);
+    exited.then((r) => fail(new Error(`spinner ended before it was ready: ${JSON.stringify(r)}`)));
+  });
+  return { child, ready, exited };
+}
+
+test("Ctrl-C (SIGINT to the process group) while the program busy-loops: report printed, exit 130", async () => {
+  const { child, ready, exited } = startSpinner();
+  await ready;
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(-child.pid!, "SIGINT");
+  const r = await exited;
+  assert.is(r.code, 130, r.stderr);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+  assert.match(r.stderr, /spinSlice/);
+});
+
+test("SIGINT to the program alone: report printed, exit 130", async () => {
+  const { ready, exited } = startSpinner();
+  const pid = await ready;
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(pid, "SIGINT");
+  const r = await exited;
+  assert.is(r.code, 130, r.stderr);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+});
+
+test("SIGTERM to tsprofile alone is forwarded to the program: report printed, exit 143", async () => {
+  const { child, ready, exited } = startSpinner();
+  await ready;
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(child.pid!, "SIGTERM");
+  const r = await exited;
+  assert.is(r.code, 143, r.stderr);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+});
+
+// ---- output options ----
+
+test("-o writes the report to the file; stdout and stderr stay the program's own", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const out = join(dir, "report.txt");
+    const r = cli(["-o", out, fixture("cli-echo.ts"), "a"], "in");
+    const unprofiled = plain(fixture("cli-echo.ts"), ["a"], "in");
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(r.stdout.equals(unprofiled.stdout));
+    assert.is(r.stderr, unprofiled.stderr, "stderr holds only the program's own output");
+    const report = readFileSync(out, "utf8");
+    assert.ok(hasTextReport(report), report);
+    assert.not.match(report, /\x1b\[/, "no colour in a file unless asked");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-r json: pyinstrument's JSON shape", () => {
+  const r = cli(["-r", "json", fixture("cli-work.ts")]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.toString(), "done true\n");
+  const report = JSON.parse(r.stderr.slice(r.stderr.indexOf("{")));
+  for (const key of ["start_time", "duration", "sample_count", "cpu_time", "program", "root_frame"]) {
+    assert.ok(key in report, `top-level ${key}`);
+  }
+  assert.match(report.program, /cli-work\.ts/);
+  assert.ok(report.sample_count > 50, `sample_count ${report.sample_count}`);
+  assert.ok(report.duration > 0.3, `duration ${report.duration}`);
+  for (const f of walk(report.root_frame)) {
+    for (const key of ["function", "file_path", "file_path_short", "line_no", "time", "await_time", "is_application_code", "children"]) {
+      assert.ok(key in f, `frame has ${key}`);
+    }
+  }
+  const a = [...walk(report.root_frame)].find((f) => f.function === "A");
+  assert.ok(a, "A is in the tree");
+  assert.match(a!.file_path, /cli-work\.ts$/);
+  assert.ok(a!.is_application_code);
+});
+
+test("a .ts program's frames show their .ts file:line (source-mapped) in the text report", () => {
+  const source = readFileSync(join(fixtures, "cli-work.ts"), "utf8").split("\n");
+  const lineOf = (decl: string) => source.findIndex((l) => l.startsWith(decl)) + 1;
+  const r = cli(["--no-color", fixture("cli-work.ts")]);
+  assert.is(r.status, 0, r.stderr);
+  for (const fn of ["A", "B", "parseWithAcorn"]) {
+    const line = lineOf(`function ${fn}(`);
+    assert.ok(line > 0);
+    assert.match(r.stderr, new RegExp(`\\b${fn}\\b.*cli-work\\.ts:${line}\\b`), `${fn} at cli-work.ts:${line}\n${r.stderr}`);
+  }
+});
+
+test("--color / --no-color / --unicode / --no-unicode", () => {
+  const colored = cli(["--color", fixture("cli-exit.ts")]);
+  assert.match(colored.stderr, /\x1b\[/);
+  const plainText = cli(["--color", "--no-color", fixture("cli-exit.ts")]);
+  assert.not.match(plainText.stderr, /\x1b\[/, "the last of --color/--no-color wins");
+  const unicode = cli(["--unicode", fixture("cli-work.ts")]);
+  assert.match(unicode.stderr, /[├└│─]/);
+  const ascii = cli(["--no-unicode", fixture("cli-work.ts")]);
+  assert.not.match(ascii.stderr, /[├└│─]/);
+  assert.match(ascii.stderr, /[|`]-/);
+});
+
+test("-p render options: time=percent_of_total, flat, short_mode", () => {
+  const pct = cli(["-p", "time=percent_of_total", fixture("cli-work.ts")]);
+  assert.is(pct.status, 0, pct.stderr);
+  assert.match(pct.stderr, /\d+(\.\d+)?%/);
+  const short = cli(["-p", "short_mode=true", fixture("cli-work.ts")]);
+  assert.is(short.status, 0, short.stderr);
+  assert.not.match(short.stderr, /Recorded:/);
+  assert.match(short.stderr, /\bA\b/);
+  const flat = cli(["-p", "flat", "--render-option=flat_time=total", fixture("cli-work.ts")]);
+  assert.is(flat.status, 0, flat.stderr);
+  assert.match(flat.stderr, /\bspin\b/);
+});
+
+function jsonReport(args: string[]): { report: { sample_count: number; duration: number; root_frame: JsonFrame }; stdout: string } {
+  const r = cli(["-r", "json", ...args]);
+  assert.is(r.status, 0, r.stderr);
+  return { report: JSON.parse(r.stderr.slice(r.stderr.indexOf("{"))), stdout: r.stdout.toString() };
+}
+
+const visibleNames = (root: JsonFrame) => new Set([...walk(root)].filter((f) => f.visible).map((f) => f.function));
+
+test("-t/--timeline keeps calls in order: A, B, A stay apart", () => {
+  // The calls in order, consecutive repeats merged (a [gc] sample may split one call into two nodes).
+  const order = (root: JsonFrame) =>
+    [...walk(root)]
+      .filter((f) => f.function === "A" || f.function === "B")
+      .map((f) => f.function)
+      .filter((name, i, all) => i === 0 || all[i - 1] !== name);
+  const nodesOfA = (root: JsonFrame) => [...walk(root)].filter((f) => f.function === "A").length;
+  const aggregated = jsonReport([fixture("cli-work.ts")]).report.root_frame;
+  assert.is(nodesOfA(aggregated), 1, "aggregated: one A node");
+  const timeline = jsonReport(["--timeline", fixture("cli-work.ts")]).report.root_frame;
+  assert.equal(order(timeline), ["A", "B", "A"]);
+  assert.equal(order(jsonReport(["-t", fixture("cli-work.ts")]).report.root_frame), ["A", "B", "A"]);
+});
+
+test("--hide / --hide-regex fold a file's frames; --show / --show-regex bring library frames back; --show-all", () => {
+  const base = visibleNames(jsonReport([fixture("cli-work.ts")]).report.root_frame);
+  assert.ok(base.has("helperInner"), "local code is shown by default");
+  assert.not.ok([...base].some((n) => /^pp\$|^parse[A-Z]/.test(n) && n !== "parseWithAcorn"), "acorn is folded by default");
+  const hidden = visibleNames(jsonReport(["--hide", "*/cli-helper.ts", fixture("cli-work.ts")]).report.root_frame);
+  assert.not.ok(hidden.has("helperMiddle"), "--hide folds the helper");
+  const hiddenRe = visibleNames(jsonReport(["--hide-regex", "cli-helper\\.ts$", fixture("cli-work.ts")]).report.root_frame);
+  assert.not.ok(hiddenRe.has("helperMiddle"), "--hide-regex folds the helper");
+  const acornFrames = (names: Set<string>) => [...names].filter((n) => /^pp\$|^parse[A-Z]/.test(n) && n !== "parseWithAcorn");
+  const shown = visibleNames(jsonReport(["--show", "*/node_modules/acorn/*", fixture("cli-work.ts")]).report.root_frame);
+  assert.ok(acornFrames(shown).length > 0, `--show brings acorn back: ${[...shown].join(", ")}`);
+  const shownRe = visibleNames(jsonReport(["--show-regex", "acorn", fixture("cli-work.ts")]).report.root_frame);
+  assert.ok(acornFrames(shownRe).length > 0, "--show-regex brings acorn back");
+  const all = jsonReport(["--show-all", fixture("cli-work.ts")]).report.root_frame;
+  assert.ok(acornFrames(visibleNames(all)).length > 0, "--show-all shows library frames");
+  assert.ok([...walk(all)].length > [...walk(jsonReport([fixture("cli-work.ts")]).report.root_frame)].length);
+});
+
+test("-i sets the sampling interval", () => {
+  const rate = (args: string[]) => {
+    const { report } = jsonReport([...args, fixture("cli-work.ts")]);
+    return report.sample_count / report.duration;
+  };
+  const slow = rate(["-i", "0.01"]);
+  const fast = rate(["--interval=0.0002"]);
+  assert.ok(slow < 150, `at 10 ms: ${slow.toFixed(0)} samples/s`);
+  assert.ok(fast > 4 * slow, `at 200 us: ${fast.toFixed(0)} samples/s vs ${slow.toFixed(0)} at 10 ms`);
+});
+
+test("the known split: A spins 7 ms, B 3 ms, 300 times -> 70/30 within 3 points", () => {
+  const { report, stdout } = jsonReport([fixture("cli-split.ts")]);
+  const truth = JSON.parse(stdout);
+  const a = timeOf(report.root_frame, "A");
+  const b = timeOf(report.root_frame, "B");
+  const share = (100 * a) / (a + b);
+  const trueShare = (100 * truth.A) / (truth.A + truth.B);
+  console.log(`    split: profile A ${share.toFixed(2)}% (A ${(a * 1000).toFixed(0)} ms, B ${(b * 1000).toFixed(0)} ms); measured ${trueShare.toFixed(2)}%`);
+  assert.ok(Math.abs(share - 70) <= 3, `A's share ${share.toFixed(2)}% vs 70%`);
+  assert.ok(Math.abs(share - trueShare) <= 3, `A's share ${share.toFixed(2)}% vs measured ${trueShare.toFixed(2)}%`);
+});
+
+// ---- the bundle ----
+
+/** dist/ is rebuilt when missing or older than any source it is built from. */
+function ensureBundle() {
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  if (existsSync(cliBundle) && existsSync(join(root, "dist", "preload.mjs"))) {
+    const built = statSync(cliBundle).mtimeMs;
+    if (built >= Math.max(newest(join(root, "src")), newest(join(root, "runtimes", "node")))) return;
+  }
+  const r = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, encoding: "utf8", timeout: TIMEOUT });
+  assert.is(r.status, 0, `bundle.mjs: ${r.stderr}`);
+}
+
+test("dist/cli.js (the npm bin) profiles a .ts program", () => {
+  ensureBundle();
+  const r = finish(
+    spawnSync(process.execPath, [cliBundle, "-r", "json", fixture("cli-work.ts"), "x"], { cwd: root, env: ENV, timeout: TIMEOUT, input: "" }),
+  );
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.toString(), "done true\n");
+  const report = JSON.parse(r.stderr.slice(r.stderr.indexOf("{")));
+  const a = [...walk(report.root_frame)].find((f: JsonFrame) => f.function === "A");
+  assert.ok(a && /cli-work\.ts$/.test(a.file_path), "A from cli-work.ts");
+  const help = finish(spawnSync(process.execPath, [cliBundle, "--bogus"], { cwd: root, env: ENV, timeout: TIMEOUT }));
+  assert.is(help.status, 2);
+});
+
+test.run();

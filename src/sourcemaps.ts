@@ -3,6 +3,7 @@
 // Other JavaScript: follow its `//# sourceMappingURL=` (a data: URL or a .map file). Never throws: a position
 // that cannot be mapped comes back unchanged.
 import { readFileSync } from "node:fs";
+import { findSourceMap } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
@@ -73,6 +74,12 @@ export function createSourceMapper(): SourceMapper {
 }
 
 function load(file: string): TraceMap | null {
+  // When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the
+  // map of the code that actually ran: the best answer there is.
+  try {
+    const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
+    if (known?.payload) return new TraceMap(known.payload as any, pathToFileURL(file).href);
+  } catch {}
   const loader = loaderState();
   if (TS_FILE.test(file)) {
     // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformSync } from "esbuild";
-import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, gapCapFor } from "../runtimes/node/sampler.ts";
+import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, gapCapFor, convertProfile } from "../runtimes/node/sampler.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
 import { createSourceMapper } from "../src/sourcemaps.ts";
 import { decodeSession, encodeSession, loadSession } from "../src/session.ts";
@@ -272,6 +272,42 @@ test("startStack maps the caller's stack to frame ids, without tsprofile's frame
     under++;
   }
   assert.ok(under > 0);
+});
+
+test("conversion of a hand-made profile: states, shared frames, clamped times, odd names", () => {
+  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({ functionName, scriptId: "1", url, lineNumber, columnNumber });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: cf("(root)"), children: [2, 5, 6, 7] },
+      { id: 2, callFrame: cf("", "file:///app/main.js", 0, 0), children: [3, 4] },
+      { id: 3, callFrame: cf("work", "file:///app/main.js", 4, 15) },
+      // Another call site of the same function: the same frame and the same stack.
+      { id: 4, callFrame: cf("work", "file:///app/main.js", 4, 15), children: [8] },
+      { id: 5, callFrame: cf("(idle)") },
+      { id: 6, callFrame: cf("(garbage collector)") },
+      { id: 7, callFrame: cf("(program)") },
+      { id: 8, callFrame: cf("constructor"), children: [9] },
+      { id: 9, callFrame: cf("readFileSync", "node:fs", 10, 2) },
+    ],
+    startTime: 1_000_000,
+    endTime: 1_000_500,
+    samples: [3, 4, 5, 6, 7, 1, 9, 42],
+    timeDeltas: [10, 50, -20, 100, 60, 30, 40.4, 10],
+  };
+  const s = convertProfile(profile, { startTime: 1, cpuTime: 2, interval: 100, program: "p", mapper: { map: (file, line, col) => ({ file, line, col }) } });
+  checkSession(s);
+  assert.equal(Array.from(s.samples.time), [10, 60, 60, 140, 200, 230, 270, 280]);
+  assert.is(s.meta.duration, 500);
+  assert.equal(Array.from(s.samples.state), [0, 0, 1, 2, 3, 3, 0, 3]);
+  assert.is(s.samples.stack[0], s.samples.stack[1]);
+  assert.equal(Array.from(s.samples.stack.slice(2, 6)), [-1, -1, -1, -1]);
+  assert.equal(s.frames.map((f) => [f.name, f.file, f.line, f.col, f.kind]), [
+    ["<module>", "/app/main.js", 1, 1, "js"],
+    ["work", "/app/main.js", 5, 16, "js"],
+    ["constructor", "", 0, 0, "native"],
+    ["readFileSync", "node:fs", 11, 3, "runtime"],
+  ]);
+  assert.equal(s.meta.startStack, []);
 });
 
 test("TSPROFILE_ROOT is the package root; own files are recognised", () => {

@@ -219,12 +219,12 @@ function mapStartStack(
 
 // ---- profile conversion ----
 
-const SPECIAL_STATE: Record<string, SampleStateValue> = {
-  "(idle)": SampleState.idle,
-  "(garbage collector)": SampleState.gc,
-  "(program)": SampleState.native,
-  "(root)": SampleState.native,
-};
+const SPECIAL_STATE = new Map<string, SampleStateValue>([
+  ["(idle)", SampleState.idle],
+  ["(garbage collector)", SampleState.gc],
+  ["(program)", SampleState.native],
+  ["(root)", SampleState.native],
+]);
 
 export interface ConvertOptions {
   startTime: number;
@@ -274,27 +274,34 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     return id;
   };
 
-  const nodes = new Map<number, CpuProfile["nodes"][number]>();
-  const isChild = new Set<number>();
-  for (const n of profile.nodes ?? []) {
-    nodes.set(n.id, n);
-    for (const c of n.children ?? []) isChild.add(c);
+  // Node ids are small integers: per-node results live in arrays indexed by id (the sample loop is hot).
+  const profileNodes = profile.nodes ?? [];
+  let maxId = 0;
+  for (const n of profileNodes) if (Number.isInteger(n.id) && n.id > maxId) maxId = n.id;
+  const byId: (CpuProfile["nodes"][number] | undefined)[] = new Array(maxId + 1);
+  const isChild = new Uint8Array(maxId + 1);
+  for (const n of profileNodes) {
+    if (!Number.isInteger(n.id) || n.id < 0) continue;
+    byId[n.id] = n;
+    for (const c of n.children ?? []) if (c >= 0 && c <= maxId) isChild[c] = 1;
   }
-  const nodeStack = new Map<number, number>();
-  const nodeState = new Map<number, SampleStateValue>();
+  const nodeStack = new Int32Array(maxId + 1).fill(-1);
+  const nodeState = new Uint8Array(maxId + 1).fill(SampleState.native);
+  const visited = new Uint8Array(maxId + 1);
   // Iterative walk from the roots (parents before children; no recursion for deep trees).
   const work: [number, number][] = [];
-  for (const n of profile.nodes ?? []) if (!isChild.has(n.id)) work.push([n.id, -1]);
+  for (const n of profileNodes) if (n.id >= 0 && !isChild[n.id]) work.push([n.id, -1]);
   while (work.length > 0) {
     const [id, parentStack] = work.pop()!;
-    const n = nodes.get(id);
-    if (!n || nodeStack.has(id)) continue;
+    const n = byId[id];
+    if (!n || visited[id]) continue;
+    visited[id] = 1;
     const cf = n.callFrame;
     // (root), (idle), (program), (garbage collector) are states, not frames: they keep their parent's stack.
-    const special = cf.url === "" ? SPECIAL_STATE[cf.functionName] : undefined;
+    const special = cf.url === "" ? SPECIAL_STATE.get(cf.functionName) : undefined;
     const stack = special === undefined ? internStack(parentStack, internFrame(cf)) : parentStack;
-    nodeStack.set(id, stack);
-    nodeState.set(id, special ?? SampleState.js);
+    nodeStack[id] = stack;
+    nodeState[id] = special ?? SampleState.js;
     for (const c of n.children ?? []) work.push([c, stack]);
   }
 
@@ -311,8 +318,10 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     // V8 occasionally emits a negative delta (samples recorded slightly out of order): times never decrease.
     last = Math.max(last, Math.round(raw));
     sampleTime[i] = last;
-    sampleStack[i] = nodeStack.get(ids[i]) ?? -1;
-    sampleState[i] = nodeState.get(ids[i]) ?? SampleState.native;
+    const id = ids[i];
+    const known = id >= 0 && id <= maxId && visited[id] === 1;
+    sampleStack[i] = known ? nodeStack[id] : -1;
+    sampleState[i] = known ? nodeState[id] : SampleState.native;
   }
   const duration = Math.max(Math.round(profile.endTime - profile.startTime), last);
 

@@ -339,7 +339,7 @@ interface ChildResult {
   session: Session | null;
 }
 
-function runChild(mode: string, opts: { sendSigint?: boolean } = {}): Promise<ChildResult> {
+function runChild(mode: string, opts: { signal?: NodeJS.Signals } = {}): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-child-"));
   const sessionPath = join(dir, "out.tsprof");
   const fixture = join(fixtures, "sampler-child.ts");
@@ -351,9 +351,10 @@ function runChild(mode: string, opts: { sendSigint?: boolean } = {}): Promise<Ch
   let stderr = "";
   child.stdout.on("data", (d) => {
     stdout += d;
-    if (opts.sendSigint && stdout.includes("ready")) {
-      opts.sendSigint = false;
-      setTimeout(() => child.kill("SIGINT"), 50);
+    const signal = opts.signal;
+    if (signal && stdout.includes("ready")) {
+      opts.signal = undefined;
+      setTimeout(() => child.kill(signal), 50);
     }
   });
   child.stderr.on("data", (d) => (stderr += d));
@@ -403,15 +404,21 @@ test("preload: an uncaught error exits 1 with the error on stderr", async () => 
 });
 
 test("preload: SIGINT writes the session and the child still dies by SIGINT", async () => {
-  const r = await runChild("sigint", { sendSigint: true });
+  const r = await runChild("sigint", { signal: "SIGINT" });
   assert.is(r.signal, "SIGINT", `code ${r.code} stderr ${r.stderr}`);
   assert.is(r.code, null);
   assert.is(r.stdout, "child sigint env=none\nready\n");
   checkChildSession(r, "sigint");
 });
 
+test("preload: SIGTERM likewise", async () => {
+  const r = await runChild("sigint", { signal: "SIGTERM" });
+  assert.is(r.signal, "SIGTERM", `code ${r.code} stderr ${r.stderr}`);
+  checkChildSession(r, "sigint");
+});
+
 test("preload: a program's own SIGINT listener keeps the signal", async () => {
-  const r = await runChild("own-sigint", { sendSigint: true });
+  const r = await runChild("own-sigint", { signal: "SIGINT" });
   assert.is(r.code, 0, r.stderr);
   assert.is(r.signal, null);
   assert.is(r.stdout, "child own-sigint env=none\nready\nhandled SIGINT\n");

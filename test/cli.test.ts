@@ -394,15 +394,25 @@ test("-i sets the sampling interval", () => {
 });
 
 test("the known split: A spins 7 ms, B 3 ms, 300 times -> 70/30 within 3 points", () => {
-  const { report, stdout } = jsonReport([fixture("cli-split.ts")]);
-  const truth = JSON.parse(stdout);
-  const a = timeOf(report.root_frame, "A");
-  const b = timeOf(report.root_frame, "B");
-  const share = (100 * a) / (a + b);
-  const trueShare = (100 * truth.A) / (truth.A + truth.B);
-  console.log(`    split: profile A ${share.toFixed(2)}% (A ${(a * 1000).toFixed(0)} ms, B ${(b * 1000).toFixed(0)} ms); measured ${trueShare.toFixed(2)}%`);
-  assert.ok(Math.abs(share - 70) <= 3, `A's share ${share.toFixed(2)}% vs 70%`);
+  // On a busy machine a spin that is preempted near its end overshoots, and the program's own measurement drifts
+  // from 70/30 too; then the fixture did not run the split it meant to, so it runs again (at most 3 times).
+  let share = 0;
+  let trueShare = 0;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const { report, stdout } = jsonReport([fixture("cli-split.ts")]);
+    const truth = JSON.parse(stdout);
+    const a = timeOf(report.root_frame, "A");
+    const b = timeOf(report.root_frame, "B");
+    share = (100 * a) / (a + b);
+    trueShare = (100 * truth.A) / (truth.A + truth.B);
+    console.log(
+      `    split (attempt ${attempt}): profile A ${share.toFixed(2)}% B ${(100 - share).toFixed(2)}% ` +
+        `(A ${(a * 1000).toFixed(0)} ms, B ${(b * 1000).toFixed(0)} ms); measured A ${trueShare.toFixed(2)}%`,
+    );
+    if (Math.abs(trueShare - 70) <= 1.5) break;
+  }
   assert.ok(Math.abs(share - trueShare) <= 3, `A's share ${share.toFixed(2)}% vs measured ${trueShare.toFixed(2)}%`);
+  assert.ok(Math.abs(share - 70) <= 3, `A's share ${share.toFixed(2)}% vs 70% (measured ${trueShare.toFixed(2)}%)`);
 });
 
 // ---- the bundle ----

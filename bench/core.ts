@@ -256,7 +256,7 @@ const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 function wasmMemory(core: CoreModule): WebAssembly.Memory | null {
   if (core.memory instanceof WebAssembly.Memory) return core.memory;
   if (typeof core.wasmMemory === "function") return core.wasmMemory();
-  return null;
+  return capturedMemory;
 }
 
 // ---- main -------------------------------------------------------------------------------------------------------------------
@@ -279,11 +279,31 @@ console.log(
 void FrameFlag;
 void NO_LIBRARY;
 
+// wasm/core.ts keeps its instance to itself: note the memory of the instance it creates (lazily, on first use).
+let capturedMemory: WebAssembly.Memory | null = null;
+const OriginalInstance = WebAssembly.Instance;
+try {
+  const Capturing = function (module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
+    const instance = new OriginalInstance(module, imports);
+    const memory = (instance.exports as Record<string, unknown>).memory;
+    if (memory instanceof WebAssembly.Memory) capturedMemory = memory;
+    return instance;
+  };
+  (WebAssembly as unknown as Record<string, unknown>).Instance = Capturing;
+} catch {
+  // read-only on this runtime: fall back to RSS
+}
+
 let core: CoreModule | null = null;
 try {
   core = (await import("../wasm/core.ts")) as unknown as CoreModule;
+  core.createCoreSession().dispose(); // instantiate now, with the hook in place
+  (WebAssembly as unknown as Record<string, unknown>).Instance = OriginalInstance;
 } catch (e) {
   console.log(`wasm/core.ts not available (${String((e as Error)?.message ?? e).split("\n")[0]}): oracle only`);
+  core = null;
+} finally {
+  (WebAssembly as unknown as Record<string, unknown>).Instance = OriginalInstance;
 }
 
 // Retained memory: wasm linear memory growth for one ingested session (before any other work grows it).

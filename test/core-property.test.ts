@@ -85,6 +85,8 @@ function pathOf(stacks: StackTable, stack: number): number[] {
 function randomCase(seed: number): Case {
   const rng = new Rng(seed);
   const big = rng.chance(0.1);
+  // Deep: long recursive walks on few frames, re-walked under fresh ids (many duplicate deep paths).
+  const deep = !big && rng.chance(0.08);
 
   // Frames: random flags (any combination) and libraries.
   const frameCount = rng.int(1, big ? 40 : 12);
@@ -110,14 +112,27 @@ function randomCase(seed: number): Case {
   const strictStem = stemLength > 0 && rng.chance(0.7);
   /** Stacks whose path holds the whole stem (and maybe more). */
   const underStem: number[] = [];
+  const isUnderStem = new Set<number>();
   const add = (p: number, f: number): number => {
     const id = parent.length;
     parent.push(p);
     frame.push(f);
-    if (id === stemLength - 1 || (p !== -1 && underStem.includes(p))) underStem.push(id);
+    if (id === stemLength - 1 || isUnderStem.has(p)) {
+      underStem.push(id);
+      isUnderStem.add(id);
+    }
     return id;
   };
   for (let i = 0; i < stemLength; i++) add(i - 1, rng.int(0, frameCount - 1));
+  if (deep) {
+    for (let walk = rng.int(1, 6); walk > 0; walk--) {
+      const from = parent.length > 0 && rng.chance(0.5) ? rng.int(0, parent.length - 1) : stemLength - 1;
+      const prefix = from >= 0 ? pathOf({ parent: Int32Array.from(parent), frame: Uint32Array.from(frame) }, from) : [];
+      let p = -1;
+      for (const f of prefix) p = add(p, f); // the same path again, under fresh ids
+      for (let d = rng.int(20, 400); d > 0; d--) p = add(p, rng.int(0, Math.min(frameCount, 4) - 1));
+    }
+  }
   const stackTarget = stemLength + rng.int(0, big ? 120 : 25);
   while (parent.length < stackTarget) {
     const i = parent.length;
@@ -128,7 +143,10 @@ function randomCase(seed: number): Case {
       let p = -1;
       for (let k = 0; k < path.length; k++) {
         p = add(p, path[k]);
-        if (k === stemLength - 1 && startsWithStem) underStem.push(p);
+        if (k === stemLength - 1 && startsWithStem) {
+          underStem.push(p);
+          isUnderStem.add(p);
+        }
       }
       continue;
     }
@@ -269,20 +287,36 @@ function splits(rng: Rng, n: number): Array<[number, number]> {
   return out;
 }
 
-/** The wasm core on the case: stacks at once, samples in one chunk, unless `rng` asks for random chunks. */
+/**
+ * The wasm core on the case: stacks and samples each in one call, unless `rng` asks for random chunks. Chunked,
+ * stacks arrive the way a streaming sampler sends them: in chunks of their own, each before the first sample
+ * chunk that refers to its stacks (the core may check sample stack ids as they arrive).
+ */
 async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
   let session: CoreSession | null = null;
   try {
     session = await core!.createCoreSession();
-    session.addStacks(c.stacks.parent, c.stacks.frame);
-    const chunks: Array<[number, number]> = rng ? splits(rng, c.samples.stack.length) : [[0, c.samples.stack.length]];
-    for (const [from, to] of chunks) {
-      session.addSamples(
-        c.samples.stack.slice(from, to),
-        c.samples.time.slice(from, to),
-        c.samples.state.slice(from, to),
-      );
+    const ns = c.stacks.parent.length;
+    const n = c.samples.stack.length;
+    let stacksAdded = 0;
+    const addStacksUpTo = (end: number): void => {
+      while (stacksAdded < end) {
+        const to = rng ? Math.min(end, stacksAdded + rng.int(1, Math.max(1, end - stacksAdded))) : end;
+        session!.addStacks(c.stacks.parent.slice(stacksAdded, to), c.stacks.frame.slice(stacksAdded, to));
+        stacksAdded = to;
+      }
+    };
+    if (!rng) addStacksUpTo(ns);
+    else if (rng.chance(0.3)) session.addStacks(new Int32Array(0), new Uint32Array(0));
+    for (const [from, to] of rng ? splits(rng, n) : [[0, n] as [number, number]]) {
+      if (rng) {
+        let needed = 0;
+        for (let i = from; i < to; i++) needed = Math.max(needed, c.samples.stack[i] + 1);
+        addStacksUpTo(Math.min(ns, Math.max(needed, rng.chance(0.3) ? rng.int(needed, ns) : needed)));
+      }
+      session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to));
     }
+    addStacksUpTo(ns);
     return { tree: session.process(c.options) };
   } catch (error) {
     return { error };
@@ -637,7 +671,7 @@ if (core === null) {
     expectNone(failures);
   });
 
-  test(`wasm with samples in random chunks equals the oracle (${CASES} sessions)`, async () => {
+  test(`wasm with stacks and samples in random chunks equals the oracle (${CASES} sessions)`, async () => {
     const failures: string[] = [];
     for (const seed of seeds) {
       const c = randomCase(seed);

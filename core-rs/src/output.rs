@@ -93,7 +93,10 @@ impl Session {
 
         // §4.
         let raw = if o.timeline {
-            let mut tl = tree::Timeline::new(&p);
+            // root.time is the sum of all weights, known from the first pass (sums are exact).
+            let total: f64 = order.iter().map(|&c| cw[c as usize]).sum();
+            let limit = if o.show_all { f64::NAN } else { o.filter_threshold * total };
+            let mut tl = tree::Timeline::new(&p, limit);
             let cf = &p.cf;
             weights::for_each_entry(self, end, gap_cap, |c, w| tl.entry(cf[c as usize], w));
             tl.finish()

@@ -39,6 +39,14 @@ impl RawTree {
         self.frame.len()
     }
 
+    fn truncate(&mut self, n: usize) {
+        self.frame.truncate(n);
+        self.parent.truncate(n);
+        self.time.truncate(n);
+        self.self_time.truncate(n);
+        self.await_time.truncate(n);
+    }
+
     /// Credits an entry of weight w ending at `leaf` (its [self] child `self_node` when the path ends with
     /// a real frame or is empty).
     #[inline]
@@ -110,25 +118,69 @@ pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64]) -> RawTre
 
 /// Timeline mode: entries are walked one by one, but only below the point where the path leaves the
 /// previous entry's path (the "spine" of last children), so a run of identical samples costs O(1) each.
+///
+/// Inclusive times are kept as pending sums per spine depth and pushed up when a node leaves the spine;
+/// a node that has left the spine is never walked again, so its time is final then. Its subtree is exactly
+/// the nodes created after it (everything created while it was on the spine hangs below it), so when §5
+/// would drop it, the node arrays are truncated right away: memory stays proportional to the nodes that
+/// survive, not to the samples.
 pub(crate) struct Timeline<'a> {
     paths: &'a Paths,
     pub tree: RawTree,
-    /// Tree nodes of the previous entry's path, by depth (spine[0] = root).
+    /// Tree nodes of the previous entry's path by depth (spine[0] = root), then its [self] node if any.
     spine: Vec<u32>,
+    pend: Vec<f64>,
+    pend_await: Vec<f64>,
     last: u32,
-    last_self: u32,
     chain: Vec<u32>,
+    /// §5's limit (filterThreshold * total); NaN when nothing may be dropped (showAll).
+    limit: f64,
 }
 
 impl<'a> Timeline<'a> {
-    pub fn new(paths: &'a Paths) -> Timeline<'a> {
+    pub fn new(paths: &'a Paths, limit: f64) -> Timeline<'a> {
         Timeline {
             paths,
             tree: RawTree::with_root(),
             spine: vec![0],
+            pend: vec![0.0],
+            pend_await: vec![0.0],
             last: NONE,
-            last_self: NONE,
             chain: Vec::new(),
+            limit,
+        }
+    }
+
+    fn push(&mut self, frame: u32) {
+        let parent = *self.spine.last().unwrap_or(&0);
+        let n = self.tree.push(frame, parent);
+        self.spine.push(n);
+        self.pend.push(0.0);
+        self.pend_await.push(0.0);
+    }
+
+    /// Shortens the spine to `keep` nodes, finalising the times of the nodes that leave it (deepest first)
+    /// and dropping the subtree of the shallowest one §5 would remove.
+    fn leave(&mut self, keep: usize) {
+        let keep = keep.max(1);
+        let mut cut = NONE;
+        while self.spine.len() > keep {
+            let (Some(x), Some(w), Some(a)) = (self.spine.pop(), self.pend.pop(), self.pend_await.pop()) else {
+                break;
+            };
+            let x = x as usize;
+            self.tree.time[x] += w;
+            self.tree.await_time[x] += a;
+            if let (Some(pw), Some(pa)) = (self.pend.last_mut(), self.pend_await.last_mut()) {
+                *pw += w;
+                *pa += a;
+            }
+            if self.tree.time[x] < self.limit {
+                cut = x as u32;
+            }
+        }
+        if cut != NONE {
+            self.tree.truncate(cut as usize);
         }
     }
 
@@ -153,27 +205,30 @@ impl<'a> Timeline<'a> {
                 a = paths.tparent[a as usize];
                 b = paths.tparent[b as usize];
             }
-            self.spine.truncate(paths.tdepth[a as usize] as usize + 1);
+            self.leave(paths.tdepth[a as usize] as usize + 1);
             for i in (0..self.chain.len()).rev() {
                 let x = self.chain[i];
-                let parent = *self.spine.last().unwrap_or(&0);
-                let n = self.tree.push(paths.frame[x as usize], parent);
-                self.spine.push(n);
+                self.push(paths.frame[x as usize]);
             }
-            let leaf = *self.spine.last().unwrap_or(&0);
-            self.last_self = if ends_real(paths, p) {
-                self.tree.push(SYNTH_SELF, leaf)
-            } else {
-                NONE
-            };
+            if ends_real(paths, p) {
+                self.push(SYNTH_SELF);
+            }
             self.last = p;
         }
-        let leaf = *self.spine.last().unwrap_or(&0);
-        self.tree.credit(leaf, self.last_self, w);
+        // The entry ends at the spine's last node: its [self] node, or its synthetic leaf.
+        let d = self.spine.len() - 1;
+        let end = self.spine[d] as usize;
+        self.pend[d] += w;
+        self.tree.self_time[end] += w;
+        if self.tree.frame[end] == SYNTH_AWAIT {
+            self.pend_await[d] += w;
+        }
     }
 
     pub fn finish(mut self) -> RawTree {
-        self.tree.finish();
+        self.leave(1);
+        self.tree.time[0] += self.pend[0];
+        self.tree.await_time[0] += self.pend_await[0];
         self.tree
     }
 }

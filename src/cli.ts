@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
@@ -215,6 +215,10 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
   // -p comes last so an explicit render option overrides the flags above.
   for (const option of renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
 
+  // Found out now, not after a long run whose report would then be lost.
+  if (plan.outfile !== undefined && !isDirectory(dirname(resolve(plan.outfile)))) {
+    throw new UsageError(`--outfile: directory '${dirname(plan.outfile)}' does not exist`);
+  }
   if (at >= argv.length) throw new UsageError(`no script given (${USAGE.slice(7)}; see --help)`);
   plan.script = argv[at];
   plan.args = argv.slice(at + 1);
@@ -228,6 +232,14 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
     );
   }
   return plan;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function checkRegex(flag: string, value: string): string {

@@ -149,6 +149,7 @@ test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
   assertUsageError(cli(["--hide-regex", "(", work]), /--hide-regex: bad regular expression/);
   assertUsageError(cli(["-o"]), /option '--outfile' needs a value/);
   assertUsageError(cli(["--timeline=yes", work]), /takes no value/);
+  assertUsageError(cli(["-o", "no-such-dir/report.txt", work]), /--outfile: directory 'no-such-dir' does not exist/);
 });
 
 test("the bad script is never run when an option is wrong", () => {
@@ -196,6 +197,15 @@ test("an uncaught exception: exit 1, the error shown, report printed", () => {
   assert.match(r.stderr, /Error: fixture failure 42/);
   assert.ok(hasTextReport(r.stderr), r.stderr);
   assert.ok(r.stderr.indexOf("fixture failure 42") < r.stderr.search(/Recorded:|Samples:|Duration:/), "error first, then report");
+});
+
+test("a hard crash (SIGKILL) writes no session: one line says so, exit 137 passes through", () => {
+  const r = cli([fixture("cli-crash.ts")]);
+  assert.is(r.status, 137, r.stderr);
+  assert.is(r.stdout.toString(), "about to crash\n");
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^tsprofile: no profile was recorded/);
 });
 
 /** Starts the CLI on cli-spin.ts in its own process group; resolves once the program says it is spinning. */

@@ -192,6 +192,11 @@ export function createCoreSession(): CoreSession {
   };
 }
 
+/** The module's linear memory (for benchmarks measuring what the core retains). */
+export function wasmMemory(): WebAssembly.Memory {
+  return load().memory;
+}
+
 /** Processes a whole Session in one go (duration, gapCap and startStack come from its meta). */
 export function processSession(
   session: Session,

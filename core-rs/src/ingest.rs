@@ -13,6 +13,41 @@ pub(crate) const ESCAPE: u32 = u32::MAX;
 /// Core node of the path [SYNTH idle] (gaps), created with the session.
 pub(crate) const IDLE_PATH: u32 = 1;
 
+/// Records in fixed blocks: appending never copies or doubles a big buffer (a Vec would briefly hold
+/// 3x the samples while reallocating, and wasm memory never shrinks), so memory stays ~8 bytes/sample.
+#[derive(Default)]
+pub(crate) struct Records {
+    blocks: Vec<Vec<u64>>,
+    len: usize,
+}
+
+const BLOCK: usize = 1 << 16;
+
+impl Records {
+    #[inline]
+    pub fn push(&mut self, r: u64) {
+        match self.blocks.last_mut() {
+            Some(b) if b.len() < BLOCK => b.push(r),
+            _ => {
+                let mut b = Vec::with_capacity(BLOCK);
+                b.push(r);
+                self.blocks.push(b);
+            }
+        }
+        self.len += 1;
+    }
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn bytes(&self) -> usize {
+        self.blocks.len() * BLOCK * 8 + self.blocks.capacity() * 24
+    }
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.blocks.iter().flat_map(|b| b.iter().copied())
+    }
+}
+
 pub struct Session {
     /// Unique paths. Different input stacks with the same frame path share one node.
     pub(crate) trie: Trie,
@@ -21,7 +56,7 @@ pub struct Session {
     /// Largest frame id seen in a stack: checked against the frame count at process time, when it is known.
     max_frame: Option<u32>,
     /// One u64 per sample: low half the core node, high half the delta (us) from the previous sample.
-    pub(crate) records: Vec<u64>,
+    pub(crate) records: Records,
     /// Deltas too large for a record.
     pub(crate) big: Vec<f64>,
     pub(crate) samples: usize,
@@ -45,7 +80,7 @@ impl Session {
             trie,
             stack_core: Vec::new(),
             max_frame: None,
-            records: Vec::new(),
+            records: Records::default(),
             big: Vec::new(),
             samples: 0,
             last_raw: 0.0,
@@ -63,7 +98,7 @@ impl Session {
 
     /// Bytes held per sample and in total, for the memory tests and benchmarks.
     pub fn memory_bytes(&self) -> usize {
-        self.records.capacity() * 8
+        self.records.bytes()
             + self.big.capacity() * 8
             + self.stack_core.capacity() * 4
             + self.trie.len() * 8 * 3
@@ -164,7 +199,6 @@ impl Session {
                 ));
             }
         }
-        self.records.reserve(stack.len());
         for i in 0..stack.len() {
             let s = stack[i];
             let mut c = if s < 0 {

@@ -19,7 +19,7 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(s: &Session, end: f64, gap_cap:
     };
     let mut prev: Option<u32> = None;
     let mut big: Option<f64> = None;
-    for &r in &s.records {
+    for r in s.records.iter() {
         let id = r as u32;
         let d = (r >> 32) as u32;
         if id == ESCAPE {

@@ -167,7 +167,8 @@ function randomCase(seed: number): Case {
   const time = new Float64Array(n);
   const state = new Uint8Array(n);
   const fractional = rng.chance(0.15);
-  let t = rng.chance(0.4) ? 0 : rng.int(1, 20);
+  // Sometimes a start far from 0 (large but exact f64 integers: sums stay below 2^53).
+  let t = rng.chance(0.03) ? rng.int(1, 2 ** 20) * 2 ** 30 : rng.chance(0.4) ? 0 : rng.int(1, 20);
   for (let i = 0; i < n; i++) {
     if (stackCount === 0 || rng.chance(0.08)) stack[i] = -1;
     else if (strictStem && rng.chance(0.95)) stack[i] = rng.pick(underStem);
@@ -817,6 +818,68 @@ if (core === null) {
     const c = randomCase(seeds[0]);
     const what = disagreement(runOracle(c), await runWasm(c));
     if (what) failures.push(`after the malformed inputs, a valid session: ${what}`);
+    expectNone(failures);
+  });
+
+  test("wasm agrees with the oracle on the edge cases SPEC.md leaves to judgement", async () => {
+    const base = (stacks: [number[], number[]], samples: [number[], number[], number[]?], o: Partial<CoreProcessOptions>): Case => ({
+      stacks: { parent: Int32Array.from(stacks[0]), frame: Uint32Array.from(stacks[1]) },
+      samples: {
+        stack: Int32Array.from(samples[0]),
+        time: Float64Array.from(samples[1]),
+        state: Uint8Array.from(samples[2] ?? samples[0].map(() => 0)),
+      },
+      options: {
+        duration: 10,
+        gapCap: 1_000_000,
+        timeline: false,
+        showAll: false,
+        filterThreshold: 0,
+        flatTime: "self",
+        startStack: [],
+        frameFlags: new Uint8Array(12),
+        frameLibrary: new Uint32Array(12).fill(NO_LIBRARY),
+        ...o,
+      },
+    });
+    const lib = new Uint8Array(12).fill(FrameFlag.library, 8);
+    const two: [number[], number[]] = [[-1, -1], [0, 1]];
+    const cases: Array<[string, Case]> = [
+      // Group ids in pre-order of their roots (A>B>L1>L2 first, then L3>L4), as pyinstrument numbers them.
+      ["group id order", base([[-1, 0, 1, 2, -1, 4], [0, 1, 8, 9, 10, 11]], [[3, 5], [0, 60]], { duration: 100, frameFlags: lib })],
+      ["flat: an empty js stack has no row", base([[-1], [0]], [[-1, 0], [0, 10]], { duration: 20 })],
+      ["flat: every frame filtered", base([[-1], [0]], [[0, 0], [0, 10]], { duration: 20, frameFlags: Uint8Array.from([1, ...new Array(11).fill(0)]) })],
+      ["times going back before rounding (1.2, 1.1)", base(two, [[0, 1], [1.2, 1.1]], {})],
+      ["0.49999999999999994 and 2.5", base(two, [[0, 1], [0.49999999999999994, 2.5]], { duration: 4 })],
+      ["fractional duration", base(two, [[0, 1], [0, 5]], { duration: 10.5 })],
+      ["fractional gapCap 2.5", base(two, [[0, 1], [0, 5]], { gapCap: 2.5 })],
+      ["fractional gapCap 2.4", base(two, [[0, 1], [0, 5]], { gapCap: 2.4 })],
+      ["gapCap Infinity", base(two, [[0, 1], [0, 5]], { gapCap: Infinity })],
+      ["gapCap NaN", base(two, [[0, 1], [0, 5]], { gapCap: NaN })],
+      ["gapCap -1", base(two, [[0, 1], [0, 5]], { gapCap: -1 })],
+      ["duration NaN", base(two, [[0, 1], [0, 5]], { duration: NaN })],
+      ["duration Infinity", base(two, [[0, 1], [0, 5]], { duration: Infinity })],
+      ["duration negative", base(two, [[0, 1], [0, 5]], { duration: -5 })],
+      ["frameLibrary shorter than frameFlags", base(two, [[0, 1], [0, 5]], { frameLibrary: new Uint32Array(3) })],
+      ["frameLibrary longer than frameFlags", base(two, [[0, 1], [0, 5]], { frameLibrary: new Uint32Array(13) })],
+      ["startStack 1.5", base(two, [[0, 1], [0, 5]], { startStack: [1.5] })],
+      ["startStack -1", base(two, [[0, 1], [0, 5]], { startStack: [-1] })],
+      ["startStack NaN", base(two, [[0, 1], [0, 5]], { startStack: [NaN] })],
+      ["filterThreshold NaN", base(two, [[0, 1], [0, 5]], { filterThreshold: NaN })],
+      ["filterThreshold -1", base(two, [[0, 1], [0, 5]], { filterThreshold: -1 })],
+      ["filterThreshold 2", base(two, [[0, 1], [0, 5]], { filterThreshold: 2 })],
+      ["time -0", base(two, [[0, 1], [-0, 5]], {})],
+      ["times beyond 2^53", base(two, [[0, 1], [2 ** 53, 2 ** 53 + 2]], { duration: 0 })],
+      ["times of 1e300", base(two, [[0, 1], [1e300, 1e300]], { duration: 0 })],
+      ["no samples", base(two, [[], []], { duration: 100 })],
+      ["no stacks, no frames", base([[], []], [[-1, -1], [0, 3], [0, 4]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) })],
+      ["flatTime neither self nor total", base(two, [[0, 1], [0, 5]], { flatTime: "both" as "self" })],
+    ];
+    const failures: string[] = [];
+    for (const [what, c] of cases) {
+      const problem = disagreement(runOracle(c), await runWasm(c));
+      if (problem) failures.push(`${what}: ${problem}\n  case: ${caseJson(c)}`);
+    }
     expectNone(failures);
   });
 

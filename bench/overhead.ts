@@ -64,9 +64,10 @@ for (const interval of [1000, 100]) {
 interface Measure {
   wall: number[];
   work: number[];
+  cpu: number[];
   rate: number[];
 }
-const results = new Map<Mode, Measure>(modes.map((m) => [m, { wall: [], work: [], rate: [] }]));
+const results = new Map<Mode, Measure>(modes.map((m) => [m, { wall: [], work: [], cpu: [], rate: [] }]));
 
 function runOnce(mode: Mode): void {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-bench-"));
@@ -75,11 +76,12 @@ function runOnce(mode: Mode): void {
     const r = spawnSync(node, mode.command(dir), { cwd: root, encoding: "utf8", timeout: 300_000 });
     const wall = performance.now() - started;
     if (r.status !== 0) throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
-    const work = /work_ms=([\d.]+)/.exec(r.stdout);
+    const work = /work_ms=([\d.]+) cpu_ms=([\d.]+)/.exec(r.stdout);
     if (!work) throw new Error(`${mode.name}: no work_ms in ${JSON.stringify(r.stdout)}`);
     const m = results.get(mode)!;
     m.wall.push(wall);
     m.work.push(Number(work[1]));
+    m.cpu.push(Number(work[2]));
     if (mode.rate) m.rate.push(mode.rate(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -95,6 +97,7 @@ console.log(`${node} (${process.version}), ${runs} runs per mode, interleaved; w
 runOnce(modes[0]); // warm the disk cache and the esbuild binary; not counted
 results.get(modes[0])!.wall.length = 0;
 results.get(modes[0])!.work.length = 0;
+results.get(modes[0])!.cpu.length = 0;
 for (let round = 0; round < runs; round++) {
   // Rotate the order each round so no mode always runs right after another.
   for (let k = 0; k < modes.length; k++) runOnce(modes[(k + round) % modes.length]);
@@ -105,11 +108,13 @@ process.stderr.write("\n");
 const plain = results.get(modes[0])!;
 const plainWall = median(plain.wall);
 const plainWork = median(plain.work);
-const rows = [["mode", "interval", "wall (s)", "x plain", "work (s)", "x plain", "samples/s", "achieved"]];
+const plainCpu = median(plain.cpu);
+const rows = [["mode", "interval", "wall (s)", "x plain", "work (s)", "x plain", "work cpu (s)", "x plain", "samples/s", "achieved"]];
 for (const mode of modes) {
   const m = results.get(mode)!;
   const wall = median(m.wall);
   const work = median(m.work);
+  const cpu = median(m.cpu);
   const rate = m.rate.length ? median(m.rate) : 0;
   rows.push([
     mode.name,
@@ -118,6 +123,8 @@ for (const mode of modes) {
     (wall / plainWall).toFixed(3),
     (work / 1000).toFixed(3),
     (work / plainWork).toFixed(3),
+    (cpu / 1000).toFixed(3),
+    (cpu / plainCpu).toFixed(3),
     rate ? rate.toFixed(0) : "-",
     rate ? (rate > 1000 ? `${(1e6 / rate).toFixed(0)} us` : `${(1000 / rate).toFixed(2)} ms`) : "-",
   ]);
@@ -129,5 +136,6 @@ for (const [i, row] of rows.entries()) {
 }
 console.log(
   "\nwall: the whole process, spawn to exit (tsprofile includes its CLI start and the report); work: the workload's\n" +
-    "own timer around its work. Medians. Target: tsprofile within 5% of plain at 1 ms.",
+    "own timer around its work; work cpu: the workload process's CPU time over that span (all its threads, the\n" +
+    "sampler's included; steadier than wall on a busy machine). Medians. Target: tsprofile within 5% of plain at 1 ms.",
 );

@@ -310,6 +310,31 @@ test("conversion of a hand-made profile: states, shared frames, clamped times, o
   assert.equal(s.meta.startStack, []);
 });
 
+test("the profiler's own work is not the program's: charged to its caller mid-run, cut when it ends the run", () => {
+  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({ functionName, scriptId: "1", url, lineNumber, columnNumber });
+  const own = pathToFileURL(join(root, "src", "profiler.ts")).href;
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: cf("(root)"), children: [2] },
+      { id: 2, callFrame: cf("main", "file:///app/main.js", 0, 10), children: [3] },
+      { id: 3, callFrame: cf("start", own, 20, 2), children: [4] },
+      { id: 4, callFrame: cf("post", "node:inspector", 111, 2) },
+    ],
+    startTime: 0,
+    endTime: 100,
+    samples: [4, 2, 2, 3, 4, 4],
+    timeDeltas: [10, 10, 10, 10, 10, 10],
+  };
+  const s = convertProfile(profile, { startTime: 1, cpuTime: 2, interval: 10, program: "p", mapper: { map: (file, line, col) => ({ file, line, col }) } });
+  checkSession(s);
+  // The first sample (inside start) is main's; the three trailing ones (stop) are cut and end the session.
+  assert.equal(Array.from(s.samples.time), [10, 20, 30]);
+  assert.is(s.meta.duration, 40);
+  const main = s.samples.stack[1];
+  assert.equal(Array.from(s.samples.stack), [main, main, main]);
+  assert.ok(s.frames.every((f, i) => f.file !== "node:inspector" || !Array.from(s.stacks.frame).includes(i)));
+});
+
 test("TSPROFILE_ROOT is the package root; own files are recognised", () => {
   assert.is(TSPROFILE_ROOT, root);
   assert.ok(isTsprofileFile(join(root, "runtimes", "node", "sampler.ts")));

@@ -292,22 +292,32 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
   }
   const nodeStack = new Int32Array(maxId + 1).fill(-1);
   const nodeState = new Uint8Array(maxId + 1).fill(SampleState.native);
+  // The profiler's own work (start, stop and what they call, e.g. node:inspector) is not the program's:
+  // a sample inside it keeps the stack of tsprofile's caller (see the trailing cut below).
+  const nodeOwn = new Uint8Array(maxId + 1);
   const visited = new Uint8Array(maxId + 1);
   // Iterative walk from the roots (parents before children; no recursion for deep trees).
-  const work: [number, number][] = [];
-  for (const n of profileNodes) if (n.id >= 0 && !isChild[n.id]) work.push([n.id, -1]);
+  const work: [number, number, number][] = [];
+  for (const n of profileNodes) if (n.id >= 0 && !isChild[n.id]) work.push([n.id, -1, 0]);
   while (work.length > 0) {
-    const [id, parentStack] = work.pop()!;
+    const [id, parentStack, parentOwn] = work.pop()!;
     const n = byId[id];
     if (!n || visited[id]) continue;
     visited[id] = 1;
     const cf = n.callFrame;
     // (root), (idle), (program), (garbage collector) are states, not frames: they keep their parent's stack.
     const special = cf.url === "" ? SPECIAL_STATE.get(cf.functionName) : undefined;
-    const stack = special === undefined ? internStack(parentStack, internFrame(cf)) : parentStack;
+    let stack = parentStack;
+    let own = parentOwn;
+    if (special === undefined && !own) {
+      const frame = internFrame(cf);
+      if (isTsprofileFile(frames[frame].file)) own = 1;
+      else stack = internStack(parentStack, frame);
+    }
     nodeStack[id] = stack;
-    nodeState[id] = special ?? SampleState.js;
-    for (const c of n.children ?? []) work.push([c, stack]);
+    nodeState[id] = own ? SampleState.js : special ?? SampleState.js;
+    nodeOwn[id] = own;
+    for (const c of n.children ?? []) work.push([c, stack, own]);
   }
 
   const ids = profile.samples ?? [];
@@ -328,7 +338,15 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     sampleStack[i] = known ? nodeStack[id] : -1;
     sampleState[i] = known ? nodeState[id] : SampleState.native;
   }
-  const duration = Math.max(Math.round(profile.endTime - profile.startTime), last);
+  // The samples taken while stop() itself ran end the session: they are cut, not charged to the program.
+  let kept = count;
+  while (kept > 0) {
+    const id = ids[kept - 1];
+    if (!(id >= 0 && id <= maxId && nodeOwn[id] === 1)) break;
+    kept--;
+  }
+  const duration =
+    kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
 
   return {
     version: 1,
@@ -345,7 +363,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     },
     frames,
     stacks: { parent: Int32Array.from(stackParent), frame: Uint32Array.from(stackFrame) },
-    samples: { stack: sampleStack, time: sampleTime, state: sampleState },
+    samples: { stack: sampleStack.slice(0, kept), time: sampleTime.slice(0, kept), state: sampleState.slice(0, kept) },
   };
 }
 

@@ -2,8 +2,8 @@
 // oracle (test/oracle.ts), interleaved in one run. Prints a table of median and min per side, their ratio, and
 // the memory the wasm core retains per ingested sample.
 //
-//   node bench/core.ts [--samples 1000000] [--rounds 5] [--seed 1]
-//   deno run -A bench/core.ts      bun bench/core.ts
+//   node --expose-gc bench/core.ts [--samples 1000000] [--rounds 5] [--seed 1]
+//   deno run -A --v8-flags=--expose-gc bench/core.ts      bun bench/core.ts
 //
 // The session: ~600 functions (app code, node_modules libraries, runtime internals) on a random call graph;
 // a few thousand unique stacks, each a random walk of depth ~40 from the same entry frames; samples every
@@ -12,7 +12,7 @@
 import { classifyFrames } from "../src/classify.ts";
 import type { Classification } from "../src/classify.ts";
 import { renderText } from "../src/renderers/text.ts";
-import { FrameFlag, NO_LIBRARY, SampleState } from "../src/types.ts";
+import { SampleState } from "../src/types.ts";
 import type { CoreProcessOptions, FrameInfo, ProcessedTree, Session } from "../src/types.ts";
 import { oracleProcess } from "../test/oracle.ts";
 
@@ -276,8 +276,6 @@ console.log(
     `mean sample depth ${(depthSum / counted).toFixed(1)}, ${(session.meta.duration / 1e6).toFixed(1)} s ` +
     `(built in ${fmt(performance.now() - t0)})`,
 );
-void FrameFlag;
-void NO_LIBRARY;
 
 // wasm/core.ts keeps its instance to itself: note the memory of the instance it creates (lazily, on first use).
 let capturedMemory: WebAssembly.Memory | null = null;

@@ -17,8 +17,9 @@ const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
 
 const HELP = `${USAGE}
 
-Runs scriptfile (JavaScript or TypeScript) and prints where the wall-clock time went as a call tree.
-The program's stdin, stdout, stderr and exit code pass through; the report goes to stderr.
+Runs scriptfile (JavaScript or TypeScript) and prints where the wall-clock time
+went as a call tree. The program's stdin, stdout, stderr and exit code pass
+through; the report goes to stderr.
 
 Options:
   --version             show program's version number and exit
@@ -56,8 +57,9 @@ Options:
   --color               (text renderer only) force ansi color text output
   --no-color            (text renderer only) force no color text output
 
-Options end at scriptfile: everything after it is passed to the script untouched
-(\`tsprofile app.ts --help\` passes --help to app.ts). \`--\` also ends the options.
+Options end at scriptfile: everything after it is passed to the script
+untouched (\`tsprofile app.ts --help\` passes --help to app.ts). \`--\` also ends
+the options.
 `;
 
 const OPTIONS = {

@@ -273,6 +273,14 @@ test("SIGTERM to tsprofile alone is forwarded to the program: report printed, ex
   assert.ok(hasTextReport(r.stderr), r.stderr);
 });
 
+test("SIGHUP to tsprofile alone is forwarded too: the program dies by it, exit 129", async () => {
+  const { child, ready, exited } = startSpinner();
+  await ready;
+  process.kill(child.pid!, "SIGHUP");
+  const r = await exited;
+  assert.is(r.code, 129, r.stderr);
+});
+
 // ---- output options ----
 
 test("-o writes the report to the file; stdout and stderr stay the program's own", () => {
@@ -433,7 +441,7 @@ function ensureBundle() {
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
   if (existsSync(cliBundle) && existsSync(join(root, "dist", "preload.mjs"))) {
     const built = statSync(cliBundle).mtimeMs;
-    if (built >= Math.max(newest(join(root, "src")), newest(join(root, "runtimes", "node")))) return;
+    if (built >= Math.max(newest(join(root, "src")), newest(join(root, "runtimes", "node")), newest(join(root, "wasm")))) return;
   }
   const r = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, encoding: "utf8", timeout: TIMEOUT });
   assert.is(r.status, 0, `bundle.mjs: ${r.stderr}`);

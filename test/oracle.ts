@@ -26,8 +26,8 @@ interface TreeNode {
   parent: TreeNode | null;
   /** Creation order (step 4) until step 7 sorts them. */
   children: TreeNode[];
-  /** Aggregated mode's child lookup (frame -> child). Unused in timeline mode. */
-  childByFrame: Map<number, TreeNode>;
+  /** Aggregated mode's child lookup (frame -> child), made on first use; timeline mode has none. */
+  childByFrame: Map<number, TreeNode> | null;
   time: number;
   selfTime: number;
   awaitTime: number;
@@ -256,7 +256,7 @@ function newNode(frame: number, parent: TreeNode | null): TreeNode {
     frame,
     parent,
     children: [],
-    childByFrame: new Map(),
+    childByFrame: null,
     time: 0,
     selfTime: 0,
     awaitTime: 0,
@@ -271,12 +271,13 @@ function stepInto(parent: TreeNode, frame: number, timeline: boolean): TreeNode 
     const last = parent.children[parent.children.length - 1];
     if (last !== undefined && last.frame === frame) return last;
   } else {
+    parent.childByFrame ??= new Map();
     const existing = parent.childByFrame.get(frame);
     if (existing !== undefined) return existing;
   }
   const child = newNode(frame, parent);
   parent.children.push(child);
-  if (!timeline) parent.childByFrame.set(frame, child);
+  if (!timeline) parent.childByFrame!.set(frame, child);
   return child;
 }
 

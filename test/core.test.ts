@@ -144,4 +144,34 @@ test("processSession takes duration, gapCap and startStack from the session", ()
   assert.equal(show(t), ["root 10", "  idle 7", "  f0 3", "    f1 3"]);
 });
 
+
+
+test("running out of wasm memory is a clean Error, and the next session works", () => {
+  // A 100,000-deep chain whose leaf alternates every sample, timeline + showAll: ~100M nodes, past 4 GiB.
+  const depth = 100_000;
+  const parent = new Int32Array(depth);
+  for (let i = 0; i < depth; i++) parent[i] = i - 1;
+  const n = 1000;
+  const stack = new Int32Array(n);
+  const time = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    stack[i] = depth - 1 - (i % 2);
+    time[i] = i * 10;
+  }
+  const options = {
+    duration: n * 10, gapCap: 5, timeline: true, showAll: true, filterThreshold: 0, flatTime: "self" as const,
+    startStack: [], frameFlags: new Uint8Array(1), frameLibrary: new Uint32Array([0xffffffff]),
+  };
+  const big = createCoreSession();
+  big.addStacks(parent, new Uint32Array(depth));
+  big.addSamples(stack, time, new Uint8Array(n));
+  assert.throws(() => big.process(options), /tsprofile core: out of memory/);
+  big.dispose();
+  const small = createCoreSession();
+  small.addStacks(new Int32Array([-1]), new Uint32Array([0]));
+  small.addSamples(new Int32Array([0]), new Float64Array([0]), new Uint8Array([0]));
+  assert.equal(Array.from(small.process({ ...options, duration: 10, timeline: false }).time), [10, 5, 5]);
+  small.dispose();
+});
+
 test.run();

@@ -74,7 +74,7 @@ function load(): CoreExports {
 const decoder = new TextDecoder();
 
 function fail(c: CoreExports): never {
-  const bytes = new Uint8Array(c.memory.buffer, c.tsp_error_ptr(), c.tsp_error_len());
+  const bytes = new Uint8Array(c.memory.buffer, c.tsp_error_ptr() >>> 0, c.tsp_error_len() >>> 0);
   throw new Error(`tsprofile core: ${decoder.decode(bytes)}`);
 }
 
@@ -84,7 +84,7 @@ type TypedCtor = { new (buffer: ArrayBufferLike, offset: number, length: number)
 /** Copies `src` into fresh module memory as `Ctor` elements (converting plain arrays); returns [ptr, bytes]. */
 function put(c: CoreExports, Ctor: TypedCtor, src: ArrayLike<number>): [number, number] {
   const bytes = src.length * Ctor.BYTES_PER_ELEMENT;
-  const ptr = c.tsp_alloc(bytes);
+  const ptr = c.tsp_alloc(bytes) >>> 0; // wasm i32 pointers are unsigned: memory may pass 2 GiB
   if (ptr === 0) throw new Error("tsprofile core: out of memory");
   // A view made after the allocation: growing memory detaches older views.
   new Ctor(c.memory.buffer, ptr, src.length).set(src as ArrayLike<number> & Typed);
@@ -126,14 +126,31 @@ const FIELDS: Array<[keyof ProcessedTree, TypedCtor]> = [
   ["flatTotal", Float64Array],
 ];
 
+/**
+ * Runs a call into the module. Validation makes traps unreachable except for running out of memory
+ * (4 GiB); a trapped instance may be left inconsistent, so it is dropped and the next session gets a new one.
+ */
+function guarded<T>(c: CoreExports, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      if (core === c) core = null;
+      throw new Error(`tsprofile core: out of memory (${err.message}); try a larger --interval or without --timeline`);
+    }
+    throw err;
+  }
+}
+
 export function createCoreSession(): CoreSession {
   const c = load();
   let handle = c.tsp_new();
   const live = (): number => {
     if (handle === 0) throw new Error("tsprofile core: session used after dispose()");
+    if (core !== c) throw new Error("tsprofile core: session lost after the core ran out of memory");
     return handle;
   };
-  return {
+  const session: CoreSession = {
     addStacks(parent, frame) {
       const h = live();
       checkLengths("stack table", parent.length, frame.length);
@@ -180,16 +197,22 @@ export function createCoreSession(): CoreSession {
       if (rc !== 0) fail(c);
       const out: Record<string, Typed> = {};
       FIELDS.forEach(([name, Ctor], i) => {
-        const len = c.tsp_result_len(h, i);
-        out[name] = len === 0 ? new Ctor(new ArrayBuffer(0), 0, 0) : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i), len).slice();
+        const len = c.tsp_result_len(h, i) >>> 0;
+        out[name] = len === 0 ? new Ctor(new ArrayBuffer(0), 0, 0) : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i) >>> 0, len).slice();
       });
       return out as unknown as ProcessedTree;
     },
     dispose() {
-      if (handle !== 0) c.tsp_drop(handle);
+      if (handle !== 0 && core === c) c.tsp_drop(handle);
       handle = 0;
     },
   };
+  // Every call that enters the module goes through guarded().
+  for (const key of ["addStacks", "addSamples", "process"] as const) {
+    const call = session[key] as (...args: unknown[]) => unknown;
+    (session as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => guarded(c, () => call(...args));
+  }
+  return session;
 }
 
 /** The module's linear memory (for benchmarks measuring what the core retains). */

@@ -4,7 +4,11 @@ import { register, createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { transpile } from "./transpile.mjs";
 
-register("./ts-hooks.mjs", import.meta.url);
+import { resolve } from "node:path";
+
+// process.argv[1] is the entry script already when --import modules run; the hooks pre-transpile it.
+const entry = process.argv[1] ? resolve(process.argv[1]) : undefined;
+register("./ts-hooks.mjs", import.meta.url, { data: { entry } });
 
 // Tells src/sourcemaps.ts that .ts files in this process ran through our transpiler, and which of them as
 // CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM).

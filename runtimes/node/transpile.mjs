@@ -1,8 +1,12 @@
 // The one place that decides how TypeScript is transpiled on Node. The loader hooks and the source-map
 // lookup (src/sourcemaps.ts) both call it, so a re-transpile reproduces the exact map the program ran with.
-import { transformSync } from "esbuild";
+import { createRequire } from "node:module";
 
-export const TS_FILE = /\.(?:[mc]?ts|tsx)$/;
+// esbuild is loaded on first use: a JavaScript program profiled by the CLI never pays for it.
+let esbuild = null;
+const loadEsbuild = () => (esbuild ??= createRequire(import.meta.url)("esbuild"));
+
+export { TS_FILE } from "./ts-format.mjs";
 
 /** esbuild options for one file; format is "esm" or "cjs". */
 export function transpileOptions(file, format) {
@@ -18,7 +22,7 @@ export function transpileOptions(file, format) {
 
 /** Transpiles TypeScript source; returns { code, map } (map: the decoded source map object). */
 export function transpile(source, file, format) {
-  const { code } = transformSync(source, transpileOptions(file, format));
+  const { code } = loadEsbuild().transformSync(source, transpileOptions(file, format));
   return { code, map: inlineMap(code) };
 }
 

@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
+export const TS_FILE = /\.(?:[mc]?ts|tsx)$/;
+
 const typeCache = new Map();
 
 function packageType(dir) {

@@ -300,20 +300,34 @@ function say(message: string): void {
   process.stderr.write(`tsprofile: ${message.split("\n")[0]}\n`);
 }
 
-/** Runs the plan; resolves to the exit code the CLI should end with. */
-export async function run(plan: CliPlan): Promise<number> {
+/** How the CLI ends: an exit code, or (as the program did) death by a polite signal, re-raised on itself. */
+export interface CliExit {
+  code: number;
+  signal?: "SIGINT" | "SIGTERM" | "SIGHUP";
+}
+
+const RERAISED = new Set(["SIGINT", "SIGTERM", "SIGHUP"]);
+
+/** Runs the plan; resolves to how the CLI should end. */
+export async function run(plan: CliPlan): Promise<CliExit> {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-"));
   const sessionPath = join(dir, "session.tsprof");
   try {
     // Listeners go in before the child exists so an early Ctrl-C cannot kill the parent first.
     let child: ReturnType<typeof spawn> | undefined;
-    const ignore = () => {};
+    const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
     const forward = (signal: string) => {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal as "SIGTERM");
+      if (alive()) child!.kill(signal as "SIGTERM");
     };
     // Ctrl-C goes to the whole process group: the child's preload writes its session and dies by the signal;
     // the parent must outlive it to print the report. A SIGTERM/SIGHUP sent to the parent alone is forwarded.
-    process.on("SIGINT", ignore);
+    // JavaScript handles a signal only when the program yields, so a program stuck in a synchronous loop
+    // cannot answer the first Ctrl-C: a second one stops it for good (its profile is lost).
+    let interrupts = 0;
+    const interrupt = () => {
+      if (++interrupts >= 2 && alive()) child!.kill("SIGKILL");
+    };
+    process.on("SIGINT", interrupt);
     process.on("SIGTERM", forward);
     process.on("SIGHUP", forward);
     child = spawn(process.execPath, childArgs(preloadUrl(), plan.script, plan.args), {
@@ -336,14 +350,20 @@ export async function run(plan: CliPlan): Promise<number> {
     });
     if (outcome instanceof Error) {
       say(`cannot start ${process.execPath}: ${outcome.message}`);
-      return 2;
+      return { code: 2 };
     }
+    const forced = interrupts >= 2 && outcome.signal === "SIGKILL";
+    const signal = forced ? "SIGINT" : outcome.signal;
     const programCode =
-      outcome.signal !== null
-        ? 128 + ((osConstants.signals as Record<string, number>)[outcome.signal] ?? 0)
-        : outcome.code ?? 1;
+      signal !== null ? 128 + ((osConstants.signals as Record<string, number>)[signal] ?? 0) : outcome.code ?? 1;
+    const programExit: CliExit =
+      signal !== null && RERAISED.has(signal) ? { code: programCode, signal: signal as CliExit["signal"] } : { code: programCode };
     // A tsprofile failure ends with 2, unless the program itself failed: then its code wins.
-    const failed = () => (programCode !== 0 ? programCode : 2);
+    const failed = (): CliExit => (programCode !== 0 ? programExit : { code: 2 });
+    if (forced) {
+      say("stopped by a second Ctrl-C: the program was busy and never yielded to the first, so no profile was recorded");
+      return failed();
+    }
     if (!existsSync(sessionPath)) {
       say(
         `no profile was recorded: the program ended (${outcome.signal ?? `exit code ${outcome.code}`}) without writing its session`,
@@ -369,26 +389,26 @@ export async function run(plan: CliPlan): Promise<number> {
     } else {
       process.stderr.write(report);
     }
-    return programCode;
+    return programExit;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<CliExit> {
   let plan: CliPlan;
   try {
     plan = parseCommandLine(argv);
   } catch (err) {
     if (err instanceof UsageError) {
       say(err.message);
-      return 2;
+      return { code: 2 };
     }
     throw err;
   }
   if (plan.message !== undefined) {
     process.stdout.write(plan.message);
-    return 0;
+    return { code: 0 };
   }
   return run(plan);
 }
@@ -409,9 +429,11 @@ function isMain(): boolean {
 // Run when executed, not when imported by tests or the API.
 if (isMain()) {
   main(process.argv.slice(2)).then(
-    (code) => {
+    (exit) => {
       process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM").removeAllListeners("SIGHUP");
-      process.exitCode = code;
+      process.exitCode = exit.code;
+      // Die by the program's signal, as a shell expects (a loop around `tsprofile` stops on Ctrl-C).
+      if (exit.signal) process.kill(process.pid, exit.signal);
     },
     (err) => {
       say(`internal error: ${(err as Error)?.message ?? err}`);

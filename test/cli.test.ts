@@ -209,8 +209,8 @@ test("a hard crash (SIGKILL) writes no session: one line says so, exit 137 passe
 });
 
 /** Starts the CLI on cli-spin.ts in its own process group; resolves once the program says it is spinning. */
-function startSpinner(args: string[] = []) {
-  const child = spawn(process.execPath, ["--import", register, cliSource, ...args, fixture("cli-spin.ts")], {
+function startSpinner(args: string[] = [], program = "cli-spin.ts") {
+  const child = spawn(process.execPath, ["--import", register, cliSource, ...args, fixture(program)], {
     cwd: root,
     env: ENV,
     detached: true, // its own process group, like a shell job: a "Ctrl-C" reaches the CLI and the program
@@ -242,43 +242,57 @@ function startSpinner(args: string[] = []) {
   return { child, ready, exited };
 }
 
-test("Ctrl-C (SIGINT to the process group) while the program busy-loops: report printed, exit 130", async () => {
+test("Ctrl-C (SIGINT to the process group) while the program busy-loops: report printed, dies by SIGINT", async () => {
   const { child, ready, exited } = startSpinner();
   await ready;
   await new Promise((r) => setTimeout(r, 300));
   process.kill(-child.pid!, "SIGINT");
   const r = await exited;
-  assert.is(r.code, 130, r.stderr);
+  assert.is(r.signal, "SIGINT", r.stderr);
   assert.ok(hasTextReport(r.stderr), r.stderr);
   assert.match(r.stderr, /spinSlice/);
 });
 
-test("SIGINT to the program alone: report printed, exit 130", async () => {
+test("SIGINT to the program alone: report printed, dies by SIGINT", async () => {
   const { ready, exited } = startSpinner();
   const pid = await ready;
   await new Promise((r) => setTimeout(r, 200));
   process.kill(pid, "SIGINT");
   const r = await exited;
-  assert.is(r.code, 130, r.stderr);
+  assert.is(r.signal, "SIGINT", r.stderr);
   assert.ok(hasTextReport(r.stderr), r.stderr);
 });
 
-test("SIGTERM to tsprofile alone is forwarded to the program: report printed, exit 143", async () => {
+test("SIGTERM to tsprofile alone is forwarded to the program: report printed, dies by SIGTERM", async () => {
   const { child, ready, exited } = startSpinner();
   await ready;
   await new Promise((r) => setTimeout(r, 200));
   process.kill(child.pid!, "SIGTERM");
   const r = await exited;
-  assert.is(r.code, 143, r.stderr);
+  assert.is(r.signal, "SIGTERM", r.stderr);
   assert.ok(hasTextReport(r.stderr), r.stderr);
 });
 
-test("SIGHUP to tsprofile alone is forwarded too: the program dies by it, exit 129", async () => {
+test("SIGHUP to tsprofile alone is forwarded too: the program and tsprofile die by it", async () => {
   const { child, ready, exited } = startSpinner();
   await ready;
   process.kill(child.pid!, "SIGHUP");
   const r = await exited;
-  assert.is(r.code, 129, r.stderr);
+  assert.is(r.signal, "SIGHUP", r.stderr);
+});
+
+test("a second Ctrl-C stops a program that never yields to the first: one line, dies by SIGINT", async () => {
+  const { child, ready, exited } = startSpinner([], "cli-hang.ts");
+  await ready;
+  process.kill(-child.pid!, "SIGINT");
+  await new Promise((r) => setTimeout(r, 400));
+  assert.is(child.exitCode, null, "still running: the first Ctrl-C cannot reach a synchronous loop");
+  process.kill(-child.pid!, "SIGINT");
+  const r = await exited;
+  assert.is(r.signal, "SIGINT", r.stderr);
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^tsprofile: stopped by a second Ctrl-C/);
 });
 
 // ---- output options ----

@@ -5,7 +5,7 @@
 // plain, and the sampling rate achieved (tsprofile: JSON sample_count/duration; --cpu-prof: samples/duration).
 //
 //   node --import ./runtimes/node/register.mjs bench/overhead.ts [--runs 7] [--scale 1]
-//   node_modules/.bin/node --import ./runtimes/node/register.mjs bench/overhead.ts     # Node 24
+//   test/runtimes/node_modules/.bin/node --import ./runtimes/node/register.mjs bench/overhead.ts     # Node 24
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

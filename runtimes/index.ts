@@ -1,5 +1,7 @@
 // Picks the sampler for the runtime we run on. Every sampler emits the same normalised Session.
 import type { Session } from "../src/types.ts";
+import { startBunSampler } from "./bun/sampler.ts";
+import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
@@ -13,6 +15,10 @@ export interface Sampler {
 export interface SamplerOptions {
   /** Sampling interval in microseconds (at least 100). */
   interval: number;
+  /** Record the caller's stack as meta.startStack (default true); the CLI's preload has no caller of interest. */
+  startStack?: boolean;
+  /** Node and Deno: deoptimize before a mid-run start so optimized functions keep their frames (default true). */
+  deoptimize?: boolean;
 }
 
 export function detectRuntime(): RuntimeName {
@@ -24,7 +30,12 @@ export function detectRuntime(): RuntimeName {
 }
 
 export function startSampler(options: SamplerOptions): Sampler {
-  const runtime = detectRuntime();
-  if (runtime !== "node") throw new Error(`tsprofile: sampling is not yet supported on ${runtime}`);
-  return startNodeSampler(options);
+  switch (detectRuntime()) {
+    case "deno":
+      return startDenoSampler(options);
+    case "bun":
+      return startBunSampler(options);
+    default:
+      return startNodeSampler(options);
+  }
 }

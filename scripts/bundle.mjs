@@ -28,7 +28,7 @@ const common = {
 const entries = [
   { in: "src/cli.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
   { in: "src/index.ts", out: "index.js", optional: true },
-  { in: "runtimes/node/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
+  { in: "runtimes/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
   // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
   // hooks module gets its own self-contained file in dist/ under its own name.
   ...readdirSync(nodeRuntime)

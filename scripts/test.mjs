@@ -11,14 +11,17 @@ import { delimiter, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const bin = (name) => join(root, "node_modules", ".bin", name);
+// Node 24, Deno and Bun live in test/runtimes (their own package, installed on first use), not in the package's
+// devDependencies: a `node` there would come first on PATH in every npm script and shadow the machine's Node.
+const runtimesDir = join(root, "test", "runtimes");
+const bin = (name) => join(runtimesDir, "node_modules", ".bin", name);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { runtime: { type: "string" }, "no-cargo": { type: "boolean" } },
 });
 
-/** Node 20 is the machine's node: the first `node` on PATH outside node_modules/.bin (npm puts that first). */
+/** Node 20 is the machine's node: the first `node` on PATH outside node_modules/.bin. */
 function machineNode() {
   if (process.env.TSPROFILE_NODE20) return process.env.TSPROFILE_NODE20;
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
@@ -38,6 +41,11 @@ const RUNTIMES = {
 };
 const selected = values.runtime ? values.runtime.split(",") : Object.keys(RUNTIMES);
 for (const r of selected) if (!RUNTIMES[r]) fail(`unknown runtime ${r} (one of ${Object.keys(RUNTIMES).join(", ")})`);
+if (selected.some((r) => r !== "node20") && !existsSync(bin("node"))) {
+  console.log("== installing the test runtimes (test/runtimes: Node 24, Deno, Bun)");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: runtimesDir, stdio: "inherit" });
+  if (r.status !== 0) fail("npm ci in test/runtimes failed");
+}
 
 let passed = 0;
 let failed = 0;

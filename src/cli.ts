@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
+import { childLaunch } from "../runtimes/launch.ts";
 // Only the option parsing loads up front; the report machinery (wasm core, renderers) loads while the program runs.
 import { applyRenderOption, defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
@@ -272,23 +273,13 @@ function parseArgsMessage(err: unknown): string {
   }
 }
 
-/** The sampler the child loads first: next to the bundle (dist/), or in the source tree. */
-function preloadUrl(): string {
-  for (const candidate of ["./preload.mjs", "../runtimes/node/preload.mjs"]) {
+/** The preload the child loads first: next to the bundle (dist/), or in the source tree. */
+function preloadPath(): string {
+  for (const candidate of ["./preload.mjs", "../runtimes/preload.mjs"]) {
     const url = new URL(candidate, import.meta.url);
-    if (url.protocol !== "file:" || existsSync(fileURLToPath(url))) return url.href;
+    if (url.protocol === "file:" && existsSync(fileURLToPath(url))) return fileURLToPath(url);
   }
   throw new Error("cannot find preload.mjs next to the CLI (is the package built? run `npm run build`)");
-}
-
-/**
- * The child's command line: this runtime's own executable with the sampler preloaded. Node (and Bun, which
- * accepts Node's --import) load it with --import; Deno needs `run -A --preload`. The Deno and Bun samplers come
- * with issue 3: until then the child runs unprofiled there and the CLI says no profile was recorded.
- */
-function childArgs(preload: string, script: string, args: string[]): string[] {
-  const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-  return deno ? ["run", "-A", "--preload", preload, script, ...args] : ["--import", preload, script, ...args];
 }
 
 /** How the program is spelled in the report's header. */
@@ -330,10 +321,12 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     process.on("SIGINT", interrupt);
     process.on("SIGTERM", forward);
     process.on("SIGHUP", forward);
-    child = spawn(process.execPath, childArgs(preloadUrl(), plan.script, plan.args), {
+    const launch = childLaunch({ preload: preloadPath(), script: plan.script, args: plan.args, interval: plan.interval });
+    child = spawn(launch.command, launch.args, {
       stdio: "inherit",
       env: {
         ...process.env,
+        ...launch.env,
         TSPROFILE_CHILD: JSON.stringify({
           interval: plan.interval,
           sessionPath,
@@ -349,7 +342,7 @@ export async function run(plan: CliPlan): Promise<CliExit> {
       started.once("exit", (code, signal) => done({ code, signal }));
     });
     if (outcome instanceof Error) {
-      say(`cannot start ${process.execPath}: ${outcome.message}`);
+      say(`cannot start ${launch.command}: ${outcome.message}`);
       return { code: 2 };
     }
     const forced = interrupts >= 2 && outcome.signal === "SIGKILL";

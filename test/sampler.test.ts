@@ -368,7 +368,7 @@ function runChild(mode: string, opts: { signal?: NodeJS.Signals } = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-child-"));
   const sessionPath = join(dir, "out.tsprof");
   const fixture = join(fixtures, "sampler-child.ts");
-  const child = spawn(process.execPath, ["--import", join(root, "runtimes", "node", "preload.mjs"), fixture, mode], {
+  const child = spawn(process.execPath, ["--import", join(root, "runtimes", "preload.mjs"), fixture, mode], {
     env: { ...process.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: `sampler-child.ts ${mode}` }) },
     stdio: ["ignore", "pipe", "pipe"],
   });

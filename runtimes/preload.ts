@@ -1,8 +1,8 @@
 // Runs in the CLI's child process before the user's program: starts the sampler and writes the session once,
 // whichever way the program ends. It must not change the program's output, exit code or signal behaviour.
 import { isMainThread } from "node:worker_threads";
-import { saveSession } from "../../src/session.ts";
-import { startNodeSampler, type NodeSampler } from "./sampler.ts";
+import { saveSession } from "../src/session.ts";
+import { startSampler, type Sampler } from "./index.ts";
 
 interface ChildConfig {
   interval: number;
@@ -25,9 +25,9 @@ function readConfig(): ChildConfig | null {
 }
 
 function install(config: ChildConfig): void {
-  let sampler: NodeSampler;
+  let sampler: Sampler;
   try {
-    sampler = startNodeSampler({ interval: config.interval, startStack: false, deoptimize: false });
+    sampler = startSampler({ interval: config.interval, startStack: false, deoptimize: false });
   } catch (err) {
     process.stderr.write(`tsprofile: could not start the sampler (${(err as Error).message}); the program runs unprofiled\n`);
     return;

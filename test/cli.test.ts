@@ -1,6 +1,7 @@
 // runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
-// The CLI end to end: `node --import register.mjs src/cli.ts [options] fixture.ts [args]` (and one smoke test of
-// the bundle), checking what passes through untouched (args, stdin, stdout, exit code) and what the report says.
+// The CLI end to end on the runtime the test runs on (`node --import register.mjs src/cli.ts`, `deno run -A
+// src/cli.ts`, `bun src/cli.ts` [options] fixture.ts [args]) and one smoke test of the bundle, checking what
+// passes through untouched (args, stdin, stdout, exit code) and what the report says.
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -8,10 +9,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
-const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const fixtures = join(root, "test", "fixtures");
-const register = join(root, "runtimes", "node", "register.mjs");
 const cliSource = join(root, "src", "cli.ts");
 const cliBundle = join(root, "dist", "cli.js");
 const fixture = (name: string) => join("test", "fixtures", name);
@@ -35,7 +35,7 @@ function finish(r: SpawnSyncReturns<Buffer>): Run {
 /** tsprofile from source, through the TypeScript loader. */
 function cli(args: string[], input?: string | Buffer, env: Record<string, string | undefined> = ENV): Run {
   return finish(
-    spawnSync(process.execPath, ["--import", register, cliSource, ...args], {
+    spawnSync(...runOnThisRuntime(cliSource, args), {
       cwd: root,
       input: input ?? "",
       env,
@@ -48,7 +48,7 @@ function cli(args: string[], input?: string | Buffer, env: Record<string, string
 /** The same script without tsprofile, for byte-for-byte comparisons. */
 function plain(script: string, args: string[], input?: string | Buffer): Run {
   return finish(
-    spawnSync(process.execPath, ["--import", register, script, ...args], {
+    spawnSync(...runOnThisRuntime(script, args), {
       cwd: root,
       input: input ?? "",
       env: ENV,
@@ -210,7 +210,7 @@ test("a hard crash (SIGKILL) writes no session: one line says so, exit 137 passe
 
 /** Starts the CLI on cli-spin.ts in its own process group; resolves once the program says it is spinning. */
 function startSpinner(args: string[] = [], program = "cli-spin.ts") {
-  const child = spawn(process.execPath, ["--import", register, cliSource, ...args, fixture(program)], {
+  const child = spawn(...runOnThisRuntime(cliSource, [...args, fixture(program)]), {
     cwd: root,
     env: ENV,
     detached: true, // its own process group, like a shell job: a "Ctrl-C" reaches the CLI and the program
@@ -457,21 +457,21 @@ function ensureBundle() {
     const built = statSync(cliBundle).mtimeMs;
     if (built >= Math.max(newest(join(root, "src")), newest(join(root, "runtimes", "node")), newest(join(root, "wasm")))) return;
   }
-  const r = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, encoding: "utf8", timeout: TIMEOUT });
+  const r = spawnSync(...runOnThisRuntime(join(root, "scripts", "bundle.mjs")), { cwd: root, encoding: "utf8", timeout: TIMEOUT });
   assert.is(r.status, 0, `bundle.mjs: ${r.stderr}`);
 }
 
 test("dist/cli.js (the npm bin) profiles a .ts program", () => {
   ensureBundle();
   const r = finish(
-    spawnSync(process.execPath, [cliBundle, "-r", "json", fixture("cli-work.ts"), "x"], { cwd: root, env: ENV, timeout: TIMEOUT, input: "" }),
+    spawnSync(...runOnThisRuntime(cliBundle, ["-r", "json", fixture("cli-work.ts"), "x"]), { cwd: root, env: ENV, timeout: TIMEOUT, input: "" }),
   );
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.toString(), "done true\n");
   const report = JSON.parse(r.stderr.slice(r.stderr.indexOf("{")));
   const a = [...walk(report.root_frame)].find((f: JsonFrame) => f.function === "A");
   assert.ok(a && /cli-work\.ts$/.test(a.file_path), "A from cli-work.ts");
-  const help = finish(spawnSync(process.execPath, [cliBundle, "--bogus"], { cwd: root, env: ENV, timeout: TIMEOUT }));
+  const help = finish(spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }));
   assert.is(help.status, 2);
 });
 

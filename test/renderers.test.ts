@@ -222,6 +222,17 @@ test("text: synthetic frames by name, anonymous functions named", () => {
   for (const name of ["[gc]", "[native]", "[out-of-context]"]) assert.ok(out.includes(`0.002 ${name}\n`), name);
 });
 
+test("text and JSON: time in runtime internals only (a top-level [self]) is named for what it is", () => {
+  const frames = [frame("main", "/app/a.ts", 1), frame("loadESM", "node:internal/modules/esm/loader", 10, "runtime")];
+  const s = makeSession(frames, spread([[[0], 6], [[1], 4]]));
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { shortMode: true });
+  assert.ok(out.includes("0.004 [runtime internals]\n"), out);
+  assert.not.ok(out.includes("[self]"), out);
+  const json = JSON.parse(renderJson(s, tree, classification, {}));
+  assert.ok(json.root_frame.children.some((c: { function: string }) => c.function === "[runtime internals]"));
+});
+
 test("text and JSON: a 10,000-deep stack renders (nothing recurses over depth)", () => {
   const frames = Array.from({ length: 10_000 }, (_, i) => frame(`f${i}`, "/app/deep.ts", i + 1));
   const path = frames.map((_, i) => i);

@@ -1,14 +1,19 @@
 // What the text and JSON renderers share: frame names and positions, application-code test, terminal-safe text.
 import { shortPath } from "../classify.ts";
 import type { Classification } from "../classify.ts";
-import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES } from "../types.ts";
+import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../types.ts";
 import type { Session } from "../types.ts";
 
 export function isSynthetic(frame: number): boolean {
   return frame >= SYNTHETIC_BASE;
 }
 
-export function frameName(session: Session, frame: number): string {
+/**
+ * topLevel: the node hangs off the root. A [self] there holds samples whose every frame was a runtime
+ * internal (module loading, the event loop's own code): "[self]" of nothing would mean nothing to a reader.
+ */
+export function frameName(session: Session, frame: number, topLevel = false): string {
+  if (topLevel && frame === SyntheticFrame.self) return "[runtime internals]";
   if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
   const name = session.frames[frame]?.name ?? "";
   return name === "" ? "(anonymous)" : name;

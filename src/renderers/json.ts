@@ -45,7 +45,7 @@ export function renderJson(
     const info = isSynthetic(frame) ? undefined : session.frames[frame];
     const file = info?.file ?? "";
     out.push(
-      `{"function": ${jsonString(frameName(session, frame))}, "file_path_short": ${jsonString(shortPath(file, meta.cwd))}, ` +
+      `{"function": ${jsonString(frameName(session, frame, tree.parent[i] === 0))}, "file_path_short": ${jsonString(shortPath(file, meta.cwd))}, ` +
         `"file_path": ${jsonString(file)}, "line_no": ${info?.line ?? 0}, "time": ${s(tree.time[i])}, ` +
         `"await_time": ${s(tree.awaitTime[i])}, "is_application_code": ${isApplicationCode(classification, frame)}, ` +
         `"group_id": ${tree.group[i] >= 0 ? tree.group[i] : null}, "visible": ${(tree.flags[i] & NodeFlag.visible) !== 0}, ` +

@@ -4,7 +4,8 @@ import process from "node:process";
 import { UsageError } from "./errors.ts";
 
 export interface ReportOptions {
-  renderer: "text" | "json";
+  /** A key of RENDERERS (src/renderers/index.ts). */
+  renderer: string;
   /** Chronological tree instead of aggregated. */
   timeline: boolean;
   /** Keep runtime internals and tsprofile's frames, no library grouping, no threshold. */

@@ -1,10 +1,10 @@
 // The one function front ends call to turn a Session into a report: classify each unique frame, let the core
 // build and process the tree, render it.
 import { classifyFrames } from "./classify.ts";
+import { UsageError } from "./errors.ts";
 import { defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
-import { renderJson } from "./renderers/json.ts";
-import { renderText } from "./renderers/text.ts";
+import { RENDERERS } from "./renderers/index.ts";
 import type { CoreProcessOptions, ProcessedTree, Session } from "./types.ts";
 import { processSession } from "../wasm/core.ts";
 import { TSPROFILE_ROOT } from "../runtimes/root.ts";
@@ -17,8 +17,8 @@ export type ProcessFn = (
   options: Omit<CoreProcessOptions, "duration" | "gapCap" | "startStack">,
 ) => ProcessedTree;
 
-/** renderSession with the core of your choice (tests pass the TypeScript oracle). */
-export function renderSessionWith(process: ProcessFn, session: Session, options: Partial<ReportOptions> = {}): string {
+/** renderSession with the core of your choice (tests pass the TypeScript oracle); binary formats give bytes. */
+export function renderSessionWith(process: ProcessFn, session: Session, options: Partial<ReportOptions> = {}): string | Uint8Array {
   const opts: ReportOptions = { ...defaultReportOptions(), color: false, ...options };
   const classification = classifyFrames(session.frames, {
     cwd: session.meta.cwd,
@@ -36,11 +36,19 @@ export function renderSessionWith(process: ProcessFn, session: Session, options:
     frameFlags: classification.flags,
     frameLibrary: classification.library,
   });
-  if (opts.renderer === "json") return renderJson(session, tree, classification);
-  return renderText(session, tree, classification, opts);
+  const renderer = RENDERERS[opts.renderer];
+  if (!renderer) throw new UsageError(`unknown renderer "${opts.renderer}" (one of: ${Object.keys(RENDERERS).join(", ")})`);
+  return renderer({ session, tree, classification, options: opts });
 }
 
-/** The report for a session. Options not given take their defaults, with colour off (pass color to force it). */
+/** The report for a session, in a text format. Options not given take their defaults, with colour off. */
 export function renderSession(session: Session, options: Partial<ReportOptions> = {}): string {
+  const out = renderSessionWith(processSession, session, options);
+  if (typeof out !== "string") throw new UsageError(`the ${options.renderer} format is binary: write it to a file`);
+  return out;
+}
+
+/** The report for a session in any format, text or binary. */
+export function renderSessionOutput(session: Session, options: Partial<ReportOptions> = {}): string | Uint8Array {
   return renderSessionWith(processSession, session, options);
 }

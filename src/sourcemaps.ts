@@ -3,12 +3,19 @@
 // Other JavaScript: follow its `//# sourceMappingURL=` (a data: URL or a .map file). Never throws: a position
 // that cannot be mapped comes back unchanged.
 import { readFileSync } from "node:fs";
-import { findSourceMap } from "node:module";
+import { createRequire, findSourceMap } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import type { TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
 import { TS_FILE, transpile } from "../runtimes/node/transpile.mjs";
 import { formatOf } from "../runtimes/node/ts-format.mjs";
+
+// trace-mapping is required on first use, not imported: on Deno a static bare import would have to resolve in
+// the profiled program's own configuration (the CLI's child runs the user's script as its main module), which
+// knows nothing of tsprofile's dependencies; require resolves from this file's node_modules on every runtime.
+type TraceMapping = typeof import("@jridgewell/trace-mapping");
+let traceMapping: TraceMapping | null = null;
+const tm = (): TraceMapping => (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
 
 export interface Position {
   file: string;
@@ -37,9 +44,9 @@ function loaderState(): LoaderState | undefined {
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
 
 export function createSourceMapper(): SourceMapper {
-  const maps = new Map<string, TraceMap | null>();
+  const maps = new Map<string, TraceMapType | null>();
 
-  function mapFor(file: string): TraceMap | null {
+  function mapFor(file: string): TraceMapType | null {
     let tm = maps.get(file);
     if (tm === undefined) {
       try {
@@ -56,14 +63,15 @@ export function createSourceMapper(): SourceMapper {
     map(file, line, col) {
       const unchanged = { file, line, col };
       if (!file || line < 1 || !isAbsolute(file)) return unchanged;
-      const tm = mapFor(file);
-      if (!tm) return unchanged;
+      const map = mapFor(file);
+      if (!map) return unchanged;
       try {
+        const { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor } = tm();
         const column = Math.max(col - 1, 0);
         // V8 reports a function at its start (the parameter list); the nearest mapped token at or before it
         // on the same line is the function's name or keyword, on the original function's line.
-        let o = originalPositionFor(tm, { line, column, bias: GREATEST_LOWER_BOUND });
-        if (o.source == null) o = originalPositionFor(tm, { line, column, bias: LEAST_UPPER_BOUND });
+        let o = originalPositionFor(map, { line, column, bias: GREATEST_LOWER_BOUND });
+        if (o.source == null) o = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
         if (o.source == null || o.line == null) return unchanged;
         return { file: sourcePath(o.source), line: o.line, col: (o.column ?? -1) + 1 };
       } catch {
@@ -73,12 +81,12 @@ export function createSourceMapper(): SourceMapper {
   };
 }
 
-function load(file: string): TraceMap | null {
+function load(file: string): TraceMapType | null {
   // When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the
   // map of the code that actually ran: the best answer there is.
   try {
     const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
-    if (known?.payload) return new TraceMap(known.payload as any, pathToFileURL(file).href);
+    if (known?.payload) return new (tm().TraceMap)(known.payload as any, pathToFileURL(file).href);
   } catch {}
   const loader = loaderState();
   if (TS_FILE.test(file)) {
@@ -88,7 +96,7 @@ function load(file: string): TraceMap | null {
     const source = readFileSync(file, "utf8");
     const format = loader.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
     const { map } = transpile(source, file, format);
-    return map ? new TraceMap(map, pathToFileURL(file).href) : null;
+    return map ? new (tm().TraceMap)(map, pathToFileURL(file).href) : null;
   }
   const source = readFileSync(file);
   if (source.length > MAX_SOURCE_BYTES) return null;
@@ -101,13 +109,13 @@ function load(file: string): TraceMap | null {
     const head = url.slice(5, comma);
     const body = url.slice(comma + 1);
     const json = head.endsWith(";base64") ? Buffer.from(body, "base64").toString("utf8") : decodeURIComponent(body);
-    return new TraceMap(JSON.parse(json), pathToFileURL(file).href);
+    return new (tm().TraceMap)(JSON.parse(json), pathToFileURL(file).href);
   }
   let mapPath: string;
   if (url.startsWith("file:")) mapPath = fileURLToPath(url);
   else if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return null; // http: and the like: not ours to fetch
   else mapPath = resolve(dirname(file), decodeURIComponent(url));
-  return new TraceMap(readFileSync(mapPath, "utf8"), pathToFileURL(mapPath).href);
+  return new (tm().TraceMap)(readFileSync(mapPath, "utf8"), pathToFileURL(mapPath).href);
 }
 
 /** The URL of the last `//# sourceMappingURL=` comment (the one that counts), if any. */

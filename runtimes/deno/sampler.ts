@@ -1,6 +1,115 @@
-// The Deno sampler (issue 3). Must not import runtime-only modules statically: every runtime imports this file.
+// The Deno sampler: V8's CPU profiler through Deno's node:inspector, converted at stop by the shared
+// runtimes/cpuprofile.ts with a Deno-aware source mapper (positions are in Deno's emit, not the .ts).
+// Must not import runtime-only modules statically: every runtime imports this file (node:inspector exists on all).
+import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../index.ts";
+import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
+import { createDenoSourceMapper } from "./sourcemaps.ts";
 
-export function startDenoSampler(_options: SamplerOptions): Sampler {
-  throw new Error("tsprofile: sampling is not yet supported on deno");
+export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
+
+interface DenoGlobal {
+  version: { deno: string };
+  internal?: symbol;
+  [key: symbol]: unknown;
+}
+
+export function startDenoSampler(options: SamplerOptions): Sampler {
+  const interval = options.interval;
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
+    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  }
+  const callers = options.startStack === false ? [] : captureCallers();
+  const session = new InspectorSession();
+  try {
+    session.connect();
+  } catch (err) {
+    // Deno 2.9: NotCapable 'Requires sys access to "inspector"'. Its CLI rejects --allow-sys=inspector
+    // ("unknown sys descriptor"), so plain --allow-sys is the narrowest grant.
+    if ((err as Error)?.name === "NotCapable" || /sys access/i.test(String((err as Error)?.message))) {
+      throw new Error(PERMISSION_MESSAGE);
+    }
+    throw err;
+  }
+  // Deno's post() dispatches synchronously but delivers the reply on the next tick, so start() does not wait:
+  // the commands take effect in order as they are posted. A failure would show at stop (no profile).
+  let startError: Error | null = null;
+  const send = (method: string, params?: object): void =>
+    session.post(method, params ?? {}, (err: Error | null) => {
+      if (err && !startError) startError = err;
+    });
+  let startTime = 0;
+  let cpuStart = process.cpuUsage();
+  try {
+    send("Profiler.enable");
+    // As on Node (runtimes/node/sampler.ts): V8 loses the frames of code optimized (OSR) before the profiler
+    // started; precise coverage on/off deoptimizes everything so it is recompiled while the profiler watches.
+    if (options.deoptimize !== false) {
+      send("Profiler.startPreciseCoverage", { callCount: false, detailed: false });
+      send("Profiler.stopPreciseCoverage");
+    }
+    send("Profiler.setSamplingInterval", { interval: Math.round(interval) });
+    startTime = Date.now();
+    cpuStart = process.cpuUsage();
+    send("Profiler.start");
+  } catch (err) {
+    session.disconnect();
+    throw err;
+  }
+  let running = true;
+
+  return {
+    get isRunning() {
+      return running;
+    },
+    stop(meta = {}) {
+      if (!running) throw new Error("tsprofile: the sampler was already stopped");
+      running = false;
+      let profile: CpuProfile | undefined;
+      let error: Error | null = null;
+      let done = false;
+      try {
+        session.post("Profiler.stop", {}, (err: Error | null, res?: unknown) => {
+          done = true;
+          error = err;
+          profile = (res as { profile?: CpuProfile } | undefined)?.profile;
+        });
+        if (!done) drainNextTicks();
+      } finally {
+        session.disconnect();
+      }
+      if (!done) throw new Error("tsprofile: the inspector did not answer Profiler.stop synchronously");
+      if (error || !profile) {
+        const why = (error as Error | null)?.message ?? (startError as Error | null)?.message ?? "no profile";
+        throw new Error(`tsprofile: inspector Profiler.stop failed: ${why}`);
+      }
+      const cpu = process.cpuUsage(cpuStart);
+      return convertProfile(profile, {
+        startTime,
+        cpuTime: cpu.user + cpu.system,
+        interval,
+        program: meta.program ?? process.argv.slice(1).join(" "),
+        callers,
+        mapper: createDenoSourceMapper(),
+        runtime: `deno ${denoGlobal().version.deno}`,
+      });
+    },
+  };
+}
+
+function denoGlobal(): DenoGlobal {
+  return (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+}
+
+/**
+ * Deno's node:inspector Session receives the reply synchronously but hands it to callbacks from
+ * process.nextTick, which never runs inside an 'exit' handler. Deno's core can run the tick queue now; the
+ * cost is that other queued nextTick callbacks (and microtasks) run here too, early. At exit that is harmless;
+ * a mid-run stop() through the API runs them a little before their time.
+ */
+function drainNextTicks(): void {
+  const deno = denoGlobal();
+  const core = deno.internal ? (deno[deno.internal] as { core?: Record<string, unknown> } | undefined)?.core : undefined;
+  const run = (core?.runNextTicks ?? core?.processTicksAndRejections) as (() => void) | undefined;
+  if (typeof run === "function") run.call(core);
 }

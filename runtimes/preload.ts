@@ -46,6 +46,7 @@ function install(config: ChildConfig): void {
 
   // 'exit' covers a normal end, process.exit(n) and an uncaught exception (Node prints it, then exits 1).
   process.on("exit", finish);
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") onDenoEnd(finish);
 
   // A signal with no listener kills the process without 'exit'. Ours stands in for the default only while the
   // program has none of its own: then save, step aside and re-raise, so the status stays "killed by <sig>".
@@ -57,6 +58,23 @@ function install(config: ChildConfig): void {
       process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
+  }
+}
+
+/**
+ * Deno emits process 'exit' for a normal end and process.exit(n), but not for Deno.exit(n) (only the 'unload'
+ * event) nor for an uncaught exception or unhandled rejection: those dispatch 'error' / 'unhandledrejection'
+ * on globalThis and then end the process without any further event. Listening does not change the outcome
+ * (we never preventDefault); an event that someone before us already prevented is not fatal, so it is ignored.
+ * Limitation: a listener of the program's that prevents it after ours ran leaves the rest of the run unprofiled.
+ */
+function onDenoEnd(finish: () => void): void {
+  const g = globalThis as unknown as { addEventListener(type: string, fn: (e: Event) => void): void };
+  g.addEventListener("unload", () => finish());
+  for (const type of ["error", "unhandledrejection"]) {
+    g.addEventListener(type, (e) => {
+      if (!e.defaultPrevented) finish();
+    });
   }
 }
 

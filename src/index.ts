@@ -1,10 +1,11 @@
 // The package's public API: the Profiler, sessions (save/load), rendering, and the shared types.
 export { Profiler } from "./profiler.ts";
 export type { OutputStream, ProfilerOptions } from "./profiler.ts";
-export { decodeSession, encodeSession, loadSession, saveSession, SessionError } from "./session.ts";
+export { combineSessions, decodeSession, encodeSession, isSessionFile, loadSession, saveSession, Session, SessionError } from "./session.ts";
+export type { EncodeOptions } from "./session.ts";
 export { applyRenderOption, defaultReportOptions, renderSession } from "./report.ts";
 export type { ReportOptions } from "./report.ts";
 export { UsageError } from "./errors.ts";
 export { VERSION } from "./version.ts";
 export { FrameFlag, NodeFlag, SampleState, SyntheticFrame } from "./types.ts";
-export type { FrameInfo, FrameKind, ProcessedTree, SampleTable, Session, SessionMeta, StackTable } from "./types.ts";
+export type { FrameInfo, FrameKind, ProcessedTree, SampleTable, SessionMeta, StackTable } from "./types.ts";

@@ -1,85 +1,340 @@
-// The record of one run and its file form (.tsprof): magic, a JSON header (meta + frame table), then the stack
-// and sample tables as little-endian binary columns. Loading validates everything and throws SessionError.
+// The record of one run and its file form (.tsprof). Loading validates everything and throws SessionError, with
+// one line naming the file and what is wrong.
+//
+// Format 2 (written): "TSPROF\0", a version byte (2), a flags byte (bit 0: the body is zlib-deflated), a varint
+// with the body's length (uncompressed), then the body:
+//   varint header length, header JSON { meta, frames: [[name, file, line, col, kind]...], stackCount,
+//     sampleCount, timeEncoding: "varint" | "f64", stateRuns },
+//   stack parents: varint (i - 1 - parent) per stack (parent -1 gives i),
+//   stack frames: varint per stack,
+//   sample times: varint deltas from the previous time (the first from 0), or little-endian f64s when some time
+//     is not a safe integer (timeEncoding "f64"),
+//   sample stacks: zigzag varint of (stack - previous stack), the previous of the first being -1,
+//   sample states: stateRuns pairs of (state, varint run length).
+// About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
+// still read).
 import { readFileSync, writeFileSync } from "node:fs";
-import type { FrameInfo, FrameKind, Session, SessionMeta } from "./types.ts";
+import { deflateSync, inflateSync } from "node:zlib";
+import type { FrameInfo, FrameKind, Session as SessionData, SessionMeta } from "./types.ts";
+
+/** The record of one run (src/types.ts); also the name of the save/load/combine API below. */
+export type Session = SessionData;
 
 const MAGIC = "TSPROF\u0000";
-const FORMAT_VERSION = 1;
+export const SESSION_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 const KINDS: readonly FrameKind[] = ["js", "native", "runtime"];
+const FLAG_DEFLATED = 1;
+/** deflate cannot compress better than about 1032:1; a body that claims more is corrupt (or a bomb). */
+const MAX_RATIO = 1100;
+const MAX_BODY = 0x7fff0000;
 
-export class SessionError extends Error {}
+export class SessionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SessionError";
+  }
+}
 
-/** Encodes a session: 8-byte magic+version, u32 header length, header JSON, then the binary columns. */
-export function encodeSession(session: Session): Uint8Array {
+export interface EncodeOptions {
+  /** Deflate the body (default true). Uncompressed files load a little faster and are easier to inspect. */
+  compress?: boolean;
+}
+
+// ---- varints ----
+
+class Writer {
+  buf = new Uint8Array(1 << 16);
+  at = 0;
+  reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+  }
+  /** x: a non-negative safe integer. */
+  varint(x: number): void {
+    this.reserve(8);
+    const buf = this.buf;
+    let at = this.at;
+    while (x >= 0x80) {
+      buf[at++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    buf[at++] = x;
+    this.at = at;
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  f64(x: number): void {
+    this.reserve(8);
+    new DataView(this.buf.buffer).setFloat64(this.at, x, true);
+    this.at += 8;
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+const zigzag = (x: number): number => (x >= 0 ? x * 2 : -x * 2 - 1);
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+
+// ---- encode ----
+
+/** Encodes a session in the current format (2). */
+export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
   const { stacks, samples } = session;
+  const ns = stacks.parent.length;
+  const n = samples.stack.length;
+  let integerTimes = true;
+  for (let i = 0; i < n; i++) {
+    const t = samples.time[i];
+    if (!Number.isSafeInteger(t) || t < 0 || (i > 0 && t < samples.time[i - 1])) {
+      integerTimes = false;
+      break;
+    }
+  }
+  let stateRuns = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || samples.state[i] !== samples.state[i - 1]) stateRuns++;
   const header = new TextEncoder().encode(
     JSON.stringify({
       meta: session.meta,
       frames: session.frames.map((f) => [f.name, f.file, f.line, f.col, f.kind]),
-      stackCount: stacks.parent.length,
-      sampleCount: samples.stack.length,
+      stackCount: ns,
+      sampleCount: n,
+      timeEncoding: integerTimes ? "varint" : "f64",
+      stateRuns,
     }),
   );
-  const ns = stacks.parent.length;
-  const n = samples.stack.length;
-  const headerEnd = 12 + header.length;
-  const columnsStart = headerEnd + ((8 - (headerEnd % 8)) % 8);
-  const size = columnsStart + n * 8 + ns * 8 + n * 4 + n;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 7; i++) out[i] = MAGIC.charCodeAt(i);
-  out[7] = FORMAT_VERSION;
-  view.setUint32(8, header.length, true);
-  out.set(header, 12);
-  let at = columnsStart;
-  for (let i = 0; i < n; i++, at += 8) view.setFloat64(at, samples.time[i], true);
-  for (let i = 0; i < ns; i++, at += 4) view.setInt32(at, stacks.parent[i], true);
-  for (let i = 0; i < ns; i++, at += 4) view.setUint32(at, stacks.frame[i], true);
-  for (let i = 0; i < n; i++, at += 4) view.setInt32(at, samples.stack[i], true);
-  out.set(samples.state, at);
+  const w = new Writer();
+  w.reserve(header.length + 8 + ns * 4 + n * 6);
+  w.varint(header.length);
+  w.bytes(header);
+  for (let i = 0; i < ns; i++) w.varint(i - 1 - stacks.parent[i]);
+  for (let i = 0; i < ns; i++) w.varint(stacks.frame[i]);
+  if (integerTimes) {
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const t = samples.time[i];
+      w.varint(t - prev);
+      prev = t;
+    }
+  } else for (let i = 0; i < n; i++) w.f64(samples.time[i]);
+  let prevStack = -1;
+  for (let i = 0; i < n; i++) {
+    const s = samples.stack[i];
+    w.varint(zigzag(s - prevStack));
+    prevStack = s;
+  }
+  for (let i = 0; i < n; ) {
+    const state = samples.state[i];
+    let j = i + 1;
+    while (j < n && samples.state[j] === state) j++;
+    w.varint(state);
+    w.varint(j - i);
+    i = j;
+  }
+  const body = w.result();
+  const compress = options.compress ?? true;
+  const payload = compress ? deflateSync(body, { level: 6 }) : body;
+  const head = new Writer();
+  for (let i = 0; i < 7; i++) head.buf[head.at++] = MAGIC.charCodeAt(i);
+  head.buf[head.at++] = SESSION_FORMAT_VERSION;
+  head.buf[head.at++] = compress ? FLAG_DEFLATED : 0;
+  head.varint(body.length);
+  const out = new Uint8Array(head.at + payload.length);
+  out.set(head.result(), 0);
+  out.set(payload, head.at);
   return out;
+}
+
+// ---- decode ----
+
+type Fail = (what: string) => never;
+
+class Reader {
+  at: number;
+  constructor(
+    readonly buf: Uint8Array,
+    at: number,
+    readonly fail: Fail,
+  ) {
+    this.at = at;
+  }
+  varint(what: string): number {
+    const buf = this.buf;
+    let at = this.at;
+    let x = 0;
+    let scale = 1;
+    for (;;) {
+      if (at >= buf.length) this.fail(`truncated (${what})`);
+      const b = buf[at++];
+      x += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 0x80;
+      if (scale > 2 ** 49) this.fail(`corrupt number (${what})`);
+    }
+    if (x > Number.MAX_SAFE_INTEGER) this.fail(`corrupt number (${what})`);
+    this.at = at;
+    return x;
+  }
 }
 
 /** Decodes and validates; `name` is used in error messages (usually the file path). */
 export function decodeSession(bytes: Uint8Array, name = "session"): Session {
-  const fail = (what: string): never => {
+  const fail: Fail = (what) => {
     throw new SessionError(`${name}: ${what}`);
   };
-  if (bytes.length < 12) fail("not a tsprofile session (too short)");
+  if (!(bytes instanceof Uint8Array)) fail("not a tsprofile session (not bytes)");
+  if (bytes.length < 8) fail("not a tsprofile session (too short)");
   for (let i = 0; i < 7; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) fail("not a tsprofile session (bad magic)");
-  if (bytes[7] !== FORMAT_VERSION) fail(`unsupported session version ${bytes[7]} (this tsprofile reads ${FORMAT_VERSION})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length) fail("truncated header");
+  const version = bytes[7];
+  if (!READABLE_VERSIONS.includes(version)) {
+    fail(`unsupported session version ${version} (this tsprofile reads versions ${READABLE_VERSIONS.join(" and ")})`);
+  }
+  return version === 1 ? decodeV1(bytes, fail) : decodeV2(bytes, fail);
+}
+
+function decodeV2(bytes: Uint8Array, fail: Fail): Session {
+  if (bytes.length < 10) fail("truncated (file header)");
+  const flags = bytes[8];
+  if ((flags & ~FLAG_DEFLATED) !== 0) fail(`corrupt file header (unknown flags ${flags})`);
+  const head = new Reader(bytes, 9, fail);
+  const bodyLength = head.varint("body length");
+  const payload = bytes.subarray(head.at);
+  let body: Uint8Array;
+  if (flags & FLAG_DEFLATED) {
+    if (bodyLength > MAX_BODY || bodyLength > payload.length * MAX_RATIO + 1024) fail("corrupt file header (body length)");
+    try {
+      body = inflateSync(payload, { maxOutputLength: Math.max(bodyLength, 1) });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      fail(code === "Z_BUF_ERROR" ? "truncated (compressed data ends early)" : "corrupt compressed data");
+    }
+    if (body!.length !== bodyLength) fail("corrupt compressed data (wrong length)");
+  } else {
+    body = payload;
+    if (body.length !== bodyLength) fail(`truncated or oversized (expected ${bodyLength} body bytes, found ${body.length})`);
+  }
+  const r = new Reader(body!, 0, fail);
+  const headerLength = r.varint("header length");
+  if (r.at + headerLength > body!.length) fail("truncated header");
+  const header = parseHeader(body!.subarray(r.at, r.at + headerLength), fail);
+  r.at += headerLength;
+  const meta = validateMeta(header.meta, fail);
+  const frames = validateFrames(header.frames, fail);
+  const ns = header.stackCount;
+  const n = header.sampleCount;
+  const runs = header.stateRuns;
+  if (!isCount(ns) || !isCount(n) || !isCount(runs) || runs > n || (n > 0 && runs === 0)) fail("corrupt table sizes");
+  if (header.timeEncoding !== "varint" && header.timeEncoding !== "f64") fail("corrupt header (time encoding)");
+  const f64Times = header.timeEncoding === "f64";
+  // Every entry takes at least a byte: counts larger than what is left are corrupt, not a reason to allocate.
+  const left = body!.length - r.at;
+  if (ns * 2 + n * (f64Times ? 9 : 2) + runs * 2 > left) fail("truncated or corrupt tables (counts larger than the data)");
+
+  const parent = new Int32Array(ns);
+  const frame = new Uint32Array(ns);
+  for (let i = 0; i < ns; i++) {
+    const d = r.varint("stack table");
+    if (d > i) fail(`stack ${i} has a bad parent`);
+    parent[i] = i - 1 - d;
+  }
+  for (let i = 0; i < ns; i++) {
+    const f = r.varint("stack table");
+    if (f >= frames.length) fail(`stack ${i} names a missing frame`);
+    frame[i] = f;
+  }
+  const time = new Float64Array(n);
+  if (f64Times) {
+    if (r.at + n * 8 > body!.length) fail("truncated (sample times)");
+    const view = new DataView(body!.buffer, body!.byteOffset, body!.byteLength);
+    for (let i = 0; i < n; i++, r.at += 8) {
+      const t = view.getFloat64(r.at, true);
+      if (!Number.isFinite(t) || t < 0 || t > Number.MAX_SAFE_INTEGER || (i > 0 && t < time[i - 1])) fail(`sample ${i} has a bad time`);
+      time[i] = t;
+    }
+  } else {
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      t += r.varint("sample times");
+      if (t > Number.MAX_SAFE_INTEGER) fail(`sample ${i} has a bad time`);
+      time[i] = t;
+    }
+  }
+  const stack = new Int32Array(n);
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const s = prev + unzigzag(r.varint("sample stacks"));
+    if (s < -1 || s >= ns) fail(`sample ${i} names a missing stack`);
+    stack[i] = prev = s;
+  }
+  const state = new Uint8Array(n);
+  let at = 0;
+  for (let k = 0; k < runs; k++) {
+    const s = r.varint("sample states");
+    const len = r.varint("sample states");
+    if (s > 5) fail(`sample ${at} has a bad state`);
+    if (len === 0 || at + len > n) fail("corrupt sample states (runs do not add up)");
+    state.fill(s, at, at + len);
+    at += len;
+  }
+  if (at !== n) fail("corrupt sample states (runs do not add up)");
+  if (r.at !== body!.length) fail(`corrupt tables (${body!.length - r.at} bytes left over)`);
+  for (const f of meta.startStack) if (f >= frames.length) fail("start stack names a missing frame");
+  return { version: 1, meta, frames, stacks: { parent, frame }, samples: { stack, time, state } };
+}
+
+function parseHeader(bytes: Uint8Array, fail: Fail): any {
   let header: any;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     fail("corrupt header");
   }
-  if (typeof header !== "object" || header === null) fail("corrupt header");
-  const meta = validateMeta(header.meta, fail);
-  if (!Array.isArray(header.frames)) fail("corrupt frame table");
-  const frames: FrameInfo[] = header.frames.map((f: unknown, i: number) => {
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("corrupt header");
+  return header;
+}
+
+function validateFrames(list: unknown, fail: Fail): FrameInfo[] {
+  if (!Array.isArray(list)) fail("corrupt frame table");
+  const frames: FrameInfo[] = new Array((list as unknown[]).length);
+  (list as unknown[]).forEach((f, i) => {
     if (!Array.isArray(f) || f.length !== 5) fail(`corrupt frame ${i}`);
     const [fname, file, line, col, kind] = f as unknown[];
     if (typeof fname !== "string" || typeof file !== "string" || !isCount(line) || !isCount(col) || !KINDS.includes(kind as FrameKind)) {
       fail(`corrupt frame ${i}`);
     }
-    return { name: fname, file, line, col, kind } as FrameInfo;
+    frames[i] = { name: fname as string, file: file as string, line: line as number, col: col as number, kind: kind as FrameKind };
   });
+  return frames;
+}
+
+/** Format 1: 8-byte magic+version, u32 header length, header JSON, padding to 8, then fixed-width columns. */
+function decodeV1(bytes: Uint8Array, fail: Fail): Session {
+  if (bytes.length < 12) fail("truncated (file header)");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length) fail("truncated header");
+  const header = parseHeader(bytes.subarray(12, 12 + headerLength), fail);
+  const meta = validateMeta(header.meta, fail);
+  const frames = validateFrames(header.frames, fail);
   const ns = header.stackCount;
   const n = header.sampleCount;
   if (!isCount(ns) || !isCount(n)) fail("corrupt table sizes");
   const headerEnd = 12 + headerLength;
   const columnsStart = headerEnd + ((8 - (headerEnd % 8)) % 8);
   if (bytes.length !== columnsStart + n * 13 + ns * 8) fail(`truncated or oversized tables (expected ${columnsStart + n * 13 + ns * 8} bytes, found ${bytes.length})`);
-
   let at = columnsStart;
   const time = new Float64Array(n);
   for (let i = 0; i < n; i++, at += 8) {
     time[i] = view.getFloat64(at, true);
-    if (!Number.isFinite(time[i]) || time[i] < 0 || (i > 0 && time[i] < time[i - 1])) fail(`sample ${i} has a bad time`);
+    if (!Number.isFinite(time[i]) || time[i] < 0 || time[i] > Number.MAX_SAFE_INTEGER || (i > 0 && time[i] < time[i - 1])) fail(`sample ${i} has a bad time`);
   }
   const parent = new Int32Array(ns);
   const frame = new Uint32Array(ns);
@@ -103,14 +358,19 @@ export function decodeSession(bytes: Uint8Array, name = "session"): Session {
 }
 
 function isCount(x: unknown): x is number {
-  return typeof x === "number" && Number.isInteger(x) && x >= 0;
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 }
 
-function validateMeta(m: any, fail: (what: string) => never): SessionMeta {
-  if (typeof m !== "object" || m === null) fail("missing metadata");
+function validateMeta(m: any, fail: Fail): SessionMeta {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) fail("missing metadata");
   for (const key of ["startTime", "duration", "cpuTime", "interval", "gapCap"]) {
     if (typeof m[key] !== "number" || !Number.isFinite(m[key])) fail(`bad metadata field ${key}`);
   }
+  // Times the core sums stay exact below 2^53 microseconds (SPEC.md).
+  for (const key of ["duration", "interval", "gapCap"]) {
+    if (m[key] < 0 || m[key] > Number.MAX_SAFE_INTEGER) fail(`bad metadata field ${key}`);
+  }
+  if (m.cpuTime < -1 || m.cpuTime > Number.MAX_SAFE_INTEGER) fail("bad metadata field cpuTime");
   for (const key of ["program", "cwd", "runtime"]) if (typeof m[key] !== "string") fail(`bad metadata field ${key}`);
   if (!Array.isArray(m.startStack) || !m.startStack.every(isCount)) fail("bad metadata field startStack");
   return {
@@ -122,12 +382,19 @@ function validateMeta(m: any, fail: (what: string) => never): SessionMeta {
     program: m.program,
     cwd: m.cwd,
     runtime: m.runtime,
-    startStack: m.startStack,
+    startStack: [...m.startStack],
   };
 }
 
-export function saveSession(session: Session, path: string): void {
-  writeFileSync(path, encodeSession(session));
+// ---- files ----
+
+export function saveSession(session: Session, path: string, options: EncodeOptions = {}): void {
+  const bytes = encodeSession(session, options);
+  try {
+    writeFileSync(path, bytes);
+  } catch (err) {
+    throw new SessionError(`${path}: cannot write (${(err as { code?: string }).code ?? (err as Error).message})`);
+  }
 }
 
 export function loadSession(path: string): Session {
@@ -139,3 +406,104 @@ export function loadSession(path: string): Session {
   }
   return decodeSession(bytes, path);
 }
+
+/** True when the bytes start like a .tsprof file (any version). */
+export function isSessionFile(bytes: Uint8Array): boolean {
+  if (bytes.length < 7) return false;
+  for (let i = 0; i < 7; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) return false;
+  return true;
+}
+
+// ---- combine ----
+
+/**
+ * b after a, as one session for aggregate views (the tree, flat, the sample formats): b's times are shifted to
+ * start where a ends (max of a's duration and its last sample), frames and stacks are interned by identity,
+ * durations and CPU times add (unknown if either is unknown). The gap between the two runs is not in it, so its
+ * timeline is the two runs back to back. The start stack is kept only when both sessions agree on it.
+ */
+export function combineSessions(a: Session, b: Session): Session {
+  const frames: FrameInfo[] = [...a.frames];
+  const index = new Map<string, number>();
+  const key = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
+  a.frames.forEach((f, i) => {
+    if (!index.has(key(f))) index.set(key(f), i);
+  });
+  const frameMap = b.frames.map((f) => {
+    let id = index.get(key(f));
+    if (id === undefined) {
+      id = frames.length;
+      frames.push(f);
+      index.set(key(f), id);
+    }
+    return id;
+  });
+  const parents: number[] = Array.from(a.stacks.parent);
+  const framesOf: number[] = Array.from(a.stacks.frame);
+  const stackIndex = new Map<string, number>();
+  for (let i = 0; i < parents.length; i++) {
+    const k = `${parents[i]}:${framesOf[i]}`;
+    if (!stackIndex.has(k)) stackIndex.set(k, i);
+  }
+  const nb = b.stacks.parent.length;
+  const stackMap = new Int32Array(nb);
+  for (let i = 0; i < nb; i++) {
+    const p = b.stacks.parent[i] < 0 ? -1 : stackMap[b.stacks.parent[i]];
+    const f = frameMap[b.stacks.frame[i]];
+    const k = `${p}:${f}`;
+    let id = stackIndex.get(k);
+    if (id === undefined) {
+      id = parents.length;
+      parents.push(p);
+      framesOf.push(f);
+      stackIndex.set(k, id);
+    }
+    stackMap[i] = id;
+  }
+  const sa = a.samples.stack.length;
+  const sb = b.samples.stack.length;
+  const aEnd = Math.max(a.meta.duration, sa > 0 ? a.samples.time[sa - 1] : 0);
+  const bEnd = Math.max(b.meta.duration, sb > 0 ? b.samples.time[sb - 1] : 0);
+  const stack = new Int32Array(sa + sb);
+  const time = new Float64Array(sa + sb);
+  const state = new Uint8Array(sa + sb);
+  stack.set(a.samples.stack);
+  time.set(a.samples.time);
+  state.set(a.samples.state);
+  for (let i = 0; i < sb; i++) {
+    const s = b.samples.stack[i];
+    stack[sa + i] = s < 0 ? -1 : stackMap[s];
+    time[sa + i] = b.samples.time[i] + aEnd;
+    state[sa + i] = b.samples.state[i];
+  }
+  const bStart = b.meta.startStack.map((f) => frameMap[f]);
+  const sameStart = bStart.length === a.meta.startStack.length && bStart.every((f, i) => f === a.meta.startStack[i]);
+  const joined = (x: string, y: string) => (x === y ? x : `${x} + ${y}`);
+  return {
+    version: 1,
+    meta: {
+      startTime: Math.min(a.meta.startTime, b.meta.startTime),
+      duration: aEnd + bEnd,
+      cpuTime: a.meta.cpuTime < 0 || b.meta.cpuTime < 0 ? -1 : a.meta.cpuTime + b.meta.cpuTime,
+      interval: Math.min(a.meta.interval, b.meta.interval),
+      gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
+      program: joined(a.meta.program, b.meta.program),
+      cwd: a.meta.cwd,
+      runtime: joined(a.meta.runtime, b.meta.runtime),
+      startStack: sameStart ? [...a.meta.startStack] : [],
+    },
+    frames,
+    stacks: { parent: Int32Array.from(parents), frame: Uint32Array.from(framesOf) },
+    samples: { stack, time, state },
+  };
+}
+
+/** The Session-facing API: `Session.save(session, path)`, `Session.load(path)`, `Session.combine(a, b)`. */
+export const Session = {
+  save: saveSession,
+  load: loadSession,
+  combine: combineSessions,
+  encode: encodeSession,
+  decode: decodeSession,
+  formatVersion: SESSION_FORMAT_VERSION,
+} as const;

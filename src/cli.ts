@@ -82,7 +82,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const RENDERERS = ["text", "json"];
+const RENDERERS = ["text", "json", "html"];
 const MIN_INTERVAL = 0.0001;
 
 export interface CliPlan {

@@ -1,6 +1,495 @@
-// The Bun sampler (issue 3). Must not import runtime-only modules statically: every runtime imports this file.
+// The Bun sampler: JavaScriptCore's sampling profiler through bun:jsc. startSamplingProfiler(dir, intervalUs)
+// starts it (or resumes it, at a new interval); samplingProfilerStackTraces() drains the traces taken since the
+// last call, each with a monotonic timestamp (seconds) and full-depth frames carrying their CURRENT position.
+// Frames become functions by their definition position (src/function-locator.ts), so trees match Node's and
+// Deno's. JSC takes no samples while the thread is idle: idle is a gap, turned into idle time by meta.gapCap.
+//
+// bun:jsc exists only on Bun and every runtime imports this file: it is required inside the functions.
+import { createRequire } from "node:module";
+import { createFunctionLocator, type FunctionLocator } from "../../src/function-locator.ts";
+import { SampleState } from "../../src/types.ts";
+import type { FrameInfo, FrameKind, Session } from "../../src/types.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
+import { isTsprofileFile } from "../root.ts";
 
-export function startBunSampler(_options: SamplerOptions): Sampler {
-  throw new Error("tsprofile: sampling is not yet supported on bun");
+interface JscFrame {
+  sourceID: number;
+  name: string;
+  location: string;
+  sourceURL?: string;
+  line: number;
+  column: number;
+  category: string;
+  flags: number;
+}
+interface JscTrace {
+  timestamp: number;
+  frames: JscFrame[];
+}
+interface JscTraces {
+  interval: number;
+  traces: JscTrace[];
+}
+interface Jsc {
+  startSamplingProfiler(directory?: string, intervalUs?: number): void;
+  samplingProfilerStackTraces(): JscTraces;
+  profile?(fn: () => void, intervalUs?: number): unknown;
+}
+
+/** JSC's "no position" (an unsigned -1). */
+const NO_POSITION = 4294967295;
+
+/**
+ * The longest gap credited to the sample before it. With no idle samples, a gap is either the thread waiting
+ * (idle) or running where JSC cannot sample: GC pauses and starvation of the sampling thread. Measured on
+ * bench/workload.mjs (2-core VM, 10 runs each at 1 ms and 100 us): while running, gaps reached p99 3-9 ms and
+ * at most 9-19 ms (two outliers of 35-52 ms); a 20 ms cap cut 0.00% of running time in every run, 10 ms cut
+ * up to 0.18%. So 20 ms plus the interval's own spacing: a wait longer than that is idle after its first ~20 ms.
+ */
+export function bunGapCap(interval: number): number {
+  return 20_000 + 2 * Math.round(interval);
+}
+
+let jscModule: Jsc | null = null;
+function jsc(): Jsc {
+  return (jscModule ??= createRequire(import.meta.url)("bun:jsc") as Jsc);
+}
+
+// ---- the shared drain: JSC has one profiler per VM; every running sampler sees every trace ----
+
+interface Listener {
+  take(traces: JscTrace[], interval: number, drainStart: number, drainEnd: number): void;
+}
+const listeners = new Set<Listener>();
+let timer: ReturnType<typeof setInterval> | null = null;
+let running = false;
+
+/** Drains JSC's buffer into every listening sampler; returns what it drained. */
+function drain(): JscTrace[] {
+  if (!running) return [];
+  const before = performance.now();
+  const out = jsc().samplingProfilerStackTraces();
+  const after = performance.now();
+  for (const l of listeners) l.take(out.traces, out.interval, before, after);
+  return out.traces;
+}
+
+// Drained periodically so memory stays bounded in a long run; unref'd so it never keeps the program alive.
+const DRAIN_MS = 200;
+
+function attach(l: Listener, interval: number): void {
+  if (running) drain(); // traces of another sampler's session, before this one began
+  jsc().startSamplingProfiler(undefined, Math.round(interval)); // (re)starts or resumes at this interval
+  running = true;
+  listeners.add(l);
+  if (!timer) {
+    timer = setInterval(drain, DRAIN_MS);
+    (timer as { unref?: () => void }).unref?.();
+  }
+}
+
+function detach(l: Listener): void {
+  drain();
+  listeners.delete(l);
+  if (listeners.size > 0) return;
+  if (timer) clearInterval(timer);
+  timer = null;
+  // No stop API: profile() pauses the profiler when its function returns (and clears its data, already
+  // drained), so an idle profiler costs nothing. Without it, later traces pile up until the next start.
+  const j = jsc();
+  if (typeof j.profile === "function") {
+    try {
+      j.profile(() => {});
+      running = false;
+    } catch {}
+  }
+}
+
+// ---- the sampler ----
+
+export function startBunSampler(options: SamplerOptions): Sampler {
+  const interval = options.interval;
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
+    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  }
+  const callers = options.startStack === false ? [] : captureCallers();
+  const rec = new Recorder();
+  let realInterval = interval;
+  const listener: Listener = {
+    take(traces, intervalSec, drainStart, drainEnd) {
+      if (intervalSec > 0) realInterval = Math.round(intervalSec * 1e6);
+      rec.add(traces, drainStart, drainEnd);
+    },
+  };
+  rec.intervalHint = interval;
+  attach(listener, interval);
+  calibrate(rec);
+  const startTime = Date.now();
+  const cpuStart = process.cpuUsage();
+  rec.startPerf = performance.now();
+  let active = true;
+
+  return {
+    get isRunning() {
+      return active;
+    },
+    stop(meta = {}) {
+      if (!active) throw new Error("tsprofile: the sampler was already stopped");
+      active = false;
+      const stopPerf = performance.now();
+      const cpu = process.cpuUsage(cpuStart);
+      detach(listener);
+      return rec.session({
+        stopPerf,
+        startTime,
+        cpuTime: cpu.user + cpu.system,
+        interval: realInterval,
+        program: meta.program ?? process.argv.slice(1).join(" "),
+        callers,
+      });
+    },
+  };
+}
+
+/**
+ * Finds the offset between JSC's clock (trace timestamps) and performance.now(): both are monotonic, but JSC's
+ * counts from boot and performance.now() from process start. Polls until the first trace lands: it was taken
+ * between the last empty poll and this one. Bounded; the drains' bounds (Recorder.add) are the fallback.
+ */
+function calibrate(rec: Recorder): void {
+  const limit = performance.now() + 20 + (5 * rec.intervalHint) / 1000;
+  let prev = performance.now();
+  for (;;) {
+    const traces = drain(); // other running samplers keep theirs; this one's session starts after them
+    const now = performance.now();
+    if (traces.length > 0) {
+      // Every trace was taken after the previous poll began and before this one ended.
+      rec.setOffset(traces[traces.length - 1].timestamp * 1000 - now, traces[0].timestamp * 1000 - prev);
+      return;
+    }
+    if (now > limit) return;
+    prev = now;
+  }
+}
+
+interface RawCallSite {
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
+interface SessionOptions {
+  stopPerf: number;
+  startTime: number;
+  cpuTime: number;
+  interval: number;
+  program: string;
+  callers: RawCallSite[];
+}
+
+/** A growable typed column. */
+class Column<T extends Float64Array | Int32Array | Uint8Array> {
+  length = 0;
+  constructor(public data: T) {}
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+interface RawFrame {
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+  kind: FrameKind;
+  own: boolean;
+}
+
+/** Collects traces as raw frames (by reported position) and a stack prefix tree; converts at stop. */
+class Recorder {
+  intervalHint = 1000;
+  startPerf = Infinity;
+  /** JSC ms minus performance.now() ms: bounds from calibration and drains. */
+  private offLow = -Infinity;
+  private offHigh = Infinity;
+  private calibrated = false;
+  readonly rawFrames: RawFrame[] = [];
+  private readonly byPosition = new Map<number, Map<number, number>>();
+  private readonly byName = new Map<string, number>();
+  readonly stackParent = new Column(new Int32Array(1024));
+  readonly stackFrame = new Column(new Int32Array(1024));
+  private readonly stackIds = new Map<number, number>();
+  readonly sampleStack = new Column(new Int32Array(4096));
+  readonly sampleMono = new Column(new Float64Array(4096)); // JSC ms
+  readonly sampleOwn = new Column(new Uint8Array(4096));
+
+  setOffset(low: number, high: number): void {
+    this.offLow = low;
+    this.offHigh = high;
+    this.calibrated = true;
+  }
+
+  private offset(): number {
+    if (this.calibrated) return (this.offLow + this.offHigh) / 2;
+    if (Number.isFinite(this.offLow) && Number.isFinite(this.offHigh)) return Math.min(this.offLow, this.offHigh);
+    return Number.isFinite(this.offLow) ? this.offLow : 0;
+  }
+
+  add(traces: JscTrace[], drainStart: number, drainEnd: number): void {
+    if (traces.length === 0) return;
+    // Fallback clock bounds: a drained trace was taken before the drain ended, and after the previous drain
+    // began (so after the one before this, for the first trace of this drain).
+    this.offLow = Math.max(this.offLow, traces[traces.length - 1].timestamp * 1000 - drainEnd);
+    this.offHigh = Math.min(this.offHigh, traces[0].timestamp * 1000 - this.lastDrainStart);
+    this.lastDrainStart = drainStart;
+    if (this.startPerf === Infinity) return; // calibration: before the session
+    for (const t of traces) this.addTrace(t, t.timestamp * 1000);
+  }
+  private lastDrainStart = -Infinity;
+
+  private addTrace(t: JscTrace, mono: number): void {
+    const frames = t.frames;
+    let stack = -1;
+    let own = 0;
+    // Root first; the profiler's own frames end the stack (the sample is charged to tsprofile's caller).
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const raw = this.rawFrame(frames[i]);
+      if (this.rawFrames[raw].own) {
+        own = 1;
+        break;
+      }
+      stack = this.internStack(stack, raw);
+    }
+    this.sampleStack.push(stack);
+    this.sampleMono.push(mono);
+    this.sampleOwn.push(own);
+  }
+
+  private rawFrame(f: JscFrame): number {
+    const url = f.sourceURL ?? "";
+    const line = f.line;
+    const col = f.column;
+    if (url && line !== NO_POSITION && line > 0 && line < 2 ** 28 && col >= 0 && col < 2 ** 24) {
+      // One function per reported position: keyed by it (CodeBlock hashes are content hashes: functions with
+      // the same source text share one, so they cannot tell two such functions apart).
+      let perSource = this.byPosition.get(f.sourceID);
+      if (!perSource) this.byPosition.set(f.sourceID, (perSource = new Map()));
+      const key = line * 2 ** 24 + col;
+      let id = perSource.get(key);
+      if (id === undefined) {
+        id = this.newFrame(f.name, url, line, col, f);
+        perSource.set(key, id);
+      }
+      return id;
+    }
+    const key = `${f.name}\u0000${url}\u0000${f.flags}\u0000${f.category}`;
+    let id = this.byName.get(key);
+    if (id === undefined) {
+      id = this.newFrame(f.name, url, 0, 0, f);
+      this.byName.set(key, id);
+    }
+    return id;
+  }
+
+  private newFrame(name: string, url: string, line: number, col: number, f: JscFrame): number {
+    const file = url;
+    // No source URL: a JSC builtin written in JavaScript (flags 1: Array.prototype.map, ...) is the runtime's
+    // own code, like V8's builtins (which never show); a host function (now, JSON.parse) is native.
+    let kind: FrameKind = "js";
+    if (!url) kind = f.flags & 1 || f.category !== "Unknown Executable" ? "runtime" : "native";
+    else if (/^(?:bun:|builtin:|internal:|node:)/.test(url)) kind = "runtime";
+    const id = this.rawFrames.length;
+    this.rawFrames.push({ name, file, line, col, kind, own: kind === "js" && isTsprofileFile(file) });
+    return id;
+  }
+
+  private internStack(parent: number, frame: number): number {
+    const key = (parent + 1) * 2 ** 21 + frame;
+    let id = frame < 2 ** 21 ? this.stackIds.get(key) : undefined;
+    if (id === undefined) {
+      id = this.stackParent.length;
+      this.stackParent.push(parent);
+      this.stackFrame.push(frame);
+      if (frame < 2 ** 21) this.stackIds.set(key, id);
+    }
+    return id;
+  }
+
+  session(o: SessionOptions): Session {
+    const off = this.offset();
+    const duration = Math.max(0, Math.round((o.stopPerf - this.startPerf) * 1000));
+    const { frames, map } = this.resolveFrames();
+
+    const n = this.sampleStack.length;
+    const stack = new Int32Array(n);
+    const time = new Float64Array(n);
+    const state = new Uint8Array(n);
+    const own = new Uint8Array(n);
+    let kept = 0;
+    let last = 0;
+    const hasJs = new Uint8Array(this.stackParent.length); // a stack with some JavaScript frame of the program
+    for (let i = 0; i < this.stackParent.length; i++) {
+      const p = this.stackParent.data[i];
+      hasJs[i] = (p >= 0 && hasJs[p]) || frames[map[this.stackFrame.data[i]]].kind === "js" ? 1 : 0;
+    }
+    for (let i = 0; i < n; i++) {
+      const t = Math.round((this.sampleMono.data[i] - off - this.startPerf) * 1000);
+      if (t < 0) continue;
+      if (t > duration) break;
+      last = Math.max(last, t);
+      const s = this.sampleStack.data[i];
+      stack[kept] = s;
+      time[kept] = last;
+      // A sample inside tsprofile with no program code under it (the drain timer) is not the program running.
+      state[kept] = this.sampleOwn.data[i] && (s < 0 || !hasJs[s]) ? SampleState.idle : SampleState.js;
+      if (state[kept] === SampleState.idle) stack[kept] = -1;
+      own[kept] = this.sampleOwn.data[i];
+      kept++;
+    }
+    // The samples taken while stop() itself ran end the session: they are cut, not charged to the program.
+    let end = kept;
+    while (end > 0 && own[end - 1]) end--;
+    const finalDuration = end < kept ? time[end] : Math.max(duration, last);
+
+    const parent = this.stackParent.data.slice(0, this.stackParent.length);
+    const frameOf = new Uint32Array(this.stackParent.length);
+    for (let i = 0; i < frameOf.length; i++) frameOf[i] = map[this.stackFrame.data[i]];
+
+    return {
+      version: 1,
+      meta: {
+        startTime: o.startTime,
+        duration: finalDuration,
+        cpuTime: o.cpuTime,
+        interval: o.interval,
+        gapCap: bunGapCap(o.interval),
+        program: o.program,
+        cwd: process.cwd(),
+        runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
+        startStack: mapStartStack(o.callers, frames, parent, frameOf),
+      },
+      frames,
+      stacks: { parent, frame: frameOf },
+      samples: { stack: stack.slice(0, end), time: time.slice(0, end), state: state.slice(0, end) },
+    };
+  }
+
+  /** Raw frames (reported positions) to functions (definition positions); equal functions become one frame. */
+  private resolveFrames(): { frames: FrameInfo[]; map: Uint32Array } {
+    const locator: FunctionLocator = createFunctionLocator();
+    const frames: FrameInfo[] = [];
+    const ids = new Map<string, number>();
+    const map = new Uint32Array(this.rawFrames.length);
+    const located = new Map<string, FrameInfo>(); // file + name -> a located frame, for unplaced ones
+    const pending: number[] = [];
+    const intern = (f: FrameInfo): number => {
+      const key = `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = frames.length;
+        frames.push(f);
+        ids.set(key, id);
+      }
+      return id;
+    };
+    for (let r = 0; r < this.rawFrames.length; r++) {
+      const raw = this.rawFrames[r];
+      if (raw.kind === "js" && raw.line === 0) {
+        pending.push(r);
+        continue;
+      }
+      const f = convertFrame(raw, locator);
+      map[r] = intern(f);
+      if (raw.kind === "js") located.set(`${f.file}\u0000${f.name}`, f);
+    }
+    // A frame JSC could not place (a function's entry, before its code block runs): the same function where
+    // it was placed, if one of that name in that file was.
+    for (const r of pending) {
+      const raw = this.rawFrames[r];
+      const name = raw.name === "" ? "(anonymous)" : raw.name;
+      map[r] = intern(located.get(`${raw.file}\u0000${name}`) ?? { name, file: raw.file, line: 0, col: 0, kind: "js" });
+    }
+    return { frames, map };
+  }
+}
+
+function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
+  const name = raw.name;
+  if (raw.kind !== "js") return { name: name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+  // JSC names module top-level code "(module)"; V8 "" at the file's start: both are <module> at 1:1.
+  if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
+  const at = locator.locate(raw.file, raw.line, raw.col);
+  if (at === "module" && name === "") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
+  const pos = at && at !== "module" ? at : { line: raw.line, col: raw.col };
+  return { name: name === "" ? "(anonymous)" : name, file: raw.file, line: pos.line, col: pos.col, kind: "js" };
+}
+
+// ---- start stack (as the Node sampler does it) ----
+
+/** The caller's stack at start(), root -> leaf, without tsprofile's own frames and async continuations. */
+function captureCallers(): RawCallSite[] {
+  const saveLimit = Error.stackTraceLimit;
+  const savePrepare = Error.prepareStackTrace;
+  let sites: NodeJS.CallSite[] = [];
+  try {
+    Error.stackTraceLimit = 256;
+    Error.prepareStackTrace = (_err, callSites) => callSites;
+    sites = (new Error().stack as unknown as NodeJS.CallSite[]) ?? [];
+  } catch {
+    sites = [];
+  } finally {
+    Error.stackTraceLimit = saveLimit;
+    Error.prepareStackTrace = savePrepare;
+  }
+  const out: RawCallSite[] = [];
+  if (!Array.isArray(sites)) return out;
+  for (const site of sites) {
+    try {
+      if ((site as { isAsync?: () => boolean }).isAsync?.()) break;
+      const file = site.getFileName() ?? "";
+      if (isTsprofileFile(file)) continue;
+      out.push({ name: site.getFunctionName() ?? "", file, line: site.getLineNumber() ?? 0, col: site.getColumnNumber() ?? 0 });
+    } catch {}
+  }
+  return out.reverse();
+}
+
+/**
+ * Finds the caller's stack in the stack table: the deepest path whose frames are the callers in order (only
+ * url-less frames between them). A frame matches a caller by name and file, defined at or before the call line.
+ */
+function mapStartStack(callers: RawCallSite[], frames: FrameInfo[], parent: Int32Array, frameOf: Uint32Array): number[] {
+  if (callers.length === 0 || parent.length === 0) return [];
+  const want = callers.map((c) => ({ names: c.name ? [c.name] : ["<module>", "(anonymous)"], file: c.file, line: c.line }));
+  const matches = (frame: FrameInfo, k: number): boolean => {
+    const w = want[k];
+    return w.file === frame.file && w.names.includes(frame.name) && (frame.line <= w.line || w.line <= 0);
+  };
+  const matched = new Int32Array(parent.length);
+  let best = -1;
+  let bestCount = 0;
+  for (let i = 0; i < parent.length; i++) {
+    const before = parent[i] < 0 ? 0 : matched[parent[i]];
+    if (before < 0) {
+      matched[i] = -1;
+      continue;
+    }
+    const f = frames[frameOf[i]];
+    if (before < want.length && matches(f, before)) {
+      matched[i] = before + 1;
+      if (before + 1 > bestCount) {
+        bestCount = before + 1;
+        best = i;
+      }
+    } else matched[i] = f.kind !== "js" && f.file === "" ? before : -1;
+  }
+  const path: number[] = [];
+  for (let i = best; i >= 0; i = parent[i]) path.push(frameOf[i]);
+  return path.reverse();
 }

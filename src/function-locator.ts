@@ -231,13 +231,9 @@ function walk(root: Node, visit: (node: Node) => void): void {
   }
 }
 
-/** V8's position of a function: an arrow's first token after `async`, otherwise its parameter list's '('. */
+/** V8's position of a function: an arrow's first token (`async` included), otherwise its parameter list's '('. */
 function v8Start(code: string, node: Node): number {
-  if (node.type === "ArrowFunctionExpression") {
-    if (!node.async) return node.start;
-    const p = skipTrivia(code, node.start + 5); // after `async`
-    return p < node.end ? p : node.start;
-  }
+  if (node.type === "ArrowFunctionExpression") return node.start;
   // Method values (class and object methods, accessors, constructors) already start at the '('.
   let p = node.id ? node.id.end : node.start;
   for (;;) {

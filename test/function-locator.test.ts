@@ -1,0 +1,84 @@
+// The function locator (src/function-locator.ts): positions inside functions map to where V8 places those
+// functions (after the same TypeScript transpile and source map as Node's loader), checked by hand against what
+// the Node sampler reports for test/fixtures/bun-shapes.ts.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createFunctionLocator } from "../src/function-locator.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shapes = join(here, "fixtures", "bun-shapes.ts");
+
+// [what, line, col inside the function (as JSC reports it), expected start]. Expected positions are what
+// `node --import runtimes/node/register.mjs` gives for these functions through runtimes/node/sampler.ts.
+const CASES: [string, number, number, [number, number] | "module"][] = [
+  ["free function (leaf loop)", 8, 22, [5, 10]],
+  ["exported function, at its loop", 15, 22, [12, 17]],
+  ["exported function, at its declaration", 15, 10, [12, 17]],
+  ["async function after await", 23, 22, [19, 16]],
+  ["class constructor, at its '('", 29, 14, [29, 3]],
+  ["class constructor body", 33, 24, [29, 3]],
+  ["method", 38, 24, [35, 3]],
+  ["getter", 44, 24, [41, 7]],
+  ["static method", 50, 24, [47, 10]],
+  ["arrow function", 58, 22, [55, 15]],
+  ["nested function", 66, 24, [63, 12]],
+  ["outer function at a call", 69, 13, [62, 10]],
+  ["outer function, next line", 70, 3, [62, 10]],
+  ["object literal method", 78, 24, [75, 3]],
+  ["async main", 85, 5, [83, 23]],
+  ["anonymous callback", 97, 26, [94, 18]],
+  ["top-level code", 102, 5, "module"],
+];
+
+test("TypeScript: the positions Node reports for the same functions", () => {
+  const locator = createFunctionLocator();
+  for (const [what, line, col, want] of CASES) {
+    const got = locator.locate(shapes, line, col);
+    const expected = want === "module" ? "module" : { line: want[0], col: want[1] };
+    assert.equal(got, expected, what);
+  }
+});
+
+test("JavaScript: the parameter list's '(' (arrows: their first token), no mapping", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-locator-"));
+  try {
+    const file = join(dir, "app.mjs");
+    writeFileSync(
+      file,
+      [
+        "function free (a) {", // 1
+        "  return a;", // 2
+        "}", // 3
+        "const arrow = async (x) => {", // 4
+        "  return x;", // 5
+        "};", // 6
+        "class K { constructor(v) { this.v = v; } m() { return 1; } }", // 7
+        "export const o = { f: function /* ( */ (y) { return y; } };", // 8
+        "free(1);", // 9
+      ].join("\n"),
+    );
+    const locator = createFunctionLocator();
+    assert.equal(locator.locate(file, 2, 3), { line: 1, col: 15 });
+    assert.equal(locator.locate(file, 5, 3), { line: 4, col: 15 }); // V8 includes `async`
+    assert.equal(locator.locate(file, 7, 28), { line: 7, col: 22 });
+    assert.equal(locator.locate(file, 7, 49), { line: 7, col: 43 });
+    assert.equal(locator.locate(file, 8, 46), { line: 8, col: 40 });
+    assert.equal(locator.locate(file, 9, 1), "module");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("unknown files and positions: null, never a throw", () => {
+  const locator = createFunctionLocator();
+  assert.is(locator.locate("/nonexistent/file.ts", 3, 4), null);
+  assert.is(locator.locate("relative.ts", 3, 4), null);
+  assert.is(locator.locate(shapes, 0, 0), null);
+  assert.is(locator.locate(shapes, 100_000, 1), null);
+});
+
+test.run();

@@ -3,6 +3,8 @@
 import type { Classification } from "../classify.ts";
 import type { ReportOptions } from "../options.ts";
 import type { ProcessedTree, Session } from "../types.ts";
+import { encodeSession } from "../session.ts";
+import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
 import { renderJson } from "./json.ts";
 import { renderText } from "./text.ts";
 
@@ -19,4 +21,11 @@ export type Renderer = (context: RenderContext) => string | Uint8Array;
 export const RENDERERS: Record<string, Renderer> = {
   text: ({ session, tree, classification, options }) => renderText(session, tree, classification, options),
   json: ({ session, tree, classification }) => renderJson(session, tree, classification),
+  // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
+  speedscope: ({ session, classification, options }) => renderSpeedscope({ session, classification, showAll: options.showAll }),
+  cpuprofile: ({ session, classification, options }) => renderCpuProfile({ session, classification, showAll: options.showAll }),
+  collapsed: ({ session, classification, options }) => renderCollapsed({ session, classification, showAll: options.showAll }),
+  pprof: ({ session, classification, options }) => renderPprof({ session, classification, showAll: options.showAll }),
+  // The session itself (-o run.tsprof): loads back with --load for any other view.
+  tsprof: ({ session }) => encodeSession(session),
 };

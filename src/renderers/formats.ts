@@ -1,0 +1,241 @@
+// The sample-based interchange formats: speedscope, Chrome's .cpuprofile, collapsed stacks and pprof. Each
+// writes the session's samples (weights by the gap rule, internals and hidden frames removed unless show_all;
+// see samples.ts), not the processed tree: the tools that read them fold and group for themselves.
+import { gzipSync } from "node:zlib";
+import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import { shortPath } from "../classify.ts";
+import type { Classification } from "../classify.ts";
+import { SYNTHETIC_NAMES, SyntheticFrame } from "../types.ts";
+import type { Session } from "../types.ts";
+import { VERSION } from "../version.ts";
+import { isSynthetic } from "./common.ts";
+import { weightedSamples } from "./samples.ts";
+
+export interface FormatContext {
+  session: Session;
+  classification: Classification;
+  showAll: boolean;
+}
+
+/** A frame as these formats name it; synthetic ones by their bracketed name, the empty path "[runtime internals]". */
+function describe(session: Session, frame: number): { name: string; file: string; line: number; col: number } {
+  if (isSynthetic(frame)) {
+    const name = frame === SyntheticFrame.self ? "[runtime internals]" : SYNTHETIC_NAMES[frame] ?? "[unknown]";
+    return { name, file: "", line: 0, col: 0 };
+  }
+  const f = session.frames[frame];
+  return { name: f.name === "" ? "(anonymous)" : f.name, file: f.file, line: f.line, col: f.col };
+}
+
+// ---- speedscope ----
+
+/**
+ * speedscope's file format (https://www.speedscope.app/file-format-schema.json): one "sampled" profile, weights
+ * in microseconds, samples in time order (consecutive samples on the same stack merged), frames with
+ * name/file/line/col. Gap-rule idle time is an "[idle]" sample.
+ */
+export function renderSpeedscope({ session, classification, showAll }: FormatContext): string {
+  const ws = weightedSamples(session, classification, showAll, true);
+  const frameIndex = new Map<number, number>();
+  const frames: object[] = [];
+  const indexOf = (frame: number): number => {
+    let i = frameIndex.get(frame);
+    if (i === undefined) {
+      i = frames.length;
+      const d = describe(session, frame);
+      const out: Record<string, unknown> = { name: d.name };
+      if (d.file) out.file = d.file;
+      if (d.line > 0) out.line = d.line;
+      if (d.col > 0) out.col = d.col;
+      frames.push(out);
+      frameIndex.set(frame, i);
+    }
+    return i;
+  };
+  // One JSON array per path node, built once.
+  const pathJson = new Map<number, string>();
+  const pathOf = (node: number): string => {
+    let s = pathJson.get(node);
+    if (s === undefined) {
+      const ids: number[] = [];
+      for (let k = node; k >= 0; k = ws.parent[k]) ids.push(indexOf(ws.frame[k]));
+      s = `[${ids.reverse().join(",")}]`;
+      pathJson.set(node, s);
+    }
+    return s;
+  };
+  const sampleParts: string[] = [];
+  let total = 0;
+  for (let i = 0; i < ws.node.length; i++) {
+    sampleParts.push(pathOf(ws.node[i]));
+    total += ws.weight[i];
+  }
+  const name = session.meta.program || "tsprofile";
+  return (
+    `{"$schema":"https://www.speedscope.app/file-format-schema.json","exporter":${JSON.stringify(`tsprofile ${VERSION}`)},` +
+    `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":${JSON.stringify(frames)}},` +
+    `"profiles":[{"type":"sampled","name":${JSON.stringify(name)},"unit":"microseconds","startValue":0,"endValue":${total},` +
+    `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}]}\n`
+  );
+}
+
+// ---- Chrome .cpuprofile ----
+
+const CPUPROFILE_NAMES: Record<number, string> = {
+  [SyntheticFrame.idle]: "(idle)",
+  [SyntheticFrame.gc]: "(garbage collector)",
+  [SyntheticFrame.native]: "(program)",
+  [SyntheticFrame.self]: "(program)",
+};
+
+/**
+ * A V8 CPU profile as DevTools (Performance > Load profile) and `node --cpu-prof` write it: a node tree under
+ * "(root)" with callFrame (0-based lines), children and hitCount; samples (node ids) with timeDeltas (us);
+ * startTime/endTime in epoch microseconds. Idle is an "(idle)" node, GC "(garbage collector)", native time
+ * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url. One
+ * sample per entry: the gap rule's idle time is an "(idle)" sample at its start.
+ */
+export function renderCpuProfile({ session, classification, showAll }: FormatContext): string {
+  const ws = weightedSamples(session, classification, showAll, true);
+  const scriptIds = new Map<string, number>();
+  const nodes: { id: number; callFrame: object; hitCount: number; children: number[] }[] = [
+    { id: 1, callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] },
+  ];
+  // Path node k is cpuprofile node k + 2; a path node's parent is earlier in ws (prefix tree), so one pass.
+  for (let k = 0; k < ws.parent.length; k++) {
+    const f = ws.frame[k];
+    let callFrame: object;
+    if (isSynthetic(f)) {
+      const name = CPUPROFILE_NAMES[f] ?? SYNTHETIC_NAMES[f] ?? "[unknown]";
+      callFrame = { functionName: name, scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 };
+    } else {
+      const d = describe(session, f);
+      const url = d.file.startsWith("/") ? pathToFileURL(d.file).href : d.file;
+      let sid = scriptIds.get(url);
+      if (sid === undefined) scriptIds.set(url, (sid = url === "" ? 0 : scriptIds.size + 1));
+      const name = d.name === "(anonymous)" ? "" : d.name;
+      callFrame = { functionName: name, scriptId: String(sid), url, lineNumber: d.line - 1, columnNumber: d.col - 1 };
+    }
+    nodes.push({ id: k + 2, callFrame, hitCount: 0, children: [] });
+    const p = ws.parent[k];
+    nodes[p < 0 ? 0 : p + 1].children.push(k + 2);
+  }
+  const sampleIds = new Array<number>(ws.node.length);
+  const deltas = new Array<number>(ws.node.length);
+  let prev = 0;
+  for (let i = 0; i < ws.node.length; i++) {
+    sampleIds[i] = ws.node[i] + 2;
+    nodes[ws.node[i] + 1].hitCount++;
+    deltas[i] = ws.start[i] - prev;
+    prev = ws.start[i];
+  }
+  const startTime = Math.round(session.meta.startTime * 1000);
+  return (
+    `{"nodes":${JSON.stringify(nodes)},"startTime":${startTime},"endTime":${startTime + ws.end},` +
+    `"samples":[${sampleIds.join(",")}],"timeDeltas":[${deltas.join(",")}]}\n`
+  );
+}
+
+// ---- collapsed stacks ----
+
+/** A collapsed-stack frame: "name (short/path.ts:12)"; ";" and line breaks, which would split it, become "_". */
+function collapsedName(session: Session, frame: number): string {
+  const d = describe(session, frame);
+  const where = d.file ? ` (${shortPath(d.file, session.meta.cwd)}${d.line > 0 ? `:${d.line}` : ""})` : "";
+  return `${d.name}${where}`.replace(/[;\r\n]/g, "_");
+}
+
+/**
+ * Brendan Gregg's collapsed ("folded") stacks, as flamegraph.pl, speedscope and inferno read them: one line per
+ * distinct stack, `root;...;leaf weight`, the weight in integer microseconds of wall time (not a sample count),
+ * in order of first appearance.
+ */
+export function renderCollapsed({ session, classification, showAll }: FormatContext): string {
+  const ws = weightedSamples(session, classification, showAll);
+  const totals = new Map<number, number>();
+  for (let i = 0; i < ws.node.length; i++) totals.set(ws.node[i], (totals.get(ws.node[i]) ?? 0) + ws.weight[i]);
+  const names = new Map<number, string>();
+  const text = new Map<number, string>();
+  const pathText = (node: number): string => {
+    let s = text.get(node);
+    if (s === undefined) {
+      const f = ws.frame[node];
+      let name = names.get(f);
+      if (name === undefined) names.set(f, (name = collapsedName(session, f)));
+      const p = ws.parent[node];
+      s = p < 0 ? name : `${pathText(p)};${name}`;
+      text.set(node, s);
+    }
+    return s;
+  };
+  // Parents first so pathText's recursion is one level deep at most.
+  for (let k = 0; k < ws.parent.length; k++) pathText(k);
+  let out = "";
+  for (const [node, w] of totals) out += `${pathText(node)} ${w}\n`;
+  return out;
+}
+
+// ---- pprof ----
+
+// pprof-format is required on first use, not imported: on Deno a static bare import would have to resolve in the
+// profiled program's own configuration (the Profiler API loads the renderers there); see src/sourcemaps.ts.
+type PprofFormat = typeof import("pprof-format");
+let pprofFormat: PprofFormat | null = null;
+const pf = (): PprofFormat => (pprofFormat ??= createRequire(import.meta.url)("pprof-format") as PprofFormat);
+
+/**
+ * pprof (profile.proto, gzipped), as `go tool pprof` and the pprof web UI read it. Sample types samples/count
+ * and wall/microseconds (the default); one sample per distinct stack with its sample count and its wall time
+ * (gap-rule idle time is "[idle]" with count 0). Locations are leaf first, one per frame, with a function
+ * (name, file, start line) and the frame's line.
+ */
+export function renderPprof({ session, classification, showAll }: FormatContext): Uint8Array {
+  const { Function: PFunction, Line, Location, Profile, Sample, StringTable, ValueType } = pf();
+  const ws = weightedSamples(session, classification, showAll);
+  const strings = new StringTable();
+  const functions: InstanceType<PprofFormat["Function"]>[] = [];
+  const locations: InstanceType<PprofFormat["Location"]>[] = [];
+  const locationOf = new Map<number, number>();
+  const location = (frame: number): number => {
+    let id = locationOf.get(frame);
+    if (id === undefined) {
+      const d = describe(session, frame);
+      id = locations.length + 1;
+      functions.push(
+        new PFunction({ id, name: strings.dedup(d.name), systemName: strings.dedup(d.name), filename: strings.dedup(d.file), startLine: d.line }),
+      );
+      locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
+      locationOf.set(frame, id);
+    }
+    return id;
+  };
+  const count = new Map<number, number>();
+  const wall = new Map<number, number>();
+  for (let i = 0; i < ws.node.length; i++) {
+    const node = ws.node[i];
+    count.set(node, (count.get(node) ?? 0) + ws.count[i]);
+    wall.set(node, (wall.get(node) ?? 0) + ws.weight[i]);
+  }
+  const sample: InstanceType<PprofFormat["Sample"]>[] = [];
+  for (const [node, w] of wall) {
+    const ids: number[] = [];
+    for (let k = node; k >= 0; k = ws.parent[k]) ids.push(location(ws.frame[k]));
+    sample.push(new Sample({ locationId: ids, value: [count.get(node) ?? 0, w] }));
+  }
+  const wallType = new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") });
+  const profile = new Profile({
+    sampleType: [new ValueType({ type: strings.dedup("samples"), unit: strings.dedup("count") }), wallType],
+    sample,
+    location: locations,
+    function: functions,
+    stringTable: strings,
+    timeNanos: BigInt(Math.round(session.meta.startTime)) * 1_000_000n,
+    durationNanos: ws.end * 1000,
+    periodType: new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") }),
+    period: session.meta.interval,
+    defaultSampleType: strings.dedup("wall"),
+    comment: [strings.dedup(`tsprofile ${VERSION}: ${session.meta.program} (${session.meta.runtime})`)],
+  });
+  return gzipSync(profile.encode());
+}

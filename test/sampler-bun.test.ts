@@ -1,0 +1,170 @@
+// runtimes: bun -- Bun's sampler (bun:jsc)
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startSampler } from "../runtimes/index.ts";
+import { bunGapCap } from "../runtimes/bun/sampler.ts";
+import { launchBun } from "../runtimes/bun/launch.ts";
+import { renderSession } from "../src/report.ts";
+import { loadSession } from "../src/session.ts";
+import type { Session } from "../src/types.ts";
+import { sleepThenSpin, spinBusy } from "./fixtures/bun-gap.ts";
+import { main as runShapes } from "./fixtures/bun-shapes.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+const gapFixture = join(here, "fixtures", "bun-gap.ts");
+const shapesFixture = join(here, "fixtures", "bun-shapes.ts");
+
+interface JsonNode {
+  function: string;
+  file_path: string;
+  line_no: number;
+  time: number;
+  children: JsonNode[];
+}
+
+function report(s: Session): { duration: number; root_frame: JsonNode } {
+  return JSON.parse(renderSession(s, { renderer: "json" }));
+}
+
+function sumBy(node: JsonNode, pred: (n: JsonNode) => boolean): number {
+  if (pred(node)) return node.time;
+  return node.children.reduce((t, c) => t + sumBy(c, pred), 0);
+}
+
+function assertValid(s: Session): void {
+  const n = s.stacks.parent.length;
+  for (let i = 0; i < n; i++) {
+    assert.ok(s.stacks.parent[i] < i && s.stacks.parent[i] >= -1, `stack ${i} parent`);
+    assert.ok(s.stacks.frame[i] < s.frames.length, `stack ${i} frame`);
+  }
+  let last = 0;
+  for (let i = 0; i < s.samples.time.length; i++) {
+    assert.ok(s.samples.stack[i] < n && s.samples.stack[i] >= -1, "sample stack in range");
+    assert.ok(Number.isInteger(s.samples.time[i]) && s.samples.time[i] >= last, "times are integers, in order");
+    last = s.samples.time[i];
+  }
+  assert.ok(last <= s.meta.duration, "samples within the duration");
+  for (const id of s.meta.startStack) assert.ok(id < s.frames.length);
+}
+
+test("idle is a gap: sleep 300 ms then spin 100 ms", async () => {
+  const sampler = startSampler({ interval: 1000 });
+  await sleepThenSpin(300, 100);
+  const s = sampler.stop();
+  assertValid(s);
+  assert.is(s.meta.gapCap, bunGapCap(1000));
+  assert.match(s.meta.runtime, /^bun /);
+  const r = report(s);
+  const spin = sumBy(r.root_frame, (n) => n.function === "spinBusy") * 1000;
+  const idle = sumBy(r.root_frame, (n) => n.function === "[idle]") * 1000;
+  // The cap credits up to ~22 ms of the sleep to the sample before it; the rest is idle.
+  assert.ok(spin > 80 && spin < 125, `spinBusy ${spin.toFixed(1)} ms`);
+  assert.ok(idle > 250 && idle < 330, `idle ${idle.toFixed(1)} ms`);
+});
+
+test("a busy function carries its .ts file and definition line; the stack table is valid", () => {
+  const sampler = startSampler({ interval: 500 });
+  spinBusy(80);
+  const s = sampler.stop();
+  assertValid(s);
+  const f = s.frames.find((x) => x.name === "spinBusy");
+  assert.ok(f, "spinBusy sampled");
+  assert.is(f!.file, gapFixture);
+  assert.is(f!.line, 2);
+  assert.is(f!.kind, "js");
+  // No frame of tsprofile itself.
+  assert.not.ok(s.frames.some((x) => x.file.startsWith(join(root, "runtimes")) || x.file.startsWith(join(root, "src"))));
+  // startStack: this test's function, as sampled.
+  assert.ok(s.meta.startStack.length > 0, "start stack found");
+});
+
+test("function shapes: the definition positions Node reports", async () => {
+  const sampler = startSampler({ interval: 500 });
+  await runShapes();
+  const s = sampler.stop();
+  assertValid(s);
+  const at = (name: string) => s.frames.filter((f) => f.name === name && f.file === shapesFixture).map((f) => `${f.line}:${f.col}`);
+  const want: Record<string, string> = {
+    busy: "5:10",
+    freeFunction: "12:17",
+    asyncFunction: "19:16",
+    Shape: "29:3",
+    method: "35:3",
+    "get getter": "41:7",
+    staticMethod: "47:10",
+    arrow: "55:15",
+    outer: "62:10",
+    inner: "63:12",
+    objectMethod: "75:3",
+    main: "83:23",
+    "(anonymous)": "94:18",
+  };
+  for (const [name, pos] of Object.entries(want)) assert.equal(at(name), [pos], name);
+});
+
+test("after stop, a later start keeps working and sees none of the time between", () => {
+  const a = startSampler({ interval: 1000 });
+  spinBusy(30);
+  a.stop();
+  spinBusy(50);
+  const b = startSampler({ interval: 1000 });
+  spinBusy(30);
+  const s = b.stop();
+  assertValid(s);
+  assert.ok(s.samples.time.length > 5, `${s.samples.time.length} samples`);
+  assert.ok(s.meta.duration < 45_000, `duration ${s.meta.duration}`);
+});
+
+// ---- the preload in a child ----
+
+function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-bun-"));
+  const sessionPath = join(dir, "s.tsprof");
+  const launch = launchBun({ preload: join(root, "runtimes", "preload.mjs"), script: join(here, "fixtures", "sampler-child.ts"), args, interval: 1000 });
+  const env = { ...process.env, ...launch.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: "child" }) };
+  return new Promise<{ code: number | null; signal: string | null; stdout: string; session: Session | null }>((done) => {
+    const child = spawn(launch.command, launch.args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      if (opts.signalAfterReady && stdout.includes("ready")) setTimeout(() => child.kill(opts.signalAfterReady), 100);
+    });
+    child.stderr.resume();
+    child.on("exit", (code, signal) => {
+      const session = existsSync(sessionPath) ? loadSession(sessionPath) : null;
+      rmSync(dir, { recursive: true, force: true });
+      done({ code, signal, stdout, session });
+    });
+  });
+}
+
+test("launch: BUN_JSC_sampleInterval and --preload", () => {
+  const l = launchBun({ preload: "/p.mjs", script: "app.ts", args: ["x"], interval: 250 });
+  assert.equal(l.args, ["--preload", "/p.mjs", "app.ts", "x"]);
+  assert.equal(l.env, { BUN_JSC_sampleInterval: "250" });
+});
+
+for (const [mode, code, signal] of [
+  ["normal", 0, null],
+  ["exit3", 3, null],
+  ["throw", 1, null],
+  ["sigint", null, "SIGINT"],
+] as const) {
+  test(`child preload: ${mode} writes the session and passes the exit through`, async () => {
+    const r = await runChild([mode], signal ? { signalAfterReady: signal } : {});
+    assert.is(r.code, code);
+    assert.is(r.signal, signal);
+    assert.match(r.stdout, `child ${mode} env=none`);
+    assert.ok(r.session, "session written");
+    assertValid(r.session!);
+    assert.ok(r.session!.frames.some((f) => f.name === "spinChild" && f.file.endsWith("sampler-child.ts")), "spinChild sampled");
+  });
+}
+
+test.run();

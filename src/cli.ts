@@ -13,14 +13,19 @@ import { childLaunch } from "../runtimes/launch.ts";
 import { applyRenderOption, defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
 import { VERSION } from "./version.ts";
+import { keepLastSession, lastSessionPath } from "./cache.ts";
+import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "./renderers/names.ts";
 
 const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
+const LOAD_USAGE = "       tsprofile [options] --load FILE | --load-prev";
 
 const HELP = `${USAGE}
+${LOAD_USAGE}
 
 Runs scriptfile (JavaScript or TypeScript) and prints where the wall-clock time
 went as a call tree. The program's stdin, stdout, stderr and exit code pass
-through; the report goes to stderr.
+through; the report goes to stderr. With --load or --load-prev no program runs:
+the report of a saved profile goes to stdout.
 
 Options:
   --version             show program's version number and exit
@@ -28,12 +33,22 @@ Options:
   -i SECONDS, --interval=SECONDS
                         sampling interval in seconds (default 0.001, minimum
                         0.0001)
+  --load=FILE           render a saved profile instead of running a program:
+                        a .tsprof session (-o run.tsprof) or a .cpuprofile
+                        from node/deno/bun --cpu-prof or DevTools
+  --load-prev           render the last run's session again (kept in the
+                        user's cache folder)
   -o OUTFILE, --outfile=OUTFILE
-                        save the report to <outfile> instead of printing it to
-                        stderr
+                        save the report to <outfile> instead of printing it.
+                        Without -r its extension picks the format: .tsprof,
+                        .json, .speedscope.json, .cpuprofile, .collapsed,
+                        .pb.gz (pprof), .html, .txt
   -r RENDERER, --renderer=RENDERER
                         how the report should be rendered. One of: 'text',
-                        'json'
+                        'json', 'html', 'speedscope', 'cpuprofile',
+                        'collapsed', 'pprof', 'tsprof'. pprof and tsprof are
+                        binary: they need -o (or, with --load, a stdout that
+                        is not a terminal)
   -p KEY=VALUE, --render-option=KEY=VALUE
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
@@ -66,6 +81,8 @@ the options.
 const OPTIONS = {
   interval: { type: "string", short: "i" },
   outfile: { type: "string", short: "o" },
+  load: { type: "string" },
+  "load-prev": { type: "boolean" },
   renderer: { type: "string", short: "r" },
   "render-option": { type: "string", short: "p", multiple: true },
   timeline: { type: "boolean", short: "t" },
@@ -82,7 +99,8 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const RENDERERS = ["text", "json", "html"];
+// The names live in src/renderers/names.ts (with the -o extension map), beside the renderers' registry.
+const RENDERERS: readonly string[] = RENDERER_NAMES;
 const MIN_INTERVAL = 0.0001;
 
 export interface CliPlan {
@@ -94,6 +112,10 @@ export interface CliPlan {
   interval: number;
   outfile?: string;
   report: ReportOptions;
+  /** Render this saved profile (--load FILE, or the cache's last session for --load-prev) instead of running. */
+  load?: string;
+  /** The load came from --load-prev (its "missing" error says so). */
+  loadPrev?: boolean;
 }
 
 /**
@@ -131,7 +153,11 @@ function splitAtScript(argv: string[]): { options: string[]; at: number } {
 }
 
 /** Parses the command line; throws UsageError for anything the user got wrong. */
-export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = process.stderr): CliPlan {
+export function parseCommandLine(
+  argv: string[],
+  stream: { isTTY?: boolean } = process.stderr,
+  stdout: { isTTY?: boolean } = process.stdout,
+): CliPlan {
   const { options: optionArgs, at } = splitAtScript(argv);
   let tokens;
   try {
@@ -150,6 +176,7 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
   };
   const plan: CliPlan = { script: "", args: [], interval: 1000, report };
   let fileReport = false;
+  let rendererGiven = false;
   let color: boolean | undefined;
   const renderOptions: string[] = [];
   // Tokens in command-line order, so the last of --color/--no-color (etc.) wins.
@@ -180,6 +207,17 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
           throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
         }
         plan.report.renderer = value as ReportOptions["renderer"];
+        rendererGiven = true;
+        break;
+      case "load":
+        if (value === "") throw new UsageError("--load: needs a file name");
+        if (plan.loadPrev) throw new UsageError("--load and --load-prev: give one of them");
+        plan.load = value;
+        break;
+      case "load-prev":
+        if (plan.load !== undefined) throw new UsageError("--load and --load-prev: give one of them");
+        plan.load = lastSessionPath();
+        plan.loadPrev = true;
         break;
       case "render-option":
         renderOptions.push(value);
@@ -212,8 +250,14 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
         break;
     }
   }
+  // Without -r, -o's extension picks the format (run.tsprof, x.speedscope.json, ...); text otherwise.
+  if (!rendererGiven && plan.outfile !== undefined) {
+    plan.report.renderer = (rendererForPath(plan.outfile) ?? "text") as ReportOptions["renderer"];
+  }
   // A report written to a file gets no colour unless asked for: stderr's terminal is not the file's reader.
+  // A loaded profile's report goes to stdout: its terminal decides.
   if (fileReport) plan.report.color = defaultReportOptions({ isTTY: false }).color;
+  else if (plan.load !== undefined) plan.report.color = defaultReportOptions(stdout).color;
   if (color !== undefined) plan.report.color = color;
   // -p comes last so an explicit render option overrides the flags above.
   for (const option of renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
@@ -221,6 +265,18 @@ export function parseCommandLine(argv: string[], stream: { isTTY?: boolean } = p
   // Found out now, not after a long run whose report would then be lost.
   if (plan.outfile !== undefined && !isDirectory(dirname(resolve(plan.outfile)))) {
     throw new UsageError(`--outfile: directory '${dirname(plan.outfile)}' does not exist`);
+  }
+  if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {
+    // Bytes never go to the program's stderr, nor to a terminal.
+    if (plan.load === undefined || stdout.isTTY) {
+      throw new UsageError(`the ${plan.report.renderer} format is binary: write it to a file with -o FILE`);
+    }
+  }
+  if (plan.load !== undefined) {
+    if (at < argv.length) {
+      throw new UsageError(`${plan.loadPrev ? "--load-prev" : "--load"} renders a saved profile: give no script ('${argv[at]}')`);
+    }
+    return plan;
   }
   if (at >= argv.length) throw new UsageError(`no script given (${USAGE.slice(7)}; see --help)`);
   plan.script = argv[at];
@@ -363,11 +419,13 @@ export async function run(plan: CliPlan): Promise<CliExit> {
       );
       return failed();
     }
-    let report: string;
+    let report: string | Uint8Array;
     try {
-      const [{ renderSession }, { loadSession }] = await reporting;
-      report = renderSession(loadSession(sessionPath), plan.report);
-      if (!report.endsWith("\n")) report += "\n";
+      const [{ renderSessionOutput }, { loadSession }] = await reporting;
+      const session = loadSession(sessionPath);
+      keepLastSession(sessionPath); // for --load-prev; best effort
+      report = renderSessionOutput(session, plan.report);
+      if (typeof report === "string" && !report.endsWith("\n")) report += "\n";
     } catch (err) {
       say(`cannot render the profile: ${(err as Error).message ?? err}`);
       return failed();
@@ -388,6 +446,37 @@ export async function run(plan: CliPlan): Promise<CliExit> {
   }
 }
 
+/** --load / --load-prev: render a saved profile; the report goes to stdout (or -o). */
+export async function runLoad(plan: CliPlan): Promise<CliExit> {
+  const path = plan.load!;
+  if (plan.loadPrev && !existsSync(path)) {
+    say(`--load-prev: no previous session (${path} does not exist): profile a program first`);
+    return { code: 2 };
+  }
+  const [{ renderSessionOutput }, { loadProfile }, { SessionError }] = await Promise.all([
+    import("./report.ts"),
+    import("./load.ts"),
+    import("./session.ts"),
+  ]);
+  let report: string | Uint8Array;
+  try {
+    report = renderSessionOutput(loadProfile(path), plan.report);
+    if (typeof report === "string" && !report.endsWith("\n")) report += "\n";
+  } catch (err) {
+    if (err instanceof SessionError || err instanceof UsageError) say(err.message);
+    else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);
+    return { code: 2 };
+  }
+  try {
+    if (plan.outfile !== undefined) writeFileSync(plan.outfile, report);
+    else process.stdout.write(report);
+  } catch (err) {
+    say(`cannot write ${plan.outfile ?? "the report"}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    return { code: 2 };
+  }
+  return { code: 0 };
+}
+
 export async function main(argv: string[]): Promise<CliExit> {
   let plan: CliPlan;
   try {
@@ -403,7 +492,7 @@ export async function main(argv: string[]): Promise<CliExit> {
     process.stdout.write(plan.message);
     return { code: 0 };
   }
-  return run(plan);
+  return plan.load !== undefined ? runLoad(plan) : run(plan);
 }
 
 /** True when this module is the program (source, bundle, or npm's node_modules/.bin symlink to it). */

@@ -3,8 +3,9 @@
 // esbuild stays external (native binary; it is a dependency); everything else, @jridgewell/trace-mapping
 // included, is bundled. Prints nothing on success.
 import { build } from "esbuild";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { buildHtmlPage, GENERATED as HTML_PAGE } from "./build-html.mjs";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const dist = join(root, "dist");
@@ -39,6 +40,9 @@ const entries = [
 const notes = [];
 mkdirSync(dist, { recursive: true });
 try {
+  // The HTML report's page first: src/renderers/html.ts imports the generated module the bundles below include.
+  const page = await buildHtmlPage();
+  if (!existsSync(HTML_PAGE) || readFileSync(HTML_PAGE, "utf8") !== page) writeFileSync(HTML_PAGE, page);
   await Promise.all(
     entries.map(async (entry) => {
       const input = join(root, entry.in);

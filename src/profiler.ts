@@ -1,5 +1,9 @@
 // The Profiler API, shaped like pyinstrument's: start() / stop() around the code of interest, then print() or
 // output...(). Sampling itself is the runtime's sampler (runtimes/index.ts); this class only keeps state.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { startSampler } from "../runtimes/index.ts";
 import type { Sampler } from "../runtimes/index.ts";
@@ -79,12 +83,54 @@ export class Profiler {
     return renderSession(session, { ...options, renderer });
   }
 
+  /** The last session as a self-contained HTML page (call tree and timeline; no network needed to view it). */
+  outputHtml(options: Partial<ReportOptions> = {}): string {
+    return this.output("html", options);
+  }
+
+  /** Writes the HTML report to path. */
+  writeHtml(path: string, options: Partial<ReportOptions> = {}): void {
+    writeFileSync(path, this.outputHtml(options));
+  }
+
+  /**
+   * Writes the HTML report to a temporary file and opens it with the platform's opener (open on macOS, start on
+   * Windows, xdg-open elsewhere), detached. launch: false writes the file and says what it would run.
+   */
+  openInBrowser(options: Partial<ReportOptions> & { launch?: boolean } = {}): BrowserLaunch {
+    const { launch = true, ...rest } = options;
+    const path = join(tmpdir(), `tsprofile-${Date.now()}-${process.pid}.html`);
+    this.writeHtml(path, rest);
+    const { command, args } = browserCommand(process.platform, path);
+    if (launch) {
+      const child = spawn(command, args, { detached: true, stdio: "ignore" });
+      child.on("error", () => {}); // no opener on this machine: the file is still there
+      child.unref();
+    }
+    return { path, command, args };
+  }
+
   /** Writes the text report to stdout (or options.stream), colour and unicode detected from it unless given. */
   print(options: Partial<ReportOptions> & { stream?: OutputStream } = {}): void {
     const { stream = process.stdout as OutputStream, ...rest } = options;
     const defaults = defaultReportOptions(stream);
     stream.write(this.output("text", { unicode: defaults.unicode, color: defaults.color, ...rest }));
   }
+}
+
+export interface BrowserLaunch {
+  /** The HTML file written. */
+  path: string;
+  command: string;
+  args: string[];
+}
+
+/** How to open a file in the default browser on a platform (process.platform's names). */
+export function browserCommand(platform: string, path: string): { command: string; args: string[] } {
+  if (platform === "darwin") return { command: "open", args: [path] };
+  // start is a cmd builtin; its first quoted argument is the window title.
+  if (platform === "win32") return { command: "cmd", args: ["/c", "start", "", path] };
+  return { command: "xdg-open", args: [path] };
 }
 
 /** b after a: frames deduplicated, b's stacks appended, b's samples shifted by a's duration. */

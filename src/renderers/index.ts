@@ -5,6 +5,8 @@ import type { ReportOptions } from "../options.ts";
 import type { ProcessedTree, Session } from "../types.ts";
 import { encodeSession } from "../session.ts";
 import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
+import { processSession } from "../../wasm/core.ts";
+import { renderHtml } from "./html.ts";
 import { renderJson } from "./json.ts";
 import { renderText } from "./text.ts";
 
@@ -21,6 +23,7 @@ export type Renderer = (context: RenderContext) => string | Uint8Array;
 export const RENDERERS: Record<string, Renderer> = {
   text: ({ session, tree, classification, options }) => renderText(session, tree, classification, options),
   json: ({ session, tree, classification }) => renderJson(session, tree, classification),
+  html: (context) => renderHtml(context, processSession),
   // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
   speedscope: ({ session, classification, options }) => renderSpeedscope({ session, classification, showAll: options.showAll }),
   cpuprofile: ({ session, classification, options }) => renderCpuProfile({ session, classification, showAll: options.showAll }),

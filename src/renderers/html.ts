@@ -1,0 +1,170 @@
+// The HTML report: one self-contained page (no network) with a call-tree view and a timeline. The page's code
+// and styles are built from src/renderers/html/ by scripts/bundle.mjs into html/page.generated.ts; this module only
+// gathers the data the page needs and embeds it as JSON in a <script type="application/json"> block, with every
+// "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
+import type { Classification } from "../classify.ts";
+import type { ReportOptions } from "../options.ts";
+import type { ProcessFn } from "../report.ts";
+import type { ProcessedTree, Session } from "../types.ts";
+import { VERSION } from "../version.ts";
+import { codePosition, frameName } from "./common.ts";
+import { RUN_ALPHABET } from "./html/data.ts";
+import type { PageData, TimelineData, TreeData } from "./html/data.ts";
+import { PAGE_HEAD, PAGE_TAIL } from "./html/page.generated.ts";
+
+export interface HtmlContext {
+  session: Session;
+  /** The tree processed with options (the page starts on it). */
+  tree: ProcessedTree;
+  classification: Classification;
+  options: ReportOptions;
+}
+
+/** The whole page. process makes the other processing (show-all or not) the page's toggle switches to. */
+export function renderHtml(context: HtmlContext, process: ProcessFn): string {
+  return PAGE_HEAD + embedJson(pageData(context, process)) + PAGE_TAIL;
+}
+
+/** JSON that is safe inside a <script> element: no "<" (so no "</script>" or "<!--"), no raw U+2028/2029. */
+export function embedJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+export function pageData({ session, tree, classification, options }: HtmlContext, process: ProcessFn): PageData {
+  const { meta } = session;
+  const other = process(session, {
+    timeline: false,
+    showAll: !options.showAll,
+    filterThreshold: options.filterThreshold,
+    flatTime: options.flatTime,
+    frameFlags: classification.flags,
+    frameLibrary: classification.library,
+  });
+  const normal = options.showAll ? other : tree;
+  const all = options.showAll ? tree : other;
+  const names: string[] = [];
+  const positions: string[] = [];
+  const library: number[] = [];
+  for (let f = 0; f < session.frames.length; f++) {
+    names.push(frameName(session, f));
+    positions.push(codePosition(session, f));
+    const lib = classification.library[f];
+    library.push(lib === 0xffffffff ? -1 : lib);
+  }
+  return {
+    version: VERSION,
+    meta: {
+      program: meta.program,
+      runtime: meta.runtime,
+      startTime: meta.startTime,
+      duration: meta.duration,
+      cpuTime: meta.cpuTime,
+      interval: meta.interval,
+      samples: session.samples.stack.length,
+    },
+    names,
+    positions,
+    flags: Array.from(classification.flags),
+    library,
+    libraries: classification.libraryNames,
+    showAll: options.showAll,
+    percent: options.time === "percent_of_total",
+    trees: { normal: treeData(normal), all: treeData(all) },
+    timeline: timelineData(session),
+    startStack: Array.from(meta.startStack),
+  };
+}
+
+function treeData(tree: ProcessedTree): TreeData {
+  const groups = tree.groupRoot.length;
+  const groupLibs: number[][] = [];
+  for (let g = 0; g < groups; g++) groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
+  return {
+    frame: Array.from(tree.frame),
+    parent: Array.from(tree.parent),
+    time: Array.from(tree.time),
+    self: Array.from(tree.selfTime),
+    await: Array.from(tree.awaitTime),
+    group: Array.from(tree.group),
+    flags: Array.from(tree.flags),
+    groupHidden: Array.from(tree.groupHidden),
+    groupLibs,
+  };
+}
+
+/** Appends v (a non-negative integer, may exceed 2^32) in 5-bit digits, least significant first. */
+function writeNumber(out: string[], v: number): void {
+  while (v >= 32) {
+    const digit = v % 32;
+    out.push(RUN_ALPHABET[32 + digit]);
+    v = (v - digit) / 32;
+  }
+  out.push(RUN_ALPHABET[v]);
+}
+
+/**
+ * The per-sample stream as runs of equal (path, state), weighted as SPEC.md step 1 does: a sample's weight is the
+ * time to the next sample, capped at gapCap; the rest of a gap, and the time before the first sample, is idle.
+ */
+export function timelineData(session: Session): TimelineData {
+  const { stacks, samples, meta } = session;
+  // Canonical stacks: V8 gives one stack per call site; the same frame path is the same stack here.
+  const n = stacks.parent.length;
+  const canon = new Int32Array(n);
+  const parent: number[] = [];
+  const frame: number[] = [];
+  const ids = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const p = stacks.parent[i] < 0 ? -1 : canon[stacks.parent[i]];
+    const key = `${p},${stacks.frame[i]}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = parent.length;
+      parent.push(p);
+      frame.push(stacks.frame[i]);
+      ids.set(key, id);
+    }
+    canon[i] = id;
+  }
+
+  const count = samples.stack.length;
+  const IDLE = 0 * 8 + 1; // stack -1, state idle
+  const runKey: number[] = [];
+  const runDur: number[] = [];
+  const push = (key: number, w: number): void => {
+    if (w <= 0) return;
+    const last = runKey.length - 1;
+    if (last >= 0 && runKey[last] === key) runDur[last] += w;
+    else {
+      runKey.push(key);
+      runDur.push(w);
+    }
+  };
+  if (count > 0) {
+    const end = Math.max(meta.duration, Math.round(samples.time[count - 1]));
+    push(IDLE, Math.round(samples.time[0]));
+    for (let i = 0; i < count; i++) {
+      const t = Math.round(samples.time[i]);
+      const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;
+      const w = Math.min(dt, meta.gapCap);
+      const s = samples.stack[i];
+      push((s < 0 ? 0 : canon[s] + 1) * 8 + samples.state[i], w);
+      push(IDLE, dt - w);
+    }
+  }
+
+  // The key table, most used first, so the common runs take one or two characters.
+  const uses = new Map<number, number>();
+  for (const k of runKey) uses.set(k, (uses.get(k) ?? 0) + 1);
+  const keys = [...uses.keys()].sort((a, b) => uses.get(b)! - uses.get(a)! || a - b);
+  const index = new Map<number, number>();
+  keys.forEach((k, i) => index.set(k, i));
+  const out: string[] = [];
+  const interval = Math.max(1, Math.round(meta.interval));
+  for (let i = 0; i < runKey.length; i++) {
+    writeNumber(out, index.get(runKey[i])!);
+    const d = runDur[i] - interval;
+    writeNumber(out, d >= 0 ? 2 * d : -2 * d - 1);
+  }
+  return { parent, frame, keys, runs: out.join(""), count: runKey.length, interval };
+}

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 import { childLaunch } from "../runtimes/launch.ts";
+import { reexecUnderBun } from "../runtimes/bun/reexec.ts";
 // Only the option parsing loads up front; the report machinery (wasm core, renderers) loads while the program runs.
 import { applyRenderOption, defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
@@ -478,6 +479,8 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
 }
 
 export async function main(argv: string[]): Promise<CliExit> {
+  const viaBun = await reexecUnderBun(argv); // `bunx tsprofile` started us under Node: profile under Bun
+  if (viaBun) return viaBun;
   let plan: CliPlan;
   try {
     plan = parseCommandLine(argv);

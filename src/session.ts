@@ -2,7 +2,7 @@
 // one line naming the file and what is wrong.
 //
 // Format 2 (written): "TSPROF\0", a version byte (2), a flags byte (bit 0: the body is zlib-deflated), a varint
-// with the body's length (uncompressed), then the body:
+// with the body's length (uncompressed), when deflated a varint with the deflated length, then the body:
 //   varint header length, header JSON { meta, frames: [[name, file, line, col, kind]...], stackCount,
 //     sampleCount, timeEncoding: "varint" | "f64", stateRuns },
 //   stack parents: varint (i - 1 - parent) per stack (parent -1 gives i),
@@ -147,6 +147,7 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
   head.buf[head.at++] = SESSION_FORMAT_VERSION;
   head.buf[head.at++] = compress ? FLAG_DEFLATED : 0;
   head.varint(body.length);
+  if (compress) head.varint(payload.length);
   const out = new Uint8Array(head.at + payload.length);
   out.set(head.result(), 0);
   out.set(payload, head.at);
@@ -206,9 +207,15 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
   if ((flags & ~FLAG_DEFLATED) !== 0) fail(`corrupt file header (unknown flags ${flags})`);
   const head = new Reader(bytes, 9, fail);
   const bodyLength = head.varint("body length");
+  const deflated = (flags & FLAG_DEFLATED) !== 0;
+  const payloadLength = deflated ? head.varint("compressed length") : bodyLength;
   const payload = bytes.subarray(head.at);
+  // zlib stops at the end of its stream: trailing bytes would go unnoticed without this.
+  if (deflated && payload.length !== payloadLength) {
+    fail(`truncated or oversized (expected ${payloadLength} compressed bytes, found ${payload.length})`);
+  }
   let body: Uint8Array;
-  if (flags & FLAG_DEFLATED) {
+  if (deflated) {
     if (bodyLength > MAX_BODY || bodyLength > payload.length * MAX_RATIO + 1024) fail("corrupt file header (body length)");
     try {
       body = inflateSync(payload, { maxOutputLength: Math.max(bodyLength, 1) });

@@ -83,10 +83,11 @@ function mapStartStack(
   parent: number[],
   frameOf: number[],
   mapper: SourceMapper,
+  mapped = false,
 ): number[] {
   if (callers.length === 0 || parent.length === 0) return [];
   const want = callers.map((c) => {
-    const pos = c.file && c.line > 0 ? mapper.map(c.file, c.line, c.col) : c;
+    const pos = !mapped && c.file && c.line > 0 ? mapper.map(c.file, c.line, c.col) : c;
     return { names: c.name ? [c.name] : ["<module>", "(anonymous)"], file: pos.file, line: pos.line };
   });
   const matches = (frame: FrameInfo, k: number): boolean => {
@@ -132,6 +133,8 @@ export interface ConvertOptions {
   interval: number;
   program: string;
   callers?: RawCallSite[];
+  /** The callers' positions are already the original ones (Deno source-maps call sites itself). */
+  callersMapped?: boolean;
   /** Maps generated positions to original ones; default: src/sourcemaps.ts (Node's view of the files). */
   mapper?: SourceMapper;
   /** meta.runtime, e.g. "deno 2.9.6"; default: this Node's "node <version>". */
@@ -257,7 +260,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
       program: opts.program,
       cwd: process.cwd(),
       runtime: opts.runtime ?? `node ${process.versions.node}`,
-      startStack: opts.callers ? mapStartStack(opts.callers, frames, stackParent, stackFrame, mapper) : [],
+      startStack: opts.callers ? mapStartStack(opts.callers, frames, stackParent, stackFrame, mapper, opts.callersMapped) : [],
     },
     frames,
     stacks: { parent: Int32Array.from(stackParent), frame: Uint32Array.from(stackFrame) },

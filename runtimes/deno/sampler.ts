@@ -90,6 +90,8 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
         interval,
         program: meta.program ?? process.argv.slice(1).join(" "),
         callers,
+        // Deno's stack traces (and so the call sites captured at start) are already in .ts positions.
+        callersMapped: true,
         mapper: createDenoSourceMapper(),
         runtime: `deno ${denoGlobal().version.deno}`,
       });

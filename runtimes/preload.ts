@@ -65,15 +65,18 @@ function install(config: ChildConfig): void {
  * Deno emits process 'exit' for a normal end and process.exit(n), but not for Deno.exit(n) (only the 'unload'
  * event) nor for an uncaught exception or unhandled rejection: those dispatch 'error' / 'unhandledrejection'
  * on globalThis and then end the process without any further event. Listening does not change the outcome
- * (we never preventDefault); an event that someone before us already prevented is not fatal, so it is ignored.
- * Limitation: a listener of the program's that prevents it after ours ran leaves the rest of the run unprofiled.
+ * (we never preventDefault). Not fatal, so ignored: an event already prevented, or one the program takes through
+ * process.on('uncaughtException' / 'unhandledRejection') (Deno decides that after our listener has run).
+ * Limitation: a globalThis listener of the program's that prevents the event after ours ran leaves the rest of
+ * the run unprofiled.
  */
 function onDenoEnd(finish: () => void): void {
   const g = globalThis as unknown as { addEventListener(type: string, fn: (e: Event) => void): void };
   g.addEventListener("unload", () => finish());
-  for (const type of ["error", "unhandledrejection"]) {
+  const nodeEvent: Record<string, string> = { error: "uncaughtException", unhandledrejection: "unhandledRejection" };
+  for (const type of Object.keys(nodeEvent)) {
     g.addEventListener(type, (e) => {
-      if (!e.defaultPrevented) finish();
+      if (!e.defaultPrevented && process.listenerCount(nodeEvent[type]) === 0) finish();
     });
   }
 }

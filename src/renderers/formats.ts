@@ -94,10 +94,11 @@ const CPUPROFILE_NAMES: Record<number, string> = {
  * "(root)" with callFrame (0-based lines), children and hitCount; samples (node ids) with timeDeltas (us);
  * startTime/endTime in epoch microseconds. Idle is an "(idle)" node, GC "(garbage collector)", native time
  * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url. One
- * sample per entry: the gap rule's idle time is an "(idle)" sample at its start.
+ * sample per sample, and the gap rule's idle time as an "(idle)" sample at its start.
  */
 export function renderCpuProfile({ session, classification, showAll }: FormatContext): string {
-  const ws = weightedSamples(session, classification, showAll, true);
+  // Not merged: readers (ours included) take the median spacing of the samples for the sampling interval.
+  const ws = weightedSamples(session, classification, showAll);
   const scriptIds = new Map<string, number>();
   const nodes: { id: number; callFrame: object; hitCount: number; children: number[] }[] = [
     { id: 1, callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] },

@@ -1,0 +1,207 @@
+// The interchange formats read back by independent readers with the same totals: pprof through the
+// pprof-format package's decoder; speedscope against speedscope's own file-format-schema.json (shipped in the
+// speedscope npm package; its importer is a browser bundle, so it is not run here); .cpuprofile through our
+// loader (runtimes/cpuprofile.ts) plus a structural check; collapsed stacks parsed and summed.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cpuProfileToSession } from "../src/load.ts";
+import { renderSessionOutput } from "../src/report.ts";
+import { rendererForPath, RENDERER_NAMES } from "../src/renderers/names.ts";
+import { RENDERERS } from "../src/renderers/index.ts";
+import { decodeSession } from "../src/session.ts";
+import type { Session } from "../src/types.ts";
+import { root } from "./runtime-helpers.ts";
+import { randomSession } from "./session-helpers.ts";
+
+const { Profile } = createRequire(import.meta.url)("pprof-format") as typeof import("pprof-format");
+const schema = JSON.parse(readFileSync(join(root, "node_modules", "speedscope", "dist", "release", "file-format-schema.json"), "utf8"));
+
+/** The session's whole time: every entry of the gap rule covers [0, end). */
+function end(s: Session): number {
+  const n = s.samples.time.length;
+  return Math.max(s.meta.duration, n ? s.samples.time[n - 1] : 0);
+}
+const render = (s: Session, renderer: string, extra = {}) => renderSessionOutput(s, { renderer, ...extra });
+
+// ---- a JSON Schema (draft-07) checker for the keywords speedscope's schema uses ----
+function validate(value: unknown, node: any, path = "$"): string[] {
+  const errors: string[] = [];
+  const known = new Set(["$schema", "$ref", "definitions", "title", "type", "properties", "required", "const", "enum", "items", "anyOf", "description", "additionalProperties"]);
+  for (const k of Object.keys(node)) if (!known.has(k)) errors.push(`${path}: schema keyword ${k} not supported by this checker`);
+  if (node.$ref) {
+    const target = node.$ref.replace(/^#\//, "").split("/").reduce((o: any, k: string) => o[k], schema);
+    return errors.concat(validate(value, target, path));
+  }
+  if (node.anyOf) {
+    const ok = node.anyOf.some((alt: any) => validate(value, alt, path).length === 0);
+    if (!ok) errors.push(`${path}: matches none of anyOf`);
+  }
+  if (node.type) {
+    const t = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+    if (node.type !== t && !(node.type === "integer" && Number.isInteger(value))) errors.push(`${path}: ${t}, not ${node.type}`);
+  }
+  if ("const" in node && value !== node.const) errors.push(`${path}: not ${JSON.stringify(node.const)}`);
+  if (node.enum && !node.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
+  if (node.required && typeof value === "object" && value) {
+    for (const k of node.required) if (!(k in (value as object))) errors.push(`${path}: missing ${k}`);
+  }
+  if (node.properties && typeof value === "object" && value) {
+    for (const [k, sub] of Object.entries(node.properties)) {
+      if (k in (value as object)) errors.push(...validate((value as any)[k], sub, `${path}.${k}`));
+    }
+  }
+  if (node.items && Array.isArray(value)) value.forEach((v, i) => errors.push(...validate(v, node.items, `${path}[${i}]`)));
+  return errors.slice(0, 10);
+}
+
+const session = randomSession(3000, 42, 30, 800);
+
+test("speedscope: valid against speedscope's schema; weights (us) add up to the session; frames named", () => {
+  const text = render(session, "speedscope") as string;
+  const file = JSON.parse(text);
+  const errors = validate(file, schema.definitions["FileFormat.File"]);
+  assert.equal(errors, []);
+  assert.is(file.profiles.length, 1);
+  const p = file.profiles[0];
+  assert.is(p.type, "sampled");
+  assert.is(p.unit, "microseconds");
+  assert.is(p.samples.length, p.weights.length);
+  const total = p.weights.reduce((a: number, b: number) => a + b, 0);
+  assert.is(total, end(session));
+  assert.is(p.endValue - p.startValue, total);
+  for (const s of p.samples) for (const i of s) assert.ok(i >= 0 && i < file.shared.frames.length);
+  // Runtime internals are removed by default, kept with show_all.
+  assert.not.ok(file.shared.frames.some((f: any) => String(f.file).startsWith("node:internal")));
+  const all = JSON.parse(render(session, "speedscope", { showAll: true }) as string);
+  assert.ok(all.shared.frames.some((f: any) => String(f.file).startsWith("node:internal")));
+  assert.ok(file.shared.frames.some((f: any) => f.name === "fn0" && f.file === "/app/src/mod0.ts" && f.line === 1));
+});
+
+test("pprof: decoded by pprof-format; wall/microseconds and samples/count add up", () => {
+  const bytes = render(session, "pprof") as Uint8Array;
+  assert.instance(bytes, Uint8Array);
+  assert.is(bytes[0], 0x1f); // gzip
+  const p = Profile.decode(gunzipSync(bytes));
+  const str = (i: unknown) => p.stringTable.strings[Number(i)];
+  assert.equal(p.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`), ["samples/count", "wall/microseconds"]);
+  let wall = 0;
+  let count = 0;
+  for (const s of p.sample) {
+    count += Number(s.value[0]);
+    wall += Number(s.value[1]);
+    for (const id of s.locationId) assert.ok(p.location.some((l) => Number(l.id) === Number(id)));
+  }
+  assert.is(wall, end(session));
+  assert.is(count, session.samples.stack.length);
+  assert.is(Number(p.period), session.meta.interval);
+  assert.is(Number(p.durationNanos), end(session) * 1000);
+  const names = new Set(p.function.map((f) => str(f.name)));
+  assert.ok(names.has("fn0"));
+  assert.not.ok(p.function.some((f) => String(str(f.filename)).startsWith("node:internal")));
+});
+
+test(".cpuprofile: DevTools' structure; our loader reads it back with the same totals and stacks", () => {
+  const text = render(session, "cpuprofile") as string;
+  const p = JSON.parse(text);
+  const ids = new Set<number>(p.nodes.map((n: any) => n.id));
+  assert.is(ids.size, p.nodes.length);
+  assert.is(p.nodes[0].callFrame.functionName, "(root)");
+  let hits = 0;
+  for (const n of p.nodes) {
+    for (const k of ["functionName", "scriptId", "url", "lineNumber", "columnNumber"]) assert.ok(k in n.callFrame, k);
+    for (const c of n.children) assert.ok(ids.has(c));
+    hits += n.hitCount;
+  }
+  assert.is(hits, p.samples.length);
+  assert.is(p.samples.length, p.timeDeltas.length);
+  for (const id of p.samples) assert.ok(ids.has(id));
+  assert.ok(p.nodes.some((n: any) => n.callFrame.functionName === "(idle)"));
+  const sum = p.timeDeltas.reduce((a: number, b: number) => a + b, 0);
+  assert.ok(sum <= p.endTime - p.startTime);
+  assert.is(p.endTime - p.startTime, end(session));
+  // Written with show_all so that the functions' self times are comparable (removal moves time to callers).
+  const back = cpuProfileToSession(JSON.parse(render(session, "cpuprofile", { showAll: true }) as string), "x.cpuprofile");
+  assert.is(end(back), end(session));
+  // Per function, the same total time (the real frames; their names and positions survive the trip).
+  const byName = (s: Session) => {
+    const m = new Map<string, number>();
+    for (const line of (render(s, "collapsed", { showAll: true }) as string).trim().split("\n")) {
+      const at = line.lastIndexOf(" ");
+      // The name alone: short paths are relative to each session's cwd.
+      const leaf = line.slice(0, at).split(";").pop()!.split(" (")[0];
+      if (!leaf.startsWith("fn")) continue;
+      m.set(leaf, (m.get(leaf) ?? 0) + Number(line.slice(at + 1)));
+    }
+    return m;
+  };
+  const before = byName(session);
+  const after = byName(back);
+  // Samples of tsprofile's own files are cut by the loader; there are none here, so all functions match.
+  assert.equal([...after.entries()].sort(), [...before.entries()].sort());
+});
+
+test("collapsed: `a;b;c weight` lines; weights are microseconds and add up", () => {
+  const text = render(session, "collapsed") as string;
+  let total = 0;
+  const seen = new Set<string>();
+  for (const line of text.trimEnd().split("\n")) {
+    const m = /^(.+) (\d+)$/.exec(line);
+    assert.ok(m, line);
+    assert.not.ok(seen.has(m![1]), `stack twice: ${m![1]}`);
+    seen.add(m![1]);
+    total += Number(m![2]);
+  }
+  assert.is(total, end(session));
+  assert.match(text, /^fn\d+ \(src\/mod\d+\.ts:\d+\)/m);
+});
+
+test("hostile names stay on their line; ; and newlines cannot split a collapsed frame", () => {
+  const s = randomSession(50, 3, 5, 20);
+  s.frames[s.stacks.frame[s.samples.stack.find((x) => x >= 0)!]].name = "evil;name\nnext 5";
+  const text = render(s, "collapsed") as string;
+  for (const line of text.trimEnd().split("\n")) assert.match(line, /^[^\n]+ \d+$/);
+  assert.match(text, /evil_name_next 5/);
+  JSON.parse(render(s, "speedscope") as string);
+  JSON.parse(render(s, "cpuprofile") as string);
+});
+
+test("a 10,000-deep stack in every format (no recursion)", () => {
+  const depth = 10_000;
+  const frames = [{ name: "rec", file: "/app/r.js", line: 1, col: 1, kind: "js" as const }];
+  const parent = Int32Array.from({ length: depth }, (_, i) => i - 1);
+  const frame = new Uint32Array(depth);
+  const s: Session = {
+    ...randomSession(0, 1),
+    frames,
+    stacks: { parent, frame },
+    samples: { stack: Int32Array.from([depth - 1, depth - 1]), time: Float64Array.from([0, 1000]), state: new Uint8Array(2) },
+  };
+  s.meta = { ...s.meta, duration: 2000 };
+  for (const r of ["speedscope", "cpuprofile", "collapsed", "pprof", "tsprof"]) {
+    const out = render(s, r);
+    assert.ok(out.length > 0, r);
+  }
+  assert.is(decodeSession(render(s, "tsprof") as Uint8Array).stacks.parent.length, depth);
+});
+
+test("every renderer name has a renderer (html when it lands); -o extensions pick one", () => {
+  for (const name of RENDERER_NAMES) if (name !== "html") assert.ok(RENDERERS[name], name);
+  const cases: [string, string | undefined][] = [
+    ["run.tsprof", "tsprof"],
+    ["out/x.speedscope.json", "speedscope"],
+    ["x.json", "json"],
+    ["X.CPUPROFILE", "cpuprofile"],
+    ["stacks.collapsed", "collapsed"],
+    ["prof.pb.gz", "pprof"],
+    ["report.html", "html"],
+    ["report.txt", "text"],
+    ["report", undefined],
+  ];
+  for (const [path, want] of cases) assert.is(rendererForPath(path), want, path);
+});
+
+test.run();

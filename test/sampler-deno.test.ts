@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -345,6 +345,25 @@ test("preload: a DENO_DIR of the program's own is where the emit (and so the map
     assert.is(r.code, 0, r.stderr);
     checkChild(r, "normal");
     assert.ok(existsSync(emitPath(dir, childTs)), "Deno wrote its emit under DENO_DIR");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("preload: a script outside this checkout (no tsprofile config in reach) is profiled too", async () => {
+  // Deno resolves bare imports through the config found from the main module, i.e. the user's: every module the
+  // preload imports statically must do without bare specifiers (load npm dependencies lazily via createRequire).
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-outside-"));
+  try {
+    const script = join(dir, "outside.ts");
+    writeFileSync(script, readFileSync(childTs, "utf8"));
+    const r = await runChild(script, "normal");
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, "child out normal\n");
+    assert.ok(r.session, `no session; stderr: ${r.stderr}`);
+    const spin = frameIds(r.session!, "spin", script);
+    assert.is(spin.length, 1);
+    assert.is(r.session!.frames[spin[0]].line, lineOf(script, "export function spin"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

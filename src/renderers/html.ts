@@ -8,7 +8,7 @@ import type { ProcessFn } from "../report.ts";
 import type { ProcessedTree, Session } from "../types.ts";
 import { VERSION } from "../version.ts";
 import { codePosition, frameName } from "./common.ts";
-import { RUN_ALPHABET } from "./html/data.ts";
+import { packInts } from "./html/data.ts";
 import type { PageData, TimelineData, TreeData } from "./html/data.ts";
 import { PAGE_HEAD, PAGE_TAIL } from "./html/page.generated.ts";
 
@@ -80,26 +80,17 @@ function treeData(tree: ProcessedTree): TreeData {
   const groupLibs: number[][] = [];
   for (let g = 0; g < groups; g++) groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
   return {
-    frame: Array.from(tree.frame),
-    parent: Array.from(tree.parent),
-    time: Array.from(tree.time),
-    self: Array.from(tree.selfTime),
-    await: Array.from(tree.awaitTime),
-    group: Array.from(tree.group),
-    flags: Array.from(tree.flags),
+    n: tree.frame.length,
+    frame: packInts(tree.frame, (f) => (f + 256) % 0x100000000),
+    parent: packInts(tree.parent, (p, i) => i - p),
+    time: packInts(tree.time),
+    self: packInts(tree.selfTime),
+    await: packInts(tree.awaitTime),
+    group: packInts(tree.group, (g) => g + 1),
+    flags: packInts(tree.flags),
     groupHidden: Array.from(tree.groupHidden),
     groupLibs,
   };
-}
-
-/** Appends v (a non-negative integer, may exceed 2^32) in 5-bit digits, least significant first. */
-function writeNumber(out: string[], v: number): void {
-  while (v >= 32) {
-    const digit = v % 32;
-    out.push(RUN_ALPHABET[32 + digit]);
-    v = (v - digit) / 32;
-  }
-  out.push(RUN_ALPHABET[v]);
 }
 
 /**
@@ -159,12 +150,21 @@ export function timelineData(session: Session): TimelineData {
   const keys = [...uses.keys()].sort((a, b) => uses.get(b)! - uses.get(a)! || a - b);
   const index = new Map<number, number>();
   keys.forEach((k, i) => index.set(k, i));
-  const out: string[] = [];
   const interval = Math.max(1, Math.round(meta.interval));
+  const pairs = new Float64Array(2 * runKey.length);
   for (let i = 0; i < runKey.length; i++) {
-    writeNumber(out, index.get(runKey[i])!);
+    pairs[2 * i] = index.get(runKey[i])!;
     const d = runDur[i] - interval;
-    writeNumber(out, d >= 0 ? 2 * d : -2 * d - 1);
+    pairs[2 * i + 1] = d >= 0 ? 2 * d : -2 * d - 1;
   }
-  return { parent, frame, keys, runs: out.join(""), count: runKey.length, interval };
+  return {
+    n: parent.length,
+    parent: packInts(parent, (p, i) => i - p),
+    frame: packInts(frame),
+    keys: packInts(keys),
+    keyCount: keys.length,
+    runs: packInts(pairs),
+    count: runKey.length,
+    interval,
+  };
 }

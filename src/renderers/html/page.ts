@@ -1,7 +1,7 @@
 // The HTML report's page code (runs in the browser; scripts/bundle.mjs builds it into page.generated.ts).
 // It reads the JSON the renderer embedded, and shows a call tree and a timeline. Names and paths are data: they
 // reach the page only through textContent and canvas fillText, never as markup.
-import { RUN_ALPHABET } from "./data.ts";
+import { unpackInts } from "./data.ts";
 import type { PageData, TreeData } from "./data.ts";
 
 const SYNTHETIC_BASE = 0xffffff00;
@@ -22,7 +22,11 @@ const FLAG_LIBRARY = 4;
 const NODE_VISIBLE = 1;
 const NODE_GROUP_ROOT = 2;
 
+/** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
+const timings: Record<string, number> = { script: performance.now() };
+(window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings = timings;
 const data: PageData = JSON.parse(byId("tsprofile-data").textContent ?? "null");
+timings.parsed = performance.now();
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
@@ -90,8 +94,40 @@ function header(): void {
 
 // ---- the call tree --------------------------------------------------------------------------------------------------
 
+/** A TreeData unpacked. */
+interface TreeArrays {
+  frame: Float64Array;
+  parent: Int32Array;
+  time: Float64Array;
+  await: Float64Array;
+  group: Int32Array;
+  flags: Uint8Array;
+  groupHidden: number[];
+  groupLibs: number[][];
+}
+
+function unpackTree(t: TreeData): TreeArrays {
+  const n = t.n;
+  const frame = unpackInts(t.frame, n) as Float64Array;
+  for (let i = 0; i < n; i++) frame[i] = frame[i] < 256 ? frame[i] + SYNTHETIC_BASE : frame[i] - 256;
+  const parent = unpackInts(t.parent, n, new Int32Array(n)) as Int32Array;
+  for (let i = 0; i < n; i++) parent[i] = i - parent[i];
+  const group = unpackInts(t.group, n, new Int32Array(n)) as Int32Array;
+  for (let i = 0; i < n; i++) group[i] -= 1;
+  return {
+    frame,
+    parent,
+    time: unpackInts(t.time, n) as Float64Array,
+    await: unpackInts(t.await, n) as Float64Array,
+    group,
+    flags: unpackInts(t.flags, n, new Uint8Array(n)) as Uint8Array,
+    groupHidden: t.groupHidden,
+    groupLibs: t.groupLibs,
+  };
+}
+
 interface Tree {
-  d: TreeData;
+  d: TreeArrays;
   n: number;
   childStart: Int32Array;
   children: Int32Array;
@@ -104,7 +140,8 @@ interface Tree {
 
 const trees: Record<"normal" | "all", Tree | undefined> = { normal: undefined, all: undefined };
 
-function buildTree(d: TreeData): Tree {
+function buildTree(packed: TreeData): Tree {
+  const d = unpackTree(packed);
   const n = d.frame.length;
   const childStart = new Int32Array(n + 1);
   for (let i = 1; i < n; i++) childStart[d.parent[i] + 1]++;
@@ -408,30 +445,16 @@ const pathsFor: Record<"normal" | "all", Paths | undefined> = { normal: undefine
 
 function decodeRuns(): Timeline {
   const tl = data.timeline;
-  const digit = new Int8Array(128).fill(-1);
-  for (let i = 0; i < RUN_ALPHABET.length; i++) digit[RUN_ALPHABET.charCodeAt(i)] = i;
   const count = tl.count;
+  const pairs = unpackInts(tl.runs, 2 * count) as Float64Array;
   const starts = new Float64Array(count + 1);
   const keyIndex = new Int32Array(count);
-  const s = tl.runs;
-  let pos = 0;
-  const next = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const c = digit[s.charCodeAt(pos++)];
-      if (c < 32) return v + c * scale;
-      v += (c - 32) * scale;
-      scale *= 32;
-    }
-  };
   let t = 0;
   for (let i = 0; i < count; i++) {
-    keyIndex[i] = next();
-    const z = next();
-    const d = (z % 2 === 0 ? z / 2 : -(z + 1) / 2) + tl.interval;
+    keyIndex[i] = pairs[2 * i];
+    const z = pairs[2 * i + 1];
     starts[i] = t;
-    t += d;
+    t += (z % 2 === 0 ? z / 2 : -(z + 1) / 2) + tl.interval;
   }
   starts[count] = t;
   return { starts, keyIndex, count, end: t };
@@ -455,12 +478,16 @@ function buildPaths(showAll: boolean): Paths {
     return id;
   };
   const removed = (f: number): boolean => !showAll && (data.flags[f] & (FLAG_INTERNAL | FLAG_HIDDEN)) !== 0;
-  const stackNode = new Int32Array(tl.parent.length);
-  for (let i = 0; i < tl.parent.length; i++) {
-    const p = tl.parent[i] < 0 ? 0 : stackNode[tl.parent[i]];
-    stackNode[i] = removed(tl.frame[i]) ? p : intern(p, tl.frame[i]);
+  const stackParent = unpackInts(tl.parent, tl.n, new Int32Array(tl.n)) as Int32Array;
+  const stackFrame = unpackInts(tl.frame, tl.n) as Float64Array;
+  const stackNode = new Int32Array(tl.n);
+  for (let i = 0; i < tl.n; i++) {
+    const parent = i - stackParent[i];
+    const p = parent < 0 ? 0 : stackNode[parent];
+    stackNode[i] = removed(stackFrame[i]) ? p : intern(p, stackFrame[i]);
   }
-  const full: Int32Array[] = tl.keys.map((key) => {
+  const keys = Array.from(unpackInts(tl.keys, tl.keyCount) as Float64Array);
+  const full: Int32Array[] = keys.map((key) => {
     const stack = Math.floor(key / 8) - 1;
     const st = key % 8;
     let leaf = stack < 0 ? 0 : stackNode[stack];
@@ -575,7 +602,9 @@ function runAt(tl: Timeline, t: number): number {
 function draw(): void {
   const canvas = byId<HTMLCanvasElement>("timeline");
   const tl = (timeline ??= decodeRuns());
+  timings.decoded ??= performance.now();
   const P = currentPaths();
+  timings.paths ??= performance.now();
   segPaths = P;
   const dpr = window.devicePixelRatio || 1;
   const width = Math.max(100, canvas.parentElement!.clientWidth);
@@ -636,6 +665,7 @@ function draw(): void {
     close(0, width);
   }
   draws++;
+  timings.drawn ??= performance.now();
   canvas.dataset.draws = String(draws);
 }
 
@@ -876,6 +906,7 @@ function main(): void {
   byId("tab-timeline").addEventListener("click", () => showView("timeline"));
   setupTimeline();
   renderTree();
+  timings.ready = performance.now();
   document.body.dataset.ready = "1";
 }
 

@@ -1,0 +1,260 @@
+// The HTML report at 1,000,000 samples: how long the renderer takes, how big the file is, and how long headless
+// Chromium takes until the report is interactive (tree shown, a node expanded) and until the timeline's first
+// draw, then a zoom redraw. The session is bench/core.ts's synthetic one (same generator, copied: core.ts runs
+// its benchmark on import): ~600 functions, a few thousand unique stacks of depth ~40, every sample on a random
+// hot stack, so nearly every sample is its own run on the timeline (the worst case for the run encoding).
+//
+//   node --import ./runtimes/node/register.mjs bench/html.ts [--samples 1000000] [--rounds 3] [--seed 1]
+//
+// Needs Debian's chromium (/usr/bin/chromium) and playwright-core (a devDependency). Offline: every request
+// other than the report file is refused. Prints the machine's load average with the figures.
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { renderSessionOutput } from "../src/report.ts";
+import { SampleState } from "../src/types.ts";
+import type { FrameInfo, Session } from "../src/types.ts";
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+const SAMPLES = arg("samples", 1_000_000);
+const ROUNDS = Math.max(1, arg("rounds", 3));
+const SEED = arg("seed", 1);
+
+// ---- bench/core.ts's synthetic session ------------------------------------------------------------------------------
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function syntheticSession(samples: number, seed: number): Session {
+  const rnd = mulberry32(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+
+  // Frames: runtime internals (the entry), app functions, library functions.
+  const frames: FrameInfo[] = [];
+  const internal: number[] = [];
+  const app: number[] = [];
+  const lib: number[] = [];
+  for (const name of ["runMain", "executeUserEntryPoint", "Module._load", "ModuleJob.run"]) {
+    internal.push(frames.length);
+    frames.push({ name, file: `node:internal/modules/${name}`, line: 1, col: 1, kind: "js" });
+  }
+  for (let i = 0; i < 400; i++) {
+    app.push(frames.length);
+    frames.push({ name: `app${i}`, file: `/app/src/module${i % 40}.ts`, line: 10 + i, col: 3, kind: "js" });
+  }
+  for (let i = 0; i < 200; i++) {
+    lib.push(frames.length);
+    const pkg = `pkg${i % 12}`;
+    frames.push({ name: `lib${i}`, file: `/app/node_modules/${pkg}/lib/file${i % 7}.js`, line: 5 + i, col: 1, kind: "js" });
+  }
+  const main = app[0];
+
+  // Call graph: app calls app and libraries; libraries call libraries and sometimes back into app (callbacks).
+  const callees: number[][] = frames.map((_, f) => {
+    const isLib = lib.includes(f);
+    return Array.from({ length: int(2, 5) }, () => {
+      const r = rnd();
+      if (isLib) return r < 0.8 ? lib[int(0, lib.length - 1)] : app[int(1, app.length - 1)];
+      return r < 0.65 ? app[int(1, app.length - 1)] : lib[int(0, lib.length - 1)];
+    });
+  });
+
+  // Unique stacks: random walks of depth ~40 under the entry stem, interned into a prefix tree.
+  const parent: number[] = [];
+  const frame: number[] = [];
+  const childOf = new Map<string, number>();
+  const intern = (p: number, f: number): number => {
+    const key = `${p}:${f}`;
+    let id = childOf.get(key);
+    if (id === undefined) {
+      id = parent.length;
+      parent.push(p);
+      frame.push(f);
+      childOf.set(key, id);
+    }
+    return id;
+  };
+  let stem = -1;
+  for (const f of internal) stem = intern(stem, f);
+  stem = intern(stem, main);
+  const leaves: number[] = [];
+  // Walks share prefixes: each starts from a random earlier walk's node half the time.
+  const walkNodes: number[][] = [];
+  while (leaves.length < 3000) {
+    let node = stem;
+    let f = main;
+    let depth = internal.length + 1;
+    const nodes: number[] = [];
+    if (walkNodes.length > 0 && rnd() < 0.5) {
+      const base = walkNodes[int(0, walkNodes.length - 1)];
+      const k = int(0, base.length - 1);
+      node = base[k];
+      f = frame[node];
+      depth += k + 1;
+      nodes.push(...base.slice(0, k + 1));
+    }
+    const target = int(30, 50);
+    while (depth < target) {
+      f = callees[f][int(0, callees[f].length - 1)];
+      node = intern(node, f);
+      nodes.push(node);
+      depth++;
+    }
+    walkNodes.push(nodes);
+    leaves.push(node);
+  }
+
+  // Samples: hot leaves (a skewed choice), some interior stacks, some idle/await/gc/native.
+  const stack = new Int32Array(samples);
+  const time = new Float64Array(samples);
+  const state = new Uint8Array(samples);
+  let t = 500;
+  for (let i = 0; i < samples; i++) {
+    const r = rnd();
+    const leaf = leaves[Math.floor(leaves.length * rnd() ** 3)];
+    if (r < 0.05) {
+      stack[i] = -1;
+      state[i] = SampleState.idle;
+    } else if (r < 0.08) {
+      stack[i] = leaf;
+      state[i] = SampleState.await;
+    } else if (r < 0.09) {
+      stack[i] = leaf;
+      state[i] = SampleState.gc;
+    } else if (r < 0.11) {
+      stack[i] = leaf;
+      state[i] = SampleState.native;
+    } else {
+      // A leaf, or one of its callers.
+      let s = leaf;
+      for (let up = rnd() < 0.3 ? int(1, 10) : 0; up > 0 && parent[s] !== -1; up--) s = parent[s];
+      stack[i] = s;
+      state[i] = SampleState.js;
+    }
+    time[i] = t;
+    t += rnd() < 0.001 ? int(5_000, 50_000) : 1000 + int(-50, 50);
+  }
+
+  return {
+    version: 1,
+    meta: {
+      startTime: Date.now(),
+      duration: t,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 2000,
+      program: "bench/core.ts (synthetic)",
+      cwd: "/app",
+      runtime: "synthetic",
+      startStack: [...internal, main],
+    },
+    frames,
+    stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
+    samples: { stack, time, state },
+  };
+}
+
+// ---- measuring ------------------------------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+console.log(`tsprofile HTML benchmark: ${SAMPLES.toLocaleString("en")} samples, ${ROUNDS} rounds; load average ${load}`);
+const session = syntheticSession(SAMPLES, SEED);
+
+const renderTimes: number[] = [];
+let html = "";
+for (let r = 0; r < ROUNDS; r++) {
+  const t0 = performance.now();
+  html = renderSessionOutput(session, { renderer: "html" }) as string;
+  renderTimes.push(performance.now() - t0);
+}
+const dir = mkdtempSync(join(tmpdir(), "tsprofile-bench-html-"));
+const file = join(dir, "report.html");
+writeFileSync(file, html);
+const bytes = statSync(file).size;
+const dataStart = html.indexOf('id="tsprofile-data">');
+const pageBytes = html.length - (html.indexOf("</script>", dataStart) - dataStart);
+const runsAt = html.indexOf('"runs":"');
+const runsLen = runsAt >= 0 ? html.indexOf('"', runsAt + 8) - (runsAt + 8) : 0;
+const runCount = Number(/"count":(\d+)/.exec(html)?.[1] ?? 0);
+
+const browser = await chromium.launchPersistentContext(join(dir, "profile"), {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  viewport: { width: 1400, height: 900 },
+});
+const url = `file://${file}`;
+await browser.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
+
+const columns = { ready: [] as number[], expand: [] as number[], timeline: [] as number[], zoom: [] as number[], heap: [] as number[] };
+for (let r = 0; r < ROUNDS; r++) {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const t0 = performance.now();
+  await page.goto(url, { waitUntil: "commit" });
+  await page.waitForSelector("body[data-ready] #tree .row", { timeout: 120_000 });
+  const ready = performance.now() - t0;
+  // First expand: a collapsed row, clicked open, its children on screen.
+  const toggle = page.locator('#tree [aria-expanded="false"] > .row .tog').first();
+  const t1 = performance.now();
+  await toggle.click();
+  await page.waitForSelector('#tree .node[aria-expanded="true"] [aria-expanded] .children, #tree .children .children .row');
+  const expand = performance.now() - t0;
+  void t1;
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  const timeline = performance.now() - t0;
+  // A zoom: time to the next draw.
+  const z0 = performance.now();
+  await page.click("#zoom-in");
+  await page.waitForSelector('#timeline[data-draws="2"]');
+  const zoom = performance.now() - z0;
+  const steps = await page.evaluate(() => (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings);
+  console.log(`  in page (ms since navigation): ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
+  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+  if (errors.length) console.log(`  page errors: ${errors.join("; ")}`);
+  columns.ready.push(ready);
+  columns.expand.push(expand);
+  columns.timeline.push(timeline);
+  columns.zoom.push(zoom);
+  columns.heap.push(heap);
+  console.log(`  round ${r + 1}: tree ${ms(ready)}, expanded ${ms(expand)}, timeline drawn ${ms(timeline)}, zoom redraw ${ms(zoom)}`);
+  await page.close();
+}
+await browser.close();
+rmSync(dir, { recursive: true, force: true });
+
+const rows: Array<[string, string]> = [
+  ["render (median)", `${ms(median(renderTimes))} (classify + both processings + encode)`],
+  ["file size", `${(bytes / 1e6).toFixed(2)} MB (timeline runs ${(runsLen / 1e6).toFixed(2)} MB for ${runCount.toLocaleString("en")} runs; page code ${(pageBytes / 1e3).toFixed(0)} kB)`],
+  ["load -> tree shown", ms(median(columns.ready))],
+  ["load -> first expand done", ms(median(columns.expand))],
+  ["load -> timeline first draw", ms(median(columns.timeline))],
+  ["zoom redraw", ms(median(columns.zoom))],
+  ["JS heap after", `${(median(columns.heap) / 2 ** 20).toFixed(0)} MiB`],
+];
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log("");
+for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+console.log(`\nmedians of ${ROUNDS} rounds; headless chromium (Debian), 1400x900; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);

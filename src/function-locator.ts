@@ -7,18 +7,20 @@
 // with the same transpile, so the answers are identical. Runtime-agnostic; never throws.
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { parse } from "acorn";
-import {
-  GREATEST_LOWER_BOUND,
-  LEAST_UPPER_BOUND,
-  TraceMap,
-  generatedPositionFor,
-  originalPositionFor,
-} from "@jridgewell/trace-mapping";
+import type { TraceMap } from "@jridgewell/trace-mapping";
 import { TS_FILE, transpile } from "../runtimes/node/transpile.mjs";
 import { formatOf } from "../runtimes/node/ts-format.mjs";
 import { createSourceMapper, type SourceMapper } from "./sourcemaps.ts";
+
+// acorn and trace-mapping are required on first use, not imported: the samplers load this module in the
+// profiled program, and Deno resolves a static bare import against the program's config, which need not list them.
+const requireHere = createRequire(import.meta.url);
+let acornModule: typeof import("acorn") | undefined;
+let traceMapping: typeof import("@jridgewell/trace-mapping") | undefined;
+const acorn = () => (acornModule ??= requireHere("acorn") as typeof import("acorn"));
+const tm = () => (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
 
 /** 1-based. */
 export interface FunctionStart {
@@ -100,7 +102,7 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
     const out = transpile(source, file, formatOf(file, source) === "commonjs" ? "cjs" : "esm");
     code = out.code;
     if (!out.map) return null;
-    map = new TraceMap(out.map, pathToFileURL(file).href);
+    map = new (tm().TraceMap)(out.map, pathToFileURL(file).href);
   }
   const ast = parseLoose(code);
   if (!ast) return null;
@@ -131,8 +133,8 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
     const gen = positionOf(lineStarts, f.v8);
     let pos = { line: gen.line, col: gen.col };
     if (map) {
-      let o = originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: GREATEST_LOWER_BOUND });
-      if (o.line == null) o = originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: LEAST_UPPER_BOUND });
+      let o = tm().originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: tm().GREATEST_LOWER_BOUND });
+      if (o.line == null) o = tm().originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: tm().LEAST_UPPER_BOUND });
       if (o.line != null) pos = { line: o.line, col: (o.column ?? 0) + 1 };
     } else if (own) {
       const m = own.map(file, gen.line, gen.col);
@@ -151,8 +153,8 @@ function locateIn(index: FileIndex, line: number, col: number): FunctionStart | 
     // between mapped tokens (a constructor at its '(', after the mapped `constructor`): then the nearest
     // token before it can lie outside the function and the one after it inside, so both are tried.
     const q = { source: index.source!, line, column: col - 1 };
-    const before = generatedPositionFor(index.map, { ...q, bias: GREATEST_LOWER_BOUND });
-    const after = generatedPositionFor(index.map, { ...q, bias: LEAST_UPPER_BOUND });
+    const before = tm().generatedPositionFor(index.map, { ...q, bias: tm().GREATEST_LOWER_BOUND });
+    const after = tm().generatedPositionFor(index.map, { ...q, bias: tm().LEAST_UPPER_BOUND });
     const b = before.line == null ? -2 : innermost(index, offsetOf(index.lineStarts, before.line, (before.column ?? 0) + 1));
     const a = after.line == null ? -2 : innermost(index, offsetOf(index.lineStarts, after.line, (after.column ?? 0) + 1));
     if (b === -2 && a === -2) return null;
@@ -205,7 +207,7 @@ function parseLoose(code: string): Node | null {
   };
   for (const sourceType of ["module", "script"] as const) {
     try {
-      return parse(code, { ...base, sourceType }) as unknown as Node;
+      return acorn().parse(code, { ...base, sourceType }) as unknown as Node;
     } catch {}
   }
   return null;

@@ -1,0 +1,255 @@
+// runtimes: node20 -- drives Debian's chromium through playwright-core
+// The HTML report in a real browser (headless Chromium, offline: every request but the report file is refused):
+// a report the CLI made from a real profile, and a hand-built one with a library group, an internal frame and a
+// hostile function name. Expand and collapse by click and keyboard, open a hidden group, search, the two toggles,
+// the timeline (drawn, zoomed, panned), no console errors, and the hostile name runs nothing.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { renderSession } from "../src/report.ts";
+import { SampleState } from "../src/types.ts";
+import { frame, makeSession, spread } from "./report-helpers.ts";
+import { root, runOnThisRuntime } from "./runtime-helpers.ts";
+
+const HOSTILE = "</script><img src=x onerror=alert(1)>";
+const dir = mkdtempSync(join(tmpdir(), "tsprofile-browser-"));
+let context: BrowserContext;
+/** Everything that went wrong in any page: console errors, uncaught exceptions, dialogs, refused requests. */
+const problems: string[] = [];
+
+function handBuilt() {
+  return makeSession(
+    [
+      frame("main", "/app/src/main.ts", 1), // 0
+      frame("handle", "/app/node_modules/express/lib/router.js", 100), // 1
+      frame("next", "/app/node_modules/express/lib/router.js", 200), // 2
+      frame("parse", "/app/node_modules/body-parser/index.js", 5), // 3
+      frame("route", "/app/src/routes.ts", 20), // 4
+      frame("spin", "/app/src/routes.ts", 30), // 5
+      frame(HOSTILE, "/app/src/<b>evil</b>.ts", 7), // 6
+      frame("runMain", "node:internal/modules/run_main", 1), // 7
+    ],
+    spread([
+      [[7, 0, 1, 2, 3, 4, 5], 40],
+      [[7, 0, 1, 2, 3], 20],
+      [[7, 0, 6], 25],
+      [[7, 0], 5, SampleState.await],
+      [[], 10, SampleState.idle],
+    ]),
+  );
+}
+
+async function open(file: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    // The one warning this test causes itself: reading the canvas back (canvasPixels) more than once.
+    if (m.type() === "warning" && m.text().includes("willReadFrequently")) return;
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(`file://${file}`);
+  await page.waitForSelector("body[data-ready]");
+  return page;
+}
+
+const rowNames = (page: Page): Promise<string[]> => page.$$eval("#tree .row .name", (els) => els.map((e) => e.textContent ?? ""));
+
+test.before(async () => {
+  context = await chromium.launchPersistentContext(join(dir, "user-data"), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    viewport: { width: 1200, height: 800 },
+  });
+  // Offline: the report file may load, nothing else.
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`file://${dir}/`) && url.endsWith(".html")) return route.continue();
+    problems.push(`request refused: ${url}`);
+    return route.abort();
+  });
+});
+
+test.before.each(() => {
+  problems.length = 0;
+});
+
+test.after(async () => {
+  await context?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a real profile: the CLI's -r html -o report opens with its header and call tree", async () => {
+  const file = join(dir, "shop.html");
+  const r = spawnSync(...runOnThisRuntime(join(root, "src", "cli.ts"), ["-r", "html", "-o", file, join(root, "examples", "shop.ts")]), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const page = await open(file);
+  assert.match(await page.textContent("#program") ?? "", /examples\/shop\.ts/);
+  assert.match(await page.textContent("#summary") ?? "", /Samples\s*\d+/);
+  const names = await rowNames(page);
+  assert.ok(names.includes("main"), `main in ${names.join(", ")}`);
+  assert.ok(names.includes("priceOrder"), "the hot path starts open");
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  await page.close();
+  assert.equal(problems, []);
+});
+
+test("call tree: expand and collapse by click and keyboard, open a hidden group", async () => {
+  const file = join(dir, "hand.html");
+  writeFileSync(file, renderSession(handBuilt(), { renderer: "html" }));
+  const page = await open(file);
+  // The hot path is open down to the group: main > handle, "[1 frame hidden]", parse > route > spin.
+  const OPEN = ["main", "handle", "[1 frame hidden]", "parse", "route", "spin", HOSTILE, "[await]", "[idle]"];
+  assert.equal(await rowNames(page), OPEN);
+  // Collapse main with a click on its toggle, then open it again.
+  const mainToggle = page.locator('#tree .node:has(> .row .name:text-is("main")) > .row .tog');
+  await mainToggle.click();
+  assert.equal(await rowNames(page), ["main", "[idle]"]);
+  assert.is(await page.getAttribute('#tree > .node[data-node="1"]', "aria-expanded"), "false");
+  await mainToggle.click();
+  assert.ok((await rowNames(page)).includes("handle"));
+  // Keyboard: main is current; Left collapses, Right expands, Down moves to handle, Left collapses handle.
+  await page.click('#tree .row:has(.name:text-is("main")) .time');
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await rowNames(page), ["main", "[idle]"]);
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowDown");
+  assert.is(await page.textContent("#tree .row.current .name"), "handle");
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await rowNames(page), ["main", "handle", HOSTILE, "[await]", "[idle]"]);
+  await page.keyboard.press("Enter");
+  assert.equal(await rowNames(page), OPEN);
+  // Open the hidden group: "next" shows between handle and parse (and parse's own time, hidden with it).
+  await page.click("#tree .group");
+  assert.equal(await rowNames(page), ["main", "handle", "[1 frame shown]", "next", "parse", "route", "spin", "[self]", HOSTILE, "[await]", "[idle]"]);
+  // ... and by keyboard it closes again.
+  await page.keyboard.press("Enter");
+  assert.ok(!(await rowNames(page)).includes("next"));
+  await page.close();
+  assert.equal(problems, []);
+});
+
+test("search, seconds/percent, show all", async () => {
+  const page = await open(join(dir, "hand.html"));
+  const matched = (name: string) =>
+    page.waitForFunction((n) => Array.from(document.querySelectorAll("#tree .match")).map((e) => e.textContent).join() === n, name);
+  await page.fill("#search", "spin");
+  await matched("spin");
+  assert.is(await page.textContent("#matches"), "1 match");
+  assert.equal(await rowNames(page), ["main", "handle", "[1 frame hidden]", "parse", "route", "spin"], "filtered to the match's path");
+  assert.equal(await page.$$eval("#tree .match", (els) => els.map((e) => e.textContent)), ["spin"]);
+  // A frame hidden in a group: the search opens the group.
+  await page.fill("#search", "next");
+  await matched("next");
+  assert.ok((await rowNames(page)).includes("next"));
+  await page.fill("#search", "no such function");
+  await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "no matches");
+  await page.fill("#search", "");
+  await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "");
+  // Seconds, then percent of the total (100 ms): main 0.090 s = 90.0%.
+  const mainTime = () => page.textContent('#tree .row:has(.name:text-is("main")) .time');
+  assert.is(await mainTime(), "0.090");
+  await page.check("#percent");
+  assert.is(await mainTime(), "90.0%");
+  await page.uncheck("#percent");
+  assert.is(await mainTime(), "0.090");
+  // Show all: the runtime internal runMain appears, the group goes.
+  assert.ok(!(await rowNames(page)).includes("runMain"));
+  await page.check("#show-all");
+  const all = await rowNames(page);
+  assert.ok(all.includes("runMain"), all.join(", "));
+  assert.ok(!all.some((n) => /frames? hidden/.test(n)));
+  await page.uncheck("#show-all");
+  assert.ok(!(await rowNames(page)).includes("runMain"));
+  await page.close();
+  assert.equal(problems, []);
+});
+
+/** How many canvas pixels differ from white, and a digest of the pixels (to see a redraw changed them). */
+async function canvasPixels(page: Page): Promise<{ painted: number; digest: number }> {
+  return page.$eval("#timeline", (c) => {
+    const canvas = c as HTMLCanvasElement;
+    const d = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    let digest = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) painted++;
+      digest = (Math.imul(digest, 31) + d[i] + d[i + 1] * 3 + d[i + 2] * 7) | 0;
+    }
+    return { painted, digest };
+  });
+}
+
+test("timeline: drawn on the canvas, zoom and pan redraw it", async () => {
+  const page = await open(join(dir, "hand.html"));
+  await page.click("#tab-timeline");
+  await page.waitForSelector('#timeline[data-draws="1"]');
+  assert.is(await page.isVisible("#tree"), false);
+  const first = await canvasPixels(page);
+  assert.ok(first.painted > 5000, `painted ${first.painted} pixels`);
+  const range = () => page.textContent("#tl-range");
+  const whole = await range();
+  await page.click("#zoom-in");
+  await page.waitForSelector('#timeline[data-draws="2"]');
+  assert.is.not(await range(), whole);
+  const zoomed = await canvasPixels(page);
+  assert.is.not(zoomed.digest, first.digest);
+  // Pan with the keyboard and drag, zoom with the wheel.
+  await page.focus("#timeline");
+  await page.keyboard.press("ArrowRight");
+  await page.waitForSelector('#timeline[data-draws="3"]');
+  const box = (await page.locator("#timeline").boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 40);
+  await page.mouse.wheel(0, -400);
+  await page.waitForSelector('#timeline[data-draws="4"]');
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 - 200, box.y + 40, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) >= 5);
+  // Hovering a frame names it in the tooltip; reset shows the whole run again.
+  await page.click("#zoom-reset");
+  await page.waitForFunction((r) => document.querySelector("#tl-range")?.textContent === r, whole);
+  await page.mouse.move(box.x + 5, box.y + 20 + 18 * 0 + 9);
+  await page.waitForSelector("#tooltip:not([hidden])");
+  assert.is(await page.textContent("#tooltip .tt-name"), "main");
+  // Show all adds the runtime internal frame on top: more rows painted.
+  await page.check("#show-all");
+  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) >= 7);
+  await page.close();
+  assert.equal(problems, []);
+});
+
+test("a function called </script><img src=x onerror=alert(1)> is shown as text and runs nothing", async () => {
+  const page = await open(join(dir, "hand.html"));
+  const names = await rowNames(page);
+  assert.ok(names.includes(HOSTILE), "the name, as written");
+  assert.ok((await page.$$eval("#tree .pos", (els) => els.map((e) => e.textContent))).includes("src/<b>evil</b>.ts:7"));
+  await page.fill("#search", "<img");
+  await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "1 match");
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  const dom = await page.evaluate(() => ({
+    img: document.querySelectorAll("img").length,
+    b: document.querySelectorAll("b").length,
+    scripts: document.querySelectorAll("script").length,
+  }));
+  assert.equal(dom, { img: 0, b: 0, scripts: 2 });
+  await page.close();
+  assert.equal(problems, [], "no alert, no error, no request for x");
+});
+
+test.run();

@@ -1,0 +1,172 @@
+// --load and --load-prev end to end: real .cpuprofile files from `node --cpu-prof`, `deno run --cpu-prof` and
+// `bun --cpu-prof` (made here with the test runtimes) rendered by the CLI started on the runtime under test;
+// .tsprof round trips through -o; usage and file errors are one line and exit 2.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
+
+const cliSource = join(root, "src", "cli.ts");
+const work = join(root, "test", "fixtures", "load-work.js");
+const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
+const dir = mkdtempSync(join(tmpdir(), "tsprofile-load-"));
+const cache = join(dir, "cache");
+const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined, XDG_CACHE_HOME: cache };
+
+interface Run {
+  status: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = ENV): Run {
+  const r = spawnSync(...runOnThisRuntime(cliSource, args), { cwd: root, env, timeout: 60_000, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString("utf8") };
+}
+
+/** Runs `command args... work.js` with --cpu-prof into its own folder; returns the .cpuprofile's path. */
+function cpuProfile(name: string, command: string, args: string[]): string {
+  const out = join(dir, name);
+  mkdirSync(out);
+  const r = spawnSync(command, [...args, "--cpu-prof", "--cpu-prof-dir", out, work], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+  assert.is(r.status, 0, `${name}: ${r.error ?? r.stderr}`);
+  const files = readdirSync(out).filter((f) => f.endsWith(".cpuprofile"));
+  assert.is(files.length, 1, `${name}: ${files}`);
+  return join(out, files[0]);
+}
+
+function oneLineError(r: Run, pattern: RegExp): void {
+  assert.is(r.status, 2, r.stderr);
+  assert.is(r.stdout.length, 0);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^tsprofile: /);
+  assert.match(lines[0], pattern);
+}
+
+const profiles: Record<string, string> = {};
+
+test.before(() => {
+  // node: the machine's Node 20 (or this one when the test runs on Node); node 24, deno and bun from test/runtimes.
+  profiles.node = cpuProfile("node", runtime === "node" ? process.execPath : "node", []);
+  profiles.node24 = cpuProfile("node24", bin("node"), []);
+  // `deno run --cpu-prof` (not in `deno run --help`, but accepted, with --cpu-prof-dir).
+  profiles.deno = cpuProfile("deno", bin("deno"), ["run", "-A"]);
+  profiles.bun = cpuProfile("bun", bin("bun"), []);
+});
+
+for (const name of ["node", "node24", "deno", "bun"]) {
+  test(`--load a ${name} --cpu-prof profile: the tree of its functions`, () => {
+    const r = cli(["--load", profiles[name]]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr, "");
+    const text = r.stdout.toString("utf8");
+    assert.match(text, /Samples:/);
+    assert.match(text, /main\s+test\/fixtures\/load-work\.js:\d+/);
+    assert.match(text, /spin\s+test\/fixtures\/load-work\.js:\d+/);
+    assert.match(text, new RegExp(`${name.replace(/\d+$/, "")} \\(\\.cpuprofile\\)`));
+    // Runtime internals are removed (node:internal, ext:core frames) by the processors.
+    assert.not.match(text, /node:internal|ext:core/);
+    // alpha spins twice as long as beta: the shares show it (loosely; the profile is real). JavaScriptCore
+    // inlines both into main (Bun's profile has main -> spin), so there only main and spin are asked for.
+    if (name === "bun") return void assert.match(text, /\[idle\]/);
+    const secs = (fn: string) =>
+      [...text.matchAll(new RegExp(`([\\d.]+) ${fn}\\s`, "g"))].reduce((a, m) => a + Number(m[1]), 0);
+    assert.ok(secs("alpha") > secs("beta") * 1.3, `alpha ${secs("alpha")} beta ${secs("beta")}`);
+    // Waiting is not credited to JS: Bun takes no samples while waiting, the gap rule makes it idle.
+    assert.match(text, /\[idle\]/);
+  });
+}
+
+test("-o picks the renderer from the extension; .tsprof loads back to the same report", () => {
+  const p = profiles.node24;
+  const speedscope = join(dir, "x.speedscope.json");
+  assert.is(cli(["--load", p, "-o", speedscope]).status, 0);
+  assert.is(JSON.parse(readFileSync(speedscope, "utf8")).$schema, "https://www.speedscope.app/file-format-schema.json");
+  const collapsed = join(dir, "x.collapsed");
+  assert.is(cli(["--load", p, "-o", collapsed]).status, 0);
+  assert.match(readFileSync(collapsed, "utf8"), /;spin \(test\/fixtures\/load-work\.js:\d+\) \d+$/m);
+  const pprof = join(dir, "x.pb.gz");
+  assert.is(cli(["--load", p, "-o", pprof]).status, 0);
+  assert.is(readFileSync(pprof)[0], 0x1f);
+  const chrome = join(dir, "x.cpuprofile");
+  assert.is(cli(["--load", p, "-o", chrome]).status, 0);
+  assert.ok(JSON.parse(readFileSync(chrome, "utf8")).nodes.length > 2);
+  const saved = join(dir, "x.tsprof");
+  assert.is(cli(["--load", p, "-o", saved]).status, 0);
+  assert.equal([...readFileSync(saved).subarray(0, 6)], [...Buffer.from("TSPROF")]);
+  // The same session: the same report (the .cpuprofile's recorded time comes from its mtime, kept in the session).
+  const direct = cli(["--load", p]).stdout.toString("utf8");
+  assert.is(cli(["--load", saved]).stdout.toString("utf8"), direct);
+  // A renamed file is still recognised by content.
+  const renamed = join(dir, "profile.data");
+  copyFileSync(chrome, renamed);
+  assert.is(cli(["--load", renamed]).status, 0);
+  // -r wins over the extension.
+  const forced = join(dir, "forced.json");
+  assert.is(cli(["--load", p, "-r", "collapsed", "-o", forced]).status, 0);
+  assert.match(readFileSync(forced, "utf8"), /^\S.* \d+$/m);
+});
+
+test("binary formats: to a pipe with --load; never to stderr in a run", () => {
+  const r = cli(["--load", profiles.node24, "-r", "pprof"]);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(gunzipSync(r.stdout).length > 0);
+  oneLineError(cli(["-r", "pprof", work]), /pprof format is binary: write it to a file with -o FILE/);
+});
+
+test("usage and file errors: one line, exit 2", () => {
+  oneLineError(cli(["--load", profiles.node24, work]), /--load renders a saved profile: give no script/);
+  oneLineError(cli(["--load", join(dir, "nope.cpuprofile")]), /nope\.cpuprofile: cannot read \(ENOENT\)/);
+  const junk = join(dir, "junk.tsprof");
+  writeFileSync(junk, "TSPROF\u0000\u0002garbage");
+  oneLineError(cli(["--load", junk]), /junk\.tsprof: /);
+  const text = join(dir, "notes.txt");
+  writeFileSync(text, "hello");
+  oneLineError(cli(["--load", text]), /notes\.txt: not a tsprofile session or a \.cpuprofile/);
+  const json = join(dir, "other.json");
+  writeFileSync(json, JSON.stringify({ nodes: [{ id: 1 }] }));
+  oneLineError(cli(["--load", json]), /other\.json: node 0 has no callFrame/);
+  oneLineError(cli(["--load", profiles.node24, "--load-prev"]), /give one of them/);
+  oneLineError(cli(["--load", profiles.node24, "-r", "nope"]), /unknown renderer 'nope'/);
+});
+
+test("--load-prev: the last run's session from the cache folder", () => {
+  oneLineError(cli(["--load-prev"]), /--load-prev: no previous session/);
+  // Put a session where a run keeps it ($XDG_CACHE_HOME/tsprofile/last.tsprof), as a run would.
+  const saved = join(dir, "prev.tsprof");
+  assert.is(cli(["--load", profiles.bun, "-o", saved]).status, 0);
+  mkdirSync(join(cache, "tsprofile"), { recursive: true });
+  copyFileSync(saved, join(cache, "tsprofile", "last.tsprof"));
+  const r = cli(["--load-prev"]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout.toString("utf8"), /spin/);
+  oneLineError(cli(["--load-prev", work]), /--load-prev renders a saved profile: give no script/);
+});
+
+test("a profiled run keeps its session for --load-prev (and a read-only cache does not fail the run)", () => {
+  if (runtime !== "node") return; // the CLI's run mode on Deno and Bun comes with their samplers (issue 3)
+  const spin = work;
+  const fresh = join(dir, "cache2");
+  const env = { ...ENV, XDG_CACHE_HOME: fresh };
+  const run = cli(["-o", join(dir, "run.txt"), spin], env);
+  assert.is(run.status, 0, run.stderr);
+  assert.ok(existsSync(join(fresh, "tsprofile", "last.tsprof")));
+  const again = cli(["--load-prev"], env);
+  assert.is(again.status, 0, again.stderr);
+  assert.match(again.stdout.toString("utf8"), /load-work\.js/);
+  // A cache folder that cannot be made: the run still succeeds.
+  writeFileSync(join(dir, "file-not-dir"), "");
+  const blocked = cli(["-o", join(dir, "run2.txt"), spin], { ...ENV, XDG_CACHE_HOME: join(dir, "file-not-dir") });
+  assert.is(blocked.status, 0, blocked.stderr);
+  assert.is(blocked.stderr, "");
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();

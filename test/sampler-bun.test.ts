@@ -12,7 +12,7 @@ import { launchBun } from "../runtimes/bun/launch.ts";
 import { renderSession } from "../src/report.ts";
 import { loadSession } from "../src/session.ts";
 import type { Session } from "../src/types.ts";
-import { sleepThenSpin, spinBusy } from "./fixtures/bun-gap.ts";
+import { sleepThenSpin, spinBusy, spinThenSleep } from "./fixtures/bun-gap.ts";
 import { main as runShapes } from "./fixtures/bun-shapes.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,6 +66,23 @@ test("idle is a gap: sleep 300 ms then spin 100 ms", async () => {
   // The cap credits up to ~22 ms of the sleep to the sample before it; the rest is idle.
   assert.ok(spin > 80 && spin < 125, `spinBusy ${spin.toFixed(1)} ms`);
   assert.ok(idle > 250 && idle < 330, `idle ${idle.toFixed(1)} ms`);
+});
+
+test("an async function's first stretch is one frame; a sleep at the end stays in the session", async () => {
+  const sampler = startSampler({ interval: 1000 });
+  await spinThenSleep(60, 350); // the sleep spans at least one 200 ms drain of the sampler
+  const s = sampler.stop();
+  assertValid(s);
+  assert.ok(s.meta.duration >= 400_000, `duration ${s.meta.duration} us covers the spin and the sleep`);
+  const asyncFrame = s.frames.findIndex((f) => f.name === "spinThenSleep");
+  assert.ok(asyncFrame >= 0);
+  for (let i = 0; i < s.stacks.parent.length; i++) {
+    const p = s.stacks.parent[i];
+    assert.ok(!(p >= 0 && s.stacks.frame[i] === asyncFrame && s.stacks.frame[p] === asyncFrame), "spinThenSleep under itself");
+  }
+  const r = report(s);
+  const idle = sumBy(r.root_frame, (n) => n.function === "[idle]") * 1000;
+  assert.ok(idle > 280, `idle ${idle.toFixed(1)} ms`);
 });
 
 test("a busy function carries its .ts file and definition line; the stack table is valid", () => {

@@ -40,6 +40,17 @@ interface Jsc {
 const NO_POSITION = 4294967295;
 
 /**
+ * JSC runs the part of an async function before its first await under a wrapper frame: same name and file as
+ * the body's frame right below it, but its own CodeBlock (the hash before the first ':' of location). Direct
+ * recursion repeats the same CodeBlock, so it is kept.
+ */
+function isAsyncWrapper(caller: JscFrame, callee: JscFrame): boolean {
+  if (caller.name !== callee.name || caller.sourceURL !== callee.sourceURL || !caller.name) return false;
+  const hash = (f: JscFrame) => (f.location ?? "").split(":", 1)[0];
+  return hash(caller) !== "" && hash(caller) !== hash(callee);
+}
+
+/**
  * The longest gap credited to the sample before it. With no idle samples, a gap is either the thread waiting
  * (idle) or running where JSC cannot sample: GC pauses and starvation of the sampling thread. Measured on
  * bench/workload.mjs (2-core VM, 10 runs each at 1 ms and 100 us): while running, gaps reached p99 3-9 ms and
@@ -259,6 +270,7 @@ class Recorder {
     let own = 0;
     // Root first; the profiler's own frames end the stack (the sample is charged to tsprofile's caller).
     for (let i = frames.length - 1; i >= 0; i--) {
+      if (i > 0 && isAsyncWrapper(frames[i], frames[i - 1])) continue;
       const raw = this.rawFrame(frames[i]);
       if (this.rawFrames[raw].own) {
         own = 1;
@@ -353,8 +365,9 @@ class Recorder {
       kept++;
     }
     // The samples taken while stop() itself ran end the session: they are cut, not charged to the program.
+    // The drain timer's own samples (made idle above) are the program waiting, and stay.
     let end = kept;
-    while (end > 0 && own[end - 1]) end--;
+    while (end > 0 && own[end - 1] && state[end - 1] !== SampleState.idle) end--;
     const finalDuration = end < kept ? time[end] : Math.max(duration, last);
 
     const parent = this.stackParent.data.slice(0, this.stackParent.length);

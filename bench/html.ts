@@ -4,7 +4,7 @@
 // its benchmark on import): ~600 functions, a few thousand unique stacks of depth ~40, every sample on a random
 // hot stack, so nearly every sample is its own run on the timeline (the worst case for the run encoding).
 //
-//   node --import ./runtimes/node/register.mjs bench/html.ts [--samples 1000000] [--rounds 3] [--seed 1]
+//   node --import ./runtimes/node/register.mjs bench/html.ts [--samples 1000000] [--rounds 3] [--seed 1] [--out FILE]
 //
 // Needs Debian's chromium (/usr/bin/chromium) and playwright-core (a devDependency). Offline: every request
 // other than the report file is refused. Prints the machine's load average with the figures.
@@ -24,6 +24,9 @@ const arg = (name: string, fallback: number): number => {
 const SAMPLES = arg("samples", 1_000_000);
 const ROUNDS = Math.max(1, arg("rounds", 3));
 const SEED = arg("seed", 1);
+const outIndex = argv.indexOf("--out");
+/** --out FILE: keep a copy of the report there. */
+const OUT = outIndex >= 0 ? argv[outIndex + 1] : undefined;
 
 // ---- bench/core.ts's synthetic session ------------------------------------------------------------------------------
 
@@ -189,6 +192,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-bench-html-"));
 const file = join(dir, "report.html");
 writeFileSync(file, html);
+if (OUT) writeFileSync(OUT, html);
 const bytes = statSync(file).size;
 const dataStart = html.indexOf('id="tsprofile-data">');
 const pageBytes = html.length - (html.indexOf("</script>", dataStart) - dataStart);
@@ -205,7 +209,7 @@ const browser = await chromium.launchPersistentContext(join(dir, "profile"), {
 const url = `file://${file}`;
 await browser.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
 
-const columns = { ready: [] as number[], expand: [] as number[], timeline: [] as number[], zoom: [] as number[], heap: [] as number[] };
+const columns = { ready: [] as number[], expand: [] as number[], timeline: [] as number[], zoom: [] as number[], showAll: [] as number[], search: [] as number[], heap: [] as number[] };
 for (let r = 0; r < ROUNDS; r++) {
   const page = await browser.newPage();
   const errors: string[] = [];
@@ -232,6 +236,18 @@ for (let r = 0; r < ROUNDS; r++) {
   const zoom = performance.now() - z0;
   const steps = await page.evaluate(() => (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings);
   console.log(`  in page (ms since navigation): ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
+  // Show all (the other processing: unpacked and drawn on first use), then a search over it, back in the tree.
+  await page.click("#tab-tree");
+  const a0 = performance.now();
+  await page.check("#show-all");
+  await page.waitForFunction(() => document.querySelector("#tree .row") && !document.querySelector("#tree .group")); // no library groups
+  const showAll = performance.now() - a0;
+  const s0 = performance.now();
+  await page.fill("#search", "app12");
+  await page.waitForFunction(() => /match/.test(document.querySelector("#matches")?.textContent ?? ""));
+  const search = performance.now() - s0;
+  columns.showAll.push(showAll);
+  columns.search.push(search);
   const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
   if (errors.length) console.log(`  page errors: ${errors.join("; ")}`);
   columns.ready.push(ready);
@@ -239,7 +255,7 @@ for (let r = 0; r < ROUNDS; r++) {
   columns.timeline.push(timeline);
   columns.zoom.push(zoom);
   columns.heap.push(heap);
-  console.log(`  round ${r + 1}: tree ${ms(ready)}, expanded ${ms(expand)}, timeline drawn ${ms(timeline)}, zoom redraw ${ms(zoom)}`);
+  console.log(`  round ${r + 1}: tree ${ms(ready)}, expanded ${ms(expand)}, timeline drawn ${ms(timeline)}, zoom redraw ${ms(zoom)}, show all ${ms(showAll)}, search ${ms(search)}`);
   await page.close();
 }
 await browser.close();
@@ -252,6 +268,8 @@ const rows: Array<[string, string]> = [
   ["load -> first expand done", ms(median(columns.expand))],
   ["load -> timeline first draw", ms(median(columns.timeline))],
   ["zoom redraw", ms(median(columns.zoom))],
+  ["show all (tree)", ms(median(columns.showAll))],
+  ["search (show-all tree)", ms(median(columns.search))],
   ["JS heap after", `${(median(columns.heap) / 2 ** 20).toFixed(0)} MiB`],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));

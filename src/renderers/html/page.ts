@@ -389,7 +389,8 @@ function onTreeClick(e: MouseEvent): void {
 
 // ---- search ---------------------------------------------------------------------------------------------------------
 
-const MAX_MATCHES = 1000;
+/** Matches whose paths a search opens; the tree keeps the paths to the others too, closed. */
+const MAX_REVEALED = 200;
 
 function applySearch(): void {
   const t = currentTree();
@@ -404,22 +405,28 @@ function applySearch(): void {
   keep = new Uint8Array(t.n);
   matchSet = new Uint8Array(t.n);
   let count = 0;
+  let coveredEnd = 0; // pre-order: the subtree of a match is [match, end[match])
   for (let i = 1; i < t.n; i++) {
     if (!label(t, i).includes(q)) continue;
     count++;
-    if (count > MAX_MATCHES) continue;
     matchSet[i] = 1;
-    // The match's subtree stays; its ancestors are kept and opened so it shows.
-    for (let k = i; k < t.end[i]; k++) keep[k] = 1;
-    if (!shown(t, i) && t.d.group[i] >= 0) t.openGroups.add(t.d.group[i]);
+    // The match's subtree stays; its ancestors are kept so it shows.
+    if (i >= coveredEnd) {
+      keep.fill(1, i, t.end[i]);
+      coveredEnd = t.end[i];
+    }
     for (let a = t.d.parent[i]; a > 0 && !keep[a]; a = t.d.parent[a]) keep[a] = 1;
+    if (count > MAX_REVEALED) continue;
+    // Open the path to it (and its group, if it is a hidden frame).
+    if (!shown(t, i) && t.d.group[i] >= 0) t.openGroups.add(t.d.group[i]);
     for (let a = t.d.parent[i]; a > 0; a = t.d.parent[a]) {
-      if (t.expanded.has(a)) break;
+      if (t.expanded.has(a)) continue;
       t.expanded.add(a);
       if (!shown(t, a) && t.d.group[a] >= 0) t.openGroups.add(t.d.group[a]);
     }
   }
-  byId("matches").textContent = count === 0 ? "no matches" : `${count} ${count === 1 ? "match" : "matches"}${count > MAX_MATCHES ? ` (first ${MAX_MATCHES})` : ""}`;
+  byId("matches").textContent =
+    count === 0 ? "no matches" : `${count} ${count === 1 ? "match" : "matches"}${count > MAX_REVEALED ? ` (first ${MAX_REVEALED} opened)` : ""}`;
   renderTree();
 }
 

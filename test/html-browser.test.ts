@@ -226,9 +226,20 @@ test("timeline: drawn on the canvas, zoom and pan redraw it", async () => {
   await page.mouse.move(box.x + 5, box.y + 20 + 18 * 0 + 9);
   await page.waitForSelector("#tooltip:not([hidden])");
   assert.is(await page.textContent("#tooltip .tt-name"), "main");
-  // Show all adds the runtime internal frame on top: more rows painted.
+  // A search fades the frames that do not match.
+  const before = await canvasPixels(page);
+  const draws = Number(await page.getAttribute("#timeline", "data-draws"));
+  await page.fill("#search", "spin");
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) > n, draws);
+  assert.is.not((await canvasPixels(page)).digest, before.digest);
+  assert.is(await page.isVisible("#timeline"), true, "searching keeps the timeline on screen");
+  await page.fill("#search", "");
+  // Show all adds the runtime internal frame on top.
+  const beforeAll = Number(await page.getAttribute("#timeline", "data-draws"));
   await page.check("#show-all");
-  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) >= 7);
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) > n, beforeAll);
+  await page.mouse.move(box.x + 6, box.y + 20 + 9);
+  await page.waitForFunction(() => document.querySelector("#tooltip .tt-name")?.textContent === "runMain");
   await page.close();
   assert.equal(problems, []);
 });

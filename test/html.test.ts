@@ -87,6 +87,8 @@ test("html: both processings embedded, default first; options set the starting t
   assert.is(other.showAll, true);
   assert.is(other.percent, true);
   assert.equal(other.trees, data.trees, "the same two processings whichever the page starts on");
+  const timeline = embedded(renderSession(shop(), { renderer: "html", timeline: true }));
+  assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has its own timeline)");
 });
 
 test("html: hostile names and paths are data: no markup in the page, the JSON gives them back exactly", () => {

@@ -32,16 +32,21 @@ export function embedJson(value: unknown): string {
 
 export function pageData({ session, tree, classification, options }: HtmlContext, process: ProcessFn): PageData {
   const { meta } = session;
-  const other = process(session, {
-    timeline: false,
-    showAll: !options.showAll,
-    filterThreshold: options.filterThreshold,
-    flatTime: options.flatTime,
-    frameFlags: classification.flags,
-    frameLibrary: classification.library,
-  });
-  const normal = options.showAll ? other : tree;
-  const all = options.showAll ? tree : other;
+  const processed = (showAll: boolean): ProcessedTree =>
+    process(session, {
+      timeline: false,
+      showAll,
+      filterThreshold: options.filterThreshold,
+      flatTime: options.flatTime,
+      frameFlags: classification.flags,
+      frameLibrary: classification.library,
+    });
+  // The call tree is aggregated (the page's timeline view is the chronological one): a tree processed with
+  // timeline: true is not reused.
+  const given = options.timeline ? processed(options.showAll) : tree;
+  const other = processed(!options.showAll);
+  const normal = options.showAll ? other : given;
+  const all = options.showAll ? given : other;
   const names: string[] = [];
   const positions: string[] = [];
   const library: number[] = [];

@@ -626,6 +626,11 @@ function draw(): void {
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, width, height);
   segCount = 0;
+  const q = state.query.trim().toLowerCase();
+  if (q !== timelineQuery) {
+    timelineQuery = q;
+    frameMatchCache.clear();
+  }
   const span = view.end - view.start;
   const scale = width / span;
   drawAxis(ctx, width, scale);
@@ -700,8 +705,11 @@ function drawSegment(ctx: CanvasRenderingContext2D, x0: number, x1: number, dept
   const frame = P.nodeFrame[node];
   const y = AXIS + depth * ROW;
   const w = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
+  const dim = timelineQuery !== "" && !frameMatches(frame, depth === 0);
+  ctx.globalAlpha = dim ? 0.25 : 1;
   ctx.fillStyle = frameColor(frame);
   ctx.fillRect(x0, y, w, ROW - 1);
+  ctx.globalAlpha = 1;
   if (w > 28) {
     const name = frameName(frame, depth === 0);
     const max = Math.floor((w - 6) / 6.7);
@@ -709,6 +717,19 @@ function drawSegment(ctx: CanvasRenderingContext2D, x0: number, x1: number, dept
     ctx.fillStyle = "#1d2330";
     ctx.fillText(text, x0 + 3, y + ROW / 2);
   }
+}
+
+/** The search, as the timeline last drew it: frames that do not match it are faded. */
+let timelineQuery = "";
+const frameMatchCache = new Map<number, boolean>();
+
+function frameMatches(frame: number, topLevel: boolean): boolean {
+  let m = frameMatchCache.get(frame);
+  if (m === undefined) {
+    m = `${frameName(frame, topLevel)}\u0000${framePosition(frame)}`.toLowerCase().includes(timelineQuery);
+    frameMatchCache.set(frame, m);
+  }
+  return m;
 }
 
 function segmentAt(x: number, y: number): number {
@@ -883,8 +904,8 @@ function main(): void {
     clearTimeout(timer);
     timer = window.setTimeout(() => {
       state.query = search.value;
-      if (state.view !== "tree") showView("tree");
       applySearch();
+      if (state.view === "timeline") scheduleDraw();
     }, 120);
   });
   search.addEventListener("keydown", (e) => {

@@ -244,6 +244,33 @@ test("timeline: drawn on the canvas, zoom and pan redraw it", async () => {
   assert.equal(problems, []);
 });
 
+test("a recursion 5000 frames deep: the tree opens part of it, the timeline draws it", async () => {
+  const frames = [frame("main", "/app/src/main.ts", 1), frame("recurse", "/app/src/deep.ts", 3)];
+  const path = [0, ...Array.from({ length: 5000 }, () => 1)];
+  const file = join(dir, "deep.html");
+  writeFileSync(file, renderSession(makeSession(frames, spread([[path, 20], [path.slice(0, 2500), 10]])), { renderer: "html" }));
+  const page = await open(file);
+  const rows = (await rowNames(page)).length;
+  assert.ok(rows > 10 && rows < 100, `${rows} rows open`);
+  // The deepest open row opens one more level.
+  await page.locator('#tree .node[aria-expanded="false"] > .row .tog').last().click();
+  assert.is((await rowNames(page)).length, rows + 1);
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  assert.ok((await canvasPixels(page)).painted > 5000);
+  // The canvas stays a window high; the deep frames scroll into it.
+  const height = await page.$eval("#timeline", (c) => (c as HTMLCanvasElement).clientHeight);
+  assert.ok(height <= 800, `canvas ${height}px high`);
+  await page.$eval("#tl-scroll", (s) => s.scrollTo(0, s.scrollHeight));
+  await page.waitForSelector('#timeline[data-draws="2"]');
+  const box = (await page.locator("#timeline").boundingBox())!;
+  await page.mouse.move(box.x + 10, box.y + box.height - 18 - 9); // the deepest row (one empty row under it)
+  await page.waitForSelector("#tooltip:not([hidden])");
+  assert.is(await page.textContent("#tooltip .tt-name"), "recurse");
+  await page.close();
+  assert.equal(problems, []);
+});
+
 test("a function called </script><img src=x onerror=alert(1)> is shown as text and runs nothing", async () => {
   const page = await open(join(dir, "hand.html"));
   const names = await rowNames(page);

@@ -140,6 +140,8 @@ interface Tree {
 
 const trees: Record<"normal" | "all", Tree | undefined> = { normal: undefined, all: undefined };
 
+const AUTO_OPEN_DEPTH = 40;
+
 function buildTree(packed: TreeData): Tree {
   const d = unpackTree(packed);
   const n = d.frame.length;
@@ -155,10 +157,15 @@ function buildTree(packed: TreeData): Tree {
     if (i > 0 && end[d.parent[i]] < end[i]) end[d.parent[i]] = end[i];
   }
   const t: Tree = { d, n, childStart, children, end, expanded: new Set(), openGroups: new Set(), lower: [] };
-  // Start with the hot path open: every shown node over 20% of the total, and the first level.
+  // Start with the hot path open: every node over 20% of the total, down to AUTO_OPEN_DEPTH (a recursion
+  // thousands deep is opened by hand, a level at a time, not all at once).
   const total = n > 0 ? d.time[0] : 0;
+  const depth = new Int32Array(n);
   t.expanded.add(0);
-  for (let i = 1; i < n; i++) if (d.time[i] >= 0.2 * total) t.expanded.add(i);
+  for (let i = 1; i < n; i++) {
+    depth[i] = depth[d.parent[i]] + 1;
+    if (d.time[i] >= 0.2 * total && depth[i] <= AUTO_OPEN_DEPTH) t.expanded.add(i);
+  }
   return t;
 }
 
@@ -536,6 +543,9 @@ let segDepth = new Int32Array(1024);
 let segNode = new Int32Array(1024);
 let segCount = 0;
 let segPaths: Paths | null = null;
+/** The timeline's vertical scroll (px) and the canvas's height, as last drawn. */
+let scrollY = 0;
+let viewHeight = 0;
 
 function pushSegment(x0: number, x1: number, depth: number, node: number): void {
   if (segCount === segX0.length) {
@@ -614,13 +624,22 @@ function draw(): void {
   timings.paths ??= performance.now();
   segPaths = P;
   const dpr = window.devicePixelRatio || 1;
-  const width = Math.max(100, canvas.parentElement!.clientWidth);
-  const height = AXIS + Math.max(10, P.maxDepth + 1) * ROW;
+  const scroller = canvas.parentElement!;
+  const width = Math.max(100, scroller.clientWidth);
+  // The canvas is at most a window high and stays put (sticky) while a spacer under it scrolls: deep stacks
+  // scroll instead of asking for a canvas taller than the browser allows.
+  const needed = AXIS + Math.max(10, P.maxDepth + 1) * ROW;
+  const height = Math.min(needed, Math.max(300, window.innerHeight - 200));
   if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
     canvas.style.height = `${height}px`;
+    scroller.style.height = `${height + 2}px`;
   }
+  const spacer = byId("tl-spacer");
+  if (spacer.style.height !== `${needed - height}px`) spacer.style.height = `${needed - height}px`;
+  scrollY = Math.min(scroller.scrollTop, needed - height);
+  viewHeight = height;
   const ctx = canvas.getContext("2d")!;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = "#ffffff";
@@ -633,9 +652,11 @@ function draw(): void {
   }
   const span = view.end - view.start;
   const scale = width / span;
-  drawAxis(ctx, width, scale);
   byId("tl-range").textContent = `${fmtDuration(view.start)} \u2013 ${fmtDuration(view.end)} (${fmtDuration(span)})`;
-  if (tl.count === 0) return;
+  if (tl.count === 0) {
+    drawAxis(ctx, width, scale);
+    return;
+  }
 
   const maxDepth = P.maxDepth;
   const openNode = new Int32Array(maxDepth + 1);
@@ -676,6 +697,7 @@ function draw(): void {
     }
     close(0, width);
   }
+  drawAxis(ctx, width, scale); // last: it covers rows scrolled up under it
   draws++;
   timings.drawn ??= performance.now();
   canvas.dataset.draws = String(draws);
@@ -701,9 +723,10 @@ function drawAxis(ctx: CanvasRenderingContext2D, width: number, scale: number): 
 
 function drawSegment(ctx: CanvasRenderingContext2D, x0: number, x1: number, depth: number, node: number, P: Paths): void {
   if (x1 <= x0) return;
+  const y = AXIS + depth * ROW - scrollY;
+  if (y + ROW <= AXIS || y >= viewHeight) return;
   pushSegment(x0, x1, depth, node);
   const frame = P.nodeFrame[node];
-  const y = AXIS + depth * ROW;
   const w = Math.max(1, x1 - x0 - (x1 - x0 > 3 ? 1 : 0));
   const dim = timelineQuery !== "" && !frameMatches(frame, depth === 0);
   ctx.globalAlpha = dim ? 0.25 : 1;
@@ -733,8 +756,8 @@ function frameMatches(frame: number, topLevel: boolean): boolean {
 }
 
 function segmentAt(x: number, y: number): number {
-  const depth = Math.floor((y - AXIS) / ROW);
-  if (depth < 0) return -1;
+  if (y < AXIS) return -1;
+  const depth = Math.floor((y - AXIS + scrollY) / ROW);
   for (let i = 0; i < segCount; i++) if (segDepth[i] === depth && segX0[i] <= x && x < segX1[i]) return i;
   return -1;
 }
@@ -859,6 +882,10 @@ function setupTimeline(): void {
       "0": resetView,
       ArrowLeft: () => pan(-0.1),
       ArrowRight: () => pan(0.1),
+      ArrowUp: () => canvas.parentElement!.scrollBy(0, -3 * ROW),
+      ArrowDown: () => canvas.parentElement!.scrollBy(0, 3 * ROW),
+      PageUp: () => canvas.parentElement!.scrollBy(0, -viewHeight / 2),
+      PageDown: () => canvas.parentElement!.scrollBy(0, viewHeight / 2),
     };
     const f = keys[e.key];
     if (f) {
@@ -866,6 +893,7 @@ function setupTimeline(): void {
       f();
     }
   });
+  canvas.parentElement!.addEventListener("scroll", scheduleDraw);
   byId("zoom-in").addEventListener("click", () => zoom(1 / 1.5));
   byId("zoom-out").addEventListener("click", () => zoom(1.5));
   byId("zoom-reset").addEventListener("click", resetView);

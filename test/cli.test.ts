@@ -1,4 +1,3 @@
-// runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
 // The CLI end to end on the runtime the test runs on (`node --import register.mjs src/cli.ts`, `deno run -A
 // src/cli.ts`, `bun src/cli.ts` [options] fixture.ts [args]) and one smoke test of the bundle, checking what
 // passes through untouched (args, stdin, stdout, exit code) and what the report says.
@@ -141,7 +140,7 @@ test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
   assertUsageError(cli(["--interval=", work]), /--interval/);
   assertUsageError(cli(["-i", "0.00005", work]), /--interval: .*minimum/);
   assertUsageError(cli(["-i", "-1", work]), /--interval/);
-  assertUsageError(cli(["-r", "html", work]), /unknown renderer 'html'/);
+  assertUsageError(cli(["-r", "bogus", work]), /unknown renderer 'bogus'/);
   assertUsageError(cli(["--renderer=xml", work]), /unknown renderer 'xml'/);
   assertUsageError(cli(["-p", "nonsense=1", work]), /-p: unknown render option/);
   assertUsageError(cli(["-p", "flat=maybe", work]), /-p: flat/);
@@ -194,7 +193,7 @@ test("an uncaught exception: exit 1, the error shown, report printed", () => {
   const r = cli([fixture("cli-throw.ts")]);
   assert.is(r.status, 1, r.stderr);
   assert.is(r.stdout.toString(), "worked true\n");
-  assert.match(r.stderr, /Error: fixture failure 42/);
+  assert.match(r.stderr, /[Ee]rror: fixture failure 42/); // Node and Deno say "Error:", Bun "error:"
   assert.ok(hasTextReport(r.stderr), r.stderr);
   assert.ok(r.stderr.indexOf("fixture failure 42") < r.stderr.search(/Recorded:|Samples:|Duration:/), "error first, then report");
 });
@@ -399,18 +398,20 @@ test("-t/--timeline keeps calls in order: A, B, A stay apart", () => {
 test("--hide / --hide-regex fold a file's frames; --show / --show-regex bring library frames back; --show-all", () => {
   const base = visibleNames(jsonReport([fixture("cli-work.ts")]).report.root_frame);
   assert.ok(base.has("helperInner"), "local code is shown by default");
-  assert.not.ok([...base].some((n) => /^pp\$|^parse[A-Z]/.test(n) && n !== "parseWithAcorn"), "acorn is folded by default");
+  // acorn's frames, by file: their names differ by runtime.
+  const acornFrames = (root: JsonFrame) => [...walk(root)].filter((f) => f.visible && /node_modules\/acorn\//.test(f.file_path));
+  // By default only the group's root shows, with "[N frames hidden]" under it.
+  assert.ok(acornFrames(jsonReport([fixture("cli-work.ts")]).report.root_frame).length <= 1, "acorn is folded by default");
   const hidden = visibleNames(jsonReport(["--hide", "*/cli-helper.ts", fixture("cli-work.ts")]).report.root_frame);
   assert.not.ok(hidden.has("helperMiddle"), "--hide folds the helper");
   const hiddenRe = visibleNames(jsonReport(["--hide-regex", "cli-helper\\.ts$", fixture("cli-work.ts")]).report.root_frame);
   assert.not.ok(hiddenRe.has("helperMiddle"), "--hide-regex folds the helper");
-  const acornFrames = (names: Set<string>) => [...names].filter((n) => /^pp\$|^parse[A-Z]/.test(n) && n !== "parseWithAcorn");
-  const shown = visibleNames(jsonReport(["--show", "*/node_modules/acorn/*", fixture("cli-work.ts")]).report.root_frame);
-  assert.ok(acornFrames(shown).length > 0, `--show brings acorn back: ${[...shown].join(", ")}`);
-  const shownRe = visibleNames(jsonReport(["--show-regex", "acorn", fixture("cli-work.ts")]).report.root_frame);
-  assert.ok(acornFrames(shownRe).length > 0, "--show-regex brings acorn back");
+  const shown = jsonReport(["--show", "*/node_modules/acorn/*", fixture("cli-work.ts")]).report.root_frame;
+  assert.ok(acornFrames(shown).length > 1, `--show brings acorn back: ${[...visibleNames(shown)].join(", ")}`);
+  const shownRe = jsonReport(["--show-regex", "acorn", fixture("cli-work.ts")]).report.root_frame;
+  assert.ok(acornFrames(shownRe).length > 1, "--show-regex brings acorn back");
   const all = jsonReport(["--show-all", fixture("cli-work.ts")]).report.root_frame;
-  assert.ok(acornFrames(visibleNames(all)).length > 0, "--show-all shows library frames");
+  assert.ok(acornFrames(all).length > 1, "--show-all shows library frames");
   assert.ok([...walk(all)].length > [...walk(jsonReport([fixture("cli-work.ts")]).report.root_frame)].length);
 });
 

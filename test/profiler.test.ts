@@ -1,4 +1,3 @@
-// runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";

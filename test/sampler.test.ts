@@ -1,4 +1,4 @@
-// runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
+// runtimes: node20 node24 -- the Node sampler's own tests (Deno's and Bun's are in sampler-deno and sampler-bun)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";

@@ -59,12 +59,25 @@ export interface SampleTable {
   state: Uint8Array;
 }
 
+/**
+ * Asynchronous operations the program waited on (issue 4; core-rs/SPEC.md, await attribution): started at
+ * start, completed (back in JavaScript) at end, both us on the session clock; requested by the logical stack
+ * `stack` (-1 unknown). In order of start.
+ */
+export interface WaitTable {
+  start: Float64Array;
+  end: Float64Array;
+  stack: Int32Array;
+}
+
 export interface Session {
   version: 1;
   meta: SessionMeta;
   frames: FrameInfo[];
   stacks: StackTable;
   samples: SampleTable;
+  /** Absent when the sampler tracked no waits (async_mode disabled, or not supported). */
+  waits?: WaitTable;
 }
 
 // ---- Core input / output (see core-rs/SPEC.md) ----
@@ -102,9 +115,15 @@ export const SYNTHETIC_NAMES: Record<number, string> = {
 /** No library name for this frame. */
 export const NO_LIBRARY = 0xffffffff;
 
+export type AsyncMode = "enabled" | "strict" | "disabled";
+
 export interface CoreProcessOptions {
   /** Session end, us (meta.duration). */
   duration: number;
+  /** meta.interval, us (the gap rule's trust in pending waits). */
+  interval?: number;
+  /** How waits are charged (SPEC.md, await attribution); default "enabled". */
+  asyncMode?: AsyncMode;
   /** meta.gapCap, us. */
   gapCap: number;
   /** Chronological tree instead of aggregated. */

@@ -158,8 +158,9 @@ test("search, seconds/percent, show all", async () => {
   assert.ok((await rowNames(page)).includes("next"));
   await page.fill("#search", "no such function");
   await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "no matches");
-  await page.fill("#search", "");
+  await page.press("#search", "Escape");
   await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "");
+  assert.is(await page.inputValue("#search"), "", "Escape clears the search");
   // Seconds, then percent of the total (100 ms): main 0.090 s = 90.0%.
   const mainTime = () => page.textContent('#tree .row:has(.name:text-is("main")) .time');
   assert.is(await mainTime(), "0.090");

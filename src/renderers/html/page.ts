@@ -732,14 +732,15 @@ function drawSegment(ctx: CanvasRenderingContext2D, x0: number, x1: number, dept
   ctx.globalAlpha = dim ? 0.25 : 1;
   ctx.fillStyle = frameColor(frame);
   ctx.fillRect(x0, y, w, ROW - 1);
-  ctx.globalAlpha = 1;
   if (w > 28) {
     const name = frameName(frame, depth === 0);
     const max = Math.floor((w - 6) / 6.7);
     const text = name.length > max ? name.slice(0, Math.max(1, max - 1)) + "\u2026" : name;
+    ctx.globalAlpha = dim ? 0.45 : 1;
     ctx.fillStyle = "#1d2330";
     ctx.fillText(text, x0 + 3, y + ROW / 2);
   }
+  ctx.globalAlpha = 1;
 }
 
 /** The search, as the timeline last drew it: frames that do not match it are faded. */
@@ -937,6 +938,11 @@ function main(): void {
     }, 120);
   });
   search.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && search.value !== "") {
+      search.value = "";
+      search.dispatchEvent(new Event("input"));
+      return;
+    }
     if (e.key === "Enter") {
       clearTimeout(timer);
       state.query = search.value;

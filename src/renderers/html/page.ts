@@ -716,8 +716,10 @@ function drawAxis(ctx: CanvasRenderingContext2D, width: number, scale: number): 
     const x = Math.round((t - view.start) * scale) + 0.5;
     ctx.fillStyle = "#c9ced8";
     ctx.fillRect(x, 0, 1, AXIS - 2);
+    const text = fmtDuration(t);
+    if (x + 3 + ctx.measureText(text).width > width) continue; // no label cut off at the right edge
     ctx.fillStyle = "#505868";
-    ctx.fillText(fmtDuration(t), x + 3, (AXIS - 2) / 2);
+    ctx.fillText(text, x + 3, (AXIS - 2) / 2);
   }
 }
 

@@ -150,7 +150,6 @@ test("--load-prev: the last run's session from the cache folder", () => {
 });
 
 test("a profiled run keeps its session for --load-prev (and a read-only cache does not fail the run)", () => {
-  if (runtime !== "node") return; // the CLI's run mode on Deno and Bun comes with their samplers (issue 3)
   const spin = work;
   const fresh = join(dir, "cache2");
   const env = { ...ENV, XDG_CACHE_HOME: fresh };

@@ -2,10 +2,10 @@
 // processSession. The module is loaded synchronously once and cached; it has no imports.
 //
 // ABI: tsp_alloc/tsp_free(ptr, bytes) for input buffers; tsp_new() -> handle; tsp_add_stacks,
-// tsp_add_samples, tsp_process return 0 or 1 (then tsp_error_ptr/len hold a UTF-8 message);
+// tsp_add_samples, tsp_add_waits, tsp_process return 0 or 1 (then tsp_error_ptr/len hold a UTF-8 message);
 // tsp_result_ptr/len(handle, field) address the result's typed arrays, copied out before the next call.
 import { readFileSync } from "node:fs";
-import type { CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
 
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -17,10 +17,13 @@ interface CoreExports {
   tsp_drop(handle: number): void;
   tsp_add_stacks(handle: number, parent: number, frame: number, n: number): number;
   tsp_add_samples(handle: number, stack: number, time: number, state: number, n: number): number;
+  tsp_add_waits(handle: number, start: number, end: number, stack: number, n: number): number;
   tsp_process(
     handle: number,
     duration: number,
     gapCap: number,
+    interval: number,
+    asyncMode: number,
     timeline: number,
     showAll: number,
     filterThreshold: number,
@@ -41,6 +44,11 @@ export interface CoreSession {
   addStacks(parent: Int32Array, frame: Uint32Array): void;
   /** Appends samples in time order, continuing earlier calls. */
   addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  /**
+   * Appends waits (core-rs/SPEC.md, await attribution) in order of start, continuing earlier calls. A stack id
+   * may name a stack added later; it must exist when the session is processed.
+   */
+  addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
   /** Frees the session's memory in the module; the session is unusable afterwards. */
   dispose(): void;
@@ -107,6 +115,9 @@ function checkLengths(what: string, ...lengths: number[]): void {
   }
 }
 
+/** asyncMode as tsp_process takes it. */
+const ASYNC_MODES: Record<AsyncMode, number> = { disabled: 0, enabled: 1, strict: 2 };
+
 // ProcessedTree fields in ffi.rs order (tsp_result_ptr's field index).
 const FIELDS: Array<[keyof ProcessedTree, TypedCtor]> = [
   ["frame", Uint32Array],
@@ -169,10 +180,25 @@ export function createCoreSession(): CoreSession {
       );
       if (rc !== 0) fail(c);
     },
+    addWaits(start, end, stack) {
+      const h = live();
+      checkLengths("wait table", start.length, end.length, stack.length);
+      const n = start.length;
+      const rc = withBuffers(
+        c,
+        [[Float64Array, start], [Float64Array, end], [Int32Array, stack]],
+        ([a, b, s]) => c.tsp_add_waits(h, a, b, s, n),
+      );
+      if (rc !== 0) fail(c);
+    },
     process(o) {
       const h = live();
       if (o.flatTime !== "self" && o.flatTime !== "total") {
         throw new Error(`tsprofile core: flatTime is ${String(o.flatTime)}`);
+      }
+      const asyncMode = o.asyncMode ?? "enabled";
+      if (!Object.hasOwn(ASYNC_MODES, asyncMode)) {
+        throw new Error(`tsprofile core: asyncMode is ${String(asyncMode)}`);
       }
       const rc = withBuffers(
         c,
@@ -182,6 +208,8 @@ export function createCoreSession(): CoreSession {
             h,
             Number(o.duration),
             Number(o.gapCap),
+            o.interval === undefined ? 0 : Number(o.interval),
+            ASYNC_MODES[asyncMode],
             o.timeline ? 1 : 0,
             o.showAll ? 1 : 0,
             Number(o.filterThreshold),
@@ -208,7 +236,7 @@ export function createCoreSession(): CoreSession {
     },
   };
   // Every call that enters the module goes through guarded().
-  for (const key of ["addStacks", "addSamples", "process"] as const) {
+  for (const key of ["addStacks", "addSamples", "addWaits", "process"] as const) {
     const call = session[key] as (...args: unknown[]) => unknown;
     (session as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => guarded(c, () => call(...args));
   }
@@ -220,7 +248,11 @@ export function wasmMemory(): WebAssembly.Memory {
   return load().memory;
 }
 
-/** Processes a whole Session in one go (duration, gapCap and startStack come from its meta). */
+/**
+ * Processes a whole Session in one go: duration, gapCap, startStack and (unless options.interval is given)
+ * interval come from its meta, the waits (when the session has them) from session.waits; options.asyncMode
+ * defaults to "enabled".
+ */
 export function processSession(
   session: Session,
   options: Omit<CoreProcessOptions, "duration" | "gapCap" | "startStack">,
@@ -229,10 +261,13 @@ export function processSession(
   try {
     core.addStacks(session.stacks.parent, session.stacks.frame);
     core.addSamples(session.samples.stack, session.samples.time, session.samples.state);
+    if (session.waits) core.addWaits(session.waits.start, session.waits.end, session.waits.stack);
     return core.process({
       ...options,
+      asyncMode: options.asyncMode ?? "enabled",
       duration: session.meta.duration,
       gapCap: session.meta.gapCap,
+      interval: options.interval ?? session.meta.interval,
       startStack: session.meta.startStack,
     });
   } finally {

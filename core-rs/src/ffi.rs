@@ -7,7 +7,7 @@
 //! fields (ProcessedTree order, see FIELD_*) are read with `tsp_result_ptr/len(h, field)` (len in elements);
 //! they stay valid until the next call on that session.
 
-use crate::{Error, FlatTime, Options, ProcessedTree, Session};
+use crate::{AsyncMode, Error, FlatTime, Options, ProcessedTree, Session};
 use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
@@ -151,13 +151,34 @@ pub unsafe extern "C" fn tsp_add_samples(
 }
 
 /// # Safety
+/// The pointers must address `n` elements each (from `tsp_alloc`).
+#[no_mangle]
+pub unsafe extern "C" fn tsp_add_waits(
+    h: u32,
+    start: *const f64,
+    end: *const f64,
+    stack: *const i32,
+    n: u32,
+) -> u32 {
+    let r = with_slot(h, |slot| {
+        slot.result = None;
+        slot.session
+            .add_waits(slice(start, n)?, slice(end, n)?, slice(stack, n)?)
+    });
+    r.map_or_else(set_error, |_| 0)
+}
+
+/// # Safety
 /// Each pointer must address its length in elements (from `tsp_alloc`).
+/// `async_mode`: 0 disabled, 1 enabled, 2 strict.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tsp_process(
     h: u32,
     duration: f64,
     gap_cap: f64,
+    interval: f64,
+    async_mode: u32,
     timeline: u32,
     show_all: u32,
     filter_threshold: f64,
@@ -171,9 +192,17 @@ pub unsafe extern "C" fn tsp_process(
 ) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        let async_mode = match async_mode {
+            0 => AsyncMode::Disabled,
+            1 => AsyncMode::Enabled,
+            2 => AsyncMode::Strict,
+            m => return Err(Error(format!("asyncMode {m} is not 0, 1 or 2"))),
+        };
         let o = Options {
             duration,
             gap_cap,
+            interval,
+            async_mode,
             timeline: timeline != 0,
             show_all: show_all != 0,
             filter_threshold,

@@ -4,6 +4,9 @@
 //! frame when the state is not js, so the state costs no extra byte) and the time since the previous sample.
 //! A delta that does not fit in u32 is written as an escape record pointing into a side table of f64 deltas,
 //! so no time is lost and the common case stays 8 bytes.
+//!
+//! Waits (SPEC, await attribution) are kept as 16-byte records in order of start; their stack ids are
+//! resolved at process time, since a wait may name a stack that arrives in a later chunk.
 
 use crate::hash::Trie;
 use crate::{err, round_time, Error, MAX_STATE, SYNTH_IDLE, SYNTH_SELF};
@@ -15,38 +18,72 @@ pub(crate) const IDLE_PATH: u32 = 1;
 
 /// Records in fixed blocks: appending never copies or doubles a big buffer (a Vec would briefly hold
 /// 3x the samples while reallocating, and wasm memory never shrinks), so memory stays ~8 bytes/sample.
-#[derive(Default)]
-pub(crate) struct Records {
-    blocks: Vec<Vec<u64>>,
+pub(crate) struct Blocks<T> {
+    blocks: Vec<Vec<T>>,
     len: usize,
 }
 
-const BLOCK: usize = 1 << 16;
+/// One u64 per sample (see `Session::records`).
+pub(crate) type Records = Blocks<u64>;
 
-impl Records {
+const BLOCK_BITS: u32 = 16;
+const BLOCK: usize = 1 << BLOCK_BITS;
+
+impl<T> Default for Blocks<T> {
+    fn default() -> Self {
+        Blocks {
+            blocks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy> Blocks<T> {
     #[inline]
-    pub fn push(&mut self, r: u64) {
+    pub fn push(&mut self, r: T) {
         match self.blocks.last_mut() {
             Some(b) if b.len() < BLOCK => b.push(r),
             _ => {
-                let mut b = Vec::with_capacity(BLOCK);
+                // The first block grows (a session with 10 waits holds no full block); later ones are
+                // allocated whole.
+                let cap = if self.blocks.is_empty() { 64 } else { BLOCK };
+                let mut b = Vec::with_capacity(cap);
                 b.push(r);
                 self.blocks.push(b);
             }
         }
         self.len += 1;
     }
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
     pub fn bytes(&self) -> usize {
-        self.blocks.len() * BLOCK * 8 + self.blocks.capacity() * 24
+        self.blocks.iter().map(|b| b.capacity()).sum::<usize>() * core::mem::size_of::<T>()
+            + self.blocks.capacity() * 24
     }
-    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.blocks.iter().flat_map(|b| b.iter().copied())
     }
+    /// The i-th element; i < len.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<T> {
+        self.blocks
+            .get(i >> BLOCK_BITS)
+            .and_then(|b| b.get(i & (BLOCK - 1)))
+            .copied()
+    }
 }
+
+/// One wait (SPEC, await attribution), 16 bytes: the rounded start, the rounded length (or LEN_ESCAPE: the
+/// rounded end is in `Session::wait_big`), and the stack id as given (-1 unknown; checked at process time).
+#[derive(Clone, Copy)]
+pub(crate) struct WaitRec {
+    pub start: f64,
+    pub len: u32,
+    pub stack: i32,
+}
+
+pub(crate) const LEN_ESCAPE: u32 = u32::MAX;
 
 pub struct Session {
     /// Unique paths. Different input stacks with the same frame path share one node.
@@ -63,6 +100,14 @@ pub struct Session {
     /// The previous sample's time as given (validation) and rounded (deltas, the end of the last sample).
     last_raw: f64,
     pub(crate) last_time: f64,
+    /// Waits in order of start.
+    pub(crate) waits: Blocks<WaitRec>,
+    /// (wait index, rounded end) of the waits whose length does not fit a WaitRec (rare), in index order.
+    pub(crate) wait_big: Vec<(usize, f64)>,
+    /// The previous wait's start as given (validation).
+    last_wait_raw: f64,
+    /// The largest stack id of a wait (checked against the stack count at process time), -1 when none.
+    pub(crate) max_wait_stack: i32,
 }
 
 impl Default for Session {
@@ -85,7 +130,93 @@ impl Session {
             samples: 0,
             last_raw: 0.0,
             last_time: 0.0,
+            waits: Blocks::default(),
+            wait_big: Vec::new(),
+            last_wait_raw: 0.0,
+            max_wait_stack: -1,
         }
+    }
+
+    pub fn wait_count(&self) -> usize {
+        self.waits.len()
+    }
+
+    /// The rounded end of wait i (before clipping to the session's end).
+    #[inline]
+    pub(crate) fn wait_end(&self, i: usize, w: &WaitRec) -> f64 {
+        if w.len != LEN_ESCAPE {
+            return w.start + f64::from(w.len);
+        }
+        match self.wait_big.binary_search_by(|e| e.0.cmp(&i)) {
+            Ok(k) => self.wait_big[k].1,
+            Err(_) => w.start,
+        }
+    }
+
+    /// Appends a chunk of waits (in order of start, continuing the previous chunk). All or nothing.
+    /// A stack id must be -1 or a stack that exists when the session is processed (stacks may come later).
+    pub fn add_waits(&mut self, start: &[f64], end: &[f64], stack: &[i32]) -> Result<(), Error> {
+        if start.len() != end.len() || start.len() != stack.len() {
+            return err(format!(
+                "wait table: start, end and stack have {}, {} and {} entries",
+                start.len(),
+                end.len(),
+                stack.len()
+            ));
+        }
+        let mut prev = if self.waits.len() > 0 {
+            Some(self.last_wait_raw)
+        } else {
+            None
+        };
+        for i in 0..start.len() {
+            let idx = self.waits.len() + i;
+            let (a, b, s) = (start[i], end[i], stack[i]);
+            if !a.is_finite() || a < 0.0 {
+                return err(format!("wait {idx}: start {a} is not a time >= 0"));
+            }
+            if !b.is_finite() || b < 0.0 {
+                return err(format!("wait {idx}: end {b} is not a time >= 0"));
+            }
+            if b < a {
+                return err(format!("wait {idx}: end {b} is before its start {a}"));
+            }
+            if let Some(p) = prev {
+                if a < p {
+                    return err(format!(
+                        "wait {idx}: start {a} is smaller than the one before it ({p})"
+                    ));
+                }
+            }
+            prev = Some(a);
+            if s < -1 {
+                return err(format!("wait {idx}: stack id {s} is not -1 or a stack id"));
+            }
+        }
+        for i in 0..start.len() {
+            // + 0.0 turns -0 into 0.
+            let a = round_time(start[i]) + 0.0;
+            let b = round_time(end[i]) + 0.0;
+            let len = b - a;
+            let rec = if len < f64::from(LEN_ESCAPE) && a + len == b {
+                WaitRec {
+                    start: a,
+                    len: len as u32,
+                    stack: stack[i],
+                }
+            } else {
+                self.wait_big.push((self.waits.len(), b));
+                WaitRec {
+                    start: a,
+                    len: LEN_ESCAPE,
+                    stack: stack[i],
+                }
+            };
+            self.waits.push(rec);
+            self.max_wait_stack = self.max_wait_stack.max(stack[i]);
+            self.last_wait_raw = start[i];
+        }
+        Ok(())
     }
 
     pub fn stack_count(&self) -> usize {
@@ -102,6 +233,18 @@ impl Session {
             + self.big.capacity() * 8
             + self.stack_core.capacity() * 4
             + self.trie.len() * 8 * 3
+            + self.waits.bytes()
+            + self.wait_big.capacity() * 16
+    }
+
+    /// Core node of the stack id (-1 = the empty path); the id must be in range.
+    #[inline]
+    pub(crate) fn stack_node(&self, s: i32) -> u32 {
+        if s < 0 {
+            0
+        } else {
+            self.stack_core.get(s as usize).copied().unwrap_or(0)
+        }
     }
 
     pub(crate) fn max_frame(&self) -> Option<u32> {

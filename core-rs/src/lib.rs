@@ -49,11 +49,22 @@ pub enum FlatTime {
     Total,
 }
 
+/// How waits are charged (SPEC, await attribution). Strict behaves as Enabled until contexts are tracked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsyncMode {
+    Disabled,
+    Enabled,
+    Strict,
+}
+
 /// CoreProcessOptions (src/types.ts), borrowed.
 #[derive(Clone, Copy, Debug)]
 pub struct Options<'a> {
     pub duration: f64,
     pub gap_cap: f64,
+    /// meta.interval, us; 0 = the gap rule does not look at waits (SPEC, await attribution, rule 1).
+    pub interval: f64,
+    pub async_mode: AsyncMode,
     pub timeline: bool,
     pub show_all: bool,
     pub filter_threshold: f64,

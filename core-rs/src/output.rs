@@ -1,7 +1,11 @@
 //! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (src/types.ts).
 
 use crate::ingest::Session;
-use crate::{err, flat, group, paths, processors, round_time, tree, weights, Error, Options};
+use crate::weights::AwaitCtx;
+use crate::{
+    err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options,
+    SYNTH_AWAIT,
+};
 
 /// src/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -53,31 +57,76 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     if o.gap_cap.is_nan() || o.gap_cap < 0.0 {
         return err(format!("gapCap {} is not a time >= 0", o.gap_cap));
     }
+    // Not in SPEC's list either: an interval that is not a finite time >= 0 has no meaning.
+    if !o.interval.is_finite() || o.interval < 0.0 {
+        return err(format!("interval {} is not a time >= 0", o.interval));
+    }
+    let ns = s.stack_count();
+    if s.max_wait_stack >= 0 && s.max_wait_stack as usize >= ns {
+        return err(format!(
+            "wait stack id {} out of range ({ns} stacks)",
+            s.max_wait_stack
+        ));
+    }
     Ok(start)
 }
 
 impl Session {
-    /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged (process again with other
-    /// options, or add more samples).
-    pub fn process(&self, o: &Options) -> Result<ProcessedTree, Error> {
+    /// The await path of every stack id a wait names (interned once per stack id, memoized), for the sweep.
+    fn await_ctx(&mut self, o: &Options) -> Option<AwaitCtx> {
+        if o.async_mode == AsyncMode::Disabled || self.waits.len() == 0 {
+            return None;
+        }
+        const UNSET: u32 = u32::MAX;
+        let mut paths = vec![UNSET; self.stack_count() + 1];
+        for i in 0..self.waits.len() {
+            let Some(w) = self.waits.get(i) else { break };
+            let k = (w.stack + 1) as usize;
+            if paths.get(k) == Some(&UNSET) {
+                let c = self.stack_node(w.stack);
+                paths[k] = self.trie.intern(c, SYNTH_AWAIT);
+            }
+        }
+        Some(AwaitCtx {
+            interval: round_time(o.interval),
+            paths,
+        })
+    }
+
+    /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged but for the paths it
+    /// interns (process again with other options, or add more samples).
+    pub fn process(&mut self, o: &Options) -> Result<ProcessedTree, Error> {
         let start = validate(self, o)?;
+        if self.samples == 0 {
+            // No entries (SPEC §1): nothing to attribute either.
+            return Ok(self.process_entries(o, &start, None));
+        }
+        let ctx = self.await_ctx(o);
+        Ok(self.process_entries(o, &start, ctx.as_ref()))
+    }
+
+    fn process_entries(&self, o: &Options, start: &[u32], waits: Option<&AwaitCtx>) -> ProcessedTree {
         let end = round_time(o.duration).max(self.last_time);
         let gap_cap = round_time(o.gap_cap);
 
         // §1, streamed: summed weight per unique core path and the order in which paths first carry weight.
         let nc = self.trie.len();
         let mut cw = vec![0.0f64; nc];
+        let mut seen = vec![false; nc];
         let mut order: Vec<u32> = Vec::new();
-        weights::for_each_entry(self, end, gap_cap, |c, w| {
-            let slot = &mut cw[c as usize];
-            if *slot == 0.0 {
+        // Lazy: weights may come late, and a first appearance may be a call with weight 0 (weights.rs).
+        weights::for_each_entry(self, end, gap_cap, waits, false, |c, w| {
+            let i = c as usize;
+            if !seen[i] {
+                seen[i] = true;
                 order.push(c);
             }
-            *slot += w;
+            cw[i] += w;
         });
+        drop(seen);
 
         // §2-3 once per unique path.
-        let p = paths::build(&self.trie, o.frame_flags, o.show_all, &start, &order);
+        let p = paths::build(&self.trie, o.frame_flags, o.show_all, start, &order);
         let m = p.frame.len();
         let mut wf = vec![0.0f64; m];
         let mut seen = vec![false; m];
@@ -98,7 +147,7 @@ impl Session {
             let limit = if o.show_all { f64::NAN } else { o.filter_threshold * total };
             let mut tl = tree::Timeline::new(&p, limit);
             let cf = &p.cf;
-            weights::for_each_entry(self, end, gap_cap, |c, w| tl.entry(cf[c as usize], w));
+            weights::for_each_entry(self, end, gap_cap, waits, true, |c, w| tl.entry(cf[c as usize], w));
             tl.finish()
         } else {
             tree::aggregated(&p, &order_f, &wf)
@@ -118,7 +167,7 @@ impl Session {
             o.filter_threshold,
             o.show_all,
         );
-        Ok(ProcessedTree {
+        ProcessedTree {
             frame: ord.frame,
             parent: ord.parent,
             depth: ord.depth,
@@ -134,6 +183,6 @@ impl Session {
             flat_frame: fl.frame,
             flat_self: fl.self_time,
             flat_total: fl.total,
-        })
+        }
     }
 }

@@ -37,6 +37,10 @@ struct Case {
     threshold: f64,
     flat_time: FlatTime,
     start: Vec<f64>,
+    /// (start, end, path index or -1)
+    waits: Vec<(f64, f64, i32)>,
+    interval: f64,
+    mode: AsyncMode,
 }
 
 fn case(frames: usize) -> Case {
@@ -52,6 +56,9 @@ fn case(frames: usize) -> Case {
         threshold: 0.0,
         flat_time: FlatTime::SelfTime,
         start: vec![],
+        waits: vec![],
+        interval: 0.0,
+        mode: AsyncMode::Enabled,
     }
 }
 
@@ -65,12 +72,18 @@ impl Case {
         let t: Vec<f64> = self.samples.iter().map(|x| x.1).collect();
         let state: Vec<u8> = self.samples.iter().map(|x| x.2).collect();
         s.add_samples(&st, &t, &state).unwrap();
+        let ws: Vec<i32> = self.waits.iter().map(|x| if x.2 < 0 { -1 } else { ids[x.2 as usize] }).collect();
+        let wa: Vec<f64> = self.waits.iter().map(|x| x.0).collect();
+        let wb: Vec<f64> = self.waits.iter().map(|x| x.1).collect();
+        s.add_waits(&wa, &wb, &ws).unwrap();
         s
     }
     fn opts(&self) -> Options<'_> {
         Options {
             duration: self.duration,
             gap_cap: self.gap_cap,
+            interval: self.interval,
+            async_mode: self.mode,
             timeline: self.timeline,
             show_all: self.show_all,
             filter_threshold: self.threshold,
@@ -639,6 +652,8 @@ fn malformed_input_is_an_error() {
     let base = Options {
         duration: 10.0,
         gap_cap: 1.0,
+        interval: 0.0,
+        async_mode: AsyncMode::Enabled,
         timeline: false,
         show_all: false,
         filter_threshold: 0.01,
@@ -688,19 +703,396 @@ fn ffi_round_trip_and_errors() {
         assert_eq!(tsp_add_samples(h, st, tm, sa, 2), 0);
         let (fl, lib) = (put(&[0u8, 0]), put(&[NO_LIBRARY, NO_LIBRARY]));
         let start = put(&[0.0f64]);
-        assert_eq!(tsp_process(h, 6.0, 1e9, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 0);
         assert_eq!(tsp_result_len(h, 0), 4);
         let frames = core::slice::from_raw_parts(tsp_result_ptr(h, 0) as *const u32, 4);
         assert_eq!(frames, &[SYNTH_ROOT, 0, 1, SYNTH_IDLE]);
         let times = core::slice::from_raw_parts(tsp_result_ptr(h, 3) as *const f64, 4);
         assert_eq!(times, &[6.0, 4.0, 4.0, 2.0]);
         assert_eq!(tsp_result_len(h, 99), 0);
-        assert_eq!(tsp_process(h, f64::NAN, 1e9, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 1);
+        assert_eq!(tsp_process(h, f64::NAN, 1e9, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 1);
         assert!(error().contains("duration"));
         assert_eq!(tsp_result_len(h, 0), 0, "a failed process leaves no result");
         tsp_drop(h);
         assert_eq!(tsp_add_samples(h, st, tm, sa, 2), 1, "dropped handle");
         for (ptr, n) in [(p as *mut u8, 8), (f as *mut u8, 8), (bad as *mut u8, 4), (st as *mut u8, 8), (tm as *mut u8, 16), (sa as *mut u8, 2), (fl as *mut u8, 2), (lib as *mut u8, 8), (start as *mut u8, 8)] {
+            tsp_free(ptr, n);
+        }
+    }
+}
+
+// ---- await attribution (SPEC, last section) ----
+
+const W_A: i32 = 0;
+const W_B: i32 = 1;
+const W_C: i32 = 2;
+
+/// Three one-frame paths f0, f1, f2 (wait stacks A, B, C).
+fn abc() -> Case {
+    let mut c = case(3);
+    c.paths = vec![vec![0], vec![1], vec![2]];
+    c
+}
+
+#[test]
+fn gap_rule_trusts_a_pending_wait_only_with_an_interval() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_JS)];
+    c.duration = 110.0;
+    c.gap_cap = 50.0;
+    c.interval = 10.0;
+    c.waits = vec![(5.0, 60.0, W_B)];
+    // At 0 + 10 the wait is pending: f0 gets min(100, 50, 20) = 20; [20, 60) is the wait's, [60, 100) idle.
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 110 a=40", "  f1 50 a=40", "    await 40 s=40 a=40", "    self 10 s=10", "  idle 40 s=40", "  f0 20 s=20"]
+    );
+    // No interval: rule 1 does not apply; the cap alone leaves [50, 100) idle, [50, 60) of it awaited.
+    c.interval = 0.0;
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 110 a=10", "  f0 50 s=50", "  idle 40 s=40", "  f1 20 a=10", "    await 10 s=10 a=10", "    self 10 s=10"]
+    );
+    // A wait that is over by t + interval does not count: 5..9 is not pending at 10.
+    c.interval = 10.0;
+    c.waits = vec![(5.0, 9.0, W_B)];
+    assert_eq!(show(&c.run())[1], "  f0 50 s=50");
+    // Pending at exactly t + interval counts (start <= p); ending there does not (p < end).
+    c.waits = vec![(10.0, 11.0, W_B)];
+    assert_eq!(show(&c.run())[1..], ["  idle 80 s=80", "  f0 20 s=20", "  f1 10 s=10"]);
+    c.waits = vec![(0.0, 10.0, W_B)];
+    assert_eq!(show(&c.run())[1], "  f0 50 s=50");
+    // The cap still wins when it is smaller than 2 * interval; the interval is rounded (9.5 -> 10).
+    c.waits = vec![(5.0, 60.0, W_B)];
+    c.gap_cap = 15.0;
+    c.interval = 9.5;
+    assert_eq!(show(&c.run()).last().unwrap(), "  f0 15 s=15");
+}
+
+#[test]
+fn idle_is_split_among_zero_one_two_and_three_pending_waits() {
+    let mut c = abc();
+    // One idle sample (empty stack) over [0, 20).
+    c.samples = vec![(-1, 0.0, ST_IDLE)];
+    c.duration = 20.0;
+    // [0,2) A | [2,5) A2 B1 | [5,9) k=3, L=4: A2 B1 C1 | [9,12) A2 B1 | [12,16) A4 | [16,20) idle.
+    c.waits = vec![(0.0, 16.0, W_A), (2.0, 12.0, W_B), (5.0, 9.0, W_C)];
+    assert_eq!(
+        show(&c.run()),
+        vec![
+            "root 20 a=16",
+            "  f0 12 a=12",
+            "    await 12 s=12 a=12",
+            "  idle 4 s=4",
+            "  f1 3 a=3",
+            "    await 3 s=3 a=3",
+            "  f2 1 a=1",
+            "    await 1 s=1 a=1",
+        ]
+    );
+    // Timeline: the pieces' entries in order (A | A B | A B C | A B | A | idle), runs merged.
+    c.timeline = true;
+    let t = c.run();
+    let top: Vec<String> = show(&t).into_iter().filter(|l| l.starts_with("  ") && !l.starts_with("    ")).collect();
+    assert_eq!(
+        top,
+        vec!["  f0 4 a=4", "  f1 1 a=1", "  f0 2 a=2", "  f1 1 a=1", "  f2 1 a=1", "  f0 2 a=2", "  f1 1 a=1", "  f0 4 a=4", "  idle 4 s=4"]
+    );
+    // q = 0: [5,7) k=3, L=2: the first takes the remainder 2, B and C get 0 (dropped: C has no node).
+    c.timeline = false;
+    c.waits = vec![(0.0, 20.0, W_A), (2.0, 12.0, W_B), (5.0, 7.0, W_C)];
+    // A: 2 + 2 + 2 + 3 + 8 = 17; B: 1 + 0 + 2 = 3.
+    assert_eq!(show(&c.run()), vec!["root 20 a=20", "  f0 17 a=17", "    await 17 s=17 a=17", "  f1 3 a=3", "    await 3 s=3 a=3"]);
+}
+
+#[test]
+fn a_zero_length_wait_still_splits_the_piece() {
+    let mut c = abc();
+    c.samples = vec![(-1, 0.0, ST_IDLE)];
+    c.duration = 10.0;
+    // Unsplit, A and B would get 5 each; at 3: [0,3) A2 B1, [3,10) A4 B3.
+    c.waits = vec![(0.0, 10.0, W_A), (0.0, 10.0, W_B), (3.0, 3.0, W_C)];
+    assert_eq!(show(&c.run()), vec!["root 10 a=10", "  f0 6 a=6", "    await 6 s=6 a=6", "  f1 4 a=4", "    await 4 s=4 a=4"]);
+    // Ties in start keep input order: B first gets the remainders.
+    c.waits = vec![(0.0, 10.0, W_B), (0.0, 10.0, W_A), (3.0, 3.0, W_C)];
+    assert_eq!(show(&c.run())[1], "  f1 6 a=6");
+}
+
+#[test]
+fn waits_cross_sample_entries_and_gap_remainders() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 10.0, ST_IDLE), (0, 20.0, ST_JS)];
+    c.duration = 30.0;
+    c.gap_cap = 4.0;
+    // f0 keeps [0,4) and [20,24) (not idle); the wait takes [4,10), the idle sample [10,14), the gap
+    // [14,20) and [24,25); [25,30) stays idle.
+    c.waits = vec![(2.0, 25.0, W_B)];
+    assert_eq!(show(&c.run()), vec!["root 30 a=17", "  f1 17 a=17", "    await 17 s=17 a=17", "  f0 8 s=8", "  idle 5 s=5"]);
+    c.timeline = true;
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 30 a=17", "  f0 4 s=4", "  f1 16 a=16", "    await 16 s=16 a=16", "  f0 4 s=4", "  f1 1 a=1", "    await 1 s=1 a=1", "  idle 5 s=5"]
+    );
+}
+
+#[test]
+fn an_idle_sample_with_a_stack_keeps_its_path_where_nothing_is_pending() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_IDLE)];
+    c.duration = 10.0;
+    c.waits = vec![(4.0, 6.0, W_B)];
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 10 a=2", "  f0 8", "    idle 8 s=8", "  f1 2 a=2", "    await 2 s=2 a=2"]
+    );
+}
+
+#[test]
+fn unknown_stacks_leading_idle_and_clipped_ends() {
+    let mut c = abc();
+    c.samples = vec![(0, 10.0, ST_JS)];
+    c.duration = 20.0;
+    // The leading idle [0,10) is split too; an unknown stack is just [await]. The second wait ends past
+    // the session (clipped), the third starts after it (never pending).
+    c.waits = vec![(0.0, 5.0, -1), (15.0, 1e9, W_B), (25.0, 30.0, W_C)];
+    let t = c.run();
+    assert_eq!(show(&t), vec!["root 20 a=5", "  f0 10 s=10", "  await 5 s=5 a=5", "  idle 5 s=5"]);
+    assert_eq!(t.flat_frame, vec![0, SYNTH_AWAIT, SYNTH_IDLE]);
+    // Both f0 and the wait end at the session's end: an idle tail after f0 is shared.
+    c.samples = vec![(0, 10.0, ST_JS)];
+    c.gap_cap = 2.0;
+    let t = c.run();
+    assert_eq!(t.time[0], 20.0);
+    // f0 [10,12); the gap [12,15) idle, [15,20) the clipped wait's. Ties keep creation order.
+    assert_eq!(show(&t)[1..], ["  idle 8 s=8", "  await 5 s=5 a=5", "  f1 5 a=5", "    await 5 s=5 a=5", "  f0 2 s=2"]);
+}
+
+#[test]
+fn await_entries_take_part_in_trim_stem_and_filtering() {
+    let mut c = case(5);
+    c.flags = vec![0, 0, 0, FLAG_INTERNAL, 0];
+    c.paths = vec![vec![0, 1, 2], vec![0, 1, 3, 4]];
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 5.0, ST_IDLE)];
+    c.duration = 10.0;
+    c.start = vec![0.0, 1.0];
+    c.waits = vec![(5.0, 8.0, 1)];
+    // The await path [0,1,3,4,await] is filtered to [0,1,4,await] and trimmed to [1,4,await].
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 10 a=3", "  f1 8 a=3", "    f2 5 s=5", "    f4 3 a=3", "      await 3 s=3 a=3", "  idle 2 s=2"]
+    );
+    // An unknown-stack await entry starts with a synthetic frame: not a candidate, the trim stays.
+    c.waits = vec![(5.0, 8.0, -1)];
+    assert_eq!(show(&c.run())[1], "  f1 5");
+}
+
+#[test]
+fn disabled_mode_and_no_waits_change_nothing() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 10.0, ST_IDLE), (1, 50.0, ST_AWAIT), (2, 52.0, ST_JS)];
+    c.duration = 80.0;
+    c.gap_cap = 6.0;
+    c.interval = 2.0;
+    let plain = c.run();
+    c.waits = vec![(0.0, 70.0, W_A), (1.0, 2.0, -1), (30.0, 31.0, W_C)];
+    for timeline in [false, true] {
+        c.timeline = timeline;
+        c.mode = AsyncMode::Disabled;
+        let mut without = c.clone_without_waits();
+        without.mode = AsyncMode::Enabled;
+        assert_eq!(c.run(), without.run(), "timeline {timeline}");
+        c.mode = AsyncMode::Enabled;
+        assert_ne!(c.run(), without.run());
+        // Strict behaves as enabled for now.
+        let enabled = c.run();
+        c.mode = AsyncMode::Strict;
+        assert_eq!(c.run(), enabled);
+        c.mode = AsyncMode::Enabled;
+    }
+    c.timeline = false;
+    c.waits.clear();
+    assert_eq!(c.run(), plain);
+}
+
+impl Case {
+    fn clone_without_waits(&self) -> Case {
+        Case {
+            paths: self.paths.clone(),
+            samples: self.samples.clone(),
+            flags: self.flags.clone(),
+            libs: self.libs.clone(),
+            waits: vec![],
+            start: self.start.clone(),
+            ..*self
+        }
+    }
+}
+
+#[test]
+fn lazy_totals_equal_the_exact_sequence() {
+    // Many overlapping waits (up to ~40 pending), idle samples and gaps: the aggregated tree (lazy sweep)
+    // must carry the same totals and flat view as the timeline (exact sweep).
+    let mut c = case(8);
+    c.paths = (0..8).map(|f| vec![f]).collect();
+    let mut t = 0.0;
+    c.samples = (0..400)
+        .map(|i: i32| {
+            t += f64::from((i * 7919) % 23) + 1.0;
+            (i % 9 - 1, t, if i % 3 == 0 { ST_IDLE } else { ST_JS })
+        })
+        .collect();
+    c.duration = t + 40.0;
+    c.gap_cap = 5.0;
+    c.interval = 3.0;
+    let mut a = 0.0;
+    c.waits = (0..300)
+        .map(|i: i32| {
+            a += f64::from((i * 31) % 17);
+            (a, a + f64::from((i * 131) % 211), i % 9 - 1)
+        })
+        .collect();
+    let agg = c.run();
+    c.timeline = true;
+    let tl = c.run();
+    assert_eq!(agg.flat_frame, tl.flat_frame);
+    assert_eq!(agg.flat_self, tl.flat_self);
+    assert_eq!(agg.flat_total, tl.flat_total);
+    assert_eq!(agg.time[0], c.duration);
+    assert!(agg.await_time[0] > 0.0);
+}
+
+#[test]
+fn waits_stream_in_chunks_and_may_name_later_stacks() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 3.0, ST_IDLE), (1, 40.0, ST_JS)];
+    c.duration = 50.0;
+    c.gap_cap = 10.0;
+    c.interval = 1.0;
+    c.waits = vec![(1.0, 20.0, W_B), (2.0, 2.0, -1), (2.5, 30.0, W_C), (10.0, 45.0, W_A)];
+    let whole = c.run();
+    let refs: Vec<&[u32]> = c.paths.iter().map(|p| p.as_slice()).collect();
+    let (parent, frame, ids) = stacks(&refs);
+    let mut s = Session::new();
+    s.add_stacks(&parent[..1], &frame[..1]).unwrap();
+    s.add_samples(&[ids[0]], &[0.0], &[ST_JS]).unwrap();
+    // A wait naming stack 1 before stack 1 exists is fine until process.
+    s.add_waits(&[1.0], &[20.0], &[ids[1]]).unwrap();
+    s.add_waits(&[], &[], &[]).unwrap();
+    s.add_waits(&[2.0, 2.5], &[2.0, 30.0], &[-1, ids[2]]).unwrap();
+    let mut o = c.opts();
+    assert!(s.process(&o).unwrap_err().0.contains("wait stack id"));
+    s.add_stacks(&parent[1..], &frame[1..]).unwrap();
+    s.add_samples(&[-1, ids[1]], &[3.0, 40.0], &[ST_IDLE, ST_JS]).unwrap();
+    s.add_waits(&[10.0], &[45.0], &[ids[0]]).unwrap();
+    assert_eq!(s.wait_count(), 4);
+    assert_eq!(s.process(&o).unwrap(), whole);
+    // Processing twice (paths interned by the first call) gives the same tree; so does another mode after.
+    assert_eq!(s.process(&o).unwrap(), whole);
+    o.async_mode = AsyncMode::Disabled;
+    let disabled = s.process(&o).unwrap();
+    o.async_mode = AsyncMode::Enabled;
+    assert_ne!(disabled, whole);
+    assert_eq!(s.process(&o).unwrap(), whole);
+}
+
+#[test]
+fn malformed_waits_are_errors() {
+    let mut s = Session::new();
+    s.add_stacks(&[-1], &[0]).unwrap();
+    let w = |s: &mut Session, a: f64, b: f64, st: i32| s.add_waits(&[a], &[b], &[st]);
+    for (a, b, st, what) in [
+        (f64::NAN, 1.0, 0, "NaN start"),
+        (f64::INFINITY, f64::INFINITY, 0, "infinite start"),
+        (-1.0, 1.0, 0, "negative start"),
+        (0.0, f64::NAN, 0, "NaN end"),
+        (0.0, f64::INFINITY, 0, "infinite end"),
+        (0.0, -1.0, 0, "negative end"),
+        (5.0, 4.9, 0, "end before start"),
+        (0.0, 1.0, -2, "stack < -1"),
+    ] {
+        let e = w(&mut s, a, b, st).unwrap_err();
+        assert!(!e.0.contains('\n') && e.0.starts_with("wait 0"), "{what}: {}", e.0);
+    }
+    assert!(s.add_waits(&[0.0, 1.0], &[1.0], &[0, 0]).is_err(), "column lengths");
+    assert!(s.add_waits(&[2.0, 1.0], &[3.0, 3.0], &[0, 0]).is_err(), "start going back");
+    assert_eq!(s.wait_count(), 0, "a failed chunk adds nothing");
+    w(&mut s, 2.0, 3.0, 0).unwrap();
+    assert!(w(&mut s, 1.9, 3.0, 0).unwrap_err().0.contains("smaller than the one before"), "across chunks");
+    // Equal starts, and end == start, are fine; ends need not be in order.
+    s.add_waits(&[2.0, 2.0], &[2.0, 2.5], &[-1, 0]).unwrap();
+    s.add_samples(&[0], &[0.0], &[0]).unwrap();
+    let flags = [0u8; 1];
+    let libs = [NO_LIBRARY; 1];
+    let base = Options {
+        duration: 10.0,
+        gap_cap: 1.0,
+        interval: 1.0,
+        async_mode: AsyncMode::Enabled,
+        timeline: false,
+        show_all: false,
+        filter_threshold: 0.01,
+        flat_time: FlatTime::SelfTime,
+        start_stack: &[],
+        frame_flags: &flags,
+        frame_library: &libs,
+    };
+    assert!(s.process(&base).is_ok());
+    for bad in [f64::NAN, -1.0, f64::INFINITY] {
+        assert!(s.process(&Options { interval: bad, ..base }).unwrap_err().0.contains("interval"));
+    }
+    // A stack id that never arrives is an error at process time, whatever the mode.
+    w(&mut s, 3.0, 4.0, 1).unwrap();
+    assert!(s.process(&base).is_err());
+    assert!(s.process(&Options { async_mode: AsyncMode::Disabled, ..base }).is_err());
+    s.add_stacks(&[0], &[0]).unwrap();
+    assert!(s.process(&base).is_ok());
+}
+
+#[test]
+fn waits_take_sixteen_bytes_and_long_ones_are_exact() {
+    let mut s = Session::new();
+    let n = 4 << 16; // whole blocks
+    let a: Vec<f64> = (0..n).map(|i| i as f64 * 10.0).collect();
+    let b: Vec<f64> = (0..n).map(|i| i as f64 * 10.0 + 25.0).collect();
+    let st = vec![-1i32; n];
+    let before = s.memory_bytes();
+    s.add_waits(&a, &b, &st).unwrap();
+    let per = (s.memory_bytes() - before) as f64 / n as f64;
+    assert!(per < 16.1, "{per} bytes per wait");
+    // A wait longer than u32::MAX us keeps its exact end.
+    let mut c = abc();
+    c.samples = vec![(-1, 0.0, ST_IDLE)];
+    c.duration = 6.0e12;
+    c.waits = vec![(1.0, 5.0e12 + 1.0, W_A)];
+    assert_eq!(show(&c.run()), vec!["root 6000000000000 a=5000000000000", "  f0 5000000000000 a=5000000000000", "    await 5000000000000 s=5000000000000 a=5000000000000", "  idle 1000000000000 s=1000000000000"]);
+}
+
+#[test]
+fn ffi_waits_and_async_mode() {
+    use crate::ffi::*;
+    unsafe fn put<T: Copy>(v: &[T]) -> *mut T {
+        let p = tsp_alloc(core::mem::size_of_val(v) as u32) as *mut T;
+        core::ptr::copy_nonoverlapping(v.as_ptr(), p, v.len());
+        p
+    }
+    unsafe {
+        let h = tsp_new();
+        let (p, f) = (put(&[-1i32]), put(&[0u32]));
+        assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
+        let (st, tm, sa) = (put(&[-1i32]), put(&[0.0f64]), put(&[ST_IDLE]));
+        assert_eq!(tsp_add_samples(h, st, tm, sa, 1), 0);
+        let (wa, wb, ws) = (put(&[2.0f64]), put(&[6.0f64]), put(&[0i32]));
+        assert_eq!(tsp_add_waits(h, wa, wb, ws, 1), 0);
+        assert_eq!(tsp_add_waits(h, wb, wa, ws, 1), 1, "end before start");
+        let (fl, lib) = (put(&[0u8]), put(&[NO_LIBRARY]));
+        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 1, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
+        let times = core::slice::from_raw_parts(tsp_result_ptr(h, 3) as *const f64, tsp_result_len(h, 3) as usize);
+        assert_eq!(times, &[10.0, 6.0, 4.0, 4.0]);
+        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 0, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_result_len(h, 3), 2, "disabled: root and idle");
+        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 3, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 1, "unknown mode");
+        tsp_drop(h);
+        for (ptr, n) in [(p as *mut u8, 4), (f as *mut u8, 4), (st as *mut u8, 4), (tm as *mut u8, 8), (sa as *mut u8, 1), (wa as *mut u8, 8), (wb as *mut u8, 8), (ws as *mut u8, 4), (fl as *mut u8, 1), (lib as *mut u8, 4)] {
             tsp_free(ptr, n);
         }
     }

@@ -1,136 +1,26 @@
 // The overhead benchmark on Bun: bench/workload.mjs run plain, under tsprofile (the bundled CLI on Bun, as
 // `bunx --bun tsprofile` runs it) and under `bun --cpu-prof` (Bun's own profiler: the same JSC sampling
-// profiler, written as a .cpuprofile to --cpu-prof-dir at exit), at 1 ms and 100 us, interleaved round by
-// round. Prints medians of wall and the workload's own timing, their ratios to plain, and the sampling rate.
+// profiler, written as a .cpuprofile to --cpu-prof-dir at exit), at 1 ms and 100 us, interleaved. The harness
+// and what it prints: bench/overhead-harness.ts.
 //
 //   node --import ./runtimes/node/register.mjs bench/overhead-bun.ts [--runs 7] [--scale 1]
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { bundledCli, root, runOverhead } from "./overhead-harness.ts";
 
-const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const workload = join(root, "bench", "workload.mjs");
-const cli = join(root, "dist", "cli.js");
 const bun = process.env.TSPROFILE_BUN ?? join(root, "test", "runtimes", "node_modules", ".bin", "bun");
-
-const { values } = parseArgs({
-  options: { runs: { type: "string", default: "7" }, scale: { type: "string", default: "1" } },
-});
-const runs = Math.max(1, Number(values.runs));
-const scale = String(Number(values.scale) || 1);
-
 if (!existsSync(bun)) throw new Error(`no bun at ${bun} (npm ci in test/runtimes, or set TSPROFILE_BUN)`);
-if (!existsSync(cli)) {
-  const r = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, stdio: "inherit" });
-  if (r.status !== 0) throw new Error("scripts/bundle.mjs failed");
-}
 
-interface Mode {
-  name: string;
-  interval: number;
-  command(dir: string): string[];
-  rate?(dir: string): number;
-}
-
-const modes: Mode[] = [{ name: "plain", interval: 0, command: () => [workload, scale] }];
-for (const interval of [1000, 100]) {
-  modes.push({
-    name: "tsprofile",
-    interval,
-    command: (dir) => [cli, "-i", String(interval / 1e6), "-r", "json", "-o", join(dir, "report.json"), workload, scale],
-    rate: (dir) => {
-      const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
-      return report.sample_count / report.duration;
-    },
-  });
-  modes.push({
-    name: "--cpu-prof",
-    interval,
-    command: (dir) => ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", String(interval), workload, scale],
-    rate: (dir) => {
-      const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-      if (!file) throw new Error("--cpu-prof wrote no profile");
-      const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
-      return profile.samples.length / ((profile.endTime - profile.startTime) / 1e6);
-    },
-  });
-}
-
-interface Measure {
-  wall: number[];
-  work: number[];
-  cpu: number[];
-  rate: number[];
-}
-const results = new Map<Mode, Measure>(modes.map((m) => [m, { wall: [], work: [], cpu: [], rate: [] }]));
-
-function runOnce(mode: Mode, count = true): void {
-  const dir = mkdtempSync(join(tmpdir(), "tsprofile-bench-bun-"));
-  try {
-    const started = performance.now();
-    // npm_config_user_agent would make a Node-run CLI re-run itself; here the CLI runs on Bun directly.
-    const r = spawnSync(bun, mode.command(dir), { cwd: root, encoding: "utf8", timeout: 300_000 });
-    const wall = performance.now() - started;
-    if (r.status !== 0) throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
-    const work = /work_ms=([\d.]+) cpu_ms=([\d.]+)/.exec(r.stdout);
-    if (!work) throw new Error(`${mode.name}: no work_ms in ${JSON.stringify(r.stdout)}`);
-    if (!count) return;
-    const m = results.get(mode)!;
-    m.wall.push(wall);
-    m.work.push(Number(work[1]));
-    m.cpu.push(Number(work[2]));
-    if (mode.rate) m.rate.push(mode.rate(dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const version = spawnSync(bun, ["--version"], { encoding: "utf8" }).stdout.trim();
-console.log(`bun ${version}, ${runs} runs per mode, interleaved; workload scale ${scale}`);
-for (const mode of modes) runOnce(mode, false); // warm caches (disk, the transpiler cache); not counted
-for (let round = 0; round < runs; round++) {
-  for (let k = 0; k < modes.length; k++) runOnce(modes[(k + round) % modes.length]);
-  process.stderr.write(`\rround ${round + 1}/${runs}`);
-}
-process.stderr.write("\n");
-
-const plain = results.get(modes[0])!;
-const plainWall = median(plain.wall);
-const plainWork = median(plain.work);
-const plainCpu = median(plain.cpu);
-const rows = [["mode", "interval", "wall (s)", "x plain", "work (s)", "x plain", "work cpu (s)", "x plain", "samples/s", "achieved"]];
-for (const mode of modes) {
-  const m = results.get(mode)!;
-  const wall = median(m.wall);
-  const work = median(m.work);
-  const cpu = median(m.cpu);
-  const rate = m.rate.length ? median(m.rate) : 0;
-  rows.push([
-    mode.name,
-    mode.interval ? (mode.interval >= 1000 ? `${mode.interval / 1000} ms` : `${mode.interval} us`) : "-",
-    (wall / 1000).toFixed(3),
-    (wall / plainWall).toFixed(3),
-    (work / 1000).toFixed(3),
-    (work / plainWork).toFixed(3),
-    (cpu / 1000).toFixed(3),
-    (cpu / plainCpu).toFixed(3),
-    rate ? rate.toFixed(0) : "-",
-    rate ? (rate > 1000 ? `${(1e6 / rate).toFixed(0)} us` : `${(1000 / rate).toFixed(2)} ms`) : "-",
-  ]);
-}
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const [i, row] of rows.entries()) {
-  console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
-  if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
-}
-console.log(
-  "\nwall: the whole process, spawn to exit (tsprofile includes its CLI start and the report); work: the workload's\n" +
+runOverhead({
+  // npm_config_user_agent would make a Node-run CLI re-run itself; here the CLI runs on Bun directly.
+  runtime: bun,
+  cli: bundledCli,
+  bundle: true,
+  describe: () => `bun ${spawnSync(bun, ["--version"], { encoding: "utf8" }).stdout.trim()}`,
+  warm: (modes) => modes, // the disk cache and the transpiler cache
+  tmpPrefix: "tsprofile-bench-bun-",
+  footer:
+    "\nwall: the whole process, spawn to exit (tsprofile includes its CLI start and the report); work: the workload's\n" +
     "own timer around its work; work cpu: the workload process's CPU time over that span. Medians.",
-);
+});

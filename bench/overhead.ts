@@ -1,141 +1,15 @@
-// The overhead benchmark: bench/workload.mjs (acorn on a large generated source, JSON round trips, sorting,
-// regexes, Map churn) run plain, under tsprofile (the bundled CLI, as users run it) and under `node --cpu-prof`,
-// at 1 ms and 100 us, interleaved round by round so drift on a shared machine hits every mode alike.
-// Prints medians: the process's wall time, the workload's own work time (measured inside it), their ratios to
-// plain, and the sampling rate achieved (tsprofile: JSON sample_count/duration; --cpu-prof: samples/duration).
+// The overhead benchmark on Node: bench/workload.mjs (acorn on a large generated source, JSON round trips,
+// sorting, regexes, Map churn) run plain, under tsprofile (the bundled CLI, as users run it) and under
+// `node --cpu-prof`, at 1 ms and 100 us, interleaved. The harness and what it prints: bench/overhead-harness.ts.
 //
 //   node --import ./runtimes/node/register.mjs bench/overhead.ts [--runs 7] [--scale 1]
 //   test/runtimes/node_modules/.bin/node --import ./runtimes/node/register.mjs bench/overhead.ts     # Node 24
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { bundledCli, runOverhead } from "./overhead-harness.ts";
 
-const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const workload = join(root, "bench", "workload.mjs");
-const cli = join(root, "dist", "cli.js");
-const node = process.execPath;
-
-const { values } = parseArgs({
-  options: { runs: { type: "string", default: "7" }, scale: { type: "string", default: "1" } },
+runOverhead({
+  runtime: process.execPath,
+  cli: bundledCli,
+  bundle: true,
+  describe: () => `${process.execPath} (${process.version})`,
+  warm: (modes) => [modes[0]], // the disk cache and the esbuild binary
 });
-const runs = Math.max(1, Number(values.runs));
-const scale = String(Number(values.scale) || 1);
-
-if (!existsSync(cli)) {
-  const r = spawnSync(node, [join(root, "scripts", "bundle.mjs")], { cwd: root, stdio: "inherit" });
-  if (r.status !== 0) throw new Error("scripts/bundle.mjs failed");
-}
-
-interface Mode {
-  name: string;
-  /** Interval in microseconds; 0 for the plain run. */
-  interval: number;
-  command(dir: string): string[];
-  /** Samples per second achieved, read from what the run left in dir. */
-  rate?(dir: string): number;
-}
-
-const modes: Mode[] = [{ name: "plain", interval: 0, command: () => [workload, scale] }];
-for (const interval of [1000, 100]) {
-  modes.push({
-    name: "tsprofile",
-    interval,
-    command: (dir) => [cli, "-i", String(interval / 1e6), "-r", "json", "-o", join(dir, "report.json"), workload, scale],
-    rate: (dir) => {
-      const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
-      return report.sample_count / report.duration;
-    },
-  });
-  modes.push({
-    name: "--cpu-prof",
-    interval,
-    command: (dir) => ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", String(interval), workload, scale],
-    rate: (dir) => {
-      const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-      if (!file) throw new Error("--cpu-prof wrote no profile");
-      const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
-      return profile.samples.length / ((profile.endTime - profile.startTime) / 1e6);
-    },
-  });
-}
-
-interface Measure {
-  wall: number[];
-  work: number[];
-  cpu: number[];
-  rate: number[];
-}
-const results = new Map<Mode, Measure>(modes.map((m) => [m, { wall: [], work: [], cpu: [], rate: [] }]));
-
-function runOnce(mode: Mode): void {
-  const dir = mkdtempSync(join(tmpdir(), "tsprofile-bench-"));
-  try {
-    const started = performance.now();
-    const r = spawnSync(node, mode.command(dir), { cwd: root, encoding: "utf8", timeout: 300_000 });
-    const wall = performance.now() - started;
-    if (r.status !== 0) throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
-    const work = /work_ms=([\d.]+) cpu_ms=([\d.]+)/.exec(r.stdout);
-    if (!work) throw new Error(`${mode.name}: no work_ms in ${JSON.stringify(r.stdout)}`);
-    const m = results.get(mode)!;
-    m.wall.push(wall);
-    m.work.push(Number(work[1]));
-    m.cpu.push(Number(work[2]));
-    if (mode.rate) m.rate.push(mode.rate(dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-console.log(`${node} (${process.version}), ${runs} runs per mode, interleaved; workload scale ${scale}`);
-runOnce(modes[0]); // warm the disk cache and the esbuild binary; not counted
-results.get(modes[0])!.wall.length = 0;
-results.get(modes[0])!.work.length = 0;
-results.get(modes[0])!.cpu.length = 0;
-for (let round = 0; round < runs; round++) {
-  // Rotate the order each round so no mode always runs right after another.
-  for (let k = 0; k < modes.length; k++) runOnce(modes[(k + round) % modes.length]);
-  process.stderr.write(`\rround ${round + 1}/${runs}`);
-}
-process.stderr.write("\n");
-
-const plain = results.get(modes[0])!;
-const plainWall = median(plain.wall);
-const plainWork = median(plain.work);
-const plainCpu = median(plain.cpu);
-const rows = [["mode", "interval", "wall (s)", "x plain", "work (s)", "x plain", "work cpu (s)", "x plain", "samples/s", "achieved"]];
-for (const mode of modes) {
-  const m = results.get(mode)!;
-  const wall = median(m.wall);
-  const work = median(m.work);
-  const cpu = median(m.cpu);
-  const rate = m.rate.length ? median(m.rate) : 0;
-  rows.push([
-    mode.name,
-    mode.interval ? (mode.interval >= 1000 ? `${mode.interval / 1000} ms` : `${mode.interval} us`) : "-",
-    (wall / 1000).toFixed(3),
-    (wall / plainWall).toFixed(3),
-    (work / 1000).toFixed(3),
-    (work / plainWork).toFixed(3),
-    (cpu / 1000).toFixed(3),
-    (cpu / plainCpu).toFixed(3),
-    rate ? rate.toFixed(0) : "-",
-    rate ? (rate > 1000 ? `${(1e6 / rate).toFixed(0)} us` : `${(1000 / rate).toFixed(2)} ms`) : "-",
-  ]);
-}
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const [i, row] of rows.entries()) {
-  console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
-  if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
-}
-console.log(
-  "\nwall: the whole process, spawn to exit (tsprofile includes its CLI start and the report); work: the workload's\n" +
-    "own timer around its work; work cpu: the workload process's CPU time over that span (all its threads, the\n" +
-    "sampler's included; steadier than wall on a busy machine). Medians. Target: tsprofile within 5% of plain at 1 ms.",
-);

@@ -1,19 +1,17 @@
 // runtimes: bun -- Bun's sampler (bun:jsc)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSampler } from "../runtimes/index.ts";
 import { bunGapCap } from "../runtimes/bun/sampler.ts";
 import { launchBun } from "../runtimes/bun/launch.ts";
 import { renderSession } from "../src/report.ts";
-import { loadSession } from "../src/session.ts";
 import type { Session } from "../src/types.ts";
 import { sleepThenSpin, spinBusy, spinThenSleep } from "./fixtures/bun-gap.ts";
 import { main as runShapes } from "./fixtures/bun-shapes.ts";
+import { runPreloadChild } from "./sampler-helpers.ts";
+import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -140,24 +138,14 @@ test("after stop, a later start keeps working and sees none of the time between"
 
 // ---- the preload in a child ----
 
-function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "tsprofile-bun-"));
-  const sessionPath = join(dir, "s.tsprof");
+function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = {}): Promise<ChildResult> {
   const launch = launchBun({ preload: join(root, "runtimes", "preload.mjs"), script: join(here, "fixtures", "sampler-child.ts"), args, interval: 1000 });
-  const env = { ...process.env, ...launch.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: "child" }) };
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; session: Session | null }>((done) => {
-    const child = spawn(launch.command, launch.args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      if (opts.signalAfterReady && stdout.includes("ready")) setTimeout(() => child.kill(opts.signalAfterReady), 100);
-    });
-    child.stderr.resume();
-    child.on("exit", (code, signal) => {
-      const session = existsSync(sessionPath) ? loadSession(sessionPath) : null;
-      rmSync(dir, { recursive: true, force: true });
-      done({ code, signal, stdout, session });
-    });
+  return runPreloadChild(launch.command, launch.args, {
+    program: "child",
+    env: launch.env,
+    tmpPrefix: "tsprofile-bun-",
+    signal: opts.signalAfterReady,
+    signalDelay: 100,
   });
 }
 

@@ -1,20 +1,20 @@
 // runtimes: deno -- Deno's sampler, source maps and permissions
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { convertProfile, gapCapFor } from "../runtimes/cpuprofile.ts";
+import { convertProfile } from "../runtimes/cpuprofile.ts";
 import { startDenoSampler, PERMISSION_MESSAGE } from "../runtimes/deno/sampler.ts";
 import { createDenoSourceMapper, decodeMap, denoDir, emitMap, emitPath, lookup } from "../runtimes/deno/sourcemaps.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
-import { decodeSession, encodeSession, loadSession } from "../src/session.ts";
 import { SampleState } from "../src/types.ts";
 import type { Session } from "../src/types.ts";
 import { Churner, spinDeno } from "./fixtures/deno-work.ts";
+import { checkSession as checkAnySession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
+import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -24,20 +24,6 @@ const childTs = join(fixtures, "deno-child.ts");
 const gapTs = join(fixtures, "deno-gap.ts");
 const preload = join(root, "runtimes", "preload.mjs");
 const denoVersion = (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno;
-
-function lineOf(file: string, needle: string): number {
-  const i = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(needle));
-  if (i < 0) throw new Error(`${needle} not in ${file}`);
-  return i + 1;
-}
-
-function frameIds(s: Session, name: string, file?: string): number[] {
-  const out: number[] = [];
-  s.frames.forEach((f, i) => {
-    if (f.name === name && (file === undefined || f.file === file)) out.push(i);
-  });
-  return out;
-}
 
 /** Time as the core weighs it (SPEC.md section 1): idle (samples and gap rests) and inclusive time of frames. */
 function weigh(s: Session, frameSet: Set<number> = new Set()) {
@@ -60,38 +46,15 @@ function weigh(s: Session, frameSet: Set<number> = new Set()) {
   return { idle, inside };
 }
 
+/** The checks of every session, and Deno's: its own code (ext:*) is runtime frames, files are paths. */
 function checkSession(s: Session): void {
-  const { parent, frame } = s.stacks;
-  assert.is(parent.length, frame.length);
-  const seen = new Set<string>();
-  for (let i = 0; i < parent.length; i++) {
-    assert.ok(parent[i] >= -1 && parent[i] < i, `stack ${i} parent ${parent[i]}`);
-    assert.ok(frame[i] < s.frames.length, `stack ${i} frame ${frame[i]}`);
-    const key = `${parent[i]}:${frame[i]}`;
-    assert.not.ok(seen.has(key), `stack ${i} duplicates ${key}`);
-    seen.add(key);
-  }
-  const { time, stack, state } = s.samples;
-  assert.ok(time.length > 0, "no samples");
-  for (let i = 0; i < time.length; i++) {
-    assert.ok(Number.isInteger(time[i]) && time[i] >= 0, `time ${i} = ${time[i]}`);
-    if (i > 0) assert.ok(time[i] >= time[i - 1], `time ${i} decreases`);
-    assert.ok(time[i] <= s.meta.duration, `time ${i} beyond duration`);
-    assert.ok(stack[i] >= -1 && stack[i] < parent.length);
-    assert.ok(state[i] <= 5);
-    if (state[i] === SampleState.idle) assert.is(stack[i], -1, "idle samples have an empty stack");
-  }
-  for (const f of s.frames) {
-    assert.ok(Number.isInteger(f.line) && f.line >= 0 && Number.isInteger(f.col) && f.col >= 0);
-    assert.ok(["js", "native", "runtime"].includes(f.kind));
-    if (f.file.startsWith("ext:")) assert.is(f.kind, "runtime", `${f.name} ${f.file}`);
-    assert.not.ok(f.file.startsWith("file:"), `file URL left in ${f.file}`);
-    assert.not.ok(["(root)", "(idle)", "(program)", "(garbage collector)"].includes(f.name));
-  }
-  assert.ok(Number.isInteger(s.meta.duration) && s.meta.duration > 0);
-  assert.is(s.meta.gapCap, gapCapFor(s.meta.interval));
-  assert.is(s.meta.runtime, `deno ${denoVersion}`);
-  decodeSession(encodeSession(s));
+  checkAnySession(s, {
+    frame(f) {
+      if (f.file.startsWith("ext:")) assert.is(f.kind, "runtime", `${f.name} ${f.file}`);
+      assert.not.ok(f.file.startsWith("file:"), `file URL left in ${f.file}`);
+    },
+    runtime: `deno ${denoVersion}`,
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -228,47 +191,22 @@ test("Deno's emit cache: where it is, and the decoder agrees with trace-mapping"
 
 // ---- the preload, in a child process ----
 
-interface ChildResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  session: Session | null;
-}
-
 function runChild(
   file: string,
   mode: string,
   opts: { signal?: "SIGINT" | "SIGTERM"; flags?: string[]; env?: Record<string, string> } = {},
 ): Promise<ChildResult> {
-  const dir = mkdtempSync(join(tmpdir(), "tsprofile-deno-"));
-  const sessionPath = join(dir, "out.tsprof");
   const flags = opts.flags ?? ["-A"];
-  const child = spawn(process.execPath, ["run", ...flags, "--no-lock", "--preload", preload, file, mode], {
-    env: { ...process.env, ...opts.env, NO_COLOR: "1", TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: `child ${mode}` }) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-    const signal = opts.signal;
-    if (signal && stdout.includes("ready")) {
-      opts.signal = undefined;
-      // process.kill, not child.kill: after child.kill(sig) Deno's child_process reports that signal as the
-      // child's end even when the child handled it and exited 0 (Deno 2.9.6).
-      setTimeout(() => process.kill(child.pid!, signal), 150);
-    }
-  });
-  child.stderr.on("data", (d) => (stderr += d));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((done) => {
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      const session = existsSync(sessionPath) ? loadSession(sessionPath) : null;
-      rmSync(dir, { recursive: true, force: true });
-      done({ code, signal, stdout, stderr, session });
-    });
+  return runPreloadChild(process.execPath, ["run", ...flags, "--no-lock", "--preload", preload, file, mode], {
+    program: `child ${mode}`,
+    env: { ...opts.env, NO_COLOR: "1" },
+    tmpPrefix: "tsprofile-deno-",
+    signal: opts.signal,
+    signalDelay: 150,
+    // process.kill, not child.kill: after child.kill(sig) Deno's child_process reports that signal as the
+    // child's end even when the child handled it and exited 0 (Deno 2.9.6).
+    kill: (child, signal) => process.kill(child.pid!, signal),
+    timeout: 60_000,
   });
 }
 

@@ -1,41 +1,26 @@
 // runtimes: node20 node24 -- the Node sampler's own tests (Deno's and Bun's are in sampler-deno and sampler-bun)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformSync } from "esbuild";
-import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, gapCapFor, convertProfile } from "../runtimes/node/sampler.ts";
+import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, convertProfile } from "../runtimes/node/sampler.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
 import { createSourceMapper } from "../src/sourcemaps.ts";
-import { decodeSession, encodeSession, loadSession } from "../src/session.ts";
 import { SampleState } from "../src/types.ts";
 import type { Session } from "../src/types.ts";
 import { spinTs, Worker, arrowSpin } from "./fixtures/sampler-work.ts";
+import { checkSession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
+import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 const fixtures = join(here, "fixtures");
 const workTs = join(fixtures, "sampler-work.ts");
 const thisFile = fileURLToPath(import.meta.url);
-
-/** 1-based line of the first line of `file` containing `needle`. */
-function lineOf(file: string, needle: string): number {
-  const i = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(needle));
-  if (i < 0) throw new Error(`${needle} not in ${file}`);
-  return i + 1;
-}
-
-function frameIds(s: Session, name: string, file?: string): number[] {
-  const out: number[] = [];
-  s.frames.forEach((f, i) => {
-    if (f.name === name && (file === undefined || f.file === file)) out.push(i);
-  });
-  return out;
-}
 
 /** Time per sample as the core weighs it (SPEC.md section 1): idle, gc, ... and the js frames' self time. */
 function weights(s: Session) {
@@ -71,38 +56,6 @@ function inclusive(s: Session, frameSet: Set<number>): number {
     }
   }
   return total;
-}
-
-function checkSession(s: Session): void {
-  const { parent, frame } = s.stacks;
-  assert.is(parent.length, frame.length);
-  const seen = new Set<string>();
-  for (let i = 0; i < parent.length; i++) {
-    assert.ok(parent[i] >= -1 && parent[i] < i, `stack ${i} parent ${parent[i]}`);
-    assert.ok(frame[i] < s.frames.length, `stack ${i} frame ${frame[i]}`);
-    const key = `${parent[i]}:${frame[i]}`;
-    assert.not.ok(seen.has(key), `stack ${i} duplicates ${key}`);
-    seen.add(key);
-  }
-  const { time, stack, state } = s.samples;
-  assert.ok(time.length > 0, "no samples");
-  for (let i = 0; i < time.length; i++) {
-    assert.ok(Number.isInteger(time[i]) && time[i] >= 0, `time ${i} = ${time[i]}`);
-    if (i > 0) assert.ok(time[i] >= time[i - 1], `time ${i} decreases`);
-    assert.ok(time[i] <= s.meta.duration, `time ${i} beyond duration`);
-    assert.ok(stack[i] >= -1 && stack[i] < parent.length);
-    assert.ok(state[i] <= 5);
-    if (state[i] === SampleState.idle) assert.is(stack[i], -1, "idle samples have an empty stack");
-  }
-  for (const f of s.frames) {
-    assert.ok(Number.isInteger(f.line) && f.line >= 0 && Number.isInteger(f.col) && f.col >= 0);
-    assert.ok(["js", "native", "runtime"].includes(f.kind));
-    assert.not.ok(f.name.startsWith("(") && ["(root)", "(idle)", "(program)", "(garbage collector)"].includes(f.name));
-  }
-  assert.ok(Number.isInteger(s.meta.duration) && s.meta.duration > 0);
-  assert.is(s.meta.gapCap, gapCapFor(s.meta.interval));
-  // The session survives its file form.
-  decodeSession(encodeSession(s));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -356,41 +309,13 @@ test("runtime detection and the sampler front door", () => {
 
 // ---- the preload, in a child process ----
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  session: Session | null;
-}
-
 function runChild(mode: string, opts: { signal?: NodeJS.Signals } = {}): Promise<ChildResult> {
-  const dir = mkdtempSync(join(tmpdir(), "tsprofile-child-"));
-  const sessionPath = join(dir, "out.tsprof");
-  const fixture = join(fixtures, "sampler-child.ts");
-  const child = spawn(process.execPath, ["--import", join(root, "runtimes", "preload.mjs"), fixture, mode], {
-    env: { ...process.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: `sampler-child.ts ${mode}` }) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-    const signal = opts.signal;
-    if (signal && stdout.includes("ready")) {
-      opts.signal = undefined;
-      setTimeout(() => child.kill(signal), 50);
-    }
-  });
-  child.stderr.on("data", (d) => (stderr += d));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolvePromise) => {
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      const session = existsSync(sessionPath) ? loadSession(sessionPath) : null;
-      rmSync(dir, { recursive: true, force: true });
-      resolvePromise({ code, signal, stdout, stderr, session });
-    });
+  const args = ["--import", join(root, "runtimes", "preload.mjs"), join(fixtures, "sampler-child.ts"), mode];
+  return runPreloadChild(process.execPath, args, {
+    program: `sampler-child.ts ${mode}`,
+    tmpPrefix: "tsprofile-child-",
+    signal: opts.signal,
+    signalDelay: 50,
   });
 }
 

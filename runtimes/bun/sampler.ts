@@ -413,6 +413,7 @@ class Recorder {
     };
     for (let r = 0; r < this.rawFrames.length; r++) {
       const raw = this.rawFrames[r];
+      if (raw.own) continue; // tsprofile's own frames: no stack holds them (addTrace stops there)
       if (raw.kind === "js" && raw.line === 0) {
         pending.push(r);
         continue;

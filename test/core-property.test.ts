@@ -7,13 +7,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
 import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
 
 // ---- the wasm core, loaded dynamically so that this file runs (oracle properties only) before it exists ----------
 
 interface CoreSession {
   addStacks(parent: Int32Array, frame: Uint32Array): void;
   addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
   dispose(): void;
 }
@@ -74,6 +75,8 @@ interface Case {
   stacks: StackTable;
   samples: SampleTable;
   options: CoreProcessOptions;
+  /** Await attribution's input; absent in about a quarter of the cases. */
+  waits?: WaitTable;
 }
 
 function pathOf(stacks: StackTable, stack: number): number[] {
@@ -209,7 +212,40 @@ function randomCase(seed: number): Case {
     frameFlags,
     frameLibrary,
   };
-  return { stacks, samples: { stack, time, state }, options };
+
+  // Waits (drawn last, so the cases above are the same as before waits existed): overlapping ones, bursts of
+  // many at once, zero-length ones, some crossing big gaps or running past the end, unknown stacks; all modes.
+  const mode = rng.pick<AsyncMode | undefined>([undefined, "enabled", "enabled", "strict", "disabled"]);
+  if (mode !== undefined) options.asyncMode = mode;
+  const interval = rng.pick([undefined, 0, 1, 1, 2, 3, 5, 10, 0.4, 2.5]);
+  if (interval !== undefined) options.interval = interval;
+  let waits: WaitTable | undefined;
+  if (rng.chance(0.75)) {
+    const m = rng.chance(0.08) ? 0 : rng.int(1, big ? 80 : rng.pick([3, 8, 20]));
+    const lo = n > 0 ? Math.max(0, time[0] - 10) : 0;
+    const hi = (n > 0 ? time[n - 1] : 0) + 25;
+    const burst = rng.chance(0.2) ? rng.int(Math.floor(lo), Math.floor(hi)) : -1;
+    const starts: number[] = [];
+    for (let i = 0; i < m; i++) {
+      let a = burst >= 0 && rng.chance(0.7) ? burst + rng.int(0, 3) : lo + rng.int(0, Math.max(0, Math.floor(hi - lo)));
+      if (fractional || rng.chance(0.05)) a += rng.pick([0, 0.25, 0.5, 0.75]);
+      starts.push(a);
+    }
+    starts.sort((x, y) => x - y);
+    const r = (): number => {
+      const k = rng.next();
+      if (k < 0.1) return 0;
+      if (k < 0.4) return rng.int(1, 5);
+      if (k < 0.8) return rng.int(5, 50);
+      return rng.int(50, 200_000);
+    };
+    const ends = starts.map((a) => a + r() + (rng.chance(0.05) ? 0.5 : 0));
+    const wstack = starts.map(() =>
+      stackCount === 0 || rng.chance(0.12) ? -1 : strictStem && rng.chance(0.8) ? rng.pick(underStem) : rng.int(0, stackCount - 1),
+    );
+    waits = { start: Float64Array.from(starts), end: Float64Array.from(ends), stack: Int32Array.from(wstack) };
+  }
+  return { stacks, samples: { stack, time, state }, options, waits };
 }
 
 // ---- comparing trees -----------------------------------------------------------------------------------------------
@@ -254,6 +290,7 @@ function caseJson(c: Case): string {
   return JSON.stringify({
     stacks: { parent: Array.from(c.stacks.parent), frame: Array.from(c.stacks.frame) },
     samples: { stack: Array.from(c.samples.stack), time: Array.from(c.samples.time), state: Array.from(c.samples.state) },
+    waits: c.waits && { start: Array.from(c.waits.start), end: Array.from(c.waits.end), stack: Array.from(c.waits.stack) },
     options: {
       ...c.options,
       startStack: Array.from(c.options.startStack),
@@ -269,7 +306,7 @@ type Outcome = { tree: ProcessedTree } | { error: unknown };
 
 function runOracle(c: Case): Outcome {
   try {
-    return { tree: oracleProcess(c.stacks, c.samples, c.options) };
+    return { tree: oracleProcess(c.stacks, c.samples, c.options, c.waits) };
   } catch (error) {
     return { error };
   }
@@ -289,9 +326,10 @@ function splits(rng: Rng, n: number): Array<[number, number]> {
 }
 
 /**
- * The wasm core on the case: stacks and samples each in one call, unless `rng` asks for random chunks. Chunked,
- * stacks arrive the way a streaming sampler sends them: in chunks of their own, each before the first sample
- * chunk that refers to its stacks (the core may check sample stack ids as they arrive).
+ * The wasm core on the case: stacks, samples and waits each in one call, unless `rng` asks for random chunks.
+ * Chunked, stacks arrive the way a streaming sampler sends them: in chunks of their own, each before the first
+ * sample chunk that refers to its stacks (the core may check sample stack ids as they arrive); waits arrive in
+ * chunks of their own between sample chunks, possibly before the stacks they name (checked at process time).
  */
 async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
   let session: CoreSession | null = null;
@@ -307,6 +345,12 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
         stacksAdded = to;
       }
     };
+    const waits = c.waits;
+    const waitChunks = waits ? (rng ? splits(rng, waits.start.length) : [[0, waits.start.length] as [number, number]]) : [];
+    const addWaitChunk = (): void => {
+      const [from, to] = waitChunks.shift()!;
+      session!.addWaits(waits!.start.slice(from, to), waits!.end.slice(from, to), waits!.stack.slice(from, to));
+    };
     if (!rng) addStacksUpTo(ns);
     else if (rng.chance(0.3)) session.addStacks(new Int32Array(0), new Uint32Array(0));
     for (const [from, to] of rng ? splits(rng, n) : [[0, n] as [number, number]]) {
@@ -314,9 +358,11 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
         let needed = 0;
         for (let i = from; i < to; i++) needed = Math.max(needed, c.samples.stack[i] + 1);
         addStacksUpTo(Math.min(ns, Math.max(needed, rng.chance(0.3) ? rng.int(needed, ns) : needed)));
+        while (waitChunks.length > 0 && rng.chance(0.5)) addWaitChunk();
       }
       session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to));
     }
+    while (waitChunks.length > 0) addWaitChunk();
     addStacksUpTo(ns);
     return { tree: session.process(c.options) };
   } catch (error) {
@@ -346,6 +392,20 @@ function disagreement(expected: Outcome, actual: Outcome): string {
 
 // ---- shrinking -------------------------------------------------------------------------------------------------------
 
+function withWaits(c: Case, keep: (i: number) => boolean): Case {
+  if (!c.waits) return c;
+  const w = c.waits;
+  const idx = Array.from({ length: w.start.length }, (_, i) => i).filter(keep);
+  return {
+    ...c,
+    waits: {
+      start: Float64Array.from(idx, (i) => w.start[i]),
+      end: Float64Array.from(idx, (i) => w.end[i]),
+      stack: Int32Array.from(idx, (i) => w.stack[i]),
+    },
+  };
+}
+
 function withSamples(c: Case, keep: (i: number) => boolean): Case {
   const idx = Array.from({ length: c.samples.stack.length }, (_, i) => i).filter(keep);
   return {
@@ -367,7 +427,8 @@ function withOptions(c: Case, patch: Partial<CoreProcessOptions>): Case {
 function compactStacks(c: Case, intern: boolean): Case {
   const ns = c.stacks.parent.length;
   const used = new Uint8Array(ns);
-  for (const s of c.samples.stack) for (let x = s; x !== -1 && !used[x]; x = c.stacks.parent[x]) used[x] = 1;
+  const referenced = [...c.samples.stack, ...(c.waits?.stack ?? [])];
+  for (const s of referenced) for (let x = s; x !== -1 && !used[x]; x = c.stacks.parent[x]) used[x] = 1;
   const newId = new Int32Array(ns).fill(-1);
   const parent: number[] = [];
   const frame: number[] = [];
@@ -390,6 +451,7 @@ function compactStacks(c: Case, intern: boolean): Case {
     ...c,
     stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
     samples: { ...c.samples, stack: c.samples.stack.map((s) => (s === -1 ? -1 : newId[s])) },
+    waits: c.waits && { ...c.waits, stack: c.waits.stack.map((s) => (s === -1 ? -1 : newId[s])) },
   };
 }
 
@@ -405,12 +467,20 @@ function spliceStack(c: Case, s: number): Case {
       frame: c.stacks.frame.filter(keep),
     },
     samples: { ...c.samples, stack: c.samples.stack.map(renumber) },
+    waits: c.waits && { ...c.waits, stack: c.waits.stack.map(renumber) },
   };
 }
 
 /** Smaller variants of a case, most aggressive first. */
 function* shrinkSteps(c: Case): Generator<Case> {
   const n = c.samples.stack.length;
+  if (c.waits) {
+    if (c.waits.start.length > 0) yield { ...c, waits: undefined };
+    const m = c.waits.start.length;
+    for (let size = Math.floor(m / 2); size >= 1; size = Math.floor(size / 2)) {
+      for (let from = 0; from + size <= m; from += size) yield withWaits(c, (i) => i < from || i >= from + size);
+    }
+  }
   for (let size = Math.floor(n / 2); size >= 1; size = Math.floor(size / 2)) {
     for (let from = 0; from + size <= n; from += size) yield withSamples(c, (i) => i < from || i >= from + size);
   }
@@ -422,6 +492,7 @@ function* shrinkSteps(c: Case): Generator<Case> {
   if (c.options.showAll) yield withOptions(c, { showAll: false });
   if (c.options.timeline) yield withOptions(c, { timeline: false });
   if (c.options.gapCap !== 1_000_000) yield withOptions(c, { gapCap: 1_000_000 });
+  if (c.options.interval) yield withOptions(c, { interval: 0 });
   for (let f = 0; f < c.options.frameFlags.length; f++) {
     if (c.options.frameFlags[f] !== 0) {
       const flags = c.options.frameFlags.slice();
@@ -533,6 +604,36 @@ function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
   const ns = stacks.parent.length;
   const n = samples.stack.length;
   const kind = rng.int(0, 9);
+  // A third of the cases break a wait instead, when the case has waits.
+  const w = c.waits;
+  if (w && w.start.length > 0 && rng.chance(0.33)) {
+    const waits = { start: w.start.slice(), end: w.end.slice(), stack: w.stack.slice() };
+    const m = waits.start.length;
+    const i = rng.int(0, m - 1);
+    const bad = { ...c, waits };
+    switch (rng.int(0, 5)) {
+      case 0:
+        waits.start[i] = rng.pick([NaN, Infinity, -1]);
+        return { what: `wait ${i} start ${waits.start[i]}`, c: bad };
+      case 1:
+        waits.end[i] = rng.pick([NaN, Infinity, -Infinity]);
+        return { what: `wait ${i} end ${waits.end[i]}`, c: bad };
+      case 2:
+        waits.end[i] = waits.start[i] - rng.pick([0.25, 1, 100]);
+        return { what: `wait ${i} ends before it starts`, c: bad };
+      case 3:
+        if (m < 2) return null;
+        waits.start[m - 1] = waits.start[m - 2] - rng.pick([0.5, 1, 1000]);
+        if (waits.start[m - 1] < 0) return null;
+        return { what: `wait ${m - 1} starts before the one before it`, c: bad };
+      case 4:
+        waits.stack[i] = rng.pick([ns, ns + 3, 2147483647]);
+        return { what: `wait ${i} stack ${waits.stack[i]} >= stack count`, c: bad };
+      default:
+        waits.stack[i] = rng.pick([-2, -2147483648]);
+        return { what: `wait ${i} stack ${waits.stack[i]} < -1`, c: bad };
+    }
+  }
   switch (kind) {
     case 0: {
       if (ns === 0) return null;
@@ -613,7 +714,7 @@ test(`oracle invariants hold on ${CASES} random sessions`, () => {
     const c = randomCase(seed);
     let t: ProcessedTree;
     try {
-      t = oracleProcess(c.stacks, c.samples, c.options);
+      t = oracleProcess(c.stacks, c.samples, c.options, c.waits);
     } catch (e) {
       failures.push(`seed ${seed}: oracle threw on a valid case: ${(e as Error).message}\n  case: ${caseJson(c)}`);
       continue;
@@ -640,20 +741,52 @@ test("the random sessions cover every SPEC step", () => {
     timeline: 0,
     showAll: 0,
     duplicatePaths: 0,
+    // await attribution
+    waitsAttributed: 0, // the tree differs from asyncMode disabled
+    gapRuleTrustsWait: 0, // the tree differs without the interval
+    overlappingWaits: 0, // some wait starts before an earlier one ends, both charged
+    unknownWaitStack: 0,
+    waitsPastEnd: 0,
+    disabledWithWaits: 0,
+    strictWithWaits: 0,
   };
   for (const seed of seeds) {
     const c = randomCase(seed);
-    const t = oracleProcess(c.stacks, c.samples, c.options);
+    const t = oracleProcess(c.stacks, c.samples, c.options, c.waits);
     const n = c.samples.time.length;
+    const w = c.waits;
+    if (w && w.start.length > 0) {
+      const mode = c.options.asyncMode ?? "enabled";
+      if (mode === "disabled") seen.disabledWithWaits++;
+      if (mode === "strict") seen.strictWithWaits++;
+      if (mode !== "disabled") {
+        const off = oracleProcess(c.stacks, c.samples, { ...c.options, asyncMode: "disabled" }, w);
+        if (firstDifference(off, t) !== "") seen.waitsAttributed++;
+        if (c.options.interval) {
+          const noInterval = oracleProcess(c.stacks, c.samples, { ...c.options, interval: 0 }, w);
+          if (firstDifference(noInterval, t) !== "") seen.gapRuleTrustsWait++;
+        }
+        let maxEnd = -1;
+        for (let i = 0; i < w.start.length; i++) {
+          if (w.start[i] < maxEnd && w.end[i] > w.start[i]) {
+            seen.overlappingWaits++;
+            break;
+          }
+          maxEnd = Math.max(maxEnd, w.end[i]);
+        }
+        if (w.stack.some((s) => s === -1)) seen.unknownWaitStack++;
+        if (n > 0 && w.end.some((e) => e > Math.max(c.options.duration, c.samples.time[n - 1]))) seen.waitsPastEnd++;
+      }
+    }
     if (n === 0) seen.empty++;
     if (n > 0 && c.samples.time[0] >= 0.5) seen.leadingIdle++;
     if (Array.from(c.samples.time).some((x, i) => i > 0 && x - c.samples.time[i - 1] > c.options.gapCap)) seen.gapIdle++;
     if (Array.from(c.samples.time).some((x, i) => i > 0 && x === c.samples.time[i - 1])) seen.equalTimes++;
-    const untrimmed = oracleProcess(c.stacks, c.samples, { ...c.options, startStack: [] });
+    const untrimmed = oracleProcess(c.stacks, c.samples, { ...c.options, startStack: [] }, c.waits);
     if (untrimmed.frame.length !== t.frame.length || firstDifference(untrimmed, t) !== "") seen.trimmed++;
     if (!c.options.showAll && c.options.frameFlags.some((f) => (f & 3) !== 0)) seen.filtered++;
     if (!c.options.showAll && c.options.filterThreshold > 0) {
-      const all = oracleProcess(c.stacks, c.samples, { ...c.options, filterThreshold: 0 });
+      const all = oracleProcess(c.stacks, c.samples, { ...c.options, filterThreshold: 0 }, c.waits);
       if (all.frame.length > t.frame.length + 1) seen.dropped++;
     }
     if (t.groupRoot.length > 0) seen.groups++;
@@ -680,8 +813,8 @@ test("the random sessions cover every SPEC step", () => {
 test("oracle: the timeline and aggregated views have the same flat view and total", () => {
   for (const seed of seeds.slice(0, 200)) {
     const c = randomCase(seed);
-    const a = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: false }).options);
-    const t = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: true }).options);
+    const a = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: false }).options, c.waits);
+    const t = oracleProcess(c.stacks, c.samples, withOptions(c, { timeline: true }).options, c.waits);
     for (const key of ["flatFrame", "flatSelf", "flatTotal"] as const) {
       assert.equal(Array.from(a[key]), Array.from(t[key]), `seed ${seed} ${key}`);
     }
@@ -694,7 +827,7 @@ test(`oracle rejects malformed inputs with an Error (${CASES} cases)`, () => {
     const rng = new Rng(seed ^ 0x5bd1e995);
     const bad = corrupt(randomCase(seed), rng);
     if (bad === null) continue;
-    assert.throws(() => oracleProcess(bad.c.stacks, bad.c.samples, bad.c.options), Error, `seed ${seed}: ${bad.what}`);
+    assert.throws(() => oracleProcess(bad.c.stacks, bad.c.samples, bad.c.options, bad.c.waits), Error, `seed ${seed}: ${bad.what}`);
   }
 });
 
@@ -745,12 +878,15 @@ if (core === null) {
       try {
         session.addStacks(c.stacks.parent, c.stacks.frame);
         session.addSamples(c.samples.stack, c.samples.time, c.samples.state);
+        if (c.waits) session.addWaits(c.waits.start, c.waits.end, c.waits.stack);
         for (let k = 0; k < 3; k++) {
           const o = withOptions(c, {
             timeline: rng.chance(0.5),
             showAll: rng.chance(0.3),
             filterThreshold: rng.pick([0, 0.01, 0.1]),
             flatTime: rng.chance(0.5) ? "self" : "total",
+            asyncMode: rng.pick(["enabled", "strict", "disabled"] as const),
+            interval: rng.pick([0, 1, 3]),
           });
           let actual: Outcome;
           try {
@@ -777,6 +913,7 @@ if (core === null) {
       const session = await core!.createCoreSession();
       try {
         session.addStacks(c.stacks.parent, c.stacks.frame);
+        if (c.waits) session.addWaits(c.waits.start, c.waits.end, c.waits.stack);
         for (const [from, to] of splits(rng, c.samples.stack.length)) {
           session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to));
           const sofar = withSamples(c, (i) => i < to);
@@ -842,6 +979,14 @@ if (core === null) {
         ...o,
       },
     });
+    const withWaits2 = (c: Case, waits: Array<[number, number, number]>): Case => ({
+      ...c,
+      waits: {
+        start: Float64Array.from(waits, (w) => w[0]),
+        end: Float64Array.from(waits, (w) => w[1]),
+        stack: Int32Array.from(waits, (w) => w[2]),
+      },
+    });
     const lib = new Uint8Array(12).fill(FrameFlag.library, 8);
     const two: [number[], number[]] = [[-1, -1], [0, 1]];
     const cases: Array<[string, Case]> = [
@@ -874,6 +1019,20 @@ if (core === null) {
       ["no samples", base(two, [[], []], { duration: 100 })],
       ["no stacks, no frames", base([[], []], [[-1, -1], [0, 3], [0, 4]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) })],
       ["flatTime neither self nor total", base(two, [[0, 1], [0, 5]], { flatTime: "both" as "self" })],
+      // Await attribution.
+      ["waits without samples", withWaits2(base(two, [[], []], { duration: 100 }), [[0, 50, 1]])],
+      ["waits, no stacks, unknown stack", withWaits2(base([[], []], [[-1], [0], [1]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) }), [[0, 5, -1]])],
+      ["wait stack out of range, disabled", withWaits2(base(two, [[0, 1], [0, 5], [1, 1]], { asyncMode: "disabled" }), [[0, 5, 2]])],
+      ["wait start 0.5 and end 0.49999999999999994", withWaits2(base(two, [[-1], [0], [1]], {}), [[0.49999999999999994, 0.5, 0], [0.5, 2.5, 1]])],
+      ["wait end -0", withWaits2(base(two, [[-1], [0], [1]], {}), [[-0, -0, 0], [0, 3, 1]])],
+      ["wait ends beyond 2^53", withWaits2(base(two, [[-1], [0], [1]], {}), [[1, 2 ** 53 + 2, 0]])],
+      ["wait longer than u32::MAX us", withWaits2(base(two, [[-1, 1], [0, 6e12], [1, 0]], { duration: 7e12 }), [[5, 5e12 + 3, 0], [6, 5.5e12, 1]])],
+      ["interval NaN", base(two, [[0, 1], [0, 5]], { interval: NaN })],
+      ["interval Infinity", base(two, [[0, 1], [0, 5]], { interval: Infinity })],
+      ["interval -1", base(two, [[0, 1], [0, 5]], { interval: -1 })],
+      ["interval 0.5 (rounds to 1)", withWaits2(base(two, [[0, 1], [0, 50]], { gapCap: 40, duration: 60, interval: 0.5 }), [[0, 60, 1]])],
+      ["asyncMode unknown", base(two, [[0, 1], [0, 5]], { asyncMode: "on" as "enabled" })],
+      ["a wait of many pending, remainders", withWaits2(base(two, [[-1], [0], [1]], { duration: 10 }), Array.from({ length: 12 }, (_, i) => [Math.floor(i / 4), 10 - (i % 4), i % 2] as [number, number, number]))],
     ];
     const failures: string[] = [];
     for (const [what, c] of cases) {

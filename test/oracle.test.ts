@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
 import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_NAMES, SampleState, SyntheticFrame } from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
@@ -19,10 +19,14 @@ type Sample = [path: number[] | null, time: number, state?: number];
 interface Built {
   stacks: StackTable;
   samples: SampleTable;
+  waits: WaitTable;
 }
 
-/** A stack table interning the given paths (null = stack -1), and the samples pointing into it. */
-function build(samples: Sample[]): Built {
+/** [start, end, path of the stack that awaited (null = unknown, stack -1)] */
+type WaitSpec = [start: number, end: number, path: number[] | null];
+
+/** A stack table interning the given paths (null = stack -1), and the samples and waits pointing into it. */
+function build(samples: Sample[], waitSpecs: WaitSpec[] = []): Built {
   const parent: number[] = [];
   const frame: number[] = [];
   const ids = new Map<string, number>();
@@ -42,7 +46,13 @@ function build(samples: Sample[]): Built {
     return id;
   };
   const stack = samples.map(([path]) => (path === null || path.length === 0 ? -1 : stackOf(path)));
+  const waitStack = waitSpecs.map(([, , path]) => (path === null || path.length === 0 ? -1 : stackOf(path)));
   return {
+    waits: {
+      start: Float64Array.from(waitSpecs, ([a]) => a),
+      end: Float64Array.from(waitSpecs, ([, b]) => b),
+      stack: Int32Array.from(waitStack),
+    },
     stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
     samples: {
       stack: Int32Array.from(stack),
@@ -67,6 +77,8 @@ function options(opts: Opts = {}): CoreProcessOptions {
   return {
     duration: opts.duration ?? 0,
     gapCap: opts.gapCap ?? 1_000_000,
+    ...(opts.interval === undefined ? {} : { interval: opts.interval }),
+    ...(opts.asyncMode === undefined ? {} : { asyncMode: opts.asyncMode }),
     timeline: opts.timeline ?? false,
     showAll: opts.showAll ?? false,
     filterThreshold: opts.filterThreshold ?? 0,
@@ -77,9 +89,9 @@ function options(opts: Opts = {}): CoreProcessOptions {
   };
 }
 
-function run(samples: Sample[], opts: Opts = {}): ProcessedTree {
-  const { stacks, samples: table } = build(samples);
-  return oracleProcess(stacks, table, options(opts));
+function run(samples: Sample[], opts: Opts = {}, waits?: WaitSpec[]): ProcessedTree {
+  const { stacks, samples: table, waits: waitTable } = build(samples, waits);
+  return oracleProcess(stacks, table, options(opts), waits === undefined ? undefined : waitTable);
 }
 
 const name = (frame: number): string => SYNTHETIC_NAMES[frame] ?? NAMES[frame] ?? `#${frame}`;
@@ -689,6 +701,188 @@ test("validation: malformed input throws an Error", () => {
 
 test("validation: a duration before the last sample, equal times and fractional times are not errors", () => {
   assert.not.throws(() => run([[[A], 0], [[A], 0], [[B], 7.5]], { duration: 1 }));
+});
+
+// ---- await attribution (SPEC, last section) --------------------------------------------------------------------------
+
+test("await rule 1: the gap rule trusts a pending wait at t + interval (min(dt, gapCap, 2 * interval))", () => {
+  // A@0, B@100, end 110, gapCap 50, interval 10; a wait by B over [5, 60).
+  const samples: Sample[] = [[[A], 0], [[B], 100]];
+  const waits: WaitSpec[] = [[5, 60, [B]]];
+  // Pending at 10: A gets 20; [20, 60) is B's await, [60, 100) idle; B 10.
+  assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
+    "[root] 110 a=40",
+    "  B 50 a=40",
+    "    [await] 40 s=40 a=40",
+    "    [self] 10 s=10",
+    "  [idle] 40 s=40",
+    "  A 20 s=20",
+  ));
+  // No interval (absent or 0): rule 1 does not apply; the cap gives A 50, and [50, 60) of the gap is awaited.
+  for (const interval of [undefined, 0, 0.4]) {
+    assert.is(show(run(samples, { gapCap: 50, duration: 110, interval }, waits)), tree(
+      "[root] 110 a=10",
+      "  A 50 s=50",
+      "  [idle] 40 s=40",
+      "  B 20 a=10",
+      "    [await] 10 s=10 a=10",
+      "    [self] 10 s=10",
+    ), `interval ${interval}`);
+  }
+  // start <= p < end: a wait starting at p counts, one ending at p does not.
+  const a = (ws: WaitSpec[]): string => show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, ws)).split("\n")[2];
+  assert.is(a([[10, 11, [B]]]), "  A 20 s=20");
+  assert.is(a([[0, 10, [B]]]), "  [idle] 50 s=50");
+  // Disabled: the waits change nothing.
+  assert.is(
+    show(run(samples, { gapCap: 50, duration: 110, interval: 10, asyncMode: "disabled" }, waits)),
+    show(run(samples, { gapCap: 50, duration: 110, interval: 10 })),
+  );
+});
+
+test("await rule 2: idle time is split among 0, 1, 2 and 3 pending waits, the first taking the remainder", () => {
+  // One idle sample over [0, 20). Waits A [0,16), B [2,12), C [5,9):
+  // [0,2) A2 | [2,5) L=3 k=2: A2 B1 | [5,9) L=4 k=3: A2 B1 C1 | [9,12) A2 B1 | [12,16) A4 | [16,20) idle 4.
+  const samples: Sample[] = [[null, 0, idle]];
+  const waits: WaitSpec[] = [[0, 16, [A]], [2, 12, [B]], [5, 9, [C]]];
+  assert.is(show(run(samples, { duration: 20 }, waits)), tree(
+    "[root] 20 a=16",
+    "  A 12 a=12",
+    "    [await] 12 s=12 a=12",
+    "  [idle] 4 s=4",
+    "  B 3 a=3",
+    "    [await] 3 s=3 a=3",
+    "  C 1 a=1",
+    "    [await] 1 s=1 a=1",
+  ));
+  // Timeline: each piece's entries in order of the waits' start.
+  const top = show(run(samples, { duration: 20, timeline: true }, waits)).split("\n").filter((l) => /^ {2}\S/.test(l));
+  assert.equal(top, ["  A 4 a=4", "  B 1 a=1", "  A 2 a=2", "  B 1 a=1", "  C 1 a=1", "  A 2 a=2", "  B 1 a=1", "  A 4 a=4", "  [idle] 4 s=4"]);
+  // floor(L / k) = 0: [5,7) L=2 k=3 gives A 2 and B, C 0 (dropped: C has no node). Strict is enabled for now.
+  for (const asyncMode of ["enabled", "strict"] as const) {
+    assert.is(show(run(samples, { duration: 20, asyncMode }, [[0, 20, [A]], [2, 12, [B]], [5, 7, [C]]])), tree(
+      "[root] 20 a=20",
+      "  A 17 a=17",
+      "    [await] 17 s=17 a=17",
+      "  B 3 a=3",
+      "    [await] 3 s=3 a=3",
+    ));
+  }
+});
+
+test("await rule 2: a zero-length wait still cuts the piece; equal starts keep input order", () => {
+  // Uncut, A and B would get 5 each; cut at 3: [0,3) A2 B1, [3,10) A4 B3.
+  const samples: Sample[] = [[null, 0, idle]];
+  assert.is(show(run(samples, { duration: 10 }, [[0, 10, [A]], [0, 10, [B]], [3, 3, [C]]])), tree(
+    "[root] 10 a=10",
+    "  A 6 a=6",
+    "    [await] 6 s=6 a=6",
+    "  B 4 a=4",
+    "    [await] 4 s=4 a=4",
+  ));
+  assert.match(show(run(samples, { duration: 10 }, [[0, 10, [B]], [0, 10, [A]], [3, 3, [C]]])), /\n {2}B 6 a=6\n/);
+});
+
+test("await rule 2: waits cross sample entries (kept) and idle samples, gap remainders and the end (split)", () => {
+  // A@0, idle@10, A@20, end 30, gapCap 4; a wait by B over [2, 25): A keeps [0,4) and [20,24); the wait takes
+  // [4,10), [10,14) (the idle sample), [14,20) and [24,25); [25,30) stays idle.
+  const samples: Sample[] = [[[A], 0], [null, 10, idle], [[A], 20]];
+  const waits: WaitSpec[] = [[2, 25, [B]]];
+  assert.is(show(run(samples, { duration: 30, gapCap: 4 }, waits)), tree(
+    "[root] 30 a=17",
+    "  B 17 a=17",
+    "    [await] 17 s=17 a=17",
+    "  A 8 s=8",
+    "  [idle] 5 s=5",
+  ));
+  assert.is(show(run(samples, { duration: 30, gapCap: 4, timeline: true }, waits)), tree(
+    "[root] 30 a=17",
+    "  A 4 s=4",
+    "  B 16 a=16",
+    "    [await] 16 s=16 a=16",
+    "  A 4 s=4",
+    "  B 1 a=1",
+    "    [await] 1 s=1 a=1",
+    "  [idle] 5 s=5",
+  ));
+});
+
+test("await rule 2: leading idle, unknown stacks, an idle sample's own path, ends clipped to the session", () => {
+  // Leading [0,10): [0,5) an unknown stack's wait ([await] at the root), [5,10) idle. A waits past the end.
+  assert.is(show(run([[[A], 10]], { duration: 20, gapCap: 2 }, [[0, 5, null], [15, 1e9, [B]], [25, 30, [C]]])), tree(
+    "[root] 20 a=10",
+    "  [idle] 8 s=8",
+    "  [await] 5 s=5 a=5",
+    "  B 5 a=5",
+    "    [await] 5 s=5 a=5",
+    "  A 2 s=2",
+  ));
+  // An idle sample with a stack: where nothing is pending it keeps its path [A, idle].
+  assert.is(show(run([[[A], 0, idle]], { duration: 10 }, [[4, 6, [B]]])), tree(
+    "[root] 10 a=2",
+    "  A 8",
+    "    [idle] 8 s=8",
+    "  B 2 a=2",
+    "    [await] 2 s=2 a=2",
+  ));
+  // Await samples (state await) are not idle: a wait does not take their time.
+  assert.is(show(run([[[A], 0, awaiting]], { duration: 10 }, [[0, 10, [B]]])), tree(
+    "[root] 10 a=10",
+    "  A 10 a=10",
+    "    [await] 10 s=10 a=10",
+  ));
+});
+
+test("await entries are filtered (§2), take part in trim stem (§3) and show in the flat view (§9)", () => {
+  // startStack [A, B]; the wait's stack [A, B, D(internal), E] -> [A, B, E, await] -> trimmed [B, E, await].
+  const t = run([[[A, B, C], 0], [null, 5, idle]], { duration: 10, startStack: [A, B], flags: { [D]: FrameFlag.internal } }, [
+    [5, 8, [A, B, D, E]],
+  ]);
+  assert.is(show(t), tree(
+    "[root] 10 a=3",
+    "  B 8 a=3",
+    "    C 5 s=5",
+    "    E 3 a=3",
+    "      [await] 3 s=3 a=3",
+    "  [idle] 2 s=2",
+  ));
+  assert.equal(flat(t), ["C 5/5", "[await] 3/3", "[idle] 2/2", "B 0/8", "E 0/3"]);
+  // An unknown stack's [await] starts with a synthetic frame: not a candidate, so the trim stays.
+  const u = run([[[A, B, C], 0], [null, 5, idle]], { duration: 10, startStack: [A, B] }, [[5, 8, null]]);
+  assert.is(show(u).split("\n")[1], "  B 5");
+});
+
+test("await validation: malformed waits, interval and asyncMode throw an Error, whatever the mode", () => {
+  const good = build([[[A], 0]], [[1, 2, [A]]]);
+  const opts = options({ duration: 10, interval: 1 });
+  oracleProcess(good.stacks, good.samples, opts, good.waits);
+  const w = (start: number[], end: number[], stack: number[]): WaitTable => ({
+    start: Float64Array.from(start),
+    end: Float64Array.from(end),
+    stack: Int32Array.from(stack),
+  });
+  const bad: Array<[string, WaitTable, Partial<CoreProcessOptions>?]> = [
+    ["start NaN", w([NaN], [1], [0])],
+    ["start Infinity", w([Infinity], [Infinity], [0])],
+    ["start < 0", w([-1], [1], [0])],
+    ["end NaN", w([0], [NaN], [0])],
+    ["end < start", w([5], [4.9], [0])],
+    ["starts going back", w([2, 1], [3, 3], [0, 0])],
+    ["stack >= stack count", w([0], [1], [1])],
+    ["stack < -1", w([0], [1], [-2])],
+    ["columns differ", w([0, 1], [1], [0])],
+    ["interval NaN", good.waits, { interval: NaN }],
+    ["interval < 0", good.waits, { interval: -1 }],
+    ["interval Infinity", good.waits, { interval: Infinity }],
+    ["asyncMode unknown", good.waits, { asyncMode: "on" as "enabled" }],
+    ["disabled still validates", w([0], [1], [7]), { asyncMode: "disabled" }],
+  ];
+  for (const [what, waits, patch] of bad) {
+    assert.throws(() => oracleProcess(good.stacks, good.samples, { ...opts, ...patch }, waits), (e: unknown) => e instanceof Error, what);
+  }
+  // Equal starts, zero-length waits, ends out of order and unknown stacks are fine; so are waits without samples.
+  assert.not.throws(() => oracleProcess(good.stacks, good.samples, opts, w([1, 1, 2], [9, 1, 3], [-1, 0, 0])));
+  assert.is(show(oracleProcess(good.stacks, { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) }, opts, good.waits)), "[root] 0");
 });
 
 test.run();

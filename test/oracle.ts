@@ -10,7 +10,7 @@ import {
   SYNTHETIC_BASE,
   SyntheticFrame,
 } from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable } from "../src/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
 
 /** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
 type Path = readonly number[];
@@ -19,6 +19,19 @@ type Path = readonly number[];
 interface Entry {
   path: Path;
   w: number;
+}
+
+/** Step 1's entries before await attribution: where on the timeline each starts, and whether it is idle. */
+interface TimedEntry extends Entry {
+  at: number;
+  idle: boolean;
+}
+
+/** A wait after validation: times rounded, the end clipped to the session's end. */
+interface Wait {
+  start: number;
+  end: number;
+  stack: number;
 }
 
 interface TreeNode {
@@ -73,13 +86,22 @@ interface ValidInput {
   /** max(duration, last time), rounded. */
   end: number;
   gapCap: number;
+  /** meta.interval, rounded (0 when absent). */
+  interval: number;
+  /** The waits, in input order; null when asyncMode is disabled or there are none. */
+  waits: Wait[] | null;
 }
 
 function fail(message: string): never {
   throw new Error(`tsprofile core: ${message}`);
 }
 
-function validate(stacks: StackTable, samples: SampleTable, options: CoreProcessOptions): ValidInput {
+function validate(
+  stacks: StackTable,
+  samples: SampleTable,
+  options: CoreProcessOptions,
+  waitTable: WaitTable | undefined,
+): ValidInput {
   const frameCount = options.frameFlags.length;
   // Not listed in SPEC "Validation", but nothing is defined without them: the tables' columns must line up.
   if (options.frameLibrary.length !== frameCount) {
@@ -121,10 +143,37 @@ function validate(stacks: StackTable, samples: SampleTable, options: CoreProcess
   if (!Number.isFinite(options.duration)) fail(`duration is ${options.duration}`);
   if (Number.isNaN(options.gapCap) || options.gapCap < 0) fail(`gapCap is ${options.gapCap}`);
 
+  // Await attribution (SPEC, last section). Not listed in SPEC: an interval that is not a finite time >= 0, or an
+  // unknown asyncMode, has no meaning. The waits are validated whatever the mode.
+  const interval = options.interval ?? 0;
+  if (!Number.isFinite(interval) || interval < 0) fail(`interval is ${interval}`);
+  const asyncMode = options.asyncMode ?? "enabled";
+  if (asyncMode !== "enabled" && asyncMode !== "strict" && asyncMode !== "disabled") fail(`asyncMode is ${String(asyncMode)}`);
+  const raw = waitTable ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+  if (raw.start.length !== raw.end.length || raw.start.length !== raw.stack.length) fail("wait table columns differ in length");
+  for (let i = 0; i < raw.start.length; i++) {
+    const [a, b, s] = [raw.start[i], raw.end[i], raw.stack[i]];
+    if (!Number.isFinite(a) || a < 0) fail(`wait ${i} has start ${a}`);
+    if (!Number.isFinite(b) || b < 0) fail(`wait ${i} has end ${b}`);
+    if (b < a) fail(`wait ${i} ends (${b}) before it starts (${a})`);
+    // Checked on the times as given, like sample times.
+    if (i > 0 && a < raw.start[i - 1]) fail(`wait ${i} starts at ${a}, before ${raw.start[i - 1]}`);
+    if (s < -1 || s >= stackCount) fail(`wait ${i} has stack ${s} of ${stackCount}`);
+  }
+
   const duration = roundHalfAway(options.duration);
   const end = n > 0 ? Math.max(duration, times[n - 1]) : duration;
   const gapCap = options.gapCap === Infinity ? Infinity : roundHalfAway(options.gapCap);
-  return { times, end, gapCap };
+
+  let waits: Wait[] | null = null;
+  if (asyncMode !== "disabled" && raw.start.length > 0) {
+    waits = Array.from(raw.start, (a, i) => ({
+      start: roundHalfAway(a),
+      end: Math.min(roundHalfAway(raw.end[i]), end), // clipped to the session's end
+      stack: raw.stack[i],
+    }));
+  }
+  return { times, end, gapCap, interval: roundHalfAway(interval), waits };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -155,10 +204,10 @@ class StackPaths {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Entries: weights and the gap rule
 
-function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput): Entry[] {
-  const { times, end, gapCap } = input;
+function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput): TimedEntry[] {
+  const { times, end, gapCap, interval, waits } = input;
   const n = times.length;
-  const entries: Entry[] = [];
+  const entries: TimedEntry[] = [];
   if (n === 0) return entries;
 
   const idlePath: Path = [SyntheticFrame.idle];
@@ -175,15 +224,94 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
     }
     return path;
   };
+  const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
-  if (times[0] > 0) entries.push({ path: idlePath, w: times[0] });
+  if (times[0] > 0) entries.push({ path: idlePath, w: times[0], at: 0, idle: true });
   for (let i = 0; i < n; i++) {
     const dt = (i + 1 < n ? times[i + 1] : end) - times[i];
-    const w = Math.min(dt, gapCap);
-    entries.push({ path: samplePath(samples.stack[i], samples.state[i]), w });
-    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w });
+    let w = Math.min(dt, gapCap);
+    // Await attribution, rule 1: a pending wait a little later means the program was waiting, not running.
+    if (interval > 0 && pendingAt(times[i] + interval)) w = Math.min(w, 2 * interval);
+    const state = samples.state[i];
+    entries.push({ path: samplePath(samples.stack[i], state), w, at: times[i], idle: state === 1 });
+    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, at: times[i] + w, idle: true });
   }
   return entries.filter((entry) => entry.w !== 0);
+}
+
+/**
+ * "Is some wait pending at p (start <= p < end)?" The waits are in order of start, so the ones started by p are a
+ * prefix (found by binary search), and one of them is pending iff the largest end in that prefix is beyond p.
+ */
+function pendingChecker(waits: Wait[]): (p: number) => boolean {
+  const maxEnd: number[] = [];
+  for (const wait of waits) maxEnd.push(Math.max(wait.end, maxEnd.length > 0 ? maxEnd[maxEnd.length - 1] : -Infinity));
+  return (p) => {
+    let lo = 0;
+    let hi = waits.length; // the first wait starting after p
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (waits[mid].start <= p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && maxEnd[lo - 1] > p;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Await attribution, rule 2: idle time is shared among the pending waits
+
+function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[] | null): Entry[] {
+  if (waits === null) return entries;
+  const stackPaths = new StackPaths(stacks);
+  const awaitPaths = new Map<number, Path>(); // one path object per stack id, for step 2 and 3
+  const awaitPath = (stack: number): Path => {
+    let path = awaitPaths.get(stack);
+    if (path === undefined) {
+      path = [...stackPaths.get(stack), SyntheticFrame.await];
+      awaitPaths.set(stack, path);
+    }
+    return path;
+  };
+
+  const out: Entry[] = [];
+  // Waits that started before the current idle entry ends and did not end before it starts, in input order.
+  let active: Wait[] = [];
+  let next = 0;
+  for (const entry of entries) {
+    if (!entry.idle) {
+      out.push(entry);
+      continue;
+    }
+    const a = entry.at;
+    const b = entry.at + entry.w;
+    while (next < waits.length && waits[next].start < b) active.push(waits[next++]);
+    active = active.filter((wait) => wait.end > a);
+    // Cut [a, b) at every wait start and end inside it.
+    const cuts = new Set<number>([a, b]);
+    for (const wait of active) {
+      if (a < wait.start && wait.start < b) cuts.add(wait.start);
+      if (a < wait.end && wait.end < b) cuts.add(wait.end);
+    }
+    const points = [...cuts].sort((x, y) => x - y);
+    for (let i = 0; i + 1 < points.length; i++) {
+      const x = points[i];
+      const length = points[i + 1] - x;
+      const pending = active.filter((wait) => wait.start <= x && x < wait.end);
+      if (pending.length === 0) {
+        out.push({ path: entry.path, w: length });
+        continue;
+      }
+      const k = pending.length;
+      const share = Math.floor(length / k);
+      const remainder = length - k * share;
+      pending.forEach((wait, j) => {
+        const w = share + (j === 0 ? remainder : 0);
+        if (w > 0) out.push({ path: awaitPath(wait.stack), w });
+      });
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -515,11 +643,16 @@ function toProcessedTree(root: TreeNode, groups: Group[], flat: FlatRow[]): Proc
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export function oracleProcess(stacks: StackTable, samples: SampleTable, options: CoreProcessOptions): ProcessedTree {
+export function oracleProcess(
+  stacks: StackTable,
+  samples: SampleTable,
+  options: CoreProcessOptions,
+  waits?: WaitTable,
+): ProcessedTree {
   if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
-  const input = validate(stacks, samples, options);
+  const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
-    filterPaths(buildEntries(stacks, samples, input), options), // steps 1, 2
+    filterPaths(attributeAwaits(buildEntries(stacks, samples, input), stacks, input.waits), options), // steps 1, 2
     filteredStartStack(options),
   ); // step 3
   const root = buildTree(entries, options.timeline); // step 4

@@ -1,24 +1,29 @@
 // The core benchmark: 1,000,000 synthetic samples of depth ~40 to a text report, wasm core vs the TypeScript
 // oracle (test/oracle.ts), interleaved in one run. Prints a table of median and min per side, their ratio, and
-// the memory the wasm core retains per ingested sample.
+// the memory the wasm core retains per ingested sample. The session carries waits (await attribution, SPEC.md's
+// last section); the wasm core also runs with asyncMode "disabled" in the same rounds, so the table shows what
+// attributing the waits costs.
 //
-//   node --expose-gc bench/core.ts [--samples 1000000] [--rounds 5] [--seed 1]
+//   node --expose-gc bench/core.ts [--samples 1000000] [--waits 50000] [--rounds 5] [--seed 1]
 //   deno run -A --v8-flags=--expose-gc bench/core.ts      bun bench/core.ts
 //
 // The session: ~600 functions (app code, node_modules libraries, runtime internals) on a random call graph;
 // a few thousand unique stacks, each a random walk of depth ~40 from the same entry frames; samples every
 // 1 ms (+-50 us jitter) with an occasional gap of 5-50 ms, mostly on-CPU, some idle, await, gc and native.
+// Waits: started at random times over the session by a random stack (5% unknown), mostly 1-60 ms long, 2%
+// of them 1-20 s, so ~11 waits are pending on average and idle time is shared among several.
 // End to end means: classify the frames, ingest (wasm: chunks of 64k samples) + process, render the text report.
 import { classifyFrames } from "../src/classify.ts";
 import type { Classification } from "../src/classify.ts";
 import { renderText } from "../src/renderers/text.ts";
 import { SampleState } from "../src/types.ts";
-import type { CoreProcessOptions, FrameInfo, ProcessedTree, Session } from "../src/types.ts";
+import type { AsyncMode, CoreProcessOptions, FrameInfo, ProcessedTree, Session } from "../src/types.ts";
 import { oracleProcess } from "../test/oracle.ts";
 
 interface CoreSession {
   addStacks(parent: Int32Array, frame: Uint32Array): void;
   addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  addWaits?(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
   dispose(): void;
 }
@@ -43,6 +48,7 @@ const arg = (name: string, fallback: number): number => {
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
 const SAMPLES = arg("samples", 1_000_000);
+const WAITS = arg("waits", 50_000);
 const ROUNDS = Math.max(1, arg("rounds", 5));
 const SEED = arg("seed", 1);
 const CHUNK = 65_536;
@@ -60,7 +66,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function syntheticSession(samples: number, seed: number): Session {
+function syntheticSession(samples: number, waitCount: number, seed: number): Session {
   const rnd = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 
@@ -170,6 +176,17 @@ function syntheticSession(samples: number, seed: number): Session {
     t += rnd() < 0.001 ? int(5_000, 50_000) : 1000 + int(-50, 50);
   }
 
+  // Waits, in order of start (drawn after the samples, so the samples are the same as without waits).
+  const waitStart = new Float64Array(waitCount);
+  const waitEnd = new Float64Array(waitCount);
+  const waitStack = new Int32Array(waitCount);
+  for (let i = 0; i < waitCount; i++) waitStart[i] = int(0, t);
+  waitStart.sort();
+  for (let i = 0; i < waitCount; i++) {
+    waitEnd[i] = waitStart[i] + (rnd() < 0.02 ? int(1_000_000, 20_000_000) : int(1_000, 60_000));
+    waitStack[i] = rnd() < 0.05 ? -1 : leaves[Math.floor(leaves.length * rnd() ** 2)];
+  }
+
   return {
     version: 1,
     meta: {
@@ -186,15 +203,18 @@ function syntheticSession(samples: number, seed: number): Session {
     frames,
     stacks: { parent: Int32Array.from(parent), frame: Uint32Array.from(frame) },
     samples: { stack, time, state },
+    ...(waitCount > 0 ? { waits: { start: waitStart, end: waitEnd, stack: waitStack } } : {}),
   };
 }
 
 // ---- the two sides ----------------------------------------------------------------------------------------------------
 
-function coreOptions(session: Session, classification: Classification): CoreProcessOptions {
+function coreOptions(session: Session, classification: Classification, asyncMode: AsyncMode = "enabled"): CoreProcessOptions {
   return {
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,
+    interval: session.meta.interval,
+    asyncMode,
     timeline: false,
     showAll: false,
     filterThreshold: 0.01,
@@ -214,14 +234,21 @@ function ingest(core: CoreModule, session: Session): CoreSession {
   for (let i = 0; i < stack.length; i += CHUNK) {
     s.addSamples(stack.subarray(i, i + CHUNK), time.subarray(i, i + CHUNK), state.subarray(i, i + CHUNK));
   }
+  const w = session.waits;
+  if (w) {
+    if (!s.addWaits) throw new Error("wasm/core.ts has no addWaits");
+    for (let i = 0; i < w.start.length; i += CHUNK) {
+      s.addWaits(w.start.subarray(i, i + CHUNK), w.end.subarray(i, i + CHUNK), w.stack.subarray(i, i + CHUNK));
+    }
+  }
   return s;
 }
 
-function runWasm(core: CoreModule, session: Session): string {
+function runWasm(core: CoreModule, session: Session, asyncMode: AsyncMode = "enabled"): string {
   const classification = classify(session);
   const s = ingest(core, session);
   try {
-    return renderText(session, s.process(coreOptions(session, classification)), classification);
+    return renderText(session, s.process(coreOptions(session, classification, asyncMode)), classification);
   } finally {
     s.dispose();
   }
@@ -229,7 +256,7 @@ function runWasm(core: CoreModule, session: Session): string {
 
 function runOracle(session: Session): string {
   const classification = classify(session);
-  const tree = oracleProcess(session.stacks, session.samples, coreOptions(session, classification));
+  const tree = oracleProcess(session.stacks, session.samples, coreOptions(session, classification), session.waits);
   return renderText(session, tree, classification);
 }
 
@@ -262,10 +289,13 @@ function wasmMemory(core: CoreModule): WebAssembly.Memory | null {
 // ---- main -------------------------------------------------------------------------------------------------------------------
 
 const runtime = g.Deno ? "deno" : g.Bun ? "bun" : `node ${g.process ? (globalThis as any).process.version : ""}`;
-console.log(`tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${ROUNDS} rounds each`);
+console.log(
+  `tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${WAITS.toLocaleString("en")} waits, ` +
+    `${ROUNDS} rounds each`,
+);
 
 let t0 = performance.now();
-const session = syntheticSession(SAMPLES, SEED);
+const session = syntheticSession(SAMPLES, WAITS, SEED);
 const depths = new Uint16Array(session.stacks.parent.length);
 for (let i = 0; i < depths.length; i++) depths[i] = session.stacks.parent[i] === -1 ? 1 : depths[session.stacks.parent[i]] + 1;
 let depthSum = 0;
@@ -276,6 +306,12 @@ console.log(
     `mean sample depth ${(depthSum / counted).toFixed(1)}, ${(session.meta.duration / 1e6).toFixed(1)} s ` +
     `(built in ${fmt(performance.now() - t0)})`,
 );
+if (session.waits) {
+  // Mean number of pending waits over the session (sum of lengths / duration).
+  let waited = 0;
+  for (let i = 0; i < session.waits.start.length; i++) waited += session.waits.end[i] - session.waits.start[i];
+  console.log(`waits: ${session.waits.start.length.toLocaleString("en")}, ${(waited / session.meta.duration).toFixed(2)} pending on average`);
+}
 
 // wasm/core.ts keeps its instance to itself: note the memory of the instance it creates (lazily, on first use).
 let capturedMemory: WebAssembly.Memory | null = null;
@@ -310,7 +346,9 @@ if (core) {
   const memory = wasmMemory(core);
   const rssBefore = g.process?.memoryUsage?.().rss ?? 0;
   const before = memory ? memory.buffer.byteLength : 0;
-  const s = ingest(core, session);
+  // Samples only: waits take 16 bytes each by construction (cargo test waits_take_sixteen_bytes...), below
+  // what page-granular memory growth can show here.
+  const s = ingest(core, { ...session, waits: undefined });
   const after = memory ? memory.buffer.byteLength : 0;
   const rssAfter = g.process?.memoryUsage?.().rss ?? 0;
   s.dispose();
@@ -318,19 +356,21 @@ if (core) {
     ? `${((after - before) / SAMPLES).toFixed(2)} B/sample (wasm memory ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MiB)`
     : `~${((rssAfter - rssBefore) / SAMPLES).toFixed(2)} B/sample (RSS delta; wasm memory not exposed)`;
 }
-
 const wasmTimes: number[] = [];
+const wasmOffTimes: number[] = [];
 const oracleTimes: number[] = [];
 let wasmOut = "";
 let oracleOut = "";
 for (let round = 0; round < ROUNDS; round++) {
   // Alternate which side goes first, so that neither always runs on a warmer (or more fragmented) heap.
-  const order = round % 2 === 0 ? ["wasm", "oracle"] : ["oracle", "wasm"];
+  const order = round % 2 === 0 ? ["wasm", "wasm-off", "oracle"] : ["oracle", "wasm-off", "wasm"];
   for (const side of order) {
     if (side === "wasm" && core) {
       const r = timed(() => runWasm(core!, session));
       wasmTimes.push(r.ms);
       wasmOut = r.out;
+    } else if (side === "wasm-off" && core) {
+      wasmOffTimes.push(timed(() => runWasm(core!, session, "disabled")).ms);
     } else if (side === "oracle") {
       const r = timed(() => runOracle(session));
       oracleTimes.push(r.ms);
@@ -339,7 +379,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   console.log(
     `  round ${round + 1}: ` +
-      (core ? `wasm ${fmt(wasmTimes[round])}  ` : "") +
+      (core ? `wasm ${fmt(wasmTimes[round])}  wasm (asyncMode disabled) ${fmt(wasmOffTimes[round])}  ` : "") +
       `oracle ${fmt(oracleTimes[round])}`,
   );
 }
@@ -364,4 +404,11 @@ console.log(
 );
 if (core) {
   console.log(wasmOut === oracleOut ? "the two reports are identical" : "WARNING: the wasm and oracle reports differ");
+  const on = median(wasmTimes);
+  const off = median(wasmOffTimes);
+  console.log(
+    `await attribution (wasm, end to end, median): enabled ${fmt(on)}, disabled ${fmt(off)}: ` +
+      `${on >= off ? "+" : ""}${((on - off) * 1000).toFixed(0)} us per run ` +
+      `(${(((on - off) / off) * 100).toFixed(1)}%; ${(((on - off) * 1e6) / Math.max(1, WAITS) / 1000).toFixed(2)} us per wait incl. ingest)`,
+  );
 }

@@ -145,6 +145,51 @@ test("processSession takes duration, gapCap and startStack from the session", ()
 });
 
 
+test("waits: addWaits in chunks, idle time charged as [await], processSession takes session.waits and asyncMode", () => {
+  // stacks: 0 = [f0], 1 = [f0 f1]; an idle sample over [0, 10); f1 waited over [2, 6).
+  const s = createCoreSession();
+  try {
+    s.addStacks(Int32Array.of(-1), Uint32Array.of(0));
+    s.addSamples(Int32Array.of(-1), Float64Array.of(0), Uint8Array.of(SampleState.idle));
+    // The wait names stack 1 before it exists: fine until process.
+    s.addWaits(Float64Array.of(2), Float64Array.of(6), Int32Array.of(1));
+    s.addWaits(new Float64Array(0), new Float64Array(0), new Int32Array(0));
+    assert.throws(() => s.process(options(2, { duration: 10 })), /tsprofile core: wait stack id 1/);
+    s.addStacks(Int32Array.of(0), Uint32Array.of(1));
+    const t = s.process(options(2, { duration: 10 }));
+    assert.equal(show(t), ["root 10", "  idle 6", "  f0 4", "    f1 4", `      f${SyntheticFrame.await} 4`]);
+    assert.equal(Array.from(t.awaitTime), [4, 0, 4, 4, 4]);
+    assert.equal(show(s.process(options(2, { duration: 10, asyncMode: "disabled" }))), ["root 10", "  idle 10"]);
+    assert.equal(s.process(options(2, { duration: 10, asyncMode: "strict" })), t);
+    assert.throws(() => s.process(options(2, { duration: 10, asyncMode: "on" as "enabled" })), /asyncMode/);
+    assert.throws(() => s.process(options(2, { duration: 10, interval: NaN })), /interval/);
+    assert.throws(() => s.addWaits(Float64Array.of(1), Float64Array.of(2), Int32Array.of(0)), /smaller than the one before/);
+    assert.throws(() => s.addWaits(Float64Array.of(7), Float64Array.of(6), Int32Array.of(0)), /before its start/);
+    assert.throws(() => s.addWaits(Float64Array.of(7), Float64Array.of(8, 9), Int32Array.of(0)), /wait table columns differ/);
+    assert.equal(s.process(options(2, { duration: 10 })), t, "failed chunks add nothing");
+  } finally {
+    s.dispose();
+  }
+
+  const session: Session = {
+    version: 1,
+    meta: { startTime: 0, duration: 100, cpuTime: -1, interval: 10, gapCap: 50, program: "x", cwd: "/", runtime: "test", startStack: [] },
+    frames: [
+      { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
+      { name: "read", file: "/a.js", line: 2, col: 1, kind: "js" },
+    ],
+    stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
+    samples: { stack: Int32Array.of(0), time: Float64Array.of(0), state: Uint8Array.of(0) },
+    waits: { start: Float64Array.of(5), end: Float64Array.of(70), stack: Int32Array.of(1) },
+  };
+  const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
+  // meta.interval 10: a wait pending at 10 caps main at 20; [20, 70) is read's await, [70, 100) idle.
+  assert.equal(show(processSession(session, rest)), ["root 100", "  f0 70", "    f1 50", `      f${SyntheticFrame.await} 50`, "    self 20", "  idle 30"]);
+  assert.equal(show(processSession(session, { ...rest, asyncMode: "disabled" })), ["root 100", "  f0 50", "  idle 50"]);
+  // Without waits, asyncMode changes nothing.
+  const { waits: _w, ...noWaits } = session;
+  assert.equal(processSession(noWaits, rest), processSession(noWaits, { ...rest, asyncMode: "disabled" }));
+});
 
 test("running out of wasm memory is a clean Error, and the next session works", () => {
   // A 100,000-deep chain whose leaf alternates every sample, timeline + showAll: ~100M nodes, past 4 GiB.

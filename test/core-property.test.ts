@@ -6,6 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
+import { mulberry32 } from "./prng.ts";
 import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../src/types.ts";
 import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
 
@@ -39,18 +40,6 @@ const CASES = Number(env("TSPROFILE_CASES") ?? 600);
 const BASE_SEED = Number(env("TSPROFILE_SEED") ?? 0x7a5eed);
 
 // ---- PRNG ----------------------------------------------------------------------------------------------------------
-
-/** mulberry32: a small, good-enough 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;

@@ -2,17 +2,10 @@
 // frames (app, node_modules, node: internals), a prefix tree of stacks about `depth` deep, samples 1 ms apart
 // with jitter, runs on the same stack, some idle, await and gc.
 import type { FrameInfo, Session } from "../src/types.ts";
+import { mulberry32 as rng } from "./prng.ts";
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// rng: the shared seeded PRNG (test/prng.ts), under the name the session and fuzz tests use.
+export { rng };
 
 export function randomSession(samples: number, seed = 1, depth = 40, stackCount = 5000): Session {
   const rnd = rng(seed);

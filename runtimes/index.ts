@@ -1,5 +1,5 @@
 // Picks the sampler for the runtime we run on. Every sampler emits the same normalised Session.
-import type { Session } from "../src/types.ts";
+import type { AsyncMode, Session } from "../src/types.ts";
 import { startBunSampler } from "./bun/sampler.ts";
 import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
@@ -19,6 +19,9 @@ export interface SamplerOptions {
   startStack?: boolean;
   /** Node and Deno: deoptimize before a mid-run start so optimized functions keep their frames (default true). */
   deoptimize?: boolean;
+  /** Await attribution (issue 4): unless "disabled", record the waits of the program (runtimes/waits.ts) as
+   * session.waits. Default "enabled". */
+  asyncMode?: AsyncMode;
 }
 
 export function detectRuntime(): RuntimeName {

@@ -8,6 +8,8 @@ interface ChildConfig {
   interval: number;
   sessionPath: string;
   program: string;
+  /** Await attribution (absent from older CLIs: enabled). */
+  asyncMode?: "enabled" | "strict" | "disabled";
 }
 
 function readConfig(): ChildConfig | null {
@@ -27,7 +29,12 @@ function readConfig(): ChildConfig | null {
 function install(config: ChildConfig): void {
   let sampler: Sampler;
   try {
-    sampler = startSampler({ interval: config.interval, startStack: false, deoptimize: false });
+    sampler = startSampler({
+      interval: config.interval,
+      startStack: false,
+      deoptimize: false,
+      asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
+    });
   } catch (err) {
     process.stderr.write(`tsprofile: could not start the sampler (${(err as Error).message}); the program runs unprofiled\n`);
     return;

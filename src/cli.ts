@@ -54,6 +54,10 @@ Options:
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
                         -p show_all=true, -p short_mode=true
+  --async-mode=MODE     how time spent awaiting is shown: 'enabled' (default:
+                        charged as [await] to the code that awaited),
+                        'strict' (as enabled for now) or 'disabled' (no
+                        tracking; waiting is [idle])
   -t, --timeline        render as a timeline - preserve ordering and don't
                         condense repeated calls
   --hide=EXPR           glob-style pattern matching the file paths whose
@@ -87,6 +91,7 @@ const OPTIONS = {
   renderer: { type: "string", short: "r" },
   "render-option": { type: "string", short: "p", multiple: true },
   timeline: { type: "boolean", short: "t" },
+  "async-mode": { type: "string" },
   hide: { type: "string", multiple: true },
   "hide-regex": { type: "string", multiple: true },
   show: { type: "string", multiple: true },
@@ -225,6 +230,9 @@ export function parseCommandLine(
         break;
       case "timeline":
         plan.report.timeline = true;
+        break;
+      case "async-mode":
+        renderOptions.push(`async_mode=${value}`); // checked (and applied in order) with the -p options
         break;
       case "hide":
         plan.report.hide.push(value);
@@ -388,6 +396,8 @@ export async function run(plan: CliPlan): Promise<CliExit> {
           interval: plan.interval,
           sessionPath,
           program: programLine(plan.script, plan.args),
+          // "disabled" records nothing: no wrappers in the program at all.
+          asyncMode: plan.report.asyncMode,
         }),
       },
     });

@@ -2,6 +2,7 @@
 // CLI's repeatable -p/--render-option KEY=VALUE. Kept apart from report.ts so they load without the wasm core.
 import process from "node:process";
 import { UsageError } from "./errors.ts";
+import type { AsyncMode } from "./types.ts";
 
 export interface ReportOptions {
   /** A key of RENDERERS (src/renderers/index.ts). */
@@ -23,6 +24,8 @@ export interface ReportOptions {
   hideRegex: string[];
   show: string[];
   showRegex: string[];
+  /** How waits are charged (pyinstrument's async_mode): [await] under the awaiting stack unless "disabled". */
+  asyncMode: AsyncMode;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -67,6 +70,7 @@ export function defaultReportOptions(stream?: { isTTY?: boolean }, env: Env = pr
     hideRegex: [],
     show: [],
     showRegex: [],
+    asyncMode: "enabled",
   };
 }
 
@@ -81,7 +85,7 @@ function bool(field: "timeline" | "showAll" | "flat" | "unicode" | "color" | "sh
   };
 }
 
-function oneOf<F extends "flatTime" | "time" | "renderer">(field: F, allowed: readonly ReportOptions[F][]): Setter {
+function oneOf<F extends "flatTime" | "time" | "renderer" | "asyncMode">(field: F, allowed: readonly ReportOptions[F][]): Setter {
   return (options, value, key) => {
     if (!(allowed as readonly string[]).includes(value)) {
       throw new UsageError(`-p: ${key} is one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
@@ -116,6 +120,7 @@ const SETTERS: Record<string, Setter> = {
   hide_regex: list("hideRegex"),
   show: list("show"),
   show_regex: list("showRegex"),
+  async_mode: oneOf("asyncMode", ["enabled", "strict", "disabled"]),
 };
 
 /**

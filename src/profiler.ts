@@ -10,11 +10,14 @@ import type { Sampler } from "../runtimes/index.ts";
 import { defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
 import { renderSession } from "./report.ts";
-import type { FrameInfo, Session } from "./types.ts";
+import type { AsyncMode, FrameInfo, Session, WaitTable } from "./types.ts";
 
 export interface ProfilerOptions {
   /** Seconds between samples (pyinstrument's unit); default 0.001. At least 0.0001. */
   interval?: number;
+  /** How time spent awaiting is reported, as pyinstrument's async_mode: "enabled" (default) charges it to the
+   * awaiting stack as [await]; "strict" behaves as "enabled" for now; "disabled" records no waits. */
+  asyncMode?: AsyncMode;
 }
 
 /** Where print() writes: process.stdout by default. */
@@ -28,6 +31,7 @@ const MIN_INTERVAL = 0.0001;
 export class Profiler {
   /** Seconds between samples. */
   readonly interval: number;
+  readonly asyncMode: AsyncMode;
   #sampler: Sampler | null = null;
   #lastSession: Session | null = null;
 
@@ -37,6 +41,11 @@ export class Profiler {
       throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
     }
     this.interval = interval;
+    const asyncMode = options.asyncMode ?? "enabled";
+    if (!["enabled", "strict", "disabled"].includes(asyncMode)) {
+      throw new RangeError(`tsprofile: asyncMode is "enabled", "strict" or "disabled" (got ${String(asyncMode)})`);
+    }
+    this.asyncMode = asyncMode;
   }
 
   get isRunning(): boolean {
@@ -50,7 +59,7 @@ export class Profiler {
 
   start(): void {
     if (this.isRunning) throw new Error("tsprofile: the profiler is already running");
-    this.#sampler = startSampler({ interval: Math.round(this.interval * 1e6) });
+    this.#sampler = startSampler({ interval: Math.round(this.interval * 1e6), asyncMode: this.asyncMode });
   }
 
   /** Stops sampling and returns the session. Restarting later and stopping again combines the sessions, as pyinstrument does. */
@@ -80,7 +89,7 @@ export class Profiler {
   output(renderer: ReportOptions["renderer"], options: Partial<ReportOptions> = {}): string {
     const session = this.#lastSession;
     if (session === null) throw new Error("tsprofile: nothing to report: call start() and stop() first");
-    return renderSession(session, { ...options, renderer });
+    return renderSession(session, { asyncMode: this.asyncMode, ...options, renderer });
   }
 
   /** The last session as a self-contained HTML page (call tree and timeline; no network needed to view it). */
@@ -114,7 +123,7 @@ export class Profiler {
   print(options: Partial<ReportOptions> & { stream?: OutputStream } = {}): void {
     const { stream = process.stdout as OutputStream, ...rest } = options;
     const defaults = defaultReportOptions(stream);
-    stream.write(this.output("text", { unicode: defaults.unicode, color: defaults.color, ...rest }));
+    stream.write(this.output("text", { asyncMode: this.asyncMode, unicode: defaults.unicode, color: defaults.color, ...rest }));
   }
 }
 
@@ -171,6 +180,22 @@ function combineSessions(a: Session, b: Session): Session {
     time[sa + i] = b.samples.time[i] + a.meta.duration;
     state[sa + i] = b.samples.state[i];
   }
+  let waits: WaitTable | undefined;
+  if (a.waits || b.waits) {
+    const empty = { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+    const wa = a.waits ?? empty;
+    const wb = b.waits ?? empty;
+    const nw = wa.start.length + wb.start.length;
+    waits = { start: new Float64Array(nw), end: new Float64Array(nw), stack: new Int32Array(nw) };
+    waits.start.set(wa.start);
+    waits.end.set(wa.end);
+    waits.stack.set(wa.stack);
+    for (let i = 0, j = wa.start.length; i < wb.start.length; i++, j++) {
+      waits.start[j] = wb.start[i] + a.meta.duration;
+      waits.end[j] = wb.end[i] + a.meta.duration;
+      waits.stack[j] = wb.stack[i] < 0 ? -1 : wb.stack[i] + na;
+    }
+  }
   return {
     version: 1,
     meta: {
@@ -182,5 +207,6 @@ function combineSessions(a: Session, b: Session): Session {
     frames,
     stacks: { parent, frame },
     samples: { stack, time, state },
+    ...(waits ? { waits } : {}),
   };
 }

@@ -33,6 +33,7 @@ export function renderSessionWith(process: ProcessFn, session: Session, options:
     showAll: opts.showAll,
     filterThreshold: opts.filterThreshold,
     flatTime: opts.flatTime,
+    asyncMode: opts.asyncMode,
     frameFlags: classification.flags,
     frameLibrary: classification.library,
   });

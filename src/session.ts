@@ -10,12 +10,15 @@
 //   sample times: varint deltas from the previous time (the first from 0), or little-endian f64s when some time
 //     is not a safe integer (timeEncoding "f64"),
 //   sample stacks: zigzag varint of (stack - previous stack), the previous of the first being -1,
-//   sample states: stateRuns pairs of (state, varint run length).
+//   sample states: stateRuns pairs of (state, varint run length),
+//   then, only when the header has waitCount (await attribution, issue 4; files without it load with no waits):
+//   wait starts as varint deltas from the previous start (waits are in order of start, whole microseconds),
+//   wait durations (end - start) as varints, wait stacks as zigzag varints of (stack - previous stack) from -1.
 // About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
 // still read).
 import { readFileSync, writeFileSync } from "node:fs";
 import { deflateSync, inflateSync } from "node:zlib";
-import type { FrameInfo, FrameKind, Session as SessionData, SessionMeta } from "./types.ts";
+import type { FrameInfo, FrameKind, Session as SessionData, SessionMeta, WaitTable } from "./types.ts";
 
 /** The record of one run (src/types.ts); also the name of the save/load/combine API below. */
 export type Session = SessionData;
@@ -89,6 +92,7 @@ const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 /** Encodes a session in the current format (2). */
 export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
   const { stacks, samples } = session;
+  const waits = session.waits;
   const ns = stacks.parent.length;
   const n = samples.stack.length;
   let integerTimes = true;
@@ -109,6 +113,7 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
       sampleCount: n,
       timeEncoding: integerTimes ? "varint" : "f64",
       stateRuns,
+      ...(waits ? { waitCount: waits.start.length } : {}),
     }),
   );
   const w = new Writer();
@@ -138,6 +143,27 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
     w.varint(state);
     w.varint(j - i);
     i = j;
+  }
+  if (waits) {
+    let prevStart = 0;
+    let prevWaitStack = -1;
+    for (let i = 0; i < waits.start.length; i++) {
+      // Stored in whole microseconds, in order of start (the sampler's waits already are).
+      const start = Math.max(prevStart, Math.round(waits.start[i]) || 0);
+      w.varint(start - prevStart);
+      prevStart = start;
+    }
+    prevStart = 0;
+    for (let i = 0; i < waits.start.length; i++) {
+      const start = Math.max(prevStart, Math.round(waits.start[i]) || 0);
+      w.varint(Math.max(0, (Math.round(waits.end[i]) || 0) - start));
+      prevStart = start;
+    }
+    for (let i = 0; i < waits.start.length; i++) {
+      const st = waits.stack[i];
+      w.varint(zigzag(st - prevWaitStack));
+      prevWaitStack = st;
+    }
   }
   const body = w.result();
   const compress = options.compress ?? true;
@@ -292,9 +318,36 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     at += len;
   }
   if (at !== n) fail("corrupt sample states (runs do not add up)");
+  let waits: WaitTable | undefined;
+  if (header.waitCount !== undefined) {
+    const nw = header.waitCount;
+    if (!isCount(nw) || nw * 3 > body!.length - r.at) fail("corrupt wait table size");
+    const start = new Float64Array(nw);
+    const end = new Float64Array(nw);
+    const wstack = new Int32Array(nw);
+    let t = 0;
+    for (let i = 0; i < nw; i++) {
+      t += r.varint("wait starts");
+      if (t > Number.MAX_SAFE_INTEGER) fail(`wait ${i} has a bad time`);
+      start[i] = t;
+    }
+    for (let i = 0; i < nw; i++) {
+      end[i] = start[i] + r.varint("wait durations");
+      if (end[i] > Number.MAX_SAFE_INTEGER) fail(`wait ${i} has a bad time`);
+    }
+    let prevWait = -1;
+    for (let i = 0; i < nw; i++) {
+      const s = prevWait + unzigzag(r.varint("wait stacks"));
+      if (s < -1 || s >= ns) fail(`wait ${i} names a missing stack`);
+      wstack[i] = prevWait = s;
+    }
+    waits = { start, end, stack: wstack };
+  }
   if (r.at !== body!.length) fail(`corrupt tables (${body!.length - r.at} bytes left over)`);
   for (const f of meta.startStack) if (f >= frames.length) fail("start stack names a missing frame");
-  return { version: 1, meta, frames, stacks: { parent, frame }, samples: { stack, time, state } };
+  const session: Session = { version: 1, meta, frames, stacks: { parent, frame }, samples: { stack, time, state } };
+  if (waits) session.waits = waits;
+  return session;
 }
 
 function parseHeader(bytes: Uint8Array, fail: Fail): any {
@@ -483,6 +536,22 @@ export function combineSessions(a: Session, b: Session): Session {
     time[sa + i] = b.samples.time[i] + aEnd;
     state[sa + i] = b.samples.state[i];
   }
+  let waits: WaitTable | undefined;
+  if (a.waits || b.waits) {
+    const wa = a.waits ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+    const wb = b.waits ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+    const na = wa.start.length;
+    const nw = na + wb.start.length;
+    waits = { start: new Float64Array(nw), end: new Float64Array(nw), stack: new Int32Array(nw) };
+    waits.start.set(wa.start);
+    waits.end.set(wa.end);
+    waits.stack.set(wa.stack);
+    for (let i = 0; i < wb.start.length; i++) {
+      waits.start[na + i] = wb.start[i] + aEnd;
+      waits.end[na + i] = wb.end[i] + aEnd;
+      waits.stack[na + i] = wb.stack[i] < 0 ? -1 : stackMap[wb.stack[i]];
+    }
+  }
   const bStart = b.meta.startStack.map((f) => frameMap[f]);
   const sameStart = bStart.length === a.meta.startStack.length && bStart.every((f, i) => f === a.meta.startStack[i]);
   const joined = (x: string, y: string) => (x === y ? x : `${x} + ${y}`);
@@ -502,6 +571,7 @@ export function combineSessions(a: Session, b: Session): Session {
     frames,
     stacks: { parent: Int32Array.from(parents), frame: Uint32Array.from(framesOf) },
     samples: { stack, time, state },
+    ...(waits ? { waits } : {}),
   };
 }
 

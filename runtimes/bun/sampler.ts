@@ -11,6 +11,7 @@ import { SampleState } from "../../src/types.ts";
 import type { FrameInfo, FrameKind, Session } from "../../src/types.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
 import { isTsprofileFile } from "../root.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -139,6 +140,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   const cpuStart = process.cpuUsage();
   rec.startPerf = performance.now();
   let active = true;
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now());
 
   return {
     get isRunning() {
@@ -147,10 +149,11 @@ export function startBunSampler(options: SamplerOptions): Sampler {
     stop(meta = {}) {
       if (!active) throw new Error("tsprofile: the sampler was already stopped");
       active = false;
+      const waits = tracker?.stop();
       const stopPerf = performance.now();
       const cpu = process.cpuUsage(cpuStart);
       detach(listener);
-      return rec.session({
+      const session = rec.session({
         stopPerf,
         startTime,
         cpuTime: cpu.user + cpu.system,
@@ -158,6 +161,9 @@ export function startBunSampler(options: SamplerOptions): Sampler {
         program: meta.program ?? process.argv.slice(1).join(" "),
         callers,
       });
+      // Bun's stack strings carry .ts positions, as the sampler's frames do.
+      if (waits) resolveWaits(session, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
+      return session;
     },
   };
 }

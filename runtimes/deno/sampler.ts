@@ -5,6 +5,7 @@ import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../index.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
 
 export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
 
@@ -40,6 +41,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     });
   let startTime = 0;
   let cpuStart = process.cpuUsage();
+  let perfStart = 0;
   try {
     send("Profiler.enable");
     // As on Node (runtimes/node/sampler.ts): V8 loses the frames of code optimized (OSR) before the profiler
@@ -51,12 +53,16 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     send("Profiler.setSamplingInterval", { interval: Math.round(interval) });
     startTime = Date.now();
     cpuStart = process.cpuUsage();
+    // V8 takes the profile's start time as Profiler.start begins (it re-logs code after): session 0 on the
+    // performance clock, within a fraction of a millisecond (Deno's V8 clock is not exposed to JavaScript).
+    perfStart = performance.now();
     send("Profiler.start");
   } catch (err) {
     session.disconnect();
     throw err;
   }
   let running = true;
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now());
 
   return {
     get isRunning() {
@@ -65,6 +71,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     stop(meta = {}) {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
       running = false;
+      const waits = tracker?.stop();
       let profile: CpuProfile | undefined;
       let error: Error | null = null;
       let done = false;
@@ -84,7 +91,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
         throw new Error(`tsprofile: inspector Profiler.stop failed: ${why}`);
       }
       const cpu = process.cpuUsage(cpuStart);
-      return convertProfile(profile, {
+      const converted = convertProfile(profile, {
         startTime,
         cpuTime: cpu.user + cpu.system,
         interval,
@@ -95,6 +102,9 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
         mapper: createDenoSourceMapper(),
         runtime: `deno ${denoGlobal().version.deno}`,
       });
+      // Deno's call sites are already in .ts positions (as for the start stack).
+      if (waits) resolveWaits(converted, waits, { toSession: (t) => (t - perfStart) * 1000, positions: "source", locate: "js-only" });
+      return converted;
     },
   };
 }

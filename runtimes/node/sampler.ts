@@ -8,7 +8,8 @@
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../src/sourcemaps.ts";
-import type { Session } from "../../src/types.ts";
+import type { AsyncMode, Session } from "../../src/types.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../root.ts";
 
@@ -31,7 +32,12 @@ export interface NodeSamplerOptions {
   /** Deoptimize all functions before sampling starts (default true; see below). The preload, which starts
    * before any user code is compiled, turns it off. */
   deoptimize?: boolean;
+  /** Record waits for await attribution unless "disabled" (default "enabled"). */
+  asyncMode?: AsyncMode;
 }
+
+/** Node's monotonic clock in microseconds: the clock of V8's profile times (profile.startTime). */
+const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;
 
 export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
   const interval = options.interval;
@@ -68,6 +74,7 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     throw err;
   }
   let running = true;
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs);
 
   return {
     get isRunning() {
@@ -76,6 +83,7 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     stop(meta = {}) {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
       running = false;
+      const waits = tracker?.stop();
       let profile: CpuProfile;
       try {
         profile = (post(session, "Profiler.stop") as { profile: CpuProfile }).profile;
@@ -83,15 +91,21 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
         session.disconnect();
       }
       const cpu = process.cpuUsage(cpuStart);
-      return convertProfile(profile, {
+      const mapper = createSourceMapper();
+      const converted = convertProfile(profile, {
         startTime,
         cpuTime: cpu.user + cpu.system,
         interval,
         program: meta.program ?? process.argv.slice(1).join(" "),
         callers,
-        mapper: createSourceMapper(),
+        mapper,
         runtime: `node ${process.versions.node}`,
       });
+      if (waits) {
+        const base = profile.startTime;
+        resolveWaits(converted, waits, { toSession: (t) => t - base, positions: "generated", mapper });
+      }
+      return converted;
     },
   };
 }

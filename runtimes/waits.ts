@@ -1,0 +1,720 @@
+// Await attribution's data source (issue 4; core-rs/SPEC.md, "Await attribution"): while a sampler runs, the
+// common asynchronous sources are wrapped so that each operation the program starts is recorded as a wait
+// {start, end, logical stack}: setTimeout (global, node:timers, timers/promises), node:fs callback functions and
+// node:fs/promises, fetch, http/https request/get (ends at 'response' or an error), net/tls connect (ends at
+// 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
+//
+// Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (FACTS.md: 300k awaits
+// 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook but init fires for every
+// TickObject, Immediate, socket write and so on, and a stack capture at each costs what a wrapper's does, on
+// far more events (bench/async.ts). Deno fires init only for Timeout/TickObject/TCPWRAP and Bun not usefully,
+// so wrappers are the one route that works alike everywhere.
+//
+// Rules the wrappers keep: arguments, `this`, return values (the same Timeout object, the same request), thrown
+// errors and properties (name, length, util.promisify.custom) pass through; the tracker's own code never
+// throws into the program (every step is guarded); nested wrapped calls made by the runtime itself record
+// nothing. The one visible difference: a wrapped promise (fs/promises, fetch) is a derived promise that settles
+// one microtask after the runtime's (the original is observed without being marked handled differently).
+//
+// Stacks are captured cheaply at the start (V8: Error.captureStackTrace, formatted lazily; Bun: its stack
+// string) and resolved into the session's own frames at stop (resolveWaits), with the identity the sampler
+// gives functions (definition positions, source-mapped), async callers included.
+import { createRequire } from "node:module";
+import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
+import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
+import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
+import { urlToFile } from "./cpuprofile.ts";
+import { isTsprofileFile } from "./root.ts";
+
+/** A clock in the sampler's own unit; the sampler converts to session microseconds at stop. */
+export type Clock = () => number;
+
+/** One call site of a captured stack, as the runtime reports it (current position, 1-based). */
+export interface RawSite {
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+  async: boolean;
+}
+
+/** What a tracker recorded: waits in order of start, times on its clock; stacks leaf -> root. */
+export interface RecordedWaits {
+  start: number[];
+  end: number[];
+  /** Index into stacks, or -1 (unknown). */
+  stack: number[];
+  stacks: RawSite[][];
+}
+
+export interface WaitTracker {
+  readonly isRunning: boolean;
+  /** Restores every wrapped function and returns what was recorded. Idempotent. */
+  stop(): RecordedWaits;
+}
+
+type Runtime = "node" | "deno" | "bun";
+function runtimeName(): Runtime {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  return g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+}
+
+const STACK_LIMIT = 64;
+const TS_FILE_RE = /\.(?:[cm]?ts|tsx)$/;
+/** Captured V8 stacks hold their frames' functions alive until formatted: format them in batches. */
+const BATCH = 2048;
+
+const requireHere = createRequire(import.meta.url);
+function tryRequire(id: string): any {
+  try {
+    return requireHere(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only one tracker at a time wraps the functions; a second concurrent tracker records nothing. */
+let active: Recorder | null = null;
+
+class Recorder {
+  readonly start: number[] = [];
+  readonly end: number[] = [];
+  /** Per wait: a captured holder (V8, not yet formatted), a stack string (Bun), or a resolved stack index. */
+  readonly captured: unknown[] = [];
+  readonly stacks: RawSite[][] = [];
+  private readonly stackIds = new Map<string, number>();
+  private unformatted = 0;
+  private formattedUpTo = 0;
+  inside = false;
+  constructor(
+    readonly clock: Clock,
+    readonly runtime: Runtime,
+  ) {}
+
+  /** Starts a wait; returns its id, or -1. Never throws. */
+  begin(): number {
+    try {
+      const id = this.start.length;
+      this.start.push(this.clock());
+      this.end.push(NaN);
+      this.captured.push(this.capture());
+      if (this.runtime !== "bun" && ++this.unformatted >= BATCH) this.formatPending();
+      return id;
+    } catch {
+      return -1;
+    }
+  }
+
+  finish(id: number): void {
+    try {
+      if (id >= 0 && id < this.end.length && Number.isNaN(this.end[id])) this.end[id] = this.clock();
+    } catch {}
+  }
+
+  /** A wait that did not happen (a cleared timer, a call that threw). */
+  drop(id: number): void {
+    if (id >= 0 && id < this.end.length) this.end[id] = -Infinity;
+  }
+
+  private capture(): unknown {
+    const E = Error as ErrorConstructor & { stackTraceLimit: number };
+    const limit = E.stackTraceLimit;
+    const holder: { stack?: unknown } = {};
+    if (this.runtime === "bun") {
+      // JSC formats at capture time, through a program's prepareStackTrace if it set one: keep that out.
+      const prepare = E.prepareStackTrace;
+      try {
+        E.stackTraceLimit = STACK_LIMIT;
+        if (prepare !== undefined) E.prepareStackTrace = undefined;
+        E.captureStackTrace(holder);
+        return holder.stack;
+      } finally {
+        E.stackTraceLimit = limit;
+        if (prepare !== undefined) E.prepareStackTrace = prepare;
+      }
+    }
+    // V8 records the frames now and formats them on first access of .stack (done in formatPending).
+    try {
+      E.stackTraceLimit = STACK_LIMIT;
+      E.captureStackTrace(holder);
+    } finally {
+      E.stackTraceLimit = limit;
+    }
+    return holder;
+  }
+
+  /** Formats captured V8 stacks into interned RawSite stacks (frees the frames they hold). */
+  formatPending(): void {
+    this.unformatted = 0;
+    const E = Error as ErrorConstructor;
+    const prepare = E.prepareStackTrace;
+    try {
+      E.prepareStackTrace = (_e, sites) => sites;
+      for (let i = this.formattedUpTo; i < this.captured.length; i++) {
+        const c = this.captured[i];
+        if (typeof c === "number") continue;
+        let sites: RawSite[] | null = null;
+        try {
+          sites = this.runtime === "bun" ? parseStackString(String(c ?? "")) : fromCallSites((c as { stack?: unknown })?.stack);
+        } catch {}
+        this.captured[i] = sites ? this.intern(sites) : -1;
+      }
+      this.formattedUpTo = this.captured.length;
+    } finally {
+      E.prepareStackTrace = prepare;
+    }
+  }
+
+  private intern(sites: RawSite[]): number {
+    let key = "";
+    for (const s of sites) key += `${s.async ? 1 : 0}\u0000${s.name}\u0000${s.file}\u0000${s.line}\u0000${s.col}\u0001`;
+    let id = this.stackIds.get(key);
+    if (id === undefined) {
+      id = this.stacks.length;
+      this.stacks.push(sites);
+      this.stackIds.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** V8 CallSites (leaf -> root) -> RawSites without tsprofile's own frames and url-less builtins. */
+function fromCallSites(sites: unknown): RawSite[] | null {
+  if (!Array.isArray(sites)) return null;
+  const out: RawSite[] = [];
+  for (const site of sites as NodeJS.CallSite[]) {
+    try {
+      const raw = site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "";
+      if (!raw) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
+      const file = urlToFile(String(raw));
+      if (isTsprofileFile(file)) continue;
+      out.push({
+        name: site.getFunctionName() ?? "",
+        file,
+        line: site.getLineNumber() ?? 0,
+        col: site.getColumnNumber() ?? 0,
+        async: (site as any).isAsync?.() === true,
+      });
+    } catch {}
+  }
+  return out;
+}
+
+const FRAME_LINE = /^\s*at (?:(async) )?(?:(.*?) \((.*?)(?::(\d+))?(?::(\d+))?\)|(.*?)(?::(\d+))?(?::(\d+))?)\s*$/;
+
+/** A JSC stack string ("    at async name (file:line:col)") -> RawSites, leaf -> root. */
+export function parseStackString(stack: string): RawSite[] {
+  const out: RawSite[] = [];
+  for (const line of stack.split("\n")) {
+    const m = FRAME_LINE.exec(line);
+    if (!m) continue;
+    const named = m[3] !== undefined;
+    const file = urlToFile((named ? m[3] : m[6]) ?? "");
+    const lineNo = Number((named ? m[4] : m[7]) ?? 0);
+    const col = Number((named ? m[5] : m[8]) ?? 0);
+    if (!file || file === "native" || file === "<anonymous>" || isTsprofileFile(file)) continue;
+    let name = named ? m[2] : "";
+    if (name === "<anonymous>" || name === "module code") name = "";
+    out.push({ name, file, line: lineNo, col, async: m[1] === "async" });
+  }
+  return out;
+}
+
+// ---- wrapping ----
+
+interface Patch {
+  obj: any;
+  key: PropertyKey;
+  desc: PropertyDescriptor;
+  wrapper: unknown;
+}
+
+/** Copies name, length and every other own property (util.promisify.custom, fs.read's promisify args). */
+function copyProps(from: Function, to: Function): void {
+  for (const key of Reflect.ownKeys(from)) {
+    if (key === "prototype" || key === "arguments" || key === "caller") continue;
+    try {
+      const d = Object.getOwnPropertyDescriptor(from, key);
+      if (d) Object.defineProperty(to, key, d);
+    } catch {}
+  }
+}
+
+class Wrapping {
+  readonly patches: Patch[] = [];
+  /** One wrapper per original function (net.connect === net.createConnection, setTimeout in two places). */
+  private readonly wrappers = new Map<Function, Function>();
+  constructor(readonly rec: Recorder) {}
+
+  patch(obj: any, key: PropertyKey, make: (orig: Function) => Function): void {
+    try {
+      if (obj == null) return;
+      const desc = Object.getOwnPropertyDescriptor(obj, key);
+      if (!desc || !desc.configurable) return;
+      const orig = "value" in desc ? desc.value : desc.get?.call(obj);
+      if (typeof orig !== "function") return;
+      let wrapper = this.wrappers.get(orig);
+      if (!wrapper) {
+        wrapper = make(orig);
+        copyProps(orig, wrapper);
+        this.wrappers.set(orig, wrapper);
+      }
+      if ("value" in desc && !desc.writable) return;
+      Object.defineProperty(obj, key, { value: wrapper, writable: true, configurable: true, enumerable: desc.enumerable });
+      this.patches.push({ obj, key, desc, wrapper });
+    } catch {}
+  }
+
+  restore(): void {
+    for (const p of this.patches.reverse()) {
+      try {
+        // Replaced again by the program since: theirs stays (our wrapper, inside it, records nothing now).
+        if (p.obj[p.key] === p.wrapper) Object.defineProperty(p.obj, p.key, p.desc);
+      } catch {}
+    }
+    this.patches.length = 0;
+  }
+
+  /** A function whose last argument is a callback; the wait ends when it is called. */
+  callback = (orig: Function): Function => {
+    const rec = this.rec;
+    return function (this: unknown) {
+      const n = arguments.length;
+      const cb = n > 0 ? arguments[n - 1] : undefined;
+      if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
+      const id = rec.begin();
+      const args = Array.prototype.slice.call(arguments);
+      args[n - 1] = function (this: unknown) {
+        rec.finish(id);
+        return Reflect.apply(cb, this, arguments);
+      };
+      rec.inside = true;
+      try {
+        return Reflect.apply(orig, this, args);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+    };
+  };
+
+  /** A function returning a promise; the wait ends when it settles. */
+  promise = (orig: Function): Function => {
+    const rec = this.rec;
+    return function (this: unknown) {
+      if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
+      const id = rec.begin();
+      let p: any;
+      rec.inside = true;
+      try {
+        p = Reflect.apply(orig, this, arguments);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      if (p === null || (typeof p !== "object" && typeof p !== "function") || !(p instanceof Promise)) {
+        rec.drop(id);
+        return p;
+      }
+      // A derived promise, so the original's rejection is not marked handled on the program's behalf: an
+      // unhandled rejection stays unhandled (on ours, with the same reason).
+      return p.then(
+        (v: unknown) => {
+          rec.finish(id);
+          return v;
+        },
+        (e: unknown) => {
+          rec.finish(id);
+          throw e;
+        },
+      );
+    };
+  };
+
+  /** A function returning an emitter (http request, socket); the wait ends at the first of `events`. */
+  emitter = (events: string[]) => (orig: Function): Function => {
+    const rec = this.rec;
+    return function (this: unknown) {
+      if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
+      const id = rec.begin();
+      let out: any;
+      rec.inside = true;
+      try {
+        out = Reflect.apply(orig, this, arguments);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      try {
+        const emit = out?.emit;
+        if (typeof emit !== "function" || Object.hasOwn(out, "emit")) {
+          rec.drop(id);
+          return out;
+        }
+        // Listeners would change behaviour (an 'error' listener swallows errors, a 'response' one stops Node
+        // from dumping an unread response): watch emit on the instance instead, and step aside at the end.
+        out.emit = function (this: unknown, event: unknown) {
+          if (typeof event === "string" && events.includes(event)) {
+            rec.finish(id);
+            try {
+              if (out.emit === wrapped) delete out.emit;
+            } catch {}
+          }
+          return Reflect.apply(emit, this, arguments);
+        };
+        const wrapped = out.emit;
+      } catch {
+        rec.drop(id);
+      }
+      return out;
+    };
+  };
+
+  /** setTimeout: the same Timeout (or id) comes back; the wait ends when the callback runs. */
+  timer = (orig: Function): Function => {
+    const rec = this.rec;
+    const pending = this.pendingTimers;
+    return function (this: unknown, cb: unknown) {
+      if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
+      const id = rec.begin();
+      const args = Array.prototype.slice.call(arguments);
+      let handle: unknown;
+      args[0] = function (this: unknown) {
+        rec.finish(id);
+        pending.delete(handle);
+        return Reflect.apply(cb, this, arguments);
+      };
+      rec.inside = true;
+      try {
+        handle = Reflect.apply(orig, this, args);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      if (id >= 0) pending.set(handle, id);
+      return handle;
+    };
+  };
+
+  readonly pendingTimers = new Map<unknown, number>();
+
+  /** clearTimeout: a cleared timer was not waited for. */
+  clear = (orig: Function): Function => {
+    const rec = this.rec;
+    const pending = this.pendingTimers;
+    return function (this: unknown, handle: unknown) {
+      if (active === rec && handle != null) {
+        try {
+          let id = pending.get(handle);
+          let key = handle;
+          if (id === undefined && (typeof handle === "number" || typeof handle === "string")) {
+            // Node and Bun timers cleared by their number: find it among the pending objects.
+            for (const [h, i] of pending) {
+              if (typeof h === "object" && h !== null && Symbol.toPrimitive in h && String(+(h as any)) === String(handle)) {
+                id = i;
+                key = h;
+                break;
+              }
+            }
+          }
+          if (id !== undefined) {
+            rec.drop(id);
+            pending.delete(key);
+          }
+        } catch {}
+      }
+      return Reflect.apply(orig, this, arguments);
+    };
+  };
+}
+
+const FS_CALLBACK = [
+  "access", "appendFile", "chmod", "chown", "close", "copyFile", "cp", "fchmod", "fchown", "fdatasync", "fstat",
+  "fsync", "ftruncate", "futimes", "lchown", "link", "lstat", "lutimes", "mkdir", "mkdtemp", "open", "opendir",
+  "read", "readdir", "readFile", "readlink", "readv", "realpath", "rename", "rm", "rmdir", "stat", "statfs",
+  "symlink", "truncate", "unlink", "utimes", "write", "writeFile", "writev",
+];
+const FS_PROMISES = [
+  "access", "appendFile", "chmod", "chown", "copyFile", "cp", "lchown", "link", "lstat", "lutimes", "mkdir",
+  "mkdtemp", "open", "opendir", "readdir", "readFile", "readlink", "realpath", "rename", "rm", "rmdir", "stat",
+  "statfs", "symlink", "truncate", "unlink", "utimes", "writeFile",
+];
+const DENO_PROMISES = [
+  "readFile", "readTextFile", "writeFile", "writeTextFile", "stat", "lstat", "open", "remove", "mkdir", "rename",
+  "copyFile", "realPath", "readLink", "connect", "connectTls", "resolveDns",
+];
+
+/** Starts recording waits; `clock` gives the time in the sampler's unit. */
+export function startWaitTracker(clock: Clock): WaitTracker {
+  const runtime = runtimeName();
+  const rec = new Recorder(clock, runtime);
+  const w = new Wrapping(rec);
+  let running = false;
+  let result: RecordedWaits | null = null;
+  if (active === null) {
+    active = rec;
+    running = true;
+    try {
+      install(w, runtime);
+    } catch {}
+  }
+  return {
+    get isRunning() {
+      return running;
+    },
+    stop() {
+      if (result) return result;
+      if (running) {
+        w.restore();
+        syncESM(runtime);
+        if (active === rec) active = null;
+        running = false;
+      }
+      const stopAt = safeClock(clock);
+      // Timers still pending: a timer the program no longer refs (unref) is not what it waits for.
+      for (const [h, id] of w.pendingTimers) {
+        try {
+          if (h && typeof (h as { hasRef?: () => boolean }).hasRef === "function" && !(h as any).hasRef()) rec.drop(id);
+        } catch {}
+      }
+      rec.formatPending();
+      const start: number[] = [];
+      const end: number[] = [];
+      const stack: number[] = [];
+      for (let i = 0; i < rec.start.length; i++) {
+        const e = rec.end[i];
+        if (e === -Infinity) continue;
+        start.push(rec.start[i]);
+        end.push(Number.isNaN(e) ? stopAt : e);
+        const s = rec.captured[i];
+        stack.push(typeof s === "number" ? s : -1);
+      }
+      result = { start, end, stack, stacks: rec.stacks };
+      return result;
+    },
+  };
+}
+
+function safeClock(clock: Clock): number {
+  try {
+    return clock();
+  } catch {
+    return NaN;
+  }
+}
+
+/** Node: ES module named imports of builtins (import { readFile } from "node:fs") follow the CJS exports. */
+function syncESM(runtime: Runtime): void {
+  if (runtime !== "node") return;
+  try {
+    (tryRequire("node:module") as { syncBuiltinESMExports?: () => void })?.syncBuiltinESMExports?.();
+  } catch {}
+}
+
+function install(w: Wrapping, runtime: Runtime): void {
+  const g = globalThis as any;
+  // timers/promises first: Node's setTimeout[util.promisify.custom] is a getter that reads this export, so the
+  // promisified setTimeout is tracked too.
+  const timersPromises = tryRequire("node:timers/promises");
+  w.patch(timersPromises, "setTimeout", w.promise);
+  const timers = tryRequire("node:timers");
+  w.patch(g, "setTimeout", w.timer);
+  w.patch(timers, "setTimeout", w.timer);
+  w.patch(g, "clearTimeout", w.clear);
+  w.patch(timers, "clearTimeout", w.clear);
+  w.patch(g, "fetch", w.promise);
+
+  const fs = tryRequire("node:fs");
+  for (const k of FS_CALLBACK) w.patch(fs, k, w.callback);
+  const fsp = tryRequire("node:fs/promises");
+  for (const k of FS_PROMISES) w.patch(fsp, k, w.promise);
+  if (fs?.promises && fs.promises !== fsp) for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise);
+
+  const response = w.emitter(["response", "error", "close", "abort"]);
+  for (const id of ["node:http", "node:https"]) {
+    const m = tryRequire(id);
+    w.patch(m, "request", response);
+    w.patch(m, "get", response);
+  }
+  const connected = w.emitter(["connect", "secureConnect", "error", "close"]);
+  const net = tryRequire("node:net");
+  w.patch(net, "connect", connected);
+  w.patch(net, "createConnection", connected);
+  w.patch(tryRequire("node:tls"), "connect", connected);
+  const dns = tryRequire("node:dns");
+  w.patch(dns, "lookup", w.callback);
+  w.patch(dns?.promises, "lookup", w.promise);
+
+  if (runtime === "deno") for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise);
+  if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);
+  syncESM(runtime);
+}
+
+// ---- resolution into the session's tables ----
+
+export interface ResolveOptions {
+  /** A tracker time -> session microseconds. */
+  toSession: (t: number) => number;
+  /** "generated": positions are in the JavaScript that ran (Node with our loader): source-map them first. */
+  positions: "generated" | "source";
+  /** Source mapper for "generated" (default: src/sourcemaps.ts). */
+  mapper?: SourceMapper;
+  /** "js-only": find functions with src/function-locator.ts in JavaScript files only (Deno). Default "all". */
+  locate?: "all" | "js-only";
+}
+
+/**
+ * Adds the recorded waits to the session: frames and stacks are interned into the session's own tables with the
+ * sampler's identity (a function at its definition position, source-mapped), so an [await] lands under the
+ * nodes of the same functions' samples. Mutates and returns the session.
+ */
+export function resolveWaits(session: Session, rec: RecordedWaits, opts: ResolveOptions): Session {
+  const frames = session.frames;
+  const frameIds = new Map<string, number>();
+  const byNameFile = new Map<string, number[]>();
+  const fkey = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
+  frames.forEach((f, i) => {
+    if (!frameIds.has(fkey(f))) frameIds.set(fkey(f), i);
+    const nk = `${f.name}\u0000${f.file}`;
+    const list = byNameFile.get(nk);
+    if (list) list.push(i);
+    else byNameFile.set(nk, [i]);
+  });
+  const parent = Array.from(session.stacks.parent);
+  const frameOf = Array.from(session.stacks.frame);
+  const stackIds = new Map<string, number>();
+  for (let i = 0; i < parent.length; i++) {
+    const k = `${parent[i]}:${frameOf[i]}`;
+    if (!stackIds.has(k)) stackIds.set(k, i);
+  }
+  const mapper = opts.positions === "generated" ? opts.mapper ?? createSourceMapper() : null;
+  let locator: FunctionLocator | null = null;
+  const siteFrames = new Map<string, number>();
+
+  const internFrame = (f: FrameInfo): number => {
+    const k = fkey(f);
+    let id = frameIds.get(k);
+    if (id === undefined) {
+      id = frames.length;
+      frames.push(f);
+      frameIds.set(k, id);
+      const nk = `${f.name}\u0000${f.file}`;
+      const list = byNameFile.get(nk);
+      if (list) list.push(id);
+      else byNameFile.set(nk, [id]);
+    }
+    return id;
+  };
+
+  // Node: the locator finds the function around a position exactly as V8 places it. Deno: not for TypeScript
+  // (the locator transpiles with esbuild, which does not load on Deno; Deno's own emit is what ran): matched to
+  // the sampler's frames by name and line instead.
+  const canLocate = (file: string) => opts.locate !== "js-only" || !TS_FILE_RE.test(file);
+  const byLine = (name: string, file: string, line: number, sameLine: boolean): number => {
+    let best = -1;
+    for (const i of byNameFile.get(`${name}\u0000${file}`) ?? []) {
+      const f = frames[i];
+      if (sameLine ? f.line !== line : !(f.line <= line || line <= 0)) continue;
+      if (best < 0 || f.line > frames[best].line) best = i;
+    }
+    return best;
+  };
+
+  const frameFor = (s: RawSite, outermost: boolean): number => {
+    const sk = `${s.name}\u0000${s.file}\u0000${s.line}\u0000${s.col}\u0000${outermost}`;
+    let id = siteFrames.get(sk);
+    if (id !== undefined) return id;
+    const isUrl = /^[a-z][a-z0-9+.-]*:/i.test(s.file) && !/^[a-z]:[\\/]/i.test(s.file);
+    const kind: FrameKind = isUrl && /^(node|ext|bun|internal|builtin):/.test(s.file) ? "runtime" : "js";
+    let pos = { file: s.file, line: s.line, col: s.col };
+    if (kind === "js" && mapper && s.line > 0) pos = mapper.map(s.file, s.line, s.col);
+    const name = s.name || "(anonymous)";
+    if (kind === "js" && canLocate(pos.file)) {
+      const at = pos.line > 0 ? (locator ??= createFunctionLocator()).locate(pos.file, pos.line, pos.col) : null;
+      let frame: FrameInfo | null = null;
+      if (at === "module") frame = { name: "<module>", file: pos.file, line: 1, col: 1, kind };
+      else if (at) frame = { name, file: pos.file, line: at.line, col: at.col, kind };
+      if (frame) {
+        id = frameIds.get(fkey(frame));
+        if (id === undefined) {
+          const near = byLine(frame.name, frame.file, frame.line, true);
+          id = near >= 0 ? near : internFrame(frame);
+        }
+        siteFrames.set(sk, id);
+        return id;
+      }
+    }
+    // Not located: the sampler's frame of that name in that file defined last at or before this line; an
+    // anonymous function only on the same line; the outermost unnamed frame of a file is its module code.
+    let best = s.name ? byLine(name, pos.file, pos.line, false) : byLine(name, pos.file, pos.line, true);
+    if (best < 0 && !s.name && kind === "js" && outermost) {
+      best = byLine("<module>", pos.file, 1, true);
+      if (best < 0) best = internFrame({ name: "<module>", file: pos.file, line: 1, col: 1, kind });
+    }
+    id = best >= 0 ? best : internFrame({ name, file: pos.file, line: pos.line, col: pos.col, kind });
+    siteFrames.set(sk, id);
+    return id;
+  };
+
+  const rawToStack = new Int32Array(rec.stacks.length).fill(-2);
+  const stackOf = (raw: number): number => {
+    if (raw < 0 || raw >= rec.stacks.length) return -1;
+    if (rawToStack[raw] !== -2) return rawToStack[raw];
+    const sites = rec.stacks[raw];
+    let s = -1;
+    try {
+      let seen = "";
+      for (let i = sites.length - 1; i >= 0; i--) {
+        const f = frameFor(sites[i], sites[i].file !== seen && !sites.slice(i + 1).some((x) => x.file === sites[i].file));
+        seen = sites[i].file;
+        const k = `${s}:${f}`;
+        let id = stackIds.get(k);
+        if (id === undefined) {
+          id = parent.length;
+          parent.push(s);
+          frameOf.push(f);
+          stackIds.set(k, id);
+        }
+        s = id;
+      }
+    } catch {
+      s = -1;
+    }
+    rawToStack[raw] = s;
+    return s;
+  };
+
+  const n = rec.start.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const stack = new Int32Array(n);
+  let kept = 0;
+  const times: [number, number, number][] = [];
+  for (const i of order) {
+    const a = Math.max(0, Math.round(opts.toSession(rec.start[i])));
+    let b = Math.round(opts.toSession(rec.end[i]));
+    if (!Number.isFinite(a)) continue;
+    if (!Number.isFinite(b)) b = session.meta.duration;
+    times.push([a, Math.max(a, b), i]);
+  }
+  times.sort((x, y) => x[0] - y[0] || x[2] - y[2]);
+  for (const [a, b, i] of times) {
+    start[kept] = a;
+    end[kept] = b;
+    stack[kept] = stackOf(rec.stack[i]);
+    kept++;
+  }
+  session.stacks = { parent: Int32Array.from(parent), frame: Uint32Array.from(frameOf) };
+  const waits: WaitTable = { start: start.slice(0, kept), end: end.slice(0, kept), stack: stack.slice(0, kept) };
+  session.waits = waits;
+  return session;
+}

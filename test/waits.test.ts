@@ -1,0 +1,212 @@
+// The wait tracker (runtimes/waits.ts): its wrappers pass everything through, the waits it records have sane
+// times and stacks in the session's own frames (async callers included), and "disabled" records nothing.
+import { once } from "node:events";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { startSampler } from "../runtimes/index.ts";
+import { parseStackString, startWaitTracker } from "../runtimes/waits.ts";
+import { decodeSession, encodeSession } from "../src/session.ts";
+import type { Session } from "../src/types.ts";
+import { runtime } from "./runtime-helpers.ts";
+
+const file = join(tmpdir(), `tsprofile-waits-${process.pid}.txt`);
+fs.writeFileSync(file, "hello waits\n");
+
+function pathOf(s: Session, stack: number): string[] {
+  const out: string[] = [];
+  for (let i = stack; i >= 0; i = s.stacks.parent[i]) out.push(s.frames[s.stacks.frame[i]].name);
+  return out.reverse();
+}
+
+async function withServer<T>(fn: (port: number) => Promise<T>): Promise<T> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/slow") setTimeout(() => res.end("slow"), 30);
+    else res.end("ok");
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    return await fn((server.address() as { port: number }).port);
+  } finally {
+    server.close();
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
+}
+
+test("wrappers pass timers through: the same Timeout, its methods, arguments, this, promisify, clear", async () => {
+  const tracker = startWaitTracker(() => performance.now());
+  try {
+    const got: unknown[] = [];
+    const t = setTimeout((a: number, b: string) => got.push(a, b), 1, 7, "x");
+    if (typeof t === "object") {
+      assert.type((t as NodeJS.Timeout).ref, "function");
+      assert.is((t as NodeJS.Timeout).hasRef(), true);
+      (t as NodeJS.Timeout).unref();
+      (t as NodeJS.Timeout).ref();
+      assert.type(+t, "number");
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(got, [7, "x"]);
+    const cleared: number[] = [];
+    const c = setTimeout(() => cleared.push(1), 1);
+    clearTimeout(c);
+    await promisify(setTimeout)(5);
+    assert.is(await promisify(setTimeout)(1, "value"), "value");
+    assert.throws(() => setTimeout(null as never, 1));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(cleared, []);
+    assert.is(setTimeout.name, "setTimeout");
+  } finally {
+    tracker.stop();
+  }
+});
+
+test("wrappers pass fs callbacks, fs promises and their errors through", async () => {
+  const tracker = startWaitTracker(() => performance.now());
+  try {
+    const data = await new Promise<string>((res, rej) => fs.readFile(file, "utf8", (e, d) => (e ? rej(e) : res(d))));
+    assert.is(data, "hello waits\n");
+    const st = await promisify(fs.stat)(file);
+    assert.is(st.size, 12);
+    assert.is(await fsp.readFile(file, "utf8"), "hello waits\n");
+    assert.is((await fs.promises.stat(file)).size, 12);
+    const err = await new Promise<NodeJS.ErrnoException | null>((res) => fs.stat(file + ".missing", (e) => res(e)));
+    assert.is(err?.code, "ENOENT");
+    await fsp.readFile(file + ".missing").then(
+      () => assert.unreachable("no such file"),
+      (e) => assert.is(e.code, "ENOENT"),
+    );
+    assert.throws(() => fs.readFile(123 as never, "nope" as never, undefined as never));
+    const fd = await promisify(fs.open)(file, "r");
+    const buf = Buffer.alloc(5);
+    const { bytesRead } = await promisify(fs.read)(fd, buf, 0, 5, 0);
+    assert.is(bytesRead, 5);
+    assert.is(buf.toString(), "hello");
+    await promisify(fs.close)(fd);
+  } finally {
+    tracker.stop();
+  }
+  const rec = tracker.stop();
+  assert.ok(rec.start.length >= 8, `waits: ${rec.start.length}`);
+  for (let i = 0; i < rec.start.length; i++) assert.ok(rec.end[i] >= rec.start[i]);
+});
+
+test("wrappers pass fetch and http.request/get through, errors included", async () => {
+  const tracker = startWaitTracker(() => performance.now());
+  try {
+    await withServer(async (port) => {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.is(await res.text(), "ok");
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, path: "/slow" }, (r) => {
+          let s = "";
+          r.on("data", (d) => (s += d));
+          r.on("end", () => resolve(s));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      assert.is(body, "slow");
+      const status = await new Promise<number>((resolve) => http.get(`http://127.0.0.1:${port}/`, (r) => (r.resume(), resolve(r.statusCode!))));
+      assert.is(status, 200);
+      const e = await new Promise<Error>((resolve) => {
+        http.get("http://127.0.0.1:1/", () => {}).on("error", resolve);
+      });
+      assert.match(String((e as NodeJS.ErrnoException).code ?? e.message), /ECONNREFUSED|ConnectionRefused|connect/i);
+      await fetch("http://127.0.0.1:1/").then(
+        () => assert.unreachable("refused"),
+        (err) => assert.ok(err instanceof Error),
+      );
+    });
+  } finally {
+    tracker.stop();
+  }
+  assert.ok(tracker.stop().start.length >= 4);
+});
+
+test("stop restores every wrapped function", () => {
+  const before = [globalThis.setTimeout, globalThis.clearTimeout, globalThis.fetch, fs.readFile, fsp.readFile, http.request];
+  const tracker = startWaitTracker(() => performance.now());
+  assert.is.not(fs.readFile, before[3]);
+  tracker.stop();
+  assert.equal([globalThis.setTimeout, globalThis.clearTimeout, globalThis.fetch, fs.readFile, fsp.readFile, http.request], before);
+});
+
+async function sleepFor(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+async function readTwice(): Promise<void> {
+  await sleepFor(1);
+  await fsp.readFile(file);
+}
+async function awaitingCaller(): Promise<void> {
+  await sleepFor(25);
+  await readTwice();
+}
+
+test("recorded waits: session times, stacks in the session's frames with async callers, encoded and decoded", async () => {
+  const sampler = startSampler({ interval: 1000 });
+  const t0 = Date.now();
+  await awaitingCaller();
+  const spinEnd = Date.now() + 5;
+  while (Date.now() < spinEnd);
+  const session = sampler.stop();
+  const elapsed = (Date.now() - t0) * 1000;
+  const w = session.waits!;
+  assert.ok(w, "session.waits");
+  assert.ok(w.start.length >= 3, `waits: ${w.start.length}`);
+  for (let i = 0; i < w.start.length; i++) {
+    assert.ok(w.start[i] >= 0 && w.end[i] >= w.start[i], `wait ${i}: ${w.start[i]}..${w.end[i]}`);
+    assert.ok(i === 0 || w.start[i] >= w.start[i - 1]);
+    assert.ok(w.start[i] <= session.meta.duration + 5000, `wait ${i} starts after the session (${w.start[i]} > ${session.meta.duration})`);
+  }
+  const long = [...w.start].map((s, i) => ({ d: w.end[i] - s, path: pathOf(session, w.stack[i]) })).find((x) => x.d >= 20_000);
+  assert.ok(long, "the 25 ms timer is a wait of at least 20 ms");
+  assert.ok(long!.d <= elapsed, `${long!.d} <= ${elapsed}`);
+  assert.ok(long!.path.includes("awaitingCaller") && long!.path.includes("sleepFor"), long!.path.join(" > "));
+  assert.ok(long!.path.indexOf("awaitingCaller") < long!.path.indexOf("sleepFor"));
+  // The file read after a resumption: its async caller (awaitingCaller) is in the path, above readTwice.
+  const read = [...w.stack].map((s) => pathOf(session, s)).find((p) => p.at(-1) === "readTwice" || (p.includes("readTwice") && !p.includes("sleepFor")));
+  assert.ok(read, "a wait requested by readTwice");
+  if (runtime !== "bun") assert.ok(read!.indexOf("awaitingCaller") >= 0 && read!.indexOf("awaitingCaller") < read!.indexOf("readTwice"), read!.join(" > "));
+  // Every frame of every wait stack is a real frame of the session; nothing of tsprofile's own.
+  for (const s of w.stack) for (let i = s; i >= 0; i = session.stacks.parent[i]) {
+    const f = session.frames[session.stacks.frame[i]];
+    assert.ok(f, "frame exists");
+    assert.not.match(f.file, /runtimes\/waits\.ts/);
+  }
+  const back = decodeSession(encodeSession(session));
+  assert.equal(Array.from(back.waits!.start), Array.from(w.start));
+  assert.equal(Array.from(back.waits!.end), Array.from(w.end));
+  assert.equal(Array.from(back.waits!.stack), Array.from(w.stack));
+});
+
+test("asyncMode disabled records nothing and wraps nothing", async () => {
+  const before = fs.readFile;
+  const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
+  assert.is(fs.readFile, before);
+  await sleepFor(2);
+  const session = sampler.stop();
+  assert.is(session.waits, undefined);
+  assert.is(decodeSession(encodeSession(session)).waits, undefined);
+});
+
+test("JSC stack strings parse into sites, async callers marked, own frames dropped", () => {
+  const sites = parseStackString(
+    "Error\n    at <anonymous> (/a/b.ts:2:90)\n    at new Promise (native:1:11)\n    at async outer (/a/b.ts:2:48)\n    at /a/b.ts:5:1",
+  );
+  assert.equal(sites, [
+    { name: "", file: "/a/b.ts", line: 2, col: 90, async: false },
+    { name: "outer", file: "/a/b.ts", line: 2, col: 48, async: true },
+    { name: "", file: "/a/b.ts", line: 5, col: 1, async: false },
+  ]);
+});
+
+test.after(() => fs.rmSync(file, { force: true }));
+test.run();

@@ -61,8 +61,9 @@ function runtimeName(): Runtime {
 
 const STACK_LIMIT = 64;
 const TS_FILE_RE = /\.(?:[cm]?ts|tsx)$/;
-/** Captured V8 stacks hold their frames' functions alive until formatted: format them in batches. */
-const BATCH = 2048;
+/** Captured V8 stacks hold their frames' functions alive until formatted; formatting costs ~5 us a stack, so it is
+ * left to stop() up to this many (bounded retention in long runs). */
+const BATCH = 32768;
 
 const requireHere = createRequire(import.meta.url);
 function tryRequire(id: string): any {
@@ -178,6 +179,18 @@ class Recorder {
   }
 }
 
+/** Script name -> file path, or "" for tsprofile's own files (fileURLToPath costs microseconds: once per script). */
+const fileCache = new Map<string, string>();
+function fileOf(raw: string): string {
+  let file = fileCache.get(raw);
+  if (file === undefined) {
+    file = urlToFile(raw);
+    if (isTsprofileFile(file)) file = "";
+    fileCache.set(raw, file);
+  }
+  return file;
+}
+
 /** V8 CallSites (leaf -> root) -> RawSites without tsprofile's own frames and url-less builtins. */
 function fromCallSites(sites: unknown): RawSite[] | null {
   if (!Array.isArray(sites)) return null;
@@ -186,8 +199,8 @@ function fromCallSites(sites: unknown): RawSite[] | null {
     try {
       const raw = site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "";
       if (!raw) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
-      const file = urlToFile(String(raw));
-      if (isTsprofileFile(file)) continue;
+      const file = fileOf(String(raw));
+      if (!file) continue;
       out.push({
         name: site.getFunctionName() ?? "",
         file,
@@ -363,7 +376,9 @@ class Wrapping {
           if (typeof event === "string" && events.includes(event)) {
             rec.finish(id);
             try {
-              if (out.emit === wrapped) delete out.emit;
+              // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the
+              // object's fast shape.
+              if (out.emit === wrapped) out.emit = emit;
             } catch {}
           }
           return Reflect.apply(emit, this, arguments);

@@ -52,7 +52,8 @@ function assertValid(s: Session): void {
 }
 
 test("idle is a gap: sleep 300 ms then spin 100 ms", async () => {
-  const sampler = startSampler({ interval: 1000 });
+  // Without wait tracking: with it, the sleep is [await] under its caller (test/waits.test.ts).
+  const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
   await sleepThenSpin(300, 100);
   const s = sampler.stop();
   assertValid(s);
@@ -67,7 +68,7 @@ test("idle is a gap: sleep 300 ms then spin 100 ms", async () => {
 });
 
 test("an async function's first stretch is one frame; a sleep at the end stays in the session", async () => {
-  const sampler = startSampler({ interval: 1000 });
+  const sampler = startSampler({ interval: 1000, asyncMode: "disabled" }); // the sleep as [idle], not [await]
   await spinThenSleep(60, 350); // the sleep spans at least one 200 ms drain of the sampler
   const s = sampler.stop();
   assertValid(s);

@@ -336,6 +336,7 @@ test("options: defaults", () => {
   assert.equal(o, {
     renderer: "text", timeline: false, showAll: false, filterThreshold: 0.01, flat: false, flatTime: "self",
     time: "seconds", unicode: true, color: false, shortMode: false, hide: [], hideRegex: [], show: [], showRegex: [],
+    asyncMode: "enabled",
   });
 });
 
@@ -353,10 +354,11 @@ test("options: -p KEY=VALUE", () => {
   applyRenderOption(o, "processor_options.hide_regex=gen");
   applyRenderOption(o, "processor_options.show=*/x/*");
   applyRenderOption(o, 'flat_time="self"');
+  applyRenderOption(o, "async_mode=disabled");
   assert.equal(o, {
     renderer: "text", timeline: true, showAll: true, filterThreshold: 0, flat: true, flatTime: "self",
     time: "percent_of_total", unicode: false, color: true, shortMode: true, hide: [], hideRegex: ["gen"], show: ["*/x/*"],
-    showRegex: [],
+    showRegex: [], asyncMode: "disabled",
   });
 });
 

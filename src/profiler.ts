@@ -10,7 +10,8 @@ import type { Sampler } from "../runtimes/index.ts";
 import { defaultReportOptions } from "./options.ts";
 import type { ReportOptions } from "./options.ts";
 import { renderSession } from "./report.ts";
-import type { AsyncMode, FrameInfo, Session, WaitTable } from "./types.ts";
+import { combineSessions } from "./session.ts";
+import type { AsyncMode, Session } from "./types.ts";
 
 export interface ProfilerOptions {
   /** Seconds between samples (pyinstrument's unit); default 0.001. At least 0.0001. */
@@ -140,73 +141,4 @@ export function browserCommand(platform: string, path: string): { command: strin
   // start is a cmd builtin; its first quoted argument is the window title.
   if (platform === "win32") return { command: "cmd", args: ["/c", "start", "", path] };
   return { command: "xdg-open", args: [path] };
-}
-
-/** b after a: frames deduplicated, b's stacks appended, b's samples shifted by a's duration. */
-function combineSessions(a: Session, b: Session): Session {
-  const frames: FrameInfo[] = [...a.frames];
-  const index = new Map<string, number>();
-  const key = (f: FrameInfo) => JSON.stringify([f.name, f.file, f.line, f.col, f.kind]);
-  a.frames.forEach((f, i) => index.set(key(f), i));
-  const frameMap = b.frames.map((f) => {
-    let id = index.get(key(f));
-    if (id === undefined) {
-      id = frames.length;
-      frames.push(f);
-      index.set(key(f), id);
-    }
-    return id;
-  });
-  const na = a.stacks.parent.length;
-  const nb = b.stacks.parent.length;
-  const parent = new Int32Array(na + nb);
-  const frame = new Uint32Array(na + nb);
-  parent.set(a.stacks.parent);
-  frame.set(a.stacks.frame);
-  for (let i = 0; i < nb; i++) {
-    parent[na + i] = b.stacks.parent[i] < 0 ? -1 : b.stacks.parent[i] + na;
-    frame[na + i] = frameMap[b.stacks.frame[i]];
-  }
-  const sa = a.samples.stack.length;
-  const sb = b.samples.stack.length;
-  const stack = new Int32Array(sa + sb);
-  const time = new Float64Array(sa + sb);
-  const state = new Uint8Array(sa + sb);
-  stack.set(a.samples.stack);
-  time.set(a.samples.time);
-  state.set(a.samples.state);
-  for (let i = 0; i < sb; i++) {
-    stack[sa + i] = b.samples.stack[i] < 0 ? -1 : b.samples.stack[i] + na;
-    time[sa + i] = b.samples.time[i] + a.meta.duration;
-    state[sa + i] = b.samples.state[i];
-  }
-  let waits: WaitTable | undefined;
-  if (a.waits || b.waits) {
-    const empty = { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
-    const wa = a.waits ?? empty;
-    const wb = b.waits ?? empty;
-    const nw = wa.start.length + wb.start.length;
-    waits = { start: new Float64Array(nw), end: new Float64Array(nw), stack: new Int32Array(nw) };
-    waits.start.set(wa.start);
-    waits.end.set(wa.end);
-    waits.stack.set(wa.stack);
-    for (let i = 0, j = wa.start.length; i < wb.start.length; i++, j++) {
-      waits.start[j] = wb.start[i] + a.meta.duration;
-      waits.end[j] = wb.end[i] + a.meta.duration;
-      waits.stack[j] = wb.stack[i] < 0 ? -1 : wb.stack[i] + na;
-    }
-  }
-  return {
-    version: 1,
-    meta: {
-      ...a.meta,
-      duration: a.meta.duration + b.meta.duration,
-      cpuTime: a.meta.cpuTime < 0 || b.meta.cpuTime < 0 ? -1 : a.meta.cpuTime + b.meta.cpuTime,
-      gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
-    },
-    frames,
-    stacks: { parent, frame },
-    samples: { stack, time, state },
-    ...(waits ? { waits } : {}),
-  };
 }

@@ -3,6 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import { SampleState } from "../src/types.ts";
+import { callerNames, findStartStack } from "./start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SampleStateValue } from "../src/types.ts";
 import { isTsprofileFile } from "./root.ts";
 
@@ -70,13 +71,7 @@ export function captureCallers(): RawCallSite[] {
   return out.reverse();
 }
 
-/**
- * Finds the caller's stack in the stack table: the path whose frames are the captured callers in order, with
- * only url-less native frames between them (Error stacks omit some, e.g. the ES module `evaluate`). A frame
- * matches a caller by function name and file, defined at or before the call line (frames carry definition
- * lines, call sites the current line). Returns the full path (native frames included) of the deepest match,
- * a real prefix of what was sampled under start()'s caller, or [] when nothing matches.
- */
+/** The captured callers of start(), source-mapped unless the runtime already did, found in the stack table. */
 function mapStartStack(
   callers: RawCallSite[],
   frames: FrameInfo[],
@@ -85,37 +80,11 @@ function mapStartStack(
   mapper: SourceMapper,
   mapped = false,
 ): number[] {
-  if (callers.length === 0 || parent.length === 0) return [];
   const want = callers.map((c) => {
     const pos = !mapped && c.file && c.line > 0 ? mapper.map(c.file, c.line, c.col) : c;
-    return { names: c.name ? [c.name] : ["<module>", "(anonymous)"], file: pos.file, line: pos.line };
+    return { names: callerNames(c.name), file: pos.file, line: pos.line };
   });
-  const matches = (frame: FrameInfo, k: number): boolean => {
-    const w = want[k];
-    return w.file === frame.file && w.names.includes(frame.name) && (frame.line <= w.line || w.line <= 0);
-  };
-  // matched[i]: callers matched along stack i's path; -1 = the path left the caller chain.
-  const matched = new Int32Array(parent.length);
-  let best = -1;
-  let bestCount = 0;
-  for (let i = 0; i < parent.length; i++) {
-    const before = parent[i] < 0 ? 0 : matched[parent[i]];
-    if (before < 0) {
-      matched[i] = -1;
-      continue;
-    }
-    const f = frames[frameOf[i]];
-    if (before < want.length && matches(f, before)) {
-      matched[i] = before + 1;
-      if (before + 1 > bestCount) {
-        bestCount = before + 1;
-        best = i;
-      }
-    } else matched[i] = f.kind === "native" && f.file === "" ? before : -1;
-  }
-  const path: number[] = [];
-  for (let i = best; i >= 0; i = parent[i]) path.push(frameOf[i]);
-  return path.reverse();
+  return findStartStack(want, frames, parent, frameOf);
 }
 
 // ---- profile conversion ----

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../../src/function-locator.ts";
 import { SampleState } from "../../src/types.ts";
+import { callerNames, findStartStack } from "../start-stack.ts";
 import type { FrameInfo, FrameKind, Session } from "../../src/types.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
 import { isTsprofileFile } from "../root.ts";
@@ -480,36 +481,8 @@ function captureCallers(): RawCallSite[] {
   return out.reverse();
 }
 
-/**
- * Finds the caller's stack in the stack table: the deepest path whose frames are the callers in order (only
- * url-less frames between them). A frame matches a caller by name and file, defined at or before the call line.
- */
+/** The captured callers of start() (JSC gives .ts positions already), found in the stack table. */
 function mapStartStack(callers: RawCallSite[], frames: FrameInfo[], parent: Int32Array, frameOf: Uint32Array): number[] {
-  if (callers.length === 0 || parent.length === 0) return [];
-  const want = callers.map((c) => ({ names: c.name ? [c.name] : ["<module>", "(anonymous)"], file: c.file, line: c.line }));
-  const matches = (frame: FrameInfo, k: number): boolean => {
-    const w = want[k];
-    return w.file === frame.file && w.names.includes(frame.name) && (frame.line <= w.line || w.line <= 0);
-  };
-  const matched = new Int32Array(parent.length);
-  let best = -1;
-  let bestCount = 0;
-  for (let i = 0; i < parent.length; i++) {
-    const before = parent[i] < 0 ? 0 : matched[parent[i]];
-    if (before < 0) {
-      matched[i] = -1;
-      continue;
-    }
-    const f = frames[frameOf[i]];
-    if (before < want.length && matches(f, before)) {
-      matched[i] = before + 1;
-      if (before + 1 > bestCount) {
-        bestCount = before + 1;
-        best = i;
-      }
-    } else matched[i] = f.kind !== "js" && f.file === "" ? before : -1;
-  }
-  const path: number[] = [];
-  for (let i = best; i >= 0; i = parent[i]) path.push(frameOf[i]);
-  return path.reverse();
+  const want = callers.map((c) => ({ names: callerNames(c.name), file: c.file, line: c.line }));
+  return findStartStack(want, frames, parent, frameOf);
 }

@@ -23,18 +23,23 @@ test("bunx tsprofile profiles the program under Bun; stdout and the exit code pa
     mkdirSync(join(project, "node_modules", ".bin"), { recursive: true });
     symlinkSync(root, join(project, "node_modules", "tsprofile"));
     symlinkSync(join("..", "tsprofile", "dist", "cli.js"), join(project, "node_modules", ".bin", "tsprofile"));
-    // The machine's Node first on PATH, as on a user's machine (bunx prefers `node` for a node shebang).
+    // The machine's Node first on PATH, as on a user's machine (bunx prefers `node` for a node shebang); from a
+    // plain shell and from inside an npm script (whose npm_config_user_agent bunx keeps).
     const path = [dirname(process.execPath), runtimesBin, process.env.PATH ?? ""].join(delimiter);
-    const r = spawnSync(join(runtimesBin, "bunx"), ["tsprofile", "--no-color", join(root, "test", "fixtures", "bunx-app.ts")], {
-      cwd: project,
-      encoding: "utf8",
-      env: { ...process.env, PATH: path, NO_COLOR: "1" },
-      timeout: 120_000,
-    });
-    assert.is(r.status, 4, r.stderr);
-    assert.is(r.stdout, "runtime bun\n");
-    assert.match(r.stderr, /bun \d+\.\d+/, "the report's header names Bun");
-    assert.match(r.stderr, /spinHere/);
+    const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+    const npmScript = { ...shell, npm_config_user_agent: "npm/11.0.0 node/v20.0.0 linux x64", npm_execpath: "/x/npm-cli.js" };
+    for (const env of [shell, npmScript]) {
+      const r = spawnSync(join(runtimesBin, "bunx"), ["tsprofile", "--no-color", join(root, "test", "fixtures", "bunx-app.ts")], {
+        cwd: project,
+        encoding: "utf8",
+        env: { ...env, PATH: path, NO_COLOR: "1" },
+        timeout: 120_000,
+      });
+      assert.is(r.status, 4, r.stderr);
+      assert.is(r.stdout, "runtime bun\n", env.npm_config_user_agent ?? "plain shell");
+      assert.match(r.stderr, /bun \d+\.\d+/, "the report's header names Bun");
+      assert.match(r.stderr, /spinHere/);
+    }
   } finally {
     rmSync(project, { recursive: true, force: true });
   }

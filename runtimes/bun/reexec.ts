@@ -1,8 +1,9 @@
 // `bunx tsprofile app.ts` runs our bin under Node when node is on PATH (its shebang is `#!/usr/bin/env node`),
-// so the program would be profiled under Node. bunx marks its children (npm_config_user_agent "bun/..."): then
-// the CLI runs itself again under Bun, passing stdio, the exit code and signals through.
+// so the program would be profiled under Node. bunx marks its children (npm_config_user_agent "bun/..."), but
+// keeps a user agent it inherited (bunx inside an npm script); on Linux the parent process tells too. Then the
+// CLI runs itself again under Bun, passing stdio, the exit code and signals through.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { detectRuntime } from "../index.ts";
@@ -12,10 +13,22 @@ type Relayed = "SIGINT" | "SIGTERM" | "SIGHUP";
 /** Set in the re-run CLI: never re-run twice. "0" turns the re-run off. */
 const GUARD = "TSPROFILE_REEXEC";
 
-/** The bun executable bunx ran from (next to npm_execpath), else `bun` on PATH. */
+const BUN_NAME = /^bunx?(\.exe)?$/;
+
+/** The parent process's executable when it is bun or bunx (Linux's /proc; null elsewhere). */
+function parentBun(): string | null {
+  try {
+    const exe = readlinkSync(`/proc/${process.ppid}/exe`);
+    return BUN_NAME.test(basename(exe)) ? exe : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The bun executable bunx ran from (next to npm_execpath or the parent bunx), else `bun` on PATH. */
 export function bunExecutable(env: NodeJS.ProcessEnv = process.env): string {
-  const exec = env.npm_execpath ?? "";
-  if (exec && /^bunx?(\.exe)?$/.test(basename(exec))) {
+  for (const exec of [env.npm_execpath ?? "", parentBun() ?? ""]) {
+    if (!exec || !BUN_NAME.test(basename(exec))) continue;
     for (const name of ["bun", "bun.exe"]) {
       const candidate = join(dirname(exec), name);
       if (existsSync(candidate)) return candidate;
@@ -25,7 +38,8 @@ export function bunExecutable(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function shouldReexecUnderBun(env: NodeJS.ProcessEnv = process.env): boolean {
-  return detectRuntime() === "node" && (env.npm_config_user_agent ?? "").startsWith("bun/") && env[GUARD] === undefined;
+  if (detectRuntime() !== "node" || env[GUARD] !== undefined) return false;
+  return (env.npm_config_user_agent ?? "").startsWith("bun/") || parentBun() !== null;
 }
 
 /**

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../../src/function-locator.ts";
 import { SampleState } from "../../src/types.ts";
+import { captureCallers, type RawCallSite } from "../cpuprofile.ts";
 import { callerNames, findStartStack } from "../start-stack.ts";
 import type { FrameInfo, FrameKind, Session } from "../../src/types.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
@@ -190,12 +191,6 @@ function calibrate(rec: Recorder): void {
   }
 }
 
-interface RawCallSite {
-  name: string;
-  file: string;
-  line: number;
-  col: number;
-}
 
 interface SessionOptions {
   stopPerf: number;
@@ -452,34 +447,6 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
 }
 
 // ---- start stack (as the Node sampler does it) ----
-
-/** The caller's stack at start(), root -> leaf, without tsprofile's own frames and async continuations. */
-function captureCallers(): RawCallSite[] {
-  const saveLimit = Error.stackTraceLimit;
-  const savePrepare = Error.prepareStackTrace;
-  let sites: NodeJS.CallSite[] = [];
-  try {
-    Error.stackTraceLimit = 256;
-    Error.prepareStackTrace = (_err, callSites) => callSites;
-    sites = (new Error().stack as unknown as NodeJS.CallSite[]) ?? [];
-  } catch {
-    sites = [];
-  } finally {
-    Error.stackTraceLimit = saveLimit;
-    Error.prepareStackTrace = savePrepare;
-  }
-  const out: RawCallSite[] = [];
-  if (!Array.isArray(sites)) return out;
-  for (const site of sites) {
-    try {
-      if ((site as { isAsync?: () => boolean }).isAsync?.()) break;
-      const file = site.getFileName() ?? "";
-      if (isTsprofileFile(file)) continue;
-      out.push({ name: site.getFunctionName() ?? "", file, line: site.getLineNumber() ?? 0, col: site.getColumnNumber() ?? 0 });
-    } catch {}
-  }
-  return out.reverse();
-}
 
 /** The captured callers of start() (JSC gives .ts positions already), found in the stack table. */
 function mapStartStack(callers: RawCallSite[], frames: FrameInfo[], parent: Int32Array, frameOf: Uint32Array): number[] {

@@ -686,10 +686,11 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
     const sites = rec.stacks[raw];
     let s = -1;
     try {
-      let seen = "";
+      // Files of the frames already walked (sites[i+1..]): a Set, not a rescan per frame.
+      const walked = new Set<string>();
       for (let i = sites.length - 1; i >= 0; i--) {
-        const f = frameFor(sites[i], sites[i].file !== seen && !sites.slice(i + 1).some((x) => x.file === sites[i].file));
-        seen = sites[i].file;
+        const f = frameFor(sites[i], !walked.has(sites[i].file));
+        walked.add(sites[i].file);
         const k = `${s}:${f}`;
         let id = stackIds.get(k);
         if (id === undefined) {

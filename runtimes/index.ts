@@ -1,5 +1,5 @@
 // Picks the sampler for the runtime we run on. Every sampler emits the same normalised Session.
-import type { AsyncMode, Session } from "../src/types.ts";
+import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../src/types.ts";
 import { startBunSampler } from "./bun/sampler.ts";
 import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
@@ -8,8 +8,20 @@ export type RuntimeName = "node" | "deno" | "bun";
 
 export interface Sampler {
   readonly isRunning: boolean;
-  /** Stops sampling and returns the session (synchronous). */
+  /**
+   * Stops sampling and returns the session (synchronous). After drain() has been called, it returns the rest:
+   * its meta is the whole session's (duration from start to stop), its frames and stacks are the whole tables
+   * (every chunk's, in id order, then any new ones), and its samples and waits are only those not drained yet.
+   */
   stop(meta?: { program?: string }): Session;
+  /**
+   * Streaming samplers only (absent elsewhere: Node < 24.12 and Deno, whose inspector loses samples in a
+   * stop/start cycle): hands over what was recorded since the previous drain, and forgets it, so memory
+   * stays flat for repeated stacks. Synchronous; call it from a timer, not from inside a sample-heavy loop.
+   */
+  drain?(): SessionChunk;
+  /** The session's meta as it stands (duration so far); for the header of a stream. Streaming samplers only. */
+  meta?(meta?: { program?: string }): SessionMeta;
 }
 
 export interface SamplerOptions {

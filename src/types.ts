@@ -80,6 +80,29 @@ export interface Session {
   waits?: WaitTable;
 }
 
+/**
+ * What a streaming sampler recorded since its previous drain (Sampler.drain), on the session clock. Frame and
+ * stack ids are session-wide: each chunk's frames and stacks continue the ids of the chunks before it (the
+ * first new frame of a chunk has the id "frames in all earlier chunks"), and a stack's parent or a sample's
+ * stack may name a stack of an earlier chunk. Samples are in time order and come after every earlier chunk's.
+ * Concatenating the chunks' tables (and the rest stop() returns, see Sampler) gives the whole session.
+ */
+export interface SessionChunk {
+  /** Frames first seen since the previous drain. */
+  frames: FrameInfo[];
+  /** Stacks first seen since the previous drain. */
+  stacks: StackTable;
+  /** Samples taken since the previous drain. */
+  samples: SampleTable;
+  /** Waits completed and resolved since the previous drain, if the sampler resolves them per drain. */
+  waits?: WaitTable;
+  /**
+   * Session time (us) the chunk is complete up to: no later chunk holds a sample before it. A file cut off
+   * after this chunk has a duration of at least this.
+   */
+  end: number;
+}
+
 // ---- Core input / output (see core-rs/SPEC.md) ----
 
 /** Per-frame flags, computed once per unique frame in TypeScript (src/classify.ts). */

@@ -34,6 +34,11 @@ export interface SamplerOptions {
   /** Await attribution (issue 4): unless "disabled", record the waits of the program (runtimes/waits.ts) as
    * session.waits. Default "enabled". */
   asyncMode?: AsyncMode;
+  /**
+   * Ask for a sampler with drain() where the runtime can stream (Bun; Node >= 24.12 through rotated
+   * v8.startCpuProfile handles). Node 20-24.11 and Deno keep the inspector and have no drain().
+   */
+  stream?: boolean;
 }
 
 export function detectRuntime(): RuntimeName {

@@ -18,14 +18,18 @@
 // still read).
 import { readFileSync, writeFileSync } from "node:fs";
 import { deflateSync, inflateSync } from "node:zlib";
-import type { FrameInfo, FrameKind, Session as SessionData, SessionMeta, WaitTable } from "./types.ts";
+// A cycle: stream.ts builds on this file's body codec; both only call each other's functions later.
+import { decodeStream } from "./stream.ts";
+import type { FrameInfo, FrameKind, SampleTable, Session as SessionData, SessionMeta, StackTable, WaitTable } from "./types.ts";
 
 /** The record of one run (src/types.ts); also the name of the save/load/combine API below. */
 export type Session = SessionData;
 
-const MAGIC = "TSPROF\u0000";
+export const MAGIC = "TSPROF\u0000";
 export const SESSION_FORMAT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+/** The appendable format --stream-to writes (src/stream.ts). */
+export const STREAM_FORMAT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, STREAM_FORMAT_VERSION];
 const KINDS: readonly FrameKind[] = ["js", "native", "runtime"];
 const FLAG_DEFLATED = 1;
 /** deflate cannot compress better than about 1032:1; a body that claims more is corrupt (or a bomb). */
@@ -89,16 +93,43 @@ const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
 // ---- encode ----
 
-/** Encodes a session in the current format (2). */
-export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
-  const { stacks, samples } = session;
-  const waits = session.waits;
+/**
+ * Where a body's tables continue from: format 2 starts from nothing; a chunk of a stream (src/stream.ts) from
+ * the chunks before it (ids continue, deltas run on from the previous chunk's last time and stack).
+ */
+export interface TableBase {
+  frames: number;
+  stacks: number;
+  /** The last sample time before the body (0 at the start). */
+  time: number;
+  /** The last sample stack before the body (-1 at the start). */
+  stack: number;
+  waitStart: number;
+  waitStack: number;
+}
+export const EMPTY_BASE: Readonly<TableBase> = { frames: 0, stacks: 0, time: 0, stack: -1, waitStart: 0, waitStack: -1 };
+
+export interface Tables {
+  /** New frames (ids from base.frames). */
+  frames: FrameInfo[];
+  /** New stacks (ids from base.stacks); parents may name earlier ones. */
+  stacks: StackTable;
+  samples: SampleTable;
+  waits?: WaitTable;
+}
+
+/**
+ * The body of format 2 (see the top), and of a stream's chunk: a header of `head`'s fields then the tables'
+ * own, then the columns. Returns the body and the base the next body continues from.
+ */
+export function encodeBody(head: Record<string, unknown>, t: Tables, base: Readonly<TableBase>): { body: Uint8Array; next: TableBase } {
+  const { stacks, samples, waits } = t;
   const ns = stacks.parent.length;
   const n = samples.stack.length;
   let integerTimes = true;
   for (let i = 0; i < n; i++) {
-    const t = samples.time[i];
-    if (!Number.isSafeInteger(t) || t < 0 || (i > 0 && t < samples.time[i - 1])) {
+    const x = samples.time[i];
+    if (!Number.isSafeInteger(x) || x < base.time || (i > 0 && x < samples.time[i - 1])) {
       integerTimes = false;
       break;
     }
@@ -107,8 +138,8 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
   for (let i = 0; i < n; i++) if (i === 0 || samples.state[i] !== samples.state[i - 1]) stateRuns++;
   const header = new TextEncoder().encode(
     JSON.stringify({
-      meta: session.meta,
-      frames: session.frames.map((f) => [f.name, f.file, f.line, f.col, f.kind]),
+      ...head,
+      frames: t.frames.map((f) => [f.name, f.file, f.line, f.col, f.kind]),
       stackCount: ns,
       sampleCount: n,
       timeEncoding: integerTimes ? "varint" : "f64",
@@ -120,22 +151,25 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
   w.reserve(header.length + 8 + ns * 4 + n * 6);
   w.varint(header.length);
   w.bytes(header);
-  for (let i = 0; i < ns; i++) w.varint(i - 1 - stacks.parent[i]);
+  for (let i = 0; i < ns; i++) w.varint(base.stacks + i - 1 - stacks.parent[i]);
   for (let i = 0; i < ns; i++) w.varint(stacks.frame[i]);
+  let prev = base.time;
   if (integerTimes) {
-    let prev = 0;
     for (let i = 0; i < n; i++) {
-      const t = samples.time[i];
-      w.varint(t - prev);
-      prev = t;
+      const x = samples.time[i];
+      w.varint(x - prev);
+      prev = x;
     }
   } else for (let i = 0; i < n; i++) w.f64(samples.time[i]);
-  let prevStack = -1;
+  const next: TableBase = { ...base, frames: base.frames + t.frames.length, stacks: base.stacks + ns };
+  if (n > 0) next.time = Math.max(base.time, samples.time[n - 1]);
+  let prevStack = base.stack;
   for (let i = 0; i < n; i++) {
-    const s = samples.stack[i];
-    w.varint(zigzag(s - prevStack));
-    prevStack = s;
+    const st = samples.stack[i];
+    w.varint(zigzag(st - prevStack));
+    prevStack = st;
   }
+  next.stack = prevStack;
   for (let i = 0; i < n; ) {
     const state = samples.state[i];
     let j = i + 1;
@@ -145,15 +179,16 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
     i = j;
   }
   if (waits) {
-    let prevStart = 0;
-    let prevWaitStack = -1;
+    let prevStart = base.waitStart;
+    let prevWaitStack = base.waitStack;
     for (let i = 0; i < waits.start.length; i++) {
       // Stored in whole microseconds, in order of start (the sampler's waits already are).
       const start = Math.max(prevStart, Math.round(waits.start[i]) || 0);
       w.varint(start - prevStart);
       prevStart = start;
     }
-    prevStart = 0;
+    next.waitStart = prevStart;
+    prevStart = base.waitStart;
     for (let i = 0; i < waits.start.length; i++) {
       const start = Math.max(prevStart, Math.round(waits.start[i]) || 0);
       w.varint(Math.max(0, (Math.round(waits.end[i]) || 0) - start));
@@ -164,8 +199,14 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
       w.varint(zigzag(st - prevWaitStack));
       prevWaitStack = st;
     }
+    next.waitStack = prevWaitStack;
   }
-  const body = w.result();
+  return { body: w.result(), next };
+}
+
+/** Encodes a session in the current format (2). */
+export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
+  const { body } = encodeBody({ meta: session.meta }, session, EMPTY_BASE);
   const compress = options.compress ?? true;
   const payload = compress ? deflateSync(body, { level: 6 }) : body;
   const head = new Writer();
@@ -182,7 +223,7 @@ export function encodeSession(session: Session, options: EncodeOptions = {}): Ui
 
 // ---- decode ----
 
-type Fail = (what: string) => never;
+export type Fail = (what: string) => never;
 
 class Reader {
   at: number;
@@ -222,8 +263,9 @@ export function decodeSession(bytes: Uint8Array, name = "session"): Session {
   for (let i = 0; i < 7; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) fail("not a tsprofile session (bad magic)");
   const version = bytes[7];
   if (!READABLE_VERSIONS.includes(version)) {
-    fail(`unsupported session version ${version} (this tsprofile reads versions ${READABLE_VERSIONS.join(" and ")})`);
+    fail(`unsupported session version ${version} (this tsprofile reads versions 1, 2 and ${STREAM_FORMAT_VERSION})`);
   }
+  if (version === STREAM_FORMAT_VERSION) return decodeStream(bytes, fail);
   return version === 1 ? decodeV1(bytes, fail) : decodeV2(bytes, fail);
 }
 
@@ -254,13 +296,34 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     body = payload;
     if (body.length !== bodyLength) fail(`truncated or oversized (expected ${bodyLength} body bytes, found ${body.length})`);
   }
-  const r = new Reader(body!, 0, fail);
+  let meta: SessionMeta;
+  const parts = decodeBody(body!, fail, EMPTY_BASE, (header) => (meta = validateMeta(header.meta, fail)));
+  meta = meta!;
+  for (const f of meta.startStack) if (f >= parts.frames.length) fail("start stack names a missing frame");
+  const session: Session = { version: 1, meta, frames: parts.frames, stacks: parts.stacks, samples: parts.samples };
+  if (parts.waits) session.waits = parts.waits;
+  return session;
+}
+
+/** A body's header (its own fields, e.g. meta or end) and validated tables, continuing `base`. */
+export interface DecodedBody extends Tables {
+  header: any;
+  next: TableBase;
+}
+
+/**
+ * Decodes and validates a body written by encodeBody on `base`; ids must name frames and stacks that exist.
+ * checkHeader sees the header's own fields first (so a bad meta is reported before the tables).
+ */
+export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBase>, checkHeader?: (header: any) => void): DecodedBody {
+  const r = new Reader(body, 0, fail);
   const headerLength = r.varint("header length");
-  if (r.at + headerLength > body!.length) fail("truncated header");
-  const header = parseHeader(body!.subarray(r.at, r.at + headerLength), fail);
+  if (r.at + headerLength > body.length) fail("truncated header");
+  const header = parseHeader(body.subarray(r.at, r.at + headerLength), fail);
   r.at += headerLength;
-  const meta = validateMeta(header.meta, fail);
+  checkHeader?.(header);
   const frames = validateFrames(header.frames, fail);
+  const frameCount = base.frames + frames.length;
   const ns = header.stackCount;
   const n = header.sampleCount;
   const runs = header.stateRuns;
@@ -268,32 +331,34 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
   if (header.timeEncoding !== "varint" && header.timeEncoding !== "f64") fail("corrupt header (time encoding)");
   const f64Times = header.timeEncoding === "f64";
   // Every entry takes at least a byte: counts larger than what is left are corrupt, not a reason to allocate.
-  const left = body!.length - r.at;
+  const left = body.length - r.at;
   if (ns * 2 + n * (f64Times ? 9 : 2) + runs * 2 > left) fail("truncated or corrupt tables (counts larger than the data)");
 
   const parent = new Int32Array(ns);
   const frame = new Uint32Array(ns);
   for (let i = 0; i < ns; i++) {
+    const g = base.stacks + i;
     const d = r.varint("stack table");
-    if (d > i) fail(`stack ${i} has a bad parent`);
-    parent[i] = i - 1 - d;
+    if (d > g) fail(`stack ${g} has a bad parent`);
+    parent[i] = g - 1 - d;
   }
   for (let i = 0; i < ns; i++) {
     const f = r.varint("stack table");
-    if (f >= frames.length) fail(`stack ${i} names a missing frame`);
+    if (f >= frameCount) fail(`stack ${base.stacks + i} names a missing frame`);
     frame[i] = f;
   }
+  const stackCount = base.stacks + ns;
   const time = new Float64Array(n);
   if (f64Times) {
-    if (r.at + n * 8 > body!.length) fail("truncated (sample times)");
-    const view = new DataView(body!.buffer, body!.byteOffset, body!.byteLength);
+    if (r.at + n * 8 > body.length) fail("truncated (sample times)");
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     for (let i = 0; i < n; i++, r.at += 8) {
       const t = view.getFloat64(r.at, true);
-      if (!Number.isFinite(t) || t < 0 || t > Number.MAX_SAFE_INTEGER || (i > 0 && t < time[i - 1])) fail(`sample ${i} has a bad time`);
+      if (!Number.isFinite(t) || t < 0 || t > Number.MAX_SAFE_INTEGER || t < (i > 0 ? time[i - 1] : base.time)) fail(`sample ${i} has a bad time`);
       time[i] = t;
     }
   } else {
-    let t = 0;
+    let t = base.time;
     for (let i = 0; i < n; i++) {
       t += r.varint("sample times");
       if (t > Number.MAX_SAFE_INTEGER) fail(`sample ${i} has a bad time`);
@@ -301,10 +366,10 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     }
   }
   const stack = new Int32Array(n);
-  let prev = -1;
+  let prev = base.stack;
   for (let i = 0; i < n; i++) {
     const s = prev + unzigzag(r.varint("sample stacks"));
-    if (s < -1 || s >= ns) fail(`sample ${i} names a missing stack`);
+    if (s < -1 || s >= stackCount) fail(`sample ${i} names a missing stack`);
     stack[i] = prev = s;
   }
   const state = new Uint8Array(n);
@@ -318,36 +383,39 @@ function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     at += len;
   }
   if (at !== n) fail("corrupt sample states (runs do not add up)");
+  const next: TableBase = { ...base, frames: frameCount, stacks: stackCount, stack: prev };
+  if (n > 0) next.time = time[n - 1];
   let waits: WaitTable | undefined;
   if (header.waitCount !== undefined) {
     const nw = header.waitCount;
-    if (!isCount(nw) || nw * 3 > body!.length - r.at) fail("corrupt wait table size");
+    if (!isCount(nw) || nw * 3 > body.length - r.at) fail("corrupt wait table size");
     const start = new Float64Array(nw);
     const end = new Float64Array(nw);
     const wstack = new Int32Array(nw);
-    let t = 0;
+    let t = base.waitStart;
     for (let i = 0; i < nw; i++) {
       t += r.varint("wait starts");
       if (t > Number.MAX_SAFE_INTEGER) fail(`wait ${i} has a bad time`);
       start[i] = t;
     }
+    next.waitStart = t;
     for (let i = 0; i < nw; i++) {
       end[i] = start[i] + r.varint("wait durations");
       if (end[i] > Number.MAX_SAFE_INTEGER) fail(`wait ${i} has a bad time`);
     }
-    let prevWait = -1;
+    let prevWait = base.waitStack;
     for (let i = 0; i < nw; i++) {
       const s = prevWait + unzigzag(r.varint("wait stacks"));
-      if (s < -1 || s >= ns) fail(`wait ${i} names a missing stack`);
+      if (s < -1 || s >= stackCount) fail(`wait ${i} names a missing stack`);
       wstack[i] = prevWait = s;
     }
+    next.waitStack = prevWait;
     waits = { start, end, stack: wstack };
   }
-  if (r.at !== body!.length) fail(`corrupt tables (${body!.length - r.at} bytes left over)`);
-  for (const f of meta.startStack) if (f >= frames.length) fail("start stack names a missing frame");
-  const session: Session = { version: 1, meta, frames, stacks: { parent, frame }, samples: { stack, time, state } };
-  if (waits) session.waits = waits;
-  return session;
+  if (r.at !== body.length) fail(`corrupt tables (${body.length - r.at} bytes left over)`);
+  const out: DecodedBody = { header, next, frames, stacks: { parent, frame }, samples: { stack, time, state } };
+  if (waits) out.waits = waits;
+  return out;
 }
 
 function parseHeader(bytes: Uint8Array, fail: Fail): any {
@@ -421,7 +489,7 @@ function isCount(x: unknown): x is number {
   return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 }
 
-function validateMeta(m: any, fail: Fail): SessionMeta {
+export function validateMeta(m: any, fail: Fail): SessionMeta {
   if (typeof m !== "object" || m === null || Array.isArray(m)) fail("missing metadata");
   for (const key of ["startTime", "duration", "cpuTime", "interval", "gapCap"]) {
     if (typeof m[key] !== "number" || !Number.isFinite(m[key])) fail(`bad metadata field ${key}`);

@@ -10,7 +10,8 @@ import { createFunctionLocator, type FunctionLocator } from "../../src/function-
 import { SampleState } from "../../src/types.ts";
 import { captureCallers, type RawCallSite } from "../cpuprofile.ts";
 import { callerNames, findStartStack } from "../start-stack.ts";
-import type { FrameInfo, FrameKind, Session } from "../../src/types.ts";
+import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
+import { SessionChunker } from "../chunker.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
 import { isTsprofileFile } from "../root.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
@@ -142,6 +143,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   const cpuStart = process.cpuUsage();
   rec.startPerf = performance.now();
   let active = true;
+  let chunker: SessionChunker | null = null;
   const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now());
 
   return {
@@ -163,9 +165,33 @@ export function startBunSampler(options: SamplerOptions): Sampler {
         program: meta.program ?? process.argv.slice(1).join(" "),
         callers,
       });
+      // After drain(): the rest, on the chunks' ids (runtimes/index.ts, Sampler.stop).
+      const whole = chunker ? chunker.rest((chunker.add(session, 0), session.meta)) : session;
       // Bun's stack strings carry .ts positions, as the sampler's frames do.
-      if (waits) resolveWaits(session, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
-      return session;
+      if (waits) resolveWaits(whole, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
+      return whole;
+    },
+    // Streaming: what was recorded since the last drain, converted and forgotten (runtimes/chunker.ts).
+    drain(): SessionChunk {
+      if (!active) throw new Error("tsprofile: the sampler was already stopped");
+      drain();
+      const piece = rec.session({ stopPerf: Infinity, startTime, cpuTime: -1, interval: realInterval, program: "", callers: chunker ? [] : callers });
+      rec.clearSamples();
+      (chunker ??= new SessionChunker()).add(piece, 0);
+      return chunker.take();
+    },
+    meta(m = {}): SessionMeta {
+      return {
+        startTime,
+        duration: Math.max(0, Math.round((performance.now() - rec.startPerf) * 1000)),
+        cpuTime: -1,
+        interval: realInterval,
+        gapCap: bunGapCap(realInterval),
+        program: m.program ?? process.argv.slice(1).join(" "),
+        cwd: process.cwd(),
+        runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
+        startStack: [],
+      };
     },
   };
 }
@@ -227,6 +253,7 @@ interface RawFrame {
 /** Collects traces as raw frames (by reported position) and a stack prefix tree; converts at stop. */
 class Recorder {
   intervalHint = 1000;
+  private locator: FunctionLocator | null = null;
   startPerf = Infinity;
   /** JSC ms minus performance.now() ms: bounds from calibration and drains. */
   private offLow = -Infinity;
@@ -265,6 +292,13 @@ class Recorder {
     for (const t of traces) this.addTrace(t, t.timestamp * 1000);
   }
   private lastDrainStart = -Infinity;
+
+  /** Forgets the samples (after a streaming drain converted them); frames and stacks stay. */
+  clearSamples(): void {
+    this.sampleStack.length = 0;
+    this.sampleMono.length = 0;
+    this.sampleOwn.length = 0;
+  }
 
   private addTrace(t: JscTrace, mono: number): void {
     const frames = t.frames;
@@ -397,7 +431,8 @@ class Recorder {
 
   /** Raw frames (reported positions) to functions (definition positions); equal functions become one frame. */
   private resolveFrames(): { frames: FrameInfo[]; map: Uint32Array } {
-    const locator: FunctionLocator = createFunctionLocator();
+    // Kept across the drains of a stream: the locator parses each file once.
+    const locator: FunctionLocator = (this.locator ??= createFunctionLocator());
     const frames: FrameInfo[] = [];
     const ids = new Map<string, number>();
     const map = new Uint32Array(this.rawFrames.length);

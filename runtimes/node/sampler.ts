@@ -8,7 +8,8 @@
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../src/sourcemaps.ts";
-import type { AsyncMode, Session } from "../../src/types.ts";
+import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
+import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../root.ts";
@@ -21,6 +22,9 @@ export interface NodeSampler {
   readonly isRunning: boolean;
   /** Stops sampling and returns the session. Synchronous, so it works inside a process 'exit' handler. */
   stop(meta?: { program?: string }): Session;
+  /** With options.stream on Node >= 24.12 (runtimes/node/rotating-sampler.ts); see Sampler in runtimes/index.ts. */
+  drain?(): SessionChunk;
+  meta?(meta?: { program?: string }): SessionMeta;
 }
 
 export interface NodeSamplerOptions {
@@ -34,6 +38,8 @@ export interface NodeSamplerOptions {
   deoptimize?: boolean;
   /** Record waits for await attribution unless "disabled" (default "enabled"). */
   asyncMode?: AsyncMode;
+  /** Stream (drain()) when this Node can: v8.startCpuProfile handles, Node >= 24.12. Else the inspector. */
+  stream?: boolean;
 }
 
 /** Node's monotonic clock in microseconds: the clock of V8's profile times (profile.startTime). */
@@ -43,6 +49,10 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
   const interval = options.interval;
   if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
     throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  }
+  if (options.stream && v8StartCpuProfile()) {
+    if (options.deoptimize !== false) deoptimizeAll();
+    return startRotatingSampler(options);
   }
   const callers = options.startStack === false ? [] : captureCallers();
   let startTime = 0;
@@ -108,6 +118,21 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
       return converted;
     },
   };
+}
+
+/** The deoptimization of startNodeSampler (see there), for the rotating sampler, through a short-lived session. */
+function deoptimizeAll(): void {
+  if (coverageInUse()) return;
+  const session = new InspectorSession();
+  try {
+    session.connect();
+    post(session, "Profiler.enable");
+    post(session, "Profiler.startPreciseCoverage", { callCount: false, detailed: false });
+    post(session, "Profiler.stopPreciseCoverage");
+  } catch {
+  } finally {
+    session.disconnect();
+  }
 }
 
 function coverageInUse(): boolean {

@@ -3,6 +3,7 @@ import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../src/types
 import { startBunSampler } from "./bun/sampler.ts";
 import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
+import { loadAddon, startAddonSampler } from "./node/addon-sampler.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
 
@@ -56,6 +57,30 @@ export function startSampler(options: SamplerOptions): Sampler {
     case "bun":
       return startBunSampler(options);
     default:
-      return startNodeSampler(options);
+      return startNodeDefault(options);
   }
+}
+
+let addonWarned = false;
+/**
+ * Node: the native addon when it is built for this Node (runtimes/node/addon-sampler.ts), else the inspector.
+ * One line on stderr, once, when an addon was expected but cannot be used; none when it was simply never built
+ * (the install said so) or TSPROFILE_NO_ADDON=1.
+ */
+function startNodeDefault(options: SamplerOptions): Sampler {
+  const { binding, warning } = loadAddon();
+  let why = warning;
+  if (binding) {
+    try {
+      return startAddonSampler(binding, options);
+    } catch (err) {
+      if (err instanceof RangeError) throw err; // the caller's mistake, not the addon's
+      why = `native sampler failed to start (${String((err as Error)?.message ?? err).split("\n")[0]})`;
+    }
+  }
+  if (why && !addonWarned) {
+    addonWarned = true;
+    process.stderr.write(`tsprofile: ${why}; using the inspector sampler\n`);
+  }
+  return startNodeSampler(options);
 }

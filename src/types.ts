@@ -57,6 +57,13 @@ export interface SampleTable {
   stack: Int32Array;
   time: Float64Array;
   state: Uint8Array;
+  /**
+   * CPU time of the sampled thread (the JS thread) from the session start to each sample, integer us,
+   * non-decreasing like `time`: the CPU time of sample i's span is cpu[i + 1] - cpu[i], as its wall time is
+   * time[i + 1] - time[i]. Only the native Node sampler records it (read between samples and interpolated, so
+   * exact to about one reading interval, runtimes/node/addon); absent elsewhere.
+   */
+  cpu?: Float64Array;
 }
 
 /**

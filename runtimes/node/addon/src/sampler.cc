@@ -53,13 +53,18 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     cpu_interval_us_ = info[1].As<Napi::Number>().Int32Value();
     if (interval_us_ < 1) interval_us_ = 1;
     isolate_ = v8::Isolate::GetCurrent();
-    env.AddCleanupHook([this] { Shutdown(); });
+    env_ = env;
+    // A sampler still running when the environment ends (no stop()) has its thread joined and profiler freed.
+    hooked_ = napi_add_env_cleanup_hook(env, OnEnvCleanup, this) == napi_ok;
   }
 
-  ~Sampler() override { Shutdown(); }
+  ~Sampler() override {
+    Shutdown();
+    if (hooked_) napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
+  }
 
  private:
-  // start(): begins sampling. Returns the profile's start time (monotonic microseconds).
+  // start(): begins sampling. Returns {startTime: monotonic us, cpuTime: the thread's CPU us then, or -1}.
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (profiler_ != nullptr) {
@@ -77,7 +82,10 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     }
     current_ = r.id;
     last_time_ = INT64_MIN;
-    return Napi::Number::New(env, double(MonotonicNowUs()));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("startTime", double(MonotonicNowUs()));
+    out.Set("cpuTime", cpu_on_ ? double(cpu_.first().cpu_ns) / 1000 : -1.0);
+    return out;
   }
 
   // drain(): the samples since the last drain, while sampling goes on.
@@ -105,6 +113,12 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     Napi::Value out = Collect(env, profile);
     Shutdown();
     return out;
+  }
+
+  static void OnEnvCleanup(void* self) {
+    auto* sampler = static_cast<Sampler*>(self);
+    sampler->hooked_ = false;
+    sampler->Shutdown();
   }
 
   static int64_t MonotonicNowUs() {
@@ -232,6 +246,8 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return out;
   }
 
+  napi_env env_ = nullptr;
+  bool hooked_ = false;
   v8::Isolate* isolate_ = nullptr;
   v8::CpuProfiler* profiler_ = nullptr;
   v8::ProfilerId current_ = 0;

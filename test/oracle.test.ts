@@ -705,39 +705,81 @@ test("validation: a duration before the last sample, equal times and fractional 
 
 // ---- await attribution (SPEC, last section) --------------------------------------------------------------------------
 
-test("await rule 1: the gap rule trusts a pending wait at t + interval (min(dt, gapCap, 2 * interval))", () => {
-  // A@0, B@100, end 110, gapCap 50, interval 10; a wait by B over [5, 60).
-  const samples: Sample[] = [[[A], 0], [[B], 100]];
-  const waits: WaitSpec[] = [[5, 60, [B]]];
-  // Pending at 10: A gets 20; [20, 60) is B's await, [60, 100) idle; B 10.
+test("await rule 1 (b): the gap rule trusts a pending wait at t + interval (min(dt, gapCap, 2 * interval))", () => {
+  // A@0, B@100 (idle, so rule 2's wake-up piece stays out of it), end 110, gapCap 50, interval 10; a wait by B
+  // over [0, 60): pending at 0, so rule 1 (a) does not apply.
+  const samples: Sample[] = [[[A], 0], [[B], 100, idle]];
+  const waits: WaitSpec[] = [[0, 60, [B]]];
+  // Pending at 10: A gets 20; [20, 60) is B's await, [60, 100) idle; B's own idle 10.
   assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
     "[root] 110 a=40",
     "  B 50 a=40",
     "    [await] 40 s=40 a=40",
-    "    [self] 10 s=10",
+    "    [idle] 10 s=10",
     "  [idle] 40 s=40",
     "  A 20 s=20",
   ));
   // No interval (absent or 0): rule 1 does not apply; the cap gives A 50, and [50, 60) of the gap is awaited.
   for (const interval of [undefined, 0, 0.4]) {
-    assert.is(show(run(samples, { gapCap: 50, duration: 110, interval }, waits)), tree(
-      "[root] 110 a=10",
-      "  A 50 s=50",
-      "  [idle] 40 s=40",
-      "  B 20 a=10",
-      "    [await] 10 s=10 a=10",
-      "    [self] 10 s=10",
-    ), `interval ${interval}`);
+    assert.match(show(run(samples, { gapCap: 50, duration: 110, interval }, waits)), "\n  A 50 s=50", `interval ${interval}`);
   }
-  // start <= p < end: a wait starting at p counts, one ending at p does not.
-  const a = (ws: WaitSpec[]): string => show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, ws)).split("\n")[2];
-  assert.is(a([[10, 11, [B]]]), "  A 20 s=20");
-  assert.is(a([[0, 10, [B]]]), "  [idle] 50 s=50");
+  // start <= p < end: a wait starting at p counts, one ending at p does not (A idle: rule 1 (a) is for running samples).
+  const idleA: Sample[] = [[[A], 0, idle], [[B], 100, idle]];
+  const a = (ws: WaitSpec[]): string[] => show(run(idleA, { gapCap: 50, duration: 110, interval: 10 }, ws)).split("\n").slice(1, 3);
+  assert.equal(a([[10, 11, [B]]]), ["  [idle] 80 s=80", "  A 19"]);
+  assert.equal(a([[0, 10, [B]]]), ["  [idle] 50 s=50", "  A 40"]);
   // Disabled: the waits change nothing.
   assert.is(
     show(run(samples, { gapCap: 50, duration: 110, interval: 10, asyncMode: "disabled" }, waits)),
     show(run(samples, { gapCap: 50, duration: 110, interval: 10 })),
   );
+});
+
+test("await rule 1 (a): a running sample that went idle is credited up to the last wait it started", () => {
+  const samples: Sample[] = [[[A], 0], [[B], 100, idle]];
+  const opts = { gapCap: 50, duration: 110, interval: 10 };
+  // The run of starts in (0, 50): 5 and 8; 30 comes after the run's first end (12). A gets 8.
+  assert.is(show(run(samples, opts, [[5, 12, [A]], [8, 40, [B]], [30, 45, [A]]])), tree(
+    "[root] 110 a=37",
+    "  [idle] 55 s=55",
+    "  B 35 a=25",
+    "    [await] 25 s=25 a=25",
+    "    [idle] 10 s=10",
+    "  A 20 a=12",
+    "    [await] 12 s=12 a=12",
+    "    [self] 8 s=8",
+  ));
+  // Starts at or after t + w (50) are outside the run.
+  assert.match(show(run(samples, opts, [[50, 60, [B]]])), "\n  A 50 s=50");
+  assert.match(show(run(samples, opts, [[49, 60, [B]]])), "  A 49 s=49");
+  // "Went idle" needs the next sample idle or a credit over 2 * interval.
+  const busy: Sample[] = [[[A], 0], [[B], 20]];
+  assert.match(show(run(busy, { ...opts, duration: 30 }, [[5, 25, [B]]])), "  A 20 s=20");
+  const quiet: Sample[] = [[[A], 0], [[B], 20, idle]];
+  assert.match(show(run(quiet, { ...opts, duration: 30 }, [[5, 25, [B]]])), "  A 5 s=5");
+  // Not when a wait is pending at t.
+  assert.match(show(run(quiet, { ...opts, duration: 30 }, [[0, 25, [B]]])), "  A 20 s=20");
+});
+
+test("await rule 2: the piece from the latest wake-up to the next running sample is that sample's", () => {
+  const opts = { gapCap: 1000, duration: 110, interval: 10 };
+  const samples: Sample[] = [[[A], 0, idle], [[C], 100]];
+  // The wait ends at 70, 30 <= 4 * 10 before C: [70, 100) is C's.
+  assert.is(show(run(samples, opts, [[10, 70, [B]]])), tree(
+    "[root] 110 a=60",
+    "  B 60 a=60",
+    "    [await] 60 s=60 a=60",
+    "  C 40 s=40",
+    "  A 10",
+    "    [idle] 10 s=10",
+  ));
+  // Over 4 intervals away, or another wait pending at the wake-up: no such piece.
+  assert.not.match(show(run(samples, opts, [[10, 59, [B]]])), "  C 51");
+  assert.not.match(show(run(samples, opts, [[10, 70, [B]], [20, 105, [A]]])), "  C 40");
+  // The latest end counts; an idle next sample wakes nothing; the leading idle wakes into the first sample.
+  assert.match(show(run(samples, opts, [[10, 65, [A]], [10, 80, [B]]])), "  C 30 s=30");
+  assert.not.match(show(run([[[A], 0, idle], [[C], 100, idle]], opts, [[10, 80, [B]]])), "  C 30");
+  assert.is(show(run([[[C], 100]], opts, [[0, 80, [B]]])), tree("[root] 110 a=80", "  B 80 a=80", "    [await] 80 s=80 a=80", "  C 30 s=30"));
 });
 
 test("await rule 2: idle time is split among 0, 1, 2 and 3 pending waits, the first taking the remainder", () => {

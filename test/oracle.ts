@@ -25,6 +25,8 @@ interface Entry {
 interface TimedEntry extends Entry {
   at: number;
   idle: boolean;
+  /** An idle entry that ends where a sample not in state idle begins: that sample's path (rule 2). */
+  wake?: Path;
 }
 
 /** A wait after validation: times rounded, the end clipped to the session's end. */
@@ -226,17 +228,45 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
   };
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
-  if (times[0] > 0) entries.push({ path: idlePath, w: times[0], at: 0, idle: true });
+  const pathOf = (i: number): Path => samplePath(samples.stack[i], samples.state[i]);
+  const isIdle = (i: number): boolean => samples.state[i] === 1;
+  /** The path of sample i when it exists and is not idle: what an idle entry ending at t[i] wakes into. */
+  const wakeAt = (i: number): Path | undefined => (i < n && !isIdle(i) ? pathOf(i) : undefined);
+
+  if (times[0] > 0) entries.push({ path: idlePath, w: times[0], at: 0, idle: true, wake: wakeAt(0) });
   for (let i = 0; i < n; i++) {
-    const dt = (i + 1 < n ? times[i + 1] : end) - times[i];
+    const t = times[i];
+    const dt = (i + 1 < n ? times[i + 1] : end) - t;
     let w = Math.min(dt, gapCap);
-    // Await attribution, rule 1: a pending wait a little later means the program was waiting, not running.
-    if (interval > 0 && pendingAt(times[i] + interval)) w = Math.min(w, 2 * interval);
-    const state = samples.state[i];
-    entries.push({ path: samplePath(samples.stack[i], state), w, at: times[i], idle: state === 1 });
-    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, at: times[i] + w, idle: true });
+    if (waits !== null && interval > 0) {
+      // Await attribution, rule 1 (a): a running sample whose thread went idle gets up to the wait it started
+      // last; (b) otherwise a pending wait a little later means the program was waiting, not running.
+      const wentIdle = (i + 1 < n && isIdle(i + 1)) || w > 2 * interval;
+      const start = wentIdle && !isIdle(i) && !pendingAt(t) ? lastStartOfRun(waits, t, w) : undefined;
+      if (start !== undefined) w = start - t;
+      else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
+    }
+    const idle = isIdle(i);
+    entries.push({ path: pathOf(i), w, at: t, idle, wake: idle && w === dt ? wakeAt(i + 1) : undefined });
+    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, at: t + w, idle: true, wake: wakeAt(i + 1) });
   }
   return entries.filter((entry) => entry.w !== 0);
+}
+
+/**
+ * Rule 1 (a): among the waits starting in (t, t + w), in order of start, the run up to (not including) the first
+ * one that starts at or after an end of the run's earlier waits; the start of the run's last wait.
+ */
+function lastStartOfRun(waits: Wait[], t: number, w: number): number | undefined {
+  let last: number | undefined;
+  let earliestEnd = Infinity;
+  for (const wait of waits) {
+    if (wait.start <= t) continue;
+    if (wait.start >= t + w || wait.start >= earliestEnd) break;
+    last = wait.start;
+    earliestEnd = Math.min(earliestEnd, wait.end);
+  }
+  return last;
 }
 
 /**
@@ -259,9 +289,9 @@ function pendingChecker(waits: Wait[]): (p: number) => boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Await attribution, rule 2: idle time is shared among the pending waits
+// Await attribution, rules 2 and 3: the wake-up piece, and idle time shared among the pending waits
 
-function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[] | null): Entry[] {
+function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[] | null, interval: number): Entry[] {
   if (waits === null) return entries;
   const stackPaths = new StackPaths(stacks);
   const awaitPaths = new Map<number, Path>(); // one path object per stack id, for step 2 and 3
@@ -275,6 +305,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
   };
 
   const out: Entry[] = [];
+  const pendingAt = pendingChecker(waits);
   // Waits that started before the current idle entry ends and did not end before it starts, in input order.
   let active: Wait[] = [];
   let next = 0;
@@ -284,7 +315,16 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
       continue;
     }
     const a = entry.at;
-    const b = entry.at + entry.w;
+    let b = entry.at + entry.w;
+    // Rule 2: the program woke at the latest wait end in [a, b) and ran into the sample at b.
+    let woke: Entry | null = null;
+    if (entry.wake !== undefined && interval > 0) {
+      const e = waits.reduce((latest, wait) => (wait.end >= a && wait.end < b ? Math.max(latest, wait.end) : latest), -Infinity);
+      if (e !== -Infinity && b - e <= 4 * interval && !pendingAt(e)) {
+        woke = { path: entry.wake, w: b - e };
+        b = e;
+      }
+    }
     while (next < waits.length && waits[next].start < b) active.push(waits[next++]);
     active = active.filter((wait) => wait.end > a);
     // Cut [a, b) at every wait start and end inside it.
@@ -310,6 +350,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
         if (w > 0) out.push({ path: awaitPath(wait.stack), w });
       });
     }
+    if (woke !== null) out.push(woke);
   }
   return out;
 }
@@ -652,7 +693,7 @@ export function oracleProcess(
   if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
   const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
-    filterPaths(attributeAwaits(buildEntries(stacks, samples, input), stacks, input.waits), options), // steps 1, 2
+    filterPaths(attributeAwaits(buildEntries(stacks, samples, input), stacks, input.waits, input.interval), options), // steps 1, 2
     filteredStartStack(options),
   ); // step 3
   const root = buildTree(entries, options.timeline); // step 4

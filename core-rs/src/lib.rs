@@ -62,7 +62,7 @@ pub enum AsyncMode {
 pub struct Options<'a> {
     pub duration: f64,
     pub gap_cap: f64,
-    /// meta.interval, us; 0 = the gap rule does not look at waits (SPEC, await attribution, rule 1).
+    /// meta.interval, us; 0 = rules 1 and 2 of await attribution do not apply (SPEC).
     pub interval: f64,
     pub async_mode: AsyncMode,
     pub timeline: bool,

@@ -737,36 +737,109 @@ fn abc() -> Case {
 #[test]
 fn gap_rule_trusts_a_pending_wait_only_with_an_interval() {
     let mut c = abc();
-    c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_JS)];
+    // f1 is idle, so no wake-up piece (rule 2) gets in the way of rule 1 (b).
+    c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_IDLE)];
     c.duration = 110.0;
     c.gap_cap = 50.0;
     c.interval = 10.0;
-    c.waits = vec![(5.0, 60.0, W_B)];
-    // At 0 + 10 the wait is pending: f0 gets min(100, 50, 20) = 20; [20, 60) is the wait's, [60, 100) idle.
+    // Pending at 0 already, so rule 1 (a) does not apply; pending at 0 + 10: f0 gets min(100, 50, 20) = 20;
+    // [20, 60) is the wait's, [60, 100) idle.
+    c.waits = vec![(0.0, 60.0, W_B)];
     assert_eq!(
         show(&c.run()),
-        vec!["root 110 a=40", "  f1 50 a=40", "    await 40 s=40 a=40", "    self 10 s=10", "  idle 40 s=40", "  f0 20 s=20"]
+        vec!["root 110 a=40", "  f1 50 a=40", "    await 40 s=40 a=40", "    idle 10 s=10", "  idle 40 s=40", "  f0 20 s=20"]
     );
     // No interval: rule 1 does not apply; the cap alone leaves [50, 100) idle, [50, 60) of it awaited.
     c.interval = 0.0;
-    assert_eq!(
-        show(&c.run()),
-        vec!["root 110 a=10", "  f0 50 s=50", "  idle 40 s=40", "  f1 20 a=10", "    await 10 s=10 a=10", "    self 10 s=10"]
-    );
-    // A wait that is over by t + interval does not count: 5..9 is not pending at 10.
+    assert_eq!(show(&c.run())[1..3], ["  f0 50 s=50", "  idle 40 s=40"]);
+    // A wait that is over by t + interval does not count: 0..9 is not pending at 10.
     c.interval = 10.0;
-    c.waits = vec![(5.0, 9.0, W_B)];
+    c.waits = vec![(0.0, 9.0, W_B)];
     assert_eq!(show(&c.run())[1], "  f0 50 s=50");
     // Pending at exactly t + interval counts (start <= p); ending there does not (p < end).
+    c.samples[0].2 = ST_IDLE; // rule 1 (a) is for running samples only
     c.waits = vec![(10.0, 11.0, W_B)];
-    assert_eq!(show(&c.run())[1..], ["  idle 80 s=80", "  f0 20 s=20", "  f1 10 s=10"]);
+    assert_eq!(show(&c.run())[1..3], ["  idle 80 s=80", "  f0 19"]);
     c.waits = vec![(0.0, 10.0, W_B)];
-    assert_eq!(show(&c.run())[1], "  f0 50 s=50");
+    assert_eq!(show(&c.run())[1..3], ["  idle 50 s=50", "  f0 40"]); // [0, 10) of it awaited
     // The cap still wins when it is smaller than 2 * interval; the interval is rounded (9.5 -> 10).
-    c.waits = vec![(5.0, 60.0, W_B)];
+    c.samples[0].2 = ST_JS;
+    c.waits = vec![(0.0, 60.0, W_B)];
     c.gap_cap = 15.0;
     c.interval = 9.5;
     assert_eq!(show(&c.run()).last().unwrap(), "  f0 15 s=15");
+}
+
+#[test]
+fn a_running_sample_that_went_idle_is_credited_up_to_the_wait_it_started_last() {
+    let mut c = abc();
+    c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_IDLE)];
+    c.duration = 110.0;
+    c.gap_cap = 50.0;
+    c.interval = 10.0;
+    // Waits start at 5 and 8 (the run), the one at 30 comes after the run's first end (12): f0 gets 8; then
+    // [8, 12) is shared by two waits, [12, 30) B's, [30, 40) shared, [40, 45) A's, [45, 100) idle.
+    c.waits = vec![(5.0, 12.0, W_A), (8.0, 40.0, W_B), (30.0, 45.0, W_A)];
+    assert_eq!(
+        show(&c.run()),
+        vec![
+            "root 110 a=37",
+            "  idle 55 s=55",
+            "  f1 35 a=25",
+            "    await 25 s=25 a=25",
+            "    idle 10 s=10",
+            "  f0 20 a=12",
+            "    await 12 s=12 a=12",
+            "    self 8 s=8"
+        ]
+    );
+    // A start at or after t + w (the capped credit, 50) is outside the run: rule 1 (b) applies instead.
+    c.waits = vec![(50.0, 60.0, W_B)];
+    assert_eq!(show(&c.run())[1], "  f0 50 s=50");
+    c.waits = vec![(49.0, 60.0, W_B)];
+    assert!(show(&c.run()).contains(&"  f0 49 s=49".to_string()));
+    // Went idle = the next sample is idle or the credit is over 2 * interval: here neither (next is js, dt 20),
+    // so the credit stays 20 although a wait starts at 5.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 20.0, ST_JS)];
+    c.duration = 30.0;
+    c.waits = vec![(5.0, 25.0, W_B)];
+    // (f1 runs over [20, 30): waits only take idle time.)
+    assert_eq!(show(&c.run())[1..], ["  f0 20 s=20", "  f1 10 s=10"]);
+    // ... but with the next sample idle it is 5: the wait covers [5, 20) of f0's 20 (idle), and f1's own entry.
+    c.samples[1].2 = ST_IDLE;
+    assert_eq!(show(&c.run())[1..], ["  f1 25 a=20", "    await 20 s=20 a=20", "    idle 5 s=5", "  f0 5 s=5"]);
+    // A wait pending at t: rule 1 (a) does not apply.
+    c.waits = vec![(0.0, 25.0, W_B)];
+    assert_eq!(show(&c.run())[1], "  f0 20 s=20");
+}
+
+#[test]
+fn the_piece_from_a_wake_up_to_the_next_running_sample_is_that_sample() {
+    let mut c = abc();
+    // f0 idle over [0, 100), then f2 runs; the wait ends at 70; 100 - 70 <= 4 * 10: [70, 100) is f2's.
+    c.samples = vec![(0, 0.0, ST_IDLE), (2, 100.0, ST_JS)];
+    c.duration = 110.0;
+    c.gap_cap = 1000.0;
+    c.interval = 10.0;
+    c.waits = vec![(10.0, 70.0, W_B)];
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 110 a=60", "  f1 60 a=60", "    await 60 s=60 a=60", "  f2 40 s=40", "  f0 10", "    idle 10 s=10"]
+    );
+    // Over 4 intervals away: no wake-up piece (f0 is credited [0, 20) by rule 1 (b), the rest is idle).
+    c.waits = vec![(10.0, 59.0, W_B)];
+    assert_eq!(show(&c.run())[1..4], ["  f1 49 a=49", "    await 49 s=49 a=49", "  idle 41 s=41"]);
+    // Another wait still pending at the end: no wake-up piece either.
+    c.waits = vec![(10.0, 70.0, W_B), (20.0, 105.0, W_A)];
+    assert!(!show(&c.run()).contains(&"  f2 40 s=40".to_string()));
+    // The latest end counts; an idle next sample wakes nothing; the leading idle can wake into the first sample.
+    c.waits = vec![(10.0, 65.0, W_A), (10.0, 80.0, W_B)];
+    assert!(show(&c.run()).contains(&"  f2 30 s=30".to_string()));
+    c.samples[1].2 = ST_IDLE;
+    assert!(!show(&c.run()).contains(&"  f2 30 s=30".to_string()));
+    c.samples = vec![(2, 100.0, ST_JS)];
+    c.waits = vec![(0.0, 80.0, W_B)];
+    assert_eq!(show(&c.run())[1..], ["  f1 80 a=80", "    await 80 s=80 a=80", "  f2 30 s=30"]);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! SPEC §1: entries and the gap rule, streamed over the sample records (no per-sample allocation), and the
-//! await attribution section: the gap rule's trust in pending waits (rule 1) and the splitting of idle time
-//! among pending waits (rule 2), as one sweep over the waits in order of start.
+//! await attribution section: where a sample's credit ends (rule 1), the wake-up piece (rule 2) and the
+//! splitting of idle time among pending waits (rule 3), as one sweep over the waits in order of start.
 //!
 //! The sweep walks the timeline forwards. Waits enter the pending set when the sweep reaches their start
 //! and leave it (a heap by end) when it reaches their end; an idle interval is cut at the next start or end,
-//! so each piece has a constant pending set. Rule 1 looks ahead (t[i] + interval) with its own cursor and the
-//! largest end among the waits started by then: some wait is pending there iff that end lies beyond.
+//! so each piece has a constant pending set. Point queries ("is a wait pending at p?", rules 1 and 2) use the
+//! running maximum of ends over the waits in order of start (binary search); rule 2's "latest end before b"
+//! uses the ends sorted.
 //!
 //! Two ways to hand out a piece's k entries:
 //! - exact (timeline mode, where the order of entries shapes the tree): each pending wait gets its entry,
@@ -24,7 +25,7 @@ use std::collections::BinaryHeap;
 
 /// What the sweep needs besides the session: the waits' await paths and rule 1's interval.
 pub(crate) struct AwaitCtx {
-    /// Rounded meta.interval; 0 = rule 1 does not apply.
+    /// Rounded meta.interval; 0 = rules 1 and 2 do not apply.
     pub interval: f64,
     /// Core node of [stack's frames..., SYNTH await] per stack id + 1 (index 0: unknown stack).
     pub paths: Vec<u32>,
@@ -55,14 +56,27 @@ struct Sweep<'a> {
     state: Vec<u8>,
     /// Lazy mode: the sum of floor(L / k) over the pieces so far.
     shares: f64,
-    /// Rule 1: next wait to look at, and the largest clipped end of the waits before it.
-    r1_next: usize,
-    r1_max_end: f64,
+    /// Per wait (order of start): the largest clipped end among it and the waits before it.
+    max_end: Vec<f64>,
+    /// Every clipped end, ascending.
+    ends: Vec<f64>,
 }
 
 impl<'a> Sweep<'a> {
     fn new(s: &'a Session, ctx: &'a AwaitCtx, end: f64, exact: bool) -> Sweep<'a> {
         let n = s.waits.len();
+        let mut max_end = Vec::with_capacity(n);
+        let mut ends = Vec::with_capacity(n);
+        let mut m = f64::NEG_INFINITY;
+        for i in 0..n {
+            if let Some(w) = s.waits.get(i) {
+                let e = s.wait_end(i, &w).min(end);
+                m = m.max(e);
+                ends.push(e);
+            }
+            max_end.push(m);
+        }
+        ends.sort_by(f64::total_cmp);
         Sweep {
             s,
             ctx,
@@ -78,8 +92,8 @@ impl<'a> Sweep<'a> {
             count: 0,
             state: vec![0; n],
             shares: 0.0,
-            r1_next: 0,
-            r1_max_end: f64::NEG_INFINITY,
+            max_end,
+            ends,
         }
     }
 
@@ -104,20 +118,46 @@ impl<'a> Sweep<'a> {
         self.ctx.paths.get((st + 1) as usize).copied().unwrap_or(0)
     }
 
-    /// Rule 1: is some wait pending at p (start <= p < end)?
-    fn pending_at(&mut self, p: f64) -> bool {
-        while self.r1_next < self.n {
-            let w = self.rec(self.r1_next);
-            if w.start > p {
+    /// How many waits start at or before p (they are a prefix, in order of start).
+    fn started_by(&self, p: f64) -> usize {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.rec(mid).start <= p {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Is some wait pending at p (start <= p < clipped end)?
+    fn pending_at(&self, p: f64) -> bool {
+        let k = self.started_by(p);
+        k > 0 && self.max_end[k - 1] > p
+    }
+
+    /// Rule 1 (a): the start of the last wait of the run that starts in (t, t + w), cut before the first
+    /// wait that starts at or after an end of the run's waits before it; None when the run is empty.
+    fn last_start_in(&self, t: f64, w: f64) -> Option<f64> {
+        let mut last = None;
+        let mut min_end = f64::INFINITY;
+        for k in self.started_by(t)..self.n {
+            let r = self.rec(k);
+            if r.start >= t + w || r.start >= min_end {
                 break;
             }
-            let e = self.clipped_end(self.r1_next, &w);
-            if e > self.r1_max_end {
-                self.r1_max_end = e;
-            }
-            self.r1_next += 1;
+            last = Some(r.start);
+            min_end = min_end.min(self.clipped_end(k, &r));
         }
-        self.r1_max_end > p
+        last
+    }
+
+    /// Rule 2: the latest clipped end e with a <= e < b.
+    fn latest_end_in(&self, a: f64, b: f64) -> Option<f64> {
+        let k = self.ends.partition_point(|&e| e < b);
+        self.ends[..k].last().copied().filter(|&e| e >= a)
     }
 
     /// Brings the pending set to point x: waits with start <= x enter, waits with end <= x leave.
@@ -177,8 +217,28 @@ impl<'a> Sweep<'a> {
         self.live.get(self.head).copied().unwrap_or(0)
     }
 
-    /// Rule 2 on the idle entry [a, b) of path `idle`.
-    fn idle<F: FnMut(u32, f64)>(&mut self, a: f64, b: f64, idle: u32, f: &mut F) {
+    /// Rules 2 and 3 on the idle entry [a, b) of path `idle`; `wake` is the path of the sample at b when
+    /// that sample is not idle.
+    fn idle<F: FnMut(u32, f64)>(&mut self, a: f64, b: f64, idle: u32, wake: Option<u32>, f: &mut F) {
+        let interval = self.ctx.interval;
+        let woke = match wake {
+            Some(j) if interval > 0.0 => self
+                .latest_end_in(a, b)
+                .filter(|&e| b - e <= 4.0 * interval && !self.pending_at(e))
+                .map(|e| (j, e)),
+            _ => None,
+        };
+        match woke {
+            Some((j, e)) => {
+                self.split_idle(a, e, idle, f);
+                f(j, b - e);
+            }
+            None => self.split_idle(a, b, idle, f),
+        }
+    }
+
+    /// Rule 3 on [a, b): pieces with no wait pending stay `idle`, the others are shared by the pending waits.
+    fn split_idle<F: FnMut(u32, f64)>(&mut self, a: f64, b: f64, idle: u32, f: &mut F) {
         let mut x = a;
         while x < b {
             self.advance(x, f);
@@ -266,32 +326,41 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
     let interval = waits.map_or(0.0, |c| c.interval);
     let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
 
-    // An idle entry [a, a + len) of path p.
-    let idle = |sw: &mut Option<Sweep>, a: f64, len: f64, p: u32, f: &mut F| {
+    // An idle entry [a, a + len) of path p, followed by the sample `next` at a + len (None: no sample, or idle).
+    let idle = |sw: &mut Option<Sweep>, a: f64, len: f64, p: u32, next: Option<u32>, f: &mut F| {
         if len > 0.0 {
             match sw {
-                Some(sw) => sw.idle(a, a + len, p, f),
+                Some(sw) => sw.idle(a, a + len, p, next, f),
                 None => f(p, len),
             }
         }
     };
-    // Sample p at time t, dt until the next sample (or the end).
-    let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, f: &mut F| {
+    // Sample p at time t, dt until the next sample `next` (None: the end).
+    let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, next: Option<u32>, f: &mut F| {
         let mut w = if dt < gap_cap { dt } else { gap_cap };
-        if let Some(sweep) = sw.as_mut() {
-            if interval > 0.0 && w > 2.0 * interval && sweep.pending_at(t + interval) {
+        let wake = next.filter(|&j| !is_idle(j));
+        if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
+            // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
+            // (b) otherwise a wait pending a little later caps the credit at two intervals.
+            let went_idle = next.is_some_and(|j| is_idle(j)) || w > 2.0 * interval;
+            let started = (went_idle && !is_idle(p) && !sweep.pending_at(t))
+                .then(|| sweep.last_start_in(t, w))
+                .flatten();
+            if let Some(start) = started {
+                w = start - t;
+            } else if w > 2.0 * interval && sweep.pending_at(t + interval) {
                 w = 2.0 * interval;
             }
         }
         if w > 0.0 {
             if sw.is_some() && is_idle(p) {
-                idle(sw, t, w, p, f);
+                idle(sw, t, w, p, if w == dt { wake } else { None }, f);
             } else {
                 f(p, w);
             }
         }
         // A gap is never credited to the sample after it: what the cap leaves over is idle.
-        idle(sw, t + w, dt - w, IDLE_PATH, f);
+        idle(sw, t + w, dt - w, IDLE_PATH, wake, f);
     };
 
     let mut prev: Option<u32> = None;
@@ -307,14 +376,14 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
         let dt = big.take().unwrap_or(f64::from(d));
         match prev {
             // Before the first sample: t[0] of idle.
-            None => idle(&mut sweep, 0.0, dt, IDLE_PATH, &mut f),
-            Some(p) => sample(&mut sweep, p, t, dt, &mut f),
+            None => idle(&mut sweep, 0.0, dt, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),
+            Some(p) => sample(&mut sweep, p, t, dt, Some(id), &mut f),
         }
         t += dt;
         prev = Some(id);
     }
     if let Some(p) = prev {
-        sample(&mut sweep, p, s.last_time, end - s.last_time, &mut f);
+        sample(&mut sweep, p, s.last_time, end - s.last_time, None, &mut f);
     }
     if let Some(sw) = sweep.as_mut() {
         sw.finish(&mut f);

@@ -2,8 +2,10 @@
 // the same normalised Session as the inspector sampler (each rotated piece goes through the same
 // convertProfile, then runtimes/chunker.ts), plus what the inspector cannot:
 //  - drain() on every Node version: the addon rotates overlapping profiles in well under a millisecond;
-//  - each sample's VM state: GC samples keep their stack and become state gc ([gc] under the allocating
-//    function), native-callback (EXTERNAL) samples become state native;
+//  - each sample's VM state: a sample taken inside a native callback (V8's EXTERNAL state, e.g. a sync fs
+//    call's C++) becomes state native, [native] under the JS function that called it, where the inspector
+//    charges it to that function's own time. GC samples are [gc] on both samplers: V8 takes no stack while it
+//    collects (tick-sample.cc), so GC cannot be charged to the allocating code from here;
 //  - samples.cpu: the JS thread's CPU time at each sample (see SampleTable.cpu).
 //
 // Loading: one binary per Node ABI (scripts/build-addon.mjs, run at install). Not built at all (no compiler at
@@ -220,7 +222,7 @@ export function startAddonSampler(
     for (let i = 0; i < state.length; i++) {
       const v8State = raw.state[i];
       if (own[raw.node[i]] || state[i] !== SampleState.js) continue;
-      if (v8State === V8_GC) state[i] = SampleState.gc;
+      if (v8State === V8_GC) state[i] = SampleState.gc; // not seen from V8 11-13 (no stack in GC), kept for safety
       else if (v8State === V8_EXTERNAL && piece.samples.stack[i] >= 0) state[i] = SampleState.native;
     }
     const offset = Math.round(raw.startTime - base);

@@ -1,7 +1,8 @@
 // tsprofile's native Node sampler: V8's CpuProfiler driven directly, for what node:inspector cannot give:
 //  - rotation: Drain() starts a new profile and stops the old one, so samples leave V8 while the program runs
 //    (the inspector's stop/start cycle costs 11-40 ms and re-logs all code; this keeps logging on);
-//  - each sample's VM state (JS, GC, EXTERNAL, IDLE, ...), which the inspector folds away;
+//  - each sample's VM state (JS, GC, EXTERNAL, IDLE, ...), which the inspector folds into its node tree
+//    (a sample in a native callback is charged to the calling JS function there);
 //  - each sample's thread CPU time (thread_cpu.h).
 // Profile nodes are merged across rotations into one tree, keyed by (parent, function), and each drain hands
 // JavaScript only the nodes it has not seen yet plus the samples as typed arrays.

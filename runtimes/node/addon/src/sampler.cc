@@ -83,9 +83,13 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     }
     current_ = r.id;
     last_time_ = INT64_MIN;
+    // Read after Start(), which re-logs all code first (ms in a large program): the session begins once the
+    // profiler samples, and its CPU time is counted from the same moment.
+    CpuReading now{MonotonicNowUs(), -1000};
+    if (cpu_on_ && !cpu_.ReadNow(now)) now.cpu_ns = -1000;
     Napi::Object out = Napi::Object::New(env);
-    out.Set("startTime", double(MonotonicNowUs()));
-    out.Set("cpuTime", cpu_on_ ? double(cpu_.first().cpu_ns) / 1000 : -1.0);
+    out.Set("startTime", double(now.time_us));
+    out.Set("cpuTime", double(now.cpu_ns) / 1000);
     return out;
   }
 

@@ -12,7 +12,6 @@ bool ThreadCpuClock::Start(int interval_us) {
   CpuReading first;
   if (!Read(first)) return false;
   readings_.push_back(first);
-  first_ = first;
   stopping_ = false;
   worker_ = std::thread([this] { Run(); });
   return true;

@@ -24,8 +24,8 @@ class ThreadCpuClock {
   bool Start(int interval_us);
   void Stop();
   bool running() const { return worker_.joinable(); }
-  // The reading Start() took.
-  const CpuReading& first() const { return first_; }
+  // A reading now, from any thread.
+  bool ReadNow(CpuReading& r) const { return Read(r); }
   // Appends a reading taken now (on any thread) and moves every reading so far into `out`, keeping the
   // newest one so the next batch can interpolate from it.
   void Take(std::vector<CpuReading>& out);
@@ -41,7 +41,6 @@ class ThreadCpuClock {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::vector<CpuReading> readings_;
-  CpuReading first_{0, 0};
 };
 
 }  // namespace tsprofile

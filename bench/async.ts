@@ -1,98 +1,265 @@
-// The cost of wait tracking (runtimes/waits.ts): the same workloads profiled with asyncMode "enabled" and
-// "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from test/runtimes), interleaved,
-// medians of wall time. Workloads: "promise" (300k awaits, 20k timers, 5k fs reads) and "http" (a loopback
-// server and a client loop, 3000 requests, 8 in flight).
-//   node --import ./runtimes/node/register.mjs bench/async.ts [--rounds 7]
-// As a child: bench/async.ts --work promise|http --mode enabled|disabled  (prints the workload's ms)
-import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync, rmSync } from "node:fs";
+// The cost of wait tracking (runtimes/waits.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
+// "enabled" and "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from test/runtimes),
+// interleaved round by round, medians. Workloads:
+//   promise  300k awaits, the realistic mix: 3000 tasks on 20 workers, each a handler > service > repo chain of
+//            100 awaits on async functions, resolved promises and microtasks, and one real wait (a 1 ms timer,
+//            an fs/promises read or an fs callback stat, in turn): 1% of the awaits start a tracked operation.
+//   waits    the stress case: 20k timers (1000 at a time) and 5k fs/promises reads (100 at a time), nothing
+//            else; its figure divided by the waits is the cost of one tracked operation.
+//   http     a small HTTP server in the profiled process (each request: a few awaits and one fs/promises read
+//            of a small file, a JSON reply) under load from another process (this machine's node, 16 keep-alive
+//            connections, 500 warm-up requests then 5000 timed): the figure is the load generator's time.
+//   node --import ./runtimes/node/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--work http]
+// As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
+// As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startSampler } from "../runtimes/index.ts";
 
-const { values } = parseArgs({ options: { work: { type: "string" }, mode: { type: "string" }, rounds: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    work: { type: "string" },
+    mode: { type: "string" },
+    rounds: { type: "string" },
+    runtimes: { type: "string" },
+    load: { type: "string" },
+  },
+});
 
-async function promiseWork(): Promise<void> {
+const WARMUP_REQUESTS = 500;
+const TIMED_REQUESTS = 5000;
+const CONNECTIONS = 16;
+
+function scratchFile(): string {
   const file = join(tmpdir(), `tsprofile-bench-${process.pid}`);
-  writeFileSync(file, "x".repeat(4096));
-  async function leaf(i: number): Promise<number> {
-    return i;
-  }
-  async function mid(i: number): Promise<number> {
-    return (await leaf(i)) + 1;
-  }
-  let sum = 0;
-  for (let i = 0; i < 150_000; i++) sum += await mid(i); // 300k awaits
-  for (let k = 0; k < 20; k++) await Promise.all(Array.from({ length: 1000 }, () => new Promise((r) => setTimeout(r, 0))));
-  for (let k = 0; k < 50; k++) await Promise.all(Array.from({ length: 100 }, () => fsp.readFile(file)));
-  rmSync(file, { force: true });
-  if (sum < 0) console.log(sum);
+  writeFileSync(file, JSON.stringify({ name: "config", values: Array.from({ length: 64 }, (_, i) => i) }));
+  return file;
 }
 
-async function httpWork(): Promise<void> {
-  const server = http.createServer((req, res) => res.end("hello"));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const one = () =>
-    new Promise<void>((res, rej) => {
-      http.get({ host: "127.0.0.1", port, path: "/", agent }, (r) => {
-        r.resume();
-        r.on("end", res);
-      }).on("error", rej);
-    });
-  let left = 3000;
+/** 300k awaits, 3000 of them on a real operation (timer, fs/promises, fs callback). */
+async function promiseWork(): Promise<number> {
+  const file = scratchFile();
+  const TASKS = 3000;
+  async function check(v: number): Promise<number> {
+    return v + 1; // an async function that never suspends
+  }
+  async function repo(i: number): Promise<number> {
+    let v = 0;
+    for (let j = 0; j < 30; j++) v += await check(j); // 30
+    for (let j = 0; j < 15; j++) v += await Promise.resolve(j); // 15
+    for (let j = 0; j < 10; j++) await new Promise<void>((r) => queueMicrotask(r)); // 10
+    // The one real wait of this task.
+    if (i % 3 === 0) await new Promise((r) => setTimeout(r, 1));
+    else if (i % 3 === 1) v += (await fsp.readFile(file)).length;
+    else v += await new Promise<number>((r, j) => fs.stat(file, (e, s) => (e ? j(e) : r(s.size))));
+    return v; // 56 awaits
+  }
+  async function service(i: number): Promise<number> {
+    let v = await repo(i); // 1
+    for (let j = 0; j < 20; j++) v += await check(v); // 20
+    return v; // 21 + 56
+  }
+  async function handler(i: number): Promise<number> {
+    let v = await service(i); // 1
+    for (let j = 0; j < 22; j++) v = await check(v); // 22
+    return v; // 23 + 77 = 100 awaits a task
+  }
+  let next = 0;
+  let sum = 0;
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (left-- > 0) await one();
+    Array.from({ length: 20 }, async () => {
+      while (next < TASKS) sum += await handler(next++);
     }),
   );
-  agent.destroy();
-  server.close();
+  rmSync(file, { force: true });
+  return sum;
 }
 
-if (values.work) {
-  const sampler = startSampler({ interval: 1000, asyncMode: values.mode === "disabled" ? "disabled" : "enabled" });
+/** The stress case: nothing but tracked operations. */
+async function waitsWork(): Promise<number> {
+  const file = scratchFile();
+  for (let k = 0; k < 20; k++) await Promise.all(Array.from({ length: 1000 }, () => new Promise((r) => setTimeout(r, 0))));
+  let n = 0;
+  for (let k = 0; k < 50; k++) for (const b of await Promise.all(Array.from({ length: 100 }, () => fsp.readFile(file)))) n += b.length;
+  rmSync(file, { force: true });
+  return n;
+}
+
+/** A small HTTP server under load from another process; returns the load generator's timed ms. */
+async function httpWork(): Promise<number> {
+  const file = scratchFile();
+  async function authorize(url: string | undefined): Promise<string> {
+    return url ?? "/";
+  }
+  async function loadConfig(): Promise<{ values: number[] }> {
+    return JSON.parse(await fsp.readFile(file, "utf8"));
+  }
+  async function respond(url: string | undefined): Promise<string> {
+    const path = await authorize(url);
+    const config = await loadConfig();
+    let total = 0;
+    for (const v of config.values.slice(0, 8)) total += await Promise.resolve(v);
+    return JSON.stringify({ path, total });
+  }
+  const server = http.createServer((req, res) => {
+    respond(req.url).then(
+      (body) => res.writeHead(200, { "content-type": "application/json" }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+  const node = process.env.TSPROFILE_BENCH_LOADGEN ?? "/usr/bin/node";
+  const gen = spawn(node, ["--import", join(root, "runtimes", "node", "register.mjs"), join(root, "bench", "async.ts"), "--load", String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  gen.stdout.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((r) => gen.on("close", r));
+  server.close();
+  server.closeAllConnections?.();
+  rmSync(file, { force: true });
+  const ms = Number(out.trim());
+  if (code !== 0 || !Number.isFinite(ms)) throw new Error(`load generator failed (exit ${code}): ${out}`);
+  return ms;
+}
+
+/** The load generator: CONNECTIONS keep-alive connections, each sending its next request when a reply ends. */
+async function loadGenerator(port: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const one = () =>
+    new Promise<void>((res, rej) => {
+      http
+        .get({ host: "127.0.0.1", port, path: "/items", agent }, (r) => {
+          if (r.statusCode !== 200) rej(new Error(`status ${r.statusCode}`));
+          r.resume();
+          r.on("end", res);
+        })
+        .on("error", rej);
+    });
+  const run = async (n: number) => {
+    let left = n;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
+  };
+  await run(WARMUP_REQUESTS);
   const t = performance.now();
-  await (values.work === "http" ? httpWork() : promiseWork());
-  const ms = performance.now() - t;
+  await run(TIMED_REQUESTS);
+  process.stdout.write(`${(performance.now() - t).toFixed(1)}\n`);
+  agent.destroy();
+}
+
+interface ChildResult {
+  ms: number;
+  /** The profiled process's CPU time (user + system) over the same span: less disturbed by other load. */
+  cpuMs: number;
+  waits: number;
+  samplesPerSec: number;
+  stopMs: number;
+}
+
+if (values.load) {
+  await loadGenerator(Number(values.load));
+} else if (values.work) {
+  const sampler = startSampler({ interval: 1000, asyncMode: values.mode === "disabled" ? "disabled" : "enabled" });
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  const work = values.work;
+  const r = work === "http" ? await httpWork() : work === "waits" ? await waitsWork() : await promiseWork();
+  let ms = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  if (work === "http") ms = r;
+  const t1 = performance.now();
   const session = sampler.stop();
-  process.stdout.write(`${ms.toFixed(1)} ${session.waits?.start.length ?? 0}\n`);
+  const stopMs = performance.now() - t1;
+  const result: ChildResult = {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    waits: session.waits?.start.length ?? 0,
+    samplesPerSec: session.samples.time.length / (session.meta.duration / 1e6),
+    stopMs,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
   const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
   const bin = (n: string) => join(root, "test", "runtimes", "node_modules", ".bin", n);
   const register = join(root, "runtimes", "node", "register.mjs");
   const self = join(root, "bench", "async.ts");
-  const runtimes: [string, string, string[]][] = [
+  const all: [string, string, string[]][] = [
     ["node20", process.env.TSPROFILE_NODE20 ?? "/usr/bin/node", ["--import", register, self]],
     ["node24", bin("node"), ["--import", register, self]],
     ["deno", bin("deno"), ["run", "-A", "--no-lock", self]],
     ["bun", bin("bun"), [self]],
   ];
+  const wanted = values.runtimes?.split(",");
+  const works = values.work ? [values.work] : ["promise", "waits", "http"];
   const rounds = Number(values.rounds ?? 7);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log("runtime  workload  disabled ms  enabled ms  overhead  waits");
-  for (const [name, cmd, args] of runtimes) {
-    if (!existsSync(cmd)) continue;
-    for (const work of ["promise", "http"]) {
-      const times: Record<string, number[]> = { enabled: [], disabled: [] };
-      let waits = 0;
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+  console.log(`async tracking cost, ${rounds} rounds interleaved, medians; 2 cores; loadavg ${load()} at start`);
+  console.log(
+    "runtime  workload  disabled ms  enabled ms  overhead | cpu dis ms  cpu en ms  overhead |  waits  us/wait  stop ms  samples/s dis/en  loadavg",
+  );
+  for (const [name, cmd, args] of all) {
+    if (wanted && !wanted.includes(name)) continue;
+    if (!existsSync(cmd)) {
+      console.log(`${name}: not installed (${cmd})`);
+      continue;
+    }
+    for (const work of works) {
+      const got: Record<string, ChildResult[]> = { enabled: [], disabled: [] };
       for (let r = 0; r < rounds; r++) {
         for (const mode of r % 2 === 0 ? ["disabled", "enabled"] : ["enabled", "disabled"]) {
-          const out = spawnSync(cmd, [...args, "--work", work, "--mode", mode], { encoding: "utf8", cwd: root, timeout: 120_000 });
-          const [ms, n] = (out.stdout ?? "").trim().split(" ").map(Number);
-          if (!Number.isFinite(ms)) throw new Error(`${name} ${work} ${mode}: ${out.stderr}`);
-          times[mode].push(ms);
-          if (mode === "enabled") waits = n;
+          const out = spawnSync(cmd, [...args, "--work", work, "--mode", mode], {
+            encoding: "utf8",
+            cwd: root,
+            timeout: 180_000,
+            env: { ...process.env, TSPROFILE_BENCH_LOADGEN: process.execPath },
+          });
+          let res: ChildResult;
+          try {
+            res = JSON.parse((out.stdout ?? "").trim().split("\n").at(-1) ?? "");
+          } catch {
+            throw new Error(`${name} ${work} ${mode}: ${out.stdout} ${out.stderr}`);
+          }
+          got[mode].push(res);
         }
       }
-      const d = median(times.disabled);
-      const e = median(times.enabled);
+      const med = (mode: string, f: (x: ChildResult) => number) => median(got[mode].map(f));
+      const d = med("disabled", (x) => x.ms);
+      const e = med("enabled", (x) => x.ms);
+      const cd = med("disabled", (x) => x.cpuMs);
+      const ce = med("enabled", (x) => x.cpuMs);
+      const waits = med("enabled", (x) => x.waits);
+      const pct = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
       console.log(
-        `${name.padEnd(8)} ${work.padEnd(9)} ${d.toFixed(0).padStart(11)} ${e.toFixed(0).padStart(11)} ${(((e - d) / d) * 100).toFixed(1).padStart(8)}% ${String(waits).padStart(6)}`,
+        [
+          name.padEnd(8),
+          work.padEnd(9),
+          d.toFixed(1).padStart(11),
+          e.toFixed(1).padStart(11),
+          pct(d, e).padStart(9),
+          "|",
+          cd.toFixed(1).padStart(10),
+          ce.toFixed(1).padStart(10),
+          pct(cd, ce).padStart(9),
+          "|",
+          String(waits).padStart(6),
+          (waits > 0 ? ((e - d) * 1000) / waits : NaN).toFixed(2).padStart(8),
+          med("enabled", (x) => x.stopMs).toFixed(1).padStart(8),
+          `${med("disabled", (x) => x.samplesPerSec).toFixed(0)}/${med("enabled", (x) => x.samplesPerSec).toFixed(0)}`.padStart(17),
+          ` ${load()}`,
+        ].join(" "),
       );
     }
   }

@@ -16,27 +16,19 @@
 // nothing. The one visible difference: a wrapped promise (fs/promises, fetch) is a derived promise that settles
 // one microtask after the runtime's (the original is observed without being marked handled differently).
 //
-// Stacks are captured cheaply at the start (V8: Error.captureStackTrace, formatted lazily; Bun: its stack
-// string) and resolved into the session's own frames at stop (resolveWaits), with the identity the sampler
-// gives functions (definition positions, source-mapped), async callers included.
+// Stacks are captured and interned as each wait starts (runtimes/wait-stacks.ts) and resolved into the
+// session's own frames at stop (resolveWaits), with the identity the sampler gives functions (definition
+// positions, source-mapped), async callers included.
 import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
-import { urlToFile } from "./cpuprofile.ts";
-import { isTsprofileFile } from "./root.ts";
+import { type RawSite, WaitStacks } from "./wait-stacks.ts";
+
+export { parseStackString, type RawSite } from "./wait-stacks.ts";
 
 /** A clock in the sampler's own unit; the sampler converts to session microseconds at stop. */
 export type Clock = () => number;
-
-/** One call site of a captured stack, as the runtime reports it (current position, 1-based). */
-export interface RawSite {
-  name: string;
-  file: string;
-  line: number;
-  col: number;
-  async: boolean;
-}
 
 /** What a tracker recorded: waits in order of start, times on its clock; stacks leaf -> root. */
 export interface RecordedWaits {
@@ -59,11 +51,7 @@ function runtimeName(): Runtime {
   return g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
 }
 
-const STACK_LIMIT = 64;
 const TS_FILE_RE = /\.(?:[cm]?ts|tsx)$/;
-/** Captured V8 stacks hold their frames' functions alive until formatted; formatting costs ~5 us a stack, so it is
- * left to stop() up to this many (bounded retention in long runs). */
-const BATCH = 32768;
 
 const requireHere = createRequire(import.meta.url);
 function tryRequire(id: string): any {
@@ -77,29 +65,23 @@ function tryRequire(id: string): any {
 /** Only one tracker at a time wraps the functions; a second concurrent tracker records nothing. */
 let active: Recorder | null = null;
 
+/** The waits, one entry per wait in each array (start and end on the tracker's clock; end NaN while pending,
+ * -Infinity for a wait that did not happen), with their stacks interned as they start. */
 class Recorder {
   readonly start: number[] = [];
   readonly end: number[] = [];
-  /** Per wait: a captured holder (V8, not yet formatted), a stack string (Bun), or a resolved stack index. */
-  readonly captured: unknown[] = [];
-  readonly stacks: RawSite[][] = [];
-  private readonly stackIds = new Map<string, number>();
-  private unformatted = 0;
-  private formattedUpTo = 0;
+  readonly stack: number[] = [];
+  readonly stacks = new WaitStacks();
   inside = false;
-  constructor(
-    readonly clock: Clock,
-    readonly runtime: Runtime,
-  ) {}
+  constructor(readonly clock: Clock) {}
 
-  /** Starts a wait; returns its id, or -1. Never throws. */
-  begin(): number {
+  /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. Never throws. */
+  begin(wrapper: Function): number {
     try {
       const id = this.start.length;
       this.start.push(this.clock());
       this.end.push(NaN);
-      this.captured.push(this.capture());
-      if (this.runtime !== "bun" && ++this.unformatted >= BATCH) this.formatPending();
+      this.stack.push(this.stacks.capture(wrapper));
       return id;
     } catch {
       return -1;
@@ -116,121 +98,6 @@ class Recorder {
   drop(id: number): void {
     if (id >= 0 && id < this.end.length) this.end[id] = -Infinity;
   }
-
-  private capture(): unknown {
-    const E = Error as ErrorConstructor & { stackTraceLimit: number };
-    const limit = E.stackTraceLimit;
-    const holder: { stack?: unknown } = {};
-    if (this.runtime === "bun") {
-      // JSC formats at capture time, through a program's prepareStackTrace if it set one: keep that out.
-      const prepare = E.prepareStackTrace;
-      try {
-        E.stackTraceLimit = STACK_LIMIT;
-        if (prepare !== undefined) E.prepareStackTrace = undefined;
-        E.captureStackTrace(holder);
-        return holder.stack;
-      } finally {
-        E.stackTraceLimit = limit;
-        if (prepare !== undefined) E.prepareStackTrace = prepare;
-      }
-    }
-    // V8 records the frames now and formats them on first access of .stack (done in formatPending).
-    try {
-      E.stackTraceLimit = STACK_LIMIT;
-      E.captureStackTrace(holder);
-    } finally {
-      E.stackTraceLimit = limit;
-    }
-    return holder;
-  }
-
-  /** Formats captured V8 stacks into interned RawSite stacks (frees the frames they hold). */
-  formatPending(): void {
-    this.unformatted = 0;
-    const E = Error as ErrorConstructor;
-    const prepare = E.prepareStackTrace;
-    try {
-      E.prepareStackTrace = (_e, sites) => sites;
-      for (let i = this.formattedUpTo; i < this.captured.length; i++) {
-        const c = this.captured[i];
-        if (typeof c === "number") continue;
-        let sites: RawSite[] | null = null;
-        try {
-          sites = this.runtime === "bun" ? parseStackString(String(c ?? "")) : fromCallSites((c as { stack?: unknown })?.stack);
-        } catch {}
-        this.captured[i] = sites ? this.intern(sites) : -1;
-      }
-      this.formattedUpTo = this.captured.length;
-    } finally {
-      E.prepareStackTrace = prepare;
-    }
-  }
-
-  private intern(sites: RawSite[]): number {
-    let key = "";
-    for (const s of sites) key += `${s.async ? 1 : 0}\u0000${s.name}\u0000${s.file}\u0000${s.line}\u0000${s.col}\u0001`;
-    let id = this.stackIds.get(key);
-    if (id === undefined) {
-      id = this.stacks.length;
-      this.stacks.push(sites);
-      this.stackIds.set(key, id);
-    }
-    return id;
-  }
-}
-
-/** Script name -> file path, or "" for tsprofile's own files (fileURLToPath costs microseconds: once per script). */
-const fileCache = new Map<string, string>();
-function fileOf(raw: string): string {
-  let file = fileCache.get(raw);
-  if (file === undefined) {
-    file = urlToFile(raw);
-    if (isTsprofileFile(file)) file = "";
-    fileCache.set(raw, file);
-  }
-  return file;
-}
-
-/** V8 CallSites (leaf -> root) -> RawSites without tsprofile's own frames and url-less builtins. */
-function fromCallSites(sites: unknown): RawSite[] | null {
-  if (!Array.isArray(sites)) return null;
-  const out: RawSite[] = [];
-  for (const site of sites as NodeJS.CallSite[]) {
-    try {
-      const raw = site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "";
-      if (!raw) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
-      const file = fileOf(String(raw));
-      if (!file) continue;
-      out.push({
-        name: site.getFunctionName() ?? "",
-        file,
-        line: site.getLineNumber() ?? 0,
-        col: site.getColumnNumber() ?? 0,
-        async: (site as any).isAsync?.() === true,
-      });
-    } catch {}
-  }
-  return out;
-}
-
-const FRAME_LINE = /^\s*at (?:(async) )?(?:(.*?) \((.*?)(?::(\d+))?(?::(\d+))?\)|(.*?)(?::(\d+))?(?::(\d+))?)\s*$/;
-
-/** A JSC stack string ("    at async name (file:line:col)") -> RawSites, leaf -> root. */
-export function parseStackString(stack: string): RawSite[] {
-  const out: RawSite[] = [];
-  for (const line of stack.split("\n")) {
-    const m = FRAME_LINE.exec(line);
-    if (!m) continue;
-    const named = m[3] !== undefined;
-    const file = urlToFile((named ? m[3] : m[6]) ?? "");
-    const lineNo = Number((named ? m[4] : m[7]) ?? 0);
-    const col = Number((named ? m[5] : m[8]) ?? 0);
-    if (!file || file === "native" || file === "<anonymous>" || isTsprofileFile(file)) continue;
-    let name = named ? m[2] : "";
-    if (name === "<anonymous>" || name === "module code") name = "";
-    out.push({ name, file, line: lineNo, col, async: m[1] === "async" });
-  }
-  return out;
 }
 
 // ---- wrapping ----
@@ -291,11 +158,11 @@ class Wrapping {
   /** A function whose last argument is a callback; the wait ends when it is called. */
   callback = (orig: Function): Function => {
     const rec = this.rec;
-    return function (this: unknown) {
+    return function wrapper(this: unknown) {
       const n = arguments.length;
       const cb = n > 0 ? arguments[n - 1] : undefined;
       if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
-      const id = rec.begin();
+      const id = rec.begin(wrapper);
       const args = Array.prototype.slice.call(arguments);
       args[n - 1] = function (this: unknown) {
         rec.finish(id);
@@ -316,9 +183,9 @@ class Wrapping {
   /** A function returning a promise; the wait ends when it settles. */
   promise = (orig: Function): Function => {
     const rec = this.rec;
-    return function (this: unknown) {
+    return function wrapper(this: unknown) {
       if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
-      const id = rec.begin();
+      const id = rec.begin(wrapper);
       let p: any;
       rec.inside = true;
       try {
@@ -351,9 +218,9 @@ class Wrapping {
   /** A function returning an emitter (http request, socket); the wait ends at the first of `events`. */
   emitter = (events: string[]) => (orig: Function): Function => {
     const rec = this.rec;
-    return function (this: unknown) {
+    return function wrapper(this: unknown) {
       if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
-      const id = rec.begin();
+      const id = rec.begin(wrapper);
       let out: any;
       rec.inside = true;
       try {
@@ -395,9 +262,9 @@ class Wrapping {
   timer = (orig: Function): Function => {
     const rec = this.rec;
     const pending = this.pendingTimers;
-    return function (this: unknown, cb: unknown) {
+    return function wrapper(this: unknown, cb: unknown) {
       if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
-      const id = rec.begin();
+      const id = rec.begin(wrapper);
       const args = Array.prototype.slice.call(arguments);
       let handle: unknown;
       args[0] = function (this: unknown) {
@@ -470,7 +337,7 @@ const DENO_PROMISES = [
 /** Starts recording waits; `clock` gives the time in the sampler's unit. */
 export function startWaitTracker(clock: Clock): WaitTracker {
   const runtime = runtimeName();
-  const rec = new Recorder(clock, runtime);
+  const rec = new Recorder(clock);
   const w = new Wrapping(rec);
   let running = false;
   let result: RecordedWaits | null = null;
@@ -500,7 +367,6 @@ export function startWaitTracker(clock: Clock): WaitTracker {
           if (h && typeof (h as { hasRef?: () => boolean }).hasRef === "function" && !(h as any).hasRef()) rec.drop(id);
         } catch {}
       }
-      rec.formatPending();
       const start: number[] = [];
       const end: number[] = [];
       const stack: number[] = [];
@@ -509,10 +375,9 @@ export function startWaitTracker(clock: Clock): WaitTracker {
         if (e === -Infinity) continue;
         start.push(rec.start[i]);
         end.push(Number.isNaN(e) ? stopAt : e);
-        const s = rec.captured[i];
-        stack.push(typeof s === "number" ? s : -1);
+        stack.push(rec.stack[i]);
       }
-      result = { start, end, stack, stacks: rec.stacks };
+      result = { start, end, stack, stacks: rec.stacks.stacks };
       return result;
     },
   };

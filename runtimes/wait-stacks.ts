@@ -1,0 +1,184 @@
+// The logical stack of each wait (runtimes/waits.ts), captured when the program starts the operation and interned
+// on the spot, so a wait costs one stack capture and a few map lookups and holds nothing of the program alive.
+//
+// Why on the spot and not formatted at stop: a captured but unformatted V8 stack keeps its frames' receivers and
+// functions alive (promises, async function states) until formatted; on a promise-heavy program that retention
+// cost more in GC than the capture itself (bench/async.ts). Formatting through V8's CallSites is ~1.5 us a stack
+// whatever we do, so each site is identified by what is cheap to read (script, source position or line/col,
+// async) and its name and position are read once per distinct site; stacks are interned in a trie of site ids,
+// so a repeated stack allocates nothing.
+//
+// Every runtime hands CallSites to Error.prepareStackTrace (V8 on first access of .stack, JSC at capture time);
+// the program's own prepareStackTrace and stackTraceLimit are restored before anything else runs.
+import { urlToFile } from "./cpuprofile.ts";
+import { isTsprofileFile } from "./root.ts";
+
+/** One call site of a captured stack, as the runtime reports it (current position, 1-based). */
+export interface RawSite {
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+  async: boolean;
+}
+
+/** Deep enough for the program's frames above framework internals; deeper stacks lose their outermost frames. */
+export const STACK_LIMIT = 64;
+
+interface CallSiteLike {
+  getFileName(): string | null | undefined;
+  getScriptNameOrSourceURL?(): string | null | undefined;
+  getFunctionName(): string | null;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+  getPosition?(): number;
+  isAsync?(): boolean;
+}
+
+const returnSites = (_e: unknown, sites: unknown) => sites;
+/** A script of tsprofile's own: its frames are left out. */
+const OWN = new Map<number, number>();
+
+/** Script name -> file path, or "" for tsprofile's own files (fileURLToPath costs microseconds: once per script). */
+const fileCache = new Map<string, string>();
+export function fileOf(raw: string): string {
+  let file = fileCache.get(raw);
+  if (file === undefined) {
+    file = urlToFile(raw);
+    if (isTsprofileFile(file)) file = "";
+    fileCache.set(raw, file);
+  }
+  return file;
+}
+
+export class WaitStacks {
+  /** Interned stacks, leaf -> root; a stack id indexes this. */
+  readonly stacks: RawSite[][] = [];
+  private readonly sites: RawSite[] = [];
+  /** Script name -> (position key -> site id), or OWN. */
+  private readonly scripts = new Map<string, Map<number, number>>();
+  /** Trie of site ids, leaf first: node 0 is the empty stack. */
+  private readonly children: (Map<number, number> | undefined)[] = [undefined];
+  private readonly parent: number[] = [-1];
+  private readonly siteOf: number[] = [-1];
+  private readonly stackOfNode: number[] = [-1];
+  /** Whether CallSites have getPosition (V8 has; Deno's and JSC's do not). */
+  private positions: boolean | undefined;
+
+  /**
+   * The logical stack (async callers included) of the code that called `skip`, interned; -1 if it could not be
+   * read. Never throws.
+   */
+  capture(skip: Function): number {
+    const E = Error as ErrorConstructor & { stackTraceLimit: number };
+    let limit: number | undefined;
+    let prepare: unknown;
+    let sites: unknown;
+    try {
+      limit = E.stackTraceLimit;
+      prepare = E.prepareStackTrace;
+      E.stackTraceLimit = STACK_LIMIT;
+      E.prepareStackTrace = returnSites as never;
+      const holder: { stack?: unknown } = {};
+      E.captureStackTrace(holder, skip);
+      sites = holder.stack;
+    } catch {
+      sites = undefined;
+    } finally {
+      try {
+        E.stackTraceLimit = limit as number;
+        E.prepareStackTrace = prepare as never;
+      } catch {}
+    }
+    try {
+      if (Array.isArray(sites)) return this.intern(sites as CallSiteLike[]);
+      // A runtime that formatted the stack itself (a prepareStackTrace it does not honour): parse the text.
+      if (typeof sites === "string") return this.internParsed(sites);
+      return -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  private readonly byText = new Map<string, number>();
+  private internParsed(text: string): number {
+    let id = this.byText.get(text);
+    if (id === undefined) {
+      id = this.stacks.length;
+      this.stacks.push(parseStackString(text));
+      this.byText.set(text, id);
+    }
+    return id;
+  }
+
+  private intern(sites: CallSiteLike[]): number {
+    let node = 0;
+    for (let i = 0; i < sites.length; i++) {
+      const s = sites[i];
+      const script = s.getFileName() ?? s.getScriptNameOrSourceURL?.();
+      if (!script) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
+      let byPos = this.scripts.get(script);
+      if (byPos === undefined) {
+        byPos = fileOf(script) ? new Map() : OWN;
+        this.scripts.set(script, byPos);
+      }
+      if (byPos === OWN) continue;
+      if (this.positions === undefined) this.positions = typeof s.getPosition === "function";
+      const async = s.isAsync?.() === true;
+      // A call site is its script and position; line/col where the position is not offered (2^22 columns:
+      // minified one-line bundles stay distinct).
+      const pos = this.positions ? s.getPosition!() : (s.getLineNumber() ?? 0) * 4194304 + (s.getColumnNumber() ?? 0);
+      const key = async ? -1 - pos : pos;
+      let site = byPos.get(key);
+      if (site === undefined) {
+        site = this.sites.length;
+        let name = s.getFunctionName() ?? "";
+        if (name === "<anonymous>" || name === "module code") name = "";
+        this.sites.push({ name, file: fileOf(script), line: s.getLineNumber() ?? 0, col: s.getColumnNumber() ?? 0, async });
+        byPos.set(key, site);
+      }
+      let kids = this.children[node];
+      if (kids === undefined) this.children[node] = kids = new Map();
+      let next = kids.get(site);
+      if (next === undefined) {
+        next = this.parent.length;
+        kids.set(site, next);
+        this.parent.push(node);
+        this.siteOf.push(site);
+        this.children.push(undefined);
+        this.stackOfNode.push(-1);
+      }
+      node = next;
+    }
+    let id = this.stackOfNode[node];
+    if (id === -1) {
+      const stack: RawSite[] = [];
+      for (let n = node; n > 0; n = this.parent[n]) stack.push(this.sites[this.siteOf[n]]);
+      stack.reverse(); // trie walked leaf first, so the walk up gives root -> leaf
+      id = this.stacks.length;
+      this.stacks.push(stack);
+      this.stackOfNode[node] = id;
+    }
+    return id;
+  }
+}
+
+const FRAME_LINE = /^\s*at (?:(async) )?(?:(.*?) \((.*?)(?::(\d+))?(?::(\d+))?\)|(.*?)(?::(\d+))?(?::(\d+))?)\s*$/;
+
+/** A JSC stack string ("    at async name (file:line:col)") -> RawSites, leaf -> root. */
+export function parseStackString(stack: string): RawSite[] {
+  const out: RawSite[] = [];
+  for (const line of stack.split("\n")) {
+    const m = FRAME_LINE.exec(line);
+    if (!m) continue;
+    const named = m[3] !== undefined;
+    const file = urlToFile((named ? m[3] : m[6]) ?? "");
+    const lineNo = Number((named ? m[4] : m[7]) ?? 0);
+    const col = Number((named ? m[5] : m[8]) ?? 0);
+    if (!file || file === "native" || file === "<anonymous>" || isTsprofileFile(file)) continue;
+    let name = named ? m[2] : "";
+    if (name === "<anonymous>" || name === "module code") name = "";
+    out.push({ name, file, line: lineNo, col, async: m[1] === "async" });
+  }
+  return out;
+}

@@ -183,8 +183,9 @@ test("waits: addWaits in chunks, idle time charged as [await], processSession ta
     waits: { start: Float64Array.of(5), end: Float64Array.of(70), stack: Int32Array.of(1) },
   };
   const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
-  // meta.interval 10: a wait pending at 10 caps main at 20; [20, 70) is read's await, [70, 100) idle.
-  assert.equal(show(processSession(session, rest)), ["root 100", "  f0 70", "    f1 50", `      f${SyntheticFrame.await} 50`, "    self 20", "  idle 30"]);
+  // meta.interval 10: main went idle (its credit, 50, is over 2 intervals) at the wait it started at 5, so main
+  // gets 5; [5, 70) is read's await, [70, 100) idle.
+  assert.equal(show(processSession(session, rest)), ["root 100", "  f0 70", "    f1 65", `      f${SyntheticFrame.await} 65`, "    self 5", "  idle 30"]);
   assert.equal(show(processSession(session, { ...rest, asyncMode: "disabled" })), ["root 100", "  f0 50", "  idle 50"]);
   // Without waits, asyncMode changes nothing.
   const { waits: _w, ...noWaits } = session;

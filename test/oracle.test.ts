@@ -782,6 +782,23 @@ test("await rule 2: the piece from the latest wake-up to the next running sample
   assert.is(show(run([[[C], 100]], opts, [[0, 80, [B]]])), tree("[root] 110 a=80", "  B 80 a=80", "    [await] 80 s=80 a=80", "  C 30 s=30"));
 });
 
+test("async stacks: code after an await is shown under the callers the wait recorded", () => {
+  // Frames A main, B handler, C the event loop (internal), D read; the wait's logical stack is main > handler > read.
+  const flags = { flags: { [C]: FrameFlag.internal } };
+  const samples: Sample[] = [[[A, B, D], 0], [[C, B], 20], [[C, E], 30], [[B], 40]];
+  const waits: WaitSpec[] = [[5, 20, [A, B, D]]];
+  assert.is(show(run(samples, { duration: 50, ...flags }, waits)), tree(
+    "[root] 50",
+    "  A 40",
+    "    B 40",
+    "      D 20 s=20",
+    "      [self] 20 s=20",
+    "  E 10 s=10",
+  ));
+  // Disabled: the continuation stays a top-level tree.
+  assert.match(show(run(samples, { duration: 50, asyncMode: "disabled", ...flags }, waits)), "\n  B 20 s=20");
+});
+
 test("await rule 2: idle time is split among 0, 1, 2 and 3 pending waits, the first taking the remainder", () => {
   // One idle sample over [0, 20). Waits A [0,16), B [2,12), C [5,9):
   // [0,2) A2 | [2,5) L=3 k=2: A2 B1 | [5,9) L=4 k=3: A2 B1 C1 | [9,12) A2 B1 | [12,16) A4 | [16,20) idle 4.

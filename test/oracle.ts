@@ -206,7 +206,7 @@ class StackPaths {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Entries: weights and the gap rule
 
-function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput): TimedEntry[] {
+function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput, frameFlags: Uint8Array): TimedEntry[] {
   const { times, end, gapCap, interval, waits } = input;
   const n = times.length;
   const entries: TimedEntry[] = [];
@@ -228,8 +228,12 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
   };
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
-  const pathOf = (i: number): Path => samplePath(samples.stack[i], samples.state[i]);
   const isIdle = (i: number): boolean => samples.state[i] === 1;
+  const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags);
+  const pathOf = (i: number): Path => {
+    const own = samplePath(samples.stack[i], samples.state[i]);
+    return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
+  };
   /** The path of sample i when it exists and is not idle: what an idle entry ending at t[i] wakes into. */
   const wakeAt = (i: number): Path | undefined => (i < n && !isIdle(i) ? pathOf(i) : undefined);
 
@@ -251,6 +255,39 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
     if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, at: t + w, idle: true, wake: wakeAt(i + 1) });
   }
   return entries.filter((entry) => entry.w !== 0);
+}
+
+/**
+ * Async stacks: a sample's path re-rooted under the callers recorded by the wait that last reached JavaScript
+ * (largest end <= t, ties: the later in input order), when that wait's stack contains the sample's first
+ * frame that is neither internal nor hidden, past its own first frame.
+ */
+class LogicalPaths {
+  private readonly cache = new Map<string, Path>();
+  constructor(
+    private readonly waits: Wait[],
+    private readonly stackPaths: StackPaths,
+    private readonly flags: Uint8Array,
+  ) {}
+
+  get(own: Path, t: number): Path {
+    let last = -1;
+    this.waits.forEach((wait, i) => {
+      if (wait.end <= t && (last === -1 || wait.end >= this.waits[last].end)) last = i;
+    });
+    if (last === -1) return own;
+    const stack = this.waits[last].stack;
+    const key = `${stack}/${own.join(",")}`;
+    let path = this.cache.get(key);
+    if (path === undefined) {
+      const waited = this.stackPaths.get(stack);
+      const u = own.findIndex((f) => f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0);
+      const k = u === -1 ? -1 : waited.indexOf(own[u]);
+      path = k > 0 ? [...waited.slice(0, k), ...own.slice(u)] : own;
+      this.cache.set(key, path);
+    }
+    return path;
+  }
 }
 
 /**
@@ -693,7 +730,7 @@ export function oracleProcess(
   if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
   const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
-    filterPaths(attributeAwaits(buildEntries(stacks, samples, input), stacks, input.waits, input.interval), options), // steps 1, 2
+    filterPaths(attributeAwaits(buildEntries(stacks, samples, input, options.frameFlags), stacks, input.waits, input.interval), options), // steps 1, 2
     filteredStartStack(options),
   ); // step 3
   const root = buildTree(entries, options.timeline); // step 4

@@ -11,6 +11,7 @@ mod ingest;
 mod output;
 mod paths;
 mod processors;
+mod stitch;
 mod tree;
 mod weights;
 

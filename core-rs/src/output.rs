@@ -1,6 +1,7 @@
 //! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (src/types.ts).
 
 use crate::ingest::Session;
+use crate::stitch::Stitch;
 use crate::weights::AwaitCtx;
 use crate::{
     err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options,
@@ -87,9 +88,11 @@ impl Session {
                 paths[k] = self.trie.intern(c, SYNTH_AWAIT);
             }
         }
+        let end = round_time(o.duration).max(self.last_time);
         Some(AwaitCtx {
             interval: round_time(o.interval),
             paths,
+            stitch: Stitch::build(self, end, o.frame_flags),
         })
     }
 

@@ -1170,3 +1170,31 @@ fn ffi_waits_and_async_mode() {
         }
     }
 }
+
+#[test]
+fn code_after_an_await_is_shown_under_the_callers_the_wait_recorded() {
+    // Frames: 0 main, 1 handler, 2 the event loop (internal), 3 read, 4 other.
+    let mut c = case(5);
+    c.flags[2] = FLAG_INTERNAL;
+    // Paths: 0 [main, handler, read] (the wait's logical stack), 1 [loop, handler] (the continuation),
+    // 2 [loop, other], 3 [handler] (the continuation without an internal frame under it).
+    c.paths = vec![vec![0, 1, 3], vec![2, 1], vec![2, 4], vec![1]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 20.0, ST_JS), (2, 30.0, ST_JS), (3, 40.0, ST_JS)];
+    c.duration = 50.0;
+    c.waits = vec![(5.0, 20.0, 0)];
+    // At 20 the wait has reached JavaScript: [loop, handler] -> [main, handler]; [loop, other] has no frame of
+    // the wait's stack and stays; [handler] -> [main, handler].
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 50", "  f0 40", "    f1 40", "      f3 20 s=20", "      self 20 s=20", "  f4 10 s=10"]
+    );
+    // Disabled: no re-rooting (and no await).
+    c.mode = AsyncMode::Disabled;
+    assert!(show(&c.run()).contains(&"  f1 20 s=20".to_string()));
+    // A sample before any wait ended stays as it is; the first shown frame at the wait stack's root adds nothing.
+    c.mode = AsyncMode::Enabled;
+    c.samples = vec![(1, 0.0, ST_JS), (0, 10.0, ST_JS)];
+    c.duration = 30.0;
+    c.waits = vec![(12.0, 15.0, 0)];
+    assert!(show(&c.run()).contains(&"  f1 10 s=10".to_string()));
+}

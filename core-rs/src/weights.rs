@@ -19,6 +19,7 @@
 //!   per wait, whatever the number of pending waits.
 
 use crate::ingest::{Session, WaitRec, ESCAPE, IDLE_PATH};
+use crate::stitch::Stitch;
 use crate::SYNTH_IDLE;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -29,6 +30,8 @@ pub(crate) struct AwaitCtx {
     pub interval: f64,
     /// Core node of [stack's frames..., SYNTH await] per stack id + 1 (index 0: unknown stack).
     pub paths: Vec<u32>,
+    /// Samples re-rooted under the logical stack that awaited (stitch.rs); None when none is.
+    pub stitch: Option<Stitch>,
 }
 
 const REMOVED: u8 = 1;
@@ -363,6 +366,7 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
         idle(sw, t + w, dt - w, IDLE_PATH, wake, f);
     };
 
+    let mut stitch = waits.and_then(|c| c.stitch.as_ref()).map(|st| st.cursor());
     let mut prev: Option<u32> = None;
     let mut big: Option<f64> = None;
     let mut t = 0.0;
@@ -374,6 +378,7 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
             continue;
         }
         let dt = big.take().unwrap_or(f64::from(d));
+        let id = stitch.as_mut().map_or(id, |c| c.path(id, t + dt));
         match prev {
             // Before the first sample: t[0] of idle.
             None => idle(&mut sweep, 0.0, dt, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),

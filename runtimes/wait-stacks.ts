@@ -124,16 +124,16 @@ export class WaitStacks {
       }
       if (byPos === OWN) continue;
       if (this.positions === undefined) this.positions = typeof s.getPosition === "function";
-      const async = s.isAsync?.() === true;
       // A call site is its script and position; line/col where the position is not offered (2^22 columns:
-      // minified one-line bundles stay distinct).
-      const pos = this.positions ? s.getPosition!() : (s.getLineNumber() ?? 0) * 4194304 + (s.getColumnNumber() ?? 0);
-      const key = async ? -1 - pos : pos;
+      // minified one-line bundles stay distinct). An async frame sits at its await, a sync one at its call: never
+      // the same position, so isAsync need not be part of the key (one C++ call a frame saved).
+      const key = this.positions ? s.getPosition!() : (s.getLineNumber() ?? 0) * 4194304 + (s.getColumnNumber() ?? 0);
       let site = byPos.get(key);
       if (site === undefined) {
         site = this.sites.length;
         let name = s.getFunctionName() ?? "";
         if (name === "<anonymous>" || name === "module code") name = "";
+        const async = s.isAsync?.() === true;
         this.sites.push({ name, file: fileOf(script), line: s.getLineNumber() ?? 0, col: s.getColumnNumber() ?? 0, async });
         byPos.set(key, site);
       }

@@ -130,6 +130,34 @@ test("wrappers pass fetch and http.request/get through, errors included", async 
   assert.ok(tracker.stop().start.length >= 4);
 });
 
+test("timers: a cleared one (by handle or by its number) and an unref'd one pending at stop are no waits", async () => {
+  const clock = () => performance.now();
+  const tracker = startWaitTracker(clock);
+  let ran = 0;
+  try {
+    const fired = setTimeout(() => ran++, 1);
+    const byHandle = setTimeout(() => ran++, 1);
+    clearTimeout(byHandle);
+    const byNumber = setTimeout(() => ran++, 1);
+    clearTimeout(typeof byNumber === "object" ? (+byNumber as never) : byNumber);
+    const unrefd = setTimeout(() => ran++, 60_000);
+    if (typeof unrefd === "object") (unrefd as NodeJS.Timeout).unref();
+    const refd = setTimeout(() => ran++, 60_000);
+    await new Promise((r) => setTimeout(r, 20));
+    const rec = tracker.stop();
+    clearTimeout(refd);
+    clearTimeout(unrefd);
+    assert.is(ran, 1);
+    void fired;
+    // Recorded: the 1 ms timer that ran, the 20 ms sleep, and the ref'd 60 s timer still pending at stop.
+    const ended = rec.start.map((s, i) => rec.end[i] - s);
+    assert.is(rec.start.length, typeof unrefd === "object" ? 3 : 4, `durations ${ended.join(", ")}`);
+    assert.ok(ended.filter((d) => d >= 15).length >= 2, `durations ${ended.join(", ")}`);
+  } finally {
+    tracker.stop();
+  }
+});
+
 test("stop restores every wrapped function", () => {
   const before = [globalThis.setTimeout, globalThis.clearTimeout, globalThis.fetch, fs.readFile, fsp.readFile, http.request];
   const tracker = startWaitTracker(() => performance.now());

@@ -51,6 +51,19 @@ export function fileOf(raw: string): string {
   return file;
 }
 
+/**
+ * How a runtime's stacks are cheapest to read (bench/async.ts, per wait in a promise-heavy program):
+ * - "sites" (Node): CallSites interned at capture; V8's getFileName and getPosition cost ~50 ns each.
+ * - "deferred" (Deno): capture now, read the CallSites at stop (or every BATCH waits). Deno's CallSites cost
+ *   ~2 us per getLineNumber/getFileName call (source-mapped), ~30 us a stack: too much to pay in the run.
+ * - "text" (Bun): JSC formats the stack string at capture anyway (~3 us, no objects retained); interned by text,
+ *   parsed once per distinct stack.
+ */
+export type StackMode = "sites" | "deferred" | "text";
+
+/** Deferred captures hold their frames' receivers and functions alive until read: read them every this many. */
+const BATCH = 32768;
+
 export class WaitStacks {
   /** Interned stacks, leaf -> root; a stack id indexes this. */
   readonly stacks: RawSite[][] = [];
@@ -64,44 +77,86 @@ export class WaitStacks {
   private readonly stackOfNode: number[] = [-1];
   /** Whether CallSites have getPosition (V8 has; Deno's and JSC's do not). */
   private positions: boolean | undefined;
+  private readonly byText = new Map<string, number>();
+  /** "deferred": captured holders not read yet (from index `read` on), and the stack id of each read one. */
+  private readonly held: unknown[] = [];
+  private readonly heldStack: number[] = [];
+
+  constructor(readonly mode: StackMode) {}
 
   /**
-   * The logical stack (async callers included) of the code that called `skip`, interned; -1 if it could not be
-   * read. Never throws.
+   * The logical stack (async callers included) of the code that called `skip`: a reference for resolve(), which
+   * is the stack id itself except in "deferred" mode. Never throws.
    */
   capture(skip: Function): number {
     const E = Error as ErrorConstructor & { stackTraceLimit: number };
+    const mode = this.mode;
     let limit: number | undefined;
     let prepare: unknown;
-    let sites: unknown;
+    let got: unknown;
     try {
       limit = E.stackTraceLimit;
       prepare = E.prepareStackTrace;
       E.stackTraceLimit = STACK_LIMIT;
-      E.prepareStackTrace = returnSites as never;
+      // "text": JSC formats at capture, through a program's prepareStackTrace if it set one: keep that out.
+      if (mode !== "deferred") E.prepareStackTrace = (mode === "sites" ? returnSites : undefined) as never;
       const holder: { stack?: unknown } = {};
       E.captureStackTrace(holder, skip);
-      sites = holder.stack;
+      got = mode === "deferred" ? holder : holder.stack;
     } catch {
-      sites = undefined;
+      got = undefined;
     } finally {
       try {
         E.stackTraceLimit = limit as number;
-        E.prepareStackTrace = prepare as never;
+        if (mode !== "deferred") E.prepareStackTrace = prepare as never;
       } catch {}
     }
+    if (got === undefined) return -1;
+    if (mode === "deferred") {
+      this.held.push(got);
+      if (this.held.length - this.heldStack.length >= BATCH) this.readHeld();
+      return -2 - (this.held.length - 1);
+    }
+    return this.internAny(got);
+  }
+
+  /** A reference from capture() -> a stack id, or -1. Reads what "deferred" still holds. */
+  resolve(ref: number): number {
+    if (ref >= -1) return ref;
+    const i = -2 - ref;
+    if (i >= this.heldStack.length) this.readHeld();
+    return this.heldStack[i] ?? -1;
+  }
+
+  /** Reads the held captures (V8 formats on first access of .stack) and lets them go. */
+  private readHeld(): void {
+    const E = Error as ErrorConstructor;
+    const prepare = E.prepareStackTrace;
     try {
-      if (Array.isArray(sites)) return this.intern(sites as CallSiteLike[]);
-      // A runtime that formatted the stack itself (a prepareStackTrace it does not honour): parse the text.
-      if (typeof sites === "string") return this.internParsed(sites);
-      return -1;
-    } catch {
-      return -1;
+      E.prepareStackTrace = returnSites as never;
+      for (let i = this.heldStack.length; i < this.held.length; i++) {
+        let id = -1;
+        try {
+          id = this.internAny((this.held[i] as { stack?: unknown }).stack);
+        } catch {}
+        this.heldStack.push(id);
+        this.held[i] = 0;
+      }
+    } finally {
+      E.prepareStackTrace = prepare;
     }
   }
 
-  private readonly byText = new Map<string, number>();
-  private internParsed(text: string): number {
+  private internAny(got: unknown): number {
+    try {
+      if (Array.isArray(got)) return this.intern(got as CallSiteLike[]);
+      // A runtime that formatted the stack itself (JSC, or a prepareStackTrace it did not honour): the text.
+      if (typeof got === "string") return this.internText(got);
+    } catch {}
+    return -1;
+  }
+
+  private internText(text: string): number {
     let id = this.byText.get(text);
     if (id === undefined) {
       id = this.stacks.length;
@@ -115,7 +170,8 @@ export class WaitStacks {
     let node = 0;
     for (let i = 0; i < sites.length; i++) {
       const s = sites[i];
-      const script = s.getFileName() ?? s.getScriptNameOrSourceURL?.();
+      // Deno source-maps getFileName (~2 us); its script name is the same file as a URL, for ~0.3 us.
+      const script = this.mode === "deferred" ? s.getScriptNameOrSourceURL?.() ?? s.getFileName() : s.getFileName() ?? s.getScriptNameOrSourceURL?.();
       if (!script) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
       let byPos = this.scripts.get(script);
       if (byPos === undefined) {

@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
-import { type RawSite, WaitStacks } from "./wait-stacks.ts";
+import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
 
 export { parseStackString, type RawSite } from "./wait-stacks.ts";
 
@@ -62,16 +62,21 @@ function tryRequire(id: string): any {
   }
 }
 
+/** How each runtime's stacks are cheapest to read (runtimes/wait-stacks.ts). */
+function stackMode(runtime: Runtime): StackMode {
+  return runtime === "deno" ? "deferred" : runtime === "bun" ? "text" : "sites";
+}
+
 /** Only one tracker at a time wraps the functions; a second concurrent tracker records nothing. */
 let active: Recorder | null = null;
 
 /** The waits, one entry per wait in each array (start and end on the tracker's clock; end NaN while pending,
- * -Infinity for a wait that did not happen), with their stacks interned as they start. */
+ * -Infinity for a wait that did not happen), with their stacks (WaitStacks references) taken as they start. */
 class Recorder {
   readonly start: number[] = [];
   readonly end: number[] = [];
   readonly stack: number[] = [];
-  readonly stacks = new WaitStacks();
+  readonly stacks = new WaitStacks(stackMode(runtimeName()));
   inside = false;
   constructor(readonly clock: Clock) {}
 
@@ -407,7 +412,7 @@ export function startWaitTracker(clock: Clock): WaitTracker {
         if (e === -Infinity) continue;
         start.push(rec.start[i]);
         end.push(Number.isNaN(e) ? stopAt : e);
-        stack.push(rec.stack[i]);
+        stack.push(rec.stacks.resolve(rec.stack[i]));
       }
       result = { start, end, stack, stacks: rec.stacks.stacks };
       return result;

@@ -23,6 +23,7 @@ import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
+import { type ContextSwitches, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
 
 export { parseStackString, type RawSite } from "./wait-stacks.ts";
@@ -37,6 +38,10 @@ export interface RecordedWaits {
   /** Index into stacks, or -1 (unknown). */
   stack: number[];
   stacks: RawSite[][];
+  /** Strict async mode: 1 where the wait was started in the profiled context, else 0 (runtimes/contexts.ts). */
+  context?: number[];
+  /** Strict async mode: the callbacks' context switches, on the tracker's clock. */
+  switches?: ContextSwitches;
 }
 
 export interface WaitTracker {
@@ -76,9 +81,14 @@ class Recorder {
   readonly start: number[] = [];
   readonly end: number[] = [];
   readonly stack: number[] = [];
+  /** Strict mode only: per wait, 1 if started in the profiled context. */
+  readonly context: number[] = [];
   readonly stacks = new WaitStacks(stackMode(runtimeName()));
   inside = false;
-  constructor(readonly clock: Clock) {}
+  constructor(
+    readonly clock: Clock,
+    readonly inContext: (() => boolean) | null,
+  ) {}
 
   /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. Never throws. */
   begin(wrapper: Function): number {
@@ -87,6 +97,7 @@ class Recorder {
       this.start.push(this.clock());
       this.end.push(NaN);
       this.stack.push(this.stacks.capture(wrapper));
+      if (this.inContext) this.context.push(this.inContext() ? 1 : 0);
       return id;
     } catch {
       return -1;
@@ -368,10 +379,16 @@ const DENO_PROMISES = [
   "copyFile", "realPath", "readLink", "connect", "connectTls", "resolveDns",
 ];
 
+export interface WaitTrackerOptions {
+  /** Strict async mode: enters a profiled context and records which waits it started (runtimes/contexts.ts). */
+  strict?: boolean;
+}
+
 /** Starts recording waits; `clock` gives the time in the sampler's unit. */
-export function startWaitTracker(clock: Clock): WaitTracker {
+export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {}): WaitTracker {
   const runtime = runtimeName();
-  const rec = new Recorder(clock);
+  const rec = new Recorder(clock, options.strict ? enterProfiledContext() : null);
+  const switches = rec.inContext ? watchContextSwitches(clock, rec.inContext) : null;
   const w = new Wrapping(rec);
   let running = false;
   let result: RecordedWaits | null = null;
@@ -388,6 +405,7 @@ export function startWaitTracker(clock: Clock): WaitTracker {
     },
     stop() {
       if (result) return result;
+      const switched = switches?.stop();
       if (running) {
         w.restore();
         syncESM(runtime);
@@ -407,14 +425,16 @@ export function startWaitTracker(clock: Clock): WaitTracker {
       const start: number[] = [];
       const end: number[] = [];
       const stack: number[] = [];
+      const context: number[] = [];
       for (let i = 0; i < rec.start.length; i++) {
         const e = rec.end[i];
         if (e === -Infinity) continue;
         start.push(rec.start[i]);
         end.push(Number.isNaN(e) ? stopAt : e);
         stack.push(rec.stacks.resolve(rec.stack[i]));
+        if (rec.inContext) context.push(rec.context[i]);
       }
-      result = { start, end, stack, stacks: rec.stacks.stacks };
+      result = { start, end, stack, stacks: rec.stacks.stacks, ...(switched ? { context, switches: switched } : {}) };
       return result;
     },
   };
@@ -625,14 +645,18 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
     times.push([a, Math.max(a, b), i]);
   }
   times.sort((x, y) => x[0] - y[0] || x[2] - y[2]);
+  const context = new Uint8Array(n);
   for (const [a, b, i] of times) {
     start[kept] = a;
     end[kept] = b;
     stack[kept] = stackOf(rec.stack[i]);
+    context[kept] = rec.context?.[i] ?? 1;
     kept++;
   }
   session.stacks = { parent: Int32Array.from(parent), frame: Uint32Array.from(frameOf) };
   const waits: WaitTable = { start: start.slice(0, kept), end: end.slice(0, kept), stack: stack.slice(0, kept) };
   session.waits = waits;
-  return session;
+  if (!rec.context) return session;
+  const switches = rec.switches ?? { time: [], ours: [] };
+  return separateContexts(session, context, { time: switches.time.map((t) => Math.round(opts.toSession(t))), ours: switches.ours });
 }

@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { prepareContextTracking } from "../runtimes/contexts.ts";
 import { startSampler } from "../runtimes/index.ts";
 import type { Sampler } from "../runtimes/index.ts";
 import { defaultReportOptions } from "./options.ts";
@@ -17,7 +18,8 @@ export interface ProfilerOptions {
   /** Seconds between samples (pyinstrument's unit); default 0.001. At least 0.0001. */
   interval?: number;
   /** How time spent awaiting is reported, as pyinstrument's async_mode: "enabled" (default) charges it to the
-   * awaiting stack as [await]; "strict" behaves as "enabled" for now; "disabled" records no waits. */
+   * awaiting stack as [await]; "strict" also profiles only the async context that called start(), showing the
+   * time other contexts run as [out-of-context]; "disabled" records no waits. */
   asyncMode?: AsyncMode;
 }
 
@@ -47,6 +49,8 @@ export class Profiler {
       throw new RangeError(`tsprofile: asyncMode is "enabled", "strict" or "disabled" (got ${String(asyncMode)})`);
     }
     this.asyncMode = asyncMode;
+    // Node 20/22: context tracking must be active before the promises of the code to profile exist.
+    if (asyncMode === "strict") prepareContextTracking();
   }
 
   get isRunning(): boolean {

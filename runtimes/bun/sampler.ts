@@ -6,6 +6,7 @@
 //
 // bun:jsc exists only on Bun and every runtime imports this file: it is required inside the functions.
 import { createRequire } from "node:module";
+import { monotonicMinusPerformanceNow } from "./clock.ts";
 import { createFunctionLocator, type FunctionLocator } from "../../src/function-locator.ts";
 import { SampleState } from "../../src/types.ts";
 import { captureCallers, type RawCallSite } from "../cpuprofile.ts";
@@ -144,7 +145,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   rec.startPerf = performance.now();
   let active = true;
   let chunker: SessionChunker | null = null;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now());
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict" });
 
   return {
     get isRunning() {
@@ -198,10 +199,17 @@ export function startBunSampler(options: SamplerOptions): Sampler {
 
 /**
  * Finds the offset between JSC's clock (trace timestamps) and performance.now(): both are monotonic, but JSC's
- * counts from boot and performance.now() from process start. Polls until the first trace lands: it was taken
- * between the last empty poll and this one. Bounded; the drains' bounds (Recorder.add) are the fallback.
+ * counts from boot and performance.now() from process start. Read exactly where bun:ffi reaches clock_gettime
+ * (runtimes/bun/clock.ts); else polls until the first trace lands: it was taken before this poll ended, and (less
+ * surely: traces become visible late) after the last empty poll began. Bounded; the drains' bounds
+ * (Recorder.add) are the fallback.
  */
 function calibrate(rec: Recorder): void {
+  const exact = monotonicMinusPerformanceNow();
+  if (exact !== null) {
+    rec.setOffset(exact, exact, true);
+    return;
+  }
   const limit = performance.now() + 20 + (5 * rec.intervalHint) / 1000;
   let prev = performance.now();
   for (;;) {
@@ -259,6 +267,8 @@ class Recorder {
   private offLow = -Infinity;
   private offHigh = Infinity;
   private calibrated = false;
+  /** The offset was read from the clocks themselves: the drains' bounds cannot improve it. */
+  private exact = false;
   readonly rawFrames: RawFrame[] = [];
   private readonly byPosition = new Map<number, Map<number, number>>();
   private readonly byName = new Map<string, number>();
@@ -269,10 +279,11 @@ class Recorder {
   readonly sampleMono = new Column(new Float64Array(4096)); // JSC ms
   readonly sampleOwn = new Column(new Uint8Array(4096));
 
-  setOffset(low: number, high: number): void {
+  setOffset(low: number, high: number, exact = false): void {
     this.offLow = low;
     this.offHigh = high;
     this.calibrated = true;
+    this.exact = exact;
   }
 
   private offset(): number {
@@ -283,13 +294,17 @@ class Recorder {
 
   add(traces: JscTrace[], drainStart: number, drainEnd: number): void {
     if (traces.length === 0) return;
+    if (!this.exact) this.narrowOffset(traces, drainStart, drainEnd);
+    if (this.startPerf === Infinity) return; // calibration: before the session
+    for (const t of traces) this.addTrace(t, t.timestamp * 1000);
+  }
+
+  private narrowOffset(traces: JscTrace[], drainStart: number, drainEnd: number): void {
     // Fallback clock bounds: a drained trace was taken before the drain ended, and after the previous drain
     // began (so after the one before this, for the first trace of this drain).
     this.offLow = Math.max(this.offLow, traces[traces.length - 1].timestamp * 1000 - drainEnd);
     this.offHigh = Math.min(this.offHigh, traces[0].timestamp * 1000 - this.lastDrainStart);
     this.lastDrainStart = drainStart;
-    if (this.startPerf === Infinity) return; // calibration: before the session
-    for (const t of traces) this.addTrace(t, t.timestamp * 1000);
   }
   private lastDrainStart = -Infinity;
 

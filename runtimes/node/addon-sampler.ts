@@ -137,7 +137,7 @@ export function startAddonSampler(
     } catch {}
   }, ROTATE_MS);
   timer.unref();
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs);
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict" });
   let running = true;
 
   const mapper = createSourceMapper();

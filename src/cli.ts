@@ -54,6 +54,18 @@ Options:
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
                         -p show_all=true, -p short_mode=true
+  --stream-to=FILE      write the session to FILE while the program runs, so
+                        a run that is killed (even with kill -9) still
+                        leaves a profile: tsprofile --load FILE renders what
+                        was recorded. Streams on Bun and Node >= 24.12; on
+                        Node 20-24.11 and Deno FILE is written at the end
+  --duration=SECONDS    stop profiling after SECONDS; the program keeps
+                        running and the report is written at once
+  --signal-toggle       server mode: profiling starts off; SIGUSR2 (sent to
+                        tsprofile or to the program) starts it and the next
+                        SIGUSR2 stops it and writes a report (to -o FILE as
+                        FILE.1.EXT, FILE.2.EXT, ..., else to stderr). With
+                        --duration, each period also stops after SECONDS
   --async-mode=MODE     how time spent awaiting is shown: 'enabled' (default:
                         charged as [await] to the code that awaited),
                         'strict' (as enabled for now) or 'disabled' (no
@@ -92,6 +104,9 @@ const OPTIONS = {
   "render-option": { type: "string", short: "p", multiple: true },
   timeline: { type: "boolean", short: "t" },
   "async-mode": { type: "string" },
+  "stream-to": { type: "string" },
+  duration: { type: "string" },
+  "signal-toggle": { type: "boolean" },
   hide: { type: "string", multiple: true },
   "hide-regex": { type: "string", multiple: true },
   show: { type: "string", multiple: true },
@@ -122,6 +137,12 @@ export interface CliPlan {
   load?: string;
   /** The load came from --load-prev (its "missing" error says so). */
   loadPrev?: boolean;
+  /** --stream-to: the appendable session file the child writes as it goes (src/stream.ts). */
+  streamTo?: string;
+  /** --duration: seconds after which profiling stops (the program goes on). */
+  duration?: number;
+  /** --signal-toggle: SIGUSR2 starts and stops profiling, each stop writes a report. */
+  signalToggle?: boolean;
 }
 
 /**
@@ -220,6 +241,22 @@ export function parseCommandLine(
         if (plan.loadPrev) throw new UsageError("--load and --load-prev: give one of them");
         plan.load = value;
         break;
+      case "stream-to":
+        if (value === "") throw new UsageError("--stream-to: needs a file name");
+        plan.streamTo = value;
+        break;
+      case "duration": {
+        const seconds = value.trim() === "" ? NaN : Number(value);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--duration: '${value}' is not a positive number of seconds`);
+        // setTimeout's limit (about 24.8 days).
+        if (seconds > 2_000_000) throw new UsageError(`--duration: ${value} seconds is too long (at most 2000000)`);
+        plan.duration = seconds;
+        break;
+      }
+      case "signal-toggle":
+        if (process.platform === "win32") throw new UsageError("--signal-toggle: Windows has no SIGUSR2");
+        plan.signalToggle = true;
+        break;
       case "load-prev":
         if (plan.load !== undefined) throw new UsageError("--load and --load-prev: give one of them");
         plan.load = lastSessionPath();
@@ -281,7 +318,16 @@ export function parseCommandLine(
       throw new UsageError(`the ${plan.report.renderer} format is binary: write it to a file with -o FILE`);
     }
   }
+  if (plan.streamTo !== undefined) {
+    if (!isDirectory(dirname(resolve(plan.streamTo)))) {
+      throw new UsageError(`--stream-to: directory '${dirname(plan.streamTo)}' does not exist`);
+    }
+    if (plan.signalToggle) throw new UsageError("--stream-to and --signal-toggle: give one of them (a stream is one profiling period)");
+  }
   if (plan.load !== undefined) {
+    for (const [given, flag] of [[plan.streamTo, "--stream-to"], [plan.duration, "--duration"], [plan.signalToggle, "--signal-toggle"]] as const) {
+      if (given !== undefined) throw new UsageError(`${flag} is for running a program, not for ${plan.loadPrev ? "--load-prev" : "--load"}`);
+    }
     if (at < argv.length) {
       throw new UsageError(`${plan.loadPrev ? "--load-prev" : "--load"} renders a saved profile: give no script ('${argv[at]}')`);
     }
@@ -364,10 +410,22 @@ export interface CliExit {
 
 const RERAISED = new Set(["SIGINT", "SIGTERM", "SIGHUP"]);
 
+/** FILE.EXT -> FILE.<n>.EXT: the n-th report of --signal-toggle. */
+export function numberedPath(path: string, n: number): string {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dot = path.lastIndexOf(".");
+  return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
+}
+
+/** How often the CLI looks for the sessions a server-mode child writes mid-run. */
+const REPORT_POLL_MS = 200;
+
 /** Runs the plan; resolves to how the CLI should end. */
 export async function run(plan: CliPlan): Promise<CliExit> {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-"));
   const sessionPath = join(dir, "session.tsprof");
+  const streamPath = plan.streamTo !== undefined ? resolve(plan.streamTo) : undefined;
+  let poller: ReturnType<typeof setInterval> | undefined;
   try {
     // Listeners go in before the child exists so an early Ctrl-C cannot kill the parent first.
     let child: ReturnType<typeof spawn> | undefined;
@@ -386,6 +444,15 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     process.on("SIGINT", interrupt);
     process.on("SIGTERM", forward);
     process.on("SIGHUP", forward);
+    // Server mode: the user may signal tsprofile (the pid they started) rather than the program. By pid: Deno's
+    // ChildProcess.kill() sends one signal per child, then reports the child's exit as killed by it.
+    if (plan.signalToggle) {
+      process.on("SIGUSR2", () => {
+        try {
+          if (alive()) process.kill(child!.pid!, "SIGUSR2");
+        } catch {}
+      });
+    }
     const launch = childLaunch({ preload: preloadPath(), script: plan.script, args: plan.args, interval: plan.interval });
     child = spawn(launch.command, launch.args, {
       stdio: "inherit",
@@ -398,20 +465,67 @@ export async function run(plan: CliPlan): Promise<CliExit> {
           program: programLine(plan.script, plan.args),
           // "disabled" records nothing: no wrappers in the program at all.
           asyncMode: plan.report.asyncMode,
+          ...(streamPath !== undefined ? { streamPath } : {}),
+          ...(plan.duration !== undefined ? { duration: plan.duration } : {}),
+          ...(plan.signalToggle ? { toggleSignal: true } : {}),
         }),
       },
     });
     const started = child;
     const reporting = Promise.all([import("./report.ts"), import("./session.ts")]);
     reporting.catch(() => {}); // reported below, once the program has ended
+
+    // Renders one session file to -o (numbered in server mode) or stderr; false (said why) when it fails.
+    let reports = 0;
+    const emit = async (path: string): Promise<boolean> => {
+      let report: string | Uint8Array;
+      try {
+        const [{ renderSessionOutput }, { loadSession }] = await reporting;
+        const session = loadSession(path);
+        keepLastSession(path); // for --load-prev; best effort
+        report = renderSessionOutput(session, plan.report);
+        if (typeof report === "string" && !report.endsWith("\n")) report += "\n";
+      } catch (err) {
+        say(`cannot render the profile: ${(err as Error).message ?? err}`);
+        return false;
+      }
+      reports++;
+      const outfile = plan.outfile !== undefined && plan.signalToggle ? numberedPath(plan.outfile, reports) : plan.outfile;
+      if (outfile !== undefined) {
+        try {
+          writeFileSync(outfile, report);
+        } catch (err) {
+          say(`cannot write ${outfile}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+          return false;
+        }
+        if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
+      } else {
+        if (plan.signalToggle) say(`report ${reports}:`);
+        process.stderr.write(report);
+      }
+      return true;
+    };
+    // Sessions of periods that ended mid-run (SIGUSR2, --duration) appear as session.tsprof.<n>, whole.
+    let nextPeriod = 1;
+    let emitting = Promise.resolve();
+    const collect = (): Promise<void> =>
+      (emitting = emitting.then(async () => {
+        while (existsSync(`${sessionPath}.${nextPeriod}`)) await emit(`${sessionPath}.${nextPeriod++}`);
+      }));
+    if (streamPath === undefined && (plan.signalToggle || plan.duration !== undefined)) {
+      poller = setInterval(() => void collect(), REPORT_POLL_MS);
+    }
+
     const outcome = await new Promise<{ code: number | null; signal: string | null } | Error>((done) => {
       started.once("error", done);
       started.once("exit", (code, signal) => done({ code, signal }));
     });
+    if (poller) clearInterval(poller);
     if (outcome instanceof Error) {
       say(`cannot start ${launch.command}: ${outcome.message}`);
       return { code: 2 };
     }
+    await collect();
     const forced = interrupts >= 2 && outcome.signal === "SIGKILL";
     const signal = forced ? "SIGINT" : outcome.signal;
     const programCode =
@@ -420,39 +534,28 @@ export async function run(plan: CliPlan): Promise<CliExit> {
       signal !== null && RERAISED.has(signal) ? { code: programCode, signal: signal as CliExit["signal"] } : { code: programCode };
     // A tsprofile failure ends with 2, unless the program itself failed: then its code wins.
     const failed = (): CliExit => (programCode !== 0 ? programExit : { code: 2 });
-    if (forced) {
+    // A stream survives a second Ctrl-C (or any kill): what reached the file is rendered.
+    if (forced && streamPath === undefined) {
       say("stopped by a second Ctrl-C: the program was busy and never yielded to the first, so no profile was recorded");
       return failed();
     }
-    if (!existsSync(sessionPath)) {
+    const final = streamPath ?? sessionPath;
+    if (!existsSync(final)) {
+      if (reports > 0) return programExit; // server mode: its reports are out; profiling was off at the end
+      if (plan.signalToggle) {
+        say(`no profile was recorded: profiling was never started (send SIGUSR2 to tsprofile, pid ${process.pid}, or to the program)`);
+        return failed();
+      }
       say(
         `no profile was recorded: the program ended (${outcome.signal ?? `exit code ${outcome.code}`}) without writing its session`,
       );
       return failed();
     }
-    let report: string | Uint8Array;
-    try {
-      const [{ renderSessionOutput }, { loadSession }] = await reporting;
-      const session = loadSession(sessionPath);
-      keepLastSession(sessionPath); // for --load-prev; best effort
-      report = renderSessionOutput(session, plan.report);
-      if (typeof report === "string" && !report.endsWith("\n")) report += "\n";
-    } catch (err) {
-      say(`cannot render the profile: ${(err as Error).message ?? err}`);
-      return failed();
-    }
-    if (plan.outfile !== undefined) {
-      try {
-        writeFileSync(plan.outfile, report);
-      } catch (err) {
-        say(`cannot write ${plan.outfile}: ${(err as { code?: string }).code ?? (err as Error).message}`);
-        return failed();
-      }
-    } else {
-      process.stderr.write(report);
-    }
+    if (!(await emit(final))) return failed();
     return programExit;
   } finally {
+    if (poller) clearInterval(poller);
+    if (plan.signalToggle) process.removeAllListeners("SIGUSR2");
     rmSync(dir, { recursive: true, force: true });
   }
 }

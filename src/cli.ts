@@ -60,7 +60,8 @@ Options:
                         was recorded. Streams on Bun and Node >= 24.12; on
                         Node 20-24.11 and Deno FILE is written at the end
   --duration=SECONDS    stop profiling after SECONDS; the program keeps
-                        running and the report is written at once
+                        running and the report is written at once (with
+                        --stream-to: when the program ends)
   --signal-toggle       server mode: profiling starts off; SIGUSR2 (sent to
                         tsprofile or to the program) starts it and the next
                         SIGUSR2 stops it and writes a report (to -o FILE as

@@ -1,15 +1,20 @@
-// The logical stack of each wait (runtimes/waits.ts), captured when the program starts the operation and interned
-// on the spot, so a wait costs one stack capture and a few map lookups and holds nothing of the program alive.
+// The logical stack of each wait (runtimes/waits.ts): captured when the program starts the operation, with its
+// async callers, and interned into a table of distinct stacks (leaf -> root RawSites).
 //
-// Why on the spot and not formatted at stop: a captured but unformatted V8 stack keeps its frames' receivers and
-// functions alive (promises, async function states) until formatted; on a promise-heavy program that retention
-// cost more in GC than the capture itself (bench/async.ts). Formatting through V8's CallSites is ~1.5 us a stack
-// whatever we do, so each site is identified by what is cheap to read (script, source position or line/col,
-// async) and its name and position are read once per distinct site; stacks are interned in a trie of site ids,
-// so a repeated stack allocates nothing.
+// The capture is the cost of await tracking: V8's Error.captureStackTrace costs ~1.5 us in a loop but 3-6 us in
+// a real program (cold caches, optimized frames to summarize), whatever the depth limit; no cheaper way to learn
+// the calling context exists in JavaScript, and no wait can be skipped (the core's wake-up rule and async-stack
+// stitching use every wait's end). So the rest is kept small, per runtime (StackMode below):
+// - Node: CallSites read at capture. A captured but unread V8 stack keeps its frames' receivers and functions
+//   (promises, async function states) alive; held until stop, that cost more in GC than reading it at once. A site
+//   is identified by its script and source position (getFileName, getPosition: ~50 ns each), name and line read
+//   once per distinct site; stacks are a trie of site ids, so a repeated stack allocates nothing.
+// - Deno: its CallSites' getFileName/getLineNumber are source-mapped (~2 us a call in a real program), so stacks
+//   are held and read at stop, or every BATCH waits.
+// - Bun: JSC formats the stack text at capture anyway; it is interned by text and parsed once per distinct text.
 //
-// Every runtime hands CallSites to Error.prepareStackTrace (V8 on first access of .stack, JSC at capture time);
-// the program's own prepareStackTrace and stackTraceLimit are restored before anything else runs.
+// The program's own Error.prepareStackTrace and stackTraceLimit are restored before anything else runs.
+
 import { urlToFile } from "./cpuprofile.ts";
 import { isTsprofileFile } from "./root.ts";
 
@@ -51,14 +56,7 @@ export function fileOf(raw: string): string {
   return file;
 }
 
-/**
- * How a runtime's stacks are cheapest to read (bench/async.ts, per wait in a promise-heavy program):
- * - "sites" (Node): CallSites interned at capture; V8's getFileName and getPosition cost ~50 ns each.
- * - "deferred" (Deno): capture now, read the CallSites at stop (or every BATCH waits). Deno's CallSites cost
- *   ~2 us per getLineNumber/getFileName call (source-mapped), ~30 us a stack: too much to pay in the run.
- * - "text" (Bun): JSC formats the stack string at capture anyway (~3 us, no objects retained); interned by text,
- *   parsed once per distinct stack.
- */
+/** How a runtime's stacks are cheapest to read (see the header): "sites" Node, "deferred" Deno, "text" Bun. */
 export type StackMode = "sites" | "deferred" | "text";
 
 /** Deferred captures hold their frames' receivers and functions alive until read: read them every this many. */

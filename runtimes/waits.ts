@@ -5,10 +5,12 @@
 // 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
 //
 // Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (FACTS.md: 300k awaits
-// 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook but init fires for every
-// TickObject, Immediate, socket write and so on, and a stack capture at each costs what a wrapper's does, on
-// far more events (bench/async.ts). Deno fires init only for Timeout/TickObject/TCPWRAP and Bun not usefully,
-// so wrappers are the one route that works alike everywhere.
+// 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook, but the stack capture is the
+// cost (runtimes/wait-stacks.ts) and init is the wrong place for it: measured on bench/async.ts's waits case
+// (20k timers, 5k fs/promises reads), init fires 35k times for them (a readFile is three FSREQPROMISE, a
+// FILEHANDLE and a FILEHANDLECLOSEREQ) and hook plus capture, under Node's internals, cost ~7.7 us each,
+// against ~4 us for a capture in a wrapper. Deno fires init only for Timeout/TickObject/TCPWRAP and Bun not
+// usefully, so wrappers are the one route that works alike everywhere.
 //
 // Rules the wrappers keep: arguments, `this`, return values (the same Timeout object, the same request), thrown
 // errors and properties (name, length, util.promisify.custom) pass through; the tracker's own code never

@@ -5,7 +5,7 @@ import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import { SampleState } from "../src/types.ts";
 import { callerNames, findStartStack } from "./start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SampleStateValue } from "../src/types.ts";
-import { isTsprofileFile } from "./root.ts";
+import { isTsprofileFile, isTsprofileWork } from "./root.ts";
 
 /** The shape of a .cpuprofile (Profiler.Profile in the DevTools protocol). */
 export interface CpuProfile {
@@ -163,7 +163,9 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
   const nodeStack = new Int32Array(maxId + 1).fill(-1);
   const nodeState = new Uint8Array(maxId + 1).fill(SampleState.native);
   // The profiler's own work (start, stop and what they call, e.g. node:inspector) is not the program's:
-  // a sample inside it keeps the stack of tsprofile's caller (see the trailing cut below).
+  // a sample inside it keeps the stack of tsprofile's caller (see the trailing cut below). The program's own code
+  // called back from inside tsprofile (a timer callback through the wait tracker's wrapper, profile(fn)'s fn)
+  // is the program's again: its frames continue the caller's stack, without tsprofile's in between.
   const nodeOwn = new Uint8Array(maxId + 1);
   const visited = new Uint8Array(maxId + 1);
   // Iterative walk from the roots (parents before children; no recursion for deep trees).
@@ -179,10 +181,13 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     const special = cf.url === "" ? SPECIAL_STATE.get(cf.functionName) : undefined;
     let stack = parentStack;
     let own = parentOwn;
-    if (special === undefined && !own) {
+    if (special === undefined) {
       const frame = internFrame(cf);
       if (isTsprofileFile(frames[frame].file)) own = 1;
-      else stack = internStack(parentStack, frame);
+      else if (!own || (frames[frame].kind === "js" && !isTsprofileWork(frames[frame].file))) {
+        own = 0;
+        stack = internStack(parentStack, frame);
+      }
     }
     nodeStack[id] = stack;
     nodeState[id] = own ? SampleState.js : special ?? SampleState.js;

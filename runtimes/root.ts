@@ -31,3 +31,14 @@ export function isTsprofileFile(file: string): boolean {
   for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
   return false;
 }
+
+/** tsprofile's own dependencies, which only it calls while the program runs (source maps, locating functions). */
+const OWN_DEPENDENCIES = /[\\/]node_modules[\\/](?:acorn|esbuild|@esbuild|@jridgewell|pprof-format)[\\/]/;
+
+/**
+ * True for code that runs as part of tsprofile's work: its own files and its dependencies. A frame of the program
+ * below one of tsprofile's (a callback the wait tracker's wrapper runs, profile()'s function) is the program's again.
+ */
+export function isTsprofileWork(file: string): boolean {
+  return isTsprofileFile(file) || OWN_DEPENDENCIES.test(file);
+}

@@ -14,7 +14,7 @@ import { callerNames, findStartStack } from "../start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
 import { SessionChunker } from "../chunker.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
-import { isTsprofileFile } from "../root.ts";
+import { isTsprofileFile, isTsprofileWork } from "../root.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
 
 interface JscFrame {
@@ -256,6 +256,8 @@ interface RawFrame {
   col: number;
   kind: FrameKind;
   own: boolean;
+  /** The program's own code (not tsprofile's nor its dependencies'). */
+  program: boolean;
 }
 
 /** Collects traces as raw frames (by reported position) and a stack prefix tree; converts at stop. */
@@ -319,15 +321,17 @@ class Recorder {
     const frames = t.frames;
     let stack = -1;
     let own = 0;
-    // Root first; the profiler's own frames end the stack (the sample is charged to tsprofile's caller).
+    // Root first; the profiler's own frames are left out, and what they call stays tsprofile's (the sample is
+    // charged to tsprofile's caller) until the program's own code is called back (runtimes/cpuprofile.ts).
     for (let i = frames.length - 1; i >= 0; i--) {
       if (i > 0 && isAsyncWrapper(frames[i], frames[i - 1])) continue;
       const raw = this.rawFrame(frames[i]);
-      if (this.rawFrames[raw].own) {
-        own = 1;
-        break;
+      const f = this.rawFrames[raw];
+      if (f.own) own = 1;
+      else if (!own || f.program) {
+        own = 0;
+        stack = this.internStack(stack, raw);
       }
-      stack = this.internStack(stack, raw);
     }
     this.sampleStack.push(stack);
     this.sampleMono.push(mono);
@@ -368,7 +372,8 @@ class Recorder {
     if (!url) kind = f.flags & 1 || f.category !== "Unknown Executable" ? "runtime" : "native";
     else if (/^(?:bun:|builtin:|internal:|node:)/.test(url)) kind = "runtime";
     const id = this.rawFrames.length;
-    this.rawFrames.push({ name, file, line, col, kind, own: kind === "js" && isTsprofileFile(file) });
+    const own = kind === "js" && isTsprofileFile(file);
+    this.rawFrames.push({ name, file, line, col, kind, own, program: kind === "js" && !isTsprofileWork(file) });
     return id;
   }
 

@@ -1,6 +1,6 @@
 // The package's public API: the Profiler, sessions (save/load), rendering, and the shared types.
-export { Profiler } from "./profiler.ts";
-export type { OutputStream, ProfilerOptions } from "./profiler.ts";
+export { profile, Profiler } from "./profiler.ts";
+export type { OutputStream, Profiled, ProfilerOptions } from "./profiler.ts";
 export { combineSessions, decodeSession, encodeSession, isSessionFile, loadSession, saveSession, Session, SessionError } from "./session.ts";
 export type { EncodeOptions } from "./session.ts";
 export { applyRenderOption, defaultReportOptions, renderSession } from "./report.ts";

@@ -62,9 +62,50 @@ export class Profiler {
     return this.#lastSession;
   }
 
-  start(): void {
+  /** Starts sampling; returns the profiler, so `using profiler = new Profiler().start()` profiles a block. */
+  start(): this {
     if (this.isRunning) throw new Error("tsprofile: the profiler is already running");
     this.#sampler = startSampler({ interval: Math.round(this.interval * 1e6), asyncMode: this.asyncMode });
+    return this;
+  }
+
+  /**
+   * Runs fn under the profiler and returns its result with the session; for a function that returns a promise,
+   * a promise of them, settled once fn's promise is. If fn throws or rejects, the profiler stops (the session is
+   * lastSession) and the error passes through.
+   */
+  profile<T>(fn: () => Promise<T>): Promise<Profiled<T>>;
+  profile<T>(fn: () => T): Profiled<T>;
+  profile<T>(fn: () => T | Promise<T>): Profiled<T> | Promise<Profiled<T>> {
+    if (typeof fn !== "function") throw new TypeError("tsprofile: profile() takes a function");
+    this.start();
+    let result: T | Promise<T>;
+    try {
+      result = fn();
+    } catch (err) {
+      this.stop();
+      throw err;
+    }
+    if (!isThenable(result)) return { result, session: this.stop() };
+    return Promise.resolve(result).then(
+      (value) => ({ result: value, session: this.stop() }),
+      (err) => {
+        this.stop();
+        throw err;
+      },
+    );
+  }
+
+  /** End of a `using` block: stops and prints the report (print()'s defaults: stdout). */
+  [Symbol.dispose](): void {
+    if (!this.isRunning) return;
+    this.stop();
+    this.print();
+  }
+
+  /** End of an `await using` block: as Symbol.dispose. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this[Symbol.dispose]();
   }
 
   /** Stops sampling and returns the session. Restarting later and stopping again combines the sessions, as pyinstrument does. */
@@ -130,6 +171,23 @@ export class Profiler {
     const defaults = defaultReportOptions(stream);
     stream.write(this.output("text", { asyncMode: this.asyncMode, unicode: defaults.unicode, color: defaults.color, ...rest }));
   }
+}
+
+/** What profile(fn) returns: fn's result and the session recorded while it ran. */
+export interface Profiled<T> {
+  result: T;
+  session: Session;
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Runs fn under a new Profiler (see Profiler.profile). */
+export function profile<T>(fn: () => Promise<T>, options?: ProfilerOptions): Promise<Profiled<T>>;
+export function profile<T>(fn: () => T, options?: ProfilerOptions): Profiled<T>;
+export function profile<T>(fn: () => T | Promise<T>, options: ProfilerOptions = {}): Profiled<T> | Promise<Profiled<T>> {
+  return new Profiler(options).profile(fn as () => T);
 }
 
 export interface BrowserLaunch {

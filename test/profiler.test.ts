@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Profiler } from "../src/index.ts";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { profile, Profiler, renderSession } from "../src/index.ts";
+import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
 // Separate busy functions per test: V8 optimises a function in one profile, and in a later profile its
 // optimised code's frame can go missing (time charged to the caller), which is the sampler's matter, not the API's.
@@ -99,6 +102,59 @@ test("restarting combines sessions; reset forgets", () => {
   assert.is(p.isRunning, false);
   assert.is(p.lastSession, null);
   assert.throws(() => p.outputText(), /start\(\) and stop\(\)/);
+});
+
+function spinSync(ms: number): number {
+  const end = Date.now() + ms;
+  let spins = 0;
+  while (Date.now() < end) spins++;
+  return spins;
+}
+function spinAsync(ms: number): number {
+  const end = Date.now() + ms;
+  let spins = 0;
+  while (Date.now() < end) spins++;
+  return spins;
+}
+
+test("profile(fn): the result and the session, for sync and async functions; errors pass through", async () => {
+  const sync = new Profiler().profile(() => spinSync(60));
+  assert.ok(sync.result > 0);
+  assert.match(renderSession(sync.session), "spinSync");
+  const p = new Profiler();
+  const pending = p.profile(async () => {
+    await new Promise((r) => setTimeout(r, 10));
+    return spinAsync(60);
+  });
+  assert.ok(pending instanceof Promise, "an async function gives a promise");
+  assert.is(p.isRunning, true, "still running until the promise settles");
+  const done = await pending;
+  assert.is(p.isRunning, false);
+  assert.ok(done.result > 0);
+  assert.is(done.session, p.lastSession);
+  assert.match(p.outputText(), "spinAsync");
+  // The module-level profile() and errors: the profiler stops, the error is the caller's.
+  const q = new Profiler();
+  assert.throws(() => q.profile(() => { throw new RangeError("boom"); }), /boom/);
+  assert.is(q.isRunning, false);
+  let caught: unknown = null;
+  await q.profile(async () => { throw new TypeError("async boom"); }).catch((e) => (caught = e));
+  assert.instance(caught, TypeError);
+  assert.is(q.isRunning, false);
+  assert.ok((await profile(async () => 7)).result === 7);
+  assert.throws(() => new Profiler().profile(42 as unknown as () => void), /takes a function/);
+});
+
+test("using / await using: the block is profiled and its report printed when it ends", () => {
+  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "using-block.ts")), { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, "running inside: true");
+  const first = out.indexOf("spinInUsing");
+  const second = out.indexOf("spinInAwaitUsing");
+  assert.ok(first > 0 && second > first, out);
+  assert.ok(out.trimEnd().endsWith("after the blocks"), "each report is printed at its block's end");
+  assert.ok((out.match(/Recorded:/g) ?? []).length === 2, "two reports");
 });
 
 test.run();

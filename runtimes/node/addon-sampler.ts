@@ -219,11 +219,14 @@ export function startAddonSampler(
     });
     // The addon's states, where they say more than the profile's nodes (never on tsprofile's own samples).
     const state = piece.samples.state;
+    const stack = piece.samples.stack;
+    const frameOf = piece.stacks.frame;
     for (let i = 0; i < state.length; i++) {
       const v8State = raw.state[i];
       if (own[raw.node[i]] || state[i] !== SampleState.js) continue;
       if (v8State === V8_GC) state[i] = SampleState.gc; // not seen from V8 11-13 (no stack in GC), kept for safety
-      else if (v8State === V8_EXTERNAL && piece.samples.stack[i] >= 0) state[i] = SampleState.native;
+      // Only where the leaf is JavaScript: a native function's own frame (performance.now) already says it.
+      else if (v8State === V8_EXTERNAL && stack[i] >= 0 && piece.frames[frameOf[stack[i]]].kind !== "native") state[i] = SampleState.native;
     }
     const offset = Math.round(raw.startTime - base);
     // The chunker drops samples at or before the last one it has; the cpu column drops the same ones.

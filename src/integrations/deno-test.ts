@@ -20,11 +20,30 @@ export function profileEachTest(options: PerTestOptions = {}): TestProfiles {
   const deno = (globalThis as unknown as { Deno?: { test: Register & Record<PropertyKey, unknown> } }).Deno;
   if (!deno) throw new Error("tsprofile: deno-test's profileEachTest() runs under `deno test` only");
   if (deno.test[WRAPPED]) return profiles; // once: a second call (a preload and a file) would profile twice
+  const original = deno.test;
 
+  // Deno.test's own hooks (Deno >= 2.5) start and stop the profile, so the only frame of tsprofile's around a
+  // test function, in its failures' stack traces, is the wrapper that says which test runs. Older Deno: run().
+  const hooks = original as unknown as { beforeEach?: (fn: () => void) => void; afterEach?: (fn: () => void) => void };
+  let current: string | undefined;
+  const key = {};
+  if (typeof hooks.beforeEach === "function" && typeof hooks.afterEach === "function") {
+    hooks.beforeEach(() => profiles.begin(key, ""));
+    hooks.afterEach(() => {
+      if (current === undefined) profiles.discard(key); // a test registered before profileEachTest()
+      else profiles.end(key, current);
+      current = undefined;
+    });
+  }
   const profiled = (fn: TestFn): TestFn => {
-    const wrapper = function (this: unknown, t: DenoTestContext) {
-      return profiles.run(testTitle(t.origin, [t.name]), () => fn.call(this, t));
-    };
+    const wrapper = hooks.afterEach
+      ? function (this: unknown, t: DenoTestContext) {
+          current = testTitle(t.origin, [t.name]);
+          return fn.call(this, t);
+        }
+      : function (this: unknown, t: DenoTestContext) {
+          return profiles.run(testTitle(t.origin, [t.name]), () => fn.call(this, t));
+        };
     Object.defineProperty(wrapper, "name", { value: fn.name }); // Deno.test(function name() {}) names the test
     // Deno reports a test at the place that called Deno.test, which is now here: give it the user's call instead,
     // through the symbol Deno reads for test helpers (deno >= 2.7; older versions show this file).
@@ -40,7 +59,6 @@ export function profileEachTest(options: PerTestOptions = {}): TestProfiles {
     if (typeof definition?.fn === "function") return [{ ...definition, fn: profiled(definition.fn as TestFn) }, ...args.slice(1)];
     return args; // not a shape Deno knows: Deno says so itself
   };
-  const original = deno.test;
   const wrap = (register: Register): Register => (...args) => register(...wrapArgs(args));
   deno.test = new Proxy(original, {
     apply: (target, self, args) => Reflect.apply(target, self, wrapArgs(args)),

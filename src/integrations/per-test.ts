@@ -55,6 +55,9 @@ export function testTitle(file: string | undefined, names: Array<string | undefi
  * contains `skip` (the runner's). For runners that do not say which file a test is in (the setup call does), and
  * for the location Deno reports for a test.
  */
+/** The report names written by this process, per folder: several TestProfiles (one per uvu suite) share them. */
+const written = new Map<string, Set<string>>();
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export function callerSite(skip = "\0"): { file: string; line: number; column: number } | undefined {
@@ -76,8 +79,8 @@ export class TestProfiles {
   readonly dir: string;
   readonly #options: { interval?: number; asyncMode?: AsyncMode };
   readonly #running = new Map<unknown, { title: string; profiler: Profiler }>();
-  readonly #written = new Set<string>();
   #disabled = false;
+  readonly #said = new Set<string>();
 
   constructor(options: PerTestOptions = {}) {
     this.dir = resolve(options.dir ?? ".profiles");
@@ -101,11 +104,13 @@ export class TestProfiles {
     }
   }
 
-  /** Stops the key's profiler and writes its report; returns the file written, if any. */
-  end(key: unknown): string | undefined {
+  /** Stops the key's profiler and writes its report (under `title` when given, for runners that learn the test's
+   * name only once it runs); returns the file written, if any. */
+  end(key: unknown, title?: string): string | undefined {
     const entry = this.#running.get(key);
     if (entry === undefined) return undefined;
     this.#running.delete(key);
+    if (title !== undefined) entry.title = title;
     try {
       entry.profiler.stop();
       const html = entry.profiler.outputHtml();
@@ -114,9 +119,23 @@ export class TestProfiles {
       writeFileSync(path, html);
       return path;
     } catch (err) {
-      warn(`could not write the profile of test "${entry.title}"`, err);
+      // Said once per cause: a folder that cannot be made would otherwise be one line per test.
+      const cause = String((err as Error)?.message ?? err);
+      if (!this.#said.has(cause)) warn(`could not write the profile of test "${entry.title}"`, err);
+      this.#said.add(cause);
       entry.profiler.reset();
       return undefined;
+    }
+  }
+
+  /** Stops the key's profiler without a report (a test that turned out not to be one of ours). */
+  discard(key: unknown): void {
+    const entry = this.#running.get(key);
+    this.#running.delete(key);
+    try {
+      entry?.profiler.reset();
+    } catch (err) {
+      warn("could not stop a profile", err);
     }
   }
 
@@ -154,9 +173,11 @@ export class TestProfiles {
    * under the same name is replaced, as pyinstrument's fixture does). */
   #uniquePath(title: string): string {
     const base = reportFileName(title);
+    const taken = written.get(this.dir) ?? new Set<string>();
+    written.set(this.dir, taken);
     let name = base;
-    for (let n = 2; this.#written.has(name.toLowerCase()); n++) name = `${base}-${n}`;
-    this.#written.add(name.toLowerCase());
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}`; // case-insensitive file systems
+    taken.add(name.toLowerCase());
     return join(this.dir, `${name}.html`);
   }
 }

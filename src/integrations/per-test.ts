@@ -100,7 +100,7 @@ export class TestProfiles {
       profiler.start();
       this.#running.set(key, { title, profiler });
     } catch (err) {
-      warn(`could not profile test "${title}"`, err);
+      this.#sayOnce(title ? `could not profile test "${title}"` : "could not profile the tests", err);
     }
   }
 
@@ -119,10 +119,7 @@ export class TestProfiles {
       writeFileSync(path, html);
       return path;
     } catch (err) {
-      // Said once per cause: a folder that cannot be made would otherwise be one line per test.
-      const cause = String((err as Error)?.message ?? err);
-      if (!this.#said.has(cause)) warn(`could not write the profile of test "${entry.title}"`, err);
-      this.#said.add(cause);
+      this.#sayOnce(`could not write the profile of test "${entry.title}"`, err);
       entry.profiler.reset();
       return undefined;
     }
@@ -167,6 +164,13 @@ export class TestProfiles {
     }
     this.end(key);
     return result;
+  }
+
+  /** One line per cause, not per test: a missing permission or a folder that cannot be made is said once. */
+  #sayOnce(what: string, err: unknown): void {
+    const cause = String((err as Error)?.message ?? err);
+    if (!this.#said.has(cause)) warn(what, err);
+    this.#said.add(cause);
   }
 
   /** <dir>/<title>.html, or -2, -3, ... for a title this process has already written (a report of an earlier run

@@ -8,7 +8,8 @@
 // - Node: CallSites read at capture. A captured but unread V8 stack keeps its frames' receivers and functions
 //   (promises, async function states) alive; held until stop, that cost more in GC than reading it at once. A site
 //   is identified by its script and source position (getFileName, getPosition: ~50 ns each), name and line read
-//   once per distinct site; stacks are a trie of site ids, so a repeated stack allocates nothing.
+//   once per distinct site; stacks are a trie walked with one map lookup a frame, so a repeated stack allocates
+//   nothing.
 // - Deno: its CallSites' getFileName/getLineNumber are source-mapped (~2 us a call in a real program), so stacks
 //   are held and read at stop, or every BATCH waits.
 // - Bun: JSC formats the stack text at capture anyway; it is interned by text and parsed once per distinct text.
@@ -41,9 +42,6 @@ interface CallSiteLike {
 }
 
 const returnSites = (_e: unknown, sites: unknown) => sites;
-/** A script of tsprofile's own: its frames are left out. */
-const OWN = new Map<number, number>();
-
 /** Script name -> file path, or "" for tsprofile's own files (fileURLToPath costs microseconds: once per script). */
 const fileCache = new Map<string, string>();
 export function fileOf(raw: string): string {
@@ -65,14 +63,17 @@ const BATCH = 32768;
 export class WaitStacks {
   /** Interned stacks, leaf -> root; a stack id indexes this. */
   readonly stacks: RawSite[][] = [];
-  private readonly sites: RawSite[] = [];
-  /** Script name -> (position key -> site id), or OWN. */
-  private readonly scripts = new Map<string, Map<number, number>>();
-  /** Trie of site ids, leaf first: node 0 is the empty stack. */
-  private readonly children: (Map<number, number> | undefined)[] = [undefined];
+  /** Trie of call sites, leaf first: node 0 is the empty stack; each other node is one site below its parent. */
   private readonly parent: number[] = [-1];
-  private readonly siteOf: number[] = [-1];
+  private readonly siteOf: RawSite[] = [{ name: "", file: "", line: 0, col: 0, async: false }];
   private readonly stackOfNode: number[] = [-1];
+  /** Per node, position -> edge; an edge is a site's script and the node it leads to. */
+  private readonly children: (Map<number, number> | undefined)[] = [undefined];
+  private readonly edgeScript: string[] = [];
+  private readonly edgeTo: number[] = [];
+  /** Edges whose position another script took first at the same node: "node\0pos\0script" -> edge. */
+  private readonly collided = new Map<string, number>();
+  private readonly ownScripts = new Map<string, boolean>();
   /** Whether CallSites have getPosition (V8 has; Deno's and JSC's do not). */
   private positions: boolean | undefined;
   private readonly byText = new Map<string, number>();
@@ -165,55 +166,62 @@ export class WaitStacks {
   }
 
   private intern(sites: CallSiteLike[]): number {
+    const deno = this.mode === "deferred";
+    if (this.positions === undefined && sites.length > 0) this.positions = typeof sites[0].getPosition === "function";
+    const positions = this.positions;
     let node = 0;
     for (let i = 0; i < sites.length; i++) {
       const s = sites[i];
       // Deno source-maps getFileName (~2 us); its script name is the same file as a URL, for ~0.3 us.
-      const script = this.mode === "deferred" ? s.getScriptNameOrSourceURL?.() ?? s.getFileName() : s.getFileName() ?? s.getScriptNameOrSourceURL?.();
+      const script = deno ? s.getScriptNameOrSourceURL?.() ?? s.getFileName() : s.getFileName() ?? s.getScriptNameOrSourceURL?.();
       if (!script) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
-      let byPos = this.scripts.get(script);
-      if (byPos === undefined) {
-        byPos = fileOf(script) ? new Map() : OWN;
-        this.scripts.set(script, byPos);
-      }
-      if (byPos === OWN) continue;
-      if (this.positions === undefined) this.positions = typeof s.getPosition === "function";
       // A call site is its script and position; line/col where the position is not offered (2^22 columns:
       // minified one-line bundles stay distinct). An async frame sits at its await, a sync one at its call: never
-      // the same position, so isAsync need not be part of the key (one C++ call a frame saved).
-      const key = this.positions ? s.getPosition!() : (s.getLineNumber() ?? 0) * 4194304 + (s.getColumnNumber() ?? 0);
-      let site = byPos.get(key);
-      if (site === undefined) {
-        site = this.sites.length;
-        let name = s.getFunctionName() ?? "";
-        if (name === "<anonymous>" || name === "module code") name = "";
-        const async = s.isAsync?.() === true;
-        this.sites.push({ name, file: fileOf(script), line: s.getLineNumber() ?? 0, col: s.getColumnNumber() ?? 0, async });
-        byPos.set(key, site);
-      }
-      let kids = this.children[node];
-      if (kids === undefined) this.children[node] = kids = new Map();
-      let next = kids.get(site);
-      if (next === undefined) {
-        next = this.parent.length;
-        kids.set(site, next);
-        this.parent.push(node);
-        this.siteOf.push(site);
-        this.children.push(undefined);
-        this.stackOfNode.push(-1);
-      }
-      node = next;
+      // the same position, so isAsync need not be part of the key.
+      const pos = positions ? s.getPosition!() : (s.getLineNumber() ?? 0) * 4194304 + (s.getColumnNumber() ?? 0);
+      // The trie's edges are keyed by position alone and checked against their script (one lookup a frame).
+      const kids = this.children[node];
+      const e = kids?.get(pos);
+      node = e !== undefined && this.edgeScript[e] === script ? this.edgeTo[e] : this.slowEdge(node, script, pos, s);
     }
     let id = this.stackOfNode[node];
     if (id === -1) {
       const stack: RawSite[] = [];
-      for (let n = node; n > 0; n = this.parent[n]) stack.push(this.sites[this.siteOf[n]]);
+      for (let n = node; n > 0; n = this.parent[n]) stack.push(this.siteOf[n]);
       stack.reverse(); // trie walked leaf first, so the walk up gives root -> leaf
       id = this.stacks.length;
       this.stacks.push(stack);
       this.stackOfNode[node] = id;
     }
     return id;
+  }
+
+  /** The node after `node` through the site (script, pos): found among colliding positions, or a new edge. */
+  private slowEdge(node: number, script: string, pos: number, s: CallSiteLike): number {
+    const ckey = `${node}\u0000${pos}\u0000${script}`;
+    const known = this.collided.get(ckey);
+    if (known !== undefined) return this.edgeTo[known];
+    let own = this.ownScripts.get(script);
+    if (own === undefined) this.ownScripts.set(script, (own = !fileOf(script)));
+    let to = node; // tsprofile's own frames are left out: the edge leads back to the same node
+    if (!own) {
+      let name = s.getFunctionName() ?? "";
+      if (name === "<anonymous>" || name === "module code") name = "";
+      const site: RawSite = { name, file: fileOf(script), line: s.getLineNumber() ?? 0, col: s.getColumnNumber() ?? 0, async: s.isAsync?.() === true };
+      to = this.parent.length;
+      this.parent.push(node);
+      this.siteOf.push(site);
+      this.children.push(undefined);
+      this.stackOfNode.push(-1);
+    }
+    const e = this.edgeTo.length;
+    this.edgeTo.push(to);
+    this.edgeScript.push(script);
+    let kids = this.children[node];
+    if (kids === undefined) this.children[node] = kids = new Map();
+    if (kids.has(pos)) this.collided.set(ckey, e);
+    else kids.set(pos, e);
+    return to;
   }
 }
 

@@ -8,8 +8,8 @@
 //            else; its figure divided by the waits is the cost of one tracked operation.
 //   http     a small HTTP server in the profiled process (each request: a few awaits and one fs/promises read
 //            of a small file, a JSON reply) under load from another process (this machine's node, 16 keep-alive
-//            connections, 500 warm-up requests then 5000 timed): the figure is the load generator's time.
-//   node --import ./runtimes/node/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--work http]
+//            connections, 1000 warm-up requests then 10000 timed): the figure is the load generator's time.
+//   node --import ./runtimes/node/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--workloads http]
 // As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
 // As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
 import { spawn, spawnSync } from "node:child_process";
@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startSampler } from "../runtimes/index.ts";
+import { startWaitTracker } from "../runtimes/waits.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,11 +30,12 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     runtimes: { type: "string" },
     load: { type: "string" },
+    workloads: { type: "string" },
   },
 });
 
-const WARMUP_REQUESTS = 500;
-const TIMED_REQUESTS = 5000;
+const WARMUP_REQUESTS = 1000;
+const TIMED_REQUESTS = 10000;
 const CONNECTIONS = 16;
 
 function scratchFile(): string {
@@ -91,8 +93,9 @@ async function waitsWork(): Promise<number> {
   return n;
 }
 
-/** A small HTTP server under load from another process; returns the load generator's timed ms. */
-async function httpWork(): Promise<number> {
+/** A small HTTP server under load from another process: the load generator's timed ms, and this process's CPU
+ * time over the same part (from the generator's "go" line to its figure). */
+async function httpWork(): Promise<{ ms: number; cpuMs: number }> {
   const file = scratchFile();
   async function authorize(url: string | undefined): Promise<string> {
     return url ?? "/";
@@ -121,14 +124,20 @@ async function httpWork(): Promise<number> {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
-  gen.stdout.on("data", (d) => (out += d));
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu: NodeJS.CpuUsage | undefined;
+  gen.stdout.on("data", (d) => {
+    out += d;
+    if (!cpu0 && out.startsWith("go\n")) cpu0 = process.cpuUsage();
+    if (cpu0 && !cpu && /\n[\d.]+\n$/.test(out)) cpu = process.cpuUsage(cpu0);
+  });
   const code = await new Promise<number | null>((r) => gen.on("close", r));
   server.close();
   server.closeAllConnections?.();
   rmSync(file, { force: true });
-  const ms = Number(out.trim());
-  if (code !== 0 || !Number.isFinite(ms)) throw new Error(`load generator failed (exit ${code}): ${out}`);
-  return ms;
+  const ms = Number(out.trim().split("\n").at(-1));
+  if (code !== 0 || !Number.isFinite(ms) || !cpu) throw new Error(`load generator failed (exit ${code}): ${out}`);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** The load generator: CONNECTIONS keep-alive connections, each sending its next request when a reply ends. */
@@ -153,6 +162,7 @@ async function loadGenerator(port: number): Promise<void> {
     );
   };
   await run(WARMUP_REQUESTS);
+  process.stdout.write("go\n");
   const t = performance.now();
   await run(TIMED_REQUESTS);
   process.stdout.write(`${(performance.now() - t).toFixed(1)}\n`);
@@ -161,7 +171,8 @@ async function loadGenerator(port: number): Promise<void> {
 
 interface ChildResult {
   ms: number;
-  /** The profiled process's CPU time (user + system) over the same span: less disturbed by other load. */
+  /** The profiled process's CPU time (user + system) over the same span: less disturbed by other load (http: the
+   * server's over the timed requests). */
   cpuMs: number;
   waits: number;
   samplesPerSec: number;
@@ -170,6 +181,29 @@ interface ChildResult {
 
 if (values.load) {
   await loadGenerator(Number(values.load));
+} else if (values.work === "blocks") {
+  // One process, sampling with asyncMode disabled, the promise workload in blocks alternately with and without
+  // the wait tracker (started before and stopped after its block, stop included): other load drifts slowly, so
+  // neighbouring blocks see the same machine, which separate processes do not.
+  const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
+  await promiseWork();
+  const sum = { on: { ms: 0, cpuMs: 0 }, off: { ms: 0, cpuMs: 0 } };
+  let waits = 0;
+  for (let b = 0; b < 16; b++) {
+    for (const on of b % 2 ? [true, false] : [false, true]) {
+      const cpu0 = process.cpuUsage();
+      const t = performance.now();
+      const tracker = on ? startWaitTracker(() => performance.now()) : null;
+      await promiseWork();
+      if (tracker) waits += tracker.stop().start.length;
+      const cpu = process.cpuUsage(cpu0);
+      const acc = on ? sum.on : sum.off;
+      acc.ms += performance.now() - t;
+      acc.cpuMs += (cpu.user + cpu.system) / 1000;
+    }
+  }
+  sampler.stop();
+  process.stdout.write(`${JSON.stringify({ ...sum, waits })}\n`);
 } else if (values.work) {
   const sampler = startSampler({ interval: 1000, asyncMode: values.mode === "disabled" ? "disabled" : "enabled" });
   const cpu0 = process.cpuUsage();
@@ -178,13 +212,14 @@ if (values.load) {
   const r = work === "http" ? await httpWork() : work === "waits" ? await waitsWork() : await promiseWork();
   let ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
-  if (work === "http") ms = r;
+  let cpuMs = (cpu.user + cpu.system) / 1000;
+  if (typeof r === "object") ({ ms, cpuMs } = r);
   const t1 = performance.now();
   const session = sampler.stop();
   const stopMs = performance.now() - t1;
   const result: ChildResult = {
     ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs,
     waits: session.waits?.start.length ?? 0,
     samplesPerSec: session.samples.time.length / (session.meta.duration / 1e6),
     stopMs,
@@ -202,19 +237,34 @@ if (values.load) {
     ["bun", bin("bun"), [self]],
   ];
   const wanted = values.runtimes?.split(",");
-  const works = values.work ? [values.work] : ["promise", "waits", "http"];
+  const works = values.workloads?.split(",") ?? ["promise", "waits", "http"];
   const rounds = Number(values.rounds ?? 7);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`async tracking cost, ${rounds} rounds interleaved, medians; 2 cores; loadavg ${load()} at start`);
   console.log(
-    "runtime  workload  disabled ms  enabled ms  overhead | cpu dis ms  cpu en ms  overhead |  waits  us/wait  stop ms  samples/s dis/en  loadavg",
+    "runtime  workload  disabled ms  enabled ms  overhead (paired q1..q3) | cpu dis ms  cpu en ms  overhead (paired q1..q3) |  waits  us/wait  stop ms  samples/s dis/en  loadavg",
   );
+  const blocks: string[] = [];
   for (const [name, cmd, args] of all) {
     if (wanted && !wanted.includes(name)) continue;
     if (!existsSync(cmd)) {
       console.log(`${name}: not installed (${cmd})`);
       continue;
+    }
+    if (works.includes("promise")) {
+      const out = spawnSync(cmd, [...args, "--work", "blocks"], { encoding: "utf8", cwd: root, timeout: 300_000 });
+      try {
+        const b = JSON.parse((out.stdout ?? "").trim().split("\n").at(-1) ?? "");
+        const per = (on: number, off: number) => (((on - off) * 1000) / b.waits).toFixed(2);
+        blocks.push(
+          `${name.padEnd(8)} wall ${((b.on.ms / b.off.ms - 1) * 100).toFixed(1)}% (${per(b.on.ms, b.off.ms)} us/wait)  ` +
+            `cpu ${((b.on.cpuMs / b.off.cpuMs - 1) * 100).toFixed(1)}% (${per(b.on.cpuMs, b.off.cpuMs)} us/wait)  ` +
+            `over ${b.waits} waits, 16 blocks each way; loadavg ${load()}`,
+        );
+      } catch {
+        blocks.push(`${name}: blocks failed: ${out.stderr}`);
+      }
     }
     for (const work of works) {
       const got: Record<string, ChildResult[]> = { enabled: [], disabled: [] };
@@ -242,6 +292,12 @@ if (values.load) {
       const ce = med("enabled", (x) => x.cpuMs);
       const waits = med("enabled", (x) => x.waits);
       const pct = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
+      // Each round's enabled/disabled pair ran back to back: their ratios cancel the slow drift of other load.
+      const paired = (f: (x: ChildResult) => number) => {
+        const r = got.enabled.map((x, i) => f(x) / f(got.disabled[i]) - 1).sort((a, b) => a - b);
+        const q = (p: number) => `${(r[Math.round(p * (r.length - 1))] * 100).toFixed(0)}`;
+        return `(${q(0.5)}% ${q(0.25)}..${q(0.75)})`.padStart(15);
+      };
       console.log(
         [
           name.padEnd(8),
@@ -249,10 +305,12 @@ if (values.load) {
           d.toFixed(1).padStart(11),
           e.toFixed(1).padStart(11),
           pct(d, e).padStart(9),
+          paired((x) => x.ms),
           "|",
           cd.toFixed(1).padStart(10),
           ce.toFixed(1).padStart(10),
           pct(cd, ce).padStart(9),
+          paired((x) => x.cpuMs),
           "|",
           String(waits).padStart(6),
           (waits > 0 ? ((e - d) * 1000) / waits : NaN).toFixed(2).padStart(8),
@@ -262,5 +320,9 @@ if (values.load) {
         ].join(" "),
       );
     }
+  }
+  if (blocks.length) {
+    console.log("\npromise workload in one process, wait tracker on/off in alternating blocks (sampler on, async disabled):");
+    for (const line of blocks) console.log(line);
   }
 }

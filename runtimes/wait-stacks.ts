@@ -42,6 +42,7 @@ interface CallSiteLike {
 }
 
 const returnSites = (_e: unknown, sites: unknown) => sites;
+const JSC = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 /** Script name -> file path, or "" for tsprofile's own files (fileURLToPath costs microseconds: once per script). */
 const fileCache = new Map<string, string>();
 export function fileOf(raw: string): string {
@@ -100,7 +101,8 @@ export class WaitStacks {
       // "text": JSC formats at capture, through a program's prepareStackTrace if it set one: keep that out.
       if (mode !== "deferred") E.prepareStackTrace = (mode === "sites" ? returnSites : undefined) as never;
       const holder: { stack?: unknown } = {};
-      E.captureStackTrace(holder, skip);
+      // JSC leaves the trace empty when `skip` is not the direct caller: there our own frames are dropped by file.
+      E.captureStackTrace(holder, JSC ? undefined : skip);
       got = mode === "deferred" ? holder : holder.stack;
     } catch {
       got = undefined;

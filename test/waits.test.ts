@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSampler } from "../runtimes/index.ts";
+import { type StackMode, WaitStacks } from "../runtimes/wait-stacks.ts";
 import { parseStackString, startWaitTracker } from "../runtimes/waits.ts";
 import { decodeSession, encodeSession } from "../src/session.ts";
 import type { Session } from "../src/types.ts";
@@ -156,6 +157,40 @@ test("timers: a cleared one (by handle or by its number) and an unref'd one pend
   } finally {
     tracker.stop();
   }
+});
+
+// Three call sites, two async callers deep; captured with each reading mode on this runtime.
+function requestFrom(stacks: WaitStacks): number {
+  return stacks.capture(requestFrom);
+}
+async function innerAwaiter(stacks: WaitStacks, refs: number[]): Promise<void> {
+  await null;
+  refs.push(requestFrom(stacks));
+  refs.push(requestFrom(stacks));
+}
+async function outerAwaiter(stacks: WaitStacks, refs: number[]): Promise<void> {
+  await innerAwaiter(stacks, refs);
+  refs.push(requestFrom(stacks));
+}
+
+test("every stack mode (Node's sites, Deno's deferred, Bun's text) reads the same logical stacks", async () => {
+  const got: Record<string, string[][]> = {};
+  for (const mode of ["sites", "deferred", "text"] as StackMode[]) {
+    const stacks = new WaitStacks(mode);
+    const refs: number[] = [];
+    for (let i = 0; i < 3; i++) await outerAwaiter(stacks, refs);
+    const ids = refs.map((r) => stacks.resolve(r));
+    assert.ok(ids.every((id) => id >= 0), `${mode}: ${ids}`);
+    // Repeats intern to the same stack: the two calls on one line of innerAwaiter differ only by column.
+    assert.is(new Set(ids).size, 3, `${mode}: ${ids}`);
+    assert.is(ids[0], ids[3]);
+    got[mode] = ids.slice(0, 3).map((id) => stacks.stacks[id].map((s) => `${s.async ? "async " : ""}${s.name}`).filter((n) => /Awaiter/.test(n)));
+    for (const s of stacks.stacks.flat()) assert.not.match(s.file, /runtimes[\\/]wait-stacks\.ts/);
+  }
+  assert.equal(got.sites[0], ["innerAwaiter", "async outerAwaiter"], JSON.stringify(got));
+  if (runtime !== "bun") assert.equal(got.sites[2], ["outerAwaiter"], JSON.stringify(got));
+  assert.equal(got.deferred, got.sites);
+  assert.equal(got.text, got.sites);
 });
 
 test("stop restores every wrapped function", () => {

@@ -9,11 +9,13 @@
 // 2. A streamed real run: the CLI at -i 0.0001 on a program with repeated stacks, with and without --stream-to,
 //    against the program alone, interleaved, medians: the child's peak RSS (VmHWM, read by the program at exit,
 //    after tsprofile's stop), the program's own work time, the achieved interval.
+// 3. (--flat SECONDS) Flat memory in this process: the sampler at 100 us drained every second, against the same
+//    sampler kept whole until stop, with forced GCs: RSS and JS heap at a quarter, half and the end, stop cost.
 //
 //   node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts [--seconds 3600] [--real 20] [--rounds 3]
 //   test/runtimes/node_modules/.bin/node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts
 //   TSPROFILE_NO_ADDON=1 ... (Node: the inspector, or on Node >= 24.12 the rotating v8.startCpuProfile sampler)
-//   bun bench/hour.ts          (--real 0 skips part 2; --seconds 0 skips part 1)
+//   bun bench/hour.ts          (--real 0 skips part 2; --seconds 0 skips part 1; --flat 60 adds part 3)
 // Needs `npm run build` (part 2 runs dist/cli.js).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -191,6 +193,10 @@ function simulatedHour(seconds: number): void {
   );
   console.log(`process + text render: ${renderMs.toFixed(0)} ms (${text.split("\n").length} lines)`);
   console.log(`for comparison, the same hour as one Session in JS typed arrays: ${mb(total * 13)} before any core copy`);
+  if (g.Bun) {
+    // Measured: growing a bare WebAssembly.Memory to 28 MB raises Bun's heapUsed by 56 MB, after Bun.gc(true).
+    console.log("(Bun: heapUsed counts the wasm memory's buffer, about twice over: its JS heap figure is not JS objects)");
+  }
 }
 
 // ---- 2. a streamed real run ----
@@ -212,15 +218,20 @@ const seconds = Number(process.argv[2]);
 const start = performance.now();
 let turns = 0;
 let sink = 0;
-const hwm = () => /VmHWM:\\s+(\\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0";
+const status = (key) => new RegExp(key + ":\\\\s+(\\\\d+)").exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0";
+let rssMid = 0;
 function turn() {
   const path = turns++ % 300;
   sink += fns[path % fns.length](20 + (path % 20), path, 40000);
-  if (performance.now() - start < seconds * 1000) setImmediate(turn);
+  const now = performance.now() - start;
+  if (!rssMid && now >= seconds * 500) rssMid = Number(status("VmRSS"));
+  if (now < seconds * 1000) setImmediate(turn);
   else {
-    const work = performance.now() - start;
-    // Read at exit: after tsprofile's own stop, which runs first.
-    process.on("exit", () => process.stdout.write(\`turns=\${turns} work_ms=\${work.toFixed(0)} peak_rss_kb=\${hwm()} sink=\${sink % 10}\\n\`));
+    const rssEnd = Number(status("VmRSS"));
+    // The peak is read at exit: after tsprofile's own stop, which runs first.
+    process.on("exit", () =>
+      process.stdout.write(\`turns=\${turns} work_ms=\${now.toFixed(0)} peak_rss_kb=\${status("VmHWM")} rss_growth_kb=\${rssEnd - rssMid} sink=\${sink % 10}\\n\`),
+    );
   }
 }
 turn();
@@ -230,6 +241,8 @@ turn();
 interface RunResult {
   turns: number;
   workMs: number;
+  /** VmRSS at the end of the work minus at its half: flat memory shows as ~0. */
+  growthKb: number;
   peakKb: number;
   samples?: number;
   durationS?: number;
@@ -262,12 +275,12 @@ function realRun(seconds: number, rounds: number): void {
       rmSync(out, { force: true });
       rmSync(stream, { force: true });
       const r = spawnSync(process.execPath, modes[mode](out, stream), { cwd: dir, encoding: "utf8", timeout: (seconds + 120) * 1000 });
-      const m = /turns=(\d+) work_ms=(\d+) peak_rss_kb=(\d+)/.exec(r.stdout ?? "");
+      const m = /turns=(\d+) work_ms=(\d+) peak_rss_kb=(\d+) rss_growth_kb=(-?\d+)/.exec(r.stdout ?? "");
       if (r.status !== 0 || !m) {
         console.log(`  ${mode}: failed (${r.status}) ${(r.stderr ?? "").split("\n").slice(0, 3).join(" | ")}`);
         continue;
       }
-      const res: RunResult = { turns: Number(m[1]), workMs: Number(m[2]), peakKb: Number(m[3]) };
+      const res: RunResult = { turns: Number(m[1]), workMs: Number(m[2]), peakKb: Number(m[3]), growthKb: Number(m[4]) };
       if (existsSync(out)) {
         const json = JSON.parse(readFileSync(out, "utf8"));
         res.samples = json.sample_count;
@@ -281,7 +294,7 @@ function realRun(seconds: number, rounds: number): void {
   const plainPeak = median(results.plain.map((r) => r.peakKb));
   const rate = (r: RunResult) => r.turns / r.workMs;
   const plainRate = median(results.plain.map(rate));
-  console.log(["mode", "peak RSS", "x plain", "turns/s", "time a turn x plain", "samples", "achieved", "stream file"].join(" | "));
+  console.log(["mode", "peak RSS", "x plain", "RSS growth, 2nd half", "turns/s", "time a turn x plain", "samples", "achieved", "stream file"].join(" | "));
   for (const [mode, rs] of Object.entries(results)) {
     if (rs.length === 0) continue;
     const peak = median(rs.map((r) => r.peakKb));
@@ -293,6 +306,7 @@ function realRun(seconds: number, rounds: number): void {
         mode,
         `${(peak / 1024).toFixed(1)} MB`,
         (peak / plainPeak).toFixed(2),
+        `${(median(rs.map((r) => r.growthKb)) / 1024).toFixed(1)} MB`,
         (median(rs.map(rate)) * 1000).toFixed(0),
         (plainRate / median(rs.map(rate))).toFixed(3),
         samples ?? "-",
@@ -305,5 +319,64 @@ function realRun(seconds: number, rounds: number): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// ---- 3. flat memory in process ----
+
+/**
+ * The sampler in this process at 100 us, drained every second as --stream-to does (chunks dropped), against the
+ * same sampler kept whole until stop; forced GCs, so the JS heap figure is what is retained. The work: a
+ * recursive function 30 deep every millisecond, one repeated stack.
+ */
+async function flatMemory(seconds: number): Promise<void> {
+  const { startSampler } = await import("../runtimes/index.ts");
+  const deep = (d: number): number => {
+    if (d <= 0) {
+      let x = 0;
+      for (let k = 0; k < 20000; k++) x = (x * 31 + k) % 1000003;
+      return x;
+    }
+    return deep(d - 1) + 1;
+  };
+  const mem = () => {
+    gc();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed };
+  };
+  console.log(`== flat memory in process (${runtimeName}; ${seconds} s a mode at -i 0.0001; load ${load()})`);
+  for (const stream of [true, false]) {
+    const sampler = startSampler({ interval: 100, stream, asyncMode: "disabled" });
+    const streaming = stream && typeof sampler.drain === "function";
+    const marks: { at: number; rss: number; heap: number }[] = [];
+    let drained = 0;
+    const drainMs: number[] = [];
+    const work = setInterval(() => deep(30), 1);
+    const t0 = performance.now();
+    for (let sec = 1; sec <= seconds; sec++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (streaming) {
+        const d0 = performance.now();
+        drained += sampler.drain!().samples.stack.length;
+        drainMs.push(performance.now() - d0);
+      }
+      if (sec === Math.ceil(seconds / 4) || sec === Math.ceil(seconds / 2) || sec === seconds) marks.push({ at: sec, ...mem() });
+    }
+    clearInterval(work);
+    const s0 = performance.now();
+    const rest = sampler.stop();
+    const stopMs = performance.now() - s0;
+    const after = mem();
+    const total = drained + rest.samples.stack.length;
+    const label = stream ? (streaming ? "drained every 1 s" : "stream asked, no drain() here") : "whole until stop";
+    console.log(
+      `${label}: ${total} samples (${((performance.now() - t0) * 1000 / Math.max(1, total)).toFixed(0)} us apart); ` +
+        marks.map((m) => `at ${m.at} s rss ${mb(m.rss)} heap ${mb(m.heap)}`).join("; ") +
+        `; stop ${stopMs.toFixed(0)} ms, then rss ${mb(after.rss)} heap ${mb(after.heap)}` +
+        // The first drain sets up source mapping once (a stop without drains pays the same).
+        (streaming ? `; drain median ${median(drainMs).toFixed(1)} ms, first ${drainMs[0].toFixed(0)} ms` : ""),
+    );
+  }
+}
+
 if (SECONDS > 0) simulatedHour(SECONDS);
+const FLAT = arg("flat", 0);
+if (FLAT > 0) await flatMemory(FLAT);
 if (REAL > 0) realRun(REAL, ROUNDS);

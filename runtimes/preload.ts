@@ -71,7 +71,9 @@ function install(config: ChildConfig): void {
       sampler = startSampler({
         interval: config.interval,
         startStack: false,
-        deoptimize: false,
+        // The first start precedes the program's code; a SIGUSR2 start comes mid-run, after the JIT has optimized
+        // loops the profiler could not name without a deoptimization (runtimes/node/sampler.ts).
+        deoptimize: config.toggleSignal === true,
         asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
         stream: config.streamPath !== undefined,
       });

@@ -78,7 +78,7 @@ export class WaitStacks {
   /** Whether CallSites have getPosition (V8 has; Deno's and JSC's do not). */
   private positions: boolean | undefined;
   private readonly byText = new Map<string, number>();
-  /** "deferred": captured holders not read yet (from index `read` on), and the stack id of each read one. */
+  /** "deferred": the captured holders (those from heldStack.length on not read yet), and each read one's stack id. */
   private readonly held: unknown[] = [];
   private readonly heldStack: number[] = [];
 

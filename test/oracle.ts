@@ -260,7 +260,7 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
 /**
  * Async stacks: a sample's path re-rooted under the callers recorded by the wait that last reached JavaScript
  * (largest end <= t, ties: the later in input order), when that wait's stack contains the sample's first
- * frame that is neither internal nor hidden, past its own first frame.
+ * frame that is neither internal nor hidden, after a frame of that kind.
  */
 class LogicalPaths {
   private readonly cache = new Map<string, Path>();
@@ -281,9 +281,10 @@ class LogicalPaths {
     let path = this.cache.get(key);
     if (path === undefined) {
       const waited = this.stackPaths.get(stack);
-      const u = own.findIndex((f) => f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0);
+      const shown = (f: number) => f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0;
+      const u = own.findIndex(shown);
       const k = u === -1 ? -1 : waited.indexOf(own[u]);
-      path = k > 0 ? [...waited.slice(0, k), ...own.slice(u)] : own;
+      path = k > 0 && waited.slice(0, k).some(shown) ? [...waited.slice(0, k), ...own.slice(u)] : own;
       this.cache.set(key, path);
     }
     return path;

@@ -247,6 +247,20 @@ impl Session {
         }
     }
 
+    /// Each sample's core path and its time since the previous sample (the first: since 0), in order.
+    pub(crate) fn sample_deltas(&self) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let mut big: Option<f64> = None;
+        self.records.iter().filter_map(move |r| {
+            let id = r as u32;
+            let d = (r >> 32) as u32;
+            if id == ESCAPE {
+                big = Some(self.big.get(d as usize).copied().unwrap_or(0.0));
+                return None;
+            }
+            Some((id, big.take().unwrap_or(f64::from(d))))
+        })
+    }
+
     pub(crate) fn max_frame(&self) -> Option<u32> {
         self.max_frame
     }

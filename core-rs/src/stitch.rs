@@ -7,7 +7,7 @@
 //! sample through a cursor over the waits in order of end.
 
 use crate::hash::{key, KeyMap};
-use crate::ingest::{Session, ESCAPE};
+use crate::ingest::Session;
 use crate::{is_real, FLAG_HIDDEN, FLAG_INTERNAL, SYNTH_IDLE};
 
 pub(crate) struct Stitch {
@@ -31,29 +31,54 @@ impl Stitch {
             .collect();
         // Stable: equal ends stay in input order, so the last of them is the latest.
         by_end.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut st = Stitch { by_end, map: KeyMap::default() };
 
+        let shown = |f: u32| is_real(f) && flags.get(f as usize).is_some_and(|&g| g & (FLAG_INTERNAL | FLAG_HIDDEN) == 0);
+        // Per wait stack, whether the first occurrence of each of its frames comes after a shown frame (the rule
+        // applies): key(stack + 1, frame) -> that.
+        let mut after_shown: KeyMap<bool> = KeyMap::default();
+        let mut indexed: KeyMap<()> = KeyMap::default();
+        for &(_, stack) in &by_end {
+            if indexed.insert(u64::from((stack + 1) as u32), ()).is_none() {
+                let mut any = false;
+                for f in frames_of(s, s.stack_node(stack)) {
+                    after_shown.entry(key((stack + 1) as u32, f)).or_insert(any);
+                    any |= shown(f);
+                }
+            }
+        }
+        // Per sample path, its first frame that is shown (neither internal nor hidden), or NONE.
+        const NONE: u32 = u32::MAX;
+        let mut first: KeyMap<u32> = KeyMap::default();
+
+        let mut map: KeyMap<u32> = KeyMap::default();
         let mut todo: Vec<(u32, i32)> = Vec::new();
-        let mut seen: KeyMap<()> = KeyMap::default();
         let mut cur = 0usize;
-        for_each_sample(s, |p, t| {
-            while cur < st.by_end.len() && st.by_end[cur].0 <= t {
+        let mut t = 0.0;
+        for (p, dt) in s.sample_deltas() {
+            t += dt;
+            while cur < by_end.len() && by_end[cur].0 <= t {
                 cur += 1;
             }
             if cur == 0 || s.trie.frame.get(p as usize) == Some(&SYNTH_IDLE) {
-                return;
+                continue;
             }
-            let stack = st.by_end[cur - 1].1;
-            if seen.insert(key(p, (stack + 1) as u32), ()).is_none() {
+            let stack = by_end[cur - 1].1;
+            let u = *first.entry(u64::from(p)).or_insert_with(|| {
+                frames_of(s, p).into_iter().find(|&f| shown(f)).unwrap_or(NONE)
+            });
+            if u == NONE || after_shown.get(&key((stack + 1) as u32, u)) != Some(&true) {
+                continue;
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = map.entry(key(p, (stack + 1) as u32)) {
+                e.insert(p);
                 todo.push((p, stack));
             }
-        });
-        for (p, stack) in todo {
-            if let Some(q) = reroot(s, p, stack, flags) {
-                st.map.insert(key(p, (stack + 1) as u32), q);
-            }
         }
-        (!st.map.is_empty()).then_some(st)
+        for (p, stack) in todo {
+            let q = reroot(s, p, stack, flags);
+            map.insert(key(p, (stack + 1) as u32), q);
+        }
+        (!map.is_empty()).then_some(Stitch { by_end, map })
     }
 
     pub(crate) fn cursor(&self) -> Cursor<'_> {
@@ -77,22 +102,6 @@ impl Cursor<'_> {
     }
 }
 
-/// Every sample's core path and time, in order.
-fn for_each_sample<F: FnMut(u32, f64)>(s: &Session, mut f: F) {
-    let mut t = 0.0;
-    let mut big: Option<f64> = None;
-    for r in s.records.iter() {
-        let id = r as u32;
-        let d = (r >> 32) as u32;
-        if id == ESCAPE {
-            big = Some(s.big.get(d as usize).copied().unwrap_or(0.0));
-            continue;
-        }
-        t += big.take().unwrap_or(f64::from(d));
-        f(id, t);
-    }
-}
-
 /// Frames of a trie node, root -> leaf.
 fn frames_of(s: &Session, mut node: u32) -> Vec<u32> {
     let mut out = Vec::new();
@@ -104,19 +113,16 @@ fn frames_of(s: &Session, mut node: u32) -> Vec<u32> {
     out
 }
 
-/// The sample path re-rooted under the wait's callers, or None when the rule does not apply.
-fn reroot(s: &mut Session, p: u32, stack: i32, flags: &[u8]) -> Option<u32> {
+/// The sample path re-rooted under the wait's callers (the rule applies: checked by the caller).
+fn reroot(s: &mut Session, p: u32, stack: i32, flags: &[u8]) -> u32 {
     let own = frames_of(s, p);
     let shown = |f: u32| is_real(f) && flags.get(f as usize).is_some_and(|&g| g & (FLAG_INTERNAL | FLAG_HIDDEN) == 0);
-    let u = own.iter().position(|&f| shown(f))?;
     let waited = frames_of(s, s.stack_node(stack));
-    let k = waited.iter().position(|&f| f == own[u])?;
-    if k == 0 {
-        return None;
-    }
+    let Some(u) = own.iter().position(|&f| shown(f)) else { return p };
+    let Some(k) = waited.iter().position(|&f| f == own[u]) else { return p };
     let mut node = 0;
     for &f in waited[..k].iter().chain(&own[u..]) {
         node = s.trie.intern(node, f);
     }
-    Some(node)
+    node
 }

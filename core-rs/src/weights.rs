@@ -18,7 +18,7 @@
 //!   share > 0) is reported on the spot, in order, as a call with weight 0. Cost: O(log waits) per piece and
 //!   per wait, whatever the number of pending waits.
 
-use crate::ingest::{Session, WaitRec, ESCAPE, IDLE_PATH};
+use crate::ingest::{Session, WaitRec, IDLE_PATH};
 use crate::stitch::Stitch;
 use crate::SYNTH_IDLE;
 use std::cmp::Reverse;
@@ -368,16 +368,8 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
 
     let mut stitch = waits.and_then(|c| c.stitch.as_ref()).map(|st| st.cursor());
     let mut prev: Option<u32> = None;
-    let mut big: Option<f64> = None;
     let mut t = 0.0;
-    for r in s.records.iter() {
-        let id = r as u32;
-        let d = (r >> 32) as u32;
-        if id == ESCAPE {
-            big = Some(s.big.get(d as usize).copied().unwrap_or(0.0));
-            continue;
-        }
-        let dt = big.take().unwrap_or(f64::from(d));
+    for (id, dt) in s.sample_deltas() {
         let id = stitch.as_mut().map_or(id, |c| c.path(id, t + dt));
         match prev {
             // Before the first sample: t[0] of idle.

@@ -157,4 +157,11 @@ test("using / await using: the block is profiled and its report printed when it 
   assert.ok((out.match(/Recorded:/g) ?? []).length === 2, "two reports");
 });
 
+test("a profiler never stopped does not change how the program exits", () => {
+  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "never-stopped.ts")), { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert.is(r.stdout.trim(), "done true");
+  assert.is(r.status, 3, r.stderr);
+  assert.is(r.signal, null);
+});
+
 test.run();

@@ -126,17 +126,31 @@ export function startAddonSampler(
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
   const started = native.start();
-  // Both are CLOCK_MONOTONIC on Linux; measured anyway, so a platform where they differ stays consistent.
-  const hrOffset = Math.abs(hrBefore - started.startTime) < 50_000 ? 0 : hrBefore - started.startTime;
+  const hrAfter = monotonicUs();
+  // The addon's clock (CLOCK_MONOTONIC) is hrtime's on Linux: its start time then lies within the call, however
+  // long V8's code re-log made it. Elsewhere (macOS: hrtime is mach time) take the difference, to within the call.
+  const sameClock = started.startTime >= hrBefore - 1000 && started.startTime <= hrAfter + 1000;
+  const hrOffset = sameClock ? 0 : (hrBefore + hrAfter) / 2 - started.startTime;
   const base = started.startTime; // session time 0, on the addon's clock
   const cpuBase = started.cpuTime;
   let rotations = 0;
   const timer = setInterval(() => {
     try {
-      if (running) rotate(native.drain());
+      if (running && !stoppedAtExit) rotate(native.drain());
     } catch {}
   }, ROTATE_MS);
   timer.unref();
+  // A sampler still running when the process exits is stopped here: the addon's own cleanup runs during the
+  // environment's teardown, too late for V8's profiler (Node 20 aborts, 24 crashes). What it returns is kept for
+  // a stop() from a later 'exit' listener (the CLI's preload).
+  let stoppedAtExit: ReturnType<typeof native.stop> | null = null;
+  const onExit = (): void => {
+    if (!running || stoppedAtExit) return;
+    try {
+      stoppedAtExit = native.stop();
+    } catch {}
+  };
+  process.on("exit", onExit);
   const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict" });
   let running = true;
 
@@ -255,7 +269,7 @@ export function startAddonSampler(
     meta,
     drain(): SessionChunk {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
-      rotate(native.drain());
+      if (!stoppedAtExit) rotate(native.drain());
       const chunk = chunker.take();
       const cpu = takeCpu();
       if (cpu) chunk.samples.cpu = cpu;
@@ -265,8 +279,9 @@ export function startAddonSampler(
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
       running = false;
       clearInterval(timer);
+      process.removeListener("exit", onExit);
       const waits = tracker?.stop();
-      const duration = rotate(native.stop());
+      const duration = rotate(stoppedAtExit ?? native.stop());
       const cpu = process.cpuUsage(cpuStart);
       const rest = chunker.rest({ ...meta(m), duration, cpuTime: cpu.user + cpu.system });
       const cpuCol = takeCpu();

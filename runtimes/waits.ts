@@ -1,7 +1,7 @@
 // Await attribution's data source (issue 4; core-rs/SPEC.md, "Await attribution"): while a sampler runs, the
 // common asynchronous sources are wrapped so that each operation the program starts is recorded as a wait
 // {start, end, logical stack}: setTimeout (global, node:timers, timers/promises), node:fs callback functions and
-// node:fs/promises, fetch, http/https request/get (ends at 'response' or an error), net/tls connect (ends at
+// node:fs/promises, fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
 // 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
 //
 // Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (FACTS.md: 300k awaits
@@ -138,6 +138,34 @@ function copyProps(from: Function, to: Function): void {
   }
 }
 
+/**
+ * Calls `done` at the first of `events` emitted by `emitter` (or, for `handOver`, at the first of them emitted by
+ * the emitter that event carries); false when `emitter` cannot be watched. Listeners would change behaviour (an
+ * 'error' listener swallows errors, a 'response' one stops Node from dumping an unread response): this watches
+ * emit on the instance instead, and steps aside at the end.
+ */
+function watchEmit(emitter: any, events: string[], handOver: string | undefined, done: () => void): boolean {
+  try {
+    const emit = emitter?.emit;
+    if (typeof emit !== "function" || Object.hasOwn(emitter, "emit")) return false;
+    const wrapped = function (this: unknown, event: unknown, carried?: unknown) {
+      if (typeof event === "string" && events.includes(event)) {
+        try {
+          // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the object's
+          // fast shape.
+          if (emitter.emit === wrapped) emitter.emit = emit;
+        } catch {}
+        if (event !== handOver || !watchEmit(carried, events, undefined, done)) done();
+      }
+      return Reflect.apply(emit, this, arguments);
+    };
+    emitter.emit = wrapped;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 class Wrapping {
   readonly patches: Patch[] = [];
   /** One wrapper per original function (net.connect === net.createConnection, setTimeout in two places). */
@@ -233,8 +261,11 @@ class Wrapping {
     };
   };
 
-  /** A function returning an emitter (http request, socket); the wait ends at the first of `events`. */
-  emitter = (events: string[]) => (orig: Function): Function => {
+  /**
+   * A function returning an emitter (http request, socket); the wait ends at the first of `events`, or, where
+   * that event is `handOver`, at the first of `events` on the emitter it carries (an http response: its body's end).
+   */
+  emitter = (events: string[], handOver?: string) => (orig: Function): Function => {
     const rec = this.rec;
     return function wrapper(this: unknown) {
       if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
@@ -249,29 +280,7 @@ class Wrapping {
       } finally {
         rec.inside = false;
       }
-      try {
-        const emit = out?.emit;
-        if (typeof emit !== "function" || Object.hasOwn(out, "emit")) {
-          rec.drop(id);
-          return out;
-        }
-        // Listeners would change behaviour (an 'error' listener swallows errors, a 'response' one stops Node
-        // from dumping an unread response): watch emit on the instance instead, and step aside at the end.
-        out.emit = function (this: unknown, event: unknown) {
-          if (typeof event === "string" && events.includes(event)) {
-            rec.finish(id);
-            try {
-              // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the
-              // object's fast shape.
-              if (out.emit === wrapped) out.emit = emit;
-            } catch {}
-          }
-          return Reflect.apply(emit, this, arguments);
-        };
-        const wrapped = out.emit;
-      } catch {
-        rec.drop(id);
-      }
+      if (!watchEmit(out, events, handOver, () => rec.finish(id))) rec.drop(id);
       return out;
     };
   };
@@ -477,7 +486,8 @@ function install(w: Wrapping, runtime: Runtime): void {
   for (const k of FS_PROMISES) w.patch(fsp, k, w.promise);
   if (fs?.promises && fs.promises !== fsp) for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise);
 
-  const response = w.emitter(["response", "error", "close", "abort"]);
+  // A request's wait ends with its response's body ('end'), or an error or close on either.
+  const response = w.emitter(["response", "end", "error", "close", "abort", "aborted"], "response");
   for (const id of ["node:http", "node:https"]) {
     const m = tryRequire(id);
     w.patch(m, "request", response);

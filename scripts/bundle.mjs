@@ -26,6 +26,9 @@ const common = {
   legalComments: "none",
 };
 
+/** src/integrations/<name>.ts, each a package export "./<name>". */
+export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-test"];
+
 const entries = [
   { in: "src/cli.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
   { in: "src/index.ts", out: "index.js", optional: true },
@@ -35,6 +38,8 @@ const entries = [
   ...readdirSync(nodeRuntime)
     .filter((f) => /hooks\.mjs$/.test(f))
     .map((f) => ({ in: `runtimes/node/${f}`, out: f })),
+  // Test-runner integrations (package.json exports "./node-test" ...): next to core.wasm, their runner external.
+  ...INTEGRATIONS.map((name) => ({ in: `src/integrations/${name}.ts`, out: `integration-${name}.js`, external: ["vitest", "uvu", "bun:test"] })),
 ];
 
 const notes = [];
@@ -57,6 +62,7 @@ try {
         outfile: join(dist, entry.out),
         banner: { js: entry.banner ?? REQUIRE_SHIM },
         define: entry.define,
+        external: [...common.external, ...(entry.external ?? [])],
       });
     }),
   );

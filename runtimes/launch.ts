@@ -9,6 +9,8 @@ export interface LaunchRequest {
   /** Absolute path of the preload module. */
   preload: string;
   script: string;
+  /** -c: run this code instead of script (JavaScript on Node; Deno and Bun also take TypeScript). */
+  code?: string;
   args: string[];
   /** Sampling interval, us. */
   interval: number;

@@ -2,9 +2,9 @@
 // sampler preloaded, then renders the session the child wrote. The child owns stdin, stdout and stderr; the
 // report goes to stderr (or --outfile) so the program's stdout stays byte-identical to an unprofiled run.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
@@ -18,10 +18,12 @@ import { keepLastSession, lastSessionPath } from "./cache.ts";
 import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "./renderers/names.ts";
 
 const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
-const LOAD_USAGE = "       tsprofile [options] --load FILE | --load-prev";
+const MORE_USAGE = `       tsprofile [options] --from-path program [arg] ...
+       tsprofile [options] -c code [arg] ...
+       tsprofile [options] --load FILE | --load-prev`;
 
 const HELP = `${USAGE}
-${LOAD_USAGE}
+${MORE_USAGE}
 
 Runs scriptfile (JavaScript or TypeScript) and prints where the wall-clock time
 went as a call tree. The program's stdin, stdout, stderr and exit code pass
@@ -34,6 +36,10 @@ Options:
   -i SECONDS, --interval=SECONDS
                         sampling interval in seconds (default 0.001, minimum
                         0.0001)
+  -c CODE               profile CODE, given as a string (JavaScript; Deno and
+                        Bun take TypeScript too), instead of a scriptfile
+  --from-path           find the program on PATH, nearest node_modules/.bin
+                        first (tsprofile --from-path vitest run)
   --load=FILE           render a saved profile instead of running a program:
                         a .tsprof session (-o run.tsprof) or a .cpuprofile
                         from node/deno/bun --cpu-prof or DevTools
@@ -69,7 +75,8 @@ Options:
                         --duration, each period also stops after SECONDS
   --async-mode=MODE     how time spent awaiting is shown: 'enabled' (default:
                         charged as [await] to the code that awaited),
-                        'strict' (as enabled for now) or 'disabled' (no
+                        'strict' (the Profiler API's own async context only;
+                        the CLI's program is one context) or 'disabled' (no
                         tracking; waiting is [idle])
   -t, --timeline        render as a timeline - preserve ordering and don't
                         condense repeated calls
@@ -105,6 +112,8 @@ const OPTIONS = {
   "render-option": { type: "string", short: "p", multiple: true },
   timeline: { type: "boolean", short: "t" },
   "async-mode": { type: "string" },
+  code: { type: "string", short: "c" },
+  "from-path": { type: "boolean" },
   "stream-to": { type: "string" },
   duration: { type: "string" },
   "signal-toggle": { type: "boolean" },
@@ -144,6 +153,8 @@ export interface CliPlan {
   duration?: number;
   /** --signal-toggle: SIGUSR2 starts and stops profiling, each stop writes a report. */
   signalToggle?: boolean;
+  /** -c: the code to run instead of script. */
+  code?: string;
 }
 
 /**
@@ -204,6 +215,7 @@ export function parseCommandLine(
   };
   const plan: CliPlan = { script: "", args: [], interval: 1000, report };
   let fileReport = false;
+  let fromPath = false;
   let rendererGiven = false;
   let color: boolean | undefined;
   const renderOptions: string[] = [];
@@ -254,6 +266,12 @@ export function parseCommandLine(
         plan.duration = seconds;
         break;
       }
+      case "code":
+        plan.code = value;
+        break;
+      case "from-path":
+        fromPath = true;
+        break;
       case "signal-toggle":
         if (process.platform === "win32") throw new UsageError("--signal-toggle: Windows has no SIGUSR2");
         plan.signalToggle = true;
@@ -329,13 +347,21 @@ export function parseCommandLine(
     for (const [given, flag] of [[plan.streamTo, "--stream-to"], [plan.duration, "--duration"], [plan.signalToggle, "--signal-toggle"]] as const) {
       if (given !== undefined) throw new UsageError(`${flag} is for running a program, not for ${plan.loadPrev ? "--load-prev" : "--load"}`);
     }
+    if (plan.code !== undefined || fromPath) {
+      throw new UsageError(`${plan.code !== undefined ? "-c" : "--from-path"} runs a program: not with ${plan.loadPrev ? "--load-prev" : "--load"}`);
+    }
     if (at < argv.length) {
       throw new UsageError(`${plan.loadPrev ? "--load-prev" : "--load"} renders a saved profile: give no script ('${argv[at]}')`);
     }
     return plan;
   }
+  if (plan.code !== undefined) {
+    if (fromPath) throw new UsageError("-c and --from-path: give one of them");
+    plan.args = argv.slice(at);
+    return plan;
+  }
   if (at >= argv.length) throw new UsageError(`no script given (${USAGE.slice(7)}; see --help)`);
-  plan.script = argv[at];
+  plan.script = fromPath ? findOnPath(argv[at]) : argv[at];
   plan.args = argv.slice(at + 1);
   let isFile = false;
   try {
@@ -347,6 +373,48 @@ export function parseCommandLine(
     );
   }
   return plan;
+}
+
+/**
+ * --from-path: the program's file, from the nearest node_modules/.bin up from the working directory, then PATH;
+ * symlinks followed (npm's bins are links to the package's script). It must be a script the runtime can run.
+ */
+function findOnPath(name: string): string {
+  if (name.includes("/") || name.includes("\\")) throw new UsageError(`--from-path: give a program's name, not a path ('${name}')`);
+  const dirs: string[] = [];
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    dirs.push(join(dir, "node_modules", ".bin"));
+    if (dirname(dir) === dir) break;
+  }
+  dirs.push(...(process.env.PATH ?? "").split(delimiter).filter(Boolean));
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    let file: string;
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      file = realpathSync(candidate);
+    } catch {
+      continue;
+    }
+    if (/\.[cm]?[jt]sx?$/.test(file) || /^#!.*\b(node|deno|bun|tsx|ts-node)\b/.test(firstLine(file))) return file;
+    throw new UsageError(`--from-path: '${candidate}' is not a JavaScript program (a native executable or a shell script)`);
+  }
+  throw new UsageError(`--from-path: no program '${name}' in node_modules/.bin or on PATH`);
+}
+
+function firstLine(file: string): string {
+  try {
+    const fd = openSync(file, "r");
+    try {
+      const buf = Buffer.alloc(256);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return buf.subarray(0, n).toString("utf8").split("\n")[0];
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
 }
 
 function isDirectory(path: string): boolean {
@@ -454,7 +522,7 @@ export async function run(plan: CliPlan): Promise<CliExit> {
         } catch {}
       });
     }
-    const launch = childLaunch({ preload: preloadPath(), script: plan.script, args: plan.args, interval: plan.interval });
+    const launch = childLaunch({ preload: preloadPath(), script: plan.script, code: plan.code, args: plan.args, interval: plan.interval });
     child = spawn(launch.command, launch.args, {
       stdio: "inherit",
       env: {
@@ -463,7 +531,7 @@ export async function run(plan: CliPlan): Promise<CliExit> {
         TSPROFILE_CHILD: JSON.stringify({
           interval: plan.interval,
           sessionPath,
-          program: programLine(plan.script, plan.args),
+          program: plan.code !== undefined ? programLine("-c", [plan.code, ...plan.args]) : programLine(plan.script, plan.args),
           // "disabled" records nothing: no wrappers in the program at all.
           asyncMode: plan.report.asyncMode,
           ...(streamPath !== undefined ? { streamPath } : {}),

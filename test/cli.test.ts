@@ -3,7 +3,7 @@
 // passes through untouched (args, stdin, stdout, exit code) and what the report says.
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "uvu";
@@ -476,6 +476,42 @@ test("dist/cli.js (the npm bin) profiles a .ts program", () => {
   assert.ok(a && /cli-work\.ts$/.test(a.file_path), "A from cli-work.ts");
   const help = finish(spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }));
   assert.is(help.status, 2);
+});
+
+test("-c CODE runs the code with the arguments after it; its output and exit code pass through", () => {
+  const code = "function spinInCode() { const e = performance.now() + 80; while (performance.now() < e); } " +
+    "spinInCode(); console.log(JSON.stringify(process.argv.slice(-2))); process.exitCode = 4;";
+  const r = cli(["-r", "json", "-c", code, "one", "two"]);
+  assert.is(r.status, 4, r.stderr);
+  assert.is(r.stdout.toString().trim(), '["one","two"]');
+  const report = JSON.parse(r.stderr);
+  assert.ok(visibleNames(report.root_frame).has("spinInCode"));
+  assert.match(report.program, /^-c '/);
+  assertUsageError(cli(["-c", "1", "--from-path", "x"]), /-c and --from-path/);
+  assertUsageError(cli(["--load-prev", "-c", "1"]), /-c runs a program/);
+});
+
+test("--from-path runs a program from the nearest node_modules/.bin, then PATH", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-from-path-"));
+  try {
+    mkdirSync(join(dir, "node_modules", ".bin"), { recursive: true });
+    mkdirSync(join(dir, "node_modules", "mytool"));
+    const tool = join(dir, "node_modules", "mytool", "cli.mjs");
+    writeFileSync(tool, "#!/usr/bin/env node\nfunction spinInTool() { const e = performance.now() + 80; while (performance.now() < e); }\nspinInTool();\nconsole.log(process.argv.slice(2).join(' '));\n");
+    symlinkSync(tool, join(dir, "node_modules", ".bin", "mytool"));
+    const run = (args: string[]) =>
+      finish(spawnSync(...runOnThisRuntime(cliSource, args), { cwd: join(dir, "node_modules"), env: ENV, timeout: TIMEOUT }));
+    const r = run(["-r", "json", "--from-path", "mytool", "a", "--flag"]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.toString().trim(), "a --flag");
+    // (Its frames are in node_modules: library code, folded unless --show; there, but maybe not visible.)
+    assert.ok([...walk(JSON.parse(r.stderr).root_frame)].some((f) => f.function === "spinInTool"), r.stderr);
+    assertUsageError(run(["--from-path", "no-such-tool-anywhere"]), /no program 'no-such-tool-anywhere'/);
+    assertUsageError(run(["--from-path", "./mytool"]), /a program's name, not a path/);
+    assertUsageError(run(["--from-path", "sh"]), /not a JavaScript program/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

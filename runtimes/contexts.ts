@@ -44,23 +44,30 @@ export interface ContextSwitches {
   ours: number[];
 }
 
+export interface ContextWatch {
+  /** A switch seen by the wait tracker: the context that started a wait runs again. */
+  note(ours: boolean): void;
+  stop(): ContextSwitches;
+}
+
 /** Records the context of every callback the event loop enters (as far as the runtime's async_hooks report them:
- * Node all, Deno timers, Bun none), when it changes. */
-export function watchContextSwitches(clock: () => number, inContext: () => boolean): { stop(): ContextSwitches } {
+ * Node all, Deno timers, Bun none) and the switches the wait tracker notes, when it changes. */
+export function watchContextSwitches(clock: () => number, inContext: () => boolean): ContextWatch {
   const switches: ContextSwitches = { time: [], ours: [] };
   let last = 1;
-  const before = (): void => {
-    const ours = inContext() ? 1 : 0;
+  const note = (ours: number): void => {
     if (ours === last) return;
     last = ours;
     switches.time.push(clock());
     switches.ours.push(ours);
   };
+  const before = (): void => note(inContext() ? 1 : 0);
   let hook: { enable(): unknown; disable(): unknown } | null = null;
   try {
     hook = createHook({ before, trackPromises: false } as Parameters<typeof createHook>[0]).enable();
   } catch {}
   return {
+    note: (ours) => note(ours ? 1 : 0),
     stop() {
       hook?.disable();
       return switches;

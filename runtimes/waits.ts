@@ -25,7 +25,7 @@ import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
-import { type ContextSwitches, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
+import { type ContextSwitches, type ContextWatch, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
 
 export { parseStackString, type RawSite } from "./wait-stacks.ts";
@@ -104,6 +104,23 @@ class Recorder {
     } catch {
       return -1;
     }
+  }
+
+  /** Strict mode: where context switches go (runtimes/contexts.ts). */
+  switches: ContextWatch | null = null;
+
+  /**
+   * A callback of wait `id` has run its own code: the continuations it released (promise reactions) run next, as
+   * microtasks. Some runtimes (Bun, Deno) run every due timer's callback before any microtask, so the context
+   * switch to them is noted from a microtask queued now, ahead of theirs.
+   */
+  released(id: number): void {
+    const switches = this.switches;
+    if (!switches) return;
+    const ours = this.context[id] === 1;
+    try {
+      queueMicrotask(() => switches.note(ours));
+    } catch {}
   }
 
   finish(id: number): void {
@@ -212,6 +229,7 @@ class Wrapping {
       const args = Array.prototype.slice.call(arguments);
       args[n - 1] = function (this: unknown) {
         rec.finish(id);
+        rec.released(id);
         return Reflect.apply(cb, this, arguments);
       };
       rec.inside = true;
@@ -295,6 +313,7 @@ class Wrapping {
       const args = Array.prototype.slice.call(arguments);
       args[0] = function (this: unknown) {
         rec.finish(id);
+        rec.released(id);
         timers.fired(id);
         return Reflect.apply(cb, this, arguments);
       };
@@ -400,6 +419,7 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
   const runtime = runtimeName();
   const rec = new Recorder(clock, options.strict ? enterProfiledContext() : null);
   const switches = rec.inContext ? watchContextSwitches(clock, rec.inContext) : null;
+  rec.switches = switches;
   const w = new Wrapping(rec);
   let running = false;
   let result: RecordedWaits | null = null;

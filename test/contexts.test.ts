@@ -92,15 +92,18 @@ test("the profiled context follows timers and promise continuations, and stays o
 
 interface JsonFrame {
   function: string;
+  time: number;
   children: JsonFrame[];
 }
-function names(json: string): Set<string> {
-  const out = new Set<string>();
-  const walk = (f: JsonFrame): void => {
-    out.add(f.function);
-    f.children.forEach(walk);
+/** Time per function name (each name's outermost nodes), in seconds. */
+function times(json: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (f: JsonFrame, seen: Set<string>): void => {
+    if (!seen.has(f.function)) out.set(f.function, (out.get(f.function) ?? 0) + f.time);
+    const inner = new Set(seen).add(f.function);
+    for (const c of f.children) walk(c, inner);
   };
-  walk(JSON.parse(json).root_frame);
+  walk(JSON.parse(json).root_frame, new Set());
   return out;
 }
 
@@ -113,18 +116,14 @@ async function profileOneOfTwo(
   spinMine: () => void,
   spinOther: () => void,
   early = false,
-): Promise<Set<string>> {
+): Promise<Map<string, number>> {
   const profiler = new Profiler({ asyncMode });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  let started!: () => void;
-  const profiling = new Promise<void>((r) => (started = r));
   const task = async (name: "mine" | "other", spin: () => void) => {
-    if (early || name === profiled) await sleep(1);
-    else await profiling;
     if (name === profiled) {
+      await sleep(1);
       profiler.start();
-      started();
-    }
+    } else if (!early) await sleep(2); // (not a promise the profiled task settles: Deno would carry its context over)
     for (let i = 0; i < 15; i++) {
       await sleep(3);
       spin();
@@ -132,7 +131,7 @@ async function profileOneOfTwo(
     if (name === profiled) profiler.stop();
   };
   await Promise.all([task("mine", spinMine), task("other", spinOther)]);
-  return names(profiler.output("json", { showAll: true }));
+  return times(profiler.output("json", { showAll: true }));
 }
 
 // Separate busy functions per profile (V8 may drop frames of functions optimised before a profile started).
@@ -165,24 +164,29 @@ function otherEnabled(): void {
   spin3();
 }
 
+// A sample near a switch can land on the other side of it (on Deno and Bun ~1 in 15 runs had one such sample of
+// the other context's 15 x 3 ms): the other context's time must stay under a tenth of ours, where "enabled" shows
+// both alike.
+const leaked = (t: Map<string, number>, ours: string, theirs: string): string => {
+  const [a, b] = [t.get(ours) ?? 0, t.get(theirs) ?? 0];
+  return a > 0 && b <= a / 10 ? "" : `${ours} ${a.toFixed(4)} s, ${theirs} ${b.toFixed(4)} s: ${[...t.keys()].join(", ")}`;
+};
+
 test("strict: a profile started in one of two concurrent contexts holds only that context's frames", async () => {
   const a = await profileOneOfTwo("strict", "mine", mineStrict, otherStrict);
-  assert.ok(a.has("mineStrict"), [...a].join(", "));
-  assert.not.ok(a.has("otherStrict"), [...a].join(", "));
-  assert.ok(a.has("[out-of-context]"), [...a].join(", "));
+  assert.is(leaked(a, "mineStrict", "otherStrict"), "");
+  assert.ok(a.has("[out-of-context]"), [...a.keys()].join(", "));
   const b = await profileOneOfTwo("strict", "other", mineStrict2, otherStrict2);
-  assert.ok(b.has("otherStrict2"), [...b].join(", "));
-  assert.not.ok(b.has("mineStrict2"), [...b].join(", "));
+  assert.is(leaked(b, "otherStrict2", "mineStrict2"), "");
   // The other context already waiting when the profiler starts: its wake-ups are seen through async_hooks, which
   // Bun does not report (README, Async code).
   if (runtime !== "bun") {
     const e = await profileOneOfTwo("strict", "mine", mineEarly, otherEarly, true);
-    assert.ok(e.has("mineEarly"), [...e].join(", "));
-    assert.not.ok(e.has("otherEarly"), [...e].join(", "));
+    assert.is(leaked(e, "mineEarly", "otherEarly"), "");
   }
-  // The same with asyncMode enabled: both contexts' frames.
+  // The same with asyncMode enabled: both contexts' frames, alike.
   const c = await profileOneOfTwo("enabled", "mine", mineEnabled, otherEnabled);
-  assert.ok(c.has("mineEnabled") && c.has("otherEnabled"), [...c].join(", "));
+  assert.ok((c.get("otherEnabled") ?? 0) > (c.get("mineEnabled") ?? 0) / 2, [...c.keys()].join(", "));
   assert.not.ok(c.has("[out-of-context]"));
 });
 

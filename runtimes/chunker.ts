@@ -5,7 +5,7 @@ import type { FrameInfo, SampleStateValue, Session, SessionChunk, SessionMeta } 
 import { SampleState } from "../src/types.ts";
 
 /** A growable typed column. */
-class Column<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
+export class Column<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
   length = 0;
   constructor(public data: T) {}
   push(v: number): void {

@@ -12,7 +12,7 @@ import { SampleState } from "../../src/types.ts";
 import { captureCallers, type RawCallSite } from "../cpuprofile.ts";
 import { callerNames, findStartStack } from "../start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
-import { SessionChunker } from "../chunker.ts";
+import { Column, SessionChunker } from "../chunker.ts";
 import type { Sampler, SamplerOptions } from "../index.ts";
 import { isTsprofileFile, isTsprofileWork } from "../root.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
@@ -233,20 +233,6 @@ interface SessionOptions {
   interval: number;
   program: string;
   callers: RawCallSite[];
-}
-
-/** A growable typed column. */
-class Column<T extends Float64Array | Int32Array | Uint8Array> {
-  length = 0;
-  constructor(public data: T) {}
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
 }
 
 interface RawFrame {

@@ -3,7 +3,7 @@
 // second it achieves. Each mode runs in its own child process, the modes interleaved round by round (the order
 // rotates), medians printed side by side with os.loadavg().
 //
-//   node --import ./runtimes/node/register.mjs bench/addon.ts [--seconds 15] [--rounds 3] [--interval 100]
+//   node --import ./runtimes/node/register.mjs bench/addon.ts [--seconds 15] [--rounds 3] [--interval 100] [--modes "plain;inspector;addon"]
 //   test/runtimes/node_modules/.bin/node --import ./runtimes/node/register.mjs bench/addon.ts   # Node 24
 //
 // The work: bench/workload.mjs (acorn, JSON, sorting, regexes, Map churn) evaluated again and again (a fresh
@@ -43,10 +43,14 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "15" },
     rounds: { type: "string", default: "3" },
     interval: { type: "string", default: "100" },
+    modes: { type: "string", default: MODES.join(";") },
   },
 });
 const seconds = Number(values.seconds);
 const interval = Number(values.interval);
+// --modes "plain;inspector;addon" runs a subset (a 10-minute round of all five takes 50 minutes).
+const modes = values.modes.split(";").map((m) => m.trim()) as ModeName[];
+for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m}: one of ${MODES.join("; ")}`);
 
 if (values.child !== undefined) await child(values.child as ModeName);
 else parent();
@@ -103,13 +107,13 @@ async function child(mode: ModeName): Promise<void> {
 
 function parent(): void {
   const rounds = Math.max(1, Number(values.rounds));
-  const results = new Map<ModeName, Result[]>(MODES.map((m) => [m, []]));
+  const results = new Map<ModeName, Result[]>(modes.map((m) => [m, []]));
   const loads: number[][] = [];
   console.log(
     `node ${process.version}, ${seconds} s of work per run at ${interval} us, ${rounds} rounds, modes interleaved; load before: ${fmtLoad()}`,
   );
   for (let r = 0; r < rounds; r++) {
-    const order = MODES.map((_, i) => MODES[(i + r) % MODES.length]);
+    const order = modes.map((_, i) => modes[(i + r) % modes.length]);
     for (const mode of order) {
       const args = ["--import", join(root, "runtimes", "node", "register.mjs"), join(root, "bench", "addon.ts"), "--child", mode];
       args.push("--seconds", String(seconds), "--interval", String(interval));
@@ -138,7 +142,7 @@ function parent(): void {
   const rows: string[][] = [
     ["mode", "samples", "achieved us", "samples/s", "wall x plain", "cpu x plain", "start ms", "stop ms", "drain ms med/max", "peak RSS MB"],
   ];
-  for (const mode of MODES) {
+  for (const mode of modes) {
     const rs = results.get(mode)!;
     const sampled = mode !== "plain";
     const drains = rs.flatMap((r) => r.drainMs);

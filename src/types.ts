@@ -191,6 +191,11 @@ export interface ProcessedTree {
   selfTime: Float64Array;
   /** Inclusive time of await samples under this node, us. */
   awaitTime: Float64Array;
+  /**
+   * Inclusive CPU time of the sampled thread, us (SampleTable.cpu; core-rs/SPEC.md, CPU time). Absent when the
+   * session has no CPU column: renderers then show nothing rather than zeros.
+   */
+  cpuTime?: Float64Array;
   /** Group id or -1. */
   group: Int32Array;
   flags: Uint8Array;

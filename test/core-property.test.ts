@@ -14,7 +14,7 @@ import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTa
 
 interface CoreSession {
   addStacks(parent: Int32Array, frame: Uint32Array): void;
-  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array, cpu?: Float64Array): void;
   addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
   dispose(): void;
@@ -234,10 +234,31 @@ function randomCase(seed: number): Case {
     );
     waits = { start: Float64Array.from(starts), end: Float64Array.from(ends), stack: Int32Array.from(wstack) };
   }
-  return { stacks, samples: { stack, time, state }, options, waits };
+  const samples: SampleTable = { stack, time, state };
+  // The CPU column (drawn last, like the waits): in half the cases; steps of 0, up to the wall step or beyond
+  // it, jumps past a u16 delta, fractions; sometimes a start above 0.
+  if (rng.chance(0.5)) {
+    const cpu = new Float64Array(n);
+    let c = rng.chance(0.3) ? rng.int(1, 50) : 0;
+    for (let i = 0; i < n; i++) {
+      cpu[i] = c;
+      const step = i + 1 < n ? time[i + 1] - time[i] : 0;
+      const r = rng.next();
+      if (r < 0.2) c += 0;
+      else if (r < 0.8) c += Math.floor(rng.next() * (step + 1));
+      else if (r < 0.95) c += rng.int(1, 40);
+      else c += rng.int(65_000, 70_000);
+      if (fractional && rng.chance(0.3)) c += rng.pick([0.25, 0.5, 0.75]);
+    }
+    samples.cpu = cpu;
+  }
+  return { stacks, samples, options, waits };
 }
 
 // ---- comparing trees -----------------------------------------------------------------------------------------------
+
+/** Compared besides TREE_KEYS: present on both sides or absent on both (CPU time unknown). */
+const OPTIONAL_TREE_KEYS = ["cpuTime"] as const;
 
 const TREE_KEYS = [
   "frame",
@@ -272,13 +293,31 @@ function firstDifference(expected: ProcessedTree, actual: ProcessedTree): string
     }
     if (e.length !== a.length) return `${key}: expected length ${e.length}, got ${a.length}`;
   }
+  for (const key of OPTIONAL_TREE_KEYS) {
+    const e = expected[key];
+    const a = actual[key];
+    if (e === undefined || a === undefined) {
+      if (e !== a) return `${key}: expected ${e === undefined ? "none" : "a column"}, got ${a === undefined ? "none" : "a column"}`;
+      continue;
+    }
+    if (!(a instanceof Float64Array)) return `${key}: expected a Float64Array, got ${Object.prototype.toString.call(a)}`;
+    for (let i = 0; i < Math.min(e.length, a.length); i++) {
+      if (!Object.is(e[i], a[i])) return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+    }
+    if (e.length !== a.length) return `${key}: expected length ${e.length}, got ${a.length}`;
+  }
   return "";
 }
 
 function caseJson(c: Case): string {
   return JSON.stringify({
     stacks: { parent: Array.from(c.stacks.parent), frame: Array.from(c.stacks.frame) },
-    samples: { stack: Array.from(c.samples.stack), time: Array.from(c.samples.time), state: Array.from(c.samples.state) },
+    samples: {
+      stack: Array.from(c.samples.stack),
+      time: Array.from(c.samples.time),
+      state: Array.from(c.samples.state),
+      ...(c.samples.cpu ? { cpu: Array.from(c.samples.cpu) } : {}),
+    },
     waits: c.waits && { start: Array.from(c.waits.start), end: Array.from(c.waits.end), stack: Array.from(c.waits.stack) },
     options: {
       ...c.options,
@@ -342,14 +381,17 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
     };
     if (!rng) addStacksUpTo(ns);
     else if (rng.chance(0.3)) session.addStacks(new Int32Array(0), new Uint32Array(0));
-    for (const [from, to] of rng ? splits(rng, n) : [[0, n] as [number, number]]) {
+    const sampleChunks = rng ? splits(rng, n) : [[0, n] as [number, number]];
+    // A session of no samples says it has a CPU column with an empty chunk (the core cannot know otherwise).
+    if (sampleChunks.length === 0 && c.samples.cpu) sampleChunks.push([0, 0]);
+    for (const [from, to] of sampleChunks) {
       if (rng) {
         let needed = 0;
         for (let i = from; i < to; i++) needed = Math.max(needed, c.samples.stack[i] + 1);
         addStacksUpTo(Math.min(ns, Math.max(needed, rng.chance(0.3) ? rng.int(needed, ns) : needed)));
         while (waitChunks.length > 0 && rng.chance(0.5)) addWaitChunk();
       }
-      session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to));
+      session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to), c.samples.cpu?.slice(from, to));
     }
     while (waitChunks.length > 0) addWaitChunk();
     addStacksUpTo(ns);
@@ -397,14 +439,21 @@ function withWaits(c: Case, keep: (i: number) => boolean): Case {
 
 function withSamples(c: Case, keep: (i: number) => boolean): Case {
   const idx = Array.from({ length: c.samples.stack.length }, (_, i) => i).filter(keep);
+  const cpu = c.samples.cpu;
   return {
     ...c,
     samples: {
       stack: Int32Array.from(idx, (i) => c.samples.stack[i]),
       time: Float64Array.from(idx, (i) => c.samples.time[i]),
       state: Uint8Array.from(idx, (i) => c.samples.state[i]),
+      ...(cpu ? { cpu: Float64Array.from(idx, (i) => cpu[i]) } : {}),
     },
   };
+}
+
+function withoutCpu(c: Case): Case {
+  const { cpu: _, ...samples } = c.samples;
+  return { ...c, samples };
 }
 
 function withOptions(c: Case, patch: Partial<CoreProcessOptions>): Case {
@@ -463,6 +512,7 @@ function spliceStack(c: Case, s: number): Case {
 /** Smaller variants of a case, most aggressive first. */
 function* shrinkSteps(c: Case): Generator<Case> {
   const n = c.samples.stack.length;
+  if (c.samples.cpu) yield withoutCpu(c);
   if (c.waits) {
     if (c.waits.start.length > 0) yield { ...c, waits: undefined };
     const m = c.waits.start.length;
@@ -511,6 +561,17 @@ function* shrinkSteps(c: Case): Generator<Case> {
       yield { ...c, samples: { ...c.samples, time }, options: { ...c.options, duration: Math.max(0, c.options.duration - delta) } };
     }
   }
+  // Smaller CPU steps: flatten the column up to one sample.
+  const cpu = c.samples.cpu;
+  for (let i = 0; cpu && i < n; i++) {
+    const prev = i > 0 ? cpu[i - 1] : 0;
+    if (cpu[i] > prev) {
+      const flat = cpu.slice();
+      const delta = cpu[i] - prev;
+      for (let k = i; k < n; k++) flat[k] -= delta;
+      yield { ...c, samples: { ...c.samples, cpu: flat } };
+    }
+  }
 }
 
 async function shrink(c: Case, fails: (c: Case) => Promise<boolean>): Promise<Case> {
@@ -546,7 +607,8 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
   for (let i = 1; i < n; i++) {
     const p = t.parent[i];
     if (!(p >= 0 && p < i) || t.depth[i] !== t.depth[p] + 1) return `bad parent/depth at ${i}`;
-    if (t.awaitTime[i] > t.time[i] || t.time[i] <= 0) return `bad times at ${i}`;
+    // A node of time 0 holds CPU time without wall time (an entry of w 0, SPEC "CPU time").
+    if (t.awaitTime[i] > t.time[i] || t.time[i] < 0 || (t.time[i] === 0 && !(t.cpuTime && t.cpuTime[i] > 0))) return `bad times at ${i}`;
     childSum[p] += t.time[i];
   }
   // Siblings: in aggregated mode distinct frames in descending time; in timeline mode no two adjacent alike.
@@ -580,6 +642,18 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
     flatSelf += t.flatSelf[i];
   }
   if (c.options.showAll && flatSelf > t.time[0]) return "flat self exceeds the total";
+  // CPU time (SPEC "CPU time"): known iff the session has the column; the root holds all of it (the last
+  // reading, rounded); inclusive, so no node has less than its children.
+  const cpu = c.samples.cpu;
+  if ((t.cpuTime !== undefined) !== (cpu !== undefined)) return "cpuTime present without samples.cpu, or absent with it";
+  if (cpu && t.cpuTime) {
+    if (t.cpuTime.length !== n) return "cpuTime length";
+    const want = samples === 0 ? 0 : Math.round(cpu[samples - 1]);
+    if (t.cpuTime[0] !== want) return `root cpu ${t.cpuTime[0]}, expected ${want}`;
+    const childCpu = new Float64Array(n);
+    for (let i = 1; i < n; i++) childCpu[t.parent[i]] += t.cpuTime[i];
+    for (let i = 0; i < n; i++) if (!(t.cpuTime[i] >= childCpu[i])) return `node ${i}: cpu below its children's`;
+  }
   return "";
 }
 
@@ -589,7 +663,8 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
 function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
   const frameCount = c.options.frameFlags.length;
   const stacks = { parent: c.stacks.parent.slice(), frame: c.stacks.frame.slice() };
-  const samples = { stack: c.samples.stack.slice(), time: c.samples.time.slice(), state: c.samples.state.slice() };
+  const samples: SampleTable = { stack: c.samples.stack.slice(), time: c.samples.time.slice(), state: c.samples.state.slice() };
+  if (c.samples.cpu) samples.cpu = c.samples.cpu.slice();
   const ns = stacks.parent.length;
   const n = samples.stack.length;
   const kind = rng.int(0, 9);
@@ -621,6 +696,23 @@ function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
       default:
         waits.stack[i] = rng.pick([-2, -2147483648]);
         return { what: `wait ${i} stack ${waits.stack[i]} < -1`, c: bad };
+    }
+  }
+  const cpu = c.samples.cpu;
+  if (cpu && n > 0 && rng.chance(0.25)) {
+    const bad = { ...c, samples: { ...samples, cpu: cpu.slice() } };
+    const i = rng.int(0, n - 1);
+    switch (rng.int(0, 2)) {
+      case 0:
+        bad.samples.cpu[i] = rng.pick([NaN, Infinity, -1, -0.75]);
+        return { what: `sample ${i} cpu ${bad.samples.cpu[i]}`, c: bad };
+      case 1:
+        if (n < 2 || cpu[n - 2] < 0.5) return null;
+        bad.samples.cpu[n - 1] = cpu[n - 2] - rng.pick([0.5, 1, cpu[n - 2]]);
+        return { what: `sample ${n - 1} cpu goes back`, c: bad };
+      default:
+        bad.samples.cpu = cpu.slice(0, n - 1);
+        return { what: "cpu column shorter than the samples", c: bad };
     }
   }
   switch (kind) {
@@ -738,6 +830,11 @@ test("the random sessions cover every SPEC step", () => {
     waitsPastEnd: 0,
     disabledWithWaits: 0,
     strictWithWaits: 0,
+    // CPU time
+    cpuKnown: 0,
+    cpuWithoutWall: 0, // a node of time 0 that holds CPU time
+    cpuWithAwaits: 0, // CPU time in a tree that await attribution changed
+    cpuBigDelta: 0, // a delta past u16
   };
   for (const seed of seeds) {
     const c = randomCase(seed);
@@ -766,6 +863,13 @@ test("the random sessions cover every SPEC step", () => {
         if (w.stack.some((s) => s === -1)) seen.unknownWaitStack++;
         if (n > 0 && w.end.some((e) => e > Math.max(c.options.duration, c.samples.time[n - 1]))) seen.waitsPastEnd++;
       }
+    }
+    const cpu = c.samples.cpu;
+    if (cpu && t.cpuTime) {
+      seen.cpuKnown++;
+      if (Array.from(t.time).some((x, i) => x === 0 && t.cpuTime![i] > 0)) seen.cpuWithoutWall++;
+      if (t.awaitTime[0] > 0 && t.cpuTime[0] > 0) seen.cpuWithAwaits++;
+      if (Array.from(cpu).some((x, i) => x - (i > 0 ? cpu[i - 1] : 0) >= 65_535)) seen.cpuBigDelta++;
     }
     if (n === 0) seen.empty++;
     if (n > 0 && c.samples.time[0] >= 0.5) seen.leadingIdle++;
@@ -808,6 +912,7 @@ test("oracle: the timeline and aggregated views have the same flat view and tota
       assert.equal(Array.from(a[key]), Array.from(t[key]), `seed ${seed} ${key}`);
     }
     assert.is(a.time[0], t.time[0], `seed ${seed}`);
+    assert.is(a.cpuTime?.[0], t.cpuTime?.[0], `seed ${seed} cpu`);
   }
 });
 
@@ -866,7 +971,7 @@ if (core === null) {
       const session = await core!.createCoreSession();
       try {
         session.addStacks(c.stacks.parent, c.stacks.frame);
-        session.addSamples(c.samples.stack, c.samples.time, c.samples.state);
+        session.addSamples(c.samples.stack, c.samples.time, c.samples.state, c.samples.cpu);
         if (c.waits) session.addWaits(c.waits.start, c.waits.end, c.waits.stack);
         for (let k = 0; k < 3; k++) {
           const o = withOptions(c, {
@@ -904,7 +1009,7 @@ if (core === null) {
         session.addStacks(c.stacks.parent, c.stacks.frame);
         if (c.waits) session.addWaits(c.waits.start, c.waits.end, c.waits.stack);
         for (const [from, to] of splits(rng, c.samples.stack.length)) {
-          session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to));
+          session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to), c.samples.cpu?.slice(from, to));
           const sofar = withSamples(c, (i) => i < to);
           let actual: Outcome;
           try {

@@ -144,6 +144,32 @@ test("processSession takes duration, gapCap and startStack from the session", ()
   assert.equal(show(t), ["root 10", "  idle 7", "  f0 3", "    f1 3"]);
 });
 
+test("cpu: processSession takes samples.cpu; a chunk without it makes CPU time unknown; bad columns are one-line errors", () => {
+  const session: Session = {
+    version: 1,
+    meta: { startTime: 0, duration: 30, cpuTime: -1, interval: 1000, gapCap: 1e9, program: "x", cwd: "/", runtime: "test", startStack: [] },
+    frames: [{ name: "main", file: "/a.js", line: 1, col: 1, kind: "js" }],
+    stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
+    samples: { stack: Int32Array.of(0, -1, 0), time: Float64Array.of(0, 10, 20), state: Uint8Array.of(0, 1, 0), cpu: Float64Array.of(0, 8, 9) },
+  };
+  const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(1);
+  const t = processSession(session, rest);
+  assert.equal(show(t), ["root 30", "  f0 20", "  idle 10"]);
+  assert.ok(t.cpuTime instanceof Float64Array);
+  assert.equal(Array.from(t.cpuTime!), [9, 8, 1]);
+  const { cpu: _c, ...noCpu } = session.samples;
+  assert.is(processSession({ ...session, samples: noCpu }, rest).cpuTime, undefined);
+
+  const s = createCoreSession();
+  s.addStacks(Int32Array.of(-1), Uint32Array.of(0));
+  assert.throws(() => s.addSamples(Int32Array.of(0), Float64Array.of(0), Uint8Array.of(0), Float64Array.of(1, 2)), /differ in length/);
+  assert.throws(() => s.addSamples(Int32Array.of(0, 0), Float64Array.of(0, 1), Uint8Array.of(0, 0), Float64Array.of(3, 2)), /^tsprofile core: sample 1: cpu 2 is smaller than the one before it \(3\)$/);
+  s.addSamples(Int32Array.of(0), Float64Array.of(0), Uint8Array.of(0), Float64Array.of(1));
+  assert.equal(Array.from(s.process(options(1, { duration: 5 })).cpuTime ?? []), [1, 0, 1]);
+  s.addSamples(Int32Array.of(0), Float64Array.of(1), Uint8Array.of(0));
+  assert.is(s.process(options(1, { duration: 5 })).cpuTime, undefined);
+  s.dispose();
+});
 
 test("waits: addWaits in chunks, idle time charged as [await], processSession takes session.waits and asyncMode", () => {
   // stacks: 0 = [f0], 1 = [f0 f1]; an idle sample over [0, 10); f1 waited over [2, 6).

@@ -89,8 +89,9 @@ function options(opts: Opts = {}): CoreProcessOptions {
   };
 }
 
-function run(samples: Sample[], opts: Opts = {}, waits?: WaitSpec[]): ProcessedTree {
+function run(samples: Sample[], opts: Opts = {}, waits?: WaitSpec[], cpu?: number[]): ProcessedTree {
   const { stacks, samples: table, waits: waitTable } = build(samples, waits);
+  if (cpu !== undefined) table.cpu = Float64Array.from(cpu);
   return oracleProcess(stacks, table, options(opts), waits === undefined ? undefined : waitTable);
 }
 
@@ -111,6 +112,16 @@ function show(tree: ProcessedTree): string {
     lines.push(line);
   }
   return lines.join("\n");
+}
+
+/** show(), with " c=<cpuTime>" after each line whose CPU time is not zero. */
+function showCpu(tree: ProcessedTree): string {
+  const cpu = tree.cpuTime;
+  assert.ok(cpu !== undefined, "cpuTime is known");
+  return show(tree)
+    .split("\n")
+    .map((line, i) => (cpu![i] !== 0 ? `${line} c=${cpu![i]}` : line))
+    .join("\n");
 }
 
 /** "name self/total" per flat row, in order. */
@@ -909,6 +920,114 @@ test("await entries are filtered (§2), take part in trim stem (§3) and show in
   // An unknown stack's [await] starts with a synthetic frame: not a candidate, so the trim stays.
   const u = run([[[A, B, C], 0], [null, 5, idle]], { duration: 10, startStack: [A, B] }, [[5, 8, null]]);
   assert.is(show(u).split("\n")[1], "  B 5");
+});
+
+// ---- CPU time (SPEC, last section) ---------------------------------------------------------------------------------
+
+test("cpu time: each span's CPU goes to its sample's node, the leading span's to [idle], the last sample's is 0", () => {
+  // cpu[0] = 2 before the first sample; A>C gets 6 - 2, A>B 20 - 6, the last sample (A>B) nothing.
+  const samples: Sample[] = [[[A, B], 5], [[A, C], 10], [[A, B], 30]];
+  const t = run(samples, { duration: 40 }, undefined, [2, 6, 20]);
+  checkShape(t);
+  assert.is(showCpu(t), tree(
+    "[root] 40 c=20",
+    "  A 35 c=18",
+    "    C 20 s=20 c=14",
+    "    B 15 s=15 c=4",
+    "  [idle] 5 s=5 c=2",
+  ));
+  // No column: unknown (absent), never zeros; the wall tree is the same.
+  const u = run(samples, { duration: 40 });
+  assert.is(u.cpuTime, undefined);
+  assert.is(show(u), show(t));
+});
+
+test("cpu time: a gap's CPU stays with the sample before it; rounded like times; CPU without wall time", () => {
+  // A@0 gets 10 of wall (gapCap) and all 30 of CPU; the leading span has no wall time but 3 of CPU (2.5 rounds up).
+  assert.is(showCpu(run([[[A], 0], [null, 100, idle]], { duration: 101, gapCap: 10 }, undefined, [2.5, 32.5])), tree(
+    "[root] 101 c=33",
+    "  [idle] 91 s=91 c=3",
+    "  A 10 s=10 c=30",
+  ));
+  // B's sample has dt 0 and 7 of CPU: an entry of weight 0 that still makes its node (time 0).
+  const samples: Sample[] = [[[A], 0], [[B], 4], [[A], 4]];
+  assert.is(showCpu(run(samples, { duration: 6 }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3", "  B 0 c=7"));
+  assert.is(showCpu(run(samples, { duration: 6, timeline: true }, undefined, [0, 3, 10])), tree(
+    "[root] 6 c=10",
+    "  A 4 s=4 c=3",
+    "  B 0 c=7",
+    "  A 2 s=2",
+  ));
+  // Any threshold drops a node of time 0; its parent keeps its CPU time.
+  assert.is(showCpu(run(samples, { duration: 6, filterThreshold: 0.01 }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3"));
+  assert.is(show(run(samples, { duration: 6 })), tree("[root] 6", "  A 6 s=6"));
+});
+
+test("cpu time: await attribution moves wall time, never CPU time", () => {
+  // A runs until it starts the wait at 4 (rule 1 (a)); the wait takes [4, 30) of A's remainder and of the idle
+  // sample; A keeps its 9 of CPU on its own [self], the idle sample its 1 on [idle]; [await] has none.
+  const t = run([[[A], 0], [null, 10, idle], [[B], 40]], { duration: 50, interval: 1 }, [[4, 30, [A]]], [0, 9, 10]);
+  assert.is(showCpu(t), tree(
+    "[root] 50 a=26 c=10",
+    "  A 30 a=26 c=9",
+    "    [await] 26 s=26 a=26",
+    "    [self] 4 s=4 c=9",
+    "  [idle] 10 s=10 c=1",
+    "  B 10 s=10",
+  ));
+  // An idle sample whose whole wall time goes to a wait keeps its CPU on its own path, [A, idle], of time 0.
+  assert.is(showCpu(run([[[A], 0, idle], [[B], 10]], { duration: 12 }, [[0, 10, [C]]], [0, 4])), tree(
+    "[root] 12 a=10 c=4",
+    "  C 10 a=10",
+    "    [await] 10 s=10 a=10",
+    "  B 2 s=2",
+    "  A 0 c=4",
+    "    [idle] 0 c=4",
+  ));
+});
+
+test("cpu time: filtering, trim stem, [self] folding, groups and the threshold carry it", () => {
+  // B hidden (A>B>L1>L2>E and A>L1>L2>E merge), L1>L2 grouped, E's lone [self] folded, the empty stack's 9 (the
+  // last sample: no CPU) at the root's [self].
+  const opts: Opts = { duration: 40, flags: { [B]: FrameFlag.hidden, [L1]: FrameFlag.library, [L2]: FrameFlag.library }, libs: { [L1]: 0, [L2]: 1 } };
+  const samples: Sample[] = [[[A, B, L1, L2, E], 0], [[A, L1, L2, E], 10], [[A, L1, L2], 20], [[A, E], 30, gc], [null, 31]];
+  const cpu = [0, 8, 16, 22, 23];
+  assert.is(showCpu(run(samples, opts, undefined, cpu)), tree(
+    "[root] 40 c=23",
+    "  A 31 c=23",
+    "    L1 30 g0* c=22",
+    "      L2 30 g0 c=22",
+    "        E 20 s=20 c=16",
+    "        [self] 10 s=10 g0 c=6",
+    "    E 1 c=1",
+    "      [gc] 1 s=1 c=1",
+    "  [self] 9 s=9",
+  ));
+  // Threshold 0.3 (12 of 40): what is dropped takes its CPU with it; parents keep theirs.
+  assert.is(showCpu(run(samples, { ...opts, filterThreshold: 0.3 }, undefined, cpu)), tree(
+    "[root] 40 c=23",
+    "  A 31 c=23",
+    "    L1 30 g0* c=22",
+    "      L2 30 g0 c=22",
+    "        E 20 s=20 c=16",
+  ));
+  // Trim stem: startStack [A, B] removes A from both paths, CPU and all.
+  assert.is(showCpu(run([[[A, B, C], 0], [[A, B, D], 10]], { duration: 20, startStack: [A, B] }, undefined, [0, 6])), tree(
+    "[root] 20 c=6",
+    "  B 20 c=6",
+    "    C 10 s=10 c=6",
+    "    D 10 s=10",
+  ));
+});
+
+test("cpu validation: a cpu value that is not a time >= 0, going back, or a column of another length throws", () => {
+  const good = build([[[A], 0], [[A], 5]]);
+  const opts = options({ duration: 10 });
+  const withCpu = (cpu: number[]) => ({ ...good.samples, cpu: Float64Array.from(cpu) });
+  oracleProcess(good.stacks, withCpu([0, 0]), opts);
+  for (const [what, cpu] of [["NaN", [NaN, 1]], ["Infinity", [0, Infinity]], ["< 0", [-1, 1]], ["going back", [5, 4.9]], ["too short", [1]], ["too long", [1, 2, 3]]] as const) {
+    assert.throws(() => oracleProcess(good.stacks, withCpu([...cpu]), opts), (e: unknown) => e instanceof Error, what);
+  }
 });
 
 test("await validation: malformed waits, interval and asyncMode throw an Error, whatever the mode", () => {

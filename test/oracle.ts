@@ -15,10 +15,11 @@ import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTa
 /** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
 type Path = readonly number[];
 
-/** Step 1's unit: a weight and the path it is charged to. */
+/** Step 1's unit: a weight, its CPU time (SPEC "CPU time"; 0 when unknown) and the path they are charged to. */
 interface Entry {
   path: Path;
   w: number;
+  cpu: number;
 }
 
 /** Step 1's entries before await attribution: where on the timeline each starts, and whether it is idle. */
@@ -46,6 +47,8 @@ interface TreeNode {
   time: number;
   selfTime: number;
   awaitTime: number;
+  /** Inclusive CPU time (SPEC "CPU time"). */
+  cpuTime: number;
   group: number;
   visible: boolean;
 }
@@ -92,6 +95,8 @@ interface ValidInput {
   interval: number;
   /** The waits, in input order; null when asyncMode is disabled or there are none. */
   waits: Wait[] | null;
+  /** samples.cpu, rounded; null when the session has none (CPU time unknown). */
+  cpu: number[] | null;
 }
 
 function fail(message: string): never {
@@ -135,6 +140,18 @@ function validate(
     if (samples.state[i] > MAX_STATE) fail(`sample ${i} has state ${samples.state[i]}`);
     times.push(roundHalfAway(t));
   }
+  // SPEC "CPU time": like times, checked as given, then rounded.
+  let cpu: number[] | null = null;
+  if (samples.cpu !== undefined) {
+    if (samples.cpu.length !== n) fail("sample table columns differ in length (cpu)");
+    cpu = [];
+    for (let i = 0; i < n; i++) {
+      const c = samples.cpu[i];
+      if (!Number.isFinite(c) || c < 0) fail(`sample ${i} has cpu ${c}`);
+      if (i > 0 && c < samples.cpu[i - 1]) fail(`sample ${i} has cpu ${c} before ${samples.cpu[i - 1]}`);
+      cpu.push(roundHalfAway(c));
+    }
+  }
 
   for (let i = 0; i < options.startStack.length; i++) {
     const f = options.startStack[i];
@@ -175,7 +192,7 @@ function validate(
       stack: raw.stack[i],
     }));
   }
-  return { times, end, gapCap, interval: roundHalfAway(interval), waits };
+  return { times, end, gapCap, interval: roundHalfAway(interval), waits, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -207,7 +224,7 @@ class StackPaths {
 // 1. Entries: weights and the gap rule
 
 function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput, frameFlags: Uint8Array): TimedEntry[] {
-  const { times, end, gapCap, interval, waits } = input;
+  const { times, end, gapCap, interval, waits, cpu } = input;
   const n = times.length;
   const entries: TimedEntry[] = [];
   if (n === 0) return entries;
@@ -237,7 +254,10 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
   /** The path of sample i when it exists and is not idle: what an idle entry ending at t[i] wakes into. */
   const wakeAt = (i: number): Path | undefined => (i < n && !isIdle(i) ? pathOf(i) : undefined);
 
-  if (times[0] > 0) entries.push({ path: idlePath, w: times[0], at: 0, idle: true, wake: wakeAt(0) });
+  // CPU time: the span before the first sample has cpu[0], sample i's span cpu[i + 1] - cpu[i], the last none.
+  const cpuOf = (i: number): number => (cpu === null || i + 1 >= n ? 0 : cpu[i + 1] - cpu[i]);
+  const leadingCpu = cpu === null ? 0 : cpu[0];
+  if (times[0] > 0 || leadingCpu > 0) entries.push({ path: idlePath, w: times[0], cpu: leadingCpu, at: 0, idle: true, wake: wakeAt(0) });
   for (let i = 0; i < n; i++) {
     const t = times[i];
     const dt = (i + 1 < n ? times[i + 1] : end) - t;
@@ -251,10 +271,10 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
       else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
     }
     const idle = isIdle(i);
-    entries.push({ path: pathOf(i), w, at: t, idle, wake: idle && w === dt ? wakeAt(i + 1) : undefined });
-    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, at: t + w, idle: true, wake: wakeAt(i + 1) });
+    entries.push({ path: pathOf(i), w, cpu: cpuOf(i), at: t, idle, wake: idle && w === dt ? wakeAt(i + 1) : undefined });
+    if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, cpu: 0, at: t + w, idle: true, wake: wakeAt(i + 1) });
   }
-  return entries.filter((entry) => entry.w !== 0);
+  return entries.filter((entry) => entry.w !== 0 || entry.cpu !== 0);
 }
 
 /**
@@ -352,6 +372,8 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
       out.push(entry);
       continue;
     }
+    // CPU does not move with the wall time: it stays on the idle entry's own path.
+    if (entry.cpu !== 0) out.push({ path: entry.path, w: 0, cpu: entry.cpu });
     const a = entry.at;
     let b = entry.at + entry.w;
     // Rule 2: the program woke at the latest wait end in [a, b) and ran into the sample at b.
@@ -359,7 +381,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
     if (entry.wake !== undefined && interval > 0) {
       const e = waits.reduce((latest, wait) => (wait.end >= a && wait.end < b ? Math.max(latest, wait.end) : latest), -Infinity);
       if (e !== -Infinity && b - e <= 4 * interval && !pendingAt(e)) {
-        woke = { path: entry.wake, w: b - e };
+        woke = { path: entry.wake, w: b - e, cpu: 0 };
         b = e;
       }
     }
@@ -377,7 +399,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
       const length = points[i + 1] - x;
       const pending = active.filter((wait) => wait.start <= x && x < wait.end);
       if (pending.length === 0) {
-        out.push({ path: entry.path, w: length });
+        out.push({ path: entry.path, w: length, cpu: 0 });
         continue;
       }
       const k = pending.length;
@@ -385,7 +407,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
       const remainder = length - k * share;
       pending.forEach((wait, j) => {
         const w = share + (j === 0 ? remainder : 0);
-        if (w > 0) out.push({ path: awaitPath(wait.stack), w });
+        if (w > 0) out.push({ path: awaitPath(wait.stack), w, cpu: 0 });
       });
     }
     if (woke !== null) out.push(woke);
@@ -413,7 +435,7 @@ function filterPaths(entries: Entry[], options: CoreProcessOptions): Entry[] {
       path = filterPath(entry.path, options);
       filtered.set(entry.path, path);
     }
-    return { path, w: entry.w };
+    return { path, w: entry.w, cpu: entry.cpu };
   });
 }
 
@@ -451,7 +473,7 @@ function trimStem(entries: Entry[], startStack: Path): Entry[] {
       path = entry.path.slice(j);
       trimmed.set(entry.path, path);
     }
-    return { path, w: entry.w };
+    return { path, w: entry.w, cpu: entry.cpu };
   });
 }
 
@@ -467,6 +489,7 @@ function newNode(frame: number, parent: TreeNode | null): TreeNode {
     time: 0,
     selfTime: 0,
     awaitTime: 0,
+    cpuTime: 0,
     group: -1,
     visible: false,
   };
@@ -490,7 +513,7 @@ function stepInto(parent: TreeNode, frame: number, timeline: boolean): TreeNode 
 
 function buildTree(entries: Entry[], timeline: boolean): TreeNode {
   const root = newNode(SyntheticFrame.root, null);
-  for (const { path, w } of entries) {
+  for (const { path, w, cpu } of entries) {
     const isAwait = path.length > 0 && path[path.length - 1] === SyntheticFrame.await;
     const walk: TreeNode[] = [root];
     let node = root;
@@ -500,6 +523,7 @@ function buildTree(entries: Entry[], timeline: boolean): TreeNode {
     }
     for (const visited of walk) {
       visited.time += w;
+      visited.cpuTime += cpu;
       if (isAwait) visited.awaitTime += w;
     }
     // An empty path ends at the root, which is not synthetic in this sense: its time goes to its [self] child.
@@ -507,6 +531,7 @@ function buildTree(entries: Entry[], timeline: boolean): TreeNode {
       const self = stepInto(node, SyntheticFrame.self, timeline);
       self.time += w;
       self.selfTime += w;
+      self.cpuTime += cpu;
     } else {
       node.selfTime += w;
     }
@@ -663,7 +688,7 @@ function flatView(entries: Entry[], rootTime: number, options: CoreProcessOption
 // ---------------------------------------------------------------------------------------------------------------
 // Output
 
-function toProcessedTree(root: TreeNode, groups: Group[], flat: FlatRow[]): ProcessedTree {
+function toProcessedTree(root: TreeNode, groups: Group[], flat: FlatRow[], cpuKnown: boolean): ProcessedTree {
   const nodes = preorder(root);
   const index = new Map<TreeNode, number>();
   nodes.forEach((node, i) => index.set(node, i));
@@ -686,6 +711,8 @@ function toProcessedTree(root: TreeNode, groups: Group[], flat: FlatRow[]): Proc
     flatSelf: new Float64Array(flat.length),
     flatTotal: new Float64Array(flat.length),
   };
+  // Absent, not zeros, when the session has no CPU column.
+  if (cpuKnown) tree.cpuTime = Float64Array.from(nodes, (node) => node.cpuTime);
 
   nodes.forEach((node, i) => {
     const d = node.parent === null ? 0 : depth.get(node.parent)! + 1; // parents come first in pre-order
@@ -740,5 +767,5 @@ export function oracleProcess(
   orderChildren(root, options.timeline); // step 7
   const groups = groupLibraryFrames(root, options); // step 8 (no groups when showAll; visibility always)
   const flat = flatView(entries, root.time, options); // step 9
-  return toProcessedTree(root, groups, flat);
+  return toProcessedTree(root, groups, flat, input.cpu !== null);
 }

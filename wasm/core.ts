@@ -2,8 +2,9 @@
 // processSession. The module is loaded synchronously once and cached; it has no imports.
 //
 // ABI: tsp_alloc/tsp_free(ptr, bytes) for input buffers; tsp_new() -> handle; tsp_add_stacks,
-// tsp_add_samples, tsp_add_waits, tsp_process return 0 or 1 (then tsp_error_ptr/len hold a UTF-8 message);
-// tsp_result_ptr/len(handle, field) address the result's typed arrays, copied out before the next call.
+// tsp_add_samples (its cpu pointer 0 when the chunk has no CPU column), tsp_add_waits, tsp_process return 0 or 1
+// (then tsp_error_ptr/len hold a UTF-8 message); tsp_result_ptr/len(handle, field) address the result's typed
+// arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown).
 import { readFileSync } from "node:fs";
 import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
 
@@ -16,7 +17,7 @@ interface CoreExports {
   tsp_new(): number;
   tsp_drop(handle: number): void;
   tsp_add_stacks(handle: number, parent: number, frame: number, n: number): number;
-  tsp_add_samples(handle: number, stack: number, time: number, state: number, n: number): number;
+  tsp_add_samples(handle: number, stack: number, time: number, state: number, cpu: number, n: number): number;
   tsp_add_waits(handle: number, start: number, end: number, stack: number, n: number): number;
   tsp_process(
     handle: number,
@@ -42,8 +43,11 @@ interface CoreExports {
 export interface CoreSession {
   /** Appends stacks; ids continue from earlier calls. */
   addStacks(parent: Int32Array, frame: Uint32Array): void;
-  /** Appends samples in time order, continuing earlier calls. */
-  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array): void;
+  /**
+   * Appends samples in time order, continuing earlier calls, with their CPU column (SampleTable.cpu) when the
+   * sampler recorded one. CPU time is known when every call with samples brought it (core-rs/SPEC.md, CPU time).
+   */
+  addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array, cpu?: Float64Array): void;
   /**
    * Appends waits (core-rs/SPEC.md, await attribution) in order of start, continuing earlier calls. A stack id
    * may name a stack added later; it must exist when the session is processed.
@@ -136,6 +140,8 @@ const FIELDS: Array<[keyof ProcessedTree, TypedCtor]> = [
   ["flatSelf", Float64Array],
   ["flatTotal", Float64Array],
 ];
+/** ProcessedTree.cpuTime's field index: empty when CPU time is unknown (the root always exists otherwise). */
+const CPU_FIELD = 15;
 
 /**
  * Runs a call into the module. Validation makes traps unreachable except for running out of memory
@@ -169,15 +175,13 @@ export function createCoreSession(): CoreSession {
       const rc = withBuffers(c, [[Int32Array, parent], [Uint32Array, frame]], ([p, f]) => c.tsp_add_stacks(h, p, f, n));
       if (rc !== 0) fail(c);
     },
-    addSamples(stack, time, state) {
+    addSamples(stack, time, state, cpu) {
       const h = live();
-      checkLengths("sample table", stack.length, time.length, state.length);
+      checkLengths("sample table", stack.length, time.length, state.length, ...(cpu ? [cpu.length] : []));
       const n = stack.length;
-      const rc = withBuffers(
-        c,
-        [[Int32Array, stack], [Float64Array, time], [Uint8Array, state]],
-        ([s, t, st]) => c.tsp_add_samples(h, s, t, st, n),
-      );
+      const bufs: Array<[TypedCtor, ArrayLike<number>]> = [[Int32Array, stack], [Float64Array, time], [Uint8Array, state]];
+      if (cpu) bufs.push([Float64Array, cpu]);
+      const rc = withBuffers(c, bufs, ([s, t, st, cp]) => c.tsp_add_samples(h, s, t, st, cp ?? 0, n));
       if (rc !== 0) fail(c);
     },
     addWaits(start, end, stack) {
@@ -228,6 +232,8 @@ export function createCoreSession(): CoreSession {
         const len = c.tsp_result_len(h, i) >>> 0;
         out[name] = len === 0 ? new Ctor(new ArrayBuffer(0), 0, 0) : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i) >>> 0, len).slice();
       });
+      const cpuLen = c.tsp_result_len(h, CPU_FIELD) >>> 0;
+      if (cpuLen > 0) out.cpuTime = new Float64Array(c.memory.buffer, c.tsp_result_ptr(h, CPU_FIELD) >>> 0, cpuLen).slice();
       return out as unknown as ProcessedTree;
     },
     dispose() {
@@ -250,8 +256,8 @@ export function wasmMemory(): WebAssembly.Memory {
 
 /**
  * Processes a whole Session in one go: duration, gapCap, startStack and (unless options.interval is given)
- * interval come from its meta, the waits (when the session has them) from session.waits; options.asyncMode
- * defaults to "enabled".
+ * interval come from its meta, the waits and the CPU column (when the session has them) from session.waits and
+ * session.samples.cpu; options.asyncMode defaults to "enabled".
  */
 export function processSession(
   session: Session,
@@ -260,7 +266,7 @@ export function processSession(
   const core = createCoreSession();
   try {
     core.addStacks(session.stacks.parent, session.stacks.frame);
-    core.addSamples(session.samples.stack, session.samples.time, session.samples.state);
+    core.addSamples(session.samples.stack, session.samples.time, session.samples.state, session.samples.cpu);
     if (session.waits) core.addWaits(session.waits.start, session.waits.end, session.waits.stack);
     return core.process({
       ...options,

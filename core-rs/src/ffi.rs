@@ -4,8 +4,9 @@
 //! and frees them with `tsp_free(ptr, bytes)`. Sessions are handles (index + 1 into a registry), so a stale
 //! or wrong handle is an error, never undefined behaviour. Calls return 0 on success, 1 on error; the
 //! message is at `tsp_error_ptr()`, `tsp_error_len()` bytes of UTF-8. After `tsp_process` the result's
-//! fields (ProcessedTree order, see FIELD_*) are read with `tsp_result_ptr/len(h, field)` (len in elements);
-//! they stay valid until the next call on that session.
+//! fields (ProcessedTree order, see `field`) are read with `tsp_result_ptr/len(h, field)` (len in elements);
+//! they stay valid until the next call on that session. Field 15, cpuTime, has length 0 when CPU time is
+//! unknown (the tree always has its root, so a known column is never empty).
 
 use crate::{AsyncMode, Error, FlatTime, Options, ProcessedTree, Session};
 use std::alloc::{alloc, dealloc, Layout};
@@ -133,19 +134,22 @@ pub unsafe extern "C" fn tsp_add_stacks(
 }
 
 /// # Safety
-/// The pointers must address `n` elements each (from `tsp_alloc`).
+/// The pointers must address `n` elements each (from `tsp_alloc`); `cpu` may be null: the chunk has no CPU
+/// column (SampleTable.cpu absent).
 #[no_mangle]
 pub unsafe extern "C" fn tsp_add_samples(
     h: u32,
     stack: *const i32,
     time: *const f64,
     state: *const u8,
+    cpu: *const f64,
     n: u32,
 ) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        let cpu = if cpu.is_null() { None } else { Some(slice(cpu, n)?) };
         slot.session
-            .add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?)
+            .add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?, cpu)
     });
     r.map_or_else(set_error, |_| 0)
 }
@@ -245,6 +249,7 @@ fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
             12 => p(&t.flat_frame),
             13 => p(&t.flat_self),
             14 => p(&t.flat_total),
+            15 => t.cpu_time.as_deref().map_or((core::ptr::null(), 0), p),
             _ => return Ok(None),
         };
         Ok(Some(get(ptr, len)))
@@ -252,7 +257,7 @@ fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     r.ok().flatten().unwrap_or(none)
 }
 
-/// Address of result field `f` (0 frame .. 14 flatTotal); 0 when there is no result.
+/// Address of result field `f` (0 frame .. 14 flatTotal, 15 cpuTime); 0 when there is no result.
 #[no_mangle]
 pub extern "C" fn tsp_result_ptr(h: u32, f: u32) -> *const u8 {
     field(h, f, |p, _| p, core::ptr::null())

@@ -7,6 +7,10 @@
 //!
 //! Waits (SPEC, await attribution) are kept as 16-byte records in order of start; their stack ids are
 //! resolved at process time, since a wait may name a stack that arrives in a later chunk.
+//!
+//! The CPU column (SPEC, CPU time), when every chunk brings one, is kept apart from the records (so a session
+//! without it pays nothing): one u16 a sample, the rounded CPU time since the previous sample, with the same
+//! kind of escape into a side table for the rare delta that does not fit.
 
 use crate::hash::Trie;
 use crate::{err, round_time, Error, MAX_STATE, SYNTH_IDLE, SYNTH_SELF};
@@ -85,6 +89,48 @@ pub(crate) struct WaitRec {
 
 pub(crate) const LEN_ESCAPE: u32 = u32::MAX;
 
+/// A CPU delta of this value stands for the next entry of `Cpu::big`.
+const CPU_ESCAPE: u16 = u16::MAX;
+
+/// The CPU column: per sample, the rounded CPU time since the previous sample's (the first: since 0).
+#[derive(Default)]
+pub(crate) struct Cpu {
+    deltas: Blocks<u16>,
+    /// Deltas >= CPU_ESCAPE, in sample order.
+    big: Vec<f64>,
+    /// The previous sample's CPU time as given (validation) and rounded (deltas).
+    last_raw: f64,
+    last: f64,
+}
+
+impl Cpu {
+    fn bytes(&self) -> usize {
+        self.deltas.bytes() + self.big.capacity() * 8
+    }
+}
+
+/// Each sample's CPU delta in order; 0 for every sample when the session has no CPU column.
+pub(crate) struct CpuDeltas<'a> {
+    cpu: Option<&'a Cpu>,
+    i: usize,
+    big: usize,
+}
+
+impl CpuDeltas<'_> {
+    #[inline]
+    pub fn next_delta(&mut self) -> f64 {
+        let Some(c) = self.cpu else { return 0.0 };
+        let d = c.deltas.get(self.i).unwrap_or(0);
+        self.i += 1;
+        if d != CPU_ESCAPE {
+            return f64::from(d);
+        }
+        let v = c.big.get(self.big).copied().unwrap_or(0.0);
+        self.big += 1;
+        v
+    }
+}
+
 pub struct Session {
     /// Unique paths. Different input stacks with the same frame path share one node.
     pub(crate) trie: Trie,
@@ -108,6 +154,10 @@ pub struct Session {
     last_wait_raw: f64,
     /// The largest stack id of a wait (checked against the stack count at process time), -1 when none.
     pub(crate) max_wait_stack: i32,
+    /// The CPU column while every chunk with samples has brought one; None before the first and once lost.
+    cpu: Option<Cpu>,
+    /// Some chunk with samples came without a CPU column: CPU time is unknown for good.
+    cpu_lost: bool,
 }
 
 impl Default for Session {
@@ -134,6 +184,22 @@ impl Session {
             wait_big: Vec::new(),
             last_wait_raw: 0.0,
             max_wait_stack: -1,
+            cpu: None,
+            cpu_lost: false,
+        }
+    }
+
+    /// Whether CPU time is known: every chunk of samples came with a CPU column (SPEC, CPU time).
+    pub fn has_cpu(&self) -> bool {
+        self.cpu.is_some()
+    }
+
+    /// Each sample's CPU delta, in order (0s when unknown).
+    pub(crate) fn cpu_deltas(&self) -> CpuDeltas<'_> {
+        CpuDeltas {
+            cpu: self.cpu.as_ref(),
+            i: 0,
+            big: 0,
         }
     }
 
@@ -235,6 +301,7 @@ impl Session {
             + self.trie.len() * 8 * 3
             + self.waits.bytes()
             + self.wait_big.capacity() * 16
+            + self.cpu.as_ref().map_or(0, Cpu::bytes)
     }
 
     /// Core node of the stack id (-1 = the empty path); the id must be in range.
@@ -309,8 +376,15 @@ impl Session {
         Ok(())
     }
 
-    /// Appends a chunk of samples (in time order, continuing the previous chunk). All or nothing.
-    pub fn add_samples(&mut self, stack: &[i32], time: &[f64], state: &[u8]) -> Result<(), Error> {
+    /// Appends a chunk of samples (in time order, continuing the previous chunk), with its CPU column when the
+    /// sampler recorded one (SampleTable.cpu). All or nothing.
+    pub fn add_samples(
+        &mut self,
+        stack: &[i32],
+        time: &[f64],
+        state: &[u8],
+        cpu: Option<&[f64]>,
+    ) -> Result<(), Error> {
         if stack.len() != time.len() || stack.len() != state.len() {
             return err(format!(
                 "sample table: stack, time and state have {}, {} and {} entries",
@@ -318,6 +392,15 @@ impl Session {
                 time.len(),
                 state.len()
             ));
+        }
+        if let Some(c) = cpu {
+            if c.len() != stack.len() {
+                return err(format!(
+                    "sample table: stack and cpu have {} and {} entries",
+                    stack.len(),
+                    c.len()
+                ));
+            }
         }
         self.check_capacity(stack.len())?;
         let nstacks = self.stack_core.len() as i64;
@@ -356,6 +439,24 @@ impl Session {
                 ));
             }
         }
+        if let Some(c) = cpu {
+            let mut prev = self.cpu.as_ref().filter(|_| self.samples > 0).map(|k| k.last_raw);
+            for (i, &x) in c.iter().enumerate() {
+                let idx = self.samples + i;
+                if !x.is_finite() || x < 0.0 {
+                    return err(format!("sample {idx}: cpu {x} is not a time >= 0"));
+                }
+                if let Some(p) = prev {
+                    if x < p {
+                        return err(format!(
+                            "sample {idx}: cpu {x} is smaller than the one before it ({p})"
+                        ));
+                    }
+                }
+                prev = Some(x);
+            }
+        }
+        self.add_cpu(cpu, stack.len());
         for i in 0..stack.len() {
             let s = stack[i];
             let mut c = if s < 0 {
@@ -390,6 +491,36 @@ impl Session {
         }
         self.samples += stack.len();
         Ok(())
+    }
+
+    /// Appends a validated CPU column, or loses the column for good when samples come without one.
+    fn add_cpu(&mut self, cpu: Option<&[f64]>, n: usize) {
+        match cpu {
+            None if n > 0 => {
+                self.cpu = None;
+                self.cpu_lost = true;
+            }
+            None => {}
+            // Samples before this chunk came without one.
+            Some(_) if self.cpu.is_none() && self.samples > 0 => self.cpu_lost = true,
+            Some(_) if self.cpu_lost => {}
+            Some(c) => {
+                let k = self.cpu.get_or_insert_with(Cpu::default);
+                for &x in c {
+                    // + 0.0 turns -0 into 0.
+                    let r = round_time(x) + 0.0;
+                    let d = r - k.last;
+                    if d < f64::from(CPU_ESCAPE) {
+                        k.deltas.push(d as u16);
+                    } else {
+                        k.deltas.push(CPU_ESCAPE);
+                        k.big.push(d);
+                    }
+                    k.last = r;
+                    k.last_raw = x;
+                }
+            }
+        }
     }
 
     /// Clears everything (the session can be reused).

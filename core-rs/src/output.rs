@@ -17,6 +17,8 @@ pub struct ProcessedTree {
     pub time: Vec<f64>,
     pub self_time: Vec<f64>,
     pub await_time: Vec<f64>,
+    /// Inclusive CPU time per node (SPEC, CPU time); None when the session has no CPU column (unknown).
+    pub cpu_time: Option<Vec<f64>>,
     pub group: Vec<i32>,
     pub flags: Vec<u8>,
     pub group_root: Vec<u32>,
@@ -112,19 +114,22 @@ impl Session {
         let end = round_time(o.duration).max(self.last_time);
         let gap_cap = round_time(o.gap_cap);
 
-        // §1, streamed: summed weight per unique core path and the order in which paths first carry weight.
+        // §1, streamed: summed weight and cpu per unique core path and the order in which paths first carry
+        // weight.
         let nc = self.trie.len();
         let mut cw = vec![0.0f64; nc];
+        let mut cpu_c = vec![0.0f64; nc];
         let mut seen = vec![false; nc];
         let mut order: Vec<u32> = Vec::new();
         // Lazy: weights may come late, and a first appearance may be a call with weight 0 (weights.rs).
-        weights::for_each_entry(self, end, gap_cap, waits, false, |c, w| {
+        weights::for_each_entry(self, end, gap_cap, waits, false, |c, w, cpu| {
             let i = c as usize;
             if !seen[i] {
                 seen[i] = true;
                 order.push(c);
             }
             cw[i] += w;
+            cpu_c[i] += cpu;
         });
         drop(seen);
 
@@ -132,6 +137,7 @@ impl Session {
         let p = paths::build(&self.trie, o.frame_flags, o.show_all, start, &order);
         let m = p.frame.len();
         let mut wf = vec![0.0f64; m];
+        let mut cpu_f = vec![0.0f64; m];
         let mut seen = vec![false; m];
         let mut order_f: Vec<u32> = Vec::new();
         for &c in &order {
@@ -141,6 +147,7 @@ impl Session {
                 order_f.push(f);
             }
             wf[f as usize] += cw[c as usize];
+            cpu_f[f as usize] += cpu_c[c as usize];
         }
 
         // §4.
@@ -149,11 +156,11 @@ impl Session {
             let total: f64 = order.iter().map(|&c| cw[c as usize]).sum();
             let limit = if o.show_all { f64::NAN } else { o.filter_threshold * total };
             let mut tl = tree::Timeline::new(&p, limit);
-            let cf = &p.cf;
-            weights::for_each_entry(self, end, gap_cap, waits, true, |c, w| tl.entry(cf[c as usize], w));
+            let to_f = &p.cf;
+            weights::for_each_entry(self, end, gap_cap, waits, true, |c, w, cpu| tl.entry(to_f[c as usize], w, cpu));
             tl.finish()
         } else {
-            tree::aggregated(&p, &order_f, &wf)
+            tree::aggregated(&p, &order_f, &wf, &cpu_f)
         };
         let root_time = raw.time[0];
 
@@ -177,6 +184,7 @@ impl Session {
             time: ord.time,
             self_time: ord.self_time,
             await_time: ord.await_time,
+            cpu_time: self.has_cpu().then_some(ord.cpu_time),
             group: g.group,
             flags: g.flags,
             group_root: g.root,

@@ -20,7 +20,7 @@ fn removed(flags: &[u8], f: u32) -> bool {
     is_real(f) && flags.get(f as usize).copied().unwrap_or(0) & (FLAG_INTERNAL | FLAG_HIDDEN) != 0
 }
 
-/// `used`: core nodes that carry an entry of weight > 0 (trim-stem candidates are drawn from these only).
+/// `used`: core nodes that carry an entry (weight or cpu > 0; trim-stem candidates are drawn from these only).
 pub(crate) fn build(
     core: &Trie,
     flags: &[u8],

@@ -12,6 +12,8 @@ pub(crate) struct Ordered {
     pub time: Vec<f64>,
     pub self_time: Vec<f64>,
     pub await_time: Vec<f64>,
+    /// Inclusive CPU time (SPEC, CPU time); zeros when the session has none.
+    pub cpu_time: Vec<f64>,
 }
 
 pub(crate) fn process(
@@ -83,6 +85,7 @@ pub(crate) fn process(
         time: Vec::with_capacity(m),
         self_time: Vec::with_capacity(m),
         await_time: Vec::with_capacity(m),
+        cpu_time: Vec::with_capacity(m),
     };
     let mut out_idx = vec![0u32; n];
     let mut stack: Vec<u32> = vec![0];
@@ -102,6 +105,7 @@ pub(crate) fn process(
         o.time.push(t.time[x]);
         o.self_time.push(t.self_time[x]);
         o.await_time.push(t.await_time[x]);
+        o.cpu_time.push(t.cpu_time[x]);
         for k in (offs[x]..offs[x + 1]).rev() {
             stack.push(kids[k as usize]);
         }

@@ -41,6 +41,8 @@ struct Case {
     waits: Vec<(f64, f64, i32)>,
     interval: f64,
     mode: AsyncMode,
+    /// SampleTable.cpu, one per sample; None: no CPU column.
+    cpu: Option<Vec<f64>>,
 }
 
 fn case(frames: usize) -> Case {
@@ -59,6 +61,7 @@ fn case(frames: usize) -> Case {
         waits: vec![],
         interval: 0.0,
         mode: AsyncMode::Enabled,
+        cpu: None,
     }
 }
 
@@ -71,7 +74,7 @@ impl Case {
         let st: Vec<i32> = self.samples.iter().map(|x| if x.0 < 0 { -1 } else { ids[x.0 as usize] }).collect();
         let t: Vec<f64> = self.samples.iter().map(|x| x.1).collect();
         let state: Vec<u8> = self.samples.iter().map(|x| x.2).collect();
-        s.add_samples(&st, &t, &state).unwrap();
+        s.add_samples(&st, &t, &state, self.cpu.as_deref()).unwrap();
         let ws: Vec<i32> = self.waits.iter().map(|x| if x.2 < 0 { -1 } else { ids[x.2 as usize] }).collect();
         let wa: Vec<f64> = self.waits.iter().map(|x| x.0).collect();
         let wb: Vec<f64> = self.waits.iter().map(|x| x.1).collect();
@@ -122,6 +125,9 @@ fn show(t: &ProcessedTree) -> Vec<String> {
             if t.await_time[i] != 0.0 {
                 s += &format!(" a={}", t.await_time[i]);
             }
+            if let Some(c) = t.cpu_time.as_ref().filter(|c| c[i] != 0.0) {
+                s += &format!(" c={}", c[i]);
+            }
             if t.group[i] >= 0 {
                 s += &format!(" g={}", t.group[i]);
             }
@@ -137,6 +143,9 @@ fn check_shape(t: &ProcessedTree) {
     let n = t.frame.len();
     for v in [t.parent.len(), t.depth.len(), t.time.len(), t.self_time.len(), t.await_time.len(), t.group.len(), t.flags.len()] {
         assert_eq!(v, n);
+    }
+    if let Some(c) = &t.cpu_time {
+        assert_eq!(c.len(), n);
     }
     assert_eq!(t.parent[0], -1);
     for i in 1..n {
@@ -258,7 +267,7 @@ fn records_are_eight_bytes_per_sample() {
     let st: Vec<i32> = (0..n).map(|i| ids[i % 2]).collect();
     let t: Vec<f64> = (0..n).map(|i| i as f64 * 1000.0).collect();
     let state: Vec<u8> = (0..n).map(|i| (i % 6) as u8).collect();
-    s.add_samples(&st, &t, &state).unwrap();
+    s.add_samples(&st, &t, &state, None).unwrap();
     assert_eq!(s.records.len(), n);
     // Repeated stacks add no path nodes: 2 stacks x 6 states plus prefixes.
     assert!(s.trie.len() < 20);
@@ -615,7 +624,7 @@ fn streaming_chunks_equal_one_chunk() {
             let st: Vec<i32> = part.iter().map(|x| if x.0 < 0 { -1 } else { ids[x.0 as usize] }).collect();
             let tm: Vec<f64> = part.iter().map(|x| x.1).collect();
             let sta: Vec<u8> = part.iter().map(|x| x.2).collect();
-            s.add_samples(&st, &tm, &sta).unwrap();
+            s.add_samples(&st, &tm, &sta, None).unwrap();
             i = end;
         }
         assert_eq!(s.process(&c.opts()).unwrap(), whole);
@@ -634,15 +643,15 @@ fn malformed_input_is_an_error() {
     // Chunked parent ids are global.
     assert!(s.add_stacks(&[2], &[0]).is_err());
     s.add_stacks(&[1], &[0]).unwrap();
-    let ok = |s: &mut Session, st: i32, t: f64, state: u8| s.add_samples(&[st], &[t], &[state]);
+    let ok = |s: &mut Session, st: i32, t: f64, state: u8| s.add_samples(&[st], &[t], &[state], None);
     assert!(ok(&mut s, 3, 0.0, 0).is_err(), "stack id out of range");
     assert!(ok(&mut s, -2, 0.0, 0).is_err(), "stack id < -1");
     assert!(ok(&mut s, 0, f64::NAN, 0).is_err(), "NaN time");
     assert!(ok(&mut s, 0, f64::INFINITY, 0).is_err(), "infinite time");
     assert!(ok(&mut s, 0, -1.0, 0).is_err(), "negative time");
     assert!(ok(&mut s, 0, 0.0, 6).is_err(), "state > 5");
-    assert!(s.add_samples(&[0, 0], &[5.0, 4.0], &[0, 0]).is_err(), "time going back");
-    assert!(s.add_samples(&[0], &[1.0, 2.0], &[0]).is_err(), "column lengths");
+    assert!(s.add_samples(&[0, 0], &[5.0, 4.0], &[0, 0], None).is_err(), "time going back");
+    assert!(s.add_samples(&[0], &[1.0, 2.0], &[0], None).is_err(), "column lengths");
     assert_eq!(s.sample_count(), 0);
     ok(&mut s, 0, 5.0, 0).unwrap();
     assert!(ok(&mut s, 0, 4.9, 0).is_err(), "time going back across chunks");
@@ -700,7 +709,7 @@ fn ffi_round_trip_and_errors() {
         assert_eq!(tsp_add_stacks(h + 100, p, f, 1), 1, "unknown handle");
         assert_eq!(tsp_add_stacks(h, (p as *mut u8).add(1) as *const i32, f, 1), 1, "misaligned");
         let (st, tm, sa) = (put(&[1i32, -1]), put(&[0.0f64, 4.0]), put(&[0u8, 1]));
-        assert_eq!(tsp_add_samples(h, st, tm, sa, 2), 0);
+        assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 2), 0);
         let (fl, lib) = (put(&[0u8, 0]), put(&[NO_LIBRARY, NO_LIBRARY]));
         let start = put(&[0.0f64]);
         assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 0);
@@ -714,7 +723,7 @@ fn ffi_round_trip_and_errors() {
         assert!(error().contains("duration"));
         assert_eq!(tsp_result_len(h, 0), 0, "a failed process leaves no result");
         tsp_drop(h);
-        assert_eq!(tsp_add_samples(h, st, tm, sa, 2), 1, "dropped handle");
+        assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 2), 1, "dropped handle");
         for (ptr, n) in [(p as *mut u8, 8), (f as *mut u8, 8), (bad as *mut u8, 4), (st as *mut u8, 8), (tm as *mut u8, 16), (sa as *mut u8, 2), (fl as *mut u8, 2), (lib as *mut u8, 8), (start as *mut u8, 8)] {
             tsp_free(ptr, n);
         }
@@ -996,6 +1005,7 @@ impl Case {
             libs: self.libs.clone(),
             waits: vec![],
             start: self.start.clone(),
+            cpu: self.cpu.clone(),
             ..*self
         }
     }
@@ -1047,7 +1057,7 @@ fn waits_stream_in_chunks_and_may_name_later_stacks() {
     let (parent, frame, ids) = stacks(&refs);
     let mut s = Session::new();
     s.add_stacks(&parent[..1], &frame[..1]).unwrap();
-    s.add_samples(&[ids[0]], &[0.0], &[ST_JS]).unwrap();
+    s.add_samples(&[ids[0]], &[0.0], &[ST_JS], None).unwrap();
     // A wait naming stack 1 before stack 1 exists is fine until process.
     s.add_waits(&[1.0], &[20.0], &[ids[1]]).unwrap();
     s.add_waits(&[], &[], &[]).unwrap();
@@ -1055,7 +1065,7 @@ fn waits_stream_in_chunks_and_may_name_later_stacks() {
     let mut o = c.opts();
     assert!(s.process(&o).unwrap_err().0.contains("wait stack id"));
     s.add_stacks(&parent[1..], &frame[1..]).unwrap();
-    s.add_samples(&[-1, ids[1]], &[3.0, 40.0], &[ST_IDLE, ST_JS]).unwrap();
+    s.add_samples(&[-1, ids[1]], &[3.0, 40.0], &[ST_IDLE, ST_JS], None).unwrap();
     s.add_waits(&[10.0], &[45.0], &[ids[0]]).unwrap();
     assert_eq!(s.wait_count(), 4);
     assert_eq!(s.process(&o).unwrap(), whole);
@@ -1093,7 +1103,7 @@ fn malformed_waits_are_errors() {
     assert!(w(&mut s, 1.9, 3.0, 0).unwrap_err().0.contains("smaller than the one before"), "across chunks");
     // Equal starts, and end == start, are fine; ends need not be in order.
     s.add_waits(&[2.0, 2.0], &[2.0, 2.5], &[-1, 0]).unwrap();
-    s.add_samples(&[0], &[0.0], &[0]).unwrap();
+    s.add_samples(&[0], &[0.0], &[0], None).unwrap();
     let flags = [0u8; 1];
     let libs = [NO_LIBRARY; 1];
     let base = Options {
@@ -1153,7 +1163,7 @@ fn ffi_waits_and_async_mode() {
         let (p, f) = (put(&[-1i32]), put(&[0u32]));
         assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
         let (st, tm, sa) = (put(&[-1i32]), put(&[0.0f64]), put(&[ST_IDLE]));
-        assert_eq!(tsp_add_samples(h, st, tm, sa, 1), 0);
+        assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 1), 0);
         let (wa, wb, ws) = (put(&[2.0f64]), put(&[6.0f64]), put(&[0i32]));
         assert_eq!(tsp_add_waits(h, wa, wb, ws, 1), 0);
         assert_eq!(tsp_add_waits(h, wb, wa, ws, 1), 1, "end before start");
@@ -1197,4 +1207,269 @@ fn code_after_an_await_is_shown_under_the_callers_the_wait_recorded() {
     c.duration = 30.0;
     c.waits = vec![(12.0, 15.0, 0)];
     assert!(show(&c.run()).contains(&"  f1 10 s=10".to_string()));
+}
+
+// ---- CPU time (SPEC, CPU time) ----
+
+#[test]
+fn cpu_time_is_each_samples_own_span_summed_up_the_tree() {
+    let mut c = case(3);
+    c.paths = vec![vec![0, 1], vec![0, 2]];
+    c.samples = vec![(0, 5.0, ST_JS), (1, 10.0, ST_JS), (0, 30.0, ST_JS)];
+    // cpu[0] = 2 goes with the leading idle span; sample 0 gets 6 - 2, sample 1 20 - 6, the last none.
+    c.cpu = Some(vec![2.0, 6.0, 20.0]);
+    c.duration = 40.0;
+    let t = c.run();
+    check_shape(&t);
+    assert_eq!(
+        show(&t),
+        vec!["root 40 c=20", "  f0 35 c=18", "    f2 20 s=20 c=14", "    f1 15 s=15 c=4", "  idle 5 s=5 c=2"]
+    );
+    // Without a CPU column the core says unknown, not zero.
+    c.cpu = None;
+    assert_eq!(c.run().cpu_time, None);
+}
+
+#[test]
+fn cpu_of_a_gap_stays_with_the_sample_before_it_and_times_round() {
+    let mut c = case(1);
+    c.paths = vec![vec![0]];
+    // dt 100 with cap 10: 10 wall to f0, 90 idle; the whole CPU delta (30) is f0's. 2.5 rounds to 3.
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 100.0, ST_IDLE)];
+    c.cpu = Some(vec![2.5, 32.5]);
+    c.duration = 101.0;
+    c.gap_cap = 10.0;
+    assert_eq!(show(&c.run()), vec!["root 101 c=33", "  idle 91 s=91 c=3", "  f0 10 s=10 c=30"]);
+}
+
+#[test]
+fn cpu_without_wall_time_still_makes_its_node() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    // f1's sample has dt 0 but 7 of CPU: its entry is kept (weight 0), with time 0 and cpu 7.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS), (0, 4.0, ST_JS)];
+    c.cpu = Some(vec![0.0, 3.0, 10.0]);
+    c.duration = 6.0;
+    for timeline in [false, true] {
+        c.timeline = timeline;
+        c.threshold = 0.0;
+        let t = c.run();
+        check_shape(&t);
+        let want: &[&str] = if timeline {
+            &["root 6 c=10", "  f0 4 s=4 c=3", "  f1 0 c=7", "  f0 2 s=2"]
+        } else {
+            &["root 6 c=10", "  f0 6 s=6 c=3", "  f1 0 c=7"]
+        };
+        assert_eq!(show(&t), want);
+        // Any threshold drops a node of time 0, as it drops any node under it.
+        c.threshold = 0.01;
+        assert!(!show(&c.run()).iter().any(|l| l.contains("f1")));
+    }
+    // Without the CPU column the same samples have no f1 at all.
+    c.cpu = None;
+    c.threshold = 0.0;
+    assert!(!show(&c.run()).iter().any(|l| l.contains("f1")));
+}
+
+#[test]
+fn cpu_does_not_move_with_await_attribution() {
+    let mut c = abc();
+    // f0 runs 0..10 (rule 1 (a) ends its wall credit at the wait it starts at 4), then an idle sample
+    // 10..40 whose wall time goes to the wait [4, 30) and idle.
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 10.0, ST_IDLE), (1, 40.0, ST_JS)];
+    c.cpu = Some(vec![0.0, 9.0, 10.0]);
+    c.duration = 50.0;
+    c.interval = 1.0;
+    c.waits = vec![(4.0, 30.0, W_A)];
+    // f0's 9 of CPU stay on its own span (its [self]), the idle sample's 1 on [idle] (its own path), though the
+    // wait took their wall time; the last sample (f1) has none.
+    let with = c.run();
+    assert_eq!(
+        show(&with),
+        vec!["root 50 a=26 c=10", "  f0 30 a=26 c=9", "    await 26 s=26 a=26", "    self 4 s=4 c=9", "  idle 10 s=10 c=1", "  f1 10 s=10"]
+    );
+    // The same wall tree as without the CPU column.
+    c.cpu = None;
+    let without = c.run();
+    assert_eq!(with.time, without.time);
+    assert_eq!(with.frame, without.frame);
+}
+
+#[test]
+fn cpu_goes_through_every_processor() {
+    // Frames: 0 main, 1 hidden, 2 lib a, 3 lib b, 4 leaf; start() called from main.
+    let mut c = case(5);
+    c.flags = vec![0, FLAG_HIDDEN, FLAG_LIBRARY, FLAG_LIBRARY, 0];
+    c.libs = vec![NO_LIBRARY, NO_LIBRARY, 0, 1, NO_LIBRARY];
+    c.start = vec![0.0];
+    c.paths = vec![vec![0, 1, 2, 3, 4], vec![0, 2, 3, 4], vec![0, 2, 3], vec![0, 4]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 10.0, ST_JS), (2, 20.0, ST_JS), (3, 30.0, ST_GC), (-1, 31.0, ST_JS)];
+    c.cpu = Some(vec![0.0, 8.0, 16.0, 22.0, 23.0]);
+    c.duration = 40.0;
+    let total = 23.0;
+    for timeline in [false, true] {
+        for show_all in [false, true] {
+            for threshold in [0.0, 0.2] {
+                c.timeline = timeline;
+                c.show_all = show_all;
+                c.threshold = threshold;
+                let t = c.run();
+                check_shape(&t);
+                let cpu = t.cpu_time.as_ref().unwrap();
+                assert_eq!(cpu[0], total);
+                // Inclusive: a node's cpu is at least its kept children's.
+                let mut kids = vec![0.0; t.frame.len()];
+                for i in 1..t.frame.len() {
+                    kids[t.parent[i] as usize] += cpu[i];
+                }
+                for i in 0..t.frame.len() {
+                    assert!(cpu[i] >= kids[i], "node {i}: {:?}", show(&t));
+                }
+            }
+        }
+    }
+    c.timeline = false;
+    c.show_all = false;
+    c.threshold = 0.0;
+    // Hidden frame 1 filtered (paths 0 and 1 merge), lib 2 > 3 grouped, f4's lone [self] folded, the empty
+    // stack's 9 (the last sample: no CPU) at the root's [self].
+    assert_eq!(
+        show(&c.run()),
+        vec![
+            "root 40 c=23",
+            "  f0 31 c=23",
+            "    f2 30 c=22 g=0",
+            "      f3 30 c=22 g=0",
+            "        f4 20 s=20 c=16",
+            "        self 10 s=10 c=6 g=0",
+            "    f4 1 c=1",
+            "      gc 1 s=1 c=1",
+            "  self 9 s=9",
+        ]
+    );
+}
+
+#[test]
+fn cpu_column_per_chunk_is_known_only_when_every_chunk_has_one() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 10.0, ST_JS), (0, 20.0, ST_JS), (1, 30.0, ST_JS)];
+    c.cpu = Some(vec![0.0, 5.0, 12.0, 14.0]);
+    c.duration = 40.0;
+    let whole = c.run();
+    let refs: Vec<&[u32]> = c.paths.iter().map(|p| p.as_slice()).collect();
+    let (parent, frame, ids) = stacks(&refs);
+    let flags = c.flags.clone();
+    let libs = c.libs.clone();
+    let opts = Options { frame_flags: &flags, frame_library: &libs, ..c.opts() };
+    let st: Vec<i32> = c.samples.iter().map(|x| ids[x.0 as usize]).collect();
+    let tm: Vec<f64> = c.samples.iter().map(|x| x.1).collect();
+    let sa = vec![ST_JS; 4];
+    let cpu = c.cpu.clone().unwrap();
+    // Chunks, an empty one first: the same tree, CPU known.
+    let mut s = Session::new();
+    s.add_stacks(&parent, &frame).unwrap();
+    s.add_samples(&[], &[], &[], Some(&[])).unwrap();
+    s.add_samples(&st[..1], &tm[..1], &sa[..1], Some(&cpu[..1])).unwrap();
+    s.add_samples(&[], &[], &[], None).unwrap();
+    s.add_samples(&st[1..], &tm[1..], &sa[1..], Some(&cpu[1..])).unwrap();
+    assert_eq!(s.process(&opts).unwrap(), whole);
+    // A chunk of samples without the column: unknown from then on, whatever comes after.
+    let mut s = Session::new();
+    s.add_stacks(&parent, &frame).unwrap();
+    s.add_samples(&st[..2], &tm[..2], &sa[..2], Some(&cpu[..2])).unwrap();
+    s.add_samples(&st[2..3], &tm[2..3], &sa[2..3], None).unwrap();
+    s.add_samples(&st[3..], &tm[3..], &sa[3..], Some(&cpu[3..])).unwrap();
+    let t = s.process(&opts).unwrap();
+    assert_eq!(t.cpu_time, None);
+    assert_eq!(t.time, whole.time);
+    // Samples without it first: unknown too.
+    let mut s = Session::new();
+    s.add_stacks(&parent, &frame).unwrap();
+    s.add_samples(&st[..1], &tm[..1], &sa[..1], None).unwrap();
+    s.add_samples(&st[1..], &tm[1..], &sa[1..], Some(&cpu[1..])).unwrap();
+    assert_eq!(s.process(&opts).unwrap().cpu_time, None);
+    // No samples, an (empty) column: known, zero.
+    let mut s = Session::new();
+    s.add_samples(&[], &[], &[], Some(&[])).unwrap();
+    assert_eq!(s.process(&opts).unwrap().cpu_time, Some(vec![0.0]));
+}
+
+#[test]
+fn malformed_cpu_is_an_error() {
+    let mut s = Session::new();
+    s.add_stacks(&[-1], &[0]).unwrap();
+    let one = |s: &mut Session, t: f64, c: f64| s.add_samples(&[0], &[t], &[ST_JS], Some(&[c]));
+    for (x, what) in [(f64::NAN, "NaN"), (f64::INFINITY, "infinite"), (-1.0, "negative")] {
+        let e = one(&mut s, 0.0, x).unwrap_err();
+        assert!(!e.0.contains('\n') && e.0.contains("cpu"), "{what}: {}", e.0);
+    }
+    assert!(s.add_samples(&[0, 0], &[1.0, 2.0], &[0, 0], Some(&[5.0, 4.0])).is_err(), "cpu going back");
+    assert!(s.add_samples(&[0, 0], &[1.0, 2.0], &[0, 0], Some(&[5.0])).is_err(), "column lengths");
+    assert_eq!(s.sample_count(), 0, "a failed chunk adds nothing");
+    one(&mut s, 1.0, 5.0).unwrap();
+    assert!(one(&mut s, 2.0, 4.9).unwrap_err().0.contains("smaller than the one before"), "across chunks");
+    one(&mut s, 2.0, 5.0).unwrap();
+}
+
+#[test]
+fn cpu_costs_two_bytes_a_sample_and_nothing_without_it_and_big_deltas_are_exact() {
+    let (parent, frame, ids) = stacks(&[&[0, 1, 2], &[0, 1, 3]]);
+    let n = 4 << 16; // whole blocks
+    let st: Vec<i32> = (0..n).map(|i| ids[i % 2]).collect();
+    let t: Vec<f64> = (0..n).map(|i| i as f64 * 1000.0).collect();
+    let state = vec![ST_JS; n];
+    let cpu: Vec<f64> = (0..n).map(|i| i as f64 * 900.0).collect();
+    let mut plain = Session::new();
+    plain.add_stacks(&parent, &frame).unwrap();
+    plain.add_samples(&st, &t, &state, None).unwrap();
+    let mut with = Session::new();
+    with.add_stacks(&parent, &frame).unwrap();
+    with.add_samples(&st, &t, &state, Some(&cpu)).unwrap();
+    let per = (with.memory_bytes() - plain.memory_bytes()) as f64 / n as f64;
+    assert!(per < 2.01, "{per} bytes a sample for the CPU column");
+    // Deltas of u16::MAX and more, and beyond u32, stay exact.
+    let mut c = case(1);
+    c.paths = vec![vec![0]];
+    c.samples = vec![(0, 0.0, ST_JS), (0, 1.0e6, ST_JS), (0, 2.0e6, ST_JS), (0, 7.0e12, ST_JS)];
+    c.cpu = Some(vec![0.0, 65535.0, 65535.0 + 65534.0, 6.0e12]);
+    c.duration = 7.0e12;
+    let t = c.run();
+    assert_eq!(t.cpu_time.as_ref().unwrap()[0], 6.0e12);
+}
+
+#[test]
+fn ffi_cpu_column_in_and_out() {
+    use crate::ffi::*;
+    unsafe fn put<T: Copy>(v: &[T]) -> *mut T {
+        let p = tsp_alloc(core::mem::size_of_val(v).max(1) as u32) as *mut T;
+        core::ptr::copy_nonoverlapping(v.as_ptr(), p, v.len());
+        p
+    }
+    unsafe {
+        let (p, f) = (put(&[-1i32]), put(&[0u32]));
+        let (st, tm, sa, cpu) = (put(&[0i32, 0]), put(&[0.0f64, 4.0]), put(&[0u8, 0]), put(&[1.0f64, 3.0]));
+        let (fl, lib) = (put(&[0u8]), put(&[NO_LIBRARY]));
+        let h = tsp_new();
+        assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
+        assert_eq!(tsp_add_samples(h, st, tm, sa, cpu, 2), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
+        let n = tsp_result_len(h, 0) as usize;
+        assert_eq!(tsp_result_len(h, 15) as usize, n);
+        let c = core::slice::from_raw_parts(tsp_result_ptr(h, 15) as *const f64, n);
+        assert_eq!(c[0], 3.0);
+        // A chunk without the column (null): CPU time unknown, field 15 empty.
+        assert_eq!(tsp_add_samples(h, st, tm.add(1), sa, core::ptr::null(), 1), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_result_len(h, 15), 0);
+        tsp_drop(h);
+        let h = tsp_new();
+        assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
+        let bad = put(&[3.0f64, 1.0]);
+        assert_eq!(tsp_add_samples(h, st, tm, sa, bad, 2), 1, "cpu going back");
+        tsp_drop(h);
+        for (ptr, n) in [(p as *mut u8, 4), (f as *mut u8, 4), (st as *mut u8, 8), (tm as *mut u8, 16), (sa as *mut u8, 2), (cpu as *mut u8, 16), (fl as *mut u8, 1), (lib as *mut u8, 4), (bad as *mut u8, 16)] {
+            tsp_free(ptr, n);
+        }
+    }
 }

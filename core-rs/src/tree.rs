@@ -7,7 +7,7 @@ use crate::{is_real, SYNTH_AWAIT, SYNTH_ROOT, SYNTH_SELF};
 const NONE: u32 = u32::MAX;
 
 /// The unprocessed tree. During building `time` holds the weight ending at each node; `finish` makes it
-/// inclusive (likewise `await_time`).
+/// inclusive (likewise `await_time` and `cpu_time`).
 #[derive(Default)]
 pub(crate) struct RawTree {
     pub frame: Vec<u32>,
@@ -15,6 +15,7 @@ pub(crate) struct RawTree {
     pub time: Vec<f64>,
     pub self_time: Vec<f64>,
     pub await_time: Vec<f64>,
+    pub cpu_time: Vec<f64>,
 }
 
 impl RawTree {
@@ -32,6 +33,7 @@ impl RawTree {
         self.time.push(0.0);
         self.self_time.push(0.0);
         self.await_time.push(0.0);
+        self.cpu_time.push(0.0);
         id
     }
 
@@ -45,20 +47,23 @@ impl RawTree {
         self.time.truncate(n);
         self.self_time.truncate(n);
         self.await_time.truncate(n);
+        self.cpu_time.truncate(n);
     }
 
-    /// Credits an entry of weight w ending at `leaf` (its [self] child `self_node` when the path ends with
-    /// a real frame or is empty).
+    /// Credits an entry of weight w and cpu c ending at `leaf` (its [self] child `self_node` when the path
+    /// ends with a real frame or is empty).
     #[inline]
-    fn credit(&mut self, leaf: u32, self_node: u32, w: f64) {
+    fn credit(&mut self, leaf: u32, self_node: u32, w: f64, c: f64) {
         if self_node != NONE {
             let s = self_node as usize;
             self.time[s] += w;
             self.self_time[s] += w;
+            self.cpu_time[s] += c;
         } else {
             let l = leaf as usize;
             self.time[l] += w;
             self.self_time[l] += w;
+            self.cpu_time[l] += c;
             if self.frame[l] == SYNTH_AWAIT {
                 self.await_time[l] += w;
             }
@@ -68,9 +73,10 @@ impl RawTree {
     fn finish(&mut self) {
         for i in (1..self.len()).rev() {
             let p = self.parent[i] as usize;
-            let (t, a) = (self.time[i], self.await_time[i]);
+            let (t, a, c) = (self.time[i], self.await_time[i], self.cpu_time[i]);
             self.time[p] += t;
             self.await_time[p] += a;
+            self.cpu_time[p] += c;
         }
     }
 }
@@ -82,9 +88,9 @@ fn ends_real(paths: &Paths, p: u32) -> bool {
 }
 
 /// Aggregated mode: each unique path is mapped to its node once. `order` lists the F nodes carrying
-/// entries in order of first appearance and `weight` their summed weights; creation order is the same as
-/// walking every entry.
-pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64]) -> RawTree {
+/// entries in order of first appearance, `weight` and `cpu` their summed weights; creation order is the same
+/// as walking every entry.
+pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64], cpu: &[f64]) -> RawTree {
     let mut t = RawTree::with_root();
     let m = paths.frame.len();
     let mut tnode = vec![NONE; m];
@@ -109,8 +115,8 @@ pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64]) -> RawTre
         }
     }
     for &p in order {
-        let w = weight[p as usize];
-        t.credit(tnode[p as usize], tself[p as usize], w);
+        let (w, c) = (weight[p as usize], cpu[p as usize]);
+        t.credit(tnode[p as usize], tself[p as usize], w, c);
     }
     t.finish();
     t
@@ -131,6 +137,7 @@ pub(crate) struct Timeline<'a> {
     spine: Vec<u32>,
     pend: Vec<f64>,
     pend_await: Vec<f64>,
+    pend_cpu: Vec<f64>,
     last: u32,
     chain: Vec<u32>,
     /// §5's limit (filterThreshold * total); NaN when nothing may be dropped (showAll).
@@ -145,6 +152,7 @@ impl<'a> Timeline<'a> {
             spine: vec![0],
             pend: vec![0.0],
             pend_await: vec![0.0],
+            pend_cpu: vec![0.0],
             last: NONE,
             chain: Vec::new(),
             limit,
@@ -157,6 +165,7 @@ impl<'a> Timeline<'a> {
         self.spine.push(n);
         self.pend.push(0.0);
         self.pend_await.push(0.0);
+        self.pend_cpu.push(0.0);
     }
 
     /// Shortens the spine to `keep` nodes, finalising the times of the nodes that leave it (deepest first)
@@ -165,15 +174,21 @@ impl<'a> Timeline<'a> {
         let keep = keep.max(1);
         let mut cut = NONE;
         while self.spine.len() > keep {
-            let (Some(x), Some(w), Some(a)) = (self.spine.pop(), self.pend.pop(), self.pend_await.pop()) else {
+            let (Some(x), Some(w), Some(a), Some(c)) =
+                (self.spine.pop(), self.pend.pop(), self.pend_await.pop(), self.pend_cpu.pop())
+            else {
                 break;
             };
             let x = x as usize;
             self.tree.time[x] += w;
             self.tree.await_time[x] += a;
-            if let (Some(pw), Some(pa)) = (self.pend.last_mut(), self.pend_await.last_mut()) {
+            self.tree.cpu_time[x] += c;
+            if let (Some(pw), Some(pa), Some(pc)) =
+                (self.pend.last_mut(), self.pend_await.last_mut(), self.pend_cpu.last_mut())
+            {
                 *pw += w;
                 *pa += a;
+                *pc += c;
             }
             if self.tree.time[x] < self.limit {
                 cut = x as u32;
@@ -185,7 +200,7 @@ impl<'a> Timeline<'a> {
     }
 
     #[inline]
-    pub fn entry(&mut self, p: u32, w: f64) {
+    pub fn entry(&mut self, p: u32, w: f64, c: f64) {
         let paths = self.paths;
         if p != self.last {
             // Nodes shared with the previous path are the parents' last children; below their lowest
@@ -219,6 +234,7 @@ impl<'a> Timeline<'a> {
         let d = self.spine.len() - 1;
         let end = self.spine[d] as usize;
         self.pend[d] += w;
+        self.pend_cpu[d] += c;
         self.tree.self_time[end] += w;
         if self.tree.frame[end] == SYNTH_AWAIT {
             self.pend_await[d] += w;
@@ -229,6 +245,7 @@ impl<'a> Timeline<'a> {
         self.leave(1);
         self.tree.time[0] += self.pend[0];
         self.tree.await_time[0] += self.pend_await[0];
+        self.tree.cpu_time[0] += self.pend_cpu[0];
         self.tree
     }
 }

@@ -164,7 +164,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// Brings the pending set to point x: waits with start <= x enter, waits with end <= x leave.
-    fn advance<F: FnMut(u32, f64)>(&mut self, x: f64, f: &mut F) {
+    fn advance<F: FnMut(u32, f64, f64)>(&mut self, x: f64, f: &mut F) {
         while self.next < self.n {
             let w = self.rec(self.next);
             if w.start > x {
@@ -198,7 +198,7 @@ impl<'a> Sweep<'a> {
         }
     }
 
-    fn leave<F: FnMut(u32, f64)>(&mut self, i: u32, s0: f64, f: &mut F) {
+    fn leave<F: FnMut(u32, f64, f64)>(&mut self, i: u32, s0: f64, f: &mut F) {
         let st = &mut self.state[i as usize];
         *st |= REMOVED;
         let appeared = *st & APPEARED != 0;
@@ -207,7 +207,7 @@ impl<'a> Sweep<'a> {
         if !self.exact && appeared {
             let d = self.shares - s0;
             if d > 0.0 {
-                f(self.path(i), d);
+                f(self.path(i), d, 0.0);
             }
         }
     }
@@ -222,7 +222,7 @@ impl<'a> Sweep<'a> {
 
     /// Rules 2 and 3 on the idle entry [a, b) of path `idle`; `wake` is the path of the sample at b when
     /// that sample is not idle.
-    fn idle<F: FnMut(u32, f64)>(&mut self, a: f64, b: f64, idle: u32, wake: Option<u32>, f: &mut F) {
+    fn idle<F: FnMut(u32, f64, f64)>(&mut self, a: f64, b: f64, idle: u32, wake: Option<u32>, f: &mut F) {
         let interval = self.ctx.interval;
         let woke = match wake {
             Some(j) if interval > 0.0 => self
@@ -234,14 +234,14 @@ impl<'a> Sweep<'a> {
         match woke {
             Some((j, e)) => {
                 self.split_idle(a, e, idle, f);
-                f(j, b - e);
+                f(j, b - e, 0.0);
             }
             None => self.split_idle(a, b, idle, f),
         }
     }
 
     /// Rule 3 on [a, b): pieces with no wait pending stay `idle`, the others are shared by the pending waits.
-    fn split_idle<F: FnMut(u32, f64)>(&mut self, a: f64, b: f64, idle: u32, f: &mut F) {
+    fn split_idle<F: FnMut(u32, f64, f64)>(&mut self, a: f64, b: f64, idle: u32, f: &mut F) {
         let mut x = a;
         while x < b {
             self.advance(x, f);
@@ -254,7 +254,7 @@ impl<'a> Sweep<'a> {
             }
             let l = y - x;
             if self.count == 0 {
-                f(idle, l);
+                f(idle, l, 0.0);
             } else {
                 self.split(l, f);
             }
@@ -263,7 +263,7 @@ impl<'a> Sweep<'a> {
     }
 
     /// A piece of length l shared by the pending waits.
-    fn split<F: FnMut(u32, f64)>(&mut self, l: f64, f: &mut F) {
+    fn split<F: FnMut(u32, f64, f64)>(&mut self, l: f64, f: &mut F) {
         let k = self.count as f64;
         let q = (l / k).floor();
         let r = l - k * q;
@@ -278,13 +278,13 @@ impl<'a> Sweep<'a> {
                 let w = q + extra;
                 extra = 0.0;
                 if w > 0.0 {
-                    f(self.path(i), w);
+                    f(self.path(i), w, 0.0);
                 }
             }
             return;
         }
         if r > 0.0 {
-            f(self.path(first), r);
+            f(self.path(first), r, 0.0);
             self.state[first as usize] |= APPEARED;
         }
         if q > 0.0 {
@@ -293,7 +293,7 @@ impl<'a> Sweep<'a> {
             for &i in &fresh {
                 if self.state[i as usize] == 0 {
                     self.state[i as usize] |= APPEARED;
-                    f(self.path(i), 0.0);
+                    f(self.path(i), 0.0, 0.0);
                 }
             }
             self.fresh = fresh;
@@ -303,19 +303,20 @@ impl<'a> Sweep<'a> {
     }
 
     /// Lazy mode: charges the waits still pending at the end.
-    fn finish<F: FnMut(u32, f64)>(&mut self, f: &mut F) {
+    fn finish<F: FnMut(u32, f64, f64)>(&mut self, f: &mut F) {
         while let Some(Reverse((_, i, s0))) = self.heap.pop() {
             self.leave(i, f64::from_bits(s0), f);
         }
     }
 }
 
-/// Calls `f(core_path, weight)` for every entry with weight > 0, in order.
+/// Calls `f(core_path, weight, cpu)` for every entry with weight > 0 or cpu > 0, in order.
 /// `end` = max(duration, last time); `gap_cap` = the longest gap credited to the sample before it.
 /// With `waits` (asyncMode enabled/strict and some waits), the await attribution rules apply; then, unless
 /// `exact`, weights may arrive late and a path's first appearance may be a call with weight 0 (module doc).
+/// CPU (SPEC, CPU time): each span's CPU goes with the entry of its own path, never to the waits.
 #[inline]
-pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
+pub(crate) fn for_each_entry<F: FnMut(u32, f64, f64)>(
     s: &Session,
     end: f64,
     gap_cap: f64,
@@ -329,17 +330,25 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
     let interval = waits.map_or(0.0, |c| c.interval);
     let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
 
-    // An idle entry [a, a + len) of path p, followed by the sample `next` at a + len (None: no sample, or idle).
-    let idle = |sw: &mut Option<Sweep>, a: f64, len: f64, p: u32, next: Option<u32>, f: &mut F| {
-        if len > 0.0 {
-            match sw {
-                Some(sw) => sw.idle(a, a + len, p, next, f),
-                None => f(p, len),
+    // An idle entry [a, a + len) of path p with cpu c, followed by the sample `next` at a + len (None: no
+    // sample, or idle). Rules 2 and 3 share out its wall time; its CPU stays on p, in an entry of its own first.
+    let idle = |sw: &mut Option<Sweep>, a: f64, len: f64, c: f64, p: u32, next: Option<u32>, f: &mut F| match sw {
+        Some(sw) => {
+            if c > 0.0 {
+                f(p, 0.0, c);
+            }
+            if len > 0.0 {
+                sw.idle(a, a + len, p, next, f);
+            }
+        }
+        None => {
+            if len > 0.0 || c > 0.0 {
+                f(p, len, c);
             }
         }
     };
-    // Sample p at time t, dt until the next sample `next` (None: the end).
-    let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, next: Option<u32>, f: &mut F| {
+    // Sample p at time t with cpu c, dt until the next sample `next` (None: the end).
+    let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, c: f64, next: Option<u32>, f: &mut F| {
         let mut w = if dt < gap_cap { dt } else { gap_cap };
         let wake = next.filter(|&j| !is_idle(j));
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
@@ -355,32 +364,34 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64)>(
                 w = 2.0 * interval;
             }
         }
-        if w > 0.0 {
-            if sw.is_some() && is_idle(p) {
-                idle(sw, t, w, p, if w == dt { wake } else { None }, f);
-            } else {
-                f(p, w);
-            }
+        if sw.is_some() && is_idle(p) {
+            idle(sw, t, w, c, p, if w == dt { wake } else { None }, f);
+        } else if w > 0.0 || c > 0.0 {
+            f(p, w, c);
         }
         // A gap is never credited to the sample after it: what the cap leaves over is idle.
-        idle(sw, t + w, dt - w, IDLE_PATH, wake, f);
+        idle(sw, t + w, dt - w, 0.0, IDLE_PATH, wake, f);
     };
 
     let mut stitch = waits.and_then(|c| c.stitch.as_ref()).map(|st| st.cursor());
+    let mut cpu = s.cpu_deltas();
     let mut prev: Option<u32> = None;
     let mut t = 0.0;
     for (id, dt) in s.sample_deltas() {
         let id = stitch.as_mut().map_or(id, |c| c.path(id, t + dt));
+        // The CPU time up to this sample is the span before it: the previous sample's, or the leading idle's.
+        let dc = cpu.next_delta();
         match prev {
             // Before the first sample: t[0] of idle.
-            None => idle(&mut sweep, 0.0, dt, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),
-            Some(p) => sample(&mut sweep, p, t, dt, Some(id), &mut f),
+            None => idle(&mut sweep, 0.0, dt, dc, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),
+            Some(p) => sample(&mut sweep, p, t, dt, dc, Some(id), &mut f),
         }
         t += dt;
         prev = Some(id);
     }
+    // The last sample: no reading after it, so no CPU.
     if let Some(p) = prev {
-        sample(&mut sweep, p, s.last_time, end - s.last_time, None, &mut f);
+        sample(&mut sweep, p, s.last_time, end - s.last_time, 0.0, None, &mut f);
     }
     if let Some(sw) = sweep.as_mut() {
         sw.finish(&mut f);

@@ -59,7 +59,8 @@ Options:
   -p KEY=VALUE, --render-option=KEY=VALUE
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
-                        -p show_all=true, -p short_mode=true
+                        -p show_all=true, -p short_mode=true, -p show_cpu=true
+                        (each node's CPU time, where it was recorded)
   --stream-to=FILE      write the session to FILE while the program runs, so
                         a run that is killed (even with kill -9) still
                         leaves a profile: tsprofile --load FILE renders what

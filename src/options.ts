@@ -20,6 +20,8 @@ export interface ReportOptions {
   color: boolean;
   /** No header. */
   shortMode: boolean;
+  /** Text: each node's CPU time beside its wall time, when the session recorded it (the native Node sampler). */
+  showCpu: boolean;
   hide: string[];
   hideRegex: string[];
   show: string[];
@@ -66,6 +68,7 @@ export function defaultReportOptions(stream?: { isTTY?: boolean }, env: Env = pr
     unicode: detectUnicode(env),
     color: detectColor(stream, env),
     shortMode: false,
+    showCpu: false,
     hide: [],
     hideRegex: [],
     show: [],
@@ -76,7 +79,7 @@ export function defaultReportOptions(stream?: { isTTY?: boolean }, env: Env = pr
 
 type Setter = (options: ReportOptions, value: string, key: string) => void;
 
-function bool(field: "timeline" | "showAll" | "flat" | "unicode" | "color" | "shortMode"): Setter {
+function bool(field: "timeline" | "showAll" | "flat" | "unicode" | "color" | "shortMode" | "showCpu"): Setter {
   return (options, value, key) => {
     const v = value.toLowerCase();
     if (["true", "1", "yes", "on"].includes(v)) options[field] = true;
@@ -116,6 +119,7 @@ const SETTERS: Record<string, Setter> = {
   unicode: bool("unicode"),
   color: bool("color"),
   short_mode: bool("shortMode"),
+  show_cpu: bool("showCpu"),
   hide: list("hide"),
   hide_regex: list("hideRegex"),
   show: list("show"),

@@ -108,6 +108,29 @@ test("a real profile: the CLI's -r html -o report opens with its header and call
   assert.equal(problems, []);
 });
 
+test("call tree: CPU time beside each node's time when the session has it, none when not", async () => {
+  const s = handBuilt();
+  const file = join(dir, "plain.html");
+  writeFileSync(file, renderSession(s, { renderer: "html" }));
+  let page = await open(file);
+  assert.is((await page.$$("#tree .row .cpu")).length, 0);
+  await page.close();
+  // 800 us of CPU for each running sample's millisecond.
+  const cpu = new Float64Array(s.samples.stack.length);
+  for (let i = 1; i < cpu.length; i++) cpu[i] = cpu[i - 1] + (s.samples.state[i - 1] === SampleState.js ? 800 : 0);
+  s.samples.cpu = cpu;
+  const withCpu = join(dir, "cpu.html");
+  writeFileSync(withCpu, renderSession(s, { renderer: "html" }));
+  page = await open(withCpu);
+  // Node rows (not a group's "[N frames hidden]" line).
+  const rows = await page.$$eval("#tree .row.item:not(.group)", (els) => els.map((e) => [e.querySelector(".name")?.textContent, e.querySelector(".cpu")?.textContent]));
+  assert.ok(rows.length > 1 && rows.every(([, c]) => /^cpu \d+\.\d{3}$/.test(c ?? "")), JSON.stringify(rows));
+  // main: 85 running samples (the await and idle ones have none).
+  assert.equal(rows.find(([n]) => n === "main"), ["main", "cpu 0.068"]);
+  await page.close();
+  assert.equal(problems, []);
+});
+
 test("call tree: expand and collapse by click and keyboard, open a hidden group", async () => {
   const file = join(dir, "hand.html");
   writeFileSync(file, renderSession(handBuilt(), { renderer: "html" }));

@@ -91,6 +91,20 @@ test("html: both processings embedded, default first; options set the starting t
   assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has its own timeline)");
 });
 
+test("html: each tree carries its CPU time when the session has it, and none when not", () => {
+  const s = shop();
+  assert.not.ok("cpu" in embedded(renderSession(s, { renderer: "html" })).trees.normal);
+  // 1 ms of wall time a sample, 600 us of CPU for the running ones.
+  const cpu = new Float64Array(s.samples.stack.length);
+  for (let i = 1; i < cpu.length; i++) cpu[i] = cpu[i - 1] + (s.samples.state[i - 1] === SampleState.js ? 600 : 0);
+  s.samples.cpu = cpu;
+  const data = embedded(renderSession(s, { renderer: "html" }));
+  for (const t of [data.trees.normal, data.trees.all]) {
+    assert.ok(t.cpu !== undefined);
+    assert.is((unpackInts(t.cpu!, 1) as Float64Array)[0], cpu[cpu.length - 1], "the root: all of it");
+  }
+});
+
 test("html: hostile names and paths are data: no markup in the page, the JSON gives them back exactly", () => {
   const html = renderSession(shop(), { renderer: "html" });
   assert.not.ok(html.includes("<img"), "no <img anywhere");

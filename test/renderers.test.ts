@@ -294,6 +294,71 @@ test("json: pyinstrument's shape and numbers", () => {
   assert.is(count, tree.frame.length);
 });
 
+/** shop() with the JS thread's CPU time per sample: a running sample's span costs 800 us of CPU, others none. */
+function shopWithCpu() {
+  const s = shop();
+  const { state } = s.samples;
+  const cpu = new Float64Array(state.length);
+  for (let i = 1; i < cpu.length; i++) cpu[i] = cpu[i - 1] + (state[i - 1] === SampleState.js ? 800 : 0);
+  s.samples.cpu = cpu;
+  return s;
+}
+
+test("text: show_cpu adds each row's CPU time when the session has it; nothing otherwise", () => {
+  const s = shopWithCpu();
+  const { tree, classification } = processWithOracle(s);
+  // 90 running samples at 800 us each: main 0.072; [await] and [idle] none.
+  assert.fixture(renderText(s, tree, classification, { unicode: true, shortMode: true, showCpu: true }), `0.100 main  src/main.ts:1 (await 0.010) (cpu 0.072)
+├─ 0.075 handle  node_modules/express/lib/router.js:100 (cpu 0.060)
+│     [1 frame hidden]  express, body-parser
+│        0.075 parse  node_modules/body-parser/index.js:5 (cpu 0.060)
+│        └─ 0.055 route  src/routes.ts:20 (cpu 0.044)
+│           ├─ 0.050 spin  src/routes.ts:30 (cpu 0.040)
+│           └─ 0.005 [self] (cpu 0.004)
+├─ 0.020 handle  src/server.ts:10 (await 0.010) (cpu 0.008)
+│  ├─ 0.010 readFileSync  node:fs:400 (cpu 0.008)
+│  └─ 0.010 [await] (cpu 0.000)
+└─ 0.005 \\x1b[31mevil\\x07\\u202e  src/evil\\x1b]8;;x.ts:1 (cpu 0.004)
+0.003 [idle] (cpu 0.000)
+`);
+  // Not asked: the usual report. Asked without CPU time in the session: the usual report too.
+  assert.fixture(renderText(s, tree, classification, { unicode: true, shortMode: true }), TREE_UNICODE);
+  const plain = shop();
+  const p = processWithOracle(plain);
+  assert.fixture(renderText(plain, p.tree, p.classification, { unicode: true, shortMode: true, showCpu: true }), TREE_UNICODE);
+  // Percent of the total wall time (103 ms); the flat view has no CPU column.
+  assert.match(renderText(s, tree, classification, { shortMode: true, showCpu: true, time: "percent_of_total" }), /^97\.1% main {2}src\/main\.ts:1 \(await 9\.7%\) \(cpu 69\.9%\)$/m);
+  assert.not.match(renderText(s, tree, classification, { shortMode: true, showCpu: true, flat: true }), /cpu/);
+});
+
+test("json: cpu_time on every frame when the session has CPU time, absent when not", () => {
+  const s = shopWithCpu();
+  const { tree, classification } = processWithOracle(s);
+  const root = JSON.parse(renderJson(s, tree, classification)).root_frame;
+  assert.equal(Object.keys(root).slice(4, 6), ["time", "cpu_time"]);
+  const stack = [root];
+  let count = 0;
+  while (stack.length) {
+    const n = stack.pop();
+    assert.is(n.cpu_time, tree.cpuTime![count] / 1e6, `node ${count} in pre-order`);
+    count++;
+    stack.push(...[...n.children].reverse());
+  }
+  assert.is(count, tree.frame.length);
+  assert.is(root.cpu_time, s.samples.cpu![s.samples.cpu!.length - 1] / 1e6);
+  const plain = shop();
+  const p = processWithOracle(plain);
+  // Without CPU time no frame has the key (the session's own cpu_time figure stays at the top).
+  const json = JSON.parse(renderJson(plain, p.tree, p.classification));
+  assert.is(json.cpu_time, 0.456);
+  const nodes = [json.root_frame];
+  while (nodes.length) {
+    const n = nodes.pop();
+    assert.not.ok("cpu_time" in n, n.function);
+    nodes.push(...n.children);
+  }
+});
+
 test("json: no samples gives a null root_frame; hostile strings stay escaped", () => {
   const empty = makeSession(FRAMES, []);
   const p = processWithOracle(empty);
@@ -335,7 +400,7 @@ test("options: defaults", () => {
   const o = defaultReportOptions({ isTTY: false }, {});
   assert.equal(o, {
     renderer: "text", timeline: false, showAll: false, filterThreshold: 0.01, flat: false, flatTime: "self",
-    time: "seconds", unicode: true, color: false, shortMode: false, hide: [], hideRegex: [], show: [], showRegex: [],
+    time: "seconds", unicode: true, color: false, shortMode: false, showCpu: false, hide: [], hideRegex: [], show: [], showRegex: [],
     asyncMode: "enabled",
   });
 });
@@ -355,9 +420,10 @@ test("options: -p KEY=VALUE", () => {
   applyRenderOption(o, "processor_options.show=*/x/*");
   applyRenderOption(o, 'flat_time="self"');
   applyRenderOption(o, "async_mode=disabled");
+  applyRenderOption(o, "show_cpu=on");
   assert.equal(o, {
     renderer: "text", timeline: true, showAll: true, filterThreshold: 0, flat: true, flatTime: "self",
-    time: "percent_of_total", unicode: false, color: true, shortMode: true, hide: [], hideRegex: ["gen"], show: ["*/x/*"],
+    time: "percent_of_total", unicode: false, color: true, shortMode: true, showCpu: true, hide: [], hideRegex: ["gen"], show: ["*/x/*"],
     showRegex: [], asyncMode: "disabled",
   });
 });
@@ -366,6 +432,7 @@ test("options: a bad -p key or value is a one-line UsageError", () => {
   const cases: Array<[string, RegExp]> = [
     ["foo=1", /^-p: unknown render option "foo" \(known: flat, flat_time, time, filter_threshold, .*\)$/],
     ["flat=maybe", /^-p: flat takes true or false, not "maybe"$/],
+    ["show_cpu=sometimes", /^-p: show_cpu takes true or false, not "sometimes"$/],
     ["flat_time=wall", /^-p: flat_time is one of self, total, not "wall"$/],
     ["time=minutes", /^-p: time is one of seconds, percent_of_total/],
     ["filter_threshold=lots", /^-p: filter_threshold is a fraction between 0 and 1/],

@@ -93,6 +93,7 @@ function treeData(tree: ProcessedTree): TreeData {
     await: packInts(tree.awaitTime),
     group: packInts(tree.group, (g) => g + 1),
     flags: packInts(tree.flags),
+    ...(tree.cpuTime ? { cpu: packInts(tree.cpuTime) } : {}),
     groupHidden: Array.from(tree.groupHidden),
     groupLibs,
   };

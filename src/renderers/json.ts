@@ -1,6 +1,7 @@
 // pyinstrument's JSON report shape (so a tool reading one reads the other): top-level session figures and a
 // root_frame tree of { function, file_path, file_path_short, line_no, time, await_time, is_application_code,
-// children }, plus our group_id and visible. Written iteratively from the pre-order arrays (deep trees are fine).
+// children }, plus our group_id and visible, and cpu_time (seconds of the sampled thread's CPU) when the session
+// recorded it. Written iteratively from the pre-order arrays (deep trees are fine).
 import { shortPath } from "../classify.ts";
 import type { Classification } from "../classify.ts";
 import { NodeFlag } from "../types.ts";
@@ -28,6 +29,7 @@ export function renderJson(
       `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "root_frame": `,
   ];
   const n = tree.frame.length;
+  const cpu = tree.cpuTime;
   if (sampleCount === 0 || n === 0 || tree.time[0] <= 0) {
     out.push("null}");
     return out.join("") + "\n";
@@ -47,6 +49,7 @@ export function renderJson(
     out.push(
       `{"function": ${jsonString(frameName(session, frame, tree.parent[i] === 0))}, "file_path_short": ${jsonString(shortPath(file, meta.cwd))}, ` +
         `"file_path": ${jsonString(file)}, "line_no": ${info?.line ?? 0}, "time": ${s(tree.time[i])}, ` +
+        (cpu ? `"cpu_time": ${s(cpu[i])}, ` : "") +
         `"await_time": ${s(tree.awaitTime[i])}, "is_application_code": ${isApplicationCode(classification, frame)}, ` +
         `"group_id": ${tree.group[i] >= 0 ? tree.group[i] : null}, "visible": ${(tree.flags[i] & NodeFlag.visible) !== 0}, ` +
         `"children": [`,

@@ -16,6 +16,8 @@ export interface TextOptions {
   time: "seconds" | "percent_of_total";
   /** No header (for embedding the report in other output). */
   shortMode: boolean;
+  /** "(cpu X)" after each row of the tree when the session recorded CPU time (tree.cpuTime); nothing otherwise. */
+  showCpu: boolean;
 }
 
 export const defaultTextOptions: TextOptions = {
@@ -25,6 +27,7 @@ export const defaultTextOptions: TextOptions = {
   flatTime: "self",
   time: "seconds",
   shortMode: false,
+  showCpu: false,
 };
 
 const ANSI = {
@@ -75,12 +78,13 @@ export function renderText(
     if (share > 0.05) return c.green;
     return c.brightGreen + c.faint;
   };
-  const row = (indent: string, frame: number, time: number, awaitTime: number, topLevel = false): string => {
+  const row = (indent: string, frame: number, time: number, awaitTime: number, topLevel = false, cpuTime?: number): string => {
     const app = isApplicationCode(classification, frame);
     let line = `${indent}${timeColor(time)}${formatTime(time)}${c.end} ${app ? c.app : ""}${escapeText(frameName(session, frame, topLevel))}${app ? c.end : ""}`;
     const position = codePosition(session, frame);
     if (position) line += `  ${c.faint}${escapeText(position)}${c.end}`;
     if (awaitTime > 0 && !isSynthetic(frame)) line += ` ${c.faint}(await ${formatTime(awaitTime)})${c.end}`;
+    if (cpuTime !== undefined) line += ` ${c.faint}(cpu ${formatTime(cpuTime)})${c.end}`;
     return line;
   };
 
@@ -107,6 +111,8 @@ export function renderText(
     if (prints[i] && i > 0) prints[tree.parent[i]] = 1;
   }
 
+  // Unknown CPU time shows nothing, not zeros; the flat view has no CPU column.
+  const cpu = opts.showCpu ? tree.cpuTime : undefined;
   const guides = opts.unicode ? GUIDES_UNICODE : GUIDES_ASCII;
   // pyinstrument's render_frame, iteratively: a node that is not visible prints nothing and its children take
   // its place with no guides; under a group root that prints its "[N frames hidden]" line, guides become blanks.
@@ -132,7 +138,7 @@ export function renderText(
       pushChildren(node, childIndent, NO_GUIDES);
       continue;
     }
-    out.push(row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0));
+    out.push(row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0, cpu?.[node]));
     let g = guides;
     const group = tree.group[node];
     if ((tree.flags[node] & NodeFlag.groupRoot) !== 0 && group >= 0 && tree.groupHidden[group] > 0) {

@@ -15,6 +15,8 @@ export interface TreeData {
   await: string;
   group: string;
   flags: string;
+  /** Inclusive CPU time (us, packed) when the session recorded it (ProcessedTree.cpuTime); absent otherwise. */
+  cpu?: string;
   /** Per group: how many of its frames are hidden, and its library ids (indexes into PageData.libraries). */
   groupHidden: number[];
   groupLibs: number[][];

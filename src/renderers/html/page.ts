@@ -100,6 +100,8 @@ interface TreeArrays {
   parent: Int32Array;
   time: Float64Array;
   await: Float64Array;
+  /** Null when the session has no CPU time: the page then shows none. */
+  cpu: Float64Array | null;
   group: Int32Array;
   flags: Uint8Array;
   groupHidden: number[];
@@ -119,6 +121,7 @@ function unpackTree(t: TreeData): TreeArrays {
     parent,
     time: unpackInts(t.time, n) as Float64Array,
     await: unpackInts(t.await, n) as Float64Array,
+    cpu: t.cpu === undefined ? null : (unpackInts(t.cpu, n) as Float64Array),
     group,
     flags: unpackInts(t.flags, n, new Uint8Array(n)) as Uint8Array,
     groupHidden: t.groupHidden,
@@ -241,6 +244,7 @@ function renderNode(t: Tree, node: number): HTMLElement {
   if (canOpen) item.setAttribute("aria-expanded", String(open));
   row.append(el("span", "tog", canOpen ? (open ? "\u25be" : "\u25b8") : ""));
   row.append(el("span", timeClass(d.time[node], total), formatTime(d.time[node], total)));
+  if (d.cpu) row.append(el("span", "cpu", `cpu ${formatTime(d.cpu[node], total)}`));
   const name = el("span", "name", frameName(f, d.parent[node] === 0));
   if (matchSet && matchSet[node]) name.classList.add("match");
   row.append(name);

@@ -11,6 +11,9 @@
 //     is not a safe integer (timeEncoding "f64"),
 //   sample stacks: zigzag varint of (stack - previous stack), the previous of the first being -1,
 //   sample states: stateRuns pairs of (state, varint run length),
+//   then, only when the header has cpuEncoding (samples.cpu, the native Node sampler's; files without it load
+//   with none): sample CPU times as varint deltas from the previous one (the first from 0), or f64s when some
+//   value is not a safe integer or goes back (cpuEncoding "f64"),
 //   then, only when the header has waitCount (await attribution, issue 4; files without it load with no waits):
 //   wait starts as varint deltas from the previous start (waits are in order of start, whole microseconds),
 //   wait durations (end - start) as varints, wait stacks as zigzag varints of (stack - previous stack) from -1.
@@ -106,8 +109,10 @@ export interface TableBase {
   stack: number;
   waitStart: number;
   waitStack: number;
+  /** The last sample CPU time before the body (0 at the start; unchanged by a body without the column). */
+  cpu: number;
 }
-export const EMPTY_BASE: Readonly<TableBase> = { frames: 0, stacks: 0, time: 0, stack: -1, waitStart: 0, waitStack: -1 };
+export const EMPTY_BASE: Readonly<TableBase> = { frames: 0, stacks: 0, time: 0, stack: -1, waitStart: 0, waitStack: -1, cpu: 0 };
 
 export interface Tables {
   /** New frames (ids from base.frames). */
@@ -136,6 +141,15 @@ export function encodeBody(head: Record<string, unknown>, t: Tables, base: Reado
   }
   let stateRuns = 0;
   for (let i = 0; i < n; i++) if (i === 0 || samples.state[i] !== samples.state[i - 1]) stateRuns++;
+  const cpu = samples.cpu;
+  let integerCpu = true;
+  for (let i = 0; cpu && i < n; i++) {
+    const x = cpu[i];
+    if (!Number.isSafeInteger(x) || x < (i > 0 ? cpu[i - 1] : base.cpu)) {
+      integerCpu = false;
+      break;
+    }
+  }
   const header = new TextEncoder().encode(
     JSON.stringify({
       ...head,
@@ -144,6 +158,8 @@ export function encodeBody(head: Record<string, unknown>, t: Tables, base: Reado
       sampleCount: n,
       timeEncoding: integerTimes ? "varint" : "f64",
       stateRuns,
+      // Only with the column: a session without it encodes exactly as before it existed.
+      ...(cpu ? { cpuEncoding: integerCpu ? "varint" : "f64" } : {}),
       ...(waits ? { waitCount: waits.start.length } : {}),
     }),
   );
@@ -177,6 +193,16 @@ export function encodeBody(head: Record<string, unknown>, t: Tables, base: Reado
     w.varint(state);
     w.varint(j - i);
     i = j;
+  }
+  if (cpu) {
+    let prevCpu = base.cpu;
+    if (integerCpu) {
+      for (let i = 0; i < n; i++) {
+        w.varint(cpu[i] - prevCpu);
+        prevCpu = cpu[i];
+      }
+    } else for (let i = 0; i < n; i++) w.f64(cpu[i]);
+    if (n > 0) next.cpu = integerCpu ? prevCpu : Math.max(base.cpu, cpu[n - 1]);
   }
   if (waits) {
     let prevStart = base.waitStart;
@@ -385,6 +411,28 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
   if (at !== n) fail("corrupt sample states (runs do not add up)");
   const next: TableBase = { ...base, frames: frameCount, stacks: stackCount, stack: prev };
   if (n > 0) next.time = time[n - 1];
+  let cpu: Float64Array | undefined;
+  if (header.cpuEncoding !== undefined) {
+    if (header.cpuEncoding !== "varint" && header.cpuEncoding !== "f64") fail("corrupt header (cpu encoding)");
+    const f64Cpu = header.cpuEncoding === "f64";
+    if (n * (f64Cpu ? 8 : 1) > body.length - r.at) fail("truncated (sample cpu times)");
+    cpu = new Float64Array(n);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    let c = base.cpu;
+    for (let i = 0; i < n; i++) {
+      if (f64Cpu) {
+        const x = view.getFloat64(r.at, true);
+        r.at += 8;
+        if (!Number.isFinite(x) || x < 0 || x > Number.MAX_SAFE_INTEGER || x < (i > 0 ? cpu[i - 1] : base.cpu)) fail(`sample ${i} has a bad cpu time`);
+        c = x;
+      } else {
+        c += r.varint("sample cpu times");
+        if (c > Number.MAX_SAFE_INTEGER) fail(`sample ${i} has a bad cpu time`);
+      }
+      cpu[i] = c;
+    }
+    if (n > 0) next.cpu = c;
+  }
   let waits: WaitTable | undefined;
   if (header.waitCount !== undefined) {
     const nw = header.waitCount;
@@ -413,7 +461,7 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
     waits = { start, end, stack: wstack };
   }
   if (r.at !== body.length) fail(`corrupt tables (${body.length - r.at} bytes left over)`);
-  const out: DecodedBody = { header, next, frames, stacks: { parent, frame }, samples: { stack, time, state } };
+  const out: DecodedBody = { header, next, frames, stacks: { parent, frame }, samples: cpu ? { stack, time, state, cpu } : { stack, time, state } };
   if (waits) out.waits = waits;
   return out;
 }
@@ -548,7 +596,8 @@ export function isSessionFile(bytes: Uint8Array): boolean {
  * b after a, as one session for aggregate views (the tree, flat, the sample formats): b's times are shifted to
  * start where a ends (max of a's duration and its last sample), frames and stacks are interned by identity,
  * durations and CPU times add (unknown if either is unknown). The gap between the two runs is not in it, so its
- * timeline is the two runs back to back. The start stack is kept only when both sessions agree on it.
+ * timeline is the two runs back to back. The start stack is kept only when both sessions agree on it. The
+ * samples' CPU column is kept when both have one (b's continuing from a's last reading), dropped otherwise.
  */
 export function combineSessions(a: Session, b: Session): Session {
   const frames: FrameInfo[] = [...a.frames];
@@ -604,6 +653,13 @@ export function combineSessions(a: Session, b: Session): Session {
     time[sa + i] = b.samples.time[i] + aEnd;
     state[sa + i] = b.samples.state[i];
   }
+  let cpu: Float64Array | undefined;
+  if (a.samples.cpu && b.samples.cpu) {
+    cpu = new Float64Array(sa + sb);
+    cpu.set(a.samples.cpu);
+    const aCpu = sa > 0 ? a.samples.cpu[sa - 1] : 0;
+    for (let i = 0; i < sb; i++) cpu[sa + i] = b.samples.cpu[i] + aCpu;
+  }
   let waits: WaitTable | undefined;
   if (a.waits || b.waits) {
     const wa = a.waits ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
@@ -638,7 +694,7 @@ export function combineSessions(a: Session, b: Session): Session {
     },
     frames,
     stacks: { parent: Int32Array.from(parents), frame: Uint32Array.from(framesOf) },
-    samples: { stack, time, state },
+    samples: cpu ? { stack, time, state, cpu } : { stack, time, state },
     ...(waits ? { waits } : {}),
   };
 }

@@ -5,7 +5,8 @@
 // payload's length, the payload (zlib-deflated; zlib's checksum catches a damaged record):
 //   1 start  JSON { meta } as it stood when the stream began (duration 0);
 //   2 chunk  a body as in format 2 (src/session.ts, encodeBody) with { end } in its header, whose ids and deltas
-//            continue the chunks before it (a SessionChunk, src/types.ts);
+//            continue the chunks before it (a SessionChunk, src/types.ts); the session has samples.cpu when
+//            every chunk with samples carries the column;
 //   3 stop   JSON { meta } of the whole session, written last.
 // A reader takes every complete record and stops cleanly at a cut-off tail; a file without its stop record is
 // a run that did not finish: its duration is its last chunk's end, and its program line says it was cut off.
@@ -166,6 +167,9 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
   const time = new Grow(new Float64Array(0));
   const state = new Grow(new Uint8Array(0));
   let waits: { start: Grow<Float64Array>; end: Grow<Float64Array>; stack: Grow<Int32Array> } | null = null;
+  // The CPU column, until a chunk with samples comes without it (then the session has none, like the core's).
+  let cpu: Grow<Float64Array> | null = null;
+  let cpuLost = false;
 
   while (at < bytes.length) {
     // A record whose head or payload runs past the end was being written when the process died.
@@ -204,6 +208,13 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
     base = part.next;
     lastEnd = Math.max(lastEnd, part.header.end);
     for (const f of part.frames) frames.push(f);
+    if (part.samples.cpu && !cpuLost) {
+      if (!cpu && time.length > 0) cpuLost = true;
+      else (cpu ??= new Grow(new Float64Array(0))).append(part.samples.cpu);
+    } else if (!part.samples.cpu && part.samples.stack.length > 0) {
+      cpu = null;
+      cpuLost = true;
+    }
     parent.append(part.stacks.parent);
     frameOf.append(part.stacks.frame);
     stack.append(part.samples.stack);
@@ -238,6 +249,7 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
     stacks: { parent: parent.result(), frame: frameOf.result() },
     samples: { stack: stack.result(), time: time.result(), state: state.result() },
   };
+  if (cpu) session.samples.cpu = cpu.result();
   if (waits) session.waits = { start: waits.start.result(), end: waits.end.result(), stack: waits.stack.result() } as WaitTable;
   return session;
 }

@@ -62,3 +62,19 @@ export function randomSession(samples: number, seed = 1, depth = 40, stackCount 
     samples: { stack, time, state },
   };
 }
+
+/**
+ * The session with a samples.cpu column as the native Node sampler records it: whole microseconds, non-decreasing,
+ * each step at most the wall step before it (a busy or an idle thread).
+ */
+export function withCpu(s: Session, seed = 1): Session {
+  const rnd = rng(seed);
+  const { time } = s.samples;
+  const cpu = new Float64Array(time.length);
+  let c = 0;
+  for (let i = 0; i < time.length; i++) {
+    c += Math.floor(rnd() * ((i > 0 ? time[i] - time[i - 1] : time[i]) + 1));
+    cpu[i] = c;
+  }
+  return { ...s, samples: { ...s.samples, cpu } };
+}

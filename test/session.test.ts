@@ -1,5 +1,6 @@
 // .tsprof sessions: save -> load -> the same report; combine; clean errors for wrong, truncated and corrupt
 // files; the 1M-sample file size (asserted against the 8 MB target) and save/load times (printed only).
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import * as assert from "uvu/assert";
 import { renderSession } from "../src/report.ts";
 import { combineSessions, decodeSession, encodeSession, loadSession, saveSession, Session, SessionError } from "../src/session.ts";
 import type { Session as SessionData } from "../src/types.ts";
-import { randomSession } from "./session-helpers.ts";
+import { randomSession, withCpu } from "./session-helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-session-"));
 const TEXT = { renderer: "text", unicode: false, color: false } as const;
@@ -21,6 +22,7 @@ function sameTables(a: SessionData, b: SessionData): void {
   assert.equal(Array.from(b.samples.stack), Array.from(a.samples.stack));
   assert.equal(Array.from(b.samples.time), Array.from(a.samples.time));
   assert.equal(Array.from(b.samples.state), Array.from(a.samples.state));
+  assert.equal(b.samples.cpu && Array.from(b.samples.cpu), a.samples.cpu && Array.from(a.samples.cpu));
 }
 
 /** Runs f, which must throw a SessionError whose one line starts with `name: `; returns the message. */
@@ -131,6 +133,72 @@ test("wrong files: magic, version, truncation, corruption, counts; one line nami
   const bad = join(dir, "bad.tsprof");
   writeFileSync(bad, v9);
   assert.match(refuses(() => loadSession(bad), bad), /version 9/);
+});
+
+test("samples.cpu round-trips (varint deltas, or f64s when not whole); files without it load without it", () => {
+  const s = withCpu(randomSession(3000, 31), 31);
+  for (const compress of [true, false]) {
+    const back = decodeSession(encodeSession(s, { compress }));
+    sameTables(s, back);
+    assert.is(renderSession(back, { renderer: "json" }), renderSession(s, { renderer: "json" }));
+  }
+  // The column costs about a byte and a half a sample before deflate.
+  const plain = encodeSession({ ...s, samples: { ...s.samples, cpu: undefined } }, { compress: false }).length;
+  const extra = encodeSession(s, { compress: false }).length - plain;
+  assert.ok(extra > 0 && extra < 2.5 * 3000, `${extra} bytes for 3000 cpu values`);
+  const t = withCpu(randomSession(200, 32), 32);
+  t.samples.cpu![10] += 0.25;
+  assert.match(new TextDecoder().decode(encodeSession(t, { compress: false })), /"cpuEncoding":"f64"/);
+  sameTables(t, decodeSession(encodeSession(t)));
+  const empty = withCpu(randomSession(0, 33));
+  sameTables(empty, decodeSession(encodeSession(empty)));
+  const none = decodeSession(encodeSession(randomSession(100, 34)));
+  assert.not.ok("cpu" in none.samples, "no cpu column where none was saved");
+});
+
+test("a session without samples.cpu encodes byte for byte as before the column existed", () => {
+  // The digest of this encoding as tsprofile wrote it before samples.cpu was saved.
+  const s = randomSession(3000, 17, 30, 400);
+  s.waits = { start: Float64Array.from([10, 2000, 9000]), end: Float64Array.from([500, 2500, 9500]), stack: Int32Array.from([-1, 3, 7]) };
+  const digest = createHash("sha256").update(encodeSession(s, { compress: false })).digest("hex");
+  assert.is(digest, "34c3b10f7a8ecd4c928512b42dfa81b056d238adc6d92e2b1d49f67e074231ce");
+});
+
+test("combine: samples.cpu kept when both sessions have it (b continuing from a's last reading), dropped otherwise", () => {
+  const a = withCpu(randomSession(1000, 41), 41);
+  const b = withCpu(randomSession(500, 42), 42);
+  const c = combineSessions(a, b);
+  const aLast = a.samples.cpu![999];
+  assert.equal(Array.from(c.samples.cpu!.subarray(0, 1000)), Array.from(a.samples.cpu!));
+  assert.equal(Array.from(c.samples.cpu!.subarray(1000)), Array.from(b.samples.cpu!, (x) => x + aLast));
+  sameTables(c, decodeSession(encodeSession(c)));
+  // The combined report's CPU time is the two runs' (the last readings) added.
+  const rootCpu = (x: SessionData) => JSON.parse(renderSession(x, { renderer: "json" })).root_frame.cpu_time;
+  assert.ok(Math.abs(rootCpu(c) - (aLast + b.samples.cpu![499]) / 1e6) < 1e-9);
+  const plain = randomSession(300, 43);
+  for (const x of [combineSessions(a, plain), combineSessions(plain, b)]) assert.not.ok("cpu" in x.samples);
+});
+
+test("wrong cpu columns: a bad encoding, a cut column, a value going back; one line", () => {
+  const name = "cpu.tsprof";
+  const s = withCpu(randomSession(400, 51), 51);
+  const plain = encodeSession(s, { compress: false });
+  /** The file with its header's cpuEncoding written as `to` (as long as "varint", so every length still holds). */
+  const recoded = (to: string): Uint8Array => {
+    const from = new TextEncoder().encode('"cpuEncoding":"varint"');
+    const at = plain.findIndex((_, i) => from.every((b, k) => plain[i + k] === b));
+    assert.ok(at > 0);
+    const out = Uint8Array.from(plain);
+    out.set(new TextEncoder().encode(to), at);
+    return out;
+  };
+  assert.match(refuses(() => decodeSession(recoded('"cpuEncoding":"zip123"'), name), name), /corrupt header \(cpu encoding\)/);
+  // Read as f64s, the varints run out.
+  assert.match(refuses(() => decodeSession(recoded('"cpuEncoding":"f64"   '), name), name), /truncated|corrupt|bad cpu/);
+  const back = Float64Array.from(s.samples.cpu!);
+  back[200] = back[199] - 1;
+  const f64 = encodeSession({ ...s, samples: { ...s.samples, cpu: back } });
+  assert.match(refuses(() => decodeSession(f64, name), name), /sample 200 has a bad cpu time/);
 });
 
 test("format 1 files are still read", () => {

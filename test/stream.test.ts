@@ -13,7 +13,7 @@ import { encodeStream, StreamEncoder } from "../src/stream.ts";
 import type { Session, SessionChunk } from "../src/types.ts";
 import { startSampler, type Sampler } from "../runtimes/index.ts";
 import { v8StartCpuProfile, startRotatingSampler } from "../runtimes/node/rotating-sampler.ts";
-import { randomSession } from "./session-helpers.ts";
+import { randomSession, withCpu } from "./session-helpers.ts";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const cliSource = join(root, "src", "cli.ts");
@@ -31,6 +31,7 @@ function chunked(s: Session, cuts: number[]): { chunks: SessionChunk[]; rest: Se
     stack: s.samples.stack.slice(from, to),
     time: s.samples.time.slice(from, to),
     state: s.samples.state.slice(from, to),
+    ...(s.samples.cpu ? { cpu: s.samples.cpu.slice(from, to) } : {}),
   });
   for (let k = 0; k + 1 < bounds.length - 1; k++) {
     const [from, to] = [bounds[k], bounds[k + 1]];
@@ -82,6 +83,34 @@ test("a stream of chunks loads as the session it was cut from (format 2's tables
     assert.equal(Array.from(back.waits!.stack), [-1, 3, 7]);
   }
   assert.equal(tables(decodeSession(encodeStream(s))), tables(s));
+});
+
+test("samples.cpu streams: delta-encoded across chunks, kept only when every chunk with samples has it", () => {
+  const s = withCpu(randomSession(3000, 6, 30, 400), 6);
+  for (const cuts of [[], [1], [1000, 1001, 2500], [2999]]) {
+    const back = decodeSession(streamBytes(s, cuts).bytes, "s.tsprof");
+    assert.equal(tables(back), tables(s));
+    assert.equal(Array.from(back.samples.cpu!), Array.from(s.samples.cpu!));
+  }
+  // A chunk with samples but no column (or samples without it before one): the session has none.
+  const { chunks, rest } = chunked(s, [1000, 2000]);
+  const { cpu: _, ...noCpu } = chunks[1].samples;
+  for (const [what, list] of [["middle", [chunks[0], { ...chunks[1], samples: noCpu }]], ["first", [{ ...chunks[0], samples: { ...chunks[0].samples, cpu: undefined } }, chunks[1]]]] as const) {
+    const enc = new StreamEncoder();
+    const parts = [enc.start({ ...s.meta, duration: 0 }), ...list.map((c) => enc.chunk(c as SessionChunk)), enc.end(rest)];
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+    const back = decodeSession(bytes, "s.tsprof");
+    assert.not.ok(back.samples.cpu, what);
+    assert.equal(Array.from(back.samples.time), Array.from(s.samples.time), what);
+  }
+  // An empty chunk without the column changes nothing.
+  const enc = new StreamEncoder();
+  const empty: SessionChunk = { frames: [], stacks: { parent: new Int32Array(0), frame: new Uint32Array(0) }, samples: { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) }, end: 0 };
+  const parts = [enc.start({ ...s.meta, duration: 0 }), enc.chunk(chunks[0]), enc.chunk(empty), enc.chunk(chunks[1]), enc.end(rest)];
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+  assert.equal(Array.from(decodeSession(bytes).samples.cpu!), Array.from(s.samples.cpu!));
 });
 
 test("a stream cut at every byte loads what is complete, or fails with one line", () => {

@@ -1,5 +1,6 @@
 // Picks the sampler for the runtime we run on. Every sampler emits the same normalised Session.
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../src/types.ts";
+import type { ContextLog } from "./contexts.ts";
 import { startBunSampler } from "./bun/sampler.ts";
 import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
@@ -35,6 +36,9 @@ export interface SamplerOptions {
   /** Await attribution (issue 4): unless "disabled", record the waits of the program (runtimes/waits.ts) as
    * session.waits. Default "enabled". */
   asyncMode?: AsyncMode;
+  /** Several async contexts profiled side by side (web requests): waits and switches of every context go to this
+   * log, unseparated (runtimes/contexts.ts). Needs asyncMode "enabled". */
+  contexts?: ContextLog;
   /**
    * Ask for a sampler with drain() where the runtime can stream (Bun; Node >= 24.12 through rotated
    * v8.startCpuProfile handles). Node 20-24.11 and Deno keep the inspector and have no drain().

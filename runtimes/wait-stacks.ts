@@ -121,6 +121,12 @@ export class WaitStacks {
     return this.internAny(got);
   }
 
+  /** A stack another WaitStacks resolved: its id here. */
+  adopt(sites: RawSite[]): number {
+    this.stacks.push(sites);
+    return this.stacks.length - 1;
+  }
+
   /** A reference from capture() -> a stack id, or -1. Reads what "deferred" still holds. */
   resolve(ref: number): number {
     if (ref >= -1) return ref;

@@ -25,7 +25,7 @@ import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../src/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../src/sourcemaps.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../src/types.ts";
-import { type ContextSwitches, type ContextWatch, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
+import { type ContextLog, type ContextSwitches, type ContextWatch, currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
 
 export { parseStackString, type RawSite } from "./wait-stacks.ts";
@@ -40,10 +40,14 @@ export interface RecordedWaits {
   /** Index into stacks, or -1 (unknown). */
   stack: number[];
   stacks: RawSite[][];
-  /** Strict async mode: 1 where the wait was started in the profiled context, else 0 (runtimes/contexts.ts). */
+  /** Contexts tracked (strict mode, or a ContextLog): per wait, the context that started it (runtimes/contexts.ts). */
   context?: number[];
-  /** Strict async mode: the callbacks' context switches, on the tracker's clock. */
+  /** Contexts tracked: the callbacks' context switches, on the tracker's clock. */
   switches?: ContextSwitches;
+  /** Strict mode: the profiled context; resolveWaits keeps only its waits and marks the others' samples. */
+  profiled?: number;
+  /** A ContextLog: resolveWaits hands it the contexts and separates nothing. */
+  log?: ContextLog;
 }
 
 export interface WaitTracker {
@@ -83,13 +87,13 @@ class Recorder {
   readonly start: number[] = [];
   readonly end: number[] = [];
   readonly stack: number[] = [];
-  /** Strict mode only: per wait, 1 if started in the profiled context. */
+  /** Contexts tracked only: per wait, the context that started it. */
   readonly context: number[] = [];
   readonly stacks = new WaitStacks(stackMode(runtimeName()));
   inside = false;
   constructor(
     readonly clock: Clock,
-    readonly inContext: (() => boolean) | null,
+    readonly tracksContexts: boolean,
   ) {}
 
   /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. Never throws. */
@@ -99,14 +103,14 @@ class Recorder {
       this.start.push(this.clock());
       this.end.push(NaN);
       this.stack.push(this.stacks.capture(wrapper));
-      if (this.inContext) this.context.push(this.inContext() ? 1 : 0);
+      if (this.tracksContexts) this.context.push(currentContext());
       return id;
     } catch {
       return -1;
     }
   }
 
-  /** Strict mode: where context switches go (runtimes/contexts.ts). */
+  /** Contexts tracked: where context switches go (runtimes/contexts.ts). */
   switches: ContextWatch | null = null;
 
   /**
@@ -115,18 +119,41 @@ class Recorder {
    * switch to them is noted from a microtask queued now, ahead of theirs.
    */
   released(id: number): void {
+    const to = this.forward?.get(id);
+    if (to) return to[0].released(to[1]);
     const switches = this.switches;
     if (!switches) return;
-    const ours = this.context[id] === 1;
+    const context = this.context[id] ?? 0;
     try {
-      queueMicrotask(() => switches.note(ours));
+      queueMicrotask(() => switches.note(context));
     } catch {}
   }
 
   finish(id: number): void {
     try {
       if (id >= 0 && id < this.end.length && Number.isNaN(this.end[id])) this.end[id] = this.clock();
+      const to = this.forward?.get(id);
+      if (to) to[0].finish(to[1]);
     } catch {}
+  }
+
+  /** Waits handed over to the recorder that took over from this one: id -> [that recorder, its id]. */
+  forward: Map<number, [Recorder, number]> | null = null;
+
+  /** Takes over the waits still pending in `old` (stopped, a sampler restarted for the requests still open,
+   * src/integrations/requests.ts): they go on here, started now; their ends reach this recorder. */
+  takeOver(old: Recorder): void {
+    old.forward ??= new Map();
+    for (let i = 0; i < old.start.length; i++) {
+      if (!Number.isNaN(old.end[i]) || old.forward.has(i)) continue;
+      const ref = old.stacks.resolve(old.stack[i]);
+      const id = this.start.length;
+      this.start.push(this.clock());
+      this.end.push(NaN);
+      this.stack.push(ref >= 0 ? this.stacks.adopt(old.stacks.stacks[ref]) : -1);
+      if (this.tracksContexts) this.context.push(old.context[i] ?? 0);
+      old.forward.set(i, [this, id]);
+    }
   }
 
   /** A wait that did not happen (a cleared timer, a call that threw). */
@@ -412,14 +439,20 @@ const DENO_PROMISES = [
 export interface WaitTrackerOptions {
   /** Strict async mode: enters a profiled context and records which waits it started (runtimes/contexts.ts). */
   strict?: boolean;
+  /** Several contexts side by side: records every wait's context and every switch into this log. */
+  contexts?: ContextLog;
 }
 
 /** Starts recording waits; `clock` gives the time in the sampler's unit. */
 export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {}): WaitTracker {
   const runtime = runtimeName();
-  const rec = new Recorder(clock, options.strict ? enterProfiledContext() : null);
-  const switches = rec.inContext ? watchContextSwitches(clock, rec.inContext) : null;
+  const profiled = options.strict ? enterProfiledContext() : undefined;
+  const log = options.contexts;
+  const rec = new Recorder(clock, profiled !== undefined || log !== undefined);
+  const switches = rec.tracksContexts ? watchContextSwitches(clock) : null;
   rec.switches = switches;
+  if (log) log.watch = switches;
+  if (log) log.recorder = rec;
   const w = new Wrapping(rec);
   let running = false;
   let result: RecordedWaits | null = null;
@@ -429,6 +462,9 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
     try {
       install(w, runtime);
     } catch {}
+    const previous = log?.previous?.recorder;
+    if (previous instanceof Recorder) rec.takeOver(previous);
+    if (log) log.previous = null;
   }
   return {
     get isRunning() {
@@ -437,6 +473,7 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
     stop() {
       if (result) return result;
       const switched = switches?.stop();
+      if (log) log.watch = null;
       if (running) {
         w.restore();
         syncESM(runtime);
@@ -463,9 +500,9 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
         start.push(rec.start[i]);
         end.push(Number.isNaN(e) ? stopAt : e);
         stack.push(rec.stacks.resolve(rec.stack[i]));
-        if (rec.inContext) context.push(rec.context[i]);
+        if (rec.tracksContexts) context.push(rec.context[i]);
       }
-      result = { start, end, stack, stacks: rec.stacks.stacks, ...(switched ? { context, switches: switched } : {}) };
+      result = { start, end, stack, stacks: rec.stacks.stacks, ...(switched ? { context, switches: switched, profiled, log } : {}) };
       return result;
     },
   };
@@ -677,18 +714,24 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
     times.push([a, Math.max(a, b), i]);
   }
   times.sort((x, y) => x[0] - y[0] || x[2] - y[2]);
-  const context = new Uint8Array(n);
+  const context = new Uint32Array(n);
   for (const [a, b, i] of times) {
     start[kept] = a;
     end[kept] = b;
     stack[kept] = stackOf(rec.stack[i]);
-    context[kept] = rec.context?.[i] ?? 1;
+    context[kept] = rec.context?.[i] ?? 0;
     kept++;
   }
   session.stacks = { parent: Int32Array.from(parent), frame: Uint32Array.from(frameOf) };
   const waits: WaitTable = { start: start.slice(0, kept), end: end.slice(0, kept), stack: stack.slice(0, kept) };
   session.waits = waits;
   if (!rec.context) return session;
-  const switches = rec.switches ?? { time: [], ours: [] };
-  return separateContexts(session, context, { time: switches.time.map((t) => Math.round(opts.toSession(t))), ours: switches.ours });
+  const sw = rec.switches ?? { time: [], id: [] };
+  const switches = { time: sw.time.map((t) => Math.round(opts.toSession(t))), id: sw.id };
+  if (rec.log) {
+    rec.log.resolved = { toSession: opts.toSession, waitContext: context.slice(0, kept), switches };
+    return session;
+  }
+  const ours = (ids: ArrayLike<number>) => Array.from(ids, (c) => (c === rec.profiled ? 1 : 0));
+  return separateContexts(session, ours(context.subarray(0, kept)), { time: switches.time, ours: ours(switches.id) });
 }

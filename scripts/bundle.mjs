@@ -27,7 +27,7 @@ const common = {
 };
 
 /** src/integrations/<name>.ts, each a package export "./<name>". */
-export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-test"];
+export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-test", "web"];
 
 const entries = [
   { in: "src/cli.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },

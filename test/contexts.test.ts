@@ -2,7 +2,7 @@
 // the waits' starts and ends, and the profiled context itself (AsyncLocalStorage) on the runtime under test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { enterProfiledContext, prepareContextTracking, separateContexts } from "../runtimes/contexts.ts";
+import { currentContext, enterProfiledContext, prepareContextTracking, separateContexts } from "../runtimes/contexts.ts";
 import { Profiler } from "../src/index.ts";
 import { runtime } from "./runtime-helpers.ts";
 import { SampleState, type Session } from "../src/types.ts";
@@ -76,7 +76,8 @@ test("the profiled context follows timers and promise continuations, and stays o
   const seen: string[] = [];
   const ours = async () => {
     await null;
-    probe = enterProfiledContext();
+    const id = enterProfiledContext();
+    probe = () => currentContext() === id;
     await sleep(1);
     seen.push(`ours ${probe()}`);
     await new Promise<void>((r) => setTimeout(() => (seen.push(`ours timer ${probe!()}`), r()), 1));

@@ -145,7 +145,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   rec.startPerf = performance.now();
   let active = true;
   let chunker: SessionChunker | null = null;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict" });
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict", contexts: options.contexts });
 
   return {
     get isRunning() {

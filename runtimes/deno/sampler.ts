@@ -62,7 +62,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     throw err;
   }
   let running = true;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict" });
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict", contexts: options.contexts });
 
   return {
     get isRunning() {

@@ -151,7 +151,7 @@ export function startAddonSampler(
     } catch {}
   };
   process.on("exit", onExit);
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict" });
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
   let running = true;
 
   const mapper = createSourceMapper();

@@ -49,7 +49,7 @@ export function startRotatingSampler(options: SamplerOptions): Sampler {
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
   let handle: CpuProfileHandle | null = start({ sampleInterval: Math.round(interval) });
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict" });
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
   const mapper = createSourceMapper();
   const chunker = new SessionChunker();
   const runtime = `node ${process.versions.node}`;

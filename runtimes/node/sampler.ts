@@ -84,7 +84,7 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     throw err;
   }
   let running = true;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict" });
+  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
 
   return {
     get isRunning() {

@@ -1,0 +1,103 @@
+// Per-request profiles for node:http servers: Express (and Connect) middleware, and a wrapper for a plain
+// (req, res) handler. Works wherever node:http does (Node, Deno, Bun). src/integrations/requests.ts profiles.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pathOf } from "./fetch.ts";
+import { RequestProfiler, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+
+type Next = (err?: unknown) => void;
+
+/**
+ * Express middleware: `app.use(expressProfiler({ enabled: true }))`, before the routes. With `?profile` in the URL
+ * (and show(req) allowing it) the response is the request's HTML report instead of the route's; in
+ * profile-directory mode (`dir`) the report is saved and the response left alone.
+ */
+export function expressProfiler(options: RequestProfilerOptions<IncomingMessage> = {}): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  const profiler = new RequestProfiler<IncomingMessage>(options);
+  return function tsprofile(req, res, next) {
+    if (!profiler.enabled) return next();
+    handle(profiler, req, res, next);
+  };
+}
+
+/** A node:http request handler, profiled: `http.createServer(profileNodeHandler(handler, { enabled: true }))`. */
+export function profileNodeHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => unknown,
+  options: RequestProfilerOptions<IncomingMessage> = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  if (typeof handler !== "function") throw new TypeError("tsprofile: profileNodeHandler() takes the handler function first");
+  const profiler = new RequestProfiler<IncomingMessage>(options);
+  return (req, res) => {
+    if (!profiler.enabled) return void handler(req, res);
+    handle(profiler, req, res, () => handler(req, res));
+  };
+}
+
+function handle(profiler: RequestProfiler<IncomingMessage>, req: IncomingMessage, res: ServerResponse, next: () => unknown): void {
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
+  const decided = profiler.check(url, req);
+  const go = (mode: RequestMode | null) => {
+    if (mode === null) return void next();
+    const profiled = profiler.begin(`${req.method} ${pathOf(url)}`, mode);
+    if (mode === "save") {
+      let finished = false;
+      const done = () => {
+        if (!finished) void profiled.finish();
+        finished = true;
+      };
+      res.once("finish", done);
+      res.once("close", done);
+    } else holdResponse(res, profiled);
+    profiled.run(next);
+  };
+  if (decided instanceof Promise) decided.then(go, () => next());
+  else go(decided);
+}
+
+const HELD = ["writeHead", "write", "end", "flushHeaders"] as const;
+
+/**
+ * Holds back what the route sends, until it ends the response; then sends the report instead. If the report
+ * cannot be made (said on stderr), what the route sent is sent after all, in the order it sent it.
+ */
+function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
+  const own = new Map<string, unknown>(HELD.map((m) => [m, Object.prototype.hasOwnProperty.call(res, m) ? (res as any)[m] : undefined]));
+  const calls: [string, unknown[]][] = [];
+  const restore = () => {
+    for (const [m, f] of own) {
+      if (f === undefined) delete (res as any)[m];
+      else (res as any)[m] = f;
+    }
+  };
+  for (const m of HELD) {
+    (res as any)[m] = function (this: ServerResponse, ...args: unknown[]) {
+      calls.push([m, args]);
+      if (m === "end") void send();
+      if (m === "write") {
+        const cb = args.find((a) => typeof a === "function") as (() => void) | undefined;
+        if (cb) queueMicrotask(cb);
+        return true;
+      }
+      return res;
+    };
+  }
+  let sent = false;
+  const send = async () => {
+    if (sent) return;
+    sent = true;
+    const html = await profiled.report();
+    restore();
+    if (html === null) {
+      for (const [m, args] of calls) (res as any)[m](...args);
+      return;
+    }
+    try {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.statusCode = 200;
+      res.setHeader("content-type", "text/html; charset=utf-8");
+      res.setHeader("cache-control", "no-store");
+      res.end(html);
+    } catch {}
+  };
+  // A response closed before the route ended it (client gone): the profile is finished all the same.
+  res.once("close", () => void profiled.finish());
+}

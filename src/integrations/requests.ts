@@ -1,15 +1,15 @@
 // Per-request profiles for web servers (issue 6), what every framework adapter shares: which requests are
 // profiled, and one profile per request, of that request only, however many run at once.
 //
-// One sampler runs while any profiled request is open (a start costs 7-100 ms: it re-logs the code, so not one per
-// request). Each request runs in an async context of its own (runtimes/contexts.ts, as strict async mode): the
-// sampler records every wait's context and every context switch, and a request's profile is the slice of the
-// session from its start to its end, with the samples of other contexts shown as [out-of-context] under the
-// request's own pending await and only its own waits charged. Samplers hand over their session at stop(), so the
-// sampler stops when the last open request ends; a request whose report is waited for (?profile) while others are
-// still open stops it early (batched, a few ms later) and a new one starts for those (their profiles are the two
-// parts combined; a wait pending across the switch shows as idle in the second part). Saved reports wait for the
-// group's end, at most MAX_GROUP_MS.
+// One sampler serves every profiled request open at a time (a start costs 30-120 ms and a stop 25-90 ms of the
+// server's time: not one per request). Each request runs in an async context of its own (runtimes/contexts.ts, as
+// in strict async mode): the sampler records every wait's context and every context switch, and a request's
+// profile is the slice of the session from its start to its end, the samples of other contexts shown as
+// [out-of-context] under the request's own pending await, only its own waits charged, and only the frames it uses
+// kept. Samplers hand over their session at stop(), so a finished request waits for the next stop: a report asked
+// for (?profile) as soon as no profiled request is open, else a quarter second; a saved report up to 2 s after the
+// sampler started. A stop while requests are open starts a new sampler for them, which takes over their pending
+// waits; their profiles are the parts combined.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ContextLog, newContext, prepareContextTracking, runInContext, separateContexts } from "../../runtimes/contexts.ts";
@@ -226,7 +226,7 @@ class Group {
     this.#log = new ContextLog();
     this.#log.previous = previous;
     this.#startedAt = performance.now();
-    return startSampler({ interval: Math.round(this.interval * 1e6), asyncMode: "enabled", contexts: this.#log, startStack: false });
+    return startSampler({ interval: Math.round(this.interval * 1e6), asyncMode: "enabled", contexts: this.#log, startStack: false, deoptimize: !previous.recorder });
   }
 
   has(request: ProfiledRequest): boolean {
@@ -242,10 +242,11 @@ class Group {
     request.to = this.#log.note(0);
     this.#open.delete(request);
     this.#done.push(request);
-    // The sampler stops when no profiled request is open, or when a finished one has waited long enough: a
-    // report asked for is sent at most REPORT_WAIT_MS late, a saved one MAX_GROUP_MS after the group began.
+    // A stop and a start cost 50-200 ms of the server's time, so the sampler stops only when a finished request
+    // has waited long enough: a report asked for as soon as no profiled request is open, else REPORT_WAIT_MS
+    // after; a saved one MAX_GROUP_MS after the sampler started (requests one after another share it).
     const wait =
-      this.#open.size === 0 ? 0 : request.mode === "report" ? REPORT_WAIT_MS : Math.max(0, MAX_GROUP_MS - (performance.now() - this.#startedAt));
+      request.mode === "report" ? (this.#open.size === 0 ? 0 : REPORT_WAIT_MS) : Math.max(0, MAX_GROUP_MS - (performance.now() - this.#startedAt));
     const at = performance.now() + wait;
     if (at >= this.#flushAt) return;
     this.#flushAt = at;

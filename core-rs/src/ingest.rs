@@ -109,17 +109,33 @@ impl Cpu {
     }
 }
 
-/// Each sample's CPU delta in order; 0 for every sample when the session has no CPU column.
-pub(crate) struct CpuDeltas<'a> {
-    cpu: Option<&'a Cpu>,
+/// Each sample's CPU delta, in order. A trait so that the pass over a session without the column is compiled
+/// with a constant 0 (`NoCpu`): no branch or addition of CPU time is left in it.
+pub(crate) trait CpuDeltas {
+    fn next_delta(&mut self) -> f64;
+}
+
+/// The session has no CPU column.
+pub(crate) struct NoCpu;
+
+impl CpuDeltas for NoCpu {
+    #[inline(always)]
+    fn next_delta(&mut self) -> f64 {
+        0.0
+    }
+}
+
+/// A cursor over the CPU column.
+pub(crate) struct CpuCursor<'a> {
+    cpu: &'a Cpu,
     i: usize,
     big: usize,
 }
 
-impl CpuDeltas<'_> {
+impl CpuDeltas for CpuCursor<'_> {
     #[inline]
-    pub fn next_delta(&mut self) -> f64 {
-        let Some(c) = self.cpu else { return 0.0 };
+    fn next_delta(&mut self) -> f64 {
+        let c = self.cpu;
         let d = c.deltas.get(self.i).unwrap_or(0);
         self.i += 1;
         if d != CPU_ESCAPE {
@@ -194,13 +210,9 @@ impl Session {
         self.cpu.is_some()
     }
 
-    /// Each sample's CPU delta, in order (0s when unknown).
-    pub(crate) fn cpu_deltas(&self) -> CpuDeltas<'_> {
-        CpuDeltas {
-            cpu: self.cpu.as_ref(),
-            i: 0,
-            big: 0,
-        }
+    /// A cursor over each sample's CPU delta, in order; None when CPU time is unknown.
+    pub(crate) fn cpu_deltas(&self) -> Option<CpuCursor<'_>> {
+        self.cpu.as_ref().map(|cpu| CpuCursor { cpu, i: 0, big: 0 })
     }
 
     pub fn wait_count(&self) -> usize {

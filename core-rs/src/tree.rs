@@ -135,13 +135,19 @@ pub(crate) struct Timeline<'a> {
     pub tree: RawTree,
     /// Tree nodes of the previous entry's path by depth (spine[0] = root), then its [self] node if any.
     spine: Vec<u32>,
-    pend: Vec<f64>,
-    pend_await: Vec<f64>,
-    pend_cpu: Vec<f64>,
+    /// Per spine node: the sums not yet added to it (one vector, so a spine step is one push or pop).
+    pend: Vec<Pending>,
     last: u32,
     chain: Vec<u32>,
     /// §5's limit (filterThreshold * total); NaN when nothing may be dropped (showAll).
     limit: f64,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    time: f64,
+    await_time: f64,
+    cpu_time: f64,
 }
 
 impl<'a> Timeline<'a> {
@@ -150,9 +156,7 @@ impl<'a> Timeline<'a> {
             paths,
             tree: RawTree::with_root(),
             spine: vec![0],
-            pend: vec![0.0],
-            pend_await: vec![0.0],
-            pend_cpu: vec![0.0],
+            pend: vec![Pending::default()],
             last: NONE,
             chain: Vec::new(),
             limit,
@@ -163,9 +167,7 @@ impl<'a> Timeline<'a> {
         let parent = *self.spine.last().unwrap_or(&0);
         let n = self.tree.push(frame, parent);
         self.spine.push(n);
-        self.pend.push(0.0);
-        self.pend_await.push(0.0);
-        self.pend_cpu.push(0.0);
+        self.pend.push(Pending::default());
     }
 
     /// Shortens the spine to `keep` nodes, finalising the times of the nodes that leave it (deepest first)
@@ -174,21 +176,17 @@ impl<'a> Timeline<'a> {
         let keep = keep.max(1);
         let mut cut = NONE;
         while self.spine.len() > keep {
-            let (Some(x), Some(w), Some(a), Some(c)) =
-                (self.spine.pop(), self.pend.pop(), self.pend_await.pop(), self.pend_cpu.pop())
-            else {
+            let (Some(x), Some(p)) = (self.spine.pop(), self.pend.pop()) else {
                 break;
             };
             let x = x as usize;
-            self.tree.time[x] += w;
-            self.tree.await_time[x] += a;
-            self.tree.cpu_time[x] += c;
-            if let (Some(pw), Some(pa), Some(pc)) =
-                (self.pend.last_mut(), self.pend_await.last_mut(), self.pend_cpu.last_mut())
-            {
-                *pw += w;
-                *pa += a;
-                *pc += c;
+            self.tree.time[x] += p.time;
+            self.tree.await_time[x] += p.await_time;
+            self.tree.cpu_time[x] += p.cpu_time;
+            if let Some(up) = self.pend.last_mut() {
+                up.time += p.time;
+                up.await_time += p.await_time;
+                up.cpu_time += p.cpu_time;
             }
             if self.tree.time[x] < self.limit {
                 cut = x as u32;
@@ -233,19 +231,24 @@ impl<'a> Timeline<'a> {
         // The entry ends at the spine's last node: its [self] node, or its synthetic leaf.
         let d = self.spine.len() - 1;
         let end = self.spine[d] as usize;
-        self.pend[d] += w;
-        self.pend_cpu[d] += c;
-        self.tree.self_time[end] += w;
-        if self.tree.frame[end] == SYNTH_AWAIT {
-            self.pend_await[d] += w;
+        let p = &mut self.pend[d];
+        p.time += w;
+        // Constant 0 without a CPU column: the test folds away.
+        if c != 0.0 {
+            p.cpu_time += c;
         }
+        if self.tree.frame[end] == SYNTH_AWAIT {
+            p.await_time += w;
+        }
+        self.tree.self_time[end] += w;
     }
 
     pub fn finish(mut self) -> RawTree {
         self.leave(1);
-        self.tree.time[0] += self.pend[0];
-        self.tree.await_time[0] += self.pend_await[0];
-        self.tree.cpu_time[0] += self.pend_cpu[0];
+        let p = self.pend[0];
+        self.tree.time[0] += p.time;
+        self.tree.await_time[0] += p.await_time;
+        self.tree.cpu_time[0] += p.cpu_time;
         self.tree
     }
 }

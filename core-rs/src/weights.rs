@@ -18,7 +18,7 @@
 //!   share > 0) is reported on the spot, in order, as a call with weight 0. Cost: O(log waits) per piece and
 //!   per wait, whatever the number of pending waits.
 
-use crate::ingest::{Session, WaitRec, IDLE_PATH};
+use crate::ingest::{CpuDeltas, NoCpu, Session, WaitRec, IDLE_PATH};
 use crate::stitch::Stitch;
 use crate::SYNTH_IDLE;
 use std::cmp::Reverse;
@@ -314,7 +314,8 @@ impl<'a> Sweep<'a> {
 /// `end` = max(duration, last time); `gap_cap` = the longest gap credited to the sample before it.
 /// With `waits` (asyncMode enabled/strict and some waits), the await attribution rules apply; then, unless
 /// `exact`, weights may arrive late and a path's first appearance may be a call with weight 0 (module doc).
-/// CPU (SPEC, CPU time): each span's CPU goes with the entry of its own path, never to the waits.
+/// CPU (SPEC, CPU time): each span's CPU goes with the entry of its own path, never to the waits; without the
+/// column every cpu is a constant 0.
 #[inline]
 pub(crate) fn for_each_entry<F: FnMut(u32, f64, f64)>(
     s: &Session,
@@ -322,6 +323,22 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64, f64)>(
     gap_cap: f64,
     waits: Option<&AwaitCtx>,
     exact: bool,
+    f: F,
+) {
+    match s.cpu_deltas() {
+        Some(cpu) => entries(s, end, gap_cap, waits, exact, cpu, f),
+        None => entries(s, end, gap_cap, waits, exact, NoCpu, f),
+    }
+}
+
+#[inline]
+fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
+    s: &Session,
+    end: f64,
+    gap_cap: f64,
+    waits: Option<&AwaitCtx>,
+    exact: bool,
+    mut cpu: C,
     mut f: F,
 ) {
     let mut sweep = waits
@@ -374,7 +391,6 @@ pub(crate) fn for_each_entry<F: FnMut(u32, f64, f64)>(
     };
 
     let mut stitch = waits.and_then(|c| c.stitch.as_ref()).map(|st| st.cursor());
-    let mut cpu = s.cpu_deltas();
     let mut prev: Option<u32> = None;
     let mut t = 0.0;
     for (id, dt) in s.sample_deltas() {

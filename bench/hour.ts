@@ -6,13 +6,14 @@
 //    chunk that first uses them). Nothing of the samples stays in JavaScript. Prints what is retained (growth of
 //    the wasm memory + JS heap growth after GC), bytes per sample, and the time to process and render the text
 //    report. For comparison, what the same hour costs as one Session in JS typed arrays (the non-streaming path).
+//    --cpu adds a samples.cpu column (what the native Node sampler records) to the same samples.
 // 2. A streamed real run: the CLI at -i 0.0001 on a program with repeated stacks, with and without --stream-to,
 //    against the program alone, interleaved, medians: the child's peak RSS (VmHWM, read by the program at exit,
 //    after tsprofile's stop), the program's own work time, the achieved interval.
 // 3. (--flat SECONDS) Flat memory in this process: the sampler at 100 us drained every second, against the same
 //    sampler kept whole until stop, with forced GCs: RSS and JS heap at a quarter, half and the end, stop cost.
 //
-//   node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts [--seconds 3600] [--real 20] [--rounds 3]
+//   node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts [--seconds 3600] [--real 20] [--rounds 3] [--cpu]
 //   test/runtimes/node_modules/.bin/node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts
 //   TSPROFILE_NO_ADDON=1 ... (Node: the inspector, or on Node >= 24.12 the rotating v8.startCpuProfile sampler)
 //   bun bench/hour.ts          (--real 0 skips part 2; --seconds 0 skips part 1; --flat 60 adds part 3)
@@ -35,6 +36,7 @@ const arg = (name: string, fallback: number): number => {
 const SECONDS = arg("seconds", 3600);
 const REAL = arg("real", 20);
 const ROUNDS = Math.max(1, arg("rounds", 3));
+const CPU = argv.includes("--cpu");
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
 const gc = () => (g.gc ? g.gc() : g.Bun?.gc(true));
@@ -113,6 +115,10 @@ function simulatedHour(seconds: number): void {
   const stack = new Int32Array(PER_CHUNK);
   const times = new Float64Array(PER_CHUNK);
   const state = new Uint8Array(PER_CHUNK);
+  // The CPU column draws from its own generator, so the samples are the same with and without it.
+  const cpuRnd = mulberry32(11);
+  const cpu = CPU ? new Float64Array(PER_CHUNK) : undefined;
+  let cpuTotal = 0;
   for (let sec = 0; sec < seconds; sec++) {
     let need = sent;
     for (let i = 0; i < PER_CHUNK; i++) {
@@ -120,6 +126,7 @@ function simulatedHour(seconds: number): void {
       if (rnd() < 0.25) current = pick();
       const r = rnd();
       times[i] = time;
+      if (cpu) cpu[i] = cpuTotal += r < 0.05 ? Math.floor(cpuRnd() * 20) : 900 + Math.floor(cpuRnd() * 200);
       if (r < 0.05) {
         stack[i] = -1;
         state[i] = 1; // idle
@@ -134,7 +141,7 @@ function simulatedHour(seconds: number): void {
       known.fill(1, sent, need);
       sent = need;
     }
-    core.addSamples(stack, times, state);
+    core.addSamples(stack, times, state, cpu);
     total += PER_CHUNK;
   }
   const ingestMs = performance.now() - t0;
@@ -175,13 +182,13 @@ function simulatedHour(seconds: number): void {
     frameFlags: classification.flags,
     frameLibrary: classification.library,
   });
-  const text = renderText(session, tree, classification, { color: false, unicode: true });
+  const text = renderText(session, tree, classification, { color: false, unicode: true, showCpu: CPU });
   const renderMs = performance.now() - t1;
   core.dispose();
   let maxDepth = 0;
   for (const l of leaves) maxDepth = Math.max(maxDepth, depth[l]);
 
-  console.log(`== simulated hour (${runtimeName}; load ${load()})`);
+  console.log(`== simulated hour (${runtimeName}; load ${load()})${CPU ? ", with samples.cpu" : ""}`);
   console.log(
     `${total.toLocaleString("en")} samples, ${leaves.length} leaf stacks (${sent} stack nodes, depth 20-${maxDepth}, Zipf 1.1), ` +
       `fed in ${seconds} chunks of ${PER_CHUNK}`,

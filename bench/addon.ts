@@ -134,7 +134,7 @@ function parent(): void {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
-  const plain = results.get("plain")!;
+  const plain = results.get("plain") ?? []; // without plain in --modes, the ratios are NaN
   // Runs do as many evaluations as fit in --seconds: compare per evaluation (the same work each time).
   const perEval = (rs: Result[], f: (r: Result) => number) => med(rs.map((r) => f(r) / Math.max(1, r.evals)));
   const plainWall = perEval(plain, (r) => r.workMs);

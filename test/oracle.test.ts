@@ -942,25 +942,28 @@ test("cpu time: each span's CPU goes to its sample's node, the leading span's to
   assert.is(show(u), show(t));
 });
 
-test("cpu time: a gap's CPU stays with the sample before it; rounded like times; CPU without wall time", () => {
-  // A@0 gets 10 of wall (gapCap) and all 30 of CPU; the leading span has no wall time but 3 of CPU (2.5 rounds up).
+test("cpu time: a gap's CPU stays with the sample before it; rounded like times; CPU without wall time makes no node", () => {
+  // A@0 gets 10 of wall (gapCap) and all 30 of CPU; the leading span has no wall time but 3 of CPU (2.5 rounds up),
+  // which goes to the [idle] node the gaps made.
   assert.is(showCpu(run([[[A], 0], [null, 100, idle]], { duration: 101, gapCap: 10 }, undefined, [2.5, 32.5])), tree(
     "[root] 101 c=33",
     "  [idle] 91 s=91 c=3",
     "  A 10 s=10 c=30",
   ));
-  // B's sample has dt 0 and 7 of CPU: an entry of weight 0 that still makes its node (time 0).
+  // B's sample has dt 0 and 7 of CPU: no node of its own (nor a split of A's run in the timeline); its walk
+  // reaches only the root.
   const samples: Sample[] = [[[A], 0], [[B], 4], [[A], 4]];
-  assert.is(showCpu(run(samples, { duration: 6 }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3", "  B 0 c=7"));
-  assert.is(showCpu(run(samples, { duration: 6, timeline: true }, undefined, [0, 3, 10])), tree(
-    "[root] 6 c=10",
-    "  A 4 s=4 c=3",
-    "  B 0 c=7",
-    "  A 2 s=2",
-  ));
-  // Any threshold drops a node of time 0; its parent keeps its CPU time.
-  assert.is(showCpu(run(samples, { duration: 6, filterThreshold: 0.01 }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3"));
-  assert.is(show(run(samples, { duration: 6 })), tree("[root] 6", "  A 6 s=6"));
+  for (const timeline of [false, true]) {
+    assert.is(showCpu(run(samples, { duration: 6, timeline }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3"));
+  }
+  // Its walk goes as deep as existing nodes go: A>C's CPU to A (aggregated: A's node; timeline: A on the walk of
+  // the entry before it), and the wall tree is the one without CPU time.
+  const deeper: Sample[] = [[[A, B], 0], [[A, C], 4], [[A, B], 4], [[D], 6]];
+  for (const timeline of [false, true]) {
+    const t = run(deeper, { duration: 8, timeline }, undefined, [0, 3, 10, 10]);
+    assert.is(showCpu(t), tree("[root] 8 c=10", "  A 6 c=10", "    B 6 s=6 c=3", "  D 2 s=2"));
+    assert.is(show(t), show(run(deeper, { duration: 8, timeline })));
+  }
 });
 
 test("cpu time: await attribution moves wall time, never CPU time", () => {
@@ -975,14 +978,13 @@ test("cpu time: await attribution moves wall time, never CPU time", () => {
     "  [idle] 10 s=10 c=1",
     "  B 10 s=10",
   ));
-  // An idle sample whose whole wall time goes to a wait keeps its CPU on its own path, [A, idle], of time 0.
+  // An idle sample whose whole wall time goes to a wait: its CPU stays on its own walk, [A, idle], as far as that
+  // has nodes (here none: the root). Not on the wait's.
   assert.is(showCpu(run([[[A], 0, idle], [[B], 10]], { duration: 12 }, [[0, 10, [C]]], [0, 4])), tree(
     "[root] 12 a=10 c=4",
     "  C 10 a=10",
     "    [await] 10 s=10 a=10",
     "  B 2 s=2",
-    "  A 0 c=4",
-    "    [idle] 0 c=4",
   ));
 });
 

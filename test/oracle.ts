@@ -452,7 +452,8 @@ function isCandidate(path: Path): boolean {
 }
 
 function trimStem(entries: Entry[], startStack: Path): Entry[] {
-  const candidates = entries.filter((entry) => isCandidate(entry.path));
+  // CPU time without wall time (SPEC "CPU time") is no candidate: the CPU column never changes the trim.
+  const candidates = entries.filter((entry) => entry.w > 0 && isCandidate(entry.path));
   if (startStack.length === 0 || candidates.length === 0) return entries;
   if (candidates.some((entry) => entry.path[0] !== startStack[0])) return entries;
 
@@ -465,9 +466,12 @@ function trimStem(entries: Entry[], startStack: Path): Entry[] {
   }
   if (j === 0) return entries;
 
+  // Every path that starts with S[0..j) and goes on is trimmed: the candidates, and entries of CPU alone that do.
+  const stem = startStack.slice(0, j);
+  const underStem = (path: Path): boolean => path.length > j && stem.every((f, i) => path[i] === f);
   const trimmed = new Map<Path, Path>(); // per unique path
   return entries.map((entry) => {
-    if (!isCandidate(entry.path)) return entry;
+    if (!underStem(entry.path)) return entry;
     let path = trimmed.get(entry.path);
     if (path === undefined) {
       path = entry.path.slice(j);
@@ -511,9 +515,30 @@ function stepInto(parent: TreeNode, frame: number, timeline: boolean): TreeNode 
   return child;
 }
 
+/** The frames an entry walks below the root: its path, then [self] when it is empty or ends with a real frame. */
+function walkFrames(path: Path): Path {
+  return path.length === 0 || isReal(path[path.length - 1]) ? [...path, SyntheticFrame.self] : path;
+}
+
 function buildTree(entries: Entry[], timeline: boolean): TreeNode {
   const root = newNode(SyntheticFrame.root, null);
+  // CPU time without wall time (SPEC "CPU time") makes no node: it goes to every node of the walk its frames
+  // make through existing nodes. Aggregated: existing children, once the tree of the other entries is built;
+  // timeline: the nodes the previous entry with wall time walked.
+  const cpuOnly: Entry[] = [];
+  let previous: TreeNode[] = [root];
   for (const { path, w, cpu } of entries) {
+    if (w === 0) {
+      if (!timeline) {
+        cpuOnly.push({ path, w, cpu });
+        continue;
+      }
+      const frames = walkFrames(path);
+      let k = 0;
+      while (k < frames.length && k + 1 < previous.length && previous[k + 1].frame === frames[k]) k++;
+      for (let i = 0; i <= k; i++) previous[i].cpuTime += cpu;
+      continue;
+    }
     const isAwait = path.length > 0 && path[path.length - 1] === SyntheticFrame.await;
     const walk: TreeNode[] = [root];
     let node = root;
@@ -532,8 +557,20 @@ function buildTree(entries: Entry[], timeline: boolean): TreeNode {
       self.time += w;
       self.selfTime += w;
       self.cpuTime += cpu;
+      walk.push(self);
     } else {
       node.selfTime += w;
+    }
+    previous = walk;
+  }
+  for (const { path, cpu } of cpuOnly) {
+    let node = root;
+    node.cpuTime += cpu;
+    for (const frame of walkFrames(path)) {
+      const next = node.childByFrame?.get(frame);
+      if (next === undefined) break;
+      node = next;
+      node.cpuTime += cpu;
     }
   }
   return root;
@@ -662,8 +699,9 @@ function flatView(entries: Entry[], rootTime: number, options: CoreProcessOption
   const rows: FlatRow[] = []; // in order of first appearance
   const rowOf = new Map<number, FlatRow>();
   for (const { path, w } of entries) {
-    // An empty path (charged to the root's [self] in the tree) has no frame to show here.
-    if (path.length === 0) continue;
+    // An empty path (charged to the root's [self] in the tree) has no frame to show here; CPU time without wall
+    // time has no place in the flat view.
+    if (path.length === 0 || w === 0) continue;
     const seen = new Set<number>();
     for (const frame of path) {
       let row = rowOf.get(frame);

@@ -115,43 +115,52 @@ impl Session {
         let gap_cap = round_time(o.gap_cap);
 
         // §1, streamed: summed weight and cpu per unique core path and the order in which paths first carry
-        // weight.
+        // wall time. CPU time alone (w = 0, c > 0; SPEC, CPU time) makes no node, so it takes no part in that
+        // order; a call with w = 0 and c = 0 is a lazy first appearance (weights.rs).
         let nc = self.trie.len();
         let mut cw = vec![0.0f64; nc];
         let mut cpu_c = vec![0.0f64; nc];
         let mut seen = vec![false; nc];
         let mut order: Vec<u32> = Vec::new();
-        // Lazy: weights may come late, and a first appearance may be a call with weight 0 (weights.rs).
         weights::for_each_entry(self, end, gap_cap, waits, false, |c, w, cpu| {
             let i = c as usize;
-            if !seen[i] {
+            // Without a CPU column cpu is a constant 0: these tests fold away.
+            if !seen[i] && (w > 0.0 || cpu == 0.0) {
                 seen[i] = true;
                 order.push(c);
             }
             cw[i] += w;
-            // Constant 0 without a CPU column: the test folds away.
             if cpu != 0.0 {
                 cpu_c[i] += cpu;
             }
         });
-        drop(seen);
 
-        // §2-3 once per unique path.
+        // §2-3 once per unique path; trim-stem candidates are the paths in `order`, those with wall time.
         let p = paths::build(&self.trie, o.frame_flags, o.show_all, start, &order);
         let m = p.frame.len();
         let mut wf = vec![0.0f64; m];
         let mut cpu_f = vec![0.0f64; m];
-        let mut seen = vec![false; m];
+        let mut seen_f = vec![false; m];
         let mut order_f: Vec<u32> = Vec::new();
         for &c in &order {
             let f = p.cf[c as usize];
-            if !seen[f as usize] {
-                seen[f as usize] = true;
+            if !seen_f[f as usize] {
+                seen_f[f as usize] = true;
                 order_f.push(f);
             }
             wf[f as usize] += cw[c as usize];
-            cpu_f[f as usize] += cpu_c[c as usize];
         }
+        // CPU time per filtered path; the paths with CPU time alone go to the tree after the others.
+        let mut cpu_only: Vec<u32> = Vec::new();
+        if self.has_cpu() {
+            for c in 0..nc {
+                if cpu_c[c] != 0.0 {
+                    cpu_f[p.cf[c] as usize] += cpu_c[c];
+                }
+            }
+            cpu_only = (0..m as u32).filter(|&f| !seen_f[f as usize] && cpu_f[f as usize] != 0.0).collect();
+        }
+        drop(seen);
 
         // §4.
         let raw = if o.timeline {
@@ -163,7 +172,7 @@ impl Session {
             weights::for_each_entry(self, end, gap_cap, waits, true, |c, w, cpu| tl.entry(to_f[c as usize], w, cpu));
             tl.finish()
         } else {
-            tree::aggregated(&p, &order_f, &wf, &cpu_f)
+            tree::aggregated(&p, &order_f, &wf, &cpu_f, &cpu_only)
         };
         let root_time = raw.time[0];
 

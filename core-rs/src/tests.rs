@@ -1243,32 +1243,28 @@ fn cpu_of_a_gap_stays_with_the_sample_before_it_and_times_round() {
 }
 
 #[test]
-fn cpu_without_wall_time_still_makes_its_node() {
-    let mut c = case(2);
-    c.paths = vec![vec![0], vec![1]];
-    // f1's sample has dt 0 but 7 of CPU: its entry is kept (weight 0), with time 0 and cpu 7.
-    c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS), (0, 4.0, ST_JS)];
+fn cpu_without_wall_time_makes_no_node_and_goes_to_the_deepest_node_its_walk_reaches() {
+    let mut c = case(4);
+    c.paths = vec![vec![0, 1], vec![0, 2], vec![0, 1], vec![3]];
+    // f0>f2's sample has dt 0 but 7 of CPU: no node of its own (f2 has none), so f0 gets it; in timeline mode
+    // the run f0>f1 is not split by it.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS), (2, 4.0, ST_JS), (3, 6.0, ST_JS)];
+    c.cpu = Some(vec![0.0, 3.0, 10.0, 10.0]);
+    c.duration = 8.0;
+    for timeline in [false, true] {
+        c.timeline = timeline;
+        let t = c.run();
+        check_shape(&t);
+        assert_eq!(show(&t), vec!["root 8 c=10", "  f0 6 c=10", "    f1 6 s=6 c=3", "  f3 2 s=2"], "timeline {timeline}");
+    }
+    // Where its path shares nothing with the walk (timeline: the previous entry's), the root gets it.
+    c.samples = vec![(3, 0.0, ST_JS), (1, 4.0, ST_JS), (3, 4.0, ST_JS)];
     c.cpu = Some(vec![0.0, 3.0, 10.0]);
     c.duration = 6.0;
     for timeline in [false, true] {
         c.timeline = timeline;
-        c.threshold = 0.0;
-        let t = c.run();
-        check_shape(&t);
-        let want: &[&str] = if timeline {
-            &["root 6 c=10", "  f0 4 s=4 c=3", "  f1 0 c=7", "  f0 2 s=2"]
-        } else {
-            &["root 6 c=10", "  f0 6 s=6 c=3", "  f1 0 c=7"]
-        };
-        assert_eq!(show(&t), want);
-        // Any threshold drops a node of time 0, as it drops any node under it.
-        c.threshold = 0.01;
-        assert!(!show(&c.run()).iter().any(|l| l.contains("f1")));
+        assert_eq!(show(&c.run()), vec!["root 6 c=10", "  f3 6 s=6 c=3"], "timeline {timeline}");
     }
-    // Without the CPU column the same samples have no f1 at all.
-    c.cpu = None;
-    c.threshold = 0.0;
-    assert!(!show(&c.run()).iter().any(|l| l.contains("f1")));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! SPEC §4: tree building. Nodes are numbered in creation order, so parent < child and a reverse sweep
 //! computes inclusive times bottom-up without recursion.
 
+use crate::hash::{key, KeyMap};
 use crate::paths::Paths;
 use crate::{is_real, SYNTH_AWAIT, SYNTH_ROOT, SYNTH_SELF};
 
@@ -87,10 +88,25 @@ fn ends_real(paths: &Paths, p: u32) -> bool {
     p == 0 || is_real(paths.frame[p as usize])
 }
 
-/// Aggregated mode: each unique path is mapped to its node once. `order` lists the F nodes carrying
-/// entries in order of first appearance, `weight` and `cpu` their summed weights; creation order is the same
-/// as walking every entry.
-pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64], cpu: &[f64]) -> RawTree {
+/// The frames a path's entry walks (root excluded): its frames, then [self] when it ends with a real frame.
+fn walk_frames(paths: &Paths, p: u32, out: &mut Vec<u32>) {
+    out.clear();
+    let mut x = p;
+    while x != 0 {
+        out.push(paths.frame[x as usize]);
+        x = paths.tparent[x as usize];
+    }
+    out.reverse();
+    if ends_real(paths, p) {
+        out.push(SYNTH_SELF);
+    }
+}
+
+/// Aggregated mode: each unique path is mapped to its node once. `order` lists the F nodes carrying wall
+/// time in order of first appearance, `weight` and `cpu` their summed weights; creation order is the same as
+/// walking every entry. `cpu_only` lists the F nodes with CPU time but no wall time (SPEC, CPU time): they
+/// make no node, their CPU goes to the deepest node their walk reaches through existing children.
+pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64], cpu: &[f64], cpu_only: &[u32]) -> RawTree {
     let mut t = RawTree::with_root();
     let m = paths.frame.len();
     let mut tnode = vec![NONE; m];
@@ -118,6 +134,25 @@ pub(crate) fn aggregated(paths: &Paths, order: &[u32], weight: &[f64], cpu: &[f6
         let (w, c) = (weight[p as usize], cpu[p as usize]);
         t.credit(tnode[p as usize], tself[p as usize], w, c);
     }
+    if !cpu_only.is_empty() {
+        // By frames, as the walk goes (two F nodes may share a trimmed path).
+        let mut child: KeyMap<u32> = KeyMap::default();
+        for i in 1..t.len() {
+            child.insert(key(t.parent[i], t.frame[i]), i as u32);
+        }
+        let mut frames = Vec::new();
+        for &p in cpu_only {
+            walk_frames(paths, p, &mut frames);
+            let mut node = 0u32;
+            for &f in &frames {
+                match child.get(&key(node, f)) {
+                    Some(&n) => node = n,
+                    None => break,
+                }
+            }
+            t.cpu_time[node as usize] += cpu[p as usize];
+        }
+    }
     t.finish();
     t
 }
@@ -139,6 +174,7 @@ pub(crate) struct Timeline<'a> {
     pend: Vec<Pending>,
     last: u32,
     chain: Vec<u32>,
+    frames: Vec<u32>,
     /// §5's limit (filterThreshold * total); NaN when nothing may be dropped (showAll).
     limit: f64,
 }
@@ -159,6 +195,7 @@ impl<'a> Timeline<'a> {
             pend: vec![Pending::default()],
             last: NONE,
             chain: Vec::new(),
+            frames: Vec::new(),
             limit,
         }
     }
@@ -197,9 +234,27 @@ impl<'a> Timeline<'a> {
         }
     }
 
+    /// CPU time without wall time (SPEC, CPU time) makes no node, so it never splits a run: it goes to the
+    /// deepest node of the current walk (the spine) that its own walk would pass through.
+    fn cpu_only(&mut self, p: u32, c: f64) {
+        walk_frames(self.paths, p, &mut self.frames);
+        let mut k = 0;
+        while k < self.frames.len()
+            && k + 1 < self.spine.len()
+            && self.tree.frame[self.spine[k + 1] as usize] == self.frames[k]
+        {
+            k += 1;
+        }
+        self.pend[k].cpu_time += c;
+    }
+
     #[inline]
     pub fn entry(&mut self, p: u32, w: f64, c: f64) {
         let paths = self.paths;
+        if w == 0.0 {
+            self.cpu_only(p, c);
+            return;
+        }
         if p != self.last {
             // Nodes shared with the previous path are the parents' last children; below their lowest
             // common ancestor every node is new (the previous path or its [self] is the last child there).

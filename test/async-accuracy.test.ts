@@ -7,7 +7,8 @@
 // outside the waits: V8 and JSC take the first sample after a wake-up 1.5-3.5 ms late, so in 7-10% of rounds (V8)
 // and a third or more (Bun: JSC takes ~0.8 samples per 3 ms burst at 1 ms) the 3 ms spin gets no sample at all and
 // its time is unknown (idle); the HTTP response's parsing runs in the event loop, outside A's stack. By default the
-// test checks A within 8 points (12 for HTTP) and B within 8 (Bun 14) on every runtime: wide enough for a machine
+// test checks A within 8 points (14 for HTTP: Node 20 with the native sampler measures 11-12 under, ~3 of them module
+// loading shown before the fixture's own clock starts) and B within 8 (Bun 14) on every runtime: wide enough for a machine
 // shared with other work, narrow enough to fail without await attribution (A ~0%) or the wake-up rule (V8: B -12).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -136,7 +137,7 @@ function check(label: string, args: string[], fresh?: () => { args: string[]; st
       row += ` | node --cpu-prof A ${c.a.toFixed(1)} B ${c.b.toFixed(1)}`;
     }
     console.log(row);
-    const boundA = process.env.TSPROFILE_ACCURACY_STRICT ? TOLERANCE : label === "http" ? 12 : 8;
+    const boundA = process.env.TSPROFILE_ACCURACY_STRICT ? TOLERANCE : label === "http" ? 14 : 8;
     // Bun: JSC samples a 3 ms burst after a wake-up ~0.8 times at 1 ms (measured on bun:jsc alone, quiet machine).
     const boundB = process.env.TSPROFILE_ACCURACY_STRICT ? TOLERANCE : runtime === "bun" ? 14 : 8;
     failure = "";

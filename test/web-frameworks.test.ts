@@ -41,8 +41,10 @@ async function computeRightAnswer(): Promise<string> {
   return "two done";
 }
 // Which profiled context the route runs in (runtimes/contexts.ts: 0 is none), as it starts and after an await.
+// With a body (POST) it also works a little, for its saved report to show it.
 async function whereAmI(body?: unknown): Promise<{ before: number; after: number; body: unknown }> {
   const before = currentContext();
+  if (body !== undefined) spin(8);
   await sleep(2);
   return { before, after: currentContext(), body: body ?? null };
 }

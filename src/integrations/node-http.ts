@@ -1,10 +1,13 @@
 // Per-request profiles for node:http servers: Express (and Connect) middleware, and a wrapper for a plain
 // (req, res) handler. Works wherever node:http does (Node, Deno, Bun). src/integrations/requests.ts profiles.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import process from "node:process";
 import { pathOf } from "./fetch.ts";
 import { RequestProfiler, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
 
 type Next = (err?: unknown) => void;
+
+let saidUncalled = false;
 
 /**
  * Express middleware: `app.use(expressProfiler({ enabled: true }))`, before the routes. With `?profile` in the URL
@@ -12,6 +15,13 @@ type Next = (err?: unknown) => void;
  * profile-directory mode (`dir`) the report is saved and the response left alone.
  */
 export function expressProfiler(options: RequestProfilerOptions<IncomingMessage> = {}): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  // app.use(expressProfiler), not called: Express calls it as the middleware (req, res, next). Said once; the app
+  // runs unprofiled.
+  if (arguments.length > 1) {
+    if (!saidUncalled) process.stderr.write("tsprofile: use expressProfiler(options), called: app.use(expressProfiler({ enabled: true }))\n");
+    saidUncalled = true;
+    return (arguments[2] as Next)() as never;
+  }
   const profiler = new RequestProfiler<IncomingMessage>(options);
   return function tsprofile(req, res, next) {
     if (!profiler.enabled) return next();

@@ -29,7 +29,16 @@ export interface OutputStream {
   isTTY?: boolean;
 }
 
-const MIN_INTERVAL = 0.0001;
+/** The shortest sampling interval, seconds. */
+export const MIN_INTERVAL = 0.0001;
+
+/** An interval option (seconds) checked: a RangeError in one line if it is not a number >= MIN_INTERVAL. */
+export function checkInterval(interval: unknown): number {
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL) {
+    throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
+  }
+  return interval;
+}
 
 export class Profiler {
   /** Seconds between samples. */
@@ -39,11 +48,7 @@ export class Profiler {
   #lastSession: Session | null = null;
 
   constructor(options: ProfilerOptions = {}) {
-    const interval = options.interval ?? 0.001;
-    if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL) {
-      throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
-    }
-    this.interval = interval;
+    this.interval = checkInterval(options.interval ?? 0.001);
     const asyncMode = options.asyncMode ?? "enabled";
     if (!["enabled", "strict", "disabled"].includes(asyncMode)) {
       throw new RangeError(`tsprofile: asyncMode is "enabled", "strict" or "disabled" (got ${String(asyncMode)})`);

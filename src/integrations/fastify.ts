@@ -1,8 +1,7 @@
 // Per-request profiles for Fastify: a plugin of four hooks. Fastify is not imported (the types below are the parts
 // of it used here), so tsprofile/web loads without it. src/integrations/requests.ts does the profiling.
-import process from "node:process";
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { RequestProfiler, sayUncalled, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
 
 /** What the plugin uses of a Fastify request; the index signature lets show() read the rest (headers, ip, ...)
  * untyped: pass FastifyRequest as the type argument for more. */
@@ -38,7 +37,7 @@ export function fastifyProfiler<Req extends FastifyRequestLike = FastifyRequestL
   // app.register(fastifyProfiler), not called: Fastify calls it as the plugin, (instance, options, done). Said;
   // the app runs unprofiled.
   if (arguments.length > 1) {
-    process.stderr.write("tsprofile: register fastifyProfiler(options), called: app.register(fastifyProfiler({ enabled: true }))\n");
+    sayUncalled("register fastifyProfiler(options), called: app.register(fastifyProfiler({ enabled: true }))");
     return (arguments[2] as () => void)?.() as never;
   }
   const profiler = new RequestProfiler<Req>(options);

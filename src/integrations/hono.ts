@@ -1,9 +1,8 @@
 // Per-request profiles for Hono, on any runtime it runs on (Node through @hono/node-server, Deno.serve, Bun.serve):
 // a middleware. Hono is not imported (the types below are the parts of its context used here), so tsprofile/web
 // loads without it. src/integrations/requests.ts does the profiling.
-import process from "node:process";
 import { htmlResponse, pathOf } from "./fetch.ts";
-import { RequestProfiler, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { RequestProfiler, sayUncalled, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
 
 /** What the middleware uses of a Hono context; the index signature lets show() read the rest (c.req.header(),
  * c.env, ...) untyped: pass Hono's Context as the type argument for more. */
@@ -21,8 +20,7 @@ export interface HonoContextLike {
 export function honoProfiler<C extends HonoContextLike = HonoContextLike>(options: RequestProfilerOptions<C> = {}): (c: C, next: () => Promise<void>) => Promise<void> {
   // app.use(honoProfiler), not called: Hono calls it with (c, next). Said once; the requests pass through.
   if (arguments.length > 1) {
-    if (!misused) process.stderr.write("tsprofile: use honoProfiler(options), called: app.use(honoProfiler({ enabled: true }))\n");
-    misused = true;
+    sayUncalled("use honoProfiler(options), called: app.use(honoProfiler({ enabled: true }))");
     return (arguments[1] as () => Promise<void>)() as never;
   }
   const profiler = new RequestProfiler<C>(options);
@@ -36,7 +34,6 @@ export function honoProfiler<C extends HonoContextLike = HonoContextLike>(option
   };
 }
 
-let misused = false;
 
 async function profile<C extends HonoContextLike>(profiler: RequestProfiler<C>, c: C, next: () => Promise<void>, mode: RequestMode): Promise<void> {
   const profiled = profiler.begin(`${c.req.method} ${pathOf(c.req.url)}`, mode);

@@ -1,8 +1,7 @@
 // Per-request profiles for Koa: a middleware. Koa is not imported (the types below are the parts of its context
 // used here), so tsprofile/web loads without it. src/integrations/requests.ts does the profiling.
-import process from "node:process";
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { RequestProfiler, sayUncalled, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
 
 /** What the middleware uses of a Koa context; the index signature lets show() read the rest (ctx.get(), ...)
  * untyped: pass Koa's own type as the type argument for more. */
@@ -29,8 +28,7 @@ export function koaProfiler<Ctx extends KoaContextLike = KoaContextLike>(
 ): (ctx: Ctx, next: () => Promise<unknown>) => Promise<unknown> {
   // app.use(koaProfiler), not called: Koa calls it with (ctx, next). Said once; the requests pass through.
   if (arguments.length > 1) {
-    if (!misused) process.stderr.write("tsprofile: use koaProfiler(options), called: app.use(koaProfiler({ enabled: true }))\n");
-    misused = true;
+    sayUncalled("use koaProfiler(options), called: app.use(koaProfiler({ enabled: true }))");
     return (arguments[1] as () => Promise<unknown>)() as never;
   }
   const profiler = new RequestProfiler<Ctx>(options);
@@ -44,7 +42,6 @@ export function koaProfiler<Ctx extends KoaContextLike = KoaContextLike>(
   };
 }
 
-let misused = false;
 
 async function profile<Ctx extends KoaContextLike>(profiler: RequestProfiler<Ctx>, ctx: Ctx, next: () => Promise<unknown>, mode: RequestMode): Promise<unknown> {
   const profiled = profiler.begin(`${ctx.method} ${pathOf(ctx.originalUrl)}`, mode);

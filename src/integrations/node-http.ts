@@ -1,13 +1,10 @@
 // Per-request profiles for node:http servers: Express (and Connect) middleware, and a wrapper for a plain
 // (req, res) handler. Works wherever node:http does (Node, Deno, Bun). src/integrations/requests.ts profiles.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import process from "node:process";
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { RequestProfiler, sayUncalled, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
 
 type Next = (err?: unknown) => void;
-
-let saidUncalled = false;
 
 /**
  * Express middleware: `app.use(expressProfiler({ enabled: true }))`, before the routes. With `?profile` in the URL
@@ -18,8 +15,7 @@ export function expressProfiler(options: RequestProfilerOptions<IncomingMessage>
   // app.use(expressProfiler), not called: Express calls it as the middleware (req, res, next). Said once; the app
   // runs unprofiled.
   if (arguments.length > 1) {
-    if (!saidUncalled) process.stderr.write("tsprofile: use expressProfiler(options), called: app.use(expressProfiler({ enabled: true }))\n");
-    saidUncalled = true;
+    sayUncalled("use expressProfiler(options), called: app.use(expressProfiler({ enabled: true }))");
     return (arguments[2] as Next)() as never;
   }
   const profiler = new RequestProfiler<IncomingMessage>(options);

@@ -25,6 +25,17 @@ export function warn(what: string, err: unknown): void {
   process.stderr.write(`tsprofile: ${what}: ${message}\n`);
 }
 
+/** warn(), once per cause: a missing permission or a folder that cannot be made is said once, not per test or
+ * request. */
+export function warnOnce(): (what: string, err: unknown) => void {
+  const said = new Set<string>();
+  return (what, err) => {
+    const cause = String((err as Error)?.message ?? err);
+    if (!said.has(cause)) warn(what, err);
+    said.add(cause);
+  };
+}
+
 /**
  * A file-name-safe form of a test's name: characters that are not allowed in file names (on any common system)
  * and control characters become "_", runs of white space one space; no leading or trailing dots or spaces (no
@@ -80,7 +91,7 @@ export class TestProfiles {
   readonly #options: { interval?: number; asyncMode?: AsyncMode };
   readonly #running = new Map<unknown, { title: string; profiler: Profiler }>();
   #disabled = false;
-  readonly #said = new Set<string>();
+  readonly #sayOnce = warnOnce();
 
   constructor(options: PerTestOptions = {}) {
     this.dir = resolve(options.dir ?? ".profiles");
@@ -164,13 +175,6 @@ export class TestProfiles {
     }
     this.end(key);
     return result;
-  }
-
-  /** One line per cause, not per test: a missing permission or a folder that cannot be made is said once. */
-  #sayOnce(what: string, err: unknown): void {
-    const cause = String((err as Error)?.message ?? err);
-    if (!this.#said.has(cause)) warn(what, err);
-    this.#said.add(cause);
   }
 
   /** <dir>/<title>.html, or -2, -3, ... for a title this process has already written (a report of an earlier run

@@ -12,12 +12,14 @@
 // waits; their profiles are the parts combined.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import process from "node:process";
 import { ContextLog, newContext, runInContext, separateContexts } from "../../runtimes/contexts.ts";
 import { startSampler, type Sampler } from "../../runtimes/index.ts";
+import { checkInterval } from "../profiler.ts";
 import { renderSession } from "../report.ts";
 import { combineSessions } from "../session.ts";
 import type { Session } from "../types.ts";
-import { reportFileName, warn } from "./per-test.ts";
+import { reportFileName, warn, warnOnce } from "./per-test.ts";
 
 export interface RequestProfilerOptions<Req> {
   /** Off unless true: a disabled middleware passes every request through untouched. Default false. */
@@ -39,7 +41,6 @@ export type RequestMode = "report" | "save";
 
 const MAX_GROUP_MS = 2000;
 const REPORT_WAIT_MS = 250;
-const MIN_INTERVAL = 0.0001;
 // Taken before any wait tracker wraps them: the engine's own timers are no request's waits.
 const { setTimeout: realSetTimeout, clearTimeout } = globalThis;
 
@@ -50,13 +51,10 @@ export class RequestProfiler<Req> {
   readonly #show: (request: Req) => boolean | Promise<boolean>;
   readonly #interval: number;
   #group: Group | null = null;
-  readonly #said = new Set<string>();
+  readonly #sayOnce = warnOnce();
 
   constructor(options: RequestProfilerOptions<Req> = {}) {
-    const interval = options.interval ?? 0.001;
-    if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL) {
-      throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
-    }
+    const interval = checkInterval(options.interval ?? 0.001);
     if (options.show !== undefined && typeof options.show !== "function") throw new TypeError("tsprofile: show must be a function");
     this.enabled = options.enabled === true;
     this.param = options.param ?? "profile";
@@ -126,13 +124,16 @@ export class RequestProfiler<Req> {
       this.#sayOnce(`could not save the profile of ${title}`, err);
     }
   }
-
-  #sayOnce(what: string, err: unknown): void {
-    const cause = String((err as Error)?.message ?? err);
-    if (!this.#said.has(cause)) warn(what, err);
-    this.#said.add(cause);
-  }
 }
+
+/** An adapter handed to its framework uncalled (`app.use(koaProfiler)`): the framework calls it as the middleware
+ * itself. One line, once per adapter; the caller passes the request on unprofiled. */
+export function sayUncalled(usage: string): void {
+  if (uncalledSaid.has(usage)) return;
+  uncalledSaid.add(usage);
+  process.stderr.write(`tsprofile: ${usage}\n`);
+}
+const uncalledSaid = new Set<string>();
 
 /** <dir>/<time> <title>.html, e.g. "1764040000000 GET _users_7.html", "-2" if taken. */
 function uniquePath(dir: string, title: string): string {

@@ -3,8 +3,8 @@
 // second it achieves. Each mode runs in its own child process, the modes interleaved round by round (the order
 // rotates), medians printed side by side with os.loadavg().
 //
-//   node --import ./runtimes/node/register.mjs bench/addon.ts [--seconds 15] [--rounds 3] [--interval 100] [--modes "plain;inspector;addon"]
-//   test/runtimes/node_modules/.bin/node --import ./runtimes/node/register.mjs bench/addon.ts   # Node 24
+//   node --import ./runtimes/loader/register.mjs bench/addon.ts [--seconds 15] [--rounds 3] [--interval 100] [--modes "plain;inspector;addon"]
+//   test/runtimes/node_modules/.bin/node --import ./runtimes/loader/register.mjs bench/addon.ts   # Node 24
 //
 // The work: bench/workload.mjs (acorn, JSON, sorting, regexes, Map churn) evaluated again and again (a fresh
 // module URL each time) for --seconds; between two evaluations the event loop turns, as in a server.
@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadAddon, startAddonSampler } from "../runtimes/node/addon-sampler.ts";
 import { startNodeSampler } from "../runtimes/node/sampler.ts";
-import type { Session } from "../src/types.ts";
+import type { Session } from "../session/types.ts";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const MODES = ["plain", "inspector", "addon", "addon+drain", "addon, no cpu"] as const;
@@ -115,7 +115,7 @@ function parent(): void {
   for (let r = 0; r < rounds; r++) {
     const order = modes.map((_, i) => modes[(i + r) % modes.length]);
     for (const mode of order) {
-      const args = ["--import", join(root, "runtimes", "node", "register.mjs"), join(root, "bench", "addon.ts"), "--child", mode];
+      const args = ["--import", join(root, "runtimes", "loader", "register.mjs"), join(root, "bench", "addon.ts"), "--child", mode];
       args.push("--seconds", String(seconds), "--interval", String(interval));
       const p = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
       const line = p.stdout.trim().split("\n").pop() ?? "";

@@ -1,4 +1,4 @@
-// The cost of wait tracking (runtimes/waits.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
+// The cost of wait tracking (runtimes/awaits/waits.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
 // "enabled" and "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from test/runtimes),
 // interleaved round by round, medians. Workloads:
 //   promise  300k awaits, the realistic mix: 3000 tasks on 20 workers, each a handler > service > repo chain of
@@ -9,7 +9,7 @@
 //   http     a small HTTP server in the profiled process (each request: a few awaits and one fs/promises read
 //            of a small file, a JSON reply) under load from another process (this machine's node, 16 keep-alive
 //            connections, 1000 warm-up requests then 10000 timed): the figure is the load generator's time.
-//   node --import ./runtimes/node/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--workloads http]
+//   node --import ./runtimes/loader/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--workloads http]
 // As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
 // As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
 import { spawn, spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startSampler } from "../runtimes/index.ts";
-import { startWaitTracker } from "../runtimes/waits.ts";
+import { startWaitTracker } from "../runtimes/awaits/waits.ts";
 
 const { values } = parseArgs({
   options: {
@@ -120,7 +120,7 @@ async function httpWork(): Promise<{ ms: number; cpuMs: number }> {
   const port = (server.address() as { port: number }).port;
   const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
   const node = process.env.TSPROFILE_BENCH_LOADGEN ?? "/usr/bin/node";
-  const gen = spawn(node, ["--import", join(root, "runtimes", "node", "register.mjs"), join(root, "bench", "async.ts"), "--load", String(port)], {
+  const gen = spawn(node, ["--import", join(root, "runtimes", "loader", "register.mjs"), join(root, "bench", "async.ts"), "--load", String(port)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -228,7 +228,7 @@ if (values.load) {
 } else {
   const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
   const bin = (n: string) => join(root, "test", "runtimes", "node_modules", ".bin", n);
-  const register = join(root, "runtimes", "node", "register.mjs");
+  const register = join(root, "runtimes", "loader", "register.mjs");
   const self = join(root, "bench", "async.ts");
   const all: [string, string, string[]][] = [
     ["node20", process.env.TSPROFILE_NODE20 ?? "/usr/bin/node", ["--import", register, self]],

@@ -12,10 +12,10 @@
 // times over the session by a random stack (5% unknown), mostly 1-60 ms long, 2% of them 1-20 s, so
 // ~11 waits are pending on average and idle time is shared among several.
 // End to end means: classify the frames, ingest (wasm: chunks of 64k samples) + process, render the text report.
-import { classifyFrames } from "../src/classify.ts";
-import type { Classification } from "../src/classify.ts";
+import { classifyFrames } from "../src/processing/classify.ts";
+import type { Classification } from "../src/processing/classify.ts";
 import { renderText } from "../src/renderers/text.ts";
-import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../session/types.ts";
 import { oracleProcess } from "../test/oracle.ts";
 import { syntheticSession } from "./synthetic-session.ts";
 

@@ -13,8 +13,8 @@
 // 3. (--flat SECONDS) Flat memory in this process: the sampler at 100 us drained every second, against the same
 //    sampler kept whole until stop, with forced GCs: RSS and JS heap at a quarter, half and the end, stop cost.
 //
-//   node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts [--seconds 3600] [--real 20] [--rounds 3] [--cpu]
-//   test/runtimes/node_modules/.bin/node --expose-gc --import ./runtimes/node/register.mjs bench/hour.ts
+//   node --expose-gc --import ./runtimes/loader/register.mjs bench/hour.ts [--seconds 3600] [--real 20] [--rounds 3] [--cpu]
+//   test/runtimes/node_modules/.bin/node --expose-gc --import ./runtimes/loader/register.mjs bench/hour.ts
 //   TSPROFILE_NO_ADDON=1 ... (Node: the inspector, or on Node >= 24.12 the rotating v8.startCpuProfile sampler)
 //   bun bench/hour.ts          (--real 0 skips part 2; --seconds 0 skips part 1; --flat 60 adds part 3)
 // Needs `npm run build` (part 2 runs dist/cli.js).
@@ -22,9 +22,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { classifyFrames } from "../src/classify.ts";
+import { classifyFrames } from "../src/processing/classify.ts";
 import { renderText } from "../src/renderers/text.ts";
-import type { FrameInfo, Session } from "../src/types.ts";
+import type { FrameInfo, Session } from "../session/types.ts";
 import { createCoreSession, wasmMemory } from "../wasm/core.ts";
 import { mulberry32 } from "../test/prng.ts";
 

@@ -4,7 +4,7 @@
 // waits): ~600 functions, a few thousand unique stacks of depth ~40, every sample on a random hot stack, so
 // nearly every sample is its own run on the timeline (the worst case for the run encoding).
 //
-//   node --import ./runtimes/node/register.mjs bench/html.ts [--samples 1000000] [--rounds 3] [--seed 1] [--out FILE]
+//   node --import ./runtimes/loader/register.mjs bench/html.ts [--samples 1000000] [--rounds 3] [--seed 1] [--out FILE]
 //
 // Needs Debian's chromium (/usr/bin/chromium) and playwright-core (a devDependency). Offline: every request
 // other than the report file is refused. Prints the machine's load average with the figures.

@@ -3,7 +3,7 @@
 // profiler, written as a .cpuprofile to --cpu-prof-dir at exit), at 1 ms and 100 us, interleaved. The harness
 // and what it prints: bench/overhead-harness.ts.
 //
-//   node --import ./runtimes/node/register.mjs bench/overhead-bun.ts [--runs 7] [--scale 1]
+//   node --import ./runtimes/loader/register.mjs bench/overhead-bun.ts [--runs 7] [--scale 1]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

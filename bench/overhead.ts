@@ -2,8 +2,8 @@
 // sorting, regexes, Map churn) run plain, under tsprofile (the bundled CLI, as users run it) and under
 // `node --cpu-prof`, at 1 ms and 100 us, interleaved. The harness and what it prints: bench/overhead-harness.ts.
 //
-//   node --import ./runtimes/node/register.mjs bench/overhead.ts [--runs 7] [--scale 1]
-//   test/runtimes/node_modules/.bin/node --import ./runtimes/node/register.mjs bench/overhead.ts     # Node 24
+//   node --import ./runtimes/loader/register.mjs bench/overhead.ts [--runs 7] [--scale 1]
+//   test/runtimes/node_modules/.bin/node --import ./runtimes/loader/register.mjs bench/overhead.ts     # Node 24
 import { bundledCli, runOverhead } from "./overhead-harness.ts";
 
 runOverhead({

@@ -4,8 +4,8 @@
 // on-CPU, some idle, await, gc and native. With waitCount > 0, waits too: started at random times over the session
 // by a random stack (5% unknown), mostly 1-60 ms long, 2% of them 1-20 s. The same (samples, seed) give the same
 // samples with or without waits: the waits are drawn last.
-import { SampleState } from "../src/types.ts";
-import type { FrameInfo, Session } from "../src/types.ts";
+import { SampleState } from "../session/types.ts";
+import type { FrameInfo, Session } from "../session/types.ts";
 import { mulberry32 } from "../test/prng.ts";
 
 export function syntheticSession(samples: number, seed: number, waitCount = 0): Session {

@@ -5,7 +5,7 @@
 //   disabled  app.use(expressProfiler())                      installed, not enabled (the default)
 //   idle      app.use(expressProfiler({ enabled: true }))    enabled, no request asks for ?profile: the idle cost
 //   profiled  app.use(expressProfiler({ enabled: true, dir })) every request profiled, its report saved
-//   node --import ./runtimes/node/register.mjs bench/web.ts [--rounds 5] [--seconds 5] [--connections 10]
+//   node --import ./runtimes/loader/register.mjs bench/web.ts [--rounds 5] [--seconds 5] [--connections 10]
 //        [--runtimes node20,node24] [--modes none,idle]
 // As a child: bench/web.ts --serve <mode>: prints {"port"}, then on "go"/"stop" lines on stdin measures its CPU,
 // and prints a JSON line of it (and, profiled, how many reports it saved) before it exits.
@@ -140,7 +140,7 @@ async function runMode(cmd: string, args: string[], mode: Mode, seconds: number,
 async function main(): Promise<void> {
   const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
   const bin = (n: string) => join(root, "test", "runtimes", "node_modules", ".bin", n);
-  const register = join(root, "runtimes", "node", "register.mjs");
+  const register = join(root, "runtimes", "loader", "register.mjs");
   const self = join(root, "bench", "web.ts");
   const all: [string, string, string[]][] = [
     ["node20", process.env.TSPROFILE_NODE20 ?? "/usr/bin/node", ["--import", register, self]],

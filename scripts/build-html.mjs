@@ -1,5 +1,5 @@
-// Builds the HTML report's page (src/renderers/html/page.ts, page.css, template.html) into one generated module,
-// src/renderers/html/page.generated.ts: the page up to its data block and the rest, with the script and styles
+// Builds the HTML report's page (src/renderers/html-page/page.ts, page.css, template.html) into one generated module,
+// src/renderers/html-page/page.generated.ts: the page up to its data block and the rest, with the script and styles
 // inlined and minified, and a Content-Security-Policy that lets only that one script run (its sha256), so even a
 // name that somehow became markup could not run an inline handler. The generated file is committed, so Deno, Bun
 // and Node from source need no build step; test/html.test.ts rebuilds it and fails when it is stale.
@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const dir = join(root, "src", "renderers", "html");
+const dir = join(root, "src", "renderers", "html-page");
 export const GENERATED = join(dir, "page.generated.ts");
 
 /** The generated module's text. */
@@ -59,7 +59,7 @@ if (invoked) {
   } catch {}
   if (process.argv.includes("--check")) {
     if (old !== text) {
-      console.error("build-html: src/renderers/html/page.generated.ts is stale: run node scripts/build-html.mjs");
+      console.error("build-html: src/renderers/html-page/page.generated.ts is stale: run node scripts/build-html.mjs");
       process.exit(1);
     }
   } else if (old !== text) writeFileSync(GENERATED, text);

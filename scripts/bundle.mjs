@@ -9,7 +9,7 @@ import { buildHtmlPage, GENERATED as HTML_PAGE } from "./build-html.mjs";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const dist = join(root, "dist");
-const nodeRuntime = join(root, "runtimes", "node");
+const loaderDir = join(root, "runtimes", "loader");
 
 // Bundled CommonJS dependencies call require() for builtins; an ES module has none, so give it one.
 const REQUIRE_SHIM =
@@ -30,14 +30,14 @@ const common = {
 export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-test", "web"];
 
 const entries = [
-  { in: "src/cli.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
+  { in: "src/cli/main.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
   { in: "src/index.ts", out: "index.js", optional: true },
-  { in: "runtimes/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
+  { in: "runtimes/preload/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
   // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
   // hooks module gets its own self-contained file in dist/ under its own name.
-  ...readdirSync(nodeRuntime)
+  ...readdirSync(loaderDir)
     .filter((f) => /hooks\.mjs$/.test(f))
-    .map((f) => ({ in: `runtimes/node/${f}`, out: f })),
+    .map((f) => ({ in: `runtimes/loader/${f}`, out: f })),
   // Test-runner integrations (package.json exports "./node-test" ...): next to core.wasm, their runner external.
   ...INTEGRATIONS.map((name) => ({ in: `src/integrations/${name}.ts`, out: `integration-${name}.js`, external: ["vitest", "uvu", "bun:test"] })),
 ];

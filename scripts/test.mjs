@@ -32,7 +32,7 @@ function machineNode() {
   return "node";
 }
 
-const register = join(root, "runtimes", "node", "register.mjs");
+const register = join(root, "runtimes", "loader", "register.mjs");
 const RUNTIMES = {
   node20: (file) => [machineNode(), ["--import", register, file]],
   node24: (file) => [bin("node"), ["--import", register, file]],

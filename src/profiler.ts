@@ -5,14 +5,14 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { prepareContextTracking } from "../runtimes/contexts.ts";
+import { prepareContextTracking } from "../runtimes/awaits/contexts.ts";
 import { startSampler } from "../runtimes/index.ts";
 import type { Sampler } from "../runtimes/index.ts";
-import { defaultReportOptions } from "./options.ts";
-import type { ReportOptions } from "./options.ts";
+import { defaultReportOptions } from "./processing/options.ts";
+import type { ReportOptions } from "./processing/options.ts";
 import { renderSession } from "./report.ts";
-import { combineSessions } from "./session.ts";
-import type { AsyncMode, Session } from "./types.ts";
+import { combineSessions } from "../session/session.ts";
+import type { AsyncMode, Session } from "../session/types.ts";
 
 export interface ProfilerOptions {
   /** Seconds between samples (pyinstrument's unit); default 0.001. At least 0.0001. */

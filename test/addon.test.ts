@@ -11,8 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { addonPath, loadAddon, startAddonSampler, type AddonBinding } from "../runtimes/node/addon-sampler.ts";
 import { startNodeSampler } from "../runtimes/node/sampler.ts";
-import { SampleState } from "../src/types.ts";
-import type { Session, SessionChunk } from "../src/types.ts";
+import { SampleState } from "../session/types.ts";
+import type { Session, SessionChunk } from "../session/types.ts";
 import { spinTs, Worker } from "./fixtures/sampler-work.ts";
 import { checkSession, frameIds, lineOf } from "./sampler-helpers.ts";
 
@@ -129,7 +129,7 @@ test("drain() hands over samples while running; chunks and the rest make one ses
   }
   spinTs({ ms: 20 });
   const rest = sampler.stop();
-  // Ids continue across chunks (src/types.ts, SessionChunk): concatenating gives the whole tables.
+  // Ids continue across chunks (session/types.ts, SessionChunk): concatenating gives the whole tables.
   let frames = 0;
   let stacks = 0;
   let last = -1;
@@ -207,7 +207,7 @@ function pick(env: Record<string, string>): { report: { drain: string; cpu: bool
     );
     const env2 = { ...process.env, ...env };
     if (!("TSPROFILE_NO_ADDON" in env)) delete env2.TSPROFILE_NO_ADDON;
-    const r = spawnSync(process.execPath, ["--import", join(root, "runtimes", "node", "register.mjs"), file], {
+    const r = spawnSync(process.execPath, ["--import", join(root, "runtimes", "loader", "register.mjs"), file], {
       env: env2,
       encoding: "utf8",
       timeout: 30_000,

@@ -18,7 +18,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
-const cli = join(root, "src", "cli.ts");
+const cli = join(root, "src", "cli", "main.ts");
 const fixture = join(root, "test", "fixtures", "async-accuracy.ts");
 const TOLERANCE = 3;
 
@@ -89,7 +89,7 @@ function profile(args: string[]): Shares {
 function cpuProf(args: string[]): { a: number; b: number } {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-cpuprof-"));
   try {
-    spawnSync(nodeBin(), ["--cpu-prof", "--cpu-prof-dir", dir, "--import", join(root, "runtimes", "node", "register.mjs"), fixture, ...args], {
+    spawnSync(nodeBin(), ["--cpu-prof", "--cpu-prof-dir", dir, "--import", join(root, "runtimes", "loader", "register.mjs"), fixture, ...args], {
       encoding: "utf8",
       timeout: 120_000,
     });

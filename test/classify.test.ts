@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { classifyFrames, globToRegExp, nodeModulesPackage, shortPath } from "../src/classify.ts";
-import { UsageError } from "../src/errors.ts";
-import { FrameFlag, NO_LIBRARY } from "../src/types.ts";
-import type { FrameInfo } from "../src/types.ts";
+import { classifyFrames, globToRegExp, nodeModulesPackage, shortPath } from "../src/processing/classify.ts";
+import { UsageError } from "../session/errors.ts";
+import { FrameFlag, NO_LIBRARY } from "../session/types.ts";
+import type { FrameInfo } from "../session/types.ts";
 
 const f = (file: string, name = "fn", kind: FrameInfo["kind"] = "js"): FrameInfo => ({ name, file, line: 1, col: 1, kind });
 

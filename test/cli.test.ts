@@ -1,5 +1,5 @@
-// The CLI end to end on the runtime the test runs on (`node --import register.mjs src/cli.ts`, `deno run -A
-// src/cli.ts`, `bun src/cli.ts` [options] fixture.ts [args]) and one smoke test of the bundle, checking what
+// The CLI end to end on the runtime the test runs on (`node --import register.mjs src/cli/main.ts`, `deno run -A
+// src/cli/main.ts`, `bun src/cli/main.ts` [options] fixture.ts [args]) and one smoke test of the bundle, checking what
 // passes through untouched (args, stdin, stdout, exit code) and what the report says.
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
 const fixtures = join(root, "test", "fixtures");
-const cliSource = join(root, "src", "cli.ts");
+const cliSource = join(root, "src", "cli", "main.ts");
 const cliBundle = join(root, "dist", "cli.js");
 const fixture = (name: string) => join("test", "fixtures", name);
 /** Every child is bounded: a hang fails the test instead of the suite. */
@@ -458,7 +458,7 @@ function ensureBundle() {
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
   if (existsSync(cliBundle) && existsSync(join(root, "dist", "preload.mjs"))) {
     const built = statSync(cliBundle).mtimeMs;
-    if (built >= Math.max(newest(join(root, "src")), newest(join(root, "runtimes", "node")), newest(join(root, "wasm")))) return;
+    if (built >= Math.max(...["session", "src", "runtimes", "wasm"].map((d) => newest(join(root, d))))) return;
   }
   const r = spawnSync(...runOnThisRuntime(join(root, "scripts", "bundle.mjs")), { cwd: root, encoding: "utf8", timeout: TIMEOUT });
   assert.is(r.status, 0, `bundle.mjs: ${r.stderr}`);

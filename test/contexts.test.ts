@@ -1,11 +1,11 @@
-// Strict async mode's bookkeeping (runtimes/contexts.ts): which samples ran in another async context, read off
+// Strict async mode's bookkeeping (runtimes/awaits/contexts.ts): which samples ran in another async context, read off
 // the waits' starts and ends, and the profiled context itself (AsyncLocalStorage) on the runtime under test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { currentContext, enterProfiledContext, prepareContextTracking, separateContexts } from "../runtimes/contexts.ts";
+import { currentContext, enterProfiledContext, prepareContextTracking, separateContexts } from "../runtimes/awaits/contexts.ts";
 import { Profiler } from "../src/index.ts";
 import { runtime } from "./runtime-helpers.ts";
-import { SampleState, type Session } from "../src/types.ts";
+import { SampleState, type Session } from "../session/types.ts";
 
 const { js, idle, gc, outOfContext } = SampleState;
 

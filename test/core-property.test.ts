@@ -7,8 +7,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
 import { mulberry32 } from "./prng.ts";
-import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../src/types.ts";
-import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
+import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
 
 // ---- the wasm core, loaded dynamically so that this file runs (oracle properties only) before it exists ----------
 

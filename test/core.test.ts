@@ -3,8 +3,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createCoreSession, processSession } from "../wasm/core.ts";
-import { NO_LIBRARY, SampleState, SyntheticFrame } from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+import { NO_LIBRARY, SampleState, SyntheticFrame } from "../session/types.ts";
+import type { CoreProcessOptions, ProcessedTree, Session } from "../session/types.ts";
 
 function options(frames: number, patch: Partial<CoreProcessOptions> = {}): CoreProcessOptions {
   return {

@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { addonPath, loadAddon } from "../runtimes/node/addon-sampler.ts";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
-const cliSource = join(root, "src", "cli.ts");
+const cliSource = join(root, "src", "cli", "main.ts");
 const fixture = join(root, "test", "fixtures", "cpu-split.ts");
 const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, TSPROFILE_NO_ADDON: undefined };
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-cpu-"));

@@ -9,8 +9,8 @@ import * as assert from "uvu/assert";
 import { root } from "./runtime-helpers.ts";
 
 const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
-const cli = join(root, "src", "cli.ts");
-const register = join(root, "runtimes", "node", "register.mjs");
+const cli = join(root, "src", "cli", "main.ts");
+const register = join(root, "runtimes", "loader", "register.mjs");
 const RUNTIMES: Record<string, [string, string[]]> = {
   node20: [process.execPath, ["--import", register, cli]],
   node24: [bin("node"), ["--import", register, cli]],

@@ -1,19 +1,19 @@
 // The interchange formats read back by independent readers with the same totals: pprof through the
 // pprof-format package's decoder; speedscope against speedscope's own file-format-schema.json (shipped in the
 // speedscope npm package; its importer is a browser bundle, so it is not run here); .cpuprofile through our
-// loader (runtimes/cpuprofile.ts) plus a structural check; collapsed stacks parsed and summed.
+// loader (runtimes/shared/cpuprofile.ts) plus a structural check; collapsed stacks parsed and summed.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpuProfileToSession } from "../src/load.ts";
+import { cpuProfileToSession } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
 import { rendererForPath, RENDERER_NAMES } from "../src/renderers/names.ts";
 import { RENDERERS } from "../src/renderers/index.ts";
-import { decodeSession } from "../src/session.ts";
-import type { Session } from "../src/types.ts";
+import { decodeSession } from "../session/session.ts";
+import type { Session } from "../session/types.ts";
 import { root } from "./runtime-helpers.ts";
 import { randomSession } from "./session-helpers.ts";
 

@@ -1,4 +1,4 @@
-// The function locator (src/function-locator.ts): positions inside functions map to where V8 places those
+// The function locator (session/source/function-locator.ts): positions inside functions map to where V8 places those
 // functions (after the same TypeScript transpile and source map as Node's loader), checked by hand against what
 // the Node sampler reports for test/fixtures/bun-shapes.ts.
 import { test } from "uvu";
@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createFunctionLocator } from "../src/function-locator.ts";
+import { createFunctionLocator } from "../session/source/function-locator.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shapes = join(here, "fixtures", "bun-shapes.ts");
 
 // [what, line, col inside the function (as JSC reports it), expected start]. Expected positions are what
-// `node --import runtimes/node/register.mjs` gives for these functions through runtimes/node/sampler.ts.
+// `node --import runtimes/loader/register.mjs` gives for these functions through runtimes/node/sampler.ts.
 const CASES: [string, number, number, [number, number] | "module"][] = [
   ["free function (leaf loop)", 8, 22, [5, 10]],
   ["exported function, at its loop", 15, 22, [12, 17]],

@@ -4,10 +4,10 @@
 // every writer without a trap. Seeded: a failure prints its case number and reproduces.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeProfile } from "../src/load.ts";
+import { decodeProfile } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
-import { encodeSession, SessionError } from "../src/session.ts";
-import type { Session } from "../src/types.ts";
+import { encodeSession, SessionError } from "../session/session.ts";
+import type { Session } from "../session/types.ts";
 import { rng, randomSession } from "./session-helpers.ts";
 
 const NAME = "fuzz/case.bin";

@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderSession } from "../src/report.ts";
-import { SampleState } from "../src/types.ts";
+import { SampleState } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
@@ -90,7 +90,7 @@ test.after(async () => {
 
 test("a real profile: the CLI's -r html -o report opens with its header and call tree", async () => {
   const file = join(dir, "shop.html");
-  const r = spawnSync(...runOnThisRuntime(join(root, "src", "cli.ts"), ["-r", "html", "-o", file, join(root, "examples", "shop.ts")]), {
+  const r = spawnSync(...runOnThisRuntime(join(root, "src", "cli", "main.ts"), ["-r", "html", "-o", file, join(root, "examples", "shop.ts")]), {
     cwd: root,
     encoding: "utf8",
     timeout: 60_000,

@@ -10,9 +10,9 @@ import * as assert from "uvu/assert";
 import { browserCommand, Profiler } from "../src/profiler.ts";
 import { renderSession } from "../src/report.ts";
 import { embedJson, timelineData } from "../src/renderers/html.ts";
-import { packInts, unpackInts } from "../src/renderers/html/data.ts";
-import type { PageData } from "../src/renderers/html/data.ts";
-import { SampleState } from "../src/types.ts";
+import { packInts, unpackInts } from "../src/renderers/html-page/data.ts";
+import type { PageData } from "../src/renderers/html-page/data.ts";
+import { SampleState } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -219,7 +219,7 @@ test("page.generated.ts is what scripts/build-html.mjs makes from page.ts, page.
     buildHtmlPage: () => Promise<string>;
     GENERATED: string;
   };
-  assert.is(GENERATED, join(root, "src", "renderers", "html", "page.generated.ts"));
+  assert.is(GENERATED, join(root, "src", "renderers", "html-page", "page.generated.ts"));
   const fresh = await buildHtmlPage();
   assert.ok(fresh === readFileSync(GENERATED, "utf8"), "stale: run node scripts/build-html.mjs (npm run build does too) and commit it");
 });

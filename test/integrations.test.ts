@@ -12,7 +12,7 @@ import { reportFileName, testTitle } from "../src/integrations/per-test.ts";
 import { root } from "./runtime-helpers.ts";
 
 const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
-const register = join(root, "runtimes", "node", "register.mjs");
+const register = join(root, "runtimes", "loader", "register.mjs");
 const fixtures = join("test", "fixtures", "integrations");
 const work = mkdtempSync(join(tmpdir(), "tsprofile-integrations-"));
 

@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
-const cliSource = join(root, "src", "cli.ts");
+const cliSource = join(root, "src", "cli", "main.ts");
 const work = join(root, "test", "fixtures", "load-work.js");
 const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-load-"));

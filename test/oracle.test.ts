@@ -3,8 +3,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
-import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_NAMES, SampleState, SyntheticFrame } from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_NAMES, SampleState, SyntheticFrame } from "../session/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 

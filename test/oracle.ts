@@ -9,8 +9,8 @@ import {
   NodeFlag,
   SYNTHETIC_BASE,
   SyntheticFrame,
-} from "../src/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../src/types.ts";
+} from "../session/types.ts";
+import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
 
 /** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
 type Path = readonly number[];

@@ -1,11 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { UsageError } from "../src/errors.ts";
-import { applyRenderOption, defaultReportOptions, detectColor, detectUnicode } from "../src/options.ts";
+import { UsageError } from "../session/errors.ts";
+import { applyRenderOption, defaultReportOptions, detectColor, detectUnicode } from "../src/processing/options.ts";
 import { renderJson } from "../src/renderers/json.ts";
 import { NO_SAMPLES_MESSAGE, renderText } from "../src/renderers/text.ts";
-import { SampleState } from "../src/types.ts";
-import { VERSION } from "../src/version.ts";
+import { SampleState } from "../session/types.ts";
+import { VERSION } from "../session/version.ts";
 import { frame, makeSession, processWithOracle, spread } from "./report-helpers.ts";
 
 const FRAMES = [

@@ -1,7 +1,7 @@
 // Hand-built sessions for the renderer and report tests: frames by name, samples as frame paths.
-import { classifyFrames } from "../src/classify.ts";
-import type { Classification } from "../src/classify.ts";
-import type { CoreProcessOptions, FrameInfo, ProcessedTree, Session, SessionMeta } from "../src/types.ts";
+import { classifyFrames } from "../src/processing/classify.ts";
+import type { Classification } from "../src/processing/classify.ts";
+import type { CoreProcessOptions, FrameInfo, ProcessedTree, Session, SessionMeta } from "../session/types.ts";
 import { oracleProcess } from "./oracle.ts";
 
 export function frame(name: string, file = "", line = 0, kind: FrameInfo["kind"] = "js"): FrameInfo {

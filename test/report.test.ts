@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderSession, renderSessionWith } from "../src/report.ts";
-import { UsageError } from "../src/errors.ts";
-import { SampleState } from "../src/types.ts";
+import { UsageError } from "../session/errors.ts";
+import { SampleState } from "../session/types.ts";
 import { oracleProcess } from "./oracle.ts";
 import type { ProcessFn } from "../src/report.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";

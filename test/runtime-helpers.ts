@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { detectRuntime } from "../runtimes/index.ts";
 
 export const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const register = join(root, "runtimes", "node", "register.mjs");
+const register = join(root, "runtimes", "loader", "register.mjs");
 
 export const runtime = detectRuntime();
 

@@ -5,9 +5,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSampler } from "../runtimes/index.ts";
 import { bunGapCap } from "../runtimes/bun/sampler.ts";
-import { launchBun } from "../runtimes/bun/launch.ts";
+import { launchBun } from "../runtimes/launch/launch.ts";
 import { renderSession } from "../src/report.ts";
-import type { Session } from "../src/types.ts";
+import type { Session } from "../session/types.ts";
 import { sleepThenSpin, spinBusy, spinThenSleep } from "./fixtures/bun-gap.ts";
 import { main as runShapes } from "./fixtures/bun-shapes.ts";
 import { runPreloadChild } from "./sampler-helpers.ts";
@@ -140,7 +140,7 @@ test("after stop, a later start keeps working and sees none of the time between"
 // ---- the preload in a child ----
 
 function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = {}): Promise<ChildResult> {
-  const launch = launchBun({ preload: join(root, "runtimes", "preload.mjs"), script: join(here, "fixtures", "sampler-child.ts"), args, interval: 1000 });
+  const launch = launchBun({ preload: join(root, "runtimes", "preload", "preload.mjs"), script: join(here, "fixtures", "sampler-child.ts"), args, interval: 1000 });
   return runPreloadChild(launch.command, launch.args, {
     program: "child",
     env: launch.env,

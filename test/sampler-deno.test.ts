@@ -6,12 +6,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { convertProfile } from "../runtimes/cpuprofile.ts";
+import { convertProfile } from "../runtimes/shared/cpuprofile.ts";
 import { startDenoSampler, PERMISSION_MESSAGE } from "../runtimes/deno/sampler.ts";
 import { createDenoSourceMapper, decodeMap, denoDir, emitMap, emitPath, lookup } from "../runtimes/deno/sourcemaps.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
-import { SampleState } from "../src/types.ts";
-import type { Session } from "../src/types.ts";
+import { SampleState } from "../session/types.ts";
+import type { Session } from "../session/types.ts";
 import { Churner, spinDeno } from "./fixtures/deno-work.ts";
 import { checkSession as checkAnySession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
@@ -22,7 +22,7 @@ const fixtures = join(here, "fixtures");
 const workTs = join(fixtures, "deno-work.ts");
 const childTs = join(fixtures, "deno-child.ts");
 const gapTs = join(fixtures, "deno-gap.ts");
-const preload = join(root, "runtimes", "preload.mjs");
+const preload = join(root, "runtimes", "preload", "preload.mjs");
 const denoVersion = (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno;
 
 /** Time as the core weighs it (SPEC.md section 1): idle (samples and gap rests) and inclusive time of frames. */

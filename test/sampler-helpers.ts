@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
-import { gapCapFor } from "../runtimes/cpuprofile.ts";
-import { decodeSession, encodeSession, loadSession } from "../src/session.ts";
-import { SampleState } from "../src/types.ts";
-import type { FrameInfo, Session } from "../src/types.ts";
+import { gapCapFor } from "../runtimes/shared/cpuprofile.ts";
+import { decodeSession, encodeSession, loadSession } from "../session/session.ts";
+import { SampleState } from "../session/types.ts";
+import type { FrameInfo, Session } from "../session/types.ts";
 
 /** 1-based line of the first line of `file` containing `needle`. */
 export function lineOf(file: string, needle: string): number {

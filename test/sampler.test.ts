@@ -9,9 +9,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformSync } from "esbuild";
 import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, convertProfile } from "../runtimes/node/sampler.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
-import { createSourceMapper } from "../src/sourcemaps.ts";
-import { SampleState } from "../src/types.ts";
-import type { Session } from "../src/types.ts";
+import { createSourceMapper } from "../session/source/sourcemaps.ts";
+import { SampleState } from "../session/types.ts";
+import type { Session } from "../session/types.ts";
 import { spinTs, Worker, arrowSpin } from "./fixtures/sampler-work.ts";
 import { checkSession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
@@ -291,7 +291,7 @@ test("the profiler's own work is not the program's: charged to its caller mid-ru
 test("TSPROFILE_ROOT is the package root; own files are recognised", () => {
   assert.is(TSPROFILE_ROOT, root);
   assert.ok(isTsprofileFile(join(root, "runtimes", "node", "sampler.ts")));
-  assert.ok(isTsprofileFile(join(root, "src", "sourcemaps.ts")));
+  assert.ok(isTsprofileFile(join(root, "session", "source", "sourcemaps.ts")));
   assert.ok(isTsprofileFile(join(root, "dist", "cli.js")));
   assert.not.ok(isTsprofileFile(join(root, "test", "sampler.test.ts")));
   assert.not.ok(isTsprofileFile(join(root, "srcx", "a.ts")));
@@ -310,7 +310,7 @@ test("runtime detection and the sampler front door", () => {
 // ---- the preload, in a child process ----
 
 function runChild(mode: string, opts: { signal?: NodeJS.Signals } = {}): Promise<ChildResult> {
-  const args = ["--import", join(root, "runtimes", "preload.mjs"), join(fixtures, "sampler-child.ts"), mode];
+  const args = ["--import", join(root, "runtimes", "preload", "preload.mjs"), join(fixtures, "sampler-child.ts"), mode];
   return runPreloadChild(process.execPath, args, {
     program: `sampler-child.ts ${mode}`,
     tmpPrefix: "tsprofile-child-",

@@ -1,7 +1,7 @@
 // Random but realistic sessions for the session, format and fuzz tests: a seeded generator, a few hundred
 // frames (app, node_modules, node: internals), a prefix tree of stacks about `depth` deep, samples 1 ms apart
 // with jitter, runs on the same stack, some idle, await and gc.
-import type { FrameInfo, Session } from "../src/types.ts";
+import type { FrameInfo, Session } from "../session/types.ts";
 import { mulberry32 as rng } from "./prng.ts";
 
 // rng: the shared seeded PRNG (test/prng.ts), under the name the session and fuzz tests use.

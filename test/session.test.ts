@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderSession } from "../src/report.ts";
-import { combineSessions, decodeSession, encodeSession, loadSession, saveSession, Session, SessionError } from "../src/session.ts";
-import type { Session as SessionData } from "../src/types.ts";
+import { combineSessions, decodeSession, encodeSession, loadSession, saveSession, Session, SessionError } from "../session/session.ts";
+import type { Session as SessionData } from "../session/types.ts";
 import { randomSession, withCpu } from "./session-helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-session-"));

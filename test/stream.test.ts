@@ -1,4 +1,4 @@
-// Streaming and long-running processes (issue 7): the appendable session format (src/stream.ts), drain() of
+// Streaming and long-running processes (issue 7): the appendable session format (session/stream.ts), drain() of
 // the streaming samplers, --stream-to with kill -9, server mode (--signal-toggle, --duration). Every runtime;
 // where a runtime cannot stream (Deno; Node without the addon before 24.12) the tests check that it says so and
 // still writes the file at the end.
@@ -8,15 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeSession, encodeSession, SessionError } from "../src/session.ts";
-import { encodeStream, StreamEncoder } from "../src/stream.ts";
-import type { Session, SessionChunk } from "../src/types.ts";
+import { decodeSession, encodeSession, SessionError } from "../session/session.ts";
+import { encodeStream, StreamEncoder } from "../session/stream.ts";
+import type { Session, SessionChunk } from "../session/types.ts";
 import { startSampler, type Sampler } from "../runtimes/index.ts";
 import { v8StartCpuProfile, startRotatingSampler } from "../runtimes/node/rotating-sampler.ts";
 import { randomSession, withCpu } from "./session-helpers.ts";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
-const cliSource = join(root, "src", "cli.ts");
+const cliSource = join(root, "src", "cli", "main.ts");
 const server = join("test", "fixtures", "stream-server.ts");
 const TIMEOUT = 60_000;
 const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined };

@@ -1,4 +1,4 @@
-// The wait tracker (runtimes/waits.ts): its wrappers pass everything through, the waits it records have sane
+// The wait tracker (runtimes/awaits/waits.ts): its wrappers pass everything through, the waits it records have sane
 // times and stacks in the session's own frames (async callers included), and "disabled" records nothing.
 import { once } from "node:events";
 import fs from "node:fs";
@@ -10,10 +10,10 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSampler } from "../runtimes/index.ts";
-import { type StackMode, WaitStacks } from "../runtimes/wait-stacks.ts";
-import { parseStackString, startWaitTracker } from "../runtimes/waits.ts";
-import { decodeSession, encodeSession } from "../src/session.ts";
-import type { Session } from "../src/types.ts";
+import { type StackMode, WaitStacks } from "../runtimes/awaits/wait-stacks.ts";
+import { parseStackString, startWaitTracker } from "../runtimes/awaits/waits.ts";
+import { decodeSession, encodeSession } from "../session/session.ts";
+import type { Session } from "../session/types.ts";
 import { runtime } from "./runtime-helpers.ts";
 
 const file = join(tmpdir(), `tsprofile-waits-${process.pid}.txt`);

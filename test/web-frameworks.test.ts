@@ -14,7 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { currentContext } from "../runtimes/contexts.ts";
+import { currentContext } from "../runtimes/awaits/contexts.ts";
 import type { RequestProfilerOptions } from "../src/integrations/requests.ts";
 import { expressProfiler, fastifyProfiler, honoProfiler, koaProfiler } from "../src/integrations/web.ts";
 import { runtime } from "./runtime-helpers.ts";
@@ -40,7 +40,7 @@ async function computeRightAnswer(): Promise<string> {
   spin(5);
   return "two done";
 }
-// Which profiled context the route runs in (runtimes/contexts.ts: 0 is none), as it starts and after an await.
+// Which profiled context the route runs in (runtimes/awaits/contexts.ts: 0 is none), as it starts and after an await.
 // With a body (POST) it also works a little, for its saved report to show it.
 async function whereAmI(body?: unknown): Promise<{ before: number; after: number; body: unknown }> {
   const before = currentContext();

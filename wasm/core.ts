@@ -6,7 +6,7 @@
 // (then tsp_error_ptr/len hold a UTF-8 message); tsp_result_ptr/len(handle, field) address the result's typed
 // arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown).
 import { readFileSync } from "node:fs";
-import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../src/types.ts";
+import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../session/types.ts";
 
 interface CoreExports {
   memory: WebAssembly.Memory;

@@ -23,7 +23,7 @@ mod tests;
 pub use ingest::Session;
 pub use output::ProcessedTree;
 
-/// Synthetic frame ids (src/types.ts SyntheticFrame); real frame ids are always below SYNTHETIC_BASE.
+/// Synthetic frame ids (session/types.ts SyntheticFrame); real frame ids are always below SYNTHETIC_BASE.
 pub const SYNTHETIC_BASE: u32 = 0xffff_ff00;
 pub const SYNTH_ROOT: u32 = 0xffff_ff00;
 pub const SYNTH_SELF: u32 = 0xffff_ff01;
@@ -58,7 +58,7 @@ pub enum AsyncMode {
     Strict,
 }
 
-/// CoreProcessOptions (src/types.ts), borrowed.
+/// CoreProcessOptions (session/types.ts), borrowed.
 #[derive(Clone, Copy, Debug)]
 pub struct Options<'a> {
     pub duration: f64,

@@ -1,4 +1,4 @@
-//! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (src/types.ts).
+//! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (session/types.ts).
 
 use crate::ingest::Session;
 use crate::stitch::Stitch;
@@ -8,7 +8,7 @@ use crate::{
     SYNTH_AWAIT,
 };
 
-/// src/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
+/// session/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessedTree {
     pub frame: Vec<u32>,

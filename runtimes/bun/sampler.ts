@@ -1,21 +1,21 @@
 // The Bun sampler: JavaScriptCore's sampling profiler through bun:jsc. startSamplingProfiler(dir, intervalUs)
 // starts it (or resumes it, at a new interval); samplingProfilerStackTraces() drains the traces taken since the
 // last call, each with a monotonic timestamp (seconds) and full-depth frames carrying their CURRENT position.
-// Frames become functions by their definition position (src/function-locator.ts), so trees match Node's and
+// Frames become functions by their definition position (session/source/function-locator.ts), so trees match Node's and
 // Deno's. JSC takes no samples while the thread is idle: idle is a gap, turned into idle time by meta.gapCap.
 //
 // bun:jsc exists only on Bun and every runtime imports this file: it is required inside the functions.
 import { createRequire } from "node:module";
 import { monotonicMinusPerformanceNow } from "./clock.ts";
-import { createFunctionLocator, type FunctionLocator } from "../../src/function-locator.ts";
-import { SampleState } from "../../src/types.ts";
-import { captureCallers, type RawCallSite } from "../cpuprofile.ts";
-import { callerNames, findStartStack } from "../start-stack.ts";
-import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
-import { Column, SessionChunker } from "../chunker.ts";
-import type { Sampler, SamplerOptions } from "../index.ts";
-import { isTsprofileFile, isTsprofileWork } from "../root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
+import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
+import { SampleState } from "../../session/types.ts";
+import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
+import { callerNames, findStartStack } from "../shared/start-stack.ts";
+import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
+import { Column, SessionChunker } from "../shared/chunker.ts";
+import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
+import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -172,7 +172,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
       if (waits) resolveWaits(whole, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
       return whole;
     },
-    // Streaming: what was recorded since the last drain, converted and forgotten (runtimes/chunker.ts).
+    // Streaming: what was recorded since the last drain, converted and forgotten (runtimes/shared/chunker.ts).
     drain(): SessionChunk {
       if (!active) throw new Error("tsprofile: the sampler was already stopped");
       drain();
@@ -308,7 +308,7 @@ class Recorder {
     let stack = -1;
     let own = 0;
     // Root first; the profiler's own frames are left out, and what they call stays tsprofile's (the sample is
-    // charged to tsprofile's caller) until the program's own code is called back (runtimes/cpuprofile.ts).
+    // charged to tsprofile's caller) until the program's own code is called back (runtimes/shared/cpuprofile.ts).
     for (let i = frames.length - 1; i >= 0; i--) {
       if (i > 0 && isAsyncWrapper(frames[i], frames[i - 1])) continue;
       const raw = this.rawFrame(frames[i]);

@@ -1,11 +1,11 @@
 // The Deno sampler: V8's CPU profiler through Deno's node:inspector, converted at stop by the shared
-// runtimes/cpuprofile.ts with a Deno-aware source mapper (positions are in Deno's emit, not the .ts).
+// runtimes/shared/cpuprofile.ts with a Deno-aware source mapper (positions are in Deno's emit, not the .ts).
 // Must not import runtime-only modules statically: every runtime imports this file (node:inspector exists on all).
 import { Session as InspectorSession } from "node:inspector";
-import type { Sampler, SamplerOptions } from "../index.ts";
-import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
+import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
+import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 
 export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createSourceMapper, type SourceMapper } from "../../src/sourcemaps.ts";
+import { createSourceMapper, type SourceMapper } from "../../session/source/sourcemaps.ts";
 
 /** Files Deno transpiles before running them (plain .js/.mjs/.cjs run as written). */
 const EMITTED = /\.(?:[mc]?tsx?|jsx)$/;
@@ -163,7 +163,7 @@ export function decodeMap(map: RawMap, mapUrl: string): DecodedMap {
 /**
  * The original position of a 0-based generated position. V8 reports a function at its parameter list; the
  * nearest mapped token at or before it on the line is its name or keyword, on the original function's line
- * (src/sourcemaps.ts does the same through trace-mapping); failing that, the first token after it.
+ * (session/source/sourcemaps.ts does the same through trace-mapping); failing that, the first token after it.
  */
 export function lookup(map: DecodedMap, line: number, column: number): { source: string; line: number; column: number } | null {
   const segs = map.lines[line];

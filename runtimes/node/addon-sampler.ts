@@ -1,6 +1,6 @@
 // The Node sampler on tsprofile's native addon (runtimes/node/addon: V8's CpuProfiler driven directly). It gives
 // the same normalised Session as the inspector sampler (each rotated piece goes through the same
-// convertProfile, then runtimes/chunker.ts), plus what the inspector cannot:
+// convertProfile, then runtimes/shared/chunker.ts), plus what the inspector cannot:
 //  - drain() on every Node version: the addon rotates overlapping profiles in well under a millisecond;
 //  - each sample's VM state: a sample taken inside a native callback (V8's EXTERNAL state, e.g. a sync fs
 //    call's C++) becomes state native, [native] under the JS function that called it, where the inspector
@@ -16,13 +16,13 @@ import { existsSync, readdirSync } from "node:fs";
 import { Session as InspectorSession } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { createSourceMapper } from "../../src/sourcemaps.ts";
-import { SampleState } from "../../src/types.ts";
-import type { Session, SessionChunk, SessionMeta } from "../../src/types.ts";
-import { SessionChunker } from "../chunker.ts";
-import { captureCallers, convertProfile, gapCapFor, urlToFile, type CpuProfile } from "../cpuprofile.ts";
-import { isTsprofileFile, TSPROFILE_ROOT } from "../root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
+import { createSourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
+import { SampleState } from "../../session/types.ts";
+import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
+import { SessionChunker } from "../shared/chunker.ts";
+import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
+import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
 /** What the addon's drain()/stop() return (runtimes/node/addon/src/sampler.cc, Collect). */

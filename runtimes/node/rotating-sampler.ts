@@ -1,18 +1,18 @@
 // The streaming Node sampler (Node >= 24.12): v8.startCpuProfile() handles, rotated at each drain. A new
 // handle starts before the old one stops, so the profiler never pauses (measured on Node 24.21: the rotation
 // takes 0.01-0.04 ms, against 11-40 ms and lost samples for an inspector stop/start cycle); each stopped
-// handle's profile is converted at once (runtimes/cpuprofile.ts) and handed on as a chunk (runtimes/chunker.ts).
+// handle's profile is converted at once (runtimes/shared/cpuprofile.ts) and handed on as a chunk (runtimes/shared/chunker.ts).
 //
 // On 24.21 startCpuProfile ignores its options: the interval comes from V8's process-wide
 // --cpu-profiler-sampling-interval flag, read when the isolate's profiler is created, so it is set before the
 // first handle starts (in the CLI's child, the process is ours to set up). Node 26 takes { sampleInterval }.
 import v8 from "node:v8";
-import { createSourceMapper } from "../../src/sourcemaps.ts";
-import type { Session, SessionChunk, SessionMeta } from "../../src/types.ts";
-import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../cpuprofile.ts";
-import { SessionChunker } from "../chunker.ts";
-import type { Sampler, SamplerOptions } from "../index.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
+import { createSourceMapper } from "../../session/source/sourcemaps.ts";
+import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
+import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
+import { SessionChunker } from "../shared/chunker.ts";
+import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 
 interface CpuProfileHandle {
   stop(): string;

@@ -7,16 +7,16 @@
 // while on 24.21 it takes no options: its interval is only settable through a process-wide, sticky V8 flag
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
-import { createSourceMapper } from "../../src/sourcemaps.ts";
-import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../src/types.ts";
+import { createSourceMapper } from "../../session/source/sourcemaps.ts";
+import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../waits.ts";
-import { captureCallers, convertProfile, type CpuProfile } from "../cpuprofile.ts";
-import { isTsprofileFile, TSPROFILE_ROOT } from "../root.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
+import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
 
 export { isTsprofileFile, TSPROFILE_ROOT };
-// Moved to runtimes/cpuprofile.ts (shared with Deno); re-exported for existing importers.
-export { convertProfile, gapCapFor } from "../cpuprofile.ts";
+// Moved to runtimes/shared/cpuprofile.ts (shared with Deno); re-exported for existing importers.
+export { convertProfile, gapCapFor } from "../shared/cpuprofile.ts";
 
 export interface NodeSampler {
   readonly isRunning: boolean;

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Profiler } from "../profiler.ts";
-import type { AsyncMode } from "../types.ts";
+import type { AsyncMode } from "../../session/types.ts";
 
 export interface PerTestOptions {
   /** Folder of the reports, created when the first is written; default ".profiles" (pyinstrument's), from the

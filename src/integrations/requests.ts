@@ -2,7 +2,7 @@
 // profiled, and one profile per request, of that request only, however many run at once.
 //
 // One sampler serves every profiled request open at a time (a start costs 30-120 ms and a stop 25-90 ms of the
-// server's time: not one per request). Each request runs in an async context of its own (runtimes/contexts.ts, as
+// server's time: not one per request). Each request runs in an async context of its own (runtimes/awaits/contexts.ts, as
 // in strict async mode): the sampler records every wait's context and every context switch, and a request's
 // profile is the slice of the session from its start to its end, the samples of other contexts shown as
 // [out-of-context] under the request's own pending await, only its own waits charged, and only the frames it uses
@@ -13,12 +13,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { ContextLog, newContext, runInContext, separateContexts } from "../../runtimes/contexts.ts";
+import { ContextLog, newContext, runInContext, separateContexts } from "../../runtimes/awaits/contexts.ts";
 import { startSampler, type Sampler } from "../../runtimes/index.ts";
 import { checkInterval } from "../profiler.ts";
 import { renderSession } from "../report.ts";
-import { combineSessions } from "../session.ts";
-import type { Session } from "../types.ts";
+import { combineSessions } from "../../session/session.ts";
+import type { Session } from "../../session/types.ts";
 import { reportFileName, warn, warnOnce } from "./per-test.ts";
 
 export interface RequestProfilerOptions<Req> {
@@ -311,7 +311,7 @@ class Group {
 
 /**
  * The request's part of a session: the samples from its start to its end (times from 0), its own waits, the
- * other contexts' samples marked out of context (runtimes/contexts.ts).
+ * other contexts' samples marked out of context (runtimes/awaits/contexts.ts).
  */
 export function requestPart(session: Session, log: ContextLog, request: ProfiledRequest): Session {
   const r = log.resolved;

@@ -1,8 +1,8 @@
 // What the text and JSON renderers share: frame names and positions, application-code test, terminal-safe text.
-import { shortPath } from "../classify.ts";
-import type { Classification } from "../classify.ts";
-import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../types.ts";
-import type { Session } from "../types.ts";
+import { shortPath } from "../processing/classify.ts";
+import type { Classification } from "../processing/classify.ts";
+import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
+import type { Session } from "../../session/types.ts";
 
 export function isSynthetic(frame: number): boolean {
   return frame >= SYNTHETIC_BASE;

@@ -4,11 +4,11 @@
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
-import { shortPath } from "../classify.ts";
-import type { Classification } from "../classify.ts";
-import { SYNTHETIC_NAMES, SyntheticFrame } from "../types.ts";
-import type { Session } from "../types.ts";
-import { VERSION } from "../version.ts";
+import { shortPath } from "../processing/classify.ts";
+import type { Classification } from "../processing/classify.ts";
+import { SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
+import type { Session } from "../../session/types.ts";
+import { VERSION } from "../../session/version.ts";
 import { isSynthetic } from "./common.ts";
 import { weightedSamples } from "./samples.ts";
 
@@ -180,7 +180,7 @@ export function renderCollapsed({ session, classification, showAll }: FormatCont
 // ---- pprof ----
 
 // pprof-format is required on first use, not imported: on Deno a static bare import would have to resolve in the
-// profiled program's own configuration (the Profiler API loads the renderers there); see src/sourcemaps.ts.
+// profiled program's own configuration (the Profiler API loads the renderers there); see session/source/sourcemaps.ts.
 type PprofFormat = typeof import("pprof-format");
 let pprofFormat: PprofFormat | null = null;
 const pf = (): PprofFormat => (pprofFormat ??= createRequire(import.meta.url)("pprof-format") as PprofFormat);

@@ -1,16 +1,16 @@
 // The HTML report: one self-contained page (no network) with a call-tree view and a timeline. The page's code
-// and styles are built from src/renderers/html/ by scripts/bundle.mjs into html/page.generated.ts; this module only
+// and styles are built from src/renderers/html-page/ by scripts/build-html.mjs into html-page/page.generated.ts; this module only
 // gathers the data the page needs and embeds it as JSON in a <script type="application/json"> block, with every
 // "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
-import type { Classification } from "../classify.ts";
-import type { ReportOptions } from "../options.ts";
-import type { ProcessFn } from "../report.ts";
-import type { ProcessedTree, Session } from "../types.ts";
-import { VERSION } from "../version.ts";
+import type { Classification } from "../processing/classify.ts";
+import type { ReportOptions } from "../processing/options.ts";
+import type { ViewChange } from "../processing/process.ts";
+import type { ProcessedTree, Session } from "../../session/types.ts";
+import { VERSION } from "../../session/version.ts";
 import { codePosition, frameName } from "./common.ts";
-import { packInts } from "./html/data.ts";
-import type { PageData, TimelineData, TreeData } from "./html/data.ts";
-import { PAGE_HEAD, PAGE_TAIL } from "./html/page.generated.ts";
+import { packInts } from "./html-page/data.ts";
+import type { PageData, TimelineData, TreeData } from "./html-page/data.ts";
+import { PAGE_HEAD, PAGE_TAIL } from "./html-page/page.generated.ts";
 
 export interface HtmlContext {
   session: Session;
@@ -18,11 +18,13 @@ export interface HtmlContext {
   tree: ProcessedTree;
   classification: Classification;
   options: ReportOptions;
+  /** The other processing (show-all or not) the page's toggle switches to. */
+  reprocess(change: ViewChange): ProcessedTree;
 }
 
-/** The whole page. process makes the other processing (show-all or not) the page's toggle switches to. */
-export function renderHtml(context: HtmlContext, process: ProcessFn): string {
-  return PAGE_HEAD + embedJson(pageData(context, process)) + PAGE_TAIL;
+/** The whole page. */
+export function renderHtml(context: HtmlContext): string {
+  return PAGE_HEAD + embedJson(pageData(context)) + PAGE_TAIL;
 }
 
 /** JSON that is safe inside a <script> element: no "<" (so no "</script>" or "<!--"), no raw U+2028/2029. */
@@ -30,17 +32,9 @@ export function embedJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-export function pageData({ session, tree, classification, options }: HtmlContext, process: ProcessFn): PageData {
+export function pageData({ session, tree, classification, options, reprocess }: HtmlContext): PageData {
   const { meta } = session;
-  const processed = (showAll: boolean): ProcessedTree =>
-    process(session, {
-      timeline: false,
-      showAll,
-      filterThreshold: options.filterThreshold,
-      flatTime: options.flatTime,
-      frameFlags: classification.flags,
-      frameLibrary: classification.library,
-    });
+  const processed = (showAll: boolean): ProcessedTree => reprocess({ timeline: false, showAll });
   // The call tree is aggregated (the page's timeline view is the chronological one): a tree processed with
   // timeline: true is not reused.
   const given = options.timeline ? processed(options.showAll) : tree;

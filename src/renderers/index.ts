@@ -1,11 +1,12 @@
-// Every output format, by the name -r/--renderer and Profiler.output() take. A renderer reads the processed
-// tree (and, for sample-based formats, the session itself); add a format by adding a module and a line here.
-import type { Classification } from "../classify.ts";
-import type { ReportOptions } from "../options.ts";
-import type { ProcessedTree, Session } from "../types.ts";
-import { encodeSession } from "../session.ts";
+// Every output format, by the name -r/--renderer and Profiler.output() take. A renderer is a pure function of
+// the processed tree (and, for sample-based formats, the session itself), with `reprocess` for a view that
+// needs the tree processed otherwise; add a format by adding a module and a line here.
+import type { Classification } from "../processing/classify.ts";
+import type { ReportOptions } from "../processing/options.ts";
+import type { ViewChange } from "../processing/process.ts";
+import type { ProcessedTree, Session } from "../../session/types.ts";
+import { encodeSession } from "../../session/session.ts";
 import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
-import { processSession } from "../../wasm/core.ts";
 import { renderHtml } from "./html.ts";
 import { renderJson } from "./json.ts";
 import { renderText } from "./text.ts";
@@ -15,6 +16,8 @@ export interface RenderContext {
   tree: ProcessedTree;
   classification: Classification;
   options: ReportOptions;
+  /** The same session processed with the same options but `change` (src/processing/process.ts). */
+  reprocess(change: ViewChange): ProcessedTree;
 }
 
 /** Text formats return a string; binary ones (e.g. gzipped pprof) a Uint8Array. */
@@ -23,7 +26,7 @@ export type Renderer = (context: RenderContext) => string | Uint8Array;
 export const RENDERERS: Record<string, Renderer> = {
   text: ({ session, tree, classification, options }) => renderText(session, tree, classification, options),
   json: ({ session, tree, classification }) => renderJson(session, tree, classification),
-  html: (context) => renderHtml(context, processSession),
+  html: (context) => renderHtml(context),
   // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
   speedscope: ({ session, classification, options }) => renderSpeedscope({ session, classification, showAll: options.showAll }),
   cpuprofile: ({ session, classification, options }) => renderCpuProfile({ session, classification, showAll: options.showAll }),

@@ -2,10 +2,10 @@
 // root_frame tree of { function, file_path, file_path_short, line_no, time, await_time, is_application_code,
 // children }, plus our group_id and visible, and cpu_time (seconds of the sampled thread's CPU) when the session
 // recorded it. Written iteratively from the pre-order arrays (deep trees are fine).
-import { shortPath } from "../classify.ts";
-import type { Classification } from "../classify.ts";
-import { NodeFlag } from "../types.ts";
-import type { ProcessedTree, Session } from "../types.ts";
+import { shortPath } from "../processing/classify.ts";
+import type { Classification } from "../processing/classify.ts";
+import { NodeFlag } from "../../session/types.ts";
+import type { ProcessedTree, Session } from "../../session/types.ts";
 import { frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
 
 export interface JsonOptions {}

@@ -3,9 +3,9 @@
 // tree's) and the frames the report removes (runtime internals, hidden frames; §2) removed unless show_all.
 // Library frames are kept and nothing is trimmed or grouped: these formats are read by tools that have their
 // own folding, and they want the real stacks.
-import type { Classification } from "../classify.ts";
-import { FrameFlag, SampleState, SyntheticFrame } from "../types.ts";
-import type { Session } from "../types.ts";
+import type { Classification } from "../processing/classify.ts";
+import { FrameFlag, SampleState, SyntheticFrame } from "../../session/types.ts";
+import type { Session } from "../../session/types.ts";
 
 const STATE_FRAME: Record<number, number> = {
   [SampleState.idle]: SyntheticFrame.idle,

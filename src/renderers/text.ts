@@ -1,10 +1,10 @@
 // The console report, laid out like pyinstrument's ConsoleRenderer: a header, then the call tree with
 // "time name  path:line" rows, library groups folded into "[N frames hidden]  libs" lines. Reads the processed
 // tree (pre-order arrays) as the core gives it; nothing here recurses over depth.
-import type { Classification } from "../classify.ts";
-import { NodeFlag } from "../types.ts";
-import type { ProcessedTree, Session } from "../types.ts";
-import { VERSION } from "../version.ts";
+import type { Classification } from "../processing/classify.ts";
+import { NodeFlag } from "../../session/types.ts";
+import type { ProcessedTree, Session } from "../../session/types.ts";
+import { VERSION } from "../../session/version.ts";
 import { codePosition, escapeText, frameName, isApplicationCode, isSynthetic } from "./common.ts";
 
 export interface TextOptions {

@@ -1,0 +1,58 @@
+// How the CLI starts the profiled program on the runtime it runs on: that runtime's own executable, with the
+// child preload (runtimes/preload/preload.mjs, or dist/preload.mjs once bundled) loaded before the program.
+import { pathToFileURL } from "node:url";
+import { detectRuntime } from "../shared/runtime.ts";
+
+export interface LaunchRequest {
+  /** Absolute path of the preload module. */
+  preload: string;
+  script: string;
+  /** -c: run this code instead of script (JavaScript on Node; Deno and Bun also take TypeScript). */
+  code?: string;
+  args: string[];
+  /** Sampling interval, us. */
+  interval: number;
+}
+
+export interface ChildLaunch {
+  command: string;
+  args: string[];
+  /** Added to the program's environment (besides TSPROFILE_CHILD, which the CLI sets). */
+  env: Record<string, string>;
+}
+
+export function childLaunch(request: LaunchRequest): ChildLaunch {
+  switch (detectRuntime()) {
+    case "deno":
+      return launchDeno(request);
+    case "bun":
+      return launchBun(request);
+    default:
+      return launchNode(request);
+  }
+}
+
+export function launchNode({ preload, script, code, args }: LaunchRequest): ChildLaunch {
+  const program = code === undefined ? [script] : ["--input-type=module", "--eval", code];
+  return { command: process.execPath, args: ["--import", preload, ...program, ...args], env: {} };
+}
+
+// -A: the sampler needs --allow-sys (node:inspector) and the preload reads its config and writes the session;
+// the program keeps its own deno.json, lockfile and import map (Deno finds them from the script). The preload
+// goes as a file URL so a Windows drive letter is not read as a URL scheme.
+export function launchDeno({ preload, script, code, args }: LaunchRequest): ChildLaunch {
+  const url = pathToFileURL(preload).href;
+  // deno eval runs with every permission, like run -A.
+  if (code !== undefined) return { command: process.execPath, args: ["eval", "--preload", url, code, ...args], env: {} };
+  return { command: process.execPath, args: ["run", "-A", "--preload", url, script, ...args], env: {} };
+}
+
+export function launchBun({ preload, script, code, args, interval }: LaunchRequest): ChildLaunch {
+  // JSC reads its sampling interval at startup; the sampler also passes it to startSamplingProfiler, so this
+  // only makes the first samples of the process use it too.
+  return {
+    command: process.execPath,
+    args: ["--preload", preload, ...(code === undefined ? [script] : ["--eval", code]), ...args],
+    env: { BUN_JSC_sampleInterval: String(Math.round(interval)) },
+  };
+}

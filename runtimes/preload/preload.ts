@@ -1,0 +1,207 @@
+// Runs in the CLI's child process before the user's program: starts the sampler and writes the session once,
+// whichever way the program ends. It must not change the program's output, exit code or signal behaviour.
+// Server mode (asked for on the command line): SIGUSR2 starts and stops profiling, --duration stops it after a
+// while; each stop mid-run writes `<sessionPath>.<n>` (complete when it appears) for the CLI to render.
+// --stream-to: the session goes to that file as it is recorded (session/stream.ts), so a killed run leaves a profile.
+import { renameSync, writeFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
+import { encodeSession } from "../../session/session.ts";
+import { encodeStream, StreamFile } from "../../session/stream.ts";
+import type { Session } from "../../session/types.ts";
+import { detectRuntime, startSampler, type Sampler } from "../index.ts";
+
+interface ChildConfig {
+  interval: number;
+  sessionPath: string;
+  program: string;
+  /** Await attribution (absent from older CLIs: enabled). */
+  asyncMode?: "enabled" | "strict" | "disabled";
+  /** --stream-to: the appendable session file. */
+  streamPath?: string;
+  /** SIGUSR2 toggles profiling (which starts off). */
+  toggleSignal?: boolean;
+  /** --duration: each profiling period stops after this many seconds. */
+  duration?: number;
+}
+
+/** How often a stream is drained to its file: what a kill -9 can lose. */
+const STREAM_DRAIN_MS = 1000;
+const TOGGLE_SIGNAL = "SIGUSR2";
+
+function readConfig(): ChildConfig | null {
+  const raw = process.env.TSPROFILE_CHILD;
+  // Deleted at once so the program's own child processes (which may inherit --import via execArgv) are not
+  // profiled into the same file.
+  delete process.env.TSPROFILE_CHILD;
+  if (raw === undefined || !isMainThread) return null;
+  try {
+    const c = JSON.parse(raw);
+    if (typeof c.interval === "number" && typeof c.sessionPath === "string" && c.sessionPath && typeof c.program === "string") return c;
+  } catch {}
+  process.stderr.write("tsprofile: ignoring a malformed TSPROFILE_CHILD; the program runs unprofiled\n");
+  return null;
+}
+
+const say = (line: string): void => void process.stderr.write(`tsprofile: ${line}\n`);
+
+/** Written under a temporary name and renamed, so the CLI never reads half a file. */
+function writeWhole(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+/** One profiling period: the sampler, and the stream it feeds when --stream-to is on. */
+interface Period {
+  sampler: Sampler;
+  stream: StreamFile | null;
+  timer: ReturnType<typeof setInterval> | null;
+  stopAfter: ReturnType<typeof setTimeout> | null;
+}
+
+function install(config: ChildConfig): void {
+  let period: Period | null = null;
+  let reports = 0; // sessions written mid-run
+  let exiting = false;
+
+  const begin = (): void => {
+    if (period) return;
+    let sampler: Sampler;
+    try {
+      sampler = startSampler({
+        interval: config.interval,
+        startStack: false,
+        // The first start precedes the program's code; a SIGUSR2 start comes mid-run, after the JIT has optimized
+        // loops the profiler could not name without a deoptimization (runtimes/node/sampler.ts).
+        deoptimize: config.toggleSignal === true,
+        asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
+        stream: config.streamPath !== undefined,
+      });
+    } catch (err) {
+      say(`could not start the sampler (${(err as Error).message}); the program runs unprofiled`);
+      return;
+    }
+    const p: Period = { sampler, stream: null, timer: null, stopAfter: null };
+    period = p;
+    if (config.streamPath !== undefined) startStream(p, config.streamPath);
+    if (config.duration !== undefined) {
+      p.stopAfter = setTimeout(() => end(false), config.duration * 1000);
+      (p.stopAfter as { unref?: () => void }).unref?.();
+    }
+  };
+
+  const startStream = (p: Period, path: string): void => {
+    const { sampler } = p;
+    if (!sampler.drain || !sampler.meta) {
+      const why =
+        detectRuntime() === "deno"
+          ? "Deno cannot stream samples (its inspector loses samples when restarted)"
+          : `Node ${process.versions.node} cannot stream samples without the native addon (the inspector loses samples when restarted)`;
+      say(`--stream-to: ${why}: the file is written when profiling stops`);
+      return;
+    }
+    try {
+      p.stream = new StreamFile(path);
+      p.stream.start(sampler.meta({ program: config.program }));
+    } catch (err) {
+      say(`--stream-to: cannot write ${path} (${(err as { code?: string }).code ?? (err as Error).message}); the session is kept in memory`);
+      p.stream?.close();
+      p.stream = null;
+      return;
+    }
+    const drain = sampler.drain.bind(sampler);
+    p.timer = setInterval(() => {
+      try {
+        p.stream!.chunk(drain());
+      } catch (err) {
+        // The drained samples are lost, and without a file there is nowhere for the next ones: stop streaming.
+        say(`--stream-to: stopped streaming (${(err as { code?: string }).code ?? (err as Error).message})`);
+        clearInterval(p.timer!);
+        p.timer = null;
+        p.stream!.close();
+        p.stream = null;
+      }
+    }, STREAM_DRAIN_MS);
+    (p.timer as { unref?: () => void }).unref?.();
+  };
+
+  /** Stops the current period and writes its session: the final one at exit, else a numbered one. */
+  const end = (atExit: boolean): void => {
+    const p = period;
+    if (!p) return;
+    period = null;
+    if (p.timer) clearInterval(p.timer);
+    if (p.stopAfter) clearTimeout(p.stopAfter);
+    let session: Session;
+    try {
+      session = p.sampler.stop({ program: config.program });
+    } catch (err) {
+      say(`could not stop the sampler (${(err as Error).message})`);
+      p.stream?.close();
+      return;
+    }
+    try {
+      // With a stream, the stream file is the session (the CLI renders it when the program ends).
+      if (p.stream) p.stream.end(session);
+      else if (config.streamPath !== undefined) writeWhole(config.streamPath, encodeStream(session));
+      else writeWhole(atExit ? config.sessionPath : `${config.sessionPath}.${++reports}`, encodeSession(session));
+    } catch (err) {
+      // The program's exit status is not ours to change; the CLI reports the missing session.
+      say(`could not write the session (${(err as { code?: string }).code ?? (err as Error).message})`);
+    }
+  };
+  const finish = (): void => {
+    if (exiting) return;
+    exiting = true;
+    end(true);
+  };
+
+  if (!config.toggleSignal) begin();
+  else {
+    // Only when asked for: listening to SIGUSR2 takes away its default (ending the process).
+    process.on(TOGGLE_SIGNAL, () => {
+      if (exiting) return;
+      if (period) end(false);
+      else begin();
+    });
+  }
+
+  // 'exit' covers a normal end, process.exit(n) and an uncaught exception (Node prints it, then exits 1).
+  process.on("exit", finish);
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") onDenoEnd(finish);
+
+  // A signal with no listener kills the process without 'exit'. Ours stands in for the default only while the
+  // program has none of its own: then save, step aside and re-raise, so the status stays "killed by <sig>".
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    const onSignal = (): void => {
+      if (process.listenerCount(sig) > 1) return; // the program handles this signal itself
+      finish();
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+/**
+ * Deno emits process 'exit' for a normal end and process.exit(n), but not for Deno.exit(n) (only the 'unload'
+ * event) nor for an uncaught exception or unhandled rejection: those dispatch 'error' / 'unhandledrejection'
+ * on globalThis and then end the process without any further event. Listening does not change the outcome
+ * (we never preventDefault). Not fatal, so ignored: an event already prevented, or one the program takes through
+ * process.on('uncaughtException' / 'unhandledRejection') (Deno decides that after our listener has run).
+ * Limitation: a globalThis listener of the program's that prevents the event after ours ran leaves the rest of
+ * the run unprofiled.
+ */
+function onDenoEnd(finish: () => void): void {
+  const g = globalThis as unknown as { addEventListener(type: string, fn: (e: Event) => void): void };
+  g.addEventListener("unload", () => finish());
+  const nodeEvent: Record<string, string> = { error: "uncaughtException", unhandledrejection: "unhandledRejection" };
+  for (const type of Object.keys(nodeEvent)) {
+    g.addEventListener(type, (e) => {
+      if (!e.defaultPrevented && process.listenerCount(nodeEvent[type]) === 0) finish();
+    });
+  }
+}
+
+const config = readConfig();
+if (config) install(config);

@@ -1,0 +1,257 @@
+// V8's .cpuprofile (Profiler.Profile in the DevTools protocol) -> the normalised Session. Shared by the samplers
+// of the runtimes whose engine is V8 (Node, Deno); each passes its own source mapper and runtime name.
+import { createSourceMapper, urlToFile, type SourceMapper } from "../../session/source/sourcemaps.ts";
+import { SampleState } from "../../session/types.ts";
+import { callerNames, findStartStack } from "./start-stack.ts";
+import type { FrameInfo, FrameKind, Session, SampleStateValue } from "../../session/types.ts";
+import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
+
+/** The shape of a .cpuprofile (Profiler.Profile in the DevTools protocol). */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+export interface CallFrame {
+  functionName: string;
+  scriptId: string | number;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+/** A caller frame captured at start(): generated position, 1-based. */
+export interface RawCallSite {
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
+/**
+ * The longest gap credited to the sample before it. V8 takes real (idle) samples while the thread waits, so a
+ * long silence after a JS sample means the sampling thread was starved (a loaded machine, a long GC pause,
+ * a blocking native call), not that JS stopped. Starvation of tens of milliseconds is common on a 2-core VM,
+ * so the cap is generous: 20 intervals, and never below 20 ms.
+ */
+export function gapCapFor(interval: number): number {
+  return Math.max(20 * interval, 20_000);
+}
+
+// ---- start stack ----
+
+/** The caller's stack at start(), root -> leaf, without tsprofile's own frames and async continuations. */
+export function captureCallers(): RawCallSite[] {
+  const saveLimit = Error.stackTraceLimit;
+  const savePrepare = Error.prepareStackTrace;
+  let sites: NodeJS.CallSite[] = [];
+  try {
+    Error.stackTraceLimit = 256; // the CPU profiler keeps about as many
+    Error.prepareStackTrace = (_err, callSites) => callSites;
+    sites = (new Error().stack as unknown as NodeJS.CallSite[]) ?? [];
+  } catch {
+    sites = [];
+  } finally {
+    Error.stackTraceLimit = saveLimit;
+    Error.prepareStackTrace = savePrepare;
+  }
+  const out: RawCallSite[] = [];
+  if (!Array.isArray(sites)) return out;
+  for (const site of sites) {
+    try {
+      if ((site as any).isAsync?.()) break; // what follows are awaiting callers, not frames on the real stack
+      const file = urlToFile(site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "");
+      if (isTsprofileFile(file)) continue;
+      out.push({ name: site.getFunctionName() ?? "", file, line: site.getLineNumber() ?? 0, col: site.getColumnNumber() ?? 0 });
+    } catch {}
+  }
+  return out.reverse();
+}
+
+/** The captured callers of start(), source-mapped unless the runtime already did, found in the stack table. */
+function mapStartStack(
+  callers: RawCallSite[],
+  frames: FrameInfo[],
+  parent: number[],
+  frameOf: number[],
+  mapper: SourceMapper,
+  mapped = false,
+): number[] {
+  const want = callers.map((c) => {
+    const pos = !mapped && c.file && c.line > 0 ? mapper.map(c.file, c.line, c.col) : c;
+    return { names: callerNames(c.name), file: pos.file, line: pos.line };
+  });
+  return findStartStack(want, frames, parent, frameOf);
+}
+
+// ---- profile conversion ----
+
+const SPECIAL_STATE = new Map<string, SampleStateValue>([
+  ["(idle)", SampleState.idle],
+  ["(garbage collector)", SampleState.gc],
+  ["(program)", SampleState.native],
+  ["(root)", SampleState.native],
+]);
+
+export interface ConvertOptions {
+  startTime: number;
+  cpuTime: number;
+  interval: number;
+  program: string;
+  callers?: RawCallSite[];
+  /** The callers' positions are already the original ones (Deno source-maps call sites itself). */
+  callersMapped?: boolean;
+  /** Maps generated positions to original ones; default: session/source/sourcemaps.ts (Node's view of the files). */
+  mapper?: SourceMapper;
+  /** meta.runtime, e.g. "deno 2.9.6"; default: this Node's "node <version>". */
+  runtime?: string;
+}
+
+/** Converts a .cpuprofile into a Session. Exported for tests and for reading profiles from other tools. */
+export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Session {
+  const mapper = opts.mapper ?? createSourceMapper();
+  const frames: FrameInfo[] = [];
+  const frameIds = new Map<string, number>();
+  const rawFrameIds = new Map<string, number>();
+  const stackParent: number[] = [];
+  const stackFrame: number[] = [];
+  const stackIds = new Map<string, number>();
+
+  const internFrame = (cf: CallFrame): number => {
+    const rawKey = `${cf.url}\u0000${cf.functionName}\u0000${cf.lineNumber}\u0000${cf.columnNumber}`;
+    let id = rawFrameIds.get(rawKey);
+    if (id !== undefined) return id;
+    const f = convertFrame(cf, mapper);
+    // Interned after mapping: two generated positions of one original function are one frame.
+    const key = `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
+    id = frameIds.get(key);
+    if (id === undefined) {
+      id = frames.length;
+      frames.push(f);
+      frameIds.set(key, id);
+    }
+    rawFrameIds.set(rawKey, id);
+    return id;
+  };
+  // V8 makes one node per call site; equal (parent, frame) pairs become one stack.
+  const internStack = (parent: number, frame: number): number => {
+    const key = `${parent}:${frame}`;
+    let id = stackIds.get(key);
+    if (id === undefined) {
+      id = stackParent.length;
+      stackParent.push(parent);
+      stackFrame.push(frame);
+      stackIds.set(key, id);
+    }
+    return id;
+  };
+
+  // Node ids are small integers: per-node results live in arrays indexed by id (the sample loop is hot).
+  const profileNodes = profile.nodes ?? [];
+  let maxId = 0;
+  for (const n of profileNodes) if (Number.isInteger(n.id) && n.id > maxId) maxId = n.id;
+  const byId: (CpuProfile["nodes"][number] | undefined)[] = new Array(maxId + 1);
+  const isChild = new Uint8Array(maxId + 1);
+  for (const n of profileNodes) {
+    if (!Number.isInteger(n.id) || n.id < 0) continue;
+    byId[n.id] = n;
+    for (const c of n.children ?? []) if (c >= 0 && c <= maxId) isChild[c] = 1;
+  }
+  const nodeStack = new Int32Array(maxId + 1).fill(-1);
+  const nodeState = new Uint8Array(maxId + 1).fill(SampleState.native);
+  // The profiler's own work (start, stop and what they call, e.g. node:inspector) is not the program's:
+  // a sample inside it keeps the stack of tsprofile's caller (see the trailing cut below). The program's own code
+  // called back from inside tsprofile (a timer callback through the wait tracker's wrapper, profile(fn)'s fn)
+  // is the program's again: its frames continue the caller's stack, without tsprofile's in between.
+  const nodeOwn = new Uint8Array(maxId + 1);
+  const visited = new Uint8Array(maxId + 1);
+  // Iterative walk from the roots (parents before children; no recursion for deep trees).
+  const work: [number, number, number][] = [];
+  for (const n of profileNodes) if (n.id >= 0 && !isChild[n.id]) work.push([n.id, -1, 0]);
+  while (work.length > 0) {
+    const [id, parentStack, parentOwn] = work.pop()!;
+    const n = byId[id];
+    if (!n || visited[id]) continue;
+    visited[id] = 1;
+    const cf = n.callFrame;
+    // (root), (idle), (program), (garbage collector) are states, not frames: they keep their parent's stack.
+    const special = cf.url === "" ? SPECIAL_STATE.get(cf.functionName) : undefined;
+    let stack = parentStack;
+    let own = parentOwn;
+    if (special === undefined) {
+      const frame = internFrame(cf);
+      if (isTsprofileFile(frames[frame].file)) own = 1;
+      else if (!own || (frames[frame].kind === "js" && !isTsprofileWork(frames[frame].file))) {
+        own = 0;
+        stack = internStack(parentStack, frame);
+      }
+    }
+    nodeStack[id] = stack;
+    nodeState[id] = own ? SampleState.js : special ?? SampleState.js;
+    nodeOwn[id] = own;
+    for (const c of n.children ?? []) work.push([c, stack, own]);
+  }
+
+  const ids = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const count = ids.length;
+  const sampleStack = new Int32Array(count);
+  const sampleTime = new Float64Array(count);
+  const sampleState = new Uint8Array(count);
+  let raw = 0;
+  let last = 0;
+  for (let i = 0; i < count; i++) {
+    raw += deltas[i] ?? 0;
+    // V8 occasionally emits a negative delta (samples recorded slightly out of order): times never decrease.
+    last = Math.max(last, Math.round(raw));
+    sampleTime[i] = last;
+    const id = ids[i];
+    const known = id >= 0 && id <= maxId && visited[id] === 1;
+    sampleStack[i] = known ? nodeStack[id] : -1;
+    sampleState[i] = known ? nodeState[id] : SampleState.native;
+  }
+  // The samples taken while stop() itself ran end the session: they are cut, not charged to the program.
+  let kept = count;
+  while (kept > 0) {
+    const id = ids[kept - 1];
+    if (!(id >= 0 && id <= maxId && nodeOwn[id] === 1)) break;
+    kept--;
+  }
+  const duration =
+    kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
+
+  return {
+    version: 1,
+    meta: {
+      startTime: opts.startTime,
+      duration,
+      cpuTime: opts.cpuTime,
+      interval: opts.interval,
+      gapCap: gapCapFor(opts.interval),
+      program: opts.program,
+      cwd: process.cwd(),
+      runtime: opts.runtime ?? `node ${process.versions.node}`,
+      startStack: opts.callers ? mapStartStack(opts.callers, frames, stackParent, stackFrame, mapper, opts.callersMapped) : [],
+    },
+    frames,
+    stacks: { parent: Int32Array.from(stackParent), frame: Uint32Array.from(stackFrame) },
+    samples: { stack: sampleStack.slice(0, kept), time: sampleTime.slice(0, kept), state: sampleState.slice(0, kept) },
+  };
+}
+
+function convertFrame(cf: CallFrame, mapper: SourceMapper): FrameInfo {
+  const url = cf.url ?? "";
+  // node:* is Node's own library; ext:* (ext:core/, ext:deno_*/, ext:runtime/) is Deno's.
+  const kind: FrameKind = url === "" ? "native" : url.startsWith("node:") || url.startsWith("ext:") ? "runtime" : "js";
+  const file = urlToFile(url);
+  const line = cf.lineNumber >= 0 ? cf.lineNumber + 1 : 0;
+  const col = cf.columnNumber >= 0 ? cf.columnNumber + 1 : 0;
+  const name = cf.functionName ?? "";
+  // A module's top-level code: V8 names it "" at 0:0 (CommonJS wrapper) or at -1:-1 (ES module). Both become
+  // <module> at 1:1 of the file (itself, not a mapped source), so the two module systems look the same.
+  if (name === "" && kind === "js" && line <= 1 && col <= 1) return { name: "<module>", file, line: 1, col: 1, kind };
+  const pos = kind === "js" && line > 0 ? mapper.map(file, line, col) : { file, line, col };
+  return { name: name === "" ? "(anonymous)" : name, file: pos.file, line: pos.line, col: pos.col, kind };
+}

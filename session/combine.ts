@@ -1,0 +1,109 @@
+// Two sessions as one, for aggregate views (Session.combine).
+import type { FrameInfo, Session, WaitTable } from "./types.ts";
+
+/**
+ * b after a, as one session for aggregate views (the tree, flat, the sample formats): b's times are shifted to
+ * start where a ends (max of a's duration and its last sample), frames and stacks are interned by identity,
+ * durations and CPU times add (unknown if either is unknown). The gap between the two runs is not in it, so its
+ * timeline is the two runs back to back. The start stack is kept only when both sessions agree on it. The
+ * samples' CPU column is kept when both have one (b's continuing from a's last reading), dropped otherwise.
+ */
+export function combineSessions(a: Session, b: Session): Session {
+  const frames: FrameInfo[] = [...a.frames];
+  const index = new Map<string, number>();
+  const key = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
+  a.frames.forEach((f, i) => {
+    if (!index.has(key(f))) index.set(key(f), i);
+  });
+  const frameMap = b.frames.map((f) => {
+    let id = index.get(key(f));
+    if (id === undefined) {
+      id = frames.length;
+      frames.push(f);
+      index.set(key(f), id);
+    }
+    return id;
+  });
+  const parents: number[] = Array.from(a.stacks.parent);
+  const framesOf: number[] = Array.from(a.stacks.frame);
+  const stackIndex = new Map<string, number>();
+  for (let i = 0; i < parents.length; i++) {
+    const k = `${parents[i]}:${framesOf[i]}`;
+    if (!stackIndex.has(k)) stackIndex.set(k, i);
+  }
+  const nb = b.stacks.parent.length;
+  const stackMap = new Int32Array(nb);
+  for (let i = 0; i < nb; i++) {
+    const p = b.stacks.parent[i] < 0 ? -1 : stackMap[b.stacks.parent[i]];
+    const f = frameMap[b.stacks.frame[i]];
+    const k = `${p}:${f}`;
+    let id = stackIndex.get(k);
+    if (id === undefined) {
+      id = parents.length;
+      parents.push(p);
+      framesOf.push(f);
+      stackIndex.set(k, id);
+    }
+    stackMap[i] = id;
+  }
+  const sa = a.samples.stack.length;
+  const sb = b.samples.stack.length;
+  const aEnd = Math.max(a.meta.duration, sa > 0 ? a.samples.time[sa - 1] : 0);
+  const bEnd = Math.max(b.meta.duration, sb > 0 ? b.samples.time[sb - 1] : 0);
+  const stack = new Int32Array(sa + sb);
+  const time = new Float64Array(sa + sb);
+  const state = new Uint8Array(sa + sb);
+  stack.set(a.samples.stack);
+  time.set(a.samples.time);
+  state.set(a.samples.state);
+  for (let i = 0; i < sb; i++) {
+    const s = b.samples.stack[i];
+    stack[sa + i] = s < 0 ? -1 : stackMap[s];
+    time[sa + i] = b.samples.time[i] + aEnd;
+    state[sa + i] = b.samples.state[i];
+  }
+  let cpu: Float64Array | undefined;
+  if (a.samples.cpu && b.samples.cpu) {
+    cpu = new Float64Array(sa + sb);
+    cpu.set(a.samples.cpu);
+    const aCpu = sa > 0 ? a.samples.cpu[sa - 1] : 0;
+    for (let i = 0; i < sb; i++) cpu[sa + i] = b.samples.cpu[i] + aCpu;
+  }
+  let waits: WaitTable | undefined;
+  if (a.waits || b.waits) {
+    const wa = a.waits ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+    const wb = b.waits ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
+    const na = wa.start.length;
+    const nw = na + wb.start.length;
+    waits = { start: new Float64Array(nw), end: new Float64Array(nw), stack: new Int32Array(nw) };
+    waits.start.set(wa.start);
+    waits.end.set(wa.end);
+    waits.stack.set(wa.stack);
+    for (let i = 0; i < wb.start.length; i++) {
+      waits.start[na + i] = wb.start[i] + aEnd;
+      waits.end[na + i] = wb.end[i] + aEnd;
+      waits.stack[na + i] = wb.stack[i] < 0 ? -1 : stackMap[wb.stack[i]];
+    }
+  }
+  const bStart = b.meta.startStack.map((f) => frameMap[f]);
+  const sameStart = bStart.length === a.meta.startStack.length && bStart.every((f, i) => f === a.meta.startStack[i]);
+  const joined = (x: string, y: string) => (x === y ? x : `${x} + ${y}`);
+  return {
+    version: 1,
+    meta: {
+      startTime: Math.min(a.meta.startTime, b.meta.startTime),
+      duration: aEnd + bEnd,
+      cpuTime: a.meta.cpuTime < 0 || b.meta.cpuTime < 0 ? -1 : a.meta.cpuTime + b.meta.cpuTime,
+      interval: Math.min(a.meta.interval, b.meta.interval),
+      gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
+      program: joined(a.meta.program, b.meta.program),
+      cwd: a.meta.cwd,
+      runtime: joined(a.meta.runtime, b.meta.runtime),
+      startStack: sameStart ? [...a.meta.startStack] : [],
+    },
+    frames,
+    stacks: { parent: Int32Array.from(parents), frame: Uint32Array.from(framesOf) },
+    samples: cpu ? { stack, time, state, cpu } : { stack, time, state },
+    ...(waits ? { waits } : {}),
+  };
+}

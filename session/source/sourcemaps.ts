@@ -1,0 +1,146 @@
+// Maps generated positions (what V8 reports) to original positions (what the user wrote), once per unique frame.
+// TypeScript run by our loader: re-transpile with the loader's exact options (same input, same map).
+// Other JavaScript: follow its `//# sourceMappingURL=` (a data: URL or a .map file). Never throws: a position
+// that cannot be mapped comes back unchanged.
+import { readFileSync } from "node:fs";
+import { createRequire, findSourceMap } from "node:module";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
+import { TS_FILE, transpile } from "./transpile.mjs";
+import { formatOf } from "./ts-format.mjs";
+
+// trace-mapping is required on first use, not imported: on Deno a static bare import would have to resolve in
+// the profiled program's own configuration (the CLI's child runs the user's script as its main module), which
+// knows nothing of tsprofile's dependencies; require resolves from this file's node_modules on every runtime.
+type TraceMapping = typeof import("@jridgewell/trace-mapping");
+let traceMapping: TraceMapping | null = null;
+const tm = (): TraceMapping => (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
+
+export interface Position {
+  file: string;
+  /** 1-based; 0 = unknown. */
+  line: number;
+  /** 1-based; 0 = unknown. */
+  col: number;
+}
+
+export interface SourceMapper {
+  /** Maps a 1-based generated position; returns it unchanged when there is no map or no mapping. */
+  map(file: string, line: number, col: number): Position;
+}
+
+interface LoaderState {
+  cjs: Set<string>;
+}
+
+/** Set by runtimes/loader/register.mjs when our TypeScript loader runs in this process. */
+function loaderState(): LoaderState | undefined {
+  return (globalThis as any)[Symbol.for("tsprofile.loader")];
+}
+
+// Source files bigger than this are not searched for a map comment (a generated bundle of this size with an
+// inline map would cost a noticeable pause at stop for little gain).
+const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+
+export function createSourceMapper(): SourceMapper {
+  const maps = new Map<string, TraceMapType | null>();
+
+  function mapFor(file: string): TraceMapType | null {
+    let tm = maps.get(file);
+    if (tm === undefined) {
+      try {
+        tm = load(file);
+      } catch {
+        tm = null;
+      }
+      maps.set(file, tm);
+    }
+    return tm;
+  }
+
+  return {
+    map(file, line, col) {
+      const unchanged = { file, line, col };
+      if (!file || line < 1 || !isAbsolute(file)) return unchanged;
+      const map = mapFor(file);
+      if (!map) return unchanged;
+      try {
+        const { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor } = tm();
+        const column = Math.max(col - 1, 0);
+        // V8 reports a function at its start (the parameter list); the nearest mapped token at or before it
+        // on the same line is the function's name or keyword, on the original function's line.
+        let o = originalPositionFor(map, { line, column, bias: GREATEST_LOWER_BOUND });
+        if (o.source == null) o = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
+        if (o.source == null || o.line == null) return unchanged;
+        return { file: sourcePath(o.source), line: o.line, col: (o.column ?? -1) + 1 };
+      } catch {
+        return unchanged;
+      }
+    },
+  };
+}
+
+function load(file: string): TraceMapType | null {
+  // When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the
+  // map of the code that actually ran: the best answer there is.
+  try {
+    const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
+    if (known?.payload) return new (tm().TraceMap)(known.payload as any, pathToFileURL(file).href);
+  } catch {}
+  const loader = loaderState();
+  if (TS_FILE.test(file)) {
+    // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
+    // cannot see into: leave it unmapped.
+    if (!loader) return null;
+    const source = readFileSync(file, "utf8");
+    const format = loader.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
+    const { map } = transpile(source, file, format);
+    return map ? new (tm().TraceMap)(map, pathToFileURL(file).href) : null;
+  }
+  const source = readFileSync(file);
+  if (source.length > MAX_SOURCE_BYTES) return null;
+  const text = source.toString("utf8");
+  const url = lastMapComment(text);
+  if (!url) return null;
+  if (url.startsWith("data:")) {
+    const comma = url.indexOf(",");
+    if (comma < 0) return null;
+    const head = url.slice(5, comma);
+    const body = url.slice(comma + 1);
+    const json = head.endsWith(";base64") ? Buffer.from(body, "base64").toString("utf8") : decodeURIComponent(body);
+    return new (tm().TraceMap)(JSON.parse(json), pathToFileURL(file).href);
+  }
+  let mapPath: string;
+  if (url.startsWith("file:")) mapPath = fileURLToPath(url);
+  else if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return null; // http: and the like: not ours to fetch
+  else mapPath = resolve(dirname(file), decodeURIComponent(url));
+  return new (tm().TraceMap)(readFileSync(mapPath, "utf8"), pathToFileURL(mapPath).href);
+}
+
+/** The URL of the last `//# sourceMappingURL=` comment (the one that counts), if any. */
+function lastMapComment(text: string): string | null {
+  const at = Math.max(text.lastIndexOf("//# sourceMappingURL="), text.lastIndexOf("//@ sourceMappingURL="));
+  if (at < 0) return null;
+  const m = /^[#@] sourceMappingURL=(\S+)\s*$/.exec(text.slice(at + 2));
+  return m ? m[1] : null;
+}
+
+function sourcePath(source: string): string {
+  if (source.startsWith("file:")) {
+    try {
+      return fileURLToPath(source);
+    } catch {}
+  }
+  return source;
+}
+
+/** A profile's script URL as a file path (file: URLs); any other URL as it is. */
+export function urlToFile(url: string): string {
+  if (url.startsWith("file:")) {
+    try {
+      return fileURLToPath(url);
+    } catch {}
+  }
+  return url;
+}

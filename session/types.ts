@@ -1,0 +1,211 @@
+// Shared shapes of the pipeline: sampler -> Session -> core -> renderers.
+// The core's exact semantics are specified in core-rs/SPEC.md; this file holds the TypeScript side of them.
+
+/** What the runtime was doing when a sample was taken. */
+export const SampleState = {
+  js: 0,
+  idle: 1,
+  gc: 2,
+  native: 3,
+  await: 4,
+  outOfContext: 5,
+} as const;
+export type SampleStateValue = (typeof SampleState)[keyof typeof SampleState];
+
+/** Where a frame comes from, as far as the sampler knows. Classification (library, internal) happens later. */
+export type FrameKind = "js" | "native" | "runtime";
+
+/** One unique frame. line and col are 1-based; 0 means unknown. */
+export interface FrameInfo {
+  name: string;
+  /** A path (absolute or as the runtime reports it: node:fs, ext:core/..., ...), or "" when there is none. */
+  file: string;
+  line: number;
+  col: number;
+  kind: FrameKind;
+}
+
+export interface SessionMeta {
+  /** Wall clock at start, epoch milliseconds (for "Recorded:"). */
+  startTime: number;
+  /** Microseconds from start to stop on the session's monotonic clock; every sample time is within it. */
+  duration: number;
+  /** Process CPU time (user + system) during the session, microseconds; -1 when unknown. */
+  cpuTime: number;
+  /** Requested sampling interval, microseconds. */
+  interval: number;
+  /** The longest gap (us) credited to the sample before it; the rest of a longer gap is idle (SPEC.md, weights). */
+  gapCap: number;
+  /** The command line that was profiled, for the header. */
+  program: string;
+  /** Working directory of the profiled program (short paths are relative to it). */
+  cwd: string;
+  /** e.g. "node 20.20.2". */
+  runtime: string;
+  /** Frame ids (root -> leaf) of the stack that called start(); empty when unknown (SPEC.md, trim stem). */
+  startStack: number[];
+}
+
+/** Stacks are a prefix tree: stack i is frame[i] called from stack parent[i] (-1 = called from the root). */
+export interface StackTable {
+  parent: Int32Array;
+  frame: Uint32Array;
+}
+
+/** Samples in time order. stack -1 = empty stack. time: integer microseconds since the session start. */
+export interface SampleTable {
+  stack: Int32Array;
+  time: Float64Array;
+  state: Uint8Array;
+  /**
+   * CPU time of the sampled thread (the JS thread) from the session start to each sample, integer us,
+   * non-decreasing like `time`: the CPU time of sample i's span is cpu[i + 1] - cpu[i], as its wall time is
+   * time[i + 1] - time[i]. Only the native Node sampler records it (read between samples and interpolated, so
+   * exact to about one reading interval, runtimes/node/addon); absent elsewhere.
+   */
+  cpu?: Float64Array;
+}
+
+/**
+ * Asynchronous operations the program waited on (issue 4; core-rs/SPEC.md, await attribution): started at
+ * start, completed (back in JavaScript) at end, both us on the session clock; requested by the logical stack
+ * `stack` (-1 unknown). In order of start.
+ */
+export interface WaitTable {
+  start: Float64Array;
+  end: Float64Array;
+  stack: Int32Array;
+}
+
+export interface Session {
+  version: 1;
+  meta: SessionMeta;
+  frames: FrameInfo[];
+  stacks: StackTable;
+  samples: SampleTable;
+  /** Absent when the sampler tracked no waits (async_mode disabled, or not supported). */
+  waits?: WaitTable;
+}
+
+/**
+ * What a streaming sampler recorded since its previous drain (Sampler.drain), on the session clock. Frame and
+ * stack ids are session-wide: each chunk's frames and stacks continue the ids of the chunks before it (the
+ * first new frame of a chunk has the id "frames in all earlier chunks"), and a stack's parent or a sample's
+ * stack may name a stack of an earlier chunk. Samples are in time order and come after every earlier chunk's.
+ * Concatenating the chunks' tables (and the rest stop() returns, see Sampler) gives the whole session.
+ */
+export interface SessionChunk {
+  /** Frames first seen since the previous drain. */
+  frames: FrameInfo[];
+  /** Stacks first seen since the previous drain. */
+  stacks: StackTable;
+  /** Samples taken since the previous drain. */
+  samples: SampleTable;
+  /** Waits completed and resolved since the previous drain, if the sampler resolves them per drain. */
+  waits?: WaitTable;
+  /**
+   * Session time (us) the chunk is complete up to: no later chunk holds a sample before it. A file cut off
+   * after this chunk has a duration of at least this.
+   */
+  end: number;
+}
+
+// ---- Core input / output (see core-rs/SPEC.md) ----
+
+/** Per-frame flags, computed once per unique frame in TypeScript (src/processing/classify.ts). */
+export const FrameFlag = {
+  /** Runtime internals (node:internal/*, ext:core/*, ...): removed unless showAll. */
+  internal: 1,
+  /** Marked hidden (tsprofile's own frames, the CLI launcher): removed unless showAll. */
+  hidden: 2,
+  /** Library code after --hide/--show overrides: grouped into "[N frames hidden]" unless showAll. */
+  library: 4,
+} as const;
+
+/** Frame ids at and above this value are synthetic frames made by the core; they never appear in a StackTable. */
+export const SYNTHETIC_BASE = 0xffffff00;
+export const SyntheticFrame = {
+  root: 0xffffff00,
+  self: 0xffffff01,
+  idle: 0xffffff02,
+  gc: 0xffffff03,
+  native: 0xffffff04,
+  await: 0xffffff05,
+  outOfContext: 0xffffff06,
+} as const;
+export const SYNTHETIC_NAMES: Record<number, string> = {
+  [SyntheticFrame.root]: "[root]",
+  [SyntheticFrame.self]: "[self]",
+  [SyntheticFrame.idle]: "[idle]",
+  [SyntheticFrame.gc]: "[gc]",
+  [SyntheticFrame.native]: "[native]",
+  [SyntheticFrame.await]: "[await]",
+  [SyntheticFrame.outOfContext]: "[out-of-context]",
+};
+/** No library name for this frame. */
+export const NO_LIBRARY = 0xffffffff;
+
+export type AsyncMode = "enabled" | "strict" | "disabled";
+
+export interface CoreProcessOptions {
+  /** Session end, us (meta.duration). */
+  duration: number;
+  /** meta.interval, us (the gap rule's trust in pending waits). */
+  interval?: number;
+  /** How waits are charged (SPEC.md, await attribution); default "enabled". */
+  asyncMode?: AsyncMode;
+  /** meta.gapCap, us. */
+  gapCap: number;
+  /** Chronological tree instead of aggregated. */
+  timeline: boolean;
+  /** Keep internal and hidden frames; no grouping; no filter threshold. */
+  showAll: boolean;
+  /** Nodes (and flat rows) under this fraction of the total are dropped. Default 0.01. */
+  filterThreshold: number;
+  /** Which time orders the flat view. */
+  flatTime: "self" | "total";
+  /** meta.startStack. */
+  startStack: ArrayLike<number>;
+  /** Per frame: FrameFlag bits. Its length is the frame count. */
+  frameFlags: Uint8Array;
+  /** Per frame: index into the library-name table, or NO_LIBRARY. */
+  frameLibrary: Uint32Array;
+}
+
+/** Node flag bits in ProcessedTree.flags. */
+export const NodeFlag = {
+  /** Renderers show this node (not hidden inside a library group). */
+  visible: 1,
+  /** This node is the root of its group: print "[N frames hidden] libs" under it when N > 0. */
+  groupRoot: 2,
+} as const;
+
+/** The processed tree, nodes in pre-order (children in display order); node 0 is the root (SyntheticFrame.root). */
+export interface ProcessedTree {
+  frame: Uint32Array;
+  parent: Int32Array;
+  depth: Uint32Array;
+  /** Inclusive time, us. */
+  time: Float64Array;
+  /** Self time folded into this node (synthetic leaves, a removed lone [self] child), us. */
+  selfTime: Float64Array;
+  /** Inclusive time of await samples under this node, us. */
+  awaitTime: Float64Array;
+  /**
+   * Inclusive CPU time of the sampled thread, us (SampleTable.cpu; core-rs/SPEC.md, CPU time). Absent when the
+   * session has no CPU column: renderers then show nothing rather than zeros.
+   */
+  cpuTime?: Float64Array;
+  /** Group id or -1. */
+  group: Int32Array;
+  flags: Uint8Array;
+  /** Per group: its root node, how many of its real frames are not visible, its library ids (CSR). */
+  groupRoot: Uint32Array;
+  groupHidden: Uint32Array;
+  groupLibOffsets: Uint32Array;
+  groupLibs: Uint32Array;
+  /** Flat view, ordered by options.flatTime descending. */
+  flatFrame: Uint32Array;
+  flatSelf: Float64Array;
+  flatTotal: Float64Array;
+}

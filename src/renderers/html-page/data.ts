@@ -1,0 +1,129 @@
+// The JSON the HTML renderer embeds in the page and the page reads: shared by src/renderers/html.ts (writer) and
+// page.ts (reader, in the browser). Frame ids at and above SYNTHETIC_BASE are the core's synthetic frames.
+
+/**
+ * One processed tree (session/types.ts ProcessedTree), n nodes, each array packed (packInts) as unsigned integers:
+ * frame + 256 (mod 2^32, so the synthetic frames are 0..255), node - parent (the root: 1), times in integer
+ * microseconds, group + 1, flags.
+ */
+export interface TreeData {
+  n: number;
+  frame: string;
+  parent: string;
+  time: string;
+  self: string;
+  await: string;
+  group: string;
+  flags: string;
+  /** Inclusive CPU time (us, packed) when the session recorded it (ProcessedTree.cpuTime); absent otherwise. */
+  cpu?: string;
+  /** Per group: how many of its frames are hidden, and its library ids (indexes into PageData.libraries). */
+  groupHidden: number[];
+  groupLibs: number[][];
+}
+
+/**
+ * The per-sample stream for the timeline, compact: a prefix tree of the distinct frame paths (canonical stacks),
+ * a table of distinct (stack, state) keys, and the entries (SPEC.md step 1, gaps included) run-length encoded.
+ */
+export interface TimelineData {
+  /** Canonical stacks (n of them): stack i is frame[i] called from stack parent[i] (-1: the root), parent[i] < i. */
+  n: number;
+  /** Packed (packInts): i - parent[i]. */
+  parent: string;
+  /** Packed: frame ids. */
+  frame: string;
+  /** Key k: (stack + 1) * 8 + state; stack -1 with state idle is an idle gap. Most used first. Packed. */
+  keys: string;
+  keyCount: number;
+  /** Runs, in time order, each two numbers (packInts): the key's index in keys, and zigzag(duration - interval). */
+  runs: string;
+  /** Number of runs. */
+  count: number;
+  /** meta.interval, us: durations are stored relative to it. */
+  interval: number;
+}
+
+export const RUN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Unsigned integers (up to 2^53) as text, little-endian 5-bit digits: RUN_ALPHABET[32 + digit] continues,
+ * RUN_ALPHABET[digit] ends. A few characters a number instead of JSON's digits and commas, and nothing JSON or
+ * HTML would escape.
+ */
+export function packInts(values: ArrayLike<number>, map: (v: number, i: number) => number = (v) => v): string {
+  let buf = new Uint8Array(Math.max(16, values.length * 3));
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    let v = map(values[i], i);
+    if (!(v >= 0) || !Number.isFinite(v)) v = 0;
+    v = Math.round(v);
+    if (at + 12 > buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    while (v >= 32) {
+      const digit = v % 32;
+      buf[at++] = RUN_ALPHABET.charCodeAt(32 + digit);
+      v = (v - digit) / 32;
+    }
+    buf[at++] = RUN_ALPHABET.charCodeAt(v);
+  }
+  let out = "";
+  for (let i = 0; i < at; i += 8192) out += String.fromCharCode(...buf.subarray(i, Math.min(at, i + 8192)));
+  return out;
+}
+
+/** Reads n numbers packed by packInts into out (or a new Float64Array). */
+export function unpackInts(text: string, n: number, out: { [i: number]: number } = new Float64Array(n)): { [i: number]: number } {
+  const digit = new Int8Array(128).fill(0);
+  for (let i = 0; i < RUN_ALPHABET.length; i++) digit[RUN_ALPHABET.charCodeAt(i)] = i;
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    let scale = 1;
+    for (;;) {
+      const c = digit[text.charCodeAt(pos++) & 127];
+      if (c < 32 || pos > text.length) {
+        v += c * scale;
+        break;
+      }
+      v += (c - 32) * scale;
+      scale *= 32;
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+export interface PageData {
+  version: string;
+  meta: {
+    program: string;
+    runtime: string;
+    /** Epoch ms. */
+    startTime: number;
+    /** us. */
+    duration: number;
+    /** us, -1 unknown. */
+    cpuTime: number;
+    /** us. */
+    interval: number;
+    samples: number;
+  };
+  /** Per real frame: display name, short "path:line", FrameFlag bits, library id or -1. */
+  names: string[];
+  positions: string[];
+  flags: number[];
+  library: number[];
+  libraries: string[];
+  /** The report options the page starts with. */
+  showAll: boolean;
+  percent: boolean;
+  /** The default processing (library groups, threshold) and the show-all one. */
+  trees: { normal: TreeData; all: TreeData };
+  timeline: TimelineData;
+  /** meta.startStack (frame ids), for trimming the stem above profiler.start() in the timeline. */
+  startStack: number[];
+}

@@ -168,7 +168,7 @@ async function fetchHandler(request: Request): Promise<Response> {
   return new Response(body, { status: 201, headers: { "content-type": "text/plain", "x-route": "yes" } });
 }
 
-async function withFetchServer(handle: (r: Request) => Promise<Response>, fn: (base: string) => Promise<void>): Promise<void> {
+async function withFetchServer(handle: (r: Request) => Response | Promise<Response>, fn: (base: string) => Promise<void>): Promise<void> {
   const g = globalThis as any;
   if (runtime === "deno") {
     const server = g.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handle);

@@ -60,14 +60,14 @@ export interface CoreSession {
 
 let core: CoreExports | null = null;
 
-function wasmBytes(): Uint8Array {
+function wasmBytes(): Uint8Array<ArrayBuffer> {
   // Source tree: wasm/core.wasm next to this file. Bundle: dist/core.wasm next to the bundle (bundle.mjs
   // copies it), which is the same URL; the others cover a bundle run from elsewhere in the package.
   const candidates = ["./core.wasm", "../wasm/core.wasm", "./wasm/core.wasm"];
   let firstError: unknown;
   for (const rel of candidates) {
     try {
-      return readFileSync(new URL(rel, import.meta.url));
+      return readFileSync(new URL(rel, import.meta.url)) as Uint8Array<ArrayBuffer>; // a file read is never shared memory
     } catch (e) {
       firstError ??= e;
     }

@@ -12,6 +12,7 @@ import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../sessio
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
+import type { SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
 
 export { isTsprofileFile, TSPROFILE_ROOT };
@@ -27,20 +28,8 @@ export interface NodeSampler {
   meta?(meta?: { program?: string }): SessionMeta;
 }
 
-export interface NodeSamplerOptions {
-  /** Sampling interval, microseconds (at least 100). */
-  interval: number;
-  /** Record the caller's stack as meta.startStack (default true). The CLI's preload, whose callers are only
-   * Node's module loader, turns it off. */
-  startStack?: boolean;
-  /** Deoptimize all functions before sampling starts (default true; see below). The preload, which starts
-   * before any user code is compiled, turns it off. */
-  deoptimize?: boolean;
-  /** Record waits for await attribution unless "disabled" (default "enabled"). */
-  asyncMode?: AsyncMode;
-  /** Stream (drain()) when this Node can: v8.startCpuProfile handles, Node >= 24.12. Else the inspector. */
-  stream?: boolean;
-}
+/** The options every sampler takes (runtimes/shared/sampler.ts). */
+export type NodeSamplerOptions = SamplerOptions;
 
 /** Node's monotonic clock in microseconds: the clock of V8's profile times (profile.startTime). */
 const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;

@@ -1,10 +1,10 @@
-// The whole test suite: cargo test for the core, then every test/*.test.ts under each runtime
-// (Node 20 from the machine, Node 24, Deno and Bun from node_modules). Ends with the one line CI reads:
-// "N passed, N failed".
+// The whole test suite: the static checks (tsc, deno lint, deno fmt --check, cargo fmt --check, clippy), cargo
+// test for the core, then every test/*.test.ts under each runtime (Node 20 from the machine, Node 24, Deno and Bun
+// from node_modules). Each static check counts as one test. Ends with the one line CI reads: "N passed, N failed".
 //
 // A test file may restrict its runtimes with a first-line comment, saying why, which is printed:
 //   // runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
-// Usage: node scripts/test.mjs [--runtime node20,bun] [--no-cargo] [file-filter...]
+// Usage: node scripts/test.mjs [--runtime node20,bun] [--no-cargo] [--no-static] [file-filter...]
 import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
@@ -18,7 +18,7 @@ const bin = (name) => join(runtimesDir, "node_modules", ".bin", name);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runtime: { type: "string" }, "no-cargo": { type: "boolean" } },
+  options: { runtime: { type: "string" }, "no-cargo": { type: "boolean" }, "no-static": { type: "boolean" } },
 });
 
 /** Node 20 is the machine's node: the first `node` on PATH outside node_modules/.bin. */
@@ -41,7 +41,9 @@ const RUNTIMES = {
 };
 const selected = values.runtime ? values.runtime.split(",") : Object.keys(RUNTIMES);
 for (const r of selected) if (!RUNTIMES[r]) fail(`unknown runtime ${r} (one of ${Object.keys(RUNTIMES).join(", ")})`);
-if (selected.some((r) => r !== "node20") && !existsSync(bin("node"))) {
+const runStatic = !values["no-static"] && positionals.length === 0;
+// Deno's linter and formatter come from test/runtimes too.
+if ((runStatic || selected.some((r) => r !== "node20")) && !existsSync(bin("node"))) {
   console.log("== installing the test runtimes (test/runtimes: Node 24, Deno, Bun)");
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: runtimesDir, stdio: "inherit" });
   if (r.status !== 0) fail("npm ci in test/runtimes failed");
@@ -55,6 +57,31 @@ const failures = [];
 function fail(message) {
   console.error(`test.mjs: ${message}`);
   process.exit(2);
+}
+
+// ---- static checks: types, lint and format, each one test ----
+if (runStatic) {
+  console.log("== static checks");
+  const core = join(root, "core-rs");
+  const checks = [
+    ["tsc --noEmit", join(root, "node_modules", ".bin", "tsc"), ["-p", "."], root],
+    ["deno lint", bin("deno"), ["lint", "--quiet"], root],
+    ["deno fmt --check", bin("deno"), ["fmt", "--check", "--quiet"], root],
+    ["cargo fmt --check", "cargo", ["fmt", "--check"], core],
+    ["cargo clippy -D warnings", "cargo", ["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"], core],
+  ];
+  for (const [name, cmd, args, cwd] of checks) {
+    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 });
+    const ok = r.status === 0;
+    console.log(`  ${name}: ${ok ? "ok" : "FAILED"}`);
+    if (ok) passed += 1;
+    else {
+      failed += 1;
+      failures.push(name);
+      const out = ((r.stdout ?? "") + (r.stderr ?? "") || String(r.error ?? "")).split("\n");
+      console.log(out.slice(0, 60).map((l) => "    | " + l).join("\n") + (out.length > 60 ? `\n    | ... ${out.length - 60} more lines` : ""));
+    }
+  }
 }
 
 // ---- Rust ----

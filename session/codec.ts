@@ -1,5 +1,5 @@
-// The record of one run and its file form (.tsprof). Loading validates everything and throws SessionError, with
-// one line naming the file and what is wrong.
+// The .tsprof codec, formats 1 (read only) and 2 (written), and the body codec the appendable format 3
+// (stream.ts) builds on. Decoding validates everything and throws SessionError, with one line saying what is wrong.
 //
 // Format 2 (written): "TSPROF\0", a version byte (2), a flags byte (bit 0: the body is zlib-deflated), a varint
 // with the body's length (uncompressed), when deflated a varint with the deflated length, then the body:

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSampler } from "../runtimes/index.ts";
 import { bunGapCap } from "../runtimes/bun/sampler.ts";
-import { launchBun } from "../runtimes/launch/launch.ts";
+import { launchBun, RESTORE_ENV } from "../runtimes/launch/launch.ts";
 import { renderSession } from "../src/report.ts";
 import type { Session } from "../session/types.ts";
 import { sleepThenSpin, spinBusy, spinThenSleep } from "./fixtures/bun-gap.ts";
@@ -150,10 +150,21 @@ function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = 
   });
 }
 
-test("launch: BUN_JSC_sampleInterval and --preload", () => {
-  const l = launchBun({ preload: "/p.mjs", script: "app.ts", args: ["x"], interval: 250 });
-  assert.equal(l.args, ["--preload", "/p.mjs", "app.ts", "x"]);
-  assert.equal(l.env, { BUN_JSC_sampleInterval: "250" });
+test("launch: BUN_JSC_sampleInterval, tail calls off, --preload, and the program's own values to restore", () => {
+  const saved = process.env.BUN_JSC_useTailCalls;
+  process.env.BUN_JSC_useTailCalls = "1";
+  try {
+    const l = launchBun({ preload: "/p.mjs", script: "app.ts", args: ["x"], interval: 250 });
+    assert.equal(l.args, ["--preload", "/p.mjs", "app.ts", "x"]);
+    assert.equal(l.env, {
+      BUN_JSC_sampleInterval: "250",
+      BUN_JSC_useTailCalls: "0",
+      [RESTORE_ENV]: JSON.stringify({ BUN_JSC_sampleInterval: process.env.BUN_JSC_sampleInterval ?? null, BUN_JSC_useTailCalls: "1" }),
+    });
+  } finally {
+    if (saved === undefined) delete process.env.BUN_JSC_useTailCalls;
+    else process.env.BUN_JSC_useTailCalls = saved;
+  }
 });
 
 for (const [mode, code, signal] of [

@@ -48,11 +48,26 @@ export function launchDeno({ preload, script, code, args }: LaunchRequest): Chil
 }
 
 export function launchBun({ preload, script, code, args, interval }: LaunchRequest): ChildLaunch {
-  // JSC reads its sampling interval at startup; the sampler also passes it to startSamplingProfiler, so this
-  // only makes the first samples of the process use it too.
+  // JSC reads its options at startup. The sampling interval: the sampler also passes it to startSamplingProfiler,
+  // so this only makes the first samples of the process use it too. Tail calls off: in strict code (every ES
+  // module) JSC makes `return f(x)` a proper tail call, and the caller's frame is gone from every sample taken
+  // in f; without them the stacks are Node's and Deno's.
   return {
     command: process.execPath,
     args: ["--preload", preload, ...(code === undefined ? [script] : ["--eval", code]), ...args],
-    env: { BUN_JSC_sampleInterval: String(Math.round(interval)) },
+    env: withRestore({ BUN_JSC_sampleInterval: String(Math.round(interval)), BUN_JSC_useTailCalls: "0" }),
   };
+}
+
+/** The variable the preload restores the program's environment from (runtimes/preload/preload.ts). */
+export const RESTORE_ENV = "TSPROFILE_RESTORE_ENV";
+
+/**
+ * `env` plus what the preload needs to put the program's environment back as it was before these settings (a
+ * variable's own value, or null when it was unset), so the program's own child processes do not inherit them.
+ */
+function withRestore(env: Record<string, string>): Record<string, string> {
+  const before: Record<string, string | null> = {};
+  for (const name of Object.keys(env)) before[name] = process.env[name] ?? null;
+  return { ...env, [RESTORE_ENV]: JSON.stringify(before) };
 }

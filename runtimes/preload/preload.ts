@@ -9,6 +9,7 @@ import { encodeSession } from "../../session/session.ts";
 import { encodeStream, StreamFile } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
 import { detectRuntime, startSampler, type Sampler } from "../index.ts";
+import { RESTORE_ENV } from "../launch/launch.ts";
 
 interface ChildConfig {
   interval: number;
@@ -28,7 +29,23 @@ interface ChildConfig {
 const STREAM_DRAIN_MS = 1000;
 const TOGGLE_SIGNAL = "SIGUSR2";
 
+/** Puts back the variables the launch set for the runtime alone (runtimes/launch/launch.ts, RESTORE_ENV). */
+function restoreEnv(): void {
+  const raw = process.env[RESTORE_ENV];
+  delete process.env[RESTORE_ENV];
+  if (raw === undefined) return;
+  try {
+    for (const [name, value] of Object.entries(JSON.parse(raw) as Record<string, string | null>)) {
+      if (value === null) delete process.env[name];
+      else process.env[name] = value;
+    }
+  } catch {
+    // Not ours to fail on: the program runs with the runtime's settings left in its environment.
+  }
+}
+
 function readConfig(): ChildConfig | null {
+  restoreEnv();
   const raw = process.env.TSPROFILE_CHILD;
   // Deleted at once so the program's own child processes (which may inherit --import via execArgv) are not
   // profiled into the same file.

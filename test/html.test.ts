@@ -214,7 +214,7 @@ test("Profiler: outputHtml, writeHtml, openInBrowser (file written, opener chose
   assert.equal(browserCommand("win32", "C:\\t\\r.html"), { command: "cmd", args: ["/c", "start", "", "C:\\t\\r.html"] });
 });
 
-test("page.generated.ts is what scripts/build-html.mjs makes from page.ts, page.css and template.html", async () => {
+test("page.generated.ts is what scripts/build-html.mjs makes from main.ts, page.css and template.html", async () => {
   const { buildHtmlPage, GENERATED } = (await import("../scripts/build-html.mjs")) as {
     buildHtmlPage: () => Promise<string>;
     GENERATED: string;

@@ -1,5 +1,6 @@
 // The JSON the HTML renderer embeds in the page and the page reads: shared by src/renderers/html.ts (writer) and
-// page.ts (reader, in the browser). Frame ids at and above SYNTHETIC_BASE are the core's synthetic frames.
+// the page (reader, in the browser: tree.ts, timeline-decode.ts). Frame ids at and above SYNTHETIC_BASE are the
+// core's synthetic frames.
 
 /**
  * One processed tree (session/types.ts ProcessedTree), n nodes, each array packed (packInts) as unsigned integers:

@@ -1,0 +1,95 @@
+// The embedded timeline decoded: its runs (start time and key each) and, per key, its path of display nodes
+// (internal and hidden frames left out unless show-all, the stem above start() trimmed), each built when first drawn.
+import { unpackInts } from "./data.ts";
+import { FLAG_HIDDEN, FLAG_INTERNAL, SYNTH_ROOT, SYNTH_SELF, data, isSynthetic, state } from "./shared.ts";
+
+export interface Timeline {
+  /** Per run: start time (us) and the key index; starts has count + 1 entries (the last is the end). */
+  starts: Float64Array;
+  keyIndex: Int32Array;
+  count: number;
+  end: number;
+}
+
+export interface Paths {
+  /** Per key index: the node ids of its path, root side first (the stem above start() trimmed). */
+  paths: Array<Int32Array>;
+  nodeFrame: number[];
+  maxDepth: number;
+}
+
+const pathsFor: Record<"normal" | "all", Paths | undefined> = { normal: undefined, all: undefined };
+
+export function decodeRuns(): Timeline {
+  const tl = data.timeline;
+  const count = tl.count;
+  const pairs = unpackInts(tl.runs, 2 * count) as Float64Array;
+  const starts = new Float64Array(count + 1);
+  const keyIndex = new Int32Array(count);
+  let t = 0;
+  for (let i = 0; i < count; i++) {
+    keyIndex[i] = pairs[2 * i];
+    const z = pairs[2 * i + 1];
+    starts[i] = t;
+    t += (z % 2 === 0 ? z / 2 : -(z + 1) / 2) + tl.interval;
+  }
+  starts[count] = t;
+  return { starts, keyIndex, count, end: t };
+}
+
+/** Node identity = the whole path above it, so adjacent equal nodes at a depth are one frame call. */
+function buildPaths(showAll: boolean): Paths {
+  const tl = data.timeline;
+  const nodeParent: number[] = [-1];
+  const nodeFrame: number[] = [SYNTH_ROOT];
+  const ids = new Map<string, number>();
+  const intern = (p: number, f: number): number => {
+    const key = `${p},${f}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = nodeParent.length;
+      nodeParent.push(p);
+      nodeFrame.push(f);
+      ids.set(key, id);
+    }
+    return id;
+  };
+  const removed = (f: number): boolean => !showAll && (data.flags[f] & (FLAG_INTERNAL | FLAG_HIDDEN)) !== 0;
+  const stackParent = unpackInts(tl.parent, tl.n, new Int32Array(tl.n)) as Int32Array;
+  const stackFrame = unpackInts(tl.frame, tl.n) as Float64Array;
+  const stackNode = new Int32Array(tl.n);
+  for (let i = 0; i < tl.n; i++) {
+    const parent = i - stackParent[i];
+    const p = parent < 0 ? 0 : stackNode[parent];
+    stackNode[i] = removed(stackFrame[i]) ? p : intern(p, stackFrame[i]);
+  }
+  const keys = Array.from(unpackInts(tl.keys, tl.keyCount) as Float64Array);
+  const full: Int32Array[] = keys.map((key) => {
+    const stack = Math.floor(key / 8) - 1;
+    const st = key % 8;
+    let leaf = stack < 0 ? 0 : stackNode[stack];
+    if (st !== 0) leaf = intern(leaf, SYNTH_SELF + st);
+    const path: number[] = [];
+    for (let n = leaf; n > 0; n = nodeParent[n]) path.push(n);
+    return Int32Array.from(path.reverse());
+  });
+  // SPEC.md step 3 (trim stem), on the paths that start with a real frame.
+  const start = data.startStack.filter((f) => !removed(f));
+  const candidates = full.filter((p) => p.length > 0 && !isSynthetic(nodeFrame[p[0]]));
+  let j = 0;
+  if (start.length > 0 && candidates.length > 0 && candidates.every((p) => nodeFrame[p[0]] === start[0])) {
+    while (j + 1 < start.length && candidates.every((p) => p.length > j + 1 && nodeFrame[p[j + 1]] === start[j + 1])) j++;
+  }
+  let maxDepth = 0;
+  const paths = full.map((p) => {
+    const q = j > 0 && p.length > 0 && !isSynthetic(nodeFrame[p[0]]) ? p.subarray(j) : p;
+    if (q.length > maxDepth) maxDepth = q.length;
+    return q;
+  });
+  return { paths, nodeFrame, maxDepth };
+}
+
+export function currentPaths(): Paths {
+  const key = state.showAll ? "all" : "normal";
+  return (pathsFor[key] ??= buildPaths(state.showAll));
+}

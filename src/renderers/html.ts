@@ -5,6 +5,7 @@
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
+import { NO_LIBRARY } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { codePosition, frameName } from "./common.ts";
@@ -48,7 +49,7 @@ export function pageData({ session, tree, classification, options, reprocess }: 
     names.push(frameName(session, f));
     positions.push(codePosition(session, f));
     const lib = classification.library[f];
-    library.push(lib === 0xffffffff ? -1 : lib);
+    library.push(lib === NO_LIBRARY ? -1 : lib);
   }
   return {
     version: VERSION,

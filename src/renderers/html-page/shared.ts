@@ -1,24 +1,7 @@
 // What the page's modules share: the data the renderer embedded (parsed once, at load), the page's state (the
 // toggles, the view, the search), the load timings, DOM helpers, and how a frame reads (name, position, app code).
+import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../../session/types.ts";
 import type { PageData } from "./data.ts";
-
-export const SYNTHETIC_BASE = 0xffffff00;
-export const SYNTH_ROOT = 0xffffff00;
-export const SYNTH_SELF = 0xffffff01;
-const SYNTH_NAMES: Record<number, string> = {
-  [0xffffff00]: "[root]",
-  [0xffffff01]: "[self]",
-  [0xffffff02]: "[idle]",
-  [0xffffff03]: "[gc]",
-  [0xffffff04]: "[native]",
-  [0xffffff05]: "[await]",
-  [0xffffff06]: "[out-of-context]",
-};
-export const FLAG_INTERNAL = 1;
-export const FLAG_HIDDEN = 2;
-export const FLAG_LIBRARY = 4;
-export const NODE_VISIBLE = 1;
-export const NODE_GROUP_ROOT = 2;
 
 /** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
 export const timings: Record<string, number> = { script: performance.now() };
@@ -42,8 +25,8 @@ export function isSynthetic(frame: number): boolean {
 }
 
 export function frameName(frame: number, topLevel = false): string {
-  if (topLevel && frame === SYNTH_SELF) return "[runtime internals]";
-  if (isSynthetic(frame)) return SYNTH_NAMES[frame] ?? "[unknown]";
+  if (topLevel && frame === SyntheticFrame.self) return "[runtime internals]";
+  if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
   return data.names[frame] ?? "(unknown)";
 }
 
@@ -52,7 +35,7 @@ export function framePosition(frame: number): string {
 }
 
 export function isApp(frame: number): boolean {
-  return !isSynthetic(frame) && (data.flags[frame] & (FLAG_INTERNAL | FLAG_HIDDEN | FLAG_LIBRARY)) === 0;
+  return !isSynthetic(frame) && (data.flags[frame] & (FrameFlag.internal | FrameFlag.hidden | FrameFlag.library)) === 0;
 }
 
 export const state = {

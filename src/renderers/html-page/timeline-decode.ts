@@ -1,7 +1,8 @@
 // The embedded timeline decoded: its runs (start time and key each) and, per key, its path of display nodes
 // (internal and hidden frames left out unless show-all, the stem above start() trimmed), each built when first drawn.
+import { FrameFlag, SampleState, SyntheticFrame } from "../../../session/types.ts";
 import { unpackInts } from "./data.ts";
-import { FLAG_HIDDEN, FLAG_INTERNAL, SYNTH_ROOT, SYNTH_SELF, data, isSynthetic, state } from "./shared.ts";
+import { data, isSynthetic, state } from "./shared.ts";
 
 export interface Timeline {
   /** Per run: start time (us) and the key index; starts has count + 1 entries (the last is the end). */
@@ -41,7 +42,7 @@ export function decodeRuns(): Timeline {
 function buildPaths(showAll: boolean): Paths {
   const tl = data.timeline;
   const nodeParent: number[] = [-1];
-  const nodeFrame: number[] = [SYNTH_ROOT];
+  const nodeFrame: number[] = [SyntheticFrame.root];
   const ids = new Map<string, number>();
   const intern = (p: number, f: number): number => {
     const key = `${p},${f}`;
@@ -54,7 +55,7 @@ function buildPaths(showAll: boolean): Paths {
     }
     return id;
   };
-  const removed = (f: number): boolean => !showAll && (data.flags[f] & (FLAG_INTERNAL | FLAG_HIDDEN)) !== 0;
+  const removed = (f: number): boolean => !showAll && (data.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) !== 0;
   const stackParent = unpackInts(tl.parent, tl.n, new Int32Array(tl.n)) as Int32Array;
   const stackFrame = unpackInts(tl.frame, tl.n) as Float64Array;
   const stackNode = new Int32Array(tl.n);
@@ -68,7 +69,8 @@ function buildPaths(showAll: boolean): Paths {
     const stack = Math.floor(key / 8) - 1;
     const st = key % 8;
     let leaf = stack < 0 ? 0 : stackNode[stack];
-    if (st !== 0) leaf = intern(leaf, SYNTH_SELF + st);
+    // The states after js (idle, gc, native, await, out-of-context) have their synthetic frames in the same order.
+    if (st !== SampleState.js) leaf = intern(leaf, SyntheticFrame.self + st);
     const path: number[] = [];
     for (let n = leaf; n > 0; n = nodeParent[n]) path.push(n);
     return Int32Array.from(path.reverse());

@@ -1,20 +1,9 @@
 // The timeline view: the runs drawn on a canvas as a flame chart over time (the visible span only), zoom, pan,
 // hover and click; the search fades the frames that do not match.
+import { FrameFlag, SyntheticFrame } from "../../../session/types.ts";
 import { currentPaths, decodeRuns } from "./timeline-decode.ts";
 import type { Paths, Timeline } from "./timeline-decode.ts";
-import {
-  FLAG_HIDDEN,
-  FLAG_INTERNAL,
-  FLAG_LIBRARY,
-  byId,
-  data,
-  el,
-  frameName,
-  framePosition,
-  isSynthetic,
-  state,
-  timings,
-} from "./shared.ts";
+import { byId, data, el, frameName, framePosition, isSynthetic, state, timings } from "./shared.ts";
 
 let timeline: Timeline | null = null;
 const ROW = 18;
@@ -63,12 +52,15 @@ function frameColor(frame: number): string {
   let c = colorCache.get(frame);
   if (c !== undefined) return c;
   if (isSynthetic(frame)) {
-    c = frame === 0xffffff05 ? "#c9b8e8" : frame === 0xffffff03 ? "#f2b8b5" : frame === 0xffffff04 ? "#e0cfa8" : "#dde1e8";
+    if (frame === SyntheticFrame.await) c = "#c9b8e8";
+    else if (frame === SyntheticFrame.gc) c = "#f2b8b5";
+    else if (frame === SyntheticFrame.native) c = "#e0cfa8";
+    else c = "#dde1e8";
   } else {
     const flags = data.flags[frame];
     const h = hashHue(data.names[frame] ?? "");
-    if (flags & (FLAG_INTERNAL | FLAG_HIDDEN)) c = `hsl(220, 8%, ${78 + (h % 8)}%)`;
-    else if (flags & FLAG_LIBRARY) c = `hsl(${30 + (h % 20)}, 70%, ${72 + (h % 10)}%)`;
+    if (flags & (FrameFlag.internal | FrameFlag.hidden)) c = `hsl(220, 8%, ${78 + (h % 8)}%)`;
+    else if (flags & FrameFlag.library) c = `hsl(${30 + (h % 20)}, 70%, ${72 + (h % 10)}%)`;
     else c = `hsl(${195 + (h % 35)}, 60%, ${62 + (h % 14)}%)`;
   }
   colorCache.set(frame, c);

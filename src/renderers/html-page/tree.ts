@@ -1,21 +1,9 @@
 // The call tree view: the embedded trees unpacked (each when first shown), rows drawn as nodes open, the
 // library groups, keyboard and mouse. The search (search.ts) narrows it through setFilter.
+import { NodeFlag, SYNTHETIC_BASE } from "../../../session/types.ts";
 import { unpackInts } from "./data.ts";
 import type { TreeData } from "./data.ts";
-import {
-  NODE_GROUP_ROOT,
-  NODE_VISIBLE,
-  SYNTHETIC_BASE,
-  byId,
-  data,
-  el,
-  frameName,
-  framePosition,
-  isApp,
-  isSynthetic,
-  seconds,
-  state,
-} from "./shared.ts";
+import { byId, data, el, frameName, framePosition, isApp, isSynthetic, seconds, state } from "./shared.ts";
 
 /** A TreeData unpacked. */
 interface TreeArrays {
@@ -101,7 +89,7 @@ export function currentTree(): Tree {
 }
 
 export function shown(t: Tree, node: number): boolean {
-  return (t.d.flags[node] & NODE_VISIBLE) !== 0 || (t.d.group[node] >= 0 && t.openGroups.has(t.d.group[node]));
+  return (t.d.flags[node] & NodeFlag.visible) !== 0 || (t.d.group[node] >= 0 && t.openGroups.has(t.d.group[node]));
 }
 
 /** The rows under node: its children, with a child that is not shown replaced by its own children (iteratively). */
@@ -152,7 +140,7 @@ export function setFilter(kept: Uint8Array | null, matches: Uint8Array | null): 
 
 function hasGroupLine(t: Tree, node: number): boolean {
   const g = t.d.group[node];
-  return (t.d.flags[node] & NODE_GROUP_ROOT) !== 0 && g >= 0 && t.d.groupHidden[g] > 0;
+  return (t.d.flags[node] & NodeFlag.groupRoot) !== 0 && g >= 0 && t.d.groupHidden[g] > 0;
 }
 
 function expandable(t: Tree, node: number): boolean {

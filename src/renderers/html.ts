@@ -5,11 +5,11 @@
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
-import { NO_LIBRARY } from "../../session/types.ts";
+import { NO_LIBRARY, SampleState } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { codePosition, frameName } from "./common.ts";
-import { packInts } from "./html-page/data.ts";
+import { packDuration, packFrame, packInts, timelineKey } from "./html-page/data.ts";
 import type { PageData, TimelineData, TreeData } from "./html-page/data.ts";
 import { PAGE_HEAD, PAGE_TAIL } from "./html-page/page.generated.ts";
 
@@ -81,7 +81,7 @@ function treeData(tree: ProcessedTree): TreeData {
   for (let g = 0; g < groups; g++) groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
   return {
     n: tree.frame.length,
-    frame: packInts(tree.frame, (f) => (f + 256) % 0x100000000),
+    frame: packInts(tree.frame, packFrame),
     parent: packInts(tree.parent, (p, i) => i - p),
     time: packInts(tree.time),
     self: packInts(tree.selfTime),
@@ -120,7 +120,7 @@ export function timelineData(session: Session): TimelineData {
   }
 
   const count = samples.stack.length;
-  const IDLE = 0 * 8 + 1; // stack -1, state idle
+  const IDLE = timelineKey(-1, SampleState.idle);
   const runKey: number[] = [];
   const runDur: number[] = [];
   const push = (key: number, w: number): void => {
@@ -140,7 +140,7 @@ export function timelineData(session: Session): TimelineData {
       const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;
       const w = Math.min(dt, meta.gapCap);
       const s = samples.stack[i];
-      push((s < 0 ? 0 : canon[s] + 1) * 8 + samples.state[i], w);
+      push(timelineKey(s < 0 ? -1 : canon[s], samples.state[i]), w);
       push(IDLE, dt - w);
     }
   }
@@ -155,8 +155,7 @@ export function timelineData(session: Session): TimelineData {
   const pairs = new Float64Array(2 * runKey.length);
   for (let i = 0; i < runKey.length; i++) {
     pairs[2 * i] = index.get(runKey[i])!;
-    const d = runDur[i] - interval;
-    pairs[2 * i + 1] = d >= 0 ? 2 * d : -2 * d - 1;
+    pairs[2 * i + 1] = packDuration(runDur[i], interval);
   }
   return {
     n: parent.length,

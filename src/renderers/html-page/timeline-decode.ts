@@ -1,7 +1,7 @@
 // The embedded timeline decoded: its runs (start time and key each) and, per key, its path of display nodes
 // (internal and hidden frames left out unless show-all, the stem above start() trimmed), each built when first drawn.
 import { FrameFlag, SampleState, SyntheticFrame } from "../../../session/types.ts";
-import { unpackInts } from "./data.ts";
+import { keyStack, keyState, unpackDuration, unpackInts } from "./data.ts";
 import { data, isSynthetic, state } from "./shared.ts";
 
 export interface Timeline {
@@ -30,9 +30,8 @@ export function decodeRuns(): Timeline {
   let t = 0;
   for (let i = 0; i < count; i++) {
     keyIndex[i] = pairs[2 * i];
-    const z = pairs[2 * i + 1];
     starts[i] = t;
-    t += (z % 2 === 0 ? z / 2 : -(z + 1) / 2) + tl.interval;
+    t += unpackDuration(pairs[2 * i + 1], tl.interval);
   }
   starts[count] = t;
   return { starts, keyIndex, count, end: t };
@@ -66,8 +65,8 @@ function buildPaths(showAll: boolean): Paths {
   }
   const keys = Array.from(unpackInts(tl.keys, tl.keyCount) as Float64Array);
   const full: Int32Array[] = keys.map((key) => {
-    const stack = Math.floor(key / 8) - 1;
-    const st = key % 8;
+    const stack = keyStack(key);
+    const st = keyState(key);
     let leaf = stack < 0 ? 0 : stackNode[stack];
     // The states after js (idle, gc, native, await, out-of-context) have their synthetic frames in the same order.
     if (st !== SampleState.js) leaf = intern(leaf, SyntheticFrame.self + st);

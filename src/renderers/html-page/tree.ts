@@ -1,7 +1,7 @@
 // The call tree view: the embedded trees unpacked (each when first shown), rows drawn as nodes open, the
 // library groups, keyboard and mouse. The search (search.ts) narrows it through setFilter.
-import { NodeFlag, SYNTHETIC_BASE } from "../../../session/types.ts";
-import { unpackInts } from "./data.ts";
+import { NodeFlag } from "../../../session/types.ts";
+import { unpackFrame, unpackInts } from "./data.ts";
 import type { TreeData } from "./data.ts";
 import { byId, data, el, frameName, framePosition, isApp, isSynthetic, seconds, state } from "./shared.ts";
 
@@ -22,7 +22,7 @@ interface TreeArrays {
 function unpackTree(t: TreeData): TreeArrays {
   const n = t.n;
   const frame = unpackInts(t.frame, n) as Float64Array;
-  for (let i = 0; i < n; i++) frame[i] = frame[i] < 256 ? frame[i] + SYNTHETIC_BASE : frame[i] - 256;
+  for (let i = 0; i < n; i++) frame[i] = unpackFrame(frame[i]);
   const parent = unpackInts(t.parent, n, new Int32Array(n)) as Int32Array;
   for (let i = 0; i < n; i++) parent[i] = i - parent[i];
   const group = unpackInts(t.group, n, new Int32Array(n)) as Int32Array;

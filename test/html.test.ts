@@ -10,9 +10,9 @@ import * as assert from "uvu/assert";
 import { browserCommand, Profiler } from "../src/profiler.ts";
 import { renderSession } from "../src/report.ts";
 import { embedJson, timelineData } from "../src/renderers/html.ts";
-import { packInts, unpackInts } from "../src/renderers/html-page/data.ts";
-import type { PageData } from "../src/renderers/html-page/data.ts";
-import { SampleState } from "../session/types.ts";
+import { packInts, unpackFrame, unpackInts } from "../src/renderers/html-page/data.ts";
+import type { PageData, TreeData } from "../src/renderers/html-page/data.ts";
+import { SampleState, SyntheticFrame } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -102,6 +102,27 @@ test("html: each tree carries its CPU time when the session has it, and none whe
   for (const t of [data.trees.normal, data.trees.all]) {
     assert.ok(t.cpu !== undefined);
     assert.is((unpackInts(t.cpu!, 1) as Float64Array)[0], cpu[cpu.length - 1], "the root: all of it");
+  }
+});
+
+test("html: both trees follow the report's asyncMode: no [await] when disabled, the show-all tree included", () => {
+  // main > route runs 20 ms, awaits a wait it started at 19.5 ms until 48 ms (idle samples meanwhile), then main
+  // runs 10 ms more. No sample is in state await: only the wait can make an [await] frame.
+  const s = makeSession(FRAMES, spread([[[0, 4], 20], [[], 30, SampleState.idle], [[0], 10]]));
+  const route = s.stacks.frame.indexOf(4);
+  s.waits = { start: Float64Array.of(19_500), end: Float64Array.of(48_000), stack: Int32Array.of(route) };
+  const frames = (t: TreeData): number[] => Array.from(unpackInts(t.frame, t.n) as Float64Array, unpackFrame);
+  const awaits = (t: TreeData): boolean => frames(t).includes(SyntheticFrame.await);
+  for (const showAll of [false, true]) {
+    for (const timeline of [false, true]) {
+      const how = `showAll ${showAll}, timeline ${timeline}`;
+      const off = embedded(renderSession(s, { renderer: "html", asyncMode: "disabled", showAll, timeline })).trees;
+      assert.ok(frames(off.normal).includes(SyntheticFrame.idle), `${how}: the wait is idle time`);
+      assert.not.ok(awaits(off.normal), `${how}: no [await] in the default tree`);
+      assert.not.ok(awaits(off.all), `${how}: no [await] in the show-all tree`);
+      const on = embedded(renderSession(s, { renderer: "html", asyncMode: "enabled", showAll, timeline })).trees;
+      assert.ok(awaits(on.normal) && awaits(on.all), `${how}: enabled, route awaits in both trees`);
+    }
   }
 });
 

@@ -59,7 +59,7 @@ test("html: one self-contained page: doctype, styles and script inline, no exter
   assert.not.match(html, /<link\b/);
   assert.not.match(html, /https?:\/\//, "no URL at all: nothing to fetch, works offline");
   // The only script allowed to run is the page's own, by hash.
-  const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? "";
+  const csp = /Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? "";
   assert.match(csp, /default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'/);
   assert.not.match(csp, /script-src[^;]*unsafe-inline/);
 });
@@ -88,7 +88,7 @@ test("html: both processings embedded, default first; options set the starting t
   assert.is(other.percent, true);
   assert.equal(other.trees, data.trees, "the same two processings whichever the page starts on");
   const timeline = embedded(renderSession(shop(), { renderer: "html", timeline: true }));
-  assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has its own timeline)");
+  assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has a timeline)");
 });
 
 test("html: each tree carries its CPU time when the session has it, and none when not", () => {
@@ -232,7 +232,8 @@ test("Profiler: outputHtml, writeHtml, openInBrowser (file written, opener chose
   }
   assert.equal(browserCommand("linux", "/t/r.html"), { command: "xdg-open", args: ["/t/r.html"] });
   assert.equal(browserCommand("darwin", "/t/r.html"), { command: "open", args: ["/t/r.html"] });
-  assert.equal(browserCommand("win32", "C:\\t\\r.html"), { command: "cmd", args: ["/c", "start", "", "C:\\t\\r.html"] });
+  const win = "C:\\t\\r.html";
+  assert.equal(browserCommand("win32", win), { command: "cmd", args: ["/c", "start", "", win] });
 });
 
 test("page.generated.ts is what scripts/build-html.mjs makes from main.ts, page.css and template.html", async () => {
@@ -242,7 +243,8 @@ test("page.generated.ts is what scripts/build-html.mjs makes from main.ts, page.
   };
   assert.is(GENERATED, join(root, "src", "renderers", "html-page", "page.generated.ts"));
   const fresh = await buildHtmlPage();
-  assert.ok(fresh === readFileSync(GENERATED, "utf8"), "stale: run node scripts/build-html.mjs (npm run build does too) and commit it");
+  const stale = "stale: run node scripts/build-html.mjs (npm run build does too) and commit it";
+  assert.ok(fresh === readFileSync(GENERATED, "utf8"), stale);
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // The HTML report: one self-contained page (no network) with a call-tree view and a timeline. The page's code
-// and styles are built from src/renderers/html-page/ by scripts/build-html.mjs into html-page/page.generated.ts; this module only
-// gathers the data the page needs and embeds it as JSON in a <script type="application/json"> block, with every
-// "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
+// and styles are built from src/renderers/html-page/ by scripts/build-html.mjs into html-page/page.generated.ts;
+// this module only gathers the data the page needs and embeds it as JSON in a <script type="application/json">
+// block, with every "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
@@ -30,7 +30,8 @@ export function renderHtml(context: HtmlContext): string {
 
 /** JSON that is safe inside a <script> element: no "<" (so no "</script>" or "<!--"), no raw U+2028/2029. */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, escape);
 }
 
 export function pageData({ session, tree, classification, options, reprocess }: HtmlContext): PageData {
@@ -78,7 +79,9 @@ export function pageData({ session, tree, classification, options, reprocess }: 
 function treeData(tree: ProcessedTree): TreeData {
   const groups = tree.groupRoot.length;
   const groupLibs: number[][] = [];
-  for (let g = 0; g < groups; g++) groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
+  for (let g = 0; g < groups; g++) {
+    groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
+  }
   return {
     n: tree.frame.length,
     frame: packInts(tree.frame, packFrame),

@@ -118,7 +118,11 @@ export function packInts(values: ArrayLike<number>, map: (v: number, i: number) 
 }
 
 /** Reads n numbers packed by packInts into out (or a new Float64Array). */
-export function unpackInts(text: string, n: number, out: { [i: number]: number } = new Float64Array(n)): { [i: number]: number } {
+export function unpackInts(
+  text: string,
+  n: number,
+  out: { [i: number]: number } = new Float64Array(n),
+): { [i: number]: number } {
   const digit = new Int8Array(128).fill(0);
   for (let i = 0; i < RUN_ALPHABET.length; i++) digit[RUN_ALPHABET.charCodeAt(i)] = i;
   let pos = 0;

@@ -79,7 +79,8 @@ function buildPaths(showAll: boolean): Paths {
   const candidates = full.filter((p) => p.length > 0 && !isSynthetic(nodeFrame[p[0]]));
   let j = 0;
   if (start.length > 0 && candidates.length > 0 && candidates.every((p) => nodeFrame[p[0]] === start[0])) {
-    while (j + 1 < start.length && candidates.every((p) => p.length > j + 1 && nodeFrame[p[j + 1]] === start[j + 1])) j++;
+    const along = (k: number): boolean => candidates.every((p) => p.length > k && nodeFrame[p[k]] === start[k]);
+    while (j + 1 < start.length && along(j + 1)) j++;
   }
   let maxDepth = 0;
   const paths = full.map((p) => {

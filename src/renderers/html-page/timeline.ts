@@ -201,7 +201,14 @@ function drawAxis(ctx: CanvasRenderingContext2D, width: number, scale: number): 
   }
 }
 
-function drawSegment(ctx: CanvasRenderingContext2D, x0: number, x1: number, depth: number, node: number, P: Paths): void {
+function drawSegment(
+  ctx: CanvasRenderingContext2D,
+  x0: number,
+  x1: number,
+  depth: number,
+  node: number,
+  P: Paths,
+): void {
   if (x1 <= x0) return;
   const y = AXIS + depth * ROW - scrollY;
   if (y + ROW <= AXIS || y >= viewHeight) return;

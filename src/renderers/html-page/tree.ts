@@ -168,7 +168,9 @@ function renderNode(t: Tree, node: number): HTMLElement {
   row.append(name);
   const pos = framePosition(f);
   if (pos) row.append(el("span", "pos", pos));
-  if (d.await[node] > 0 && !isSynthetic(f)) row.append(el("span", "await", `(await ${formatTime(d.await[node], total)})`));
+  if (d.await[node] > 0 && !isSynthetic(f)) {
+    row.append(el("span", "await", `(await ${formatTime(d.await[node], total)})`));
+  }
   if (isApp(f)) item.classList.add("app");
   if (isSynthetic(f)) item.classList.add("synthetic");
   item.append(row);
@@ -208,7 +210,8 @@ export function renderTree(): void {
   byId("empty").hidden = !empty;
   if (empty) return;
   for (const c of displayChildren(t, 0, keep)) root.append(renderNode(t, c));
-  const again = focusedNode !== undefined ? root.querySelector<HTMLElement>(`[data-node="${focusedNode}"] > .row`) : null;
+  const again =
+    focusedNode !== undefined ? root.querySelector<HTMLElement>(`[data-node="${focusedNode}"] > .row`) : null;
   setCurrent(again ?? root.querySelector<HTMLElement>(".row"), false);
 }
 
@@ -282,7 +285,7 @@ export function onTreeKey(e: KeyboardEvent): void {
       setCurrent(rows[rows.length - 1]);
       break;
     case "ArrowRight": {
-      const expanded = isGroup ? current.getAttribute("aria-expanded") === "true" : item.getAttribute("aria-expanded") === "true";
+      const expanded = (isGroup ? current : item).getAttribute("aria-expanded") === "true";
       if (!isGroup && item.hasAttribute("aria-expanded") && !expanded) toggle(current, true);
       else if (isGroup && !expanded) toggle(current, true);
       else if (!isGroup && expanded && i + 1 < rows.length) setCurrent(rows[i + 1]);
@@ -293,7 +296,7 @@ export function onTreeKey(e: KeyboardEvent): void {
       else {
         // To the parent row.
         const parentItem = (isGroup ? item : item.parentElement)?.closest<HTMLElement>(".node");
-        const target = isGroup ? item.parentElement?.querySelector<HTMLElement>(":scope > .row") : parentItem?.querySelector<HTMLElement>(":scope > .row");
+        const target = (isGroup ? item.parentElement : parentItem)?.querySelector<HTMLElement>(":scope > .row");
         if (target) setCurrent(target);
       }
       break;

@@ -1,7 +1,5 @@
-// The HTML report's page code (runs in the browser; scripts/build-html.mjs bundles it from here into
-// page.generated.ts). It reads the JSON the renderer embedded, and shows a call tree and a timeline. Names and paths
-// are data: they reach the page only through textContent and canvas fillText, never as markup. This module wires
-// the header, the tree, the search and the timeline to the page's controls.
+// The page's entry, which scripts/build-html.mjs bundles: wires the header, tree, search and timeline to the
+// controls. Names and paths are data: only textContent and canvas fillText show them, never as markup.
 import { header } from "./header.ts";
 import { applySearch } from "./search.ts";
 import { byId, state, timings } from "./shared.ts";

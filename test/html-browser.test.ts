@@ -61,13 +61,21 @@ async function open(file: string): Promise<Page> {
   return page;
 }
 
-const rowNames = (page: Page): Promise<string[]> => page.$$eval("#tree .row .name", (els) => els.map((e) => e.textContent ?? ""));
+const rowNames = (page: Page): Promise<string[]> =>
+  page.$$eval("#tree .row .name", (els) => els.map((e) => e.textContent ?? ""));
 
 test.before(async () => {
   context = await chromium.launchPersistentContext(join(dir, "user-data"), {
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
     viewport: { width: 1200, height: 800 },
   });
   // Offline: the report file may load, nothing else.
@@ -90,7 +98,8 @@ test.after(async () => {
 
 test("a real profile: the CLI's -r html -o report opens with its header and call tree", async () => {
   const file = join(dir, "shop.html");
-  const r = spawnSync(...runOnThisRuntime(join(root, "src", "cli", "main.ts"), ["-r", "html", "-o", file, join(root, "examples", "shop.ts")]), {
+  const cli = join(root, "src", "cli", "main.ts");
+  const r = spawnSync(...runOnThisRuntime(cli, ["-r", "html", "-o", file, join(root, "examples", "shop.ts")]), {
     cwd: root,
     encoding: "utf8",
     timeout: 60_000,
@@ -123,7 +132,9 @@ test("call tree: CPU time beside each node's time when the session has it, none 
   writeFileSync(withCpu, renderSession(s, { renderer: "html" }));
   page = await open(withCpu);
   // Node rows (not a group's "[N frames hidden]" line).
-  const rows = await page.$$eval("#tree .row.item:not(.group)", (els) => els.map((e) => [e.querySelector(".name")?.textContent, e.querySelector(".cpu")?.textContent]));
+  const rows = await page.$$eval("#tree .row.item:not(.group)", (els) =>
+    els.map((e) => [e.querySelector(".name")?.textContent, e.querySelector(".cpu")?.textContent]),
+  );
   assert.ok(rows.length > 1 && rows.every(([, c]) => /^cpu \d+\.\d{3}$/.test(c ?? "")), JSON.stringify(rows));
   // main: 85 running samples (the await and idle ones have none).
   assert.equal(rows.find(([n]) => n === "main"), ["main", "cpu 0.068"]);
@@ -158,7 +169,19 @@ test("call tree: expand and collapse by click and keyboard, open a hidden group"
   assert.equal(await rowNames(page), OPEN);
   // Open the hidden group: "next" shows between handle and parse (and parse's own time, hidden with it).
   await page.click("#tree .group");
-  assert.equal(await rowNames(page), ["main", "handle", "[1 frame shown]", "next", "parse", "route", "spin", "[self]", HOSTILE, "[await]", "[idle]"]);
+  assert.equal(await rowNames(page), [
+    "main",
+    "handle",
+    "[1 frame shown]",
+    "next",
+    "parse",
+    "route",
+    "spin",
+    "[self]",
+    HOSTILE,
+    "[await]",
+    "[idle]",
+  ]);
   // ... and by keyboard it closes again.
   await page.keyboard.press("Enter");
   assert.ok(!(await rowNames(page)).includes("next"));
@@ -169,11 +192,15 @@ test("call tree: expand and collapse by click and keyboard, open a hidden group"
 test("search, seconds/percent, show all", async () => {
   const page = await open(join(dir, "hand.html"));
   const matched = (name: string) =>
-    page.waitForFunction((n) => Array.from(document.querySelectorAll("#tree .match")).map((e) => e.textContent).join() === n, name);
+    page.waitForFunction(
+      (n) => Array.from(document.querySelectorAll("#tree .match")).map((e) => e.textContent).join() === n,
+      name,
+    );
   await page.fill("#search", "spin");
   await matched("spin");
   assert.is(await page.textContent("#matches"), "1 match");
-  assert.equal(await rowNames(page), ["main", "handle", "[1 frame hidden]", "parse", "route", "spin"], "filtered to the match's path");
+  const path = ["main", "handle", "[1 frame hidden]", "parse", "route", "spin"];
+  assert.equal(await rowNames(page), path, "filtered to the match's path");
   assert.equal(await page.$$eval("#tree .match", (els) => els.map((e) => e.textContent)), ["spin"]);
   // A frame hidden in a group: the search opens the group.
   await page.fill("#search", "next");
@@ -261,7 +288,8 @@ test("timeline: drawn on the canvas, zoom and pan redraw it", async () => {
   // Show all adds the runtime internal frame on top.
   const beforeAll = Number(await page.getAttribute("#timeline", "data-draws"));
   await page.check("#show-all");
-  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) > n, beforeAll);
+  const drawnSince = (n: number) => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) > n;
+  await page.waitForFunction(drawnSince, beforeAll);
   await page.mouse.move(box.x + 6, box.y + 20 + 9);
   await page.waitForFunction(() => document.querySelector("#tooltip .tt-name")?.textContent === "runMain");
   await page.close();
@@ -272,7 +300,8 @@ test("a recursion 5000 frames deep: the tree opens part of it, the timeline draw
   const frames = [frame("main", "/app/src/main.ts", 1), frame("recurse", "/app/src/deep.ts", 3)];
   const path = [0, ...Array.from({ length: 5000 }, () => 1)];
   const file = join(dir, "deep.html");
-  writeFileSync(file, renderSession(makeSession(frames, spread([[path, 20], [path.slice(0, 2500), 10]])), { renderer: "html" }));
+  const session = makeSession(frames, spread([[path, 20], [path.slice(0, 2500), 10]]));
+  writeFileSync(file, renderSession(session, { renderer: "html" }));
   const page = await open(file);
   const rows = (await rowNames(page)).length;
   assert.ok(rows > 10 && rows < 100, `${rows} rows open`);

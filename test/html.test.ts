@@ -10,9 +10,9 @@ import * as assert from "uvu/assert";
 import { browserCommand, Profiler } from "../src/profiler.ts";
 import { renderSession } from "../src/report.ts";
 import { embedJson, timelineData } from "../src/renderers/html.ts";
-import { packInts, unpackInts } from "../src/renderers/html-page/data.ts";
-import type { PageData } from "../src/renderers/html-page/data.ts";
-import { SampleState } from "../session/types.ts";
+import { packInts, unpackFrame, unpackInts } from "../src/renderers/html-page/data.ts";
+import type { PageData, TreeData } from "../src/renderers/html-page/data.ts";
+import { SampleState, SyntheticFrame } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,7 +59,7 @@ test("html: one self-contained page: doctype, styles and script inline, no exter
   assert.not.match(html, /<link\b/);
   assert.not.match(html, /https?:\/\//, "no URL at all: nothing to fetch, works offline");
   // The only script allowed to run is the page's own, by hash.
-  const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? "";
+  const csp = /Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? "";
   assert.match(csp, /default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'/);
   assert.not.match(csp, /script-src[^;]*unsafe-inline/);
 });
@@ -88,7 +88,7 @@ test("html: both processings embedded, default first; options set the starting t
   assert.is(other.percent, true);
   assert.equal(other.trees, data.trees, "the same two processings whichever the page starts on");
   const timeline = embedded(renderSession(shop(), { renderer: "html", timeline: true }));
-  assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has its own timeline)");
+  assert.equal(timeline.trees, data.trees, "-p timeline: the call tree stays aggregated (the page has a timeline)");
 });
 
 test("html: each tree carries its CPU time when the session has it, and none when not", () => {
@@ -102,6 +102,27 @@ test("html: each tree carries its CPU time when the session has it, and none whe
   for (const t of [data.trees.normal, data.trees.all]) {
     assert.ok(t.cpu !== undefined);
     assert.is((unpackInts(t.cpu!, 1) as Float64Array)[0], cpu[cpu.length - 1], "the root: all of it");
+  }
+});
+
+test("html: both trees follow the report's asyncMode: no [await] when disabled, the show-all tree included", () => {
+  // main > route runs 20 ms, awaits a wait it started at 19.5 ms until 48 ms (idle samples meanwhile), then main
+  // runs 10 ms more. No sample is in state await: only the wait can make an [await] frame.
+  const s = makeSession(FRAMES, spread([[[0, 4], 20], [[], 30, SampleState.idle], [[0], 10]]));
+  const route = s.stacks.frame.indexOf(4);
+  s.waits = { start: Float64Array.of(19_500), end: Float64Array.of(48_000), stack: Int32Array.of(route) };
+  const frames = (t: TreeData): number[] => Array.from(unpackInts(t.frame, t.n) as Float64Array, unpackFrame);
+  const awaits = (t: TreeData): boolean => frames(t).includes(SyntheticFrame.await);
+  for (const showAll of [false, true]) {
+    for (const timeline of [false, true]) {
+      const how = `showAll ${showAll}, timeline ${timeline}`;
+      const off = embedded(renderSession(s, { renderer: "html", asyncMode: "disabled", showAll, timeline })).trees;
+      assert.ok(frames(off.normal).includes(SyntheticFrame.idle), `${how}: the wait is idle time`);
+      assert.not.ok(awaits(off.normal), `${how}: no [await] in the default tree`);
+      assert.not.ok(awaits(off.all), `${how}: no [await] in the show-all tree`);
+      const on = embedded(renderSession(s, { renderer: "html", asyncMode: "enabled", showAll, timeline })).trees;
+      assert.ok(awaits(on.normal) && awaits(on.all), `${how}: enabled, route awaits in both trees`);
+    }
   }
 });
 
@@ -211,17 +232,21 @@ test("Profiler: outputHtml, writeHtml, openInBrowser (file written, opener chose
   }
   assert.equal(browserCommand("linux", "/t/r.html"), { command: "xdg-open", args: ["/t/r.html"] });
   assert.equal(browserCommand("darwin", "/t/r.html"), { command: "open", args: ["/t/r.html"] });
-  assert.equal(browserCommand("win32", "C:\\t\\r.html"), { command: "cmd", args: ["/c", "start", "", "C:\\t\\r.html"] });
+  const win = "C:\\t\\r.html";
+  assert.equal(browserCommand("win32", win), { command: "cmd", args: ["/c", "start", "", win] });
 });
 
-test("page.generated.ts is what scripts/build-html.mjs makes from page.ts, page.css and template.html", async () => {
-  const { buildHtmlPage, GENERATED } = (await import("../scripts/build-html.mjs")) as {
+test("page.generated.ts is what scripts/build-html.mjs makes from main.ts, page.css and template.html", async () => {
+  // By URL: the script is plain JavaScript with no declaration file for the type checker to find.
+  const script = new URL("../scripts/build-html.mjs", import.meta.url).href;
+  const { buildHtmlPage, GENERATED } = (await import(script)) as {
     buildHtmlPage: () => Promise<string>;
     GENERATED: string;
   };
   assert.is(GENERATED, join(root, "src", "renderers", "html-page", "page.generated.ts"));
   const fresh = await buildHtmlPage();
-  assert.ok(fresh === readFileSync(GENERATED, "utf8"), "stale: run node scripts/build-html.mjs (npm run build does too) and commit it");
+  const stale = "stale: run node scripts/build-html.mjs (npm run build does too) and commit it";
+  assert.ok(fresh === readFileSync(GENERATED, "utf8"), stale);
 });
 
 test.run();

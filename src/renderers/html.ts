@@ -1,14 +1,15 @@
 // The HTML report: one self-contained page (no network) with a call-tree view and a timeline. The page's code
-// and styles are built from src/renderers/html-page/ by scripts/build-html.mjs into html-page/page.generated.ts; this module only
-// gathers the data the page needs and embeds it as JSON in a <script type="application/json"> block, with every
-// "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
+// and styles are built from src/renderers/html-page/ by scripts/build-html.mjs into html-page/page.generated.ts;
+// this module only gathers the data the page needs and embeds it as JSON in a <script type="application/json">
+// block, with every "<" (and U+2028/2029) escaped, so names and paths are data and never markup.
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
+import { NO_LIBRARY, SampleState } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { codePosition, frameName } from "./common.ts";
-import { packInts } from "./html-page/data.ts";
+import { packDuration, packFrame, packInts, timelineKey } from "./html-page/data.ts";
 import type { PageData, TimelineData, TreeData } from "./html-page/data.ts";
 import { PAGE_HEAD, PAGE_TAIL } from "./html-page/page.generated.ts";
 
@@ -29,7 +30,8 @@ export function renderHtml(context: HtmlContext): string {
 
 /** JSON that is safe inside a <script> element: no "<" (so no "</script>" or "<!--"), no raw U+2028/2029. */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, escape);
 }
 
 export function pageData({ session, tree, classification, options, reprocess }: HtmlContext): PageData {
@@ -48,7 +50,7 @@ export function pageData({ session, tree, classification, options, reprocess }: 
     names.push(frameName(session, f));
     positions.push(codePosition(session, f));
     const lib = classification.library[f];
-    library.push(lib === 0xffffffff ? -1 : lib);
+    library.push(lib === NO_LIBRARY ? -1 : lib);
   }
   return {
     version: VERSION,
@@ -77,10 +79,12 @@ export function pageData({ session, tree, classification, options, reprocess }: 
 function treeData(tree: ProcessedTree): TreeData {
   const groups = tree.groupRoot.length;
   const groupLibs: number[][] = [];
-  for (let g = 0; g < groups; g++) groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
+  for (let g = 0; g < groups; g++) {
+    groupLibs.push(Array.from(tree.groupLibs.subarray(tree.groupLibOffsets[g], tree.groupLibOffsets[g + 1])));
+  }
   return {
     n: tree.frame.length,
-    frame: packInts(tree.frame, (f) => (f + 256) % 0x100000000),
+    frame: packInts(tree.frame, packFrame),
     parent: packInts(tree.parent, (p, i) => i - p),
     time: packInts(tree.time),
     self: packInts(tree.selfTime),
@@ -119,7 +123,7 @@ export function timelineData(session: Session): TimelineData {
   }
 
   const count = samples.stack.length;
-  const IDLE = 0 * 8 + 1; // stack -1, state idle
+  const IDLE = timelineKey(-1, SampleState.idle);
   const runKey: number[] = [];
   const runDur: number[] = [];
   const push = (key: number, w: number): void => {
@@ -139,7 +143,7 @@ export function timelineData(session: Session): TimelineData {
       const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;
       const w = Math.min(dt, meta.gapCap);
       const s = samples.stack[i];
-      push((s < 0 ? 0 : canon[s] + 1) * 8 + samples.state[i], w);
+      push(timelineKey(s < 0 ? -1 : canon[s], samples.state[i]), w);
       push(IDLE, dt - w);
     }
   }
@@ -154,8 +158,7 @@ export function timelineData(session: Session): TimelineData {
   const pairs = new Float64Array(2 * runKey.length);
   for (let i = 0; i < runKey.length; i++) {
     pairs[2 * i] = index.get(runKey[i])!;
-    const d = runDur[i] - interval;
-    pairs[2 * i + 1] = d >= 0 ? 2 * d : -2 * d - 1;
+    pairs[2 * i + 1] = packDuration(runDur[i], interval);
   }
   return {
     n: parent.length,

@@ -1,10 +1,13 @@
 // The JSON the HTML renderer embeds in the page and the page reads: shared by src/renderers/html.ts (writer) and
-// page.ts (reader, in the browser). Frame ids at and above SYNTHETIC_BASE are the core's synthetic frames.
+// the page (reader, in the browser: tree.ts, timeline-decode.ts). Frame ids at and above SYNTHETIC_BASE are the
+// core's synthetic frames. How each number is stored is written once here, both ways (packFrame and unpackFrame,
+// timelineKey, keyStack and keyState, packDuration and unpackDuration), for the writer and the reader alike.
+import { SYNTHETIC_BASE } from "../../../session/types.ts";
 
 /**
  * One processed tree (session/types.ts ProcessedTree), n nodes, each array packed (packInts) as unsigned integers:
- * frame + 256 (mod 2^32, so the synthetic frames are 0..255), node - parent (the root: 1), times in integer
- * microseconds, group + 1, flags.
+ * packFrame(frame) (frame + 256 mod 2^32, so the synthetic frames are 0..255), node - parent (the root: 1), times
+ * in integer microseconds, group + 1, flags.
  */
 export interface TreeData {
   n: number;
@@ -33,15 +36,54 @@ export interface TimelineData {
   parent: string;
   /** Packed: frame ids. */
   frame: string;
-  /** Key k: (stack + 1) * 8 + state; stack -1 with state idle is an idle gap. Most used first. Packed. */
+  /** Keys (timelineKey): (stack + 1) * 8 + state; stack -1 with state idle is an idle gap. Most used first. Packed. */
   keys: string;
   keyCount: number;
-  /** Runs, in time order, each two numbers (packInts): the key's index in keys, and zigzag(duration - interval). */
+  /** Runs, in time order, each two numbers (packInts): the key's index in keys, and packDuration(duration). */
   runs: string;
   /** Number of runs. */
   count: number;
   /** meta.interval, us: durations are stored relative to it. */
   interval: number;
+}
+
+/** How many frame ids are synthetic (SYNTHETIC_BASE up to 2^32 - 1): 256. */
+const SYNTHETIC_COUNT = 0x100000000 - SYNTHETIC_BASE;
+
+/** A frame id as TreeData.frame stores it: real frames shifted up, the synthetic ones down to 0..255. */
+export function packFrame(frame: number): number {
+  return (frame + SYNTHETIC_COUNT) % 0x100000000;
+}
+
+/** The frame id packFrame stored. */
+export function unpackFrame(packed: number): number {
+  return packed < SYNTHETIC_COUNT ? packed + SYNTHETIC_BASE : packed - SYNTHETIC_COUNT;
+}
+
+/** A TimelineData key: a canonical stack (-1: none) and a SampleState (below 8). */
+export function timelineKey(stack: number, state: number): number {
+  return (stack + 1) * 8 + state;
+}
+
+/** The canonical stack of a timelineKey, -1 for none. */
+export function keyStack(key: number): number {
+  return Math.floor(key / 8) - 1;
+}
+
+/** The SampleState of a timelineKey. */
+export function keyState(key: number): number {
+  return key % 8;
+}
+
+/** A run's duration (us) as TimelineData.runs stores it: duration - interval, zigzagged (0, -1, 1 -> 0, 1, 2). */
+export function packDuration(duration: number, interval: number): number {
+  const d = duration - interval;
+  return d >= 0 ? 2 * d : -2 * d - 1;
+}
+
+/** The duration packDuration stored. */
+export function unpackDuration(packed: number, interval: number): number {
+  return (packed % 2 === 0 ? packed / 2 : -(packed + 1) / 2) + interval;
 }
 
 export const RUN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -76,7 +118,11 @@ export function packInts(values: ArrayLike<number>, map: (v: number, i: number) 
 }
 
 /** Reads n numbers packed by packInts into out (or a new Float64Array). */
-export function unpackInts(text: string, n: number, out: { [i: number]: number } = new Float64Array(n)): { [i: number]: number } {
+export function unpackInts(
+  text: string,
+  n: number,
+  out: { [i: number]: number } = new Float64Array(n),
+): { [i: number]: number } {
   const digit = new Int8Array(128).fill(0);
   for (let i = 0; i < RUN_ALPHABET.length; i++) digit[RUN_ALPHABET.charCodeAt(i)] = i;
   let pos = 0;

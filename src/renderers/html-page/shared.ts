@@ -1,0 +1,50 @@
+// What the page's modules share: the data the renderer embedded (parsed once, at load), the page's state (the
+// toggles, the view, the search), the load timings, DOM helpers, and how a frame reads (name, position, app code).
+import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../../session/types.ts";
+import type { PageData } from "./data.ts";
+
+/** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
+export const timings: Record<string, number> = { script: performance.now() };
+(window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings = timings;
+export const data: PageData = JSON.parse(byId("tsprofile-data").textContent ?? "null");
+timings.parsed = performance.now();
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  return document.getElementById(id) as T;
+}
+
+export function el(tag: string, className?: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export function isSynthetic(frame: number): boolean {
+  return frame >= SYNTHETIC_BASE;
+}
+
+export function frameName(frame: number, topLevel = false): string {
+  if (topLevel && frame === SyntheticFrame.self) return "[runtime internals]";
+  if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
+  return data.names[frame] ?? "(unknown)";
+}
+
+export function framePosition(frame: number): string {
+  return isSynthetic(frame) ? "" : (data.positions[frame] ?? "");
+}
+
+export function isApp(frame: number): boolean {
+  return !isSynthetic(frame) && (data.flags[frame] & (FrameFlag.internal | FrameFlag.hidden | FrameFlag.library)) === 0;
+}
+
+export const state = {
+  showAll: data.showAll,
+  percent: data.percent,
+  view: "tree" as "tree" | "timeline",
+  query: "",
+};
+
+export function seconds(us: number): string {
+  return (us / 1e6).toFixed(3);
+}

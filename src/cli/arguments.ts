@@ -152,6 +152,58 @@ export interface CliPlan {
   code?: string;
 }
 
+/** The plan as the options build it, with what they said that the checks after them need. */
+interface Reading {
+  plan: CliPlan;
+  fromPath: boolean;
+  /** -r was given: -o's extension does not pick the format. */
+  rendererGiven: boolean;
+  /** --color / --no-color, the last one given. */
+  color?: boolean;
+  /** -p and --async-mode, in command-line order, applied after the flags. */
+  renderOptions: string[];
+}
+
+/** Parses the command line; throws UsageError for anything the user got wrong. */
+export function parseCommandLine(
+  argv: string[],
+  stream: { isTTY?: boolean } = process.stderr,
+  stdout: { isTTY?: boolean } = process.stdout,
+): CliPlan {
+  const { tokens, at } = readOptions(argv);
+  const reading = newReading(stream);
+  const plan = reading.plan;
+  // Tokens in command-line order, so the last of --color/--no-color (etc.) wins and the first mistake is the one told.
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    if (token.name === "help" || token.name === "version") {
+      plan.message = token.name === "help" ? HELP : `tsprofile ${VERSION}\n`;
+      return plan;
+    }
+    const value = token.value ?? "";
+    if (!readRunOption(reading, token.name, value) && !readOutputOption(reading, token.name, value)) {
+      readReportOption(reading, token.name, value);
+    }
+  }
+  settleReport(reading, stdout);
+  checkOutput(plan, stdout);
+  checkStream(plan);
+  if (plan.load !== undefined) checkLoad(reading, argv, at);
+  else programToRun(reading, argv, at);
+  return plan;
+}
+
+/** The option tokens, and where the program's part of argv begins. */
+function readOptions(argv: string[]) {
+  const { options, at } = splitAtScript(argv);
+  try {
+    const parsed = parseArgs({ args: options, options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
+    return { tokens: parsed.tokens, at };
+  } catch (err) {
+    throw new UsageError(parseArgsMessage(err));
+  }
+}
+
 /**
  * Splits argv where the options end (at the script, or after `--`): parseArgs alone would read options after
  * the script too. A value-taking option takes the next argument whatever it looks like (`-i -1` is a bad
@@ -186,143 +238,182 @@ function splitAtScript(argv: string[]): { options: string[]; at: number } {
   return { options, at: argv.length };
 }
 
-/** Parses the command line; throws UsageError for anything the user got wrong. */
-export function parseCommandLine(
-  argv: string[],
-  stream: { isTTY?: boolean } = process.stderr,
-  stdout: { isTTY?: boolean } = process.stdout,
-): CliPlan {
-  const { options: optionArgs, at } = splitAtScript(argv);
-  let tokens;
-  try {
-    ({ tokens } = parseArgs({ args: optionArgs, options: OPTIONS, strict: true, allowPositionals: false, tokens: true }));
-  } catch (err) {
-    throw new UsageError(parseArgsMessage(err));
+/** parseArgs errors are multi-sentence with advice meant for programmers; keep the first sentence. */
+function parseArgsMessage(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const message = String(e.message ?? err);
+  // "Option '-i, --interval <value>' argument missing": name the long form.
+  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
+  const option = /--[\w-]+/.exec(quoted)?.[0] ?? (quoted || /--?[\w-]+/.exec(message)?.[0]);
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option '${option ?? message}' (see --help)`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(message) || /requires/.test(message)
+        ? `option '${option}' needs a value`
+        : `option '${option}' takes no value`;
+    default:
+      return message.split("\n")[0];
   }
+}
+
+/** The plan before any option: the defaults for a report to `stream`. */
+function newReading(stream: { isTTY?: boolean }): Reading {
   const defaults = defaultReportOptions(stream);
   const report: ReportOptions = {
     ...defaults,
-    // Copies: the pattern lists are appended to below.
+    // Copies: the pattern lists are appended to by the options.
     hide: [...defaults.hide],
     hideRegex: [...defaults.hideRegex],
     show: [...defaults.show],
     showRegex: [...defaults.showRegex],
   };
-  const plan: CliPlan = { script: "", args: [], interval: 1000, report };
-  let fileReport = false;
-  let fromPath = false;
-  let rendererGiven = false;
-  let color: boolean | undefined;
-  const renderOptions: string[] = [];
-  // Tokens in command-line order, so the last of --color/--no-color (etc.) wins.
-  for (const token of tokens) {
-    if (token.kind !== "option") continue;
-    const value = token.value ?? "";
-    switch (token.name) {
-      case "help":
-        plan.message = HELP;
-        return plan;
-      case "version":
-        plan.message = `tsprofile ${VERSION}\n`;
-        return plan;
-      case "interval": {
-        const seconds = value.trim() === "" ? NaN : Number(value);
-        if (!Number.isFinite(seconds)) throw new UsageError(`--interval: '${value}' is not a number of seconds`);
-        if (seconds < MIN_INTERVAL) throw new UsageError(`--interval: ${value} is below the minimum, ${MIN_INTERVAL} seconds`);
-        plan.interval = Math.round(seconds * 1e6);
-        break;
+  return {
+    plan: { script: "", args: [], interval: 1000, report },
+    fromPath: false,
+    rendererGiven: false,
+    renderOptions: [],
+  };
+}
+
+/** The options about the program and how it is profiled; false when `name` is not one of them. */
+function readRunOption(reading: Reading, name: string, value: string): boolean {
+  const plan = reading.plan;
+  switch (name) {
+    case "interval": {
+      const seconds = value.trim() === "" ? NaN : Number(value);
+      if (!Number.isFinite(seconds)) throw new UsageError(`--interval: '${value}' is not a number of seconds`);
+      if (seconds < MIN_INTERVAL) {
+        throw new UsageError(`--interval: ${value} is below the minimum, ${MIN_INTERVAL} seconds`);
       }
-      case "outfile":
-        if (value === "") throw new UsageError("--outfile: needs a file name");
-        plan.outfile = value;
-        fileReport = true;
-        break;
-      case "renderer":
-        if (!RENDERERS.includes(value)) {
-          throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
-        }
-        plan.report.renderer = value as ReportOptions["renderer"];
-        rendererGiven = true;
-        break;
-      case "load":
-        if (value === "") throw new UsageError("--load: needs a file name");
-        if (plan.loadPrev) throw new UsageError("--load and --load-prev: give one of them");
-        plan.load = value;
-        break;
-      case "stream-to":
-        if (value === "") throw new UsageError("--stream-to: needs a file name");
-        plan.streamTo = value;
-        break;
-      case "duration": {
-        const seconds = value.trim() === "" ? NaN : Number(value);
-        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--duration: '${value}' is not a positive number of seconds`);
-        // setTimeout's limit (about 24.8 days).
-        if (seconds > 2_000_000) throw new UsageError(`--duration: ${value} seconds is too long (at most 2000000)`);
-        plan.duration = seconds;
-        break;
-      }
-      case "code":
-        plan.code = value;
-        break;
-      case "from-path":
-        fromPath = true;
-        break;
-      case "signal-toggle":
-        if (process.platform === "win32") throw new UsageError("--signal-toggle: Windows has no SIGUSR2");
-        plan.signalToggle = true;
-        break;
-      case "load-prev":
-        if (plan.load !== undefined) throw new UsageError("--load and --load-prev: give one of them");
-        plan.load = lastSessionPath();
-        plan.loadPrev = true;
-        break;
-      case "render-option":
-        renderOptions.push(value);
-        break;
-      case "timeline":
-        plan.report.timeline = true;
-        break;
-      case "async-mode":
-        renderOptions.push(`async_mode=${value}`); // checked (and applied in order) with the -p options
-        break;
-      case "hide":
-        plan.report.hide.push(value);
-        break;
-      case "hide-regex":
-        plan.report.hideRegex.push(checkRegex("--hide-regex", value));
-        break;
-      case "show":
-        plan.report.show.push(value);
-        break;
-      case "show-regex":
-        plan.report.showRegex.push(checkRegex("--show-regex", value));
-        break;
-      case "show-all":
-        plan.report.showAll = true;
-        break;
-      case "unicode":
-      case "no-unicode":
-        plan.report.unicode = token.name === "unicode";
-        break;
-      case "color":
-      case "no-color":
-        color = token.name === "color";
-        break;
+      plan.interval = Math.round(seconds * 1e6);
+      return true;
     }
+    case "code":
+      plan.code = value;
+      return true;
+    case "from-path":
+      reading.fromPath = true;
+      return true;
+    case "stream-to":
+      if (value === "") throw new UsageError("--stream-to: needs a file name");
+      plan.streamTo = value;
+      return true;
+    case "duration": {
+      const seconds = value.trim() === "" ? NaN : Number(value);
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        throw new UsageError(`--duration: '${value}' is not a positive number of seconds`);
+      }
+      // setTimeout's limit (about 24.8 days).
+      if (seconds > 2_000_000) throw new UsageError(`--duration: ${value} seconds is too long (at most 2000000)`);
+      plan.duration = seconds;
+      return true;
+    }
+    case "signal-toggle":
+      if (process.platform === "win32") throw new UsageError("--signal-toggle: Windows has no SIGUSR2");
+      plan.signalToggle = true;
+      return true;
+    default:
+      return false;
   }
+}
+
+/** The options about where the report goes and what it is made from; false when `name` is not one of them. */
+function readOutputOption(reading: Reading, name: string, value: string): boolean {
+  const plan = reading.plan;
+  switch (name) {
+    case "outfile":
+      if (value === "") throw new UsageError("--outfile: needs a file name");
+      plan.outfile = value;
+      return true;
+    case "renderer":
+      if (!RENDERERS.includes(value)) {
+        throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
+      }
+      plan.report.renderer = value as ReportOptions["renderer"];
+      reading.rendererGiven = true;
+      return true;
+    case "load":
+      if (value === "") throw new UsageError("--load: needs a file name");
+      if (plan.loadPrev) throw new UsageError("--load and --load-prev: give one of them");
+      plan.load = value;
+      return true;
+    case "load-prev":
+      if (plan.load !== undefined) throw new UsageError("--load and --load-prev: give one of them");
+      plan.load = lastSessionPath();
+      plan.loadPrev = true;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The options about what the report shows and how. */
+function readReportOption(reading: Reading, name: string, value: string): void {
+  const report = reading.plan.report;
+  switch (name) {
+    case "render-option":
+      reading.renderOptions.push(value);
+      break;
+    case "async-mode":
+      reading.renderOptions.push(`async_mode=${value}`); // checked (and applied in order) with the -p options
+      break;
+    case "timeline":
+      report.timeline = true;
+      break;
+    case "hide":
+      report.hide.push(value);
+      break;
+    case "hide-regex":
+      report.hideRegex.push(checkRegex("--hide-regex", value));
+      break;
+    case "show":
+      report.show.push(value);
+      break;
+    case "show-regex":
+      report.showRegex.push(checkRegex("--show-regex", value));
+      break;
+    case "show-all":
+      report.showAll = true;
+      break;
+    case "unicode":
+    case "no-unicode":
+      report.unicode = name === "unicode";
+      break;
+    case "color":
+    case "no-color":
+      reading.color = name === "color";
+      break;
+  }
+}
+
+function checkRegex(flag: string, value: string): string {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    throw new UsageError(`${flag}: bad regular expression '${value}' (${(err as Error).message})`);
+  }
+  return value;
+}
+
+/** What depends on several options: the format -o picks, the colour, then the -p options over them all. */
+function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
+  const plan = reading.plan;
   // Without -r, -o's extension picks the format (run.tsprof, x.speedscope.json, ...); text otherwise.
-  if (!rendererGiven && plan.outfile !== undefined) {
+  if (!reading.rendererGiven && plan.outfile !== undefined) {
     plan.report.renderer = (rendererForPath(plan.outfile) ?? "text") as ReportOptions["renderer"];
   }
   // A report written to a file gets no colour unless asked for: stderr's terminal is not the file's reader.
   // A loaded profile's report goes to stdout: its terminal decides.
-  if (fileReport) plan.report.color = defaultReportOptions({ isTTY: false }).color;
+  if (plan.outfile !== undefined) plan.report.color = defaultReportOptions({ isTTY: false }).color;
   else if (plan.load !== undefined) plan.report.color = defaultReportOptions(stdout).color;
-  if (color !== undefined) plan.report.color = color;
+  if (reading.color !== undefined) plan.report.color = reading.color;
   // -p comes last so an explicit render option overrides the flags above.
-  for (const option of renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+  for (const option of reading.renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+}
 
-  // Found out now, not after a long run whose report would then be lost.
+/** The report can be written where it goes: found out now, not after a long run whose report would then be lost. */
+function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
   if (plan.outfile !== undefined && !isDirectory(dirname(resolve(plan.outfile)))) {
     throw new UsageError(`--outfile: directory '${dirname(plan.outfile)}' does not exist`);
   }
@@ -332,42 +423,57 @@ export function parseCommandLine(
       throw new UsageError(`the ${plan.report.renderer} format is binary: write it to a file with -o FILE`);
     }
   }
-  if (plan.streamTo !== undefined) {
-    if (!isDirectory(dirname(resolve(plan.streamTo)))) {
-      throw new UsageError(`--stream-to: directory '${dirname(plan.streamTo)}' does not exist`);
-    }
-    if (plan.signalToggle) throw new UsageError("--stream-to and --signal-toggle: give one of them (a stream is one profiling period)");
+}
+
+function checkStream(plan: CliPlan): void {
+  if (plan.streamTo === undefined) return;
+  if (!isDirectory(dirname(resolve(plan.streamTo)))) {
+    throw new UsageError(`--stream-to: directory '${dirname(plan.streamTo)}' does not exist`);
   }
-  if (plan.load !== undefined) {
-    for (const [given, flag] of [[plan.streamTo, "--stream-to"], [plan.duration, "--duration"], [plan.signalToggle, "--signal-toggle"]] as const) {
-      if (given !== undefined) throw new UsageError(`${flag} is for running a program, not for ${plan.loadPrev ? "--load-prev" : "--load"}`);
-    }
-    if (plan.code !== undefined || fromPath) {
-      throw new UsageError(`${plan.code !== undefined ? "-c" : "--from-path"} runs a program: not with ${plan.loadPrev ? "--load-prev" : "--load"}`);
-    }
-    if (at < argv.length) {
-      throw new UsageError(`${plan.loadPrev ? "--load-prev" : "--load"} renders a saved profile: give no script ('${argv[at]}')`);
-    }
-    return plan;
+  if (plan.signalToggle) {
+    throw new UsageError("--stream-to and --signal-toggle: give one of them (a stream is one profiling period)");
   }
+}
+
+/** --load and --load-prev run no program: no option for running one, and no script. */
+function checkLoad(reading: Reading, argv: string[], at: number): void {
+  const plan = reading.plan;
+  const load = plan.loadPrev ? "--load-prev" : "--load";
+  const running = [
+    [plan.streamTo, "--stream-to"],
+    [plan.duration, "--duration"],
+    [plan.signalToggle, "--signal-toggle"],
+  ] as const;
+  for (const [given, flag] of running) {
+    if (given !== undefined) throw new UsageError(`${flag} is for running a program, not for ${load}`);
+  }
+  if (plan.code !== undefined || reading.fromPath) {
+    throw new UsageError(`${plan.code !== undefined ? "-c" : "--from-path"} runs a program: not with ${load}`);
+  }
+  if (at < argv.length) throw new UsageError(`${load} renders a saved profile: give no script ('${argv[at]}')`);
+}
+
+/** The program and its arguments: -c's code, or a script file (found on PATH with --from-path). */
+function programToRun(reading: Reading, argv: string[], at: number): void {
+  const plan = reading.plan;
   if (plan.code !== undefined) {
-    if (fromPath) throw new UsageError("-c and --from-path: give one of them");
+    if (reading.fromPath) throw new UsageError("-c and --from-path: give one of them");
     plan.args = argv.slice(at);
-    return plan;
+    return;
   }
   if (at >= argv.length) throw new UsageError(`no script given (${USAGE.slice(7)}; see --help)`);
-  plan.script = fromPath ? findOnPath(argv[at]) : argv[at];
+  plan.script = reading.fromPath ? findOnPath(argv[at]) : argv[at];
   plan.args = argv.slice(at + 1);
   let isFile = false;
   try {
     isFile = statSync(plan.script).isFile();
   } catch {}
   if (!isFile) {
+    const script = plan.script;
     throw new UsageError(
-      existsSync(plan.script) ? `can't run '${plan.script}': not a file` : `can't open file '${plan.script}': no such file`,
+      existsSync(script) ? `can't run '${script}': not a file` : `can't open file '${script}': no such file`,
     );
   }
-  return plan;
 }
 
 /**
@@ -375,7 +481,9 @@ export function parseCommandLine(
  * symlinks followed (npm's bins are links to the package's script). It must be a script the runtime can run.
  */
 function findOnPath(name: string): string {
-  if (name.includes("/") || name.includes("\\")) throw new UsageError(`--from-path: give a program's name, not a path ('${name}')`);
+  if (name.includes("/") || name.includes("\\")) {
+    throw new UsageError(`--from-path: give a program's name, not a path ('${name}')`);
+  }
   const dirs: string[] = [];
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
     dirs.push(join(dir, "node_modules", ".bin"));
@@ -392,7 +500,9 @@ function findOnPath(name: string): string {
       continue;
     }
     if (/\.[cm]?[jt]sx?$/.test(file) || /^#!.*\b(node|deno|bun|tsx|ts-node)\b/.test(firstLine(file))) return file;
-    throw new UsageError(`--from-path: '${candidate}' is not a JavaScript program (a native executable or a shell script)`);
+    throw new UsageError(
+      `--from-path: '${candidate}' is not a JavaScript program (a native executable or a shell script)`,
+    );
   }
   throw new UsageError(`--from-path: no program '${name}' in node_modules/.bin or on PATH`);
 }
@@ -417,33 +527,5 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function checkRegex(flag: string, value: string): string {
-  try {
-    new RegExp(value);
-  } catch (err) {
-    throw new UsageError(`${flag}: bad regular expression '${value}' (${(err as Error).message})`);
-  }
-  return value;
-}
-
-/** parseArgs errors are multi-sentence with advice meant for programmers; keep the first sentence. */
-function parseArgsMessage(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  const message = String(e.message ?? err);
-  // "Option '-i, --interval <value>' argument missing": name the long form.
-  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
-  const option = /--[\w-]+/.exec(quoted)?.[0] ?? (quoted || /--?[\w-]+/.exec(message)?.[0]);
-  switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown option '${option ?? message}' (see --help)`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /argument missing/.test(message) || /requires/.test(message)
-        ? `option '${option}' needs a value`
-        : `option '${option}' takes no value`;
-    default:
-      return message.split("\n")[0];
   }
 }

@@ -1,0 +1,110 @@
+// What the CLI writes: a run's reports (to -o, numbered under --signal-toggle, or stderr), a saved profile's report
+// (--load, --load-prev: to stdout or -o), its own one-line messages, and the exit it ends with.
+import { existsSync, writeFileSync } from "node:fs";
+import { UsageError } from "../../session/errors.ts";
+import type { CliPlan } from "./arguments.ts";
+import { keepLastSession } from "./cache.ts";
+
+/** How the CLI ends: an exit code, or (as the program did) death by a polite signal, re-raised on itself. */
+export interface CliExit {
+  code: number;
+  signal?: "SIGINT" | "SIGTERM" | "SIGHUP";
+}
+
+/** A message of the CLI's own, on stderr: one line. */
+export function say(message: string): void {
+  process.stderr.write(`tsprofile: ${message.split("\n")[0]}\n`);
+}
+
+/** FILE.EXT -> FILE.<n>.EXT: the n-th report of --signal-toggle. */
+export function numberedPath(path: string, n: number): string {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const dot = path.lastIndexOf(".");
+  return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
+}
+
+type Report = string | Uint8Array;
+
+/** A text report ends with a newline, whatever the renderer made. */
+function endLine(report: Report): Report {
+  return typeof report === "string" && !report.endsWith("\n") ? report + "\n" : report;
+}
+
+/** Why a write failed, as the CLI says it: the error's code (ENOENT, EACCES...), else its message. */
+function writeFailure(err: unknown): string {
+  return (err as { code?: string }).code ?? (err as Error).message;
+}
+
+/** The reports of one run: each session file the child writes becomes one. */
+export interface RunReports {
+  /** Renders one session file to -o (numbered in server mode) or stderr; false (said why) when it fails. */
+  emit(path: string): Promise<boolean>;
+  /** How many reports have been written. */
+  written(): number;
+}
+
+/** Starts loading the report machinery (wasm core, renderers) while the program runs. */
+export function startReports(plan: CliPlan): RunReports {
+  const reporting = Promise.all([import("../report.ts"), import("../../session/session.ts")]);
+  reporting.catch(() => {}); // reported by emit, once the program has ended
+  let reports = 0;
+  const emit = async (path: string): Promise<boolean> => {
+    let report: Report;
+    try {
+      const [{ renderSessionOutput }, { loadSession }] = await reporting;
+      const session = loadSession(path);
+      keepLastSession(path); // for --load-prev; best effort
+      report = endLine(renderSessionOutput(session, plan.report));
+    } catch (err) {
+      say(`cannot render the profile: ${(err as Error).message ?? err}`);
+      return false;
+    }
+    reports++;
+    const outfile =
+      plan.outfile !== undefined && plan.signalToggle ? numberedPath(plan.outfile, reports) : plan.outfile;
+    if (outfile !== undefined) {
+      try {
+        writeFileSync(outfile, report);
+      } catch (err) {
+        say(`cannot write ${outfile}: ${writeFailure(err)}`);
+        return false;
+      }
+      if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
+    } else {
+      if (plan.signalToggle) say(`report ${reports}:`);
+      process.stderr.write(report);
+    }
+    return true;
+  };
+  return { emit, written: () => reports };
+}
+
+/** --load / --load-prev: render a saved profile; the report goes to stdout (or -o). */
+export async function runLoad(plan: CliPlan): Promise<CliExit> {
+  const path = plan.load!;
+  if (plan.loadPrev && !existsSync(path)) {
+    say(`--load-prev: no previous session (${path} does not exist): profile a program first`);
+    return { code: 2 };
+  }
+  const [{ renderSessionOutput }, { loadProfile }, { SessionError }] = await Promise.all([
+    import("../report.ts"),
+    import("../profile-file.ts"),
+    import("../../session/session.ts"),
+  ]);
+  let report: Report;
+  try {
+    report = endLine(renderSessionOutput(loadProfile(path), plan.report));
+  } catch (err) {
+    if (err instanceof SessionError || err instanceof UsageError) say(err.message);
+    else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);
+    return { code: 2 };
+  }
+  try {
+    if (plan.outfile !== undefined) writeFileSync(plan.outfile, report);
+    else process.stdout.write(report);
+  } catch (err) {
+    say(`cannot write ${plan.outfile ?? "the report"}: ${writeFailure(err)}`);
+    return { code: 2 };
+  }
+  return { code: 0 };
+}

@@ -771,6 +771,7 @@ fn gap_rule_trusts_a_pending_wait_only_with_an_interval() {
     assert_eq!(show(&c.run())[1..3], ["  idle 80 s=80", "  f0 19"]);
     c.waits = vec![(0.0, 10.0, W_B)];
     assert_eq!(show(&c.run())[1..3], ["  idle 50 s=50", "  f0 40"]); // [0, 10) of it awaited
+
     // The cap still wins when it is smaller than 2 * interval; the interval is rounded (9.5 -> 10).
     c.samples[0].2 = ST_JS;
     c.waits = vec![(0.0, 60.0, W_B)];

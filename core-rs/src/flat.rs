@@ -92,9 +92,7 @@ pub(crate) fn flat(
     let mut on_path = vec![0u32; slots];
     // Entries are node ids; bit 32 marks the second visit (leaving the node).
     const LEAVE: u64 = 1 << 32;
-    let mut st: Vec<u64> = (offs[0]..offs[1])
-        .map(|k| u64::from(kids[k as usize]))
-        .collect();
+    let mut st: Vec<u64> = (offs[0]..offs[1]).map(|k| u64::from(kids[k as usize])).collect();
     while let Some(e) = st.pop() {
         let x = (e as u32) as usize;
         let s = slot(paths.frame[x]);
@@ -120,9 +118,7 @@ pub(crate) fn flat(
         }
     };
     let limit = filter_threshold * root_time;
-    let mut idx: Vec<u32> = (0..rows.len() as u32)
-        .filter(|&i| show_all || !(chosen(i as usize) < limit))
-        .collect();
+    let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| show_all || !(chosen(i as usize) < limit)).collect();
     idx.sort_by(|&a, &b| chosen(b as usize).total_cmp(&chosen(a as usize)));
     Flat {
         frame: idx.iter().map(|&i| rows[i as usize]).collect(),

@@ -16,12 +16,7 @@ pub(crate) struct Ordered {
     pub cpu_time: Vec<f64>,
 }
 
-pub(crate) fn process(
-    mut t: RawTree,
-    timeline: bool,
-    show_all: bool,
-    filter_threshold: f64,
-) -> Ordered {
+pub(crate) fn process(mut t: RawTree, timeline: bool, show_all: bool, filter_threshold: f64) -> Ordered {
     let n = t.len();
     // §5: a node survives when it and every ancestor below the root reach the threshold (a dropped
     // child takes its whole subtree; parents keep their time).

@@ -437,6 +437,24 @@ fn irrelevant_nodes_are_dropped_with_their_subtree() {
 }
 
 #[test]
+fn a_nan_threshold_drops_nothing() {
+    // Nodes and flat rows are dropped when their time is < the limit; no time is < NaN.
+    let mut c = case(4);
+    c.paths = vec![vec![0, 1], vec![0, 2, 3], vec![0]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 95.0, ST_JS), (2, 99.0, ST_JS)];
+    c.duration = 100.0;
+    for (timeline, flat_time) in [(false, FlatTime::SelfTime), (true, FlatTime::Total)] {
+        c.timeline = timeline;
+        c.flat_time = flat_time;
+        c.threshold = 0.0;
+        let all = c.run();
+        c.threshold = f64::NAN;
+        assert_eq!(c.run(), all);
+        assert_eq!(all.flat_frame.len(), 4);
+    }
+}
+
+#[test]
 fn lone_self_nodes_fold_into_their_parent() {
     let mut c = case(2);
     c.paths = vec![vec![0], vec![0, 1]];

@@ -104,7 +104,7 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
     if n == 0 {
         return Ok(&[]);
     }
-    if ptr.is_null() || (ptr as usize) % core::mem::align_of::<T>() != 0 {
+    if ptr.is_null() || !(ptr as usize).is_multiple_of(core::mem::align_of::<T>()) {
         return Err(Error("misaligned or null buffer".into()));
     }
     Ok(core::slice::from_raw_parts(ptr, n as usize))
@@ -156,6 +156,7 @@ pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f6
 /// Each pointer must address its length in elements (from `tsp_alloc`).
 /// `async_mode`: 0 disabled, 1 enabled, 2 strict.
 #[no_mangle]
+// The extern "C" ABI that wasm/core.ts calls: scalars and (pointer, length) pairs, no structs.
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tsp_process(
     h: u32,

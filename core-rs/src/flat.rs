@@ -13,6 +13,7 @@ pub(crate) struct Flat {
 
 const NONE: u32 = u32::MAX;
 
+// The pipeline's inputs to SPEC §9, called once from output.rs; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn flat(
     paths: &Paths,
@@ -118,7 +119,9 @@ pub(crate) fn flat(
         }
     };
     let limit = filter_threshold * root_time;
-    let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| show_all || !(chosen(i as usize) < limit)).collect();
+    // Not `chosen >= limit`: SPEC §9 drops a row when its chosen time < limit, so a NaN limit drops nothing.
+    let below = |time: f64| time < limit;
+    let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| show_all || !below(chosen(i as usize))).collect();
     idx.sort_by(|&a, &b| chosen(b as usize).total_cmp(&chosen(a as usize)));
     Flat {
         frame: idx.iter().map(|&i| rows[i as usize]).collect(),

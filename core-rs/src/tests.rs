@@ -787,8 +787,8 @@ fn ffi_round_trip_and_errors() {
             (bad as *mut u8, 4),
             (st as *mut u8, 8),
             (tm as *mut u8, 16),
-            (sa as *mut u8, 2),
-            (fl as *mut u8, 2),
+            (sa, 2),
+            (fl, 2),
             (lib as *mut u8, 8),
             (start as *mut u8, 8),
         ] {
@@ -1288,11 +1288,11 @@ fn ffi_waits_and_async_mode() {
             (f as *mut u8, 4),
             (st as *mut u8, 4),
             (tm as *mut u8, 8),
-            (sa as *mut u8, 1),
+            (sa, 1),
             (wa as *mut u8, 8),
             (wb as *mut u8, 8),
             (ws as *mut u8, 4),
-            (fl as *mut u8, 1),
+            (fl, 1),
             (lib as *mut u8, 4),
         ] {
             tsp_free(ptr, n);
@@ -1490,7 +1490,7 @@ fn cpu_column_per_chunk_is_known_only_when_every_chunk_has_one() {
     let opts = Options { frame_flags: &flags, frame_library: &libs, ..c.opts() };
     let st: Vec<i32> = c.samples.iter().map(|x| ids[x.0 as usize]).collect();
     let tm: Vec<f64> = c.samples.iter().map(|x| x.1).collect();
-    let sa = vec![ST_JS; 4];
+    let sa = [ST_JS; 4];
     let cpu = c.cpu.clone().unwrap();
     // Chunks, an empty one first: the same tree, CPU known.
     let mut s = Session::new();
@@ -1599,9 +1599,9 @@ fn ffi_cpu_column_in_and_out() {
             (f as *mut u8, 4),
             (st as *mut u8, 8),
             (tm as *mut u8, 16),
-            (sa as *mut u8, 2),
+            (sa, 2),
             (cpu as *mut u8, 16),
-            (fl as *mut u8, 1),
+            (fl, 1),
             (lib as *mut u8, 4),
             (bad as *mut u8, 16),
         ] {

@@ -364,7 +364,7 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
             // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
             // (b) otherwise a wait pending a little later caps the credit at two intervals.
-            let went_idle = next.is_some_and(|j| is_idle(j)) || w > 2.0 * interval;
+            let went_idle = next.is_some_and(&is_idle) || w > 2.0 * interval;
             let started =
                 (went_idle && !is_idle(p) && !sweep.pending_at(t)).then(|| sweep.last_start_in(t, w)).flatten();
             if let Some(start) = started {

@@ -30,11 +30,7 @@ fn set_error(e: Error) -> u32 {
 fn with_slot<R>(h: u32, f: impl FnOnce(&mut Slot) -> Result<R, Error>) -> Result<R, Error> {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        match (h as usize)
-            .checked_sub(1)
-            .and_then(|i| s.get_mut(i))
-            .and_then(|x| x.as_mut())
-        {
+        match (h as usize).checked_sub(1).and_then(|i| s.get_mut(i)).and_then(|x| x.as_mut()) {
             Some(slot) => f(slot),
             None => Err(Error(format!("invalid session handle {h}"))),
         }
@@ -81,10 +77,7 @@ pub extern "C" fn tsp_error_len() -> u32 {
 pub extern "C" fn tsp_new() -> u32 {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        let slot = Some(Box::new(Slot {
-            session: Session::new(),
-            result: None,
-        }));
+        let slot = Some(Box::new(Slot { session: Session::new(), result: None }));
         // Reuse a freed slot so handles stay small in long-lived hosts.
         if let Some(i) = s.iter().position(|x| x.is_none()) {
             s[i] = slot;
@@ -111,7 +104,7 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
     if n == 0 {
         return Ok(&[]);
     }
-    if ptr.is_null() || (ptr as usize) % core::mem::align_of::<T>() != 0 {
+    if ptr.is_null() || !(ptr as usize).is_multiple_of(core::mem::align_of::<T>()) {
         return Err(Error("misaligned or null buffer".into()));
     }
     Ok(core::slice::from_raw_parts(ptr, n as usize))
@@ -120,12 +113,7 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
 /// # Safety
 /// The pointers must address `n` elements each (from `tsp_alloc`).
 #[no_mangle]
-pub unsafe extern "C" fn tsp_add_stacks(
-    h: u32,
-    parent: *const i32,
-    frame: *const u32,
-    n: u32,
-) -> u32 {
+pub unsafe extern "C" fn tsp_add_stacks(h: u32, parent: *const i32, frame: *const u32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
         slot.session.add_stacks(slice(parent, n)?, slice(frame, n)?)
@@ -148,8 +136,7 @@ pub unsafe extern "C" fn tsp_add_samples(
     let r = with_slot(h, |slot| {
         slot.result = None;
         let cpu = if cpu.is_null() { None } else { Some(slice(cpu, n)?) };
-        slot.session
-            .add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?, cpu)
+        slot.session.add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?, cpu)
     });
     r.map_or_else(set_error, |_| 0)
 }
@@ -157,17 +144,10 @@ pub unsafe extern "C" fn tsp_add_samples(
 /// # Safety
 /// The pointers must address `n` elements each (from `tsp_alloc`).
 #[no_mangle]
-pub unsafe extern "C" fn tsp_add_waits(
-    h: u32,
-    start: *const f64,
-    end: *const f64,
-    stack: *const i32,
-    n: u32,
-) -> u32 {
+pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f64, stack: *const i32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
-        slot.session
-            .add_waits(slice(start, n)?, slice(end, n)?, slice(stack, n)?)
+        slot.session.add_waits(slice(start, n)?, slice(end, n)?, slice(stack, n)?)
     });
     r.map_or_else(set_error, |_| 0)
 }
@@ -176,6 +156,7 @@ pub unsafe extern "C" fn tsp_add_waits(
 /// Each pointer must address its length in elements (from `tsp_alloc`).
 /// `async_mode`: 0 disabled, 1 enabled, 2 strict.
 #[no_mangle]
+// The extern "C" ABI that wasm/core.ts calls: scalars and (pointer, length) pairs, no structs.
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn tsp_process(
     h: u32,
@@ -210,11 +191,7 @@ pub unsafe extern "C" fn tsp_process(
             timeline: timeline != 0,
             show_all: show_all != 0,
             filter_threshold,
-            flat_time: if flat_total != 0 {
-                FlatTime::Total
-            } else {
-                FlatTime::SelfTime
-            },
+            flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
             start_stack: slice(start, start_len)?,
             frame_flags: slice(flags, flags_len)?,
             frame_library: slice(library, library_len)?,

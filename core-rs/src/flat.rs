@@ -13,6 +13,7 @@ pub(crate) struct Flat {
 
 const NONE: u32 = u32::MAX;
 
+// The pipeline's inputs to SPEC §9, called once from output.rs; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn flat(
     paths: &Paths,
@@ -92,9 +93,7 @@ pub(crate) fn flat(
     let mut on_path = vec![0u32; slots];
     // Entries are node ids; bit 32 marks the second visit (leaving the node).
     const LEAVE: u64 = 1 << 32;
-    let mut st: Vec<u64> = (offs[0]..offs[1])
-        .map(|k| u64::from(kids[k as usize]))
-        .collect();
+    let mut st: Vec<u64> = (offs[0]..offs[1]).map(|k| u64::from(kids[k as usize])).collect();
     while let Some(e) = st.pop() {
         let x = (e as u32) as usize;
         let s = slot(paths.frame[x]);
@@ -120,9 +119,9 @@ pub(crate) fn flat(
         }
     };
     let limit = filter_threshold * root_time;
-    let mut idx: Vec<u32> = (0..rows.len() as u32)
-        .filter(|&i| show_all || !(chosen(i as usize) < limit))
-        .collect();
+    // Not `chosen >= limit`: SPEC §9 drops a row when its chosen time < limit, so a NaN limit drops nothing.
+    let below = |time: f64| time < limit;
+    let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| show_all || !below(chosen(i as usize))).collect();
     idx.sort_by(|&a, &b| chosen(b as usize).total_cmp(&chosen(a as usize)));
     Flat {
         frame: idx.iter().map(|&i| rows[i as usize]).collect(),

@@ -13,12 +13,7 @@ pub(crate) struct Groups {
     pub libs: Vec<u32>,
 }
 
-pub(crate) fn group(
-    o: &Ordered,
-    frame_flags: &[u8],
-    frame_library: &[u32],
-    show_all: bool,
-) -> Groups {
+pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show_all: bool) -> Groups {
     let n = o.frame.len();
     // Children in display order: in pre-order, a node's children appear in order of index.
     let mut offs = vec![0u32; n + 1];
@@ -57,9 +52,7 @@ pub(crate) fn group(
             if group[c] != -1 || !is_real(o.frame[c]) || !hidden[c] {
                 continue;
             }
-            let starts = children(c)
-                .iter()
-                .any(|&d| is_real(o.frame[d as usize]) && hidden[d as usize]);
+            let starts = children(c).iter().any(|&d| is_real(o.frame[d as usize]) && hidden[d as usize]);
             if !starts {
                 continue;
             }
@@ -117,10 +110,7 @@ pub(crate) fn group(
         if flags[i] & NODE_VISIBLE == 0 {
             hidden_count[g as usize] += 1;
         }
-        let lib = frame_library
-            .get(o.frame[i] as usize)
-            .copied()
-            .unwrap_or(NO_LIBRARY);
+        let lib = frame_library.get(o.frame[i] as usize).copied().unwrap_or(NO_LIBRARY);
         if lib != NO_LIBRARY && seen.insert(crate::hash::key(g as u32, lib), ()).is_none() {
             libs[g as usize].push(lib);
         }
@@ -132,12 +122,5 @@ pub(crate) fn group(
         flat_libs.extend_from_slice(l);
         lib_offsets.push(flat_libs.len() as u32);
     }
-    Groups {
-        group,
-        flags,
-        root: roots,
-        hidden: hidden_count,
-        lib_offsets,
-        libs: flat_libs,
-    }
+    Groups { group, flags, root: roots, hidden: hidden_count, lib_offsets, libs: flat_libs }
 }

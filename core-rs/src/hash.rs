@@ -52,11 +52,7 @@ pub struct Trie {
 
 impl Trie {
     pub fn new() -> Trie {
-        Trie {
-            parent: vec![0],
-            frame: vec![crate::SYNTH_ROOT],
-            map: KeyMap::default(),
-        }
+        Trie { parent: vec![0], frame: vec![crate::SYNTH_ROOT], map: KeyMap::default() }
     }
 
     pub fn len(&self) -> usize {

@@ -35,10 +35,7 @@ const BLOCK: usize = 1 << BLOCK_BITS;
 
 impl<T> Default for Blocks<T> {
     fn default() -> Self {
-        Blocks {
-            blocks: Vec::new(),
-            len: 0,
-        }
+        Blocks { blocks: Vec::new(), len: 0 }
     }
 }
 
@@ -71,10 +68,7 @@ impl<T: Copy> Blocks<T> {
     /// The i-th element; i < len.
     #[inline]
     pub fn get(&self, i: usize) -> Option<T> {
-        self.blocks
-            .get(i >> BLOCK_BITS)
-            .and_then(|b| b.get(i & (BLOCK - 1)))
-            .copied()
+        self.blocks.get(i >> BLOCK_BITS).and_then(|b| b.get(i & (BLOCK - 1))).copied()
     }
 }
 
@@ -242,11 +236,7 @@ impl Session {
                 stack.len()
             ));
         }
-        let mut prev = if self.waits.len() > 0 {
-            Some(self.last_wait_raw)
-        } else {
-            None
-        };
+        let mut prev = if self.waits.len() > 0 { Some(self.last_wait_raw) } else { None };
         for i in 0..start.len() {
             let idx = self.waits.len() + i;
             let (a, b, s) = (start[i], end[i], stack[i]);
@@ -261,9 +251,7 @@ impl Session {
             }
             if let Some(p) = prev {
                 if a < p {
-                    return err(format!(
-                        "wait {idx}: start {a} is smaller than the one before it ({p})"
-                    ));
+                    return err(format!("wait {idx}: start {a} is smaller than the one before it ({p})"));
                 }
             }
             prev = Some(a);
@@ -277,18 +265,10 @@ impl Session {
             let b = round_time(end[i]) + 0.0;
             let len = b - a;
             let rec = if len < f64::from(LEN_ESCAPE) && a + len == b {
-                WaitRec {
-                    start: a,
-                    len: len as u32,
-                    stack: stack[i],
-                }
+                WaitRec { start: a, len: len as u32, stack: stack[i] }
             } else {
                 self.wait_big.push((self.waits.len(), b));
-                WaitRec {
-                    start: a,
-                    len: LEN_ESCAPE,
-                    stack: stack[i],
-                }
+                WaitRec { start: a, len: LEN_ESCAPE, stack: stack[i] }
             };
             self.waits.push(rec);
             self.max_wait_stack = self.max_wait_stack.max(stack[i]);
@@ -357,30 +337,20 @@ impl Session {
     /// Appends a chunk of the stack table; ids continue from the previous chunk. All or nothing.
     pub fn add_stacks(&mut self, parent: &[i32], frame: &[u32]) -> Result<(), Error> {
         if parent.len() != frame.len() {
-            return err(format!(
-                "stack table: parent has {} entries but frame has {}",
-                parent.len(),
-                frame.len()
-            ));
+            return err(format!("stack table: parent has {} entries but frame has {}", parent.len(), frame.len()));
         }
         self.check_capacity(parent.len())?;
         let base = self.stack_core.len();
         for (i, &p) in parent.iter().enumerate() {
             let id = base + i;
             if p < -1 || p as i64 >= id as i64 {
-                return err(format!(
-                    "stack {id}: parent {p} is not -1 or a smaller stack id"
-                ));
+                return err(format!("stack {id}: parent {p} is not -1 or a smaller stack id"));
             }
         }
         self.stack_core.reserve(parent.len());
         for (&p, &f) in parent.iter().zip(frame) {
             // p was checked above: -1 or an earlier stack (possibly of this chunk, already pushed).
-            let pc = if p < 0 {
-                0
-            } else {
-                self.stack_core[p as usize]
-            };
+            let pc = if p < 0 { 0 } else { self.stack_core[p as usize] };
             let c = self.trie.intern(pc, f);
             self.stack_core.push(c);
             self.max_frame = Some(self.max_frame.map_or(f, |m| m.max(f)));
@@ -390,13 +360,7 @@ impl Session {
 
     /// Appends a chunk of samples (in time order, continuing the previous chunk), with its CPU column when the
     /// sampler recorded one (SampleTable.cpu). All or nothing.
-    pub fn add_samples(
-        &mut self,
-        stack: &[i32],
-        time: &[f64],
-        state: &[u8],
-        cpu: Option<&[f64]>,
-    ) -> Result<(), Error> {
+    pub fn add_samples(&mut self, stack: &[i32], time: &[f64], state: &[u8], cpu: Option<&[f64]>) -> Result<(), Error> {
         if stack.len() != time.len() || stack.len() != state.len() {
             return err(format!(
                 "sample table: stack, time and state have {}, {} and {} entries",
@@ -407,27 +371,17 @@ impl Session {
         }
         if let Some(c) = cpu {
             if c.len() != stack.len() {
-                return err(format!(
-                    "sample table: stack and cpu have {} and {} entries",
-                    stack.len(),
-                    c.len()
-                ));
+                return err(format!("sample table: stack and cpu have {} and {} entries", stack.len(), c.len()));
             }
         }
         self.check_capacity(stack.len())?;
         let nstacks = self.stack_core.len() as i64;
-        let mut prev = if self.samples > 0 {
-            Some(self.last_raw)
-        } else {
-            None
-        };
+        let mut prev = if self.samples > 0 { Some(self.last_raw) } else { None };
         for i in 0..stack.len() {
             let idx = self.samples + i;
             let s = stack[i];
             if s < -1 || s as i64 >= nstacks {
-                return err(format!(
-                    "sample {idx}: stack id {s} out of range ({nstacks} stacks)"
-                ));
+                return err(format!("sample {idx}: stack id {s} out of range ({nstacks} stacks)"));
             }
             let t = time[i];
             if !t.is_finite() {
@@ -438,17 +392,12 @@ impl Session {
             }
             if let Some(p) = prev {
                 if t < p {
-                    return err(format!(
-                        "sample {idx}: time {t} is smaller than the one before it ({p})"
-                    ));
+                    return err(format!("sample {idx}: time {t} is smaller than the one before it ({p})"));
                 }
             }
             prev = Some(t);
             if state[i] > MAX_STATE {
-                return err(format!(
-                    "sample {idx}: state {} is not a SampleState (0..5)",
-                    state[i]
-                ));
+                return err(format!("sample {idx}: state {} is not a SampleState (0..5)", state[i]));
             }
         }
         if let Some(c) = cpu {
@@ -460,9 +409,7 @@ impl Session {
                 }
                 if let Some(p) = prev {
                     if x < p {
-                        return err(format!(
-                            "sample {idx}: cpu {x} is smaller than the one before it ({p})"
-                        ));
+                        return err(format!("sample {idx}: cpu {x} is smaller than the one before it ({p})"));
                     }
                 }
                 prev = Some(x);
@@ -471,31 +418,21 @@ impl Session {
         self.add_cpu(cpu, stack.len());
         for i in 0..stack.len() {
             let s = stack[i];
-            let mut c = if s < 0 {
-                0
-            } else {
-                self.stack_core[s as usize]
-            };
+            let mut c = if s < 0 { 0 } else { self.stack_core[s as usize] };
             let st = state[i];
             if st != 0 {
                 // The state is the last frame of the path: idle=1 -> SYNTH idle, ... outOfContext=5.
                 c = self.trie.intern(c, SYNTH_SELF + u32::from(st));
             }
             let rt = round_time(time[i]);
-            let base = if self.samples + i == 0 {
-                0.0
-            } else {
-                self.last_time
-            };
+            let base = if self.samples + i == 0 { 0.0 } else { self.last_time };
             let delta = rt - base;
             if delta >= 0.0 && delta < f64::from(u32::MAX) {
-                self.records
-                    .push(u64::from(c) | ((delta as u32 as u64) << 32));
+                self.records.push(u64::from(c) | ((delta as u32 as u64) << 32));
             } else {
                 let slot = self.big.len() as u32;
                 self.big.push(delta);
-                self.records
-                    .push(u64::from(ESCAPE) | (u64::from(slot) << 32));
+                self.records.push(u64::from(ESCAPE) | (u64::from(slot) << 32));
                 self.records.push(u64::from(c));
             }
             self.last_time = rt;

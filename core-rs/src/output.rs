@@ -3,10 +3,7 @@
 use crate::ingest::Session;
 use crate::stitch::Stitch;
 use crate::weights::AwaitCtx;
-use crate::{
-    err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options,
-    SYNTH_AWAIT,
-};
+use crate::{err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, SYNTH_AWAIT};
 
 /// session/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -33,10 +30,7 @@ pub struct ProcessedTree {
 fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     let fc = o.frame_flags.len();
     if o.frame_library.len() != fc {
-        return err(format!(
-            "frameLibrary has {} entries but frameFlags has {fc}",
-            o.frame_library.len()
-        ));
+        return err(format!("frameLibrary has {} entries but frameFlags has {fc}", o.frame_library.len()));
     }
     if let Some(m) = s.max_frame() {
         if m as usize >= fc {
@@ -46,9 +40,7 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     let mut start = Vec::with_capacity(o.start_stack.len());
     for (i, &f) in o.start_stack.iter().enumerate() {
         if !(f >= 0.0 && f < fc as f64 && f.fract() == 0.0) {
-            return err(format!(
-                "startStack[{i}]: frame id {f} out of range ({fc} frames)"
-            ));
+            return err(format!("startStack[{i}]: frame id {f} out of range ({fc} frames)"));
         }
         start.push(f as u32);
     }
@@ -66,10 +58,7 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     }
     let ns = s.stack_count();
     if s.max_wait_stack >= 0 && s.max_wait_stack as usize >= ns {
-        return err(format!(
-            "wait stack id {} out of range ({ns} stacks)",
-            s.max_wait_stack
-        ));
+        return err(format!("wait stack id {} out of range ({ns} stacks)", s.max_wait_stack));
     }
     Ok(start)
 }
@@ -91,11 +80,7 @@ impl Session {
             }
         }
         let end = round_time(o.duration).max(self.last_time);
-        Some(AwaitCtx {
-            interval: round_time(o.interval),
-            paths,
-            stitch: Stitch::build(self, end, o.frame_flags),
-        })
+        Some(AwaitCtx { interval: round_time(o.interval), paths, stitch: Stitch::build(self, end, o.frame_flags) })
     }
 
     /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged but for the paths it
@@ -179,16 +164,8 @@ impl Session {
         // §5-7, §8, §9.
         let ord = processors::process(raw, o.timeline, o.show_all, o.filter_threshold);
         let g = group::group(&ord, o.frame_flags, o.frame_library, o.show_all);
-        let fl = flat::flat(
-            &p,
-            &order_f,
-            &wf,
-            o.frame_flags.len(),
-            root_time,
-            o.flat_time,
-            o.filter_threshold,
-            o.show_all,
-        );
+        let fl =
+            flat::flat(&p, &order_f, &wf, o.frame_flags.len(), root_time, o.flat_time, o.filter_threshold, o.show_all);
         ProcessedTree {
             frame: ord.frame,
             parent: ord.parent,

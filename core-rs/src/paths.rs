@@ -21,40 +21,22 @@ fn removed(flags: &[u8], f: u32) -> bool {
 }
 
 /// `used`: core nodes that carry an entry (weight or cpu > 0; trim-stem candidates are drawn from these only).
-pub(crate) fn build(
-    core: &Trie,
-    flags: &[u8],
-    show_all: bool,
-    start_stack: &[u32],
-    used: &[u32],
-) -> Paths {
+pub(crate) fn build(core: &Trie, flags: &[u8], show_all: bool, start_stack: &[u32], used: &[u32]) -> Paths {
     let n = core.len();
     let (cf, fparent, frame) = if show_all {
-        (
-            (0..n as u32).collect::<Vec<u32>>(),
-            core.parent.clone(),
-            core.frame.clone(),
-        )
+        ((0..n as u32).collect::<Vec<u32>>(), core.parent.clone(), core.frame.clone())
     } else {
         let mut f = Trie::new();
         let mut cf = vec![0u32; n];
         for c in 1..n {
             let fr = core.frame[c];
             let p = cf[core.parent[c] as usize];
-            cf[c] = if removed(flags, fr) {
-                p
-            } else {
-                f.intern(p, fr)
-            };
+            cf[c] = if removed(flags, fr) { p } else { f.intern(p, fr) };
         }
         (cf, f.parent, f.frame)
     };
     let m = frame.len();
-    let s: Vec<u32> = start_stack
-        .iter()
-        .copied()
-        .filter(|&f| show_all || !removed(flags, f))
-        .collect();
+    let s: Vec<u32> = start_stack.iter().copied().filter(|&f| show_all || !removed(flags, f)).collect();
 
     // depth, and md = how many leading frames of the path equal S's leading frames.
     let mut depth = vec![0u32; m];
@@ -63,11 +45,7 @@ pub(crate) fn build(
         let p = fparent[i] as usize;
         depth[i] = depth[p] + 1;
         let dp = depth[p] as usize;
-        md[i] = if md[p] == depth[p] && dp < s.len() && frame[i] == s[dp] {
-            depth[i]
-        } else {
-            md[p]
-        };
+        md[i] = if md[p] == depth[p] && dp < s.len() && frame[i] == s[dp] { depth[i] } else { md[p] };
     }
 
     // j = min(|S| - 1, min over candidates of md - 1), when every candidate starts with S[0] (md >= 1).
@@ -126,10 +104,5 @@ pub(crate) fn build(
             }
         }
     }
-    Paths {
-        cf,
-        frame,
-        tparent,
-        tdepth,
-    }
+    Paths { cf, frame, tparent, tdepth }
 }

@@ -16,21 +16,20 @@ pub(crate) struct Ordered {
     pub cpu_time: Vec<f64>,
 }
 
-pub(crate) fn process(
-    mut t: RawTree,
-    timeline: bool,
-    show_all: bool,
-    filter_threshold: f64,
-) -> Ordered {
+// Node-id sweeps (parent[i] < i) index several columns at i and at parent[i]: index loops, all alike.
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn process(mut t: RawTree, timeline: bool, show_all: bool, filter_threshold: f64) -> Ordered {
     let n = t.len();
     // §5: a node survives when it and every ancestor below the root reach the threshold (a dropped
     // child takes its whole subtree; parents keep their time).
     let total = t.time[0];
     let limit = filter_threshold * total;
+    // Not `time >= limit`: SPEC §5 drops a child when time < limit, so a NaN limit drops nothing.
+    let below = |time: f64| time < limit;
     let mut keep = vec![true; n];
     for i in 1..n {
         let p = t.parent[i] as usize;
-        keep[i] = keep[p] && (show_all || !(t.time[i] < limit));
+        keep[i] = keep[p] && (show_all || !below(t.time[i]));
     }
     // §6: a lone [self] child folds into its parent's selfTime.
     let mut count = vec![0u32; n];

@@ -26,13 +26,13 @@ pub(crate) struct Cursor<'a> {
 impl Stitch {
     /// None when no sample is re-rooted.
     pub(crate) fn build(s: &mut Session, end: f64, flags: &[u8]) -> Option<Stitch> {
-        let mut by_end: Vec<(f64, i32)> = (0..s.waits.len())
-            .filter_map(|i| s.waits.get(i).map(|w| (s.wait_end(i, &w).min(end), w.stack)))
-            .collect();
+        let mut by_end: Vec<(f64, i32)> =
+            (0..s.waits.len()).filter_map(|i| s.waits.get(i).map(|w| (s.wait_end(i, &w).min(end), w.stack))).collect();
         // Stable: equal ends stay in input order, so the last of them is the latest.
         by_end.sort_by(|a, b| a.0.total_cmp(&b.0));
 
-        let shown = |f: u32| is_real(f) && flags.get(f as usize).is_some_and(|&g| g & (FLAG_INTERNAL | FLAG_HIDDEN) == 0);
+        let shown =
+            |f: u32| is_real(f) && flags.get(f as usize).is_some_and(|&g| g & (FLAG_INTERNAL | FLAG_HIDDEN) == 0);
         // Per wait stack, whether the first occurrence of each of its frames comes after a shown frame (the rule
         // applies): key(stack + 1, frame) -> that.
         let mut after_shown: KeyMap<bool> = KeyMap::default();
@@ -63,9 +63,9 @@ impl Stitch {
                 continue;
             }
             let stack = by_end[cur - 1].1;
-            let u = *first.entry(u64::from(p)).or_insert_with(|| {
-                frames_of(s, p).into_iter().find(|&f| shown(f)).unwrap_or(NONE)
-            });
+            let u = *first
+                .entry(u64::from(p))
+                .or_insert_with(|| frames_of(s, p).into_iter().find(|&f| shown(f)).unwrap_or(NONE));
             if u == NONE || after_shown.get(&key((stack + 1) as u32, u)) != Some(&true) {
                 continue;
             }

@@ -141,7 +141,15 @@ fn show(t: &ProcessedTree) -> Vec<String> {
 
 fn check_shape(t: &ProcessedTree) {
     let n = t.frame.len();
-    for v in [t.parent.len(), t.depth.len(), t.time.len(), t.self_time.len(), t.await_time.len(), t.group.len(), t.flags.len()] {
+    for v in [
+        t.parent.len(),
+        t.depth.len(),
+        t.time.len(),
+        t.self_time.len(),
+        t.await_time.len(),
+        t.group.len(),
+        t.flags.len(),
+    ] {
         assert_eq!(v, n);
     }
     if let Some(c) = &t.cpu_time {
@@ -249,7 +257,10 @@ fn huge_gaps_use_escape_records_without_losing_time() {
     c.gap_cap = f64::INFINITY;
     c.duration = 2.0 * big + 3.0;
     let t = c.run();
-    assert_eq!(show(&t), vec!["root 12000000000003", "  f0 6000000000003 s=6000000000003", "  idle 6000000000000 s=6000000000000"]);
+    assert_eq!(
+        show(&t),
+        vec!["root 12000000000003", "  f0 6000000000003 s=6000000000003", "  idle 6000000000000 s=6000000000000"]
+    );
     let mut d = case(1);
     d.paths = vec![vec![0]];
     d.samples = vec![(0, 0.0, ST_JS), (0, big, ST_JS)];
@@ -288,7 +299,17 @@ fn internal_and_hidden_frames_are_filtered_unless_show_all() {
     c.show_all = true;
     assert_eq!(
         show(&c.run()),
-        vec!["root 3", "  f0 2", "    f1 1", "      f3 1 s=1", "    f2 1", "      f3 1 s=1", "  f1 1", "    f2 1", "      gc 1 s=1"]
+        vec![
+            "root 3",
+            "  f0 2",
+            "    f1 1",
+            "      f3 1 s=1",
+            "    f2 1",
+            "      f3 1 s=1",
+            "  f1 1",
+            "    f2 1",
+            "      gc 1 s=1"
+        ]
     );
 }
 
@@ -383,7 +404,15 @@ fn timeline_gaps_and_states() {
     c.timeline = true;
     assert_eq!(
         show(&c.run()),
-        vec!["root 24 a=2", "  f0 5 s=5", "  idle 15 s=15", "  f0 4 a=2", "    self 1 s=1", "    await 2 s=2 a=2", "    self 1 s=1"]
+        vec![
+            "root 24 a=2",
+            "  f0 5 s=5",
+            "  idle 15 s=15",
+            "  f0 4 a=2",
+            "    self 1 s=1",
+            "    await 2 s=2 a=2",
+            "    self 1 s=1"
+        ]
     );
 }
 
@@ -405,6 +434,24 @@ fn irrelevant_nodes_are_dropped_with_their_subtree() {
     c.show_all = true;
     c.threshold = 0.5;
     assert_eq!(show(&c.run()).len(), 6);
+}
+
+#[test]
+fn a_nan_threshold_drops_nothing() {
+    // Nodes and flat rows are dropped when their time is < the limit; no time is < NaN.
+    let mut c = case(4);
+    c.paths = vec![vec![0, 1], vec![0, 2, 3], vec![0]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 95.0, ST_JS), (2, 99.0, ST_JS)];
+    c.duration = 100.0;
+    for (timeline, flat_time) in [(false, FlatTime::SelfTime), (true, FlatTime::Total)] {
+        c.timeline = timeline;
+        c.flat_time = flat_time;
+        c.threshold = 0.0;
+        let all = c.run();
+        c.threshold = f64::NAN;
+        assert_eq!(c.run(), all);
+        assert_eq!(all.flat_frame.len(), 4);
+    }
 }
 
 #[test]
@@ -448,7 +495,14 @@ fn library_frames_are_grouped() {
     let t = c.run();
     assert_eq!(
         show(&t),
-        vec!["root 10", "  f0 10", "    f1 10 g=0", "      f2 10 g=0 hidden", "        f3 10 g=0", "          f4 10 s=10"]
+        vec![
+            "root 10",
+            "  f0 10",
+            "    f1 10 g=0",
+            "      f2 10 g=0 hidden",
+            "        f3 10 g=0",
+            "          f4 10 s=10"
+        ]
     );
     assert_eq!(t.flags[2], NODE_VISIBLE | NODE_GROUP_ROOT);
     assert_eq!(t.group_root, vec![2]);
@@ -672,7 +726,10 @@ fn malformed_input_is_an_error() {
         frame_library: &libs,
     };
     assert!(s.process(&base).is_ok());
-    assert!(s.process(&Options { frame_flags: &flags[..1], frame_library: &libs[..1], ..base }).is_err(), "frame id >= frame count");
+    assert!(
+        s.process(&Options { frame_flags: &flags[..1], frame_library: &libs[..1], ..base }).is_err(),
+        "frame id >= frame count"
+    );
     assert!(s.process(&Options { frame_library: &libs[..1], ..base }).is_err(), "frameLibrary length");
     assert!(s.process(&Options { start_stack: &[2.0], ..base }).is_err(), "startStack entry >= frame count");
     assert!(s.process(&Options { start_stack: &[-1.0], ..base }).is_err(), "startStack entry < 0");
@@ -724,7 +781,17 @@ fn ffi_round_trip_and_errors() {
         assert_eq!(tsp_result_len(h, 0), 0, "a failed process leaves no result");
         tsp_drop(h);
         assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 2), 1, "dropped handle");
-        for (ptr, n) in [(p as *mut u8, 8), (f as *mut u8, 8), (bad as *mut u8, 4), (st as *mut u8, 8), (tm as *mut u8, 16), (sa as *mut u8, 2), (fl as *mut u8, 2), (lib as *mut u8, 8), (start as *mut u8, 8)] {
+        for (ptr, n) in [
+            (p as *mut u8, 8),
+            (f as *mut u8, 8),
+            (bad as *mut u8, 4),
+            (st as *mut u8, 8),
+            (tm as *mut u8, 16),
+            (sa, 2),
+            (fl, 2),
+            (lib as *mut u8, 8),
+            (start as *mut u8, 8),
+        ] {
             tsp_free(ptr, n);
         }
     }
@@ -756,7 +823,14 @@ fn gap_rule_trusts_a_pending_wait_only_with_an_interval() {
     c.waits = vec![(0.0, 60.0, W_B)];
     assert_eq!(
         show(&c.run()),
-        vec!["root 110 a=40", "  f1 50 a=40", "    await 40 s=40 a=40", "    idle 10 s=10", "  idle 40 s=40", "  f0 20 s=20"]
+        vec![
+            "root 110 a=40",
+            "  f1 50 a=40",
+            "    await 40 s=40 a=40",
+            "    idle 10 s=10",
+            "  idle 40 s=40",
+            "  f0 20 s=20"
+        ]
     );
     // No interval: rule 1 does not apply; the cap alone leaves [50, 100) idle, [50, 60) of it awaited.
     c.interval = 0.0;
@@ -771,6 +845,7 @@ fn gap_rule_trusts_a_pending_wait_only_with_an_interval() {
     assert_eq!(show(&c.run())[1..3], ["  idle 80 s=80", "  f0 19"]);
     c.waits = vec![(0.0, 10.0, W_B)];
     assert_eq!(show(&c.run())[1..3], ["  idle 50 s=50", "  f0 40"]); // [0, 10) of it awaited
+
     // The cap still wins when it is smaller than 2 * interval; the interval is rounded (9.5 -> 10).
     c.samples[0].2 = ST_JS;
     c.waits = vec![(0.0, 60.0, W_B)];
@@ -878,13 +953,26 @@ fn idle_is_split_among_zero_one_two_and_three_pending_waits() {
     let top: Vec<String> = show(&t).into_iter().filter(|l| l.starts_with("  ") && !l.starts_with("    ")).collect();
     assert_eq!(
         top,
-        vec!["  f0 4 a=4", "  f1 1 a=1", "  f0 2 a=2", "  f1 1 a=1", "  f2 1 a=1", "  f0 2 a=2", "  f1 1 a=1", "  f0 4 a=4", "  idle 4 s=4"]
+        vec![
+            "  f0 4 a=4",
+            "  f1 1 a=1",
+            "  f0 2 a=2",
+            "  f1 1 a=1",
+            "  f2 1 a=1",
+            "  f0 2 a=2",
+            "  f1 1 a=1",
+            "  f0 4 a=4",
+            "  idle 4 s=4"
+        ]
     );
     // q = 0: [5,7) k=3, L=2: the first takes the remainder 2, B and C get 0 (dropped: C has no node).
     c.timeline = false;
     c.waits = vec![(0.0, 20.0, W_A), (2.0, 12.0, W_B), (5.0, 7.0, W_C)];
     // A: 2 + 2 + 2 + 3 + 8 = 17; B: 1 + 0 + 2 = 3.
-    assert_eq!(show(&c.run()), vec!["root 20 a=20", "  f0 17 a=17", "    await 17 s=17 a=17", "  f1 3 a=3", "    await 3 s=3 a=3"]);
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 20 a=20", "  f0 17 a=17", "    await 17 s=17 a=17", "  f1 3 a=3", "    await 3 s=3 a=3"]
+    );
 }
 
 #[test]
@@ -894,7 +982,10 @@ fn a_zero_length_wait_still_splits_the_piece() {
     c.duration = 10.0;
     // Unsplit, A and B would get 5 each; at 3: [0,3) A2 B1, [3,10) A4 B3.
     c.waits = vec![(0.0, 10.0, W_A), (0.0, 10.0, W_B), (3.0, 3.0, W_C)];
-    assert_eq!(show(&c.run()), vec!["root 10 a=10", "  f0 6 a=6", "    await 6 s=6 a=6", "  f1 4 a=4", "    await 4 s=4 a=4"]);
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 10 a=10", "  f0 6 a=6", "    await 6 s=6 a=6", "  f1 4 a=4", "    await 4 s=4 a=4"]
+    );
     // Ties in start keep input order: B first gets the remainders.
     c.waits = vec![(0.0, 10.0, W_B), (0.0, 10.0, W_A), (3.0, 3.0, W_C)];
     assert_eq!(show(&c.run())[1], "  f1 6 a=6");
@@ -909,11 +1000,23 @@ fn waits_cross_sample_entries_and_gap_remainders() {
     // f0 keeps [0,4) and [20,24) (not idle); the wait takes [4,10), the idle sample [10,14), the gap
     // [14,20) and [24,25); [25,30) stays idle.
     c.waits = vec![(2.0, 25.0, W_B)];
-    assert_eq!(show(&c.run()), vec!["root 30 a=17", "  f1 17 a=17", "    await 17 s=17 a=17", "  f0 8 s=8", "  idle 5 s=5"]);
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 30 a=17", "  f1 17 a=17", "    await 17 s=17 a=17", "  f0 8 s=8", "  idle 5 s=5"]
+    );
     c.timeline = true;
     assert_eq!(
         show(&c.run()),
-        vec!["root 30 a=17", "  f0 4 s=4", "  f1 16 a=16", "    await 16 s=16 a=16", "  f0 4 s=4", "  f1 1 a=1", "    await 1 s=1 a=1", "  idle 5 s=5"]
+        vec![
+            "root 30 a=17",
+            "  f0 4 s=4",
+            "  f1 16 a=16",
+            "    await 16 s=16 a=16",
+            "  f0 4 s=4",
+            "  f1 1 a=1",
+            "    await 1 s=1 a=1",
+            "  idle 5 s=5"
+        ]
     );
 }
 
@@ -923,10 +1026,7 @@ fn an_idle_sample_with_a_stack_keeps_its_path_where_nothing_is_pending() {
     c.samples = vec![(0, 0.0, ST_IDLE)];
     c.duration = 10.0;
     c.waits = vec![(4.0, 6.0, W_B)];
-    assert_eq!(
-        show(&c.run()),
-        vec!["root 10 a=2", "  f0 8", "    idle 8 s=8", "  f1 2 a=2", "    await 2 s=2 a=2"]
-    );
+    assert_eq!(show(&c.run()), vec!["root 10 a=2", "  f0 8", "    idle 8 s=8", "  f1 2 a=2", "    await 2 s=2 a=2"]);
 }
 
 #[test]
@@ -1147,7 +1247,15 @@ fn waits_take_sixteen_bytes_and_long_ones_are_exact() {
     c.samples = vec![(-1, 0.0, ST_IDLE)];
     c.duration = 6.0e12;
     c.waits = vec![(1.0, 5.0e12 + 1.0, W_A)];
-    assert_eq!(show(&c.run()), vec!["root 6000000000000 a=5000000000000", "  f0 5000000000000 a=5000000000000", "    await 5000000000000 s=5000000000000 a=5000000000000", "  idle 1000000000000 s=1000000000000"]);
+    assert_eq!(
+        show(&c.run()),
+        vec![
+            "root 6000000000000 a=5000000000000",
+            "  f0 5000000000000 a=5000000000000",
+            "    await 5000000000000 s=5000000000000 a=5000000000000",
+            "  idle 1000000000000 s=1000000000000"
+        ]
+    );
 }
 
 #[test]
@@ -1175,7 +1283,18 @@ fn ffi_waits_and_async_mode() {
         assert_eq!(tsp_result_len(h, 3), 2, "disabled: root and idle");
         assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 3, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 1, "unknown mode");
         tsp_drop(h);
-        for (ptr, n) in [(p as *mut u8, 4), (f as *mut u8, 4), (st as *mut u8, 4), (tm as *mut u8, 8), (sa as *mut u8, 1), (wa as *mut u8, 8), (wb as *mut u8, 8), (ws as *mut u8, 4), (fl as *mut u8, 1), (lib as *mut u8, 4)] {
+        for (ptr, n) in [
+            (p as *mut u8, 4),
+            (f as *mut u8, 4),
+            (st as *mut u8, 4),
+            (tm as *mut u8, 8),
+            (sa, 1),
+            (wa as *mut u8, 8),
+            (wb as *mut u8, 8),
+            (ws as *mut u8, 4),
+            (fl, 1),
+            (lib as *mut u8, 4),
+        ] {
             tsp_free(ptr, n);
         }
     }
@@ -1255,7 +1374,11 @@ fn cpu_without_wall_time_makes_no_node_and_goes_to_the_deepest_node_its_walk_rea
         c.timeline = timeline;
         let t = c.run();
         check_shape(&t);
-        assert_eq!(show(&t), vec!["root 8 c=10", "  f0 6 c=10", "    f1 6 s=6 c=3", "  f3 2 s=2"], "timeline {timeline}");
+        assert_eq!(
+            show(&t),
+            vec!["root 8 c=10", "  f0 6 c=10", "    f1 6 s=6 c=3", "  f3 2 s=2"],
+            "timeline {timeline}"
+        );
     }
     // Where its path shares nothing with the walk (timeline: the previous entry's), the root gets it.
     c.samples = vec![(3, 0.0, ST_JS), (1, 4.0, ST_JS), (3, 4.0, ST_JS)];
@@ -1282,7 +1405,14 @@ fn cpu_does_not_move_with_await_attribution() {
     let with = c.run();
     assert_eq!(
         show(&with),
-        vec!["root 50 a=26 c=10", "  f0 30 a=26 c=9", "    await 26 s=26 a=26", "    self 4 s=4 c=9", "  idle 10 s=10 c=1", "  f1 10 s=10"]
+        vec![
+            "root 50 a=26 c=10",
+            "  f0 30 a=26 c=9",
+            "    await 26 s=26 a=26",
+            "    self 4 s=4 c=9",
+            "  idle 10 s=10 c=1",
+            "  f1 10 s=10"
+        ]
     );
     // The same wall tree as without the CPU column.
     c.cpu = None;
@@ -1360,7 +1490,7 @@ fn cpu_column_per_chunk_is_known_only_when_every_chunk_has_one() {
     let opts = Options { frame_flags: &flags, frame_library: &libs, ..c.opts() };
     let st: Vec<i32> = c.samples.iter().map(|x| ids[x.0 as usize]).collect();
     let tm: Vec<f64> = c.samples.iter().map(|x| x.1).collect();
-    let sa = vec![ST_JS; 4];
+    let sa = [ST_JS; 4];
     let cpu = c.cpu.clone().unwrap();
     // Chunks, an empty one first: the same tree, CPU known.
     let mut s = Session::new();
@@ -1464,7 +1594,17 @@ fn ffi_cpu_column_in_and_out() {
         let bad = put(&[3.0f64, 1.0]);
         assert_eq!(tsp_add_samples(h, st, tm, sa, bad, 2), 1, "cpu going back");
         tsp_drop(h);
-        for (ptr, n) in [(p as *mut u8, 4), (f as *mut u8, 4), (st as *mut u8, 8), (tm as *mut u8, 16), (sa as *mut u8, 2), (cpu as *mut u8, 16), (fl as *mut u8, 1), (lib as *mut u8, 4), (bad as *mut u8, 16)] {
+        for (ptr, n) in [
+            (p as *mut u8, 4),
+            (f as *mut u8, 4),
+            (st as *mut u8, 8),
+            (tm as *mut u8, 16),
+            (sa, 2),
+            (cpu as *mut u8, 16),
+            (fl, 1),
+            (lib as *mut u8, 4),
+            (bad as *mut u8, 16),
+        ] {
             tsp_free(ptr, n);
         }
     }

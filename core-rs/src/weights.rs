@@ -102,11 +102,7 @@ impl<'a> Sweep<'a> {
 
     #[inline]
     fn rec(&self, i: usize) -> WaitRec {
-        self.s.waits.get(i).unwrap_or(WaitRec {
-            start: f64::INFINITY,
-            len: 0,
-            stack: -1,
-        })
+        self.s.waits.get(i).unwrap_or(WaitRec { start: f64::INFINITY, len: 0, stack: -1 })
     }
 
     /// Wait i's end, clipped to the session's end.
@@ -225,10 +221,9 @@ impl<'a> Sweep<'a> {
     fn idle<F: FnMut(u32, f64, f64)>(&mut self, a: f64, b: f64, idle: u32, wake: Option<u32>, f: &mut F) {
         let interval = self.ctx.interval;
         let woke = match wake {
-            Some(j) if interval > 0.0 => self
-                .latest_end_in(a, b)
-                .filter(|&e| b - e <= 4.0 * interval && !self.pending_at(e))
-                .map(|e| (j, e)),
+            Some(j) if interval > 0.0 => {
+                self.latest_end_in(a, b).filter(|&e| b - e <= 4.0 * interval && !self.pending_at(e)).map(|e| (j, e))
+            }
             _ => None,
         };
         match woke {
@@ -341,9 +336,7 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     mut cpu: C,
     mut f: F,
 ) {
-    let mut sweep = waits
-        .filter(|_| s.waits.len() > 0)
-        .map(|ctx| Sweep::new(s, ctx, end, exact));
+    let mut sweep = waits.filter(|_| s.waits.len() > 0).map(|ctx| Sweep::new(s, ctx, end, exact));
     let interval = waits.map_or(0.0, |c| c.interval);
     let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
 
@@ -371,10 +364,9 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
             // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
             // (b) otherwise a wait pending a little later caps the credit at two intervals.
-            let went_idle = next.is_some_and(|j| is_idle(j)) || w > 2.0 * interval;
-            let started = (went_idle && !is_idle(p) && !sweep.pending_at(t))
-                .then(|| sweep.last_start_in(t, w))
-                .flatten();
+            let went_idle = next.is_some_and(&is_idle) || w > 2.0 * interval;
+            let started =
+                (went_idle && !is_idle(p) && !sweep.pending_at(t)).then(|| sweep.last_start_in(t, w)).flatten();
             if let Some(start) = started {
                 w = start - t;
             } else if w > 2.0 * interval && sweep.pending_at(t + interval) {

@@ -12,7 +12,7 @@ import type { SourceMapper } from "../session/source/sourcemaps.ts";
 import type { Session } from "../session/types.ts";
 
 /** Loads a .tsprof or .cpuprofile file; throws SessionError (one line, naming the file). */
-export function loadProfile(path: string): Session {
+export function loadProfileFile(path: string): Session {
   let bytes: Uint8Array;
   try {
     if (!statSync(path).isFile()) throw new SessionError(`${path}: not a file`);
@@ -25,10 +25,10 @@ export function loadProfile(path: string): Session {
   try {
     mtime = statSync(path).mtimeMs;
   } catch {}
-  return decodeProfile(bytes, path, { mtime, program: basename(path) });
+  return decodeProfileFile(bytes, path, { mtime, program: basename(path) });
 }
 
-export interface DecodeProfileOptions {
+export interface DecodeProfileFileOptions {
   /** When the file was written, epoch ms: a V8 profile's clock is not the wall clock. Default now. */
   mtime?: number;
   /** meta.program. Default the name. */
@@ -38,7 +38,7 @@ export interface DecodeProfileOptions {
 }
 
 /** decodeSession for .tsprof bytes, parseCpuProfile for JSON; anything else is refused. */
-export function decodeProfile(bytes: Uint8Array, name: string, options: DecodeProfileOptions = {}): Session {
+export function decodeProfileFile(bytes: Uint8Array, name: string, options: DecodeProfileFileOptions = {}): Session {
   if (isSessionFile(bytes)) return decodeSession(bytes, name);
   let at = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) at = 3; // a BOM
@@ -65,7 +65,7 @@ const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFin
  * 20 ms); JavaScriptCore (Bun) takes no sample while the thread waits, so a gap longer than 3 median spacings
  * is idle time.
  */
-export function cpuProfileToSession(json: unknown, name: string, options: DecodeProfileOptions = {}): Session {
+export function cpuProfileToSession(json: unknown, name: string, options: DecodeProfileFileOptions = {}): Session {
   const fail = (what: string): never => {
     throw new SessionError(`${name}: ${what}`);
   };

@@ -4,7 +4,7 @@
 // every writer without a trap. Seeded: a failure prints its case number and reproduces.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeProfile } from "../src/profile-file.ts";
+import { decodeProfileFile } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
 import { encodeSession, SessionError } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
@@ -26,7 +26,7 @@ function check(bytes: Uint8Array, label: string, out: Outcome, renderAll: boolea
   const started = performance.now();
   let session: Session | undefined;
   try {
-    session = decodeProfile(bytes, NAME, { mapper: identity, mtime: 0 });
+    session = decodeProfileFile(bytes, NAME, { mapper: identity, mtime: 0 });
   } catch (err) {
     if (!(err instanceof SessionError)) assert.unreachable(`${label}: not a SessionError: ${(err as Error)?.stack ?? err}`);
     const message = (err as Error).message;

@@ -86,14 +86,14 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
     say(`--load-prev: no previous session (${path} does not exist): profile a program first`);
     return { code: 2 };
   }
-  const [{ renderSessionOutput }, { loadProfile }, { SessionError }] = await Promise.all([
+  const [{ renderSessionOutput }, { loadProfileFile }, { SessionError }] = await Promise.all([
     import("../report.ts"),
     import("../profile-file.ts"),
     import("../../session/session.ts"),
   ]);
   let report: Report;
   try {
-    report = endLine(renderSessionOutput(loadProfile(path), plan.report));
+    report = endLine(renderSessionOutput(loadProfileFile(path), plan.report));
   } catch (err) {
     if (err instanceof SessionError || err instanceof UsageError) say(err.message);
     else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);

@@ -464,7 +464,9 @@ test("the known split through tail calls (a() { return spin(7) }): the callers k
   // JavaScriptCore's proper tail calls would drop a and b from Bun's stacks (0% each); the CLI turns them off
   // for the program and leaves none of its own settings in the program's environment.
   const { env } = knownSplit("tail-split.ts", "a", "b");
-  const own = Object.keys(ENV).filter((k) => ENV[k] !== undefined && (k.startsWith("BUN_JSC_") || k.startsWith("TSPROFILE_")));
+  const own = Object.entries(ENV)
+    .filter(([k, v]) => v !== undefined && (k.startsWith("BUN_JSC_") || k.startsWith("TSPROFILE_")))
+    .map(([k]) => k);
   assert.equal(env?.sort(), own.sort(), "the program's BUN_JSC_ and TSPROFILE_ variables are the caller's");
 });
 

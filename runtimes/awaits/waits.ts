@@ -24,6 +24,7 @@
 import { createRequire } from "node:module";
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../../session/source/sourcemaps.ts";
+import { FrameInterner, StackInterner } from "../../session/frames.ts";
 import type { FrameInfo, FrameKind, Session, WaitTable } from "../../session/types.ts";
 import { type ContextLog, type ContextSwitches, type ContextWatch, currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
@@ -583,40 +584,26 @@ export interface ResolveOptions {
  * nodes of the same functions' samples. Mutates and returns the session.
  */
 export function resolveWaits(session: Session, rec: RecordedWaits, opts: ResolveOptions): Session {
-  const frames = session.frames;
-  const frameIds = new Map<string, number>();
+  // The session's own tables, extended in place: its frames array, a copy of its stacks.
+  const frameTable = new FrameInterner(session.frames);
+  const frames = frameTable.frames;
   const byNameFile = new Map<string, number[]>();
-  const fkey = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
-  frames.forEach((f, i) => {
-    if (!frameIds.has(fkey(f))) frameIds.set(fkey(f), i);
+  const byName = (f: FrameInfo, i: number) => {
     const nk = `${f.name}\u0000${f.file}`;
     const list = byNameFile.get(nk);
     if (list) list.push(i);
     else byNameFile.set(nk, [i]);
-  });
-  const parent = Array.from(session.stacks.parent);
-  const frameOf = Array.from(session.stacks.frame);
-  const stackIds = new Map<string, number>();
-  for (let i = 0; i < parent.length; i++) {
-    const k = `${parent[i]}:${frameOf[i]}`;
-    if (!stackIds.has(k)) stackIds.set(k, i);
-  }
+  };
+  frames.forEach(byName);
+  const stacks = StackInterner.of(session.stacks);
   const mapper = opts.positions === "generated" ? opts.mapper ?? createSourceMapper() : null;
   let locator: FunctionLocator | null = null;
   const siteFrames = new Map<string, number>();
 
   const internFrame = (f: FrameInfo): number => {
-    const k = fkey(f);
-    let id = frameIds.get(k);
-    if (id === undefined) {
-      id = frames.length;
-      frames.push(f);
-      frameIds.set(k, id);
-      const nk = `${f.name}\u0000${f.file}`;
-      const list = byNameFile.get(nk);
-      if (list) list.push(id);
-      else byNameFile.set(nk, [id]);
-    }
+    const known = frameTable.length;
+    const id = frameTable.frame(f);
+    if (id === known) byName(f, id);
     return id;
   };
 
@@ -649,8 +636,8 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
       if (at === "module") frame = { name: "<module>", file: pos.file, line: 1, col: 1, kind };
       else if (at) frame = { name, file: pos.file, line: at.line, col: at.col, kind };
       if (frame) {
-        id = frameIds.get(fkey(frame));
-        if (id === undefined) {
+        id = frameTable.find(frame);
+        if (id < 0) {
           const near = byLine(frame.name, frame.file, frame.line, true);
           id = near >= 0 ? near : internFrame(frame);
         }
@@ -682,15 +669,7 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
       for (let i = sites.length - 1; i >= 0; i--) {
         const f = frameFor(sites[i], !walked.has(sites[i].file));
         walked.add(sites[i].file);
-        const k = `${s}:${f}`;
-        let id = stackIds.get(k);
-        if (id === undefined) {
-          id = parent.length;
-          parent.push(s);
-          frameOf.push(f);
-          stackIds.set(k, id);
-        }
-        s = id;
+        s = stacks.stack(s, f);
       }
     } catch {
       s = -1;
@@ -722,7 +701,7 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
     context[kept] = rec.context?.[i] ?? 0;
     kept++;
   }
-  session.stacks = { parent: Int32Array.from(parent), frame: Uint32Array.from(frameOf) };
+  session.stacks = stacks.tables();
   const waits: WaitTable = { start: start.slice(0, kept), end: end.slice(0, kept), stack: stack.slice(0, kept) };
   session.waits = waits;
   if (!rec.context) return session;

@@ -11,6 +11,7 @@ import { createSourceMapper } from "../../session/source/sourcemaps.ts";
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import type { ContextLog } from "../awaits/contexts.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
 
@@ -40,6 +41,8 @@ export interface NodeSamplerOptions {
   asyncMode?: AsyncMode;
   /** Stream (drain()) when this Node can: v8.startCpuProfile handles, Node >= 24.12. Else the inspector. */
   stream?: boolean;
+  /** Several async contexts profiled side by side: their waits and switches go to this log (SamplerOptions). */
+  contexts?: ContextLog;
 }
 
 /** Node's monotonic clock in microseconds: the clock of V8's profile times (profile.startTime). */

@@ -1,4 +1,4 @@
-// The cost of wait tracking (runtimes/awaits/waits.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
+// The cost of wait tracking (runtimes/awaits/tracker.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
 // "enabled" and "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from test/runtimes),
 // interleaved round by round, medians. Workloads:
 //   promise  300k awaits, the realistic mix: 3000 tasks on 20 workers, each a handler > service > repo chain of
@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startSampler } from "../runtimes/index.ts";
-import { startWaitTracker } from "../runtimes/awaits/waits.ts";
+import { startWaitTracker } from "../runtimes/awaits/tracker.ts";
 
 const { values } = parseArgs({
   options: {

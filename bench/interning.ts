@@ -15,7 +15,7 @@ import type { Session } from "../session/types.ts";
 import { SessionChunker } from "../runtimes/shared/chunker.ts";
 import { convertProfile, type CpuProfile } from "../runtimes/shared/cpuprofile.ts";
 import { Recorder } from "../runtimes/bun/sampler.ts";
-import { resolveWaits, type RecordedWaits } from "../runtimes/awaits/waits.ts";
+import { resolveWaits, type RecordedWaits } from "../runtimes/awaits/tracker.ts";
 import type { RawSite } from "../runtimes/awaits/wait-stacks.ts";
 import { syntheticSession } from "./synthetic-session.ts";
 

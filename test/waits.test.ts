@@ -1,5 +1,6 @@
-// The wait tracker (runtimes/awaits/waits.ts): its wrappers pass everything through, the waits it records have sane
-// times and stacks in the session's own frames (async callers included), and "disabled" records nothing.
+// The wait tracker (runtimes/awaits/tracker.ts, wrappers.ts): its wrappers pass everything through, the waits it
+// records have sane times and stacks in the session's own frames (async callers included), and "disabled" records
+// nothing.
 import { once } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -10,8 +11,8 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSampler } from "../runtimes/index.ts";
-import { type StackMode, WaitStacks } from "../runtimes/awaits/wait-stacks.ts";
-import { parseStackString, startWaitTracker } from "../runtimes/awaits/waits.ts";
+import { parseStackString, type StackMode, WaitStacks } from "../runtimes/awaits/wait-stacks.ts";
+import { startWaitTracker } from "../runtimes/awaits/tracker.ts";
 import { decodeSession, encodeSession } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
 import { runtime } from "./runtime-helpers.ts";

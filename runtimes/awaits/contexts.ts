@@ -105,7 +105,7 @@ export function watchContextSwitches(clock: () => number, first = currentContext
 export class ContextLog {
   /** Set by the recording tracker while it runs. */
   watch: ContextWatch | null = null;
-  /** The recording tracker's recorder (runtimes/awaits/waits.ts). */
+  /** The recording tracker's recorder (runtimes/awaits/tracker.ts). */
   recorder: unknown = null;
   /** The log of the sampler this one's replaces: its tracker's pending waits are taken over at start. */
   previous: ContextLog | null = null;

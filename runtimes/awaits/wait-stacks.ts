@@ -1,5 +1,5 @@
-// The logical stack of each wait (runtimes/awaits/waits.ts): captured when the program starts the operation, with its
-// async callers, and interned into a table of distinct stacks (leaf -> root RawSites).
+// The logical stack of each wait (runtimes/awaits/tracker.ts): captured when the program starts the operation,
+// with its async callers, and interned into a table of distinct stacks (leaf -> root RawSites).
 //
 // The capture is the cost of await tracking: V8's Error.captureStackTrace costs ~1.5 us in a loop but 3-6 us in
 // a real program (cold caches, optimized frames to summarize), whatever the depth limit; no cheaper way to learn

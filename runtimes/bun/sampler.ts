@@ -16,7 +16,7 @@ import { SessionChunker } from "../shared/chunker.ts";
 import { Column, FrameInterner, StackInterner } from "../../session/frames.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 
 interface JscFrame {
   sourceID: number;

@@ -5,7 +5,7 @@ import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 
 export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
 

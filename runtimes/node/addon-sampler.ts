@@ -22,7 +22,7 @@ import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts"
 import { SessionChunker } from "../shared/chunker.ts";
 import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
 /** What the addon's drain()/stop() return (runtimes/node/addon/src/sampler.cc, Collect). */

@@ -12,7 +12,7 @@ import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts"
 import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
 import { SessionChunker } from "../shared/chunker.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 
 interface CpuProfileHandle {
   stop(): string;

@@ -10,7 +10,7 @@ import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 import type { ContextLog } from "../awaits/contexts.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";

@@ -25,6 +25,11 @@ export interface FrameInfo {
   kind: FrameKind;
 }
 
+/** The shortest sampling interval, in microseconds (the samplers' unit, SessionMeta.interval's). */
+export const MIN_INTERVAL_US = 100;
+/** The shortest sampling interval, in seconds (the unit of the API's and the CLI's interval options). */
+export const MIN_INTERVAL = MIN_INTERVAL_US / 1e6;
+
 export interface SessionMeta {
   /** Wall clock at start, epoch milliseconds (for "Recorded:"). */
   startTime: number;

@@ -12,6 +12,7 @@ import { defaultReportOptions } from "./processing/options.ts";
 import type { ReportOptions } from "./processing/options.ts";
 import { renderSession } from "./report.ts";
 import { combineSessions } from "../session/session.ts";
+import { MIN_INTERVAL } from "../session/types.ts";
 import type { AsyncMode, Session } from "../session/types.ts";
 
 export interface ProfilerOptions {
@@ -28,9 +29,6 @@ export interface OutputStream {
   write(text: string): unknown;
   isTTY?: boolean;
 }
-
-/** The shortest sampling interval, seconds. */
-export const MIN_INTERVAL = 0.0001;
 
 /** An interval option (seconds) checked: a RangeError in one line if it is not a number >= MIN_INTERVAL. */
 export function checkInterval(interval: unknown): number {

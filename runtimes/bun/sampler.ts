@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { monotonicMinusPerformanceNow } from "./clock.ts";
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
-import { SampleState } from "../../session/types.ts";
+import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
 import { callerNames, findStartStack } from "../shared/start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
@@ -126,8 +126,10 @@ function detach(l: Listener): void {
 
 export function startBunSampler(options: SamplerOptions): Sampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   const rec = new Recorder();

@@ -5,6 +5,7 @@ import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
+import { MIN_INTERVAL_US } from "../../session/types.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
 
 export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
@@ -17,8 +18,10 @@ interface DenoGlobal {
 
 export function startDenoSampler(options: SamplerOptions): Sampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   const session = new InspectorSession();

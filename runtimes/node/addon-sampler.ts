@@ -17,7 +17,7 @@ import { Session as InspectorSession } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createSourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
-import { SampleState } from "../../session/types.ts";
+import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { SessionChunker } from "../shared/chunker.ts";
 import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
@@ -114,8 +114,10 @@ export function startAddonSampler(
   options: NodeSamplerOptions & { cpuInterval?: number },
 ): NodeSampler & { drain(): SessionChunk; meta(m?: { program?: string }): SessionMeta } {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   // Started mid-run, optimized code the profiler never saw created loses its frames: see startNodeSampler.

@@ -8,6 +8,7 @@
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
+import { MIN_INTERVAL_US } from "../../session/types.ts";
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
@@ -29,7 +30,7 @@ export interface NodeSampler {
 }
 
 export interface NodeSamplerOptions {
-  /** Sampling interval, microseconds (at least 100). */
+  /** Sampling interval, microseconds (at least MIN_INTERVAL_US, 100). */
   interval: number;
   /** Record the caller's stack as meta.startStack (default true). The CLI's preload, whose callers are only
    * Node's module loader, turns it off. */
@@ -50,8 +51,10 @@ const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;
 
 export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   if (options.stream && v8StartCpuProfile()) {
     if (options.deoptimize !== false) deoptimizeAll();

@@ -21,7 +21,7 @@ export interface Sampler {
 }
 
 export interface SamplerOptions {
-  /** Sampling interval in microseconds (at least 100). */
+  /** Sampling interval in microseconds (at least MIN_INTERVAL_US, 100). */
   interval: number;
   /** Record the caller's stack as meta.startStack (default true); the CLI's preload has no caller of interest. */
   startStack?: boolean;

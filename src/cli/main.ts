@@ -14,6 +14,7 @@ import { reexecUnderBun } from "../../runtimes/launch/bun-reexec.ts";
 import { applyRenderOption, defaultReportOptions } from "../processing/options.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import { VERSION } from "../../session/version.ts";
+import { MIN_INTERVAL } from "../../session/types.ts";
 import { keepLastSession, lastSessionPath } from "./cache.ts";
 import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "../renderers/names.ts";
 
@@ -133,7 +134,6 @@ const OPTIONS = {
 
 // The names live in src/renderers/names.ts (with the -o extension map), beside the renderers' registry.
 const RENDERERS: readonly string[] = RENDERER_NAMES;
-const MIN_INTERVAL = 0.0001;
 
 export interface CliPlan {
   /** Set when --help or --version was asked for: print it, exit 0. */

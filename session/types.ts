@@ -72,7 +72,7 @@ export interface SampleTable {
 }
 
 /**
- * Asynchronous operations the program waited on (issue 4; core-rs/SPEC.md, await attribution): started at
+ * Asynchronous operations the program waited on (await attribution, core-rs/SPEC.md): started at
  * start, completed (back in JavaScript) at end, both us on the session clock; requested by the logical stack
  * `stack` (-1 unknown). In order of start.
  */

@@ -8,8 +8,9 @@
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
 import { createSourceMapper, type SourceMapper } from "../../session/source/sourcemaps.ts";
 import { FrameInterner, StackInterner } from "../../session/frames.ts";
-import type { FrameInfo, FrameKind, Session, WaitTable } from "../../session/types.ts";
-import { type ContextLog, type ContextSwitches, type ContextWatch, currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
+import type { AsyncMode, FrameInfo, FrameKind, Session, WaitTable } from "../../session/types.ts";
+import { currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
+import type { ContextLog, ContextSwitches, ContextWatch } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
 import { installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
 
@@ -23,7 +24,8 @@ export interface RecordedWaits {
   /** Index into stacks, or -1 (unknown). */
   stack: number[];
   stacks: RawSite[][];
-  /** Contexts tracked (strict mode, or a ContextLog): per wait, the context that started it (runtimes/awaits/contexts.ts). */
+  /** Contexts tracked (strict mode, or a ContextLog): per wait, the context that started it
+   * (runtimes/awaits/contexts.ts). */
   context?: number[];
   /** Contexts tracked: the callbacks' context switches, on the tracker's clock. */
   switches?: ContextSwitches;
@@ -134,6 +136,15 @@ export interface WaitTrackerOptions {
   contexts?: ContextLog;
 }
 
+/** The tracker a sampler started with these options runs, on its clock: none when asyncMode is "disabled". */
+export function waitTrackerFor(
+  options: { asyncMode?: AsyncMode; contexts?: ContextLog },
+  clock: Clock,
+): WaitTracker | null {
+  if (options.asyncMode === "disabled") return null;
+  return startWaitTracker(clock, { strict: options.asyncMode === "strict", contexts: options.contexts });
+}
+
 /** Starts recording waits; `clock` gives the time in the sampler's unit. */
 export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {}): WaitTracker {
   const runtime = runtimeName();
@@ -186,7 +197,8 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
         stack.push(rec.stacks.resolve(rec.stack[i]));
         if (rec.tracksContexts) context.push(rec.context[i]);
       }
-      result = { start, end, stack, stacks: rec.stacks.stacks, ...(switched ? { context, switches: switched, profiled, log } : {}) };
+      const contexts = switched ? { context, switches: switched, profiled, log } : {};
+      result = { start, end, stack, stacks: rec.stacks.stacks, ...contexts };
       return result;
     },
   };
@@ -209,7 +221,8 @@ export interface ResolveOptions {
   positions: "generated" | "source";
   /** Source mapper for "generated" (default: session/source/sourcemaps.ts). */
   mapper?: SourceMapper;
-  /** "js-only": find functions with session/source/function-locator.ts in JavaScript files only (Deno). Default "all". */
+  /** "js-only": find functions with session/source/function-locator.ts in JavaScript files only (Deno).
+   * Default "all". */
   locate?: "all" | "js-only";
 }
 

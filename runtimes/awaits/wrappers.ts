@@ -129,7 +129,8 @@ export class Wrapping {
         this.wrappers.set(orig, wrapper);
       }
       if ("value" in desc && !desc.writable) return;
-      Object.defineProperty(obj, key, { value: wrapper, writable: true, configurable: true, enumerable: desc.enumerable });
+      const enumerable = desc.enumerable;
+      Object.defineProperty(obj, key, { value: wrapper, writable: true, configurable: true, enumerable });
       this.patches.push({ obj, key, desc, wrapper });
     } catch {}
   }

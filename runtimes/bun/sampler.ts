@@ -16,7 +16,7 @@ import { SessionChunker } from "../shared/chunker.ts";
 import { Column, FrameInterner, StackInterner } from "../../session/frames.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -148,7 +148,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   rec.startPerf = performance.now();
   let active = true;
   let chunker: SessionChunker | null = null;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, () => performance.now());
 
   return {
     get isRunning() {
@@ -179,7 +179,14 @@ export function startBunSampler(options: SamplerOptions): Sampler {
     drain(): SessionChunk {
       if (!active) throw new Error("tsprofile: the sampler was already stopped");
       drain();
-      const piece = rec.session({ stopPerf: Infinity, startTime, cpuTime: -1, interval: realInterval, program: "", callers: chunker ? [] : callers });
+      const piece = rec.session({
+        stopPerf: Infinity,
+        startTime,
+        cpuTime: -1,
+        interval: realInterval,
+        program: "",
+        callers: chunker ? [] : callers,
+      });
       rec.clearSamples();
       (chunker ??= new SessionChunker()).add(piece, 0);
       return chunker.take();
@@ -449,7 +456,8 @@ export class Recorder {
     for (const r of pending) {
       const raw = this.rawFrames[r];
       const name = raw.name === "" ? "(anonymous)" : raw.name;
-      map[r] = table.frame(located.get(`${raw.file}\u0000${name}`) ?? { name, file: raw.file, line: 0, col: 0, kind: "js" });
+      const unplaced: FrameInfo = { name, file: raw.file, line: 0, col: 0, kind: "js" };
+      map[r] = table.frame(located.get(`${raw.file}\u0000${name}`) ?? unplaced);
     }
     return { frames: table.frames, map };
   }
@@ -457,7 +465,9 @@ export class Recorder {
 
 function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   const name = raw.name;
-  if (raw.kind !== "js") return { name: name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+  if (raw.kind !== "js") {
+    return { name: name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+  }
   // JSC names module top-level code "(module)"; V8 "" at the file's start: both are <module> at 1:1.
   if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
   const at = locator.locate(raw.file, raw.line, raw.col);
@@ -469,7 +479,12 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
 // ---- start stack (as the Node sampler does it) ----
 
 /** The captured callers of start() (JSC gives .ts positions already), found in the stack table. */
-function mapStartStack(callers: RawCallSite[], frames: FrameInfo[], parent: Int32Array, frameOf: Uint32Array): number[] {
+function mapStartStack(
+  callers: RawCallSite[],
+  frames: FrameInfo[],
+  parent: Int32Array,
+  frameOf: Uint32Array,
+): number[] {
   const want = callers.map((c) => ({ names: callerNames(c.name), file: c.file, line: c.line }));
   return findStartStack(want, frames, parent, frameOf);
 }

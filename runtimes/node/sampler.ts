@@ -11,7 +11,7 @@ import { createSourceMapper } from "../../session/source/sourcemaps.ts";
 import { MIN_INTERVAL_US } from "../../session/types.ts";
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/tracker.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { ContextLog } from "../awaits/contexts.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
@@ -90,7 +90,7 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     throw err;
   }
   let running = true;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, monotonicUs);
 
   return {
     get isRunning() {

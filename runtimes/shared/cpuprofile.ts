@@ -65,7 +65,8 @@ export function captureCallers(): RawCallSite[] {
       if ((site as any).isAsync?.()) break; // what follows are awaiting callers, not frames on the real stack
       const file = urlToFile(site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "");
       if (isTsprofileFile(file)) continue;
-      out.push({ name: site.getFunctionName() ?? "", file, line: site.getLineNumber() ?? 0, col: site.getColumnNumber() ?? 0 });
+      const [line, col] = [site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0];
+      out.push({ name: site.getFunctionName() ?? "", file, line, col });
     } catch {}
   }
   return out.reverse();
@@ -215,7 +216,9 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
       program: opts.program,
       cwd: process.cwd(),
       runtime: opts.runtime ?? `node ${process.versions.node}`,
-      startStack: opts.callers ? mapStartStack(opts.callers, frames, stackTable.parent, stackTable.frame, mapper, opts.callersMapped) : [],
+      startStack: opts.callers
+        ? mapStartStack(opts.callers, frames, stackTable.parent, stackTable.frame, mapper, opts.callersMapped)
+        : [],
     },
     frames,
     stacks: stackTable,

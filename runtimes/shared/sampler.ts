@@ -27,7 +27,7 @@ export interface SamplerOptions {
   startStack?: boolean;
   /** Node and Deno: deoptimize before a mid-run start so optimized functions keep their frames (default true). */
   deoptimize?: boolean;
-  /** Await attribution (issue 4): unless "disabled", record the waits of the program (runtimes/awaits/tracker.ts)
+  /** Await attribution: unless "disabled", record the waits of the program (runtimes/awaits/tracker.ts)
    * as session.waits. Default "enabled". */
   asyncMode?: AsyncMode;
   /** Several async contexts profiled side by side (web requests): waits and switches of every context go to this

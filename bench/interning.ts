@@ -9,6 +9,7 @@
 // Rounds run the paths in a rotating order; median and min per path, in ms. Prints, never asserts.
 //
 //   node --import ./runtimes/loader/register.mjs bench/interning.ts [--samples 1000000] [--rounds 7]
+//        [--only combine,chunker,cpuprofile,"bun drain",waits]
 //   bun bench/interning.ts          deno run -A bench/interning.ts
 import { combineSessions } from "../session/combine.ts";
 import type { Session } from "../session/types.ts";
@@ -170,7 +171,8 @@ const PATHS: Record<string, () => unknown> = {
   },
 };
 
-const names = Object.keys(PATHS);
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : null;
+const names = Object.keys(PATHS).filter((n) => !only || only.includes(n));
 const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
 for (const n of names) PATHS[n](); // warm-up
 for (let r = 0; r < ROUNDS; r++) {

@@ -21,6 +21,7 @@
 import { createRequire } from "node:module";
 
 export type Runtime = "node" | "deno" | "bun";
+/** detectRuntime (runtimes/shared/runtime.ts) again: awaits/ cannot import shared/, which imports it. */
 export function runtimeName(): Runtime {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
   return g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";

@@ -1,6 +1,6 @@
-// The cost of wait tracking (runtimes/awaits/waits.ts, issue 4): the same workloads profiled at 1 ms with asyncMode
-// "enabled" and "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from test/runtimes),
-// interleaved round by round, medians. Workloads:
+// The cost of wait tracking for await attribution (runtimes/awaits/tracker.ts): the same workloads profiled at 1 ms
+// with asyncMode "enabled" and "disabled", per runtime (Node 20 = this machine's node, Node 24, Deno, Bun from
+// test/runtimes), interleaved round by round, medians. Workloads:
 //   promise  300k awaits, the realistic mix: 3000 tasks on 20 workers, each a handler > service > repo chain of
 //            100 awaits on async functions, resolved promises and microtasks, and one real wait (a 1 ms timer,
 //            an fs/promises read or an fs callback stat, in turn): 1% of the awaits start a tracked operation.
@@ -9,7 +9,8 @@
 //   http     a small HTTP server in the profiled process (each request: a few awaits and one fs/promises read
 //            of a small file, a JSON reply) under load from another process (this machine's node, 16 keep-alive
 //            connections, 1000 warm-up requests then 10000 timed): the figure is the load generator's time.
-//   node --import ./runtimes/loader/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno] [--workloads http]
+//   node --import ./runtimes/loader/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno]
+//        [--workloads http]
 // As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
 // As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
 import { spawn, spawnSync } from "node:child_process";
@@ -21,7 +22,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startSampler } from "../runtimes/index.ts";
-import { startWaitTracker } from "../runtimes/awaits/waits.ts";
+import { startWaitTracker } from "../runtimes/awaits/tracker.ts";
 
 const { values } = parseArgs({
   options: {
@@ -86,9 +87,12 @@ async function promiseWork(): Promise<number> {
 /** The stress case: nothing but tracked operations. */
 async function waitsWork(): Promise<number> {
   const file = scratchFile();
-  for (let k = 0; k < 20; k++) await Promise.all(Array.from({ length: 1000 }, () => new Promise((r) => setTimeout(r, 0))));
+  const timer = () => new Promise((r) => setTimeout(r, 0));
+  for (let k = 0; k < 20; k++) await Promise.all(Array.from({ length: 1000 }, timer));
   let n = 0;
-  for (let k = 0; k < 50; k++) for (const b of await Promise.all(Array.from({ length: 100 }, () => fsp.readFile(file)))) n += b.length;
+  for (let k = 0; k < 50; k++) {
+    for (const b of await Promise.all(Array.from({ length: 100 }, () => fsp.readFile(file)))) n += b.length;
+  }
   rmSync(file, { force: true });
   return n;
 }
@@ -120,7 +124,8 @@ async function httpWork(): Promise<{ ms: number; cpuMs: number }> {
   const port = (server.address() as { port: number }).port;
   const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
   const node = process.env.TSPROFILE_BENCH_LOADGEN ?? "/usr/bin/node";
-  const gen = spawn(node, ["--import", join(root, "runtimes", "loader", "register.mjs"), join(root, "bench", "async.ts"), "--load", String(port)], {
+  const register = join(root, "runtimes", "loader", "register.mjs");
+  const gen = spawn(node, ["--import", register, join(root, "bench", "async.ts"), "--load", String(port)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -243,7 +248,8 @@ if (values.load) {
   const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`async tracking cost, ${rounds} rounds interleaved, medians; 2 cores; loadavg ${load()} at start`);
   console.log(
-    "runtime  workload  disabled ms  enabled ms  overhead (paired q1..q3) | cpu dis ms  cpu en ms  overhead (paired q1..q3) |  waits  us/wait  stop ms  samples/s dis/en  loadavg",
+    "runtime  workload  disabled ms  enabled ms  overhead (paired q1..q3) | " +
+      "cpu dis ms  cpu en ms  overhead (paired q1..q3) |  waits  us/wait  stop ms  samples/s dis/en  loadavg",
   );
   const blocks: string[] = [];
   for (const [name, cmd, args] of all) {
@@ -257,9 +263,10 @@ if (values.load) {
       try {
         const b = JSON.parse((out.stdout ?? "").trim().split("\n").at(-1) ?? "");
         const per = (on: number, off: number) => (((on - off) * 1000) / b.waits).toFixed(2);
+        const pctOf = (on: number, off: number) => ((on / off - 1) * 100).toFixed(1);
         blocks.push(
-          `${name.padEnd(8)} wall ${((b.on.ms / b.off.ms - 1) * 100).toFixed(1)}% (${per(b.on.ms, b.off.ms)} us/wait)  ` +
-            `cpu ${((b.on.cpuMs / b.off.cpuMs - 1) * 100).toFixed(1)}% (${per(b.on.cpuMs, b.off.cpuMs)} us/wait)  ` +
+          `${name.padEnd(8)} wall ${pctOf(b.on.ms, b.off.ms)}% (${per(b.on.ms, b.off.ms)} us/wait)  ` +
+            `cpu ${pctOf(b.on.cpuMs, b.off.cpuMs)}% (${per(b.on.cpuMs, b.off.cpuMs)} us/wait)  ` +
             `over ${b.waits} waits, 16 blocks each way; loadavg ${load()}`,
         );
       } catch {
@@ -315,14 +322,19 @@ if (values.load) {
           String(waits).padStart(6),
           (waits > 0 ? ((e - d) * 1000) / waits : NaN).toFixed(2).padStart(8),
           med("enabled", (x) => x.stopMs).toFixed(1).padStart(8),
-          `${med("disabled", (x) => x.samplesPerSec).toFixed(0)}/${med("enabled", (x) => x.samplesPerSec).toFixed(0)}`.padStart(17),
+          [med("disabled", (x) => x.samplesPerSec), med("enabled", (x) => x.samplesPerSec)]
+            .map((r) => r.toFixed(0))
+            .join("/")
+            .padStart(17),
           ` ${load()}`,
         ].join(" "),
       );
     }
   }
   if (blocks.length) {
-    console.log("\npromise workload in one process, wait tracker on/off in alternating blocks (sampler on, async disabled):");
+    console.log(
+      "\npromise workload in one process, wait tracker on/off in alternating blocks (sampler on, async disabled):",
+    );
     for (const line of blocks) console.log(line);
   }
 }

@@ -14,7 +14,7 @@
 //   then, only when the header has cpuEncoding (samples.cpu, the native Node sampler's; files without it load
 //   with none): sample CPU times as varint deltas from the previous one (the first from 0), or f64s when some
 //   value is not a safe integer or goes back (cpuEncoding "f64"),
-//   then, only when the header has waitCount (await attribution, issue 4; files without it load with no waits):
+//   then, only when the header has waitCount (await attribution; files without it load with no waits):
 //   wait starts as varint deltas from the previous start (waits are in order of start, whole microseconds),
 //   wait durations (end - start) as varints, wait stacks as zigzag varints of (stack - previous stack) from -1.
 // About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
@@ -105,7 +105,15 @@ export interface TableBase {
   /** The last sample CPU time before the body (0 at the start; unchanged by a body without the column). */
   cpu: number;
 }
-export const EMPTY_BASE: Readonly<TableBase> = { frames: 0, stacks: 0, time: 0, stack: -1, waitStart: 0, waitStack: -1, cpu: 0 };
+export const EMPTY_BASE: Readonly<TableBase> = {
+  frames: 0,
+  stacks: 0,
+  time: 0,
+  stack: -1,
+  waitStart: 0,
+  waitStack: -1,
+  cpu: 0,
+};
 
 export interface Tables {
   /** New frames (ids from base.frames). */
@@ -120,7 +128,11 @@ export interface Tables {
  * The body of format 2 (see the top), and of a stream's chunk: a header of `head`'s fields then the tables'
  * own, then the columns. Returns the body and the base the next body continues from.
  */
-export function encodeBody(head: Record<string, unknown>, t: Tables, base: Readonly<TableBase>): { body: Uint8Array; next: TableBase } {
+export function encodeBody(
+  head: Record<string, unknown>,
+  t: Tables,
+  base: Readonly<TableBase>,
+): { body: Uint8Array; next: TableBase } {
   const { stacks, samples, waits } = t;
   const ns = stacks.parent.length;
   const n = samples.stack.length;
@@ -288,7 +300,9 @@ export function decodeV2(bytes: Uint8Array, fail: Fail): Session {
   }
   let body: Uint8Array;
   if (deflated) {
-    if (bodyLength > MAX_BODY || bodyLength > payload.length * MAX_RATIO + 1024) fail("corrupt file header (body length)");
+    if (bodyLength > MAX_BODY || bodyLength > payload.length * MAX_RATIO + 1024) {
+      fail("corrupt file header (body length)");
+    }
     try {
       body = inflateSync(payload, { maxOutputLength: Math.max(bodyLength, 1) });
     } catch (err) {
@@ -298,7 +312,9 @@ export function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     if (body!.length !== bodyLength) fail("corrupt compressed data (wrong length)");
   } else {
     body = payload;
-    if (body.length !== bodyLength) fail(`truncated or oversized (expected ${bodyLength} body bytes, found ${body.length})`);
+    if (body.length !== bodyLength) {
+      fail(`truncated or oversized (expected ${bodyLength} body bytes, found ${body.length})`);
+    }
   }
   let meta: SessionMeta;
   const parts = decodeBody(body!, fail, EMPTY_BASE, (header) => (meta = validateMeta(header.meta, fail)));
@@ -319,7 +335,12 @@ export interface DecodedBody extends Tables {
  * Decodes and validates a body written by encodeBody on `base`; ids must name frames and stacks that exist.
  * checkHeader sees the header's own fields first (so a bad meta is reported before the tables).
  */
-export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBase>, checkHeader?: (header: any) => void): DecodedBody {
+export function decodeBody(
+  body: Uint8Array,
+  fail: Fail,
+  base: Readonly<TableBase>,
+  checkHeader?: (header: any) => void,
+): DecodedBody {
   const r = new Reader(body, 0, fail);
   const headerLength = r.varint("header length");
   if (r.at + headerLength > body.length) fail("truncated header");
@@ -336,7 +357,9 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
   const f64Times = header.timeEncoding === "f64";
   // Every entry takes at least a byte: counts larger than what is left are corrupt, not a reason to allocate.
   const left = body.length - r.at;
-  if (ns * 2 + n * (f64Times ? 9 : 2) + runs * 2 > left) fail("truncated or corrupt tables (counts larger than the data)");
+  if (ns * 2 + n * (f64Times ? 9 : 2) + runs * 2 > left) {
+    fail("truncated or corrupt tables (counts larger than the data)");
+  }
 
   const parent = new Int32Array(ns);
   const frame = new Uint32Array(ns);
@@ -358,7 +381,9 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     for (let i = 0; i < n; i++, r.at += 8) {
       const t = view.getFloat64(r.at, true);
-      if (!Number.isFinite(t) || t < 0 || t > Number.MAX_SAFE_INTEGER || t < (i > 0 ? time[i - 1] : base.time)) fail(`sample ${i} has a bad time`);
+      if (!Number.isFinite(t) || t < 0 || t > Number.MAX_SAFE_INTEGER || t < (i > 0 ? time[i - 1] : base.time)) {
+        fail(`sample ${i} has a bad time`);
+      }
       time[i] = t;
     }
   } else {
@@ -401,7 +426,9 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
       if (f64Cpu) {
         const x = view.getFloat64(r.at, true);
         r.at += 8;
-        if (!Number.isFinite(x) || x < 0 || x > Number.MAX_SAFE_INTEGER || x < (i > 0 ? cpu[i - 1] : base.cpu)) fail(`sample ${i} has a bad cpu time`);
+        if (!Number.isFinite(x) || x < 0 || x > Number.MAX_SAFE_INTEGER || x < (i > 0 ? cpu[i - 1] : base.cpu)) {
+          fail(`sample ${i} has a bad cpu time`);
+        }
         c = x;
       } else {
         c += r.varint("sample cpu times");
@@ -439,7 +466,8 @@ export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBas
     waits = { start, end, stack: wstack };
   }
   if (r.at !== body.length) fail(`corrupt tables (${body.length - r.at} bytes left over)`);
-  const out: DecodedBody = { header, next, frames, stacks: { parent, frame }, samples: cpu ? { stack, time, state, cpu } : { stack, time, state } };
+  const samples = cpu ? { stack, time, state, cpu } : { stack, time, state };
+  const out: DecodedBody = { header, next, frames, stacks: { parent, frame }, samples };
   if (waits) out.waits = waits;
   return out;
 }
@@ -460,16 +488,16 @@ function validateFrames(list: unknown, fail: Fail): FrameInfo[] {
   const frames: FrameInfo[] = new Array((list as unknown[]).length);
   (list as unknown[]).forEach((f, i) => {
     if (!Array.isArray(f) || f.length !== 5) fail(`corrupt frame ${i}`);
-    const [fname, file, line, col, kind] = f as unknown[];
-    if (typeof fname !== "string" || typeof file !== "string" || !isCount(line) || !isCount(col) || !KINDS.includes(kind as FrameKind)) {
-      fail(`corrupt frame ${i}`);
-    }
-    frames[i] = { name: fname as string, file: file as string, line: line as number, col: col as number, kind: kind as FrameKind };
+    const [name, file, line, col, kind] = f as [string, string, number, number, FrameKind];
+    const typed = typeof name === "string" && typeof file === "string" && isCount(line) && isCount(col);
+    if (!typed || !KINDS.includes(kind)) fail(`corrupt frame ${i}`);
+    frames[i] = { name, file, line, col, kind };
   });
   return frames;
 }
 
-/** Format 1 (read, no longer written): 8-byte magic+version, u32 header length, header JSON, padding to 8, then fixed-width columns. */
+/** Format 1 (read, no longer written): 8-byte magic+version, u32 header length, header JSON, padding to 8, then
+ * fixed-width columns. */
 export function decodeV1(bytes: Uint8Array, fail: Fail): Session {
   if (bytes.length < 12) fail("truncated (file header)");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -483,12 +511,16 @@ export function decodeV1(bytes: Uint8Array, fail: Fail): Session {
   if (!isCount(ns) || !isCount(n)) fail("corrupt table sizes");
   const headerEnd = 12 + headerLength;
   const columnsStart = headerEnd + ((8 - (headerEnd % 8)) % 8);
-  if (bytes.length !== columnsStart + n * 13 + ns * 8) fail(`truncated or oversized tables (expected ${columnsStart + n * 13 + ns * 8} bytes, found ${bytes.length})`);
+  const expected = columnsStart + n * 13 + ns * 8;
+  if (bytes.length !== expected) {
+    fail(`truncated or oversized tables (expected ${expected} bytes, found ${bytes.length})`);
+  }
   let at = columnsStart;
   const time = new Float64Array(n);
   for (let i = 0; i < n; i++, at += 8) {
     time[i] = view.getFloat64(at, true);
-    if (!Number.isFinite(time[i]) || time[i] < 0 || time[i] > Number.MAX_SAFE_INTEGER || (i > 0 && time[i] < time[i - 1])) fail(`sample ${i} has a bad time`);
+    const bad = !Number.isFinite(time[i]) || time[i] < 0 || time[i] > Number.MAX_SAFE_INTEGER;
+    if (bad || (i > 0 && time[i] < time[i - 1])) fail(`sample ${i} has a bad time`);
   }
   const parent = new Int32Array(ns);
   const frame = new Uint32Array(ns);

@@ -1,5 +1,6 @@
 // Two sessions as one, for aggregate views (Session.combine).
-import type { FrameInfo, Session, WaitTable } from "./types.ts";
+import { FrameInterner, StackInterner } from "./frames.ts";
+import type { Session, WaitTable } from "./types.ts";
 
 /**
  * b after a, as one session for aggregate views (the tree, flat, the sample formats): b's times are shifted to
@@ -9,42 +10,14 @@ import type { FrameInfo, Session, WaitTable } from "./types.ts";
  * samples' CPU column is kept when both have one (b's continuing from a's last reading), dropped otherwise.
  */
 export function combineSessions(a: Session, b: Session): Session {
-  const frames: FrameInfo[] = [...a.frames];
-  const index = new Map<string, number>();
-  const key = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
-  a.frames.forEach((f, i) => {
-    if (!index.has(key(f))) index.set(key(f), i);
-  });
-  const frameMap = b.frames.map((f) => {
-    let id = index.get(key(f));
-    if (id === undefined) {
-      id = frames.length;
-      frames.push(f);
-      index.set(key(f), id);
-    }
-    return id;
-  });
-  const parents: number[] = Array.from(a.stacks.parent);
-  const framesOf: number[] = Array.from(a.stacks.frame);
-  const stackIndex = new Map<string, number>();
-  for (let i = 0; i < parents.length; i++) {
-    const k = `${parents[i]}:${framesOf[i]}`;
-    if (!stackIndex.has(k)) stackIndex.set(k, i);
-  }
+  const frames = new FrameInterner([...a.frames]);
+  const frameMap = b.frames.map((f) => frames.frame(f));
+  const stacks = StackInterner.of(a.stacks);
   const nb = b.stacks.parent.length;
   const stackMap = new Int32Array(nb);
   for (let i = 0; i < nb; i++) {
     const p = b.stacks.parent[i] < 0 ? -1 : stackMap[b.stacks.parent[i]];
-    const f = frameMap[b.stacks.frame[i]];
-    const k = `${p}:${f}`;
-    let id = stackIndex.get(k);
-    if (id === undefined) {
-      id = parents.length;
-      parents.push(p);
-      framesOf.push(f);
-      stackIndex.set(k, id);
-    }
-    stackMap[i] = id;
+    stackMap[i] = stacks.stack(p, frameMap[b.stacks.frame[i]]);
   }
   const sa = a.samples.stack.length;
   const sb = b.samples.stack.length;
@@ -101,8 +74,8 @@ export function combineSessions(a: Session, b: Session): Session {
       runtime: joined(a.meta.runtime, b.meta.runtime),
       startStack: sameStart ? [...a.meta.startStack] : [],
     },
-    frames,
-    stacks: { parent: Int32Array.from(parents), frame: Uint32Array.from(framesOf) },
+    frames: frames.frames,
+    stacks: stacks.tables(),
     samples: cpu ? { stack, time, state, cpu } : { stack, time, state },
     ...(waits ? { waits } : {}),
   };

@@ -1,4 +1,5 @@
-// Where tsprofile itself is installed, so its own frames (session/, runtimes/, wasm/, src/, dist/) can be recognised and hidden.
+// Where tsprofile itself is installed, so its own frames (session/, runtimes/, wasm/, src/, dist/) can be recognised
+// and hidden.
 // Kept free of runtime-specific imports so the classifier can use it on every runtime.
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
@@ -24,9 +25,12 @@ function findRoot(): string {
 /** The tsprofile package root (absolute path, no trailing separator); "" when unknown. */
 export const TSPROFILE_ROOT: string = findRoot();
 
-const OWN_DIRS = TSPROFILE_ROOT ? ["session", "runtimes", "wasm", "src", "dist"].map((d) => join(TSPROFILE_ROOT, d) + sep) : [];
+const OWN_DIRS = TSPROFILE_ROOT
+  ? ["session", "runtimes", "wasm", "src", "dist"].map((d) => join(TSPROFILE_ROOT, d) + sep)
+  : [];
 
-/** True for files of tsprofile itself (its session/, runtimes/, wasm/, src/ and dist/), whose frames are the profiler's own. */
+/** True for files of tsprofile itself (its session/, runtimes/, wasm/, src/ and dist/), whose frames are the
+ * profiler's own. */
 export function isTsprofileFile(file: string): boolean {
   for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
   return false;

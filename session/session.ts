@@ -2,7 +2,16 @@
 // codec.ts (formats 1 and 2) and stream.ts (format 3, appendable). Loading validates everything and throws
 // SessionError, with one line naming the file and what is wrong.
 import { readFileSync, writeFileSync } from "node:fs";
-import { decodeV1, decodeV2, encodeSession, MAGIC, READABLE_VERSIONS, SESSION_FORMAT_VERSION, SessionError, STREAM_FORMAT_VERSION } from "./codec.ts";
+import {
+  decodeV1,
+  decodeV2,
+  encodeSession,
+  MAGIC,
+  READABLE_VERSIONS,
+  SESSION_FORMAT_VERSION,
+  SessionError,
+  STREAM_FORMAT_VERSION,
+} from "./codec.ts";
 import type { EncodeOptions, Fail } from "./codec.ts";
 import { combineSessions } from "./combine.ts";
 import { decodeStream } from "./stream.ts";

@@ -203,7 +203,8 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
       continue;
     }
     const part = decodeBody(payload!, recFail, base, (header) => {
-      if (typeof header.end !== "number" || !Number.isSafeInteger(header.end) || header.end < 0) recFail("bad chunk end");
+      const end = header.end;
+      if (typeof end !== "number" || !Number.isSafeInteger(end) || end < 0) recFail("bad chunk end");
     });
     base = part.next;
     lastEnd = Math.max(lastEnd, part.header.end);
@@ -221,7 +222,11 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
     time.append(part.samples.time);
     state.append(part.samples.state);
     if (part.waits) {
-      waits ??= { start: new Grow(new Float64Array(0)), end: new Grow(new Float64Array(0)), stack: new Grow(new Int32Array(0)) };
+      waits ??= {
+        start: new Grow(new Float64Array(0)),
+        end: new Grow(new Float64Array(0)),
+        stack: new Grow(new Int32Array(0)),
+      };
       waits.start.append(part.waits.start);
       waits.end.append(part.waits.end);
       waits.stack.append(part.waits.stack);
@@ -241,7 +246,8 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
     };
   }
   for (const f of meta.startStack) if (f >= frames.length) fail("start stack names a missing frame");
-  if (time.length > 0 && time.data[time.length - 1] > meta.duration) meta = { ...meta, duration: time.data[time.length - 1] };
+  const lastTime = time.length > 0 ? time.data[time.length - 1] : 0;
+  if (lastTime > meta.duration) meta = { ...meta, duration: lastTime };
   const session: Session = {
     version: 1,
     meta,
@@ -250,7 +256,9 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
     samples: { stack: stack.result(), time: time.result(), state: state.result() },
   };
   if (cpu) session.samples.cpu = cpu.result();
-  if (waits) session.waits = { start: waits.start.result(), end: waits.end.result(), stack: waits.stack.result() } as WaitTable;
+  if (waits) {
+    session.waits = { start: waits.start.result(), end: waits.end.result(), stack: waits.stack.result() } as WaitTable;
+  }
   return session;
 }
 

@@ -25,6 +25,11 @@ export interface FrameInfo {
   kind: FrameKind;
 }
 
+/** The shortest sampling interval, in microseconds (the samplers' unit, SessionMeta.interval's). */
+export const MIN_INTERVAL_US = 100;
+/** The shortest sampling interval, in seconds (the unit of the API's and the CLI's interval options). */
+export const MIN_INTERVAL = MIN_INTERVAL_US / 1e6;
+
 export interface SessionMeta {
   /** Wall clock at start, epoch milliseconds (for "Recorded:"). */
   startTime: number;
@@ -67,7 +72,7 @@ export interface SampleTable {
 }
 
 /**
- * Asynchronous operations the program waited on (issue 4; core-rs/SPEC.md, await attribution): started at
+ * Asynchronous operations the program waited on (await attribution, core-rs/SPEC.md): started at
  * start, completed (back in JavaScript) at end, both us on the session clock; requested by the logical stack
  * `stack` (-1 unknown). In order of start.
  */

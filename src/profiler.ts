@@ -12,6 +12,7 @@ import { defaultReportOptions } from "./processing/options.ts";
 import type { ReportOptions } from "./processing/options.ts";
 import { renderSession } from "./report.ts";
 import { combineSessions } from "../session/session.ts";
+import { MIN_INTERVAL } from "../session/types.ts";
 import type { AsyncMode, Session } from "../session/types.ts";
 
 export interface ProfilerOptions {
@@ -29,13 +30,12 @@ export interface OutputStream {
   isTTY?: boolean;
 }
 
-/** The shortest sampling interval, seconds. */
-export const MIN_INTERVAL = 0.0001;
-
 /** An interval option (seconds) checked: a RangeError in one line if it is not a number >= MIN_INTERVAL. */
 export function checkInterval(interval: unknown): number {
   if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL) {
-    throw new RangeError(`tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`);
+    throw new RangeError(
+      `tsprofile: interval must be a number of seconds, at least ${MIN_INTERVAL} (got ${String(interval)})`,
+    );
   }
   return interval;
 }
@@ -113,7 +113,8 @@ export class Profiler {
     this[Symbol.dispose]();
   }
 
-  /** Stops sampling and returns the session. Restarting later and stopping again combines the sessions, as pyinstrument does. */
+  /** Stops sampling and returns the session. Restarting later and stopping again combines the sessions, as
+   * pyinstrument does. */
   stop(): Session {
     const sampler = this.#sampler;
     if (sampler === null || !sampler.isRunning) throw new Error("tsprofile: the profiler is not running");
@@ -174,7 +175,8 @@ export class Profiler {
   print(options: Partial<ReportOptions> & { stream?: OutputStream } = {}): void {
     const { stream = process.stdout as OutputStream, ...rest } = options;
     const defaults = defaultReportOptions(stream);
-    stream.write(this.output("text", { asyncMode: this.asyncMode, unicode: defaults.unicode, color: defaults.color, ...rest }));
+    const report = { asyncMode: this.asyncMode, unicode: defaults.unicode, color: defaults.color, ...rest };
+    stream.write(this.output("text", report));
   }
 }
 
@@ -185,13 +187,17 @@ export interface Profiled<T> {
 }
 
 function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+  if (v === null || (typeof v !== "object" && typeof v !== "function")) return false;
+  return typeof (v as { then?: unknown }).then === "function";
 }
 
 /** Runs fn under a new Profiler (see Profiler.profile). */
 export function profile<T>(fn: () => Promise<T>, options?: ProfilerOptions): Promise<Profiled<T>>;
 export function profile<T>(fn: () => T, options?: ProfilerOptions): Profiled<T>;
-export function profile<T>(fn: () => T | Promise<T>, options: ProfilerOptions = {}): Profiled<T> | Promise<Profiled<T>> {
+export function profile<T>(
+  fn: () => T | Promise<T>,
+  options: ProfilerOptions = {},
+): Profiled<T> | Promise<Profiled<T>> {
   return new Profiler(options).profile(fn as () => T);
 }
 

@@ -1,5 +1,6 @@
-// The wait tracker (runtimes/awaits/waits.ts): its wrappers pass everything through, the waits it records have sane
-// times and stacks in the session's own frames (async callers included), and "disabled" records nothing.
+// The wait tracker (runtimes/awaits/tracker.ts, wrappers.ts): its wrappers pass everything through, the waits it
+// records have sane times and stacks in the session's own frames (async callers included), and "disabled" records
+// nothing.
 import { once } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -10,8 +11,8 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSampler } from "../runtimes/index.ts";
-import { type StackMode, WaitStacks } from "../runtimes/awaits/wait-stacks.ts";
-import { parseStackString, startWaitTracker } from "../runtimes/awaits/waits.ts";
+import { parseStackString, type StackMode, WaitStacks } from "../runtimes/awaits/wait-stacks.ts";
+import { startWaitTracker } from "../runtimes/awaits/tracker.ts";
 import { decodeSession, encodeSession } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
 import { runtime } from "./runtime-helpers.ts";
@@ -114,7 +115,9 @@ test("wrappers pass fetch and http.request/get through, errors included", async 
         req.end();
       });
       assert.is(body, "slow");
-      const status = await new Promise<number>((resolve) => http.get(`http://127.0.0.1:${port}/`, (r) => (r.resume(), resolve(r.statusCode!))));
+      const status = await new Promise<number>((resolve) =>
+        http.get(`http://127.0.0.1:${port}/`, (r) => (r.resume(), resolve(r.statusCode!))),
+      );
       assert.is(status, 200);
       const e = await new Promise<Error>((resolve) => {
         http.get("http://127.0.0.1:1/", () => {}).on("error", resolve);
@@ -184,8 +187,9 @@ test("every stack mode (Node's sites, Deno's deferred, Bun's text) reads the sam
     // Repeats intern to the same stack: the two calls on one line of innerAwaiter differ only by column.
     assert.is(new Set(ids).size, 3, `${mode}: ${ids}`);
     assert.is(ids[0], ids[3]);
-    got[mode] = ids.slice(0, 3).map((id) => stacks.stacks[id].map((s) => `${s.async ? "async " : ""}${s.name}`).filter((n) => /Awaiter/.test(n)));
-    for (const s of stacks.stacks.flat()) assert.not.match(s.file, /runtimes[\\/]wait-stacks\.ts/);
+    const names = (id: number) => stacks.stacks[id].map((s) => `${s.async ? "async " : ""}${s.name}`);
+    got[mode] = ids.slice(0, 3).map((id) => names(id).filter((n) => /Awaiter/.test(n)));
+    for (const s of stacks.stacks.flat()) assert.not.match(s.file, /runtimes[\\/]awaits[\\/]/);
   }
   assert.equal(got.sites[0], ["innerAwaiter", "async outerAwaiter"], JSON.stringify(got));
   if (runtime !== "bun") assert.equal(got.sites[2], ["outerAwaiter"], JSON.stringify(got));
@@ -194,11 +198,13 @@ test("every stack mode (Node's sites, Deno's deferred, Bun's text) reads the sam
 });
 
 test("stop restores every wrapped function", () => {
-  const before = [globalThis.setTimeout, globalThis.clearTimeout, globalThis.fetch, fs.readFile, fsp.readFile, http.request];
+  const g = globalThis;
+  const wrapped = () => [g.setTimeout, g.clearTimeout, g.fetch, fs.readFile, fsp.readFile, http.request];
+  const before = wrapped();
   const tracker = startWaitTracker(() => performance.now());
   assert.is.not(fs.readFile, before[3]);
   tracker.stop();
-  assert.equal([globalThis.setTimeout, globalThis.clearTimeout, globalThis.fetch, fs.readFile, fsp.readFile, http.request], before);
+  assert.equal(wrapped(), before);
 });
 
 async function sleepFor(ms: number): Promise<void> {
@@ -213,7 +219,7 @@ async function awaitingCaller(): Promise<void> {
   await readTwice();
 }
 
-test("recorded waits: session times, stacks in the session's frames with async callers, encoded and decoded", async () => {
+test("recorded waits: session times, stacks in the session's frames with async callers, encoded, decoded", async () => {
   const sampler = startSampler({ interval: 1000 });
   const t0 = Date.now();
   await awaitingCaller();
@@ -227,17 +233,23 @@ test("recorded waits: session times, stacks in the session's frames with async c
   for (let i = 0; i < w.start.length; i++) {
     assert.ok(w.start[i] >= 0 && w.end[i] >= w.start[i], `wait ${i}: ${w.start[i]}..${w.end[i]}`);
     assert.ok(i === 0 || w.start[i] >= w.start[i - 1]);
-    assert.ok(w.start[i] <= session.meta.duration + 5000, `wait ${i} starts after the session (${w.start[i]} > ${session.meta.duration})`);
+    const after = `wait ${i} starts after the session (${w.start[i]} > ${session.meta.duration})`;
+    assert.ok(w.start[i] <= session.meta.duration + 5000, after);
   }
-  const long = [...w.start].map((s, i) => ({ d: w.end[i] - s, path: pathOf(session, w.stack[i]) })).find((x) => x.d >= 20_000);
+  const long = [...w.start]
+    .map((s, i) => ({ d: w.end[i] - s, path: pathOf(session, w.stack[i]) }))
+    .find((x) => x.d >= 20_000);
   assert.ok(long, "the 25 ms timer is a wait of at least 20 ms");
   assert.ok(long!.d <= elapsed, `${long!.d} <= ${elapsed}`);
   assert.ok(long!.path.includes("awaitingCaller") && long!.path.includes("sleepFor"), long!.path.join(" > "));
   assert.ok(long!.path.indexOf("awaitingCaller") < long!.path.indexOf("sleepFor"));
   // The file read after a resumption: its async caller (awaitingCaller) is in the path, above readTwice.
-  const read = [...w.stack].map((s) => pathOf(session, s)).find((p) => p.at(-1) === "readTwice" || (p.includes("readTwice") && !p.includes("sleepFor")));
+  const read = [...w.stack]
+    .map((s) => pathOf(session, s))
+    .find((p) => p.at(-1) === "readTwice" || (p.includes("readTwice") && !p.includes("sleepFor")));
   assert.ok(read, "a wait requested by readTwice");
-  if (runtime !== "bun") assert.ok(read!.indexOf("awaitingCaller") >= 0 && read!.indexOf("awaitingCaller") < read!.indexOf("readTwice"), read!.join(" > "));
+  const caller = read!.indexOf("awaitingCaller");
+  if (runtime !== "bun") assert.ok(caller >= 0 && caller < read!.indexOf("readTwice"), read!.join(" > "));
   // Every frame of every wait stack is a real frame of the session; nothing of tsprofile's own.
   for (const s of w.stack) for (let i = s; i >= 0; i = session.stacks.parent[i]) {
     const f = session.frames[session.stacks.frame[i]];
@@ -262,7 +274,8 @@ test("asyncMode disabled records nothing and wraps nothing", async () => {
 
 test("JSC stack strings parse into sites, async callers marked, own frames dropped", () => {
   const sites = parseStackString(
-    "Error\n    at <anonymous> (/a/b.ts:2:90)\n    at new Promise (native:1:11)\n    at async outer (/a/b.ts:2:48)\n    at /a/b.ts:5:1",
+    "Error\n    at <anonymous> (/a/b.ts:2:90)\n    at new Promise (native:1:11)\n" +
+      "    at async outer (/a/b.ts:2:48)\n    at /a/b.ts:5:1",
   );
   assert.equal(sites, [
     { name: "", file: "/a/b.ts", line: 2, col: 90, async: false },

@@ -1,5 +1,6 @@
-// asyncMode "strict" (issue 4, pyinstrument's strict async mode): only the async context that started the profiler
-// is profiled; time when other contexts run shows as [out-of-context] under the code of ours that was awaiting.
+// asyncMode "strict" (await attribution's strict mode, as pyinstrument's strict async mode): only the async context
+// that started the profiler is profiled; time when other contexts run shows as [out-of-context] under the code of
+// ours that was awaiting.
 //
 // The context is an AsyncLocalStorage store entered by start() (it follows timers, I/O callbacks and promise
 // continuations alike on Node, Deno and Bun). Samplers cannot ask which context a sample ran in, so switches are
@@ -105,7 +106,7 @@ export function watchContextSwitches(clock: () => number, first = currentContext
 export class ContextLog {
   /** Set by the recording tracker while it runs. */
   watch: ContextWatch | null = null;
-  /** The recording tracker's recorder (runtimes/awaits/waits.ts). */
+  /** The recording tracker's recorder (runtimes/awaits/tracker.ts). */
   recorder: unknown = null;
   /** The log of the sampler this one's replaces: its tracker's pending waits are taken over at start. */
   previous: ContextLog | null = null;
@@ -166,7 +167,11 @@ function stackSides(session: Session, ours: ArrayLike<number>): (stack: number) 
  * started in the profiled context; `switches` (session time) adds the callbacks' switches. Idle and GC samples
  * stay as they are. Near a switch, a sample's stack decides where it can (stackSides).
  */
-export function separateContexts(session: Session, ours: ArrayLike<number>, switches: { time: ArrayLike<number>; ours: ArrayLike<number> } = { time: [], ours: [] }): Session {
+export function separateContexts(
+  session: Session,
+  ours: ArrayLike<number>,
+  switches: { time: ArrayLike<number>; ours: ArrayLike<number> } = { time: [], ours: [] },
+): Session {
   const waits = session.waits;
   if (!waits) return session;
   const n = waits.start.length;
@@ -177,7 +182,9 @@ export function separateContexts(session: Session, ours: ArrayLike<number>, swit
     events.push({ t: waits.start[i], ours: ours[i] === 1, rank: 1 });
     events.push({ t: waits.end[i], ours: ours[i] === 1, rank: 0 });
   }
-  for (let i = 0; i < switches.time.length; i++) events.push({ t: switches.time[i], ours: switches.ours[i] === 1, rank: 0 });
+  for (let i = 0; i < switches.time.length; i++) {
+    events.push({ t: switches.time[i], ours: switches.ours[i] === 1, rank: 0 });
+  }
   events.sort((a, b) => a.t - b.t || a.rank - b.rank);
 
   // The times the context changes, for the samples near one.
@@ -204,7 +211,8 @@ export function separateContexts(session: Session, ours: ArrayLike<number>, swit
     }
     while (nextChange < changes.length && changes[nextChange] <= t) nextChange++;
     const near =
-      (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) || (nextChange < changes.length && changes[nextChange] - t < NEAR_SWITCH_US);
+      (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) ||
+      (nextChange < changes.length && changes[nextChange] - t < NEAR_SWITCH_US);
     const ran = state[i] === SampleState.js || state[i] === SampleState.native;
     const mine = near && ran ? side(stack[i]) ?? inContext : inContext;
     if (mine || !ran) continue;

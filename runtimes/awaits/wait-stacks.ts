@@ -1,5 +1,5 @@
-// The logical stack of each wait (runtimes/awaits/waits.ts): captured when the program starts the operation, with its
-// async callers, and interned into a table of distinct stacks (leaf -> root RawSites).
+// The logical stack of each wait (runtimes/awaits/tracker.ts): captured when the program starts the operation,
+// with its async callers, and interned into a table of distinct stacks (leaf -> root RawSites).
 //
 // The capture is the cost of await tracking: V8's Error.captureStackTrace costs ~1.5 us in a loop but 3-6 us in
 // a real program (cold caches, optimized frames to summarize), whatever the depth limit; no cheaper way to learn
@@ -181,7 +181,9 @@ export class WaitStacks {
     for (let i = 0; i < sites.length; i++) {
       const s = sites[i];
       // Deno source-maps getFileName (~2 us); its script name is the same file as a URL, for ~0.3 us.
-      const script = deno ? s.getScriptNameOrSourceURL?.() ?? s.getFileName() : s.getFileName() ?? s.getScriptNameOrSourceURL?.();
+      const script = deno
+        ? s.getScriptNameOrSourceURL?.() ?? s.getFileName()
+        : s.getFileName() ?? s.getScriptNameOrSourceURL?.();
       if (!script) continue; // native (new Promise, Promise.all): not in the sampler's stacks either
       // A call site is its script and position; line/col where the position is not offered (2^22 columns:
       // minified one-line bundles stay distinct). An async frame sits at its await, a sync one at its call: never
@@ -215,7 +217,8 @@ export class WaitStacks {
     if (!own) {
       let name = s.getFunctionName() ?? "";
       if (name === "<anonymous>" || name === "module code") name = "";
-      const site: RawSite = { name, file: fileOf(script), line: s.getLineNumber() ?? 0, col: s.getColumnNumber() ?? 0, async: s.isAsync?.() === true };
+      const [line, col] = [s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0];
+      const site: RawSite = { name, file: fileOf(script), line, col, async: s.isAsync?.() === true };
       to = this.parent.length;
       this.parent.push(node);
       this.siteOf.push(site);

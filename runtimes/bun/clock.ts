@@ -18,7 +18,8 @@ export function monotonicMinusPerformanceNow(): number | null {
   if (!libc) return null;
   try {
     const ffi = createRequire(import.meta.url)("bun:ffi");
-    const lib = ffi.dlopen(libc.path, { clock_gettime: { args: [ffi.FFIType.i32, ffi.FFIType.ptr], returns: ffi.FFIType.i32 } });
+    const clockGettime = { args: [ffi.FFIType.i32, ffi.FFIType.ptr], returns: ffi.FFIType.i32 };
+    const lib = ffi.dlopen(libc.path, { clock_gettime: clockGettime });
     try {
       const ts = new BigInt64Array(2);
       const at = ffi.ptr(ts);

@@ -8,14 +8,15 @@
 import { createRequire } from "node:module";
 import { monotonicMinusPerformanceNow } from "./clock.ts";
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
-import { SampleState } from "../../session/types.ts";
+import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
 import { callerNames, findStartStack } from "../shared/start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
-import { Column, SessionChunker } from "../shared/chunker.ts";
+import { SessionChunker } from "../shared/chunker.ts";
+import { Column, FrameInterner, StackInterner } from "../../session/frames.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -125,8 +126,10 @@ function detach(l: Listener): void {
 
 export function startBunSampler(options: SamplerOptions): Sampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   const rec = new Recorder();
@@ -145,7 +148,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   rec.startPerf = performance.now();
   let active = true;
   let chunker: SessionChunker | null = null;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, () => performance.now());
 
   return {
     get isRunning() {
@@ -176,7 +179,14 @@ export function startBunSampler(options: SamplerOptions): Sampler {
     drain(): SessionChunk {
       if (!active) throw new Error("tsprofile: the sampler was already stopped");
       drain();
-      const piece = rec.session({ stopPerf: Infinity, startTime, cpuTime: -1, interval: realInterval, program: "", callers: chunker ? [] : callers });
+      const piece = rec.session({
+        stopPerf: Infinity,
+        startTime,
+        cpuTime: -1,
+        interval: realInterval,
+        program: "",
+        callers: chunker ? [] : callers,
+      });
       rec.clearSamples();
       (chunker ??= new SessionChunker()).add(piece, 0);
       return chunker.take();
@@ -247,7 +257,7 @@ interface RawFrame {
 }
 
 /** Collects traces as raw frames (by reported position) and a stack prefix tree; converts at stop. */
-class Recorder {
+export class Recorder {
   intervalHint = 1000;
   private locator: FunctionLocator | null = null;
   startPerf = Infinity;
@@ -260,9 +270,8 @@ class Recorder {
   readonly rawFrames: RawFrame[] = [];
   private readonly byPosition = new Map<number, Map<number, number>>();
   private readonly byName = new Map<string, number>();
-  readonly stackParent = new Column(new Int32Array(1024));
-  readonly stackFrame = new Column(new Int32Array(1024));
-  private readonly stackIds = new Map<number, number>();
+  /** Stacks of raw frames (rawFrames ids). */
+  readonly stacks = new StackInterner(1024);
   readonly sampleStack = new Column(new Int32Array(4096));
   readonly sampleMono = new Column(new Float64Array(4096)); // JSC ms
   readonly sampleOwn = new Column(new Uint8Array(4096));
@@ -316,7 +325,7 @@ class Recorder {
       if (f.own) own = 1;
       else if (!own || f.program) {
         own = 0;
-        stack = this.internStack(stack, raw);
+        stack = this.stacks.stack(stack, raw);
       }
     }
     this.sampleStack.push(stack);
@@ -363,18 +372,6 @@ class Recorder {
     return id;
   }
 
-  private internStack(parent: number, frame: number): number {
-    const key = (parent + 1) * 2 ** 21 + frame;
-    let id = frame < 2 ** 21 ? this.stackIds.get(key) : undefined;
-    if (id === undefined) {
-      id = this.stackParent.length;
-      this.stackParent.push(parent);
-      this.stackFrame.push(frame);
-      if (frame < 2 ** 21) this.stackIds.set(key, id);
-    }
-    return id;
-  }
-
   session(o: SessionOptions): Session {
     const off = this.offset();
     const duration = Math.max(0, Math.round((o.stopPerf - this.startPerf) * 1000));
@@ -387,10 +384,11 @@ class Recorder {
     const own = new Uint8Array(n);
     let kept = 0;
     let last = 0;
-    const hasJs = new Uint8Array(this.stackParent.length); // a stack with some JavaScript frame of the program
-    for (let i = 0; i < this.stackParent.length; i++) {
-      const p = this.stackParent.data[i];
-      hasJs[i] = (p >= 0 && hasJs[p]) || frames[map[this.stackFrame.data[i]]].kind === "js" ? 1 : 0;
+    const stacks = this.stacks;
+    const hasJs = new Uint8Array(stacks.length); // a stack with some JavaScript frame of the program
+    for (let i = 0; i < stacks.length; i++) {
+      const p = stacks.parentAt(i);
+      hasJs[i] = (p >= 0 && hasJs[p]) || frames[map[stacks.frameAt(i)]].kind === "js" ? 1 : 0;
     }
     for (let i = 0; i < n; i++) {
       const t = Math.round((this.sampleMono.data[i] - off - this.startPerf) * 1000);
@@ -412,9 +410,8 @@ class Recorder {
     while (end > 0 && own[end - 1] && state[end - 1] !== SampleState.idle) end--;
     const finalDuration = end < kept ? time[end] : Math.max(duration, last);
 
-    const parent = this.stackParent.data.slice(0, this.stackParent.length);
-    const frameOf = new Uint32Array(this.stackParent.length);
-    for (let i = 0; i < frameOf.length; i++) frameOf[i] = map[this.stackFrame.data[i]];
+    const { parent, frame: frameOf } = stacks.tables();
+    for (let i = 0; i < frameOf.length; i++) frameOf[i] = map[frameOf[i]];
 
     return {
       version: 1,
@@ -439,21 +436,10 @@ class Recorder {
   private resolveFrames(): { frames: FrameInfo[]; map: Uint32Array } {
     // Kept across the drains of a stream: the locator parses each file once.
     const locator: FunctionLocator = (this.locator ??= createFunctionLocator());
-    const frames: FrameInfo[] = [];
-    const ids = new Map<string, number>();
+    const table = new FrameInterner();
     const map = new Uint32Array(this.rawFrames.length);
     const located = new Map<string, FrameInfo>(); // file + name -> a located frame, for unplaced ones
     const pending: number[] = [];
-    const intern = (f: FrameInfo): number => {
-      const key = `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
-      let id = ids.get(key);
-      if (id === undefined) {
-        id = frames.length;
-        frames.push(f);
-        ids.set(key, id);
-      }
-      return id;
-    };
     for (let r = 0; r < this.rawFrames.length; r++) {
       const raw = this.rawFrames[r];
       if (raw.own) continue; // tsprofile's own frames: no stack holds them (addTrace stops there)
@@ -462,7 +448,7 @@ class Recorder {
         continue;
       }
       const f = convertFrame(raw, locator);
-      map[r] = intern(f);
+      map[r] = table.frame(f);
       if (raw.kind === "js") located.set(`${f.file}\u0000${f.name}`, f);
     }
     // A frame JSC could not place (a function's entry, before its code block runs): the same function where
@@ -470,15 +456,18 @@ class Recorder {
     for (const r of pending) {
       const raw = this.rawFrames[r];
       const name = raw.name === "" ? "(anonymous)" : raw.name;
-      map[r] = intern(located.get(`${raw.file}\u0000${name}`) ?? { name, file: raw.file, line: 0, col: 0, kind: "js" });
+      const unplaced: FrameInfo = { name, file: raw.file, line: 0, col: 0, kind: "js" };
+      map[r] = table.frame(located.get(`${raw.file}\u0000${name}`) ?? unplaced);
     }
-    return { frames, map };
+    return { frames: table.frames, map };
   }
 }
 
 function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   const name = raw.name;
-  if (raw.kind !== "js") return { name: name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+  if (raw.kind !== "js") {
+    return { name: name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+  }
   // JSC names module top-level code "(module)"; V8 "" at the file's start: both are <module> at 1:1.
   if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
   const at = locator.locate(raw.file, raw.line, raw.col);
@@ -490,7 +479,12 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
 // ---- start stack (as the Node sampler does it) ----
 
 /** The captured callers of start() (JSC gives .ts positions already), found in the stack table. */
-function mapStartStack(callers: RawCallSite[], frames: FrameInfo[], parent: Int32Array, frameOf: Uint32Array): number[] {
+function mapStartStack(
+  callers: RawCallSite[],
+  frames: FrameInfo[],
+  parent: Int32Array,
+  frameOf: Uint32Array,
+): number[] {
   const want = callers.map((c) => ({ names: callerNames(c.name), file: c.file, line: c.line }));
   return findStartStack(want, frames, parent, frameOf);
 }

@@ -5,7 +5,8 @@ import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { MIN_INTERVAL_US } from "../../session/types.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 
 export const PERMISSION_MESSAGE = "tsprofile: Deno needs --allow-sys (or -A) to sample";
 
@@ -17,8 +18,10 @@ interface DenoGlobal {
 
 export function startDenoSampler(options: SamplerOptions): Sampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   const session = new InspectorSession();
@@ -62,7 +65,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     throw err;
   }
   let running = true;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(() => performance.now(), { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, () => performance.now());
 
   return {
     get isRunning() {
@@ -103,7 +106,8 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
         runtime: `deno ${denoGlobal().version.deno}`,
       });
       // Deno's call sites are already in .ts positions (as for the start stack).
-      if (waits) resolveWaits(converted, waits, { toSession: (t) => (t - perfStart) * 1000, positions: "source", locate: "js-only" });
+      const toSession = (t: number) => (t - perfStart) * 1000;
+      if (waits) resolveWaits(converted, waits, { toSession, positions: "source", locate: "js-only" });
       return converted;
     },
   };
@@ -121,7 +125,8 @@ function denoGlobal(): DenoGlobal {
  */
 function drainNextTicks(): void {
   const deno = denoGlobal();
-  const core = deno.internal ? (deno[deno.internal] as { core?: Record<string, unknown> } | undefined)?.core : undefined;
+  const internal = deno.internal ? (deno[deno.internal] as { core?: Record<string, unknown> } | undefined) : undefined;
+  const core = internal?.core;
   const run = (core?.runNextTicks ?? core?.processTicksAndRejections) as (() => void) | undefined;
   if (typeof run === "function") run.call(core);
 }

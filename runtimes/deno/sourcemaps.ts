@@ -15,7 +15,10 @@ import { createSourceMapper, type SourceMapper } from "../../session/source/sour
 const EMITTED = /\.(?:[mc]?tsx?|jsx)$/;
 
 /** Deno's cache directory: $DENO_DIR, else the platform's cache directory + "/deno" (what `deno info` prints). */
-export function denoDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
+export function denoDir(
+  env: Record<string, string | undefined> = process.env,
+  platform: string = process.platform,
+): string {
   if (env.DENO_DIR) return resolve(env.DENO_DIR);
   const home = env.HOME || env.USERPROFILE || safeHomedir();
   if (platform === "darwin") return join(home, "Library", "Caches", "deno");
@@ -38,9 +41,14 @@ export function emitPath(dir: string, file: string): string {
   return join(dir, "gen", "file", ...parts) + ".js";
 }
 
+const INLINE_MAP = new RegExp(
+  String.raw`//# sourceMappingURL=data:application/json;base64,([A-Za-z0-9+/=]+)\s*` +
+    String.raw`(?:// denoCacheMetadata=\S*\s*)?$`,
+);
+
 /** The source map inlined in a Deno emit, or null. */
 export function emitMap(text: string): unknown | null {
-  const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*(?:\/\/ denoCacheMetadata=\S*\s*)?$/.exec(text);
+  const m = INLINE_MAP.exec(text);
   if (!m) return null;
   const bytes = Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes));
@@ -152,8 +160,10 @@ export function decodeMap(map: RawMap, mapUrl: string): DecodedMap {
     let sorted = true;
     for (let k = 4; k < line.length; k += 4) if (line[k] < line[k - 4]) sorted = false;
     if (!sorted) {
-      const order = Array.from({ length: line.length / 4 }, (_, k) => k).sort((a, b) => line[a * 4] - line[b * 4] || a - b);
-      lines.push(Int32Array.from(order.flatMap((k) => [line[k * 4], line[k * 4 + 1], line[k * 4 + 2], line[k * 4 + 3]])));
+      const order = Array.from({ length: line.length / 4 }, (_, k) => k);
+      order.sort((a, b) => line[a * 4] - line[b * 4] || a - b);
+      const sorted = order.flatMap((k) => [line[k * 4], line[k * 4 + 1], line[k * 4 + 2], line[k * 4 + 3]]);
+      lines.push(Int32Array.from(sorted));
     } else lines.push(line);
     i++; // past ';'
   }
@@ -165,7 +175,11 @@ export function decodeMap(map: RawMap, mapUrl: string): DecodedMap {
  * nearest mapped token at or before it on the line is its name or keyword, on the original function's line
  * (session/source/sourcemaps.ts does the same through trace-mapping); failing that, the first token after it.
  */
-export function lookup(map: DecodedMap, line: number, column: number): { source: string; line: number; column: number } | null {
+export function lookup(
+  map: DecodedMap,
+  line: number,
+  column: number,
+): { source: string; line: number; column: number } | null {
   const segs = map.lines[line];
   if (!segs || segs.length === 0) return null;
   let at = -1;

@@ -67,7 +67,9 @@ export function reexecUnderBun(argv: string[]): Promise<{ code: number; signal?:
     });
     child.once("exit", (code, signal) => {
       cleanup();
-      if (signal === "SIGINT" || signal === "SIGTERM" || signal === "SIGHUP") done({ code: 128 + (constants.signals[signal] ?? 0), signal });
+      if (signal === "SIGINT" || signal === "SIGTERM" || signal === "SIGHUP") {
+        done({ code: 128 + (constants.signals[signal] ?? 0), signal });
+      }
       else done({ code: code ?? 1 });
     });
   });

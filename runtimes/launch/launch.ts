@@ -43,7 +43,9 @@ export function launchNode({ preload, script, code, args }: LaunchRequest): Chil
 export function launchDeno({ preload, script, code, args }: LaunchRequest): ChildLaunch {
   const url = pathToFileURL(preload).href;
   // deno eval runs with every permission, like run -A.
-  if (code !== undefined) return { command: process.execPath, args: ["eval", "--preload", url, code, ...args], env: {} };
+  if (code !== undefined) {
+    return { command: process.execPath, args: ["eval", "--preload", url, code, ...args], env: {} };
+  }
   return { command: process.execPath, args: ["run", "-A", "--preload", url, script, ...args], env: {} };
 }
 

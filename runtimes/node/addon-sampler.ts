@@ -17,12 +17,12 @@ import { Session as InspectorSession } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createSourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
-import { SampleState } from "../../session/types.ts";
+import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { SessionChunker } from "../shared/chunker.ts";
 import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
 /** What the addon's drain()/stop() return (runtimes/node/addon/src/sampler.cc, Collect). */
@@ -87,7 +87,10 @@ export function loadAddon(): AddonLoad {
     } catch {}
     // Nothing built at all: the install said why; the inspector is the normal path then.
     if (!explicit && others.length === 0) return (loaded = { binding: null, warning: null });
-    const why = explicit ? `${path} does not exist` : `it is not built for Node ${process.version} (ABI ${process.versions.modules}; run node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")})`;
+    const build = `run node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")}`;
+    const why = explicit
+      ? `${path} does not exist`
+      : `it is not built for Node ${process.version} (ABI ${process.versions.modules}; ${build})`;
     return (loaded = { binding: null, warning: `native sampler unavailable: ${why}` });
   }
   try {
@@ -114,8 +117,10 @@ export function startAddonSampler(
   options: NodeSamplerOptions & { cpuInterval?: number },
 ): NodeSampler & { drain(): SessionChunk; meta(m?: { program?: string }): SessionMeta } {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   const callers = options.startStack === false ? [] : captureCallers();
   // Started mid-run, optimized code the profiler never saw created loses its frames: see startNodeSampler.
@@ -151,7 +156,7 @@ export function startAddonSampler(
     } catch {}
   };
   process.on("exit", onExit);
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, monotonicUs);
   let running = true;
 
   const mapper = createSourceMapper();
@@ -192,7 +197,13 @@ export function startAddonSampler(
       const url = raw.url[k];
       nodes[id] = {
         id,
-        callFrame: { functionName: raw.name[k], scriptId: raw.scriptId[k], url, lineNumber: raw.line[k] - 1, columnNumber: raw.col[k] - 1 },
+        callFrame: {
+          functionName: raw.name[k],
+          scriptId: raw.scriptId[k],
+          url,
+          lineNumber: raw.line[k] - 1,
+          columnNumber: raw.col[k] - 1,
+        },
       };
       nodeParent[id] = p;
       own[id] = (p >= 0 && own[p]) || (url !== "" && isTsprofileFile(urlToFile(url))) ? 1 : 0;
@@ -240,7 +251,9 @@ export function startAddonSampler(
       if (own[raw.node[i]] || state[i] !== SampleState.js) continue;
       if (v8State === V8_GC) state[i] = SampleState.gc; // not seen from V8 11-13 (no stack in GC), kept for safety
       // Only where the leaf is JavaScript: a native function's own frame (performance.now) already says it.
-      else if (v8State === V8_EXTERNAL && stack[i] >= 0 && piece.frames[frameOf[stack[i]]].kind !== "native") state[i] = SampleState.native;
+      else if (v8State === V8_EXTERNAL && stack[i] >= 0 && piece.frames[frameOf[stack[i]]].kind !== "native") {
+        state[i] = SampleState.native;
+      }
     }
     const offset = Math.round(raw.startTime - base);
     // The chunker drops samples at or before the last one it has; the cpu column drops the same ones.

@@ -1,7 +1,8 @@
 // The streaming Node sampler (Node >= 24.12): v8.startCpuProfile() handles, rotated at each drain. A new
 // handle starts before the old one stops, so the profiler never pauses (measured on Node 24.21: the rotation
 // takes 0.01-0.04 ms, against 11-40 ms and lost samples for an inspector stop/start cycle); each stopped
-// handle's profile is converted at once (runtimes/shared/cpuprofile.ts) and handed on as a chunk (runtimes/shared/chunker.ts).
+// handle's profile is converted at once (runtimes/shared/cpuprofile.ts) and handed on as a chunk
+// (runtimes/shared/chunker.ts).
 //
 // On 24.21 startCpuProfile ignores its options: the interval comes from V8's process-wide
 // --cpu-profiler-sampling-interval flag, read when the isolate's profiler is created, so it is set before the
@@ -12,7 +13,7 @@ import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts"
 import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
 import { SessionChunker } from "../shared/chunker.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 
 interface CpuProfileHandle {
   stop(): string;
@@ -49,7 +50,7 @@ export function startRotatingSampler(options: SamplerOptions): Sampler {
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
   let handle: CpuProfileHandle | null = start({ sampleInterval: Math.round(interval) });
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, monotonicUs);
   const mapper = createSourceMapper();
   const chunker = new SessionChunker();
   const runtime = `node ${process.versions.node}`;

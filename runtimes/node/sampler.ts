@@ -8,9 +8,11 @@
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
+import { MIN_INTERVAL_US } from "../../session/types.ts";
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
-import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
+import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
+import type { ContextLog } from "../awaits/contexts.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import type { SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
@@ -36,8 +38,10 @@ const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;
 
 export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
   const interval = options.interval;
-  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < 100) {
-    throw new RangeError(`tsprofile: sampling interval must be at least 100 microseconds (got ${interval})`);
+  if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
+    throw new RangeError(
+      `tsprofile: sampling interval must be at least ${MIN_INTERVAL_US} microseconds (got ${interval})`,
+    );
   }
   if (options.stream && v8StartCpuProfile()) {
     if (options.deoptimize !== false) deoptimizeAll();
@@ -73,7 +77,7 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     throw err;
   }
   let running = true;
-  const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
+  const tracker = waitTrackerFor(options, monotonicUs);
 
   return {
     get isRunning() {

@@ -53,7 +53,8 @@ function readConfig(): ChildConfig | null {
   if (raw === undefined || !isMainThread) return null;
   try {
     const c = JSON.parse(raw);
-    if (typeof c.interval === "number" && typeof c.sessionPath === "string" && c.sessionPath && typeof c.program === "string") return c;
+    const typed = typeof c.interval === "number" && typeof c.sessionPath === "string" && typeof c.program === "string";
+    if (typed && c.sessionPath) return c;
   } catch {}
   process.stderr.write("tsprofile: ignoring a malformed TSPROFILE_CHILD; the program runs unprofiled\n");
   return null;
@@ -113,7 +114,8 @@ function install(config: ChildConfig): void {
       const why =
         detectRuntime() === "deno"
           ? "Deno cannot stream samples (its inspector loses samples when restarted)"
-          : `Node ${process.versions.node} cannot stream samples without the native addon (the inspector loses samples when restarted)`;
+          : `Node ${process.versions.node} cannot stream samples without the native addon ` +
+            "(the inspector loses samples when restarted)";
       say(`--stream-to: ${why}: the file is written when profiling stops`);
       return;
     }
@@ -121,7 +123,8 @@ function install(config: ChildConfig): void {
       p.stream = new StreamFile(path);
       p.stream.start(sampler.meta({ program: config.program }));
     } catch (err) {
-      say(`--stream-to: cannot write ${path} (${(err as { code?: string }).code ?? (err as Error).message}); the session is kept in memory`);
+      const why = (err as { code?: string }).code ?? (err as Error).message;
+      say(`--stream-to: cannot write ${path} (${why}); the session is kept in memory`);
       p.stream?.close();
       p.stream = null;
       return;

@@ -1,34 +1,13 @@
 // Turns the pieces a streaming sampler converts as it goes (each a small Session with its own frame and stack
 // ids: one rotated V8 profile, one drain of bun:jsc) into SessionChunks on session-wide ids (session/types.ts).
 // It keeps only what is bounded by the program's code, the distinct frames and stacks; samples pass through.
+import { Column, FrameInterner, StackInterner } from "../../session/frames.ts";
 import type { FrameInfo, SampleStateValue, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { SampleState } from "../../session/types.ts";
 
-/** A growable typed column. */
-export class Column<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
-  length = 0;
-  constructor(public data: T) {}
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  slice(from = 0): T {
-    return this.data.slice(from, this.length) as T;
-  }
-}
-
-const frameKey = (f: FrameInfo) => `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
-
 export class SessionChunker {
-  readonly frames: FrameInfo[] = [];
-  private readonly frameIds = new Map<string, number>();
-  private readonly parent = new Column(new Int32Array(256));
-  private readonly frameOf = new Column(new Uint32Array(256));
-  private readonly stackIds = new Map<number, number>();
+  private readonly frameTable = new FrameInterner();
+  private readonly stackTable = new StackInterner();
   private sampleStack = new Column(new Int32Array(1024));
   private sampleTime = new Column(new Float64Array(1024));
   private sampleState = new Column(new Uint8Array(1024));
@@ -40,32 +19,13 @@ export class SessionChunker {
   /** meta.startStack of the first piece that had one, on session-wide frame ids. */
   startStack: number[] = [];
 
+  /** The session-wide frames so far, in id order. */
+  get frames(): FrameInfo[] {
+    return this.frameTable.frames;
+  }
+
   get stackCount(): number {
-    return this.parent.length;
-  }
-
-  private internFrame(f: FrameInfo): number {
-    const k = frameKey(f);
-    let id = this.frameIds.get(k);
-    if (id === undefined) {
-      id = this.frames.length;
-      this.frames.push(f);
-      this.frameIds.set(k, id);
-    }
-    return id;
-  }
-
-  private internStack(parent: number, frame: number): number {
-    // Exact while frames stay under 2^21 and stacks under 2^31 (both bounded by the program's code).
-    const key = (parent + 1) * 2 ** 21 + frame;
-    let id = this.stackIds.get(key);
-    if (id === undefined) {
-      id = this.parent.length;
-      this.parent.push(parent);
-      this.frameOf.push(frame);
-      this.stackIds.set(key, id);
-    }
-    return id;
+    return this.stackTable.length;
   }
 
   /**
@@ -74,12 +34,12 @@ export class SessionChunker {
    * timer (js with no stack under it) is the program waiting: idle.
    */
   add(piece: Session, offset: number): void {
-    const frameMap = piece.frames.map((f) => this.internFrame(f));
+    const frameMap = piece.frames.map((f) => this.frameTable.frame(f));
     const np = piece.stacks.parent.length;
     const stackMap = new Int32Array(np);
     for (let i = 0; i < np; i++) {
       const p = piece.stacks.parent[i];
-      stackMap[i] = this.internStack(p < 0 ? -1 : stackMap[p], frameMap[piece.stacks.frame[i]]);
+      stackMap[i] = this.stackTable.stack(p < 0 ? -1 : stackMap[p], frameMap[piece.stacks.frame[i]]);
     }
     if (this.startStack.length === 0 && piece.meta.startStack.length > 0) {
       this.startStack = piece.meta.startStack.map((f) => frameMap[f]);
@@ -104,12 +64,12 @@ export class SessionChunker {
   take(): SessionChunk {
     const chunk: SessionChunk = {
       frames: this.frames.slice(this.sentFrames),
-      stacks: { parent: this.parent.slice(this.sentStacks), frame: this.frameOf.slice(this.sentStacks) },
+      stacks: this.stackTable.tables(this.sentStacks),
       samples: { stack: this.sampleStack.slice(), time: this.sampleTime.slice(), state: this.sampleState.slice() },
       end: this.lastTime,
     };
     this.sentFrames = this.frames.length;
-    this.sentStacks = this.parent.length;
+    this.sentStacks = this.stackTable.length;
     this.resetSamples();
     return chunk;
   }
@@ -120,7 +80,7 @@ export class SessionChunker {
       version: 1,
       meta: { ...meta, duration: Math.max(meta.duration, this.lastTime), startStack: this.startStack },
       frames: this.frames.slice(),
-      stacks: { parent: this.parent.slice(), frame: this.frameOf.slice() },
+      stacks: this.stackTable.tables(),
       samples: { stack: this.sampleStack.slice(), time: this.sampleTime.slice(), state: this.sampleState.slice() },
     };
     this.resetSamples();

@@ -1,6 +1,7 @@
 // V8's .cpuprofile (Profiler.Profile in the DevTools protocol) -> the normalised Session. Shared by the samplers
 // of the runtimes whose engine is V8 (Node, Deno); each passes its own source mapper and runtime name.
 import { createSourceMapper, urlToFile, type SourceMapper } from "../../session/source/sourcemaps.ts";
+import { FrameInterner, StackInterner } from "../../session/frames.ts";
 import { SampleState } from "../../session/types.ts";
 import { callerNames, findStartStack } from "./start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SampleStateValue } from "../../session/types.ts";
@@ -64,7 +65,8 @@ export function captureCallers(): RawCallSite[] {
       if ((site as any).isAsync?.()) break; // what follows are awaiting callers, not frames on the real stack
       const file = urlToFile(site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "");
       if (isTsprofileFile(file)) continue;
-      out.push({ name: site.getFunctionName() ?? "", file, line: site.getLineNumber() ?? 0, col: site.getColumnNumber() ?? 0 });
+      const [line, col] = [site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0];
+      out.push({ name: site.getFunctionName() ?? "", file, line, col });
     } catch {}
   }
   return out.reverse();
@@ -74,8 +76,8 @@ export function captureCallers(): RawCallSite[] {
 function mapStartStack(
   callers: RawCallSite[],
   frames: FrameInfo[],
-  parent: number[],
-  frameOf: number[],
+  parent: Int32Array,
+  frameOf: Uint32Array,
   mapper: SourceMapper,
   mapped = false,
 ): number[] {
@@ -112,39 +114,19 @@ export interface ConvertOptions {
 /** Converts a .cpuprofile into a Session. Exported for tests and for reading profiles from other tools. */
 export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Session {
   const mapper = opts.mapper ?? createSourceMapper();
-  const frames: FrameInfo[] = [];
-  const frameIds = new Map<string, number>();
+  const frameTable = new FrameInterner();
+  const frames = frameTable.frames;
   const rawFrameIds = new Map<string, number>();
-  const stackParent: number[] = [];
-  const stackFrame: number[] = [];
-  const stackIds = new Map<string, number>();
+  // V8 makes one node per call site; equal (parent, frame) pairs become one stack.
+  const stacks = new StackInterner();
 
   const internFrame = (cf: CallFrame): number => {
     const rawKey = `${cf.url}\u0000${cf.functionName}\u0000${cf.lineNumber}\u0000${cf.columnNumber}`;
     let id = rawFrameIds.get(rawKey);
     if (id !== undefined) return id;
-    const f = convertFrame(cf, mapper);
     // Interned after mapping: two generated positions of one original function are one frame.
-    const key = `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
-    id = frameIds.get(key);
-    if (id === undefined) {
-      id = frames.length;
-      frames.push(f);
-      frameIds.set(key, id);
-    }
+    id = frameTable.frame(convertFrame(cf, mapper));
     rawFrameIds.set(rawKey, id);
-    return id;
-  };
-  // V8 makes one node per call site; equal (parent, frame) pairs become one stack.
-  const internStack = (parent: number, frame: number): number => {
-    const key = `${parent}:${frame}`;
-    let id = stackIds.get(key);
-    if (id === undefined) {
-      id = stackParent.length;
-      stackParent.push(parent);
-      stackFrame.push(frame);
-      stackIds.set(key, id);
-    }
     return id;
   };
 
@@ -185,7 +167,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
       if (isTsprofileFile(frames[frame].file)) own = 1;
       else if (!own || (frames[frame].kind === "js" && !isTsprofileWork(frames[frame].file))) {
         own = 0;
-        stack = internStack(parentStack, frame);
+        stack = stacks.stack(parentStack, frame);
       }
     }
     nodeStack[id] = stack;
@@ -221,6 +203,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
   }
   const duration =
     kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
+  const stackTable = stacks.tables();
 
   return {
     version: 1,
@@ -233,10 +216,12 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
       program: opts.program,
       cwd: process.cwd(),
       runtime: opts.runtime ?? `node ${process.versions.node}`,
-      startStack: opts.callers ? mapStartStack(opts.callers, frames, stackParent, stackFrame, mapper, opts.callersMapped) : [],
+      startStack: opts.callers
+        ? mapStartStack(opts.callers, frames, stackTable.parent, stackTable.frame, mapper, opts.callersMapped)
+        : [],
     },
     frames,
-    stacks: { parent: Int32Array.from(stackParent), frame: Uint32Array.from(stackFrame) },
+    stacks: stackTable,
     samples: { stack: sampleStack.slice(0, kept), time: sampleTime.slice(0, kept), state: sampleState.slice(0, kept) },
   };
 }

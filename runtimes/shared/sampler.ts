@@ -21,17 +21,17 @@ export interface Sampler {
 }
 
 export interface SamplerOptions {
-  /** Sampling interval in microseconds (at least 100). */
+  /** Sampling interval in microseconds (at least MIN_INTERVAL_US, 100). */
   interval: number;
   /** Record the caller's stack as meta.startStack (default true); the CLI's preload has no caller of interest. */
   startStack?: boolean;
   /** Node and Deno: deoptimize before a mid-run start so optimized functions keep their frames (default true). */
   deoptimize?: boolean;
-  /** Await attribution (issue 4): unless "disabled", record the waits of the program (runtimes/waits.ts) as
-   * session.waits. Default "enabled". */
+  /** Await attribution: unless "disabled", record the waits of the program (runtimes/awaits/tracker.ts)
+   * as session.waits. Default "enabled". */
   asyncMode?: AsyncMode;
   /** Several async contexts profiled side by side (web requests): waits and switches of every context go to this
-   * log, unseparated (runtimes/contexts.ts). Needs asyncMode "enabled". */
+   * log, unseparated (runtimes/awaits/contexts.ts). Needs asyncMode "enabled". */
   contexts?: ContextLog;
   /**
    * Ask for a sampler with drain() where the runtime can stream (Bun; Node >= 24.12 through rotated

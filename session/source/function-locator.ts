@@ -20,7 +20,8 @@ const requireHere = createRequire(import.meta.url);
 let acornModule: typeof import("acorn") | undefined;
 let traceMapping: typeof import("@jridgewell/trace-mapping") | undefined;
 const acorn = () => (acornModule ??= requireHere("acorn") as typeof import("acorn"));
-const tm = () => (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
+const tm = () =>
+  (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
 
 /** 1-based. */
 export interface FunctionStart {
@@ -109,7 +110,8 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
   const lineStarts = lineStartsOf(code);
   const found: { start: number; end: number; v8: number }[] = [];
   walk(ast, (node) => {
-    if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") {
+    const t = node.type;
+    if (t === "FunctionDeclaration" || t === "FunctionExpression" || t === "ArrowFunctionExpression") {
       found.push({ start: node.start, end: node.end, v8: v8Start(code, node) });
     }
   });
@@ -133,8 +135,9 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
     const gen = positionOf(lineStarts, f.v8);
     let pos = { line: gen.line, col: gen.col };
     if (map) {
-      let o = tm().originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: tm().GREATEST_LOWER_BOUND });
-      if (o.line == null) o = tm().originalPositionFor(map, { line: gen.line, column: gen.col - 1, bias: tm().LEAST_UPPER_BOUND });
+      const at = { line: gen.line, column: gen.col - 1 };
+      let o = tm().originalPositionFor(map, { ...at, bias: tm().GREATEST_LOWER_BOUND });
+      if (o.line == null) o = tm().originalPositionFor(map, { ...at, bias: tm().LEAST_UPPER_BOUND });
       if (o.line != null) pos = { line: o.line, col: (o.column ?? 0) + 1 };
     } else if (own) {
       const m = own.map(file, gen.line, gen.col);
@@ -155,8 +158,10 @@ function locateIn(index: FileIndex, line: number, col: number): FunctionStart | 
     const q = { source: index.source!, line, column: col - 1 };
     const before = tm().generatedPositionFor(index.map, { ...q, bias: tm().GREATEST_LOWER_BOUND });
     const after = tm().generatedPositionFor(index.map, { ...q, bias: tm().LEAST_UPPER_BOUND });
-    const b = before.line == null ? -2 : innermost(index, offsetOf(index.lineStarts, before.line, (before.column ?? 0) + 1));
-    const a = after.line == null ? -2 : innermost(index, offsetOf(index.lineStarts, after.line, (after.column ?? 0) + 1));
+    const around = (p: { line: number | null; column: number | null }) =>
+      p.line == null ? -2 : innermost(index, offsetOf(index.lineStarts, p.line, (p.column ?? 0) + 1));
+    const b = around(before);
+    const a = around(after);
     if (b === -2 && a === -2) return null;
     best = b === -2 ? a : b;
     if (a >= 0 && a !== b && (b < 0 || (index.start[a] >= index.start[b] && index.end[a] <= index.end[b]))) {

@@ -15,7 +15,8 @@ import { formatOf } from "./ts-format.mjs";
 // knows nothing of tsprofile's dependencies; require resolves from this file's node_modules on every runtime.
 type TraceMapping = typeof import("@jridgewell/trace-mapping");
 let traceMapping: TraceMapping | null = null;
-const tm = (): TraceMapping => (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
+const tm = (): TraceMapping =>
+  (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
 
 export interface Position {
   file: string;

@@ -5,6 +5,7 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../session/errors.ts";
 import { VERSION } from "../../session/version.ts";
+import { MIN_INTERVAL } from "../../session/types.ts";
 // Only the option parsing loads up front; the report machinery (wasm core, renderers) loads while the program runs.
 import { applyRenderOption, defaultReportOptions } from "../processing/options.ts";
 import type { ReportOptions } from "../processing/options.ts";
@@ -127,7 +128,6 @@ const OPTIONS = {
 
 // The names live in src/renderers/names.ts (with the -o extension map), beside the renderers' registry.
 const RENDERERS: readonly string[] = RENDERER_NAMES;
-const MIN_INTERVAL = 0.0001;
 
 export interface CliPlan {
   /** Set when --help or --version was asked for: print it, exit 0. */

@@ -1,0 +1,393 @@
+// The wrappers of the runtime's asynchronous functions that a wait tracker (runtimes/awaits/tracker.ts) installs
+// while it runs and restores at its stop: each operation the program starts through one is reported as a wait.
+//
+// Wrapped: setTimeout (global, node:timers, timers/promises), node:fs callback functions and node:fs/promises,
+// fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
+// 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
+//
+// Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (FACTS.md: 300k awaits
+// 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook, but the stack capture is the
+// cost (runtimes/awaits/wait-stacks.ts) and init is the wrong place for it: measured on bench/async.ts's waits case
+// (20k timers, 5k fs/promises reads), init fires 35k times for them (a readFile is three FSREQPROMISE, a
+// FILEHANDLE and a FILEHANDLECLOSEREQ) and hook plus capture, under Node's internals, cost ~7.7 us each,
+// against ~4 us for a capture in a wrapper. Deno fires init only for Timeout/TickObject/TCPWRAP and Bun not
+// usefully, so wrappers are the one route that works alike everywhere.
+//
+// Rules the wrappers keep: arguments, `this`, return values (the same Timeout object, the same request), thrown
+// errors and properties (name, length, util.promisify.custom) pass through; the tracker's own code never
+// throws into the program (every step is guarded); nested wrapped calls made by the runtime itself record
+// nothing. The one visible difference: a wrapped promise (fs/promises, fetch) is a derived promise that settles
+// one microtask after the runtime's (the original is observed without being marked handled differently).
+import { createRequire } from "node:module";
+
+export type Runtime = "node" | "deno" | "bun";
+/** detectRuntime (runtimes/shared/runtime.ts) again: awaits/ cannot import shared/, which imports it. */
+export function runtimeName(): Runtime {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  return g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+}
+
+const requireHere = createRequire(import.meta.url);
+function tryRequire(id: string): any {
+  try {
+    return requireHere(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the wrappers report to: the recorder of the tracker that installed them. None of it throws. */
+export interface WaitRecorder {
+  /** True while a wrapped function runs: what the runtime itself calls from there records nothing. */
+  inside: boolean;
+  /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. */
+  begin(wrapper: Function): number;
+  /** A callback of wait `id` has run its own code (context switches, runtimes/awaits/contexts.ts). */
+  released(id: number): void;
+  /** Wait `id` has completed. */
+  finish(id: number): void;
+  /** A wait that did not happen (a cleared timer, a call that threw). */
+  drop(id: number): void;
+}
+
+/** Only one tracker at a time wraps the functions; a second concurrent tracker records nothing. */
+let active: WaitRecorder | null = null;
+
+/** Wraps the runtime's functions for `rec`; null, wrapping nothing, while another recorder's wrappers are in. */
+export function installWrappers(rec: WaitRecorder, runtime: Runtime): Wrapping | null {
+  if (active !== null) return null;
+  active = rec;
+  const w = new Wrapping(rec);
+  try {
+    install(w, runtime);
+  } catch {}
+  return w;
+}
+
+interface Patch {
+  obj: any;
+  key: PropertyKey;
+  desc: PropertyDescriptor;
+  wrapper: unknown;
+}
+
+/** Copies name, length and every other own property (util.promisify.custom, fs.read's promisify args). */
+function copyProps(from: Function, to: Function): void {
+  for (const key of Reflect.ownKeys(from)) {
+    if (key === "prototype" || key === "arguments" || key === "caller") continue;
+    try {
+      const d = Object.getOwnPropertyDescriptor(from, key);
+      if (d) Object.defineProperty(to, key, d);
+    } catch {}
+  }
+}
+
+/**
+ * Calls `done` at the first of `events` emitted by `emitter` (or, for `handOver`, at the first of them emitted by
+ * the emitter that event carries); false when `emitter` cannot be watched. Listeners would change behaviour (an
+ * 'error' listener swallows errors, a 'response' one stops Node from dumping an unread response): this watches
+ * emit on the instance instead, and steps aside at the end.
+ */
+function watchEmit(emitter: any, events: string[], handOver: string | undefined, done: () => void): boolean {
+  try {
+    const emit = emitter?.emit;
+    if (typeof emit !== "function" || Object.hasOwn(emitter, "emit")) return false;
+    const wrapped = function (this: unknown, event: unknown, carried?: unknown) {
+      if (typeof event === "string" && events.includes(event)) {
+        try {
+          // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the object's
+          // fast shape.
+          if (emitter.emit === wrapped) emitter.emit = emit;
+        } catch {}
+        if (event !== handOver || !watchEmit(carried, events, undefined, done)) done();
+      }
+      return Reflect.apply(emit, this, arguments);
+    };
+    emitter.emit = wrapped;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Wrapping {
+  readonly patches: Patch[] = [];
+  /** One wrapper per original function (net.connect === net.createConnection, setTimeout in two places). */
+  private readonly wrappers = new Map<Function, Function>();
+  constructor(readonly rec: WaitRecorder) {}
+
+  patch(obj: any, key: PropertyKey, make: (orig: Function) => Function): void {
+    try {
+      if (obj == null) return;
+      const desc = Object.getOwnPropertyDescriptor(obj, key);
+      if (!desc || !desc.configurable) return;
+      const orig = "value" in desc ? desc.value : desc.get?.call(obj);
+      if (typeof orig !== "function") return;
+      let wrapper = this.wrappers.get(orig);
+      if (!wrapper) {
+        wrapper = make(orig);
+        copyProps(orig, wrapper);
+        this.wrappers.set(orig, wrapper);
+      }
+      if ("value" in desc && !desc.writable) return;
+      const enumerable = desc.enumerable;
+      Object.defineProperty(obj, key, { value: wrapper, writable: true, configurable: true, enumerable });
+      this.patches.push({ obj, key, desc, wrapper });
+    } catch {}
+  }
+
+  restore(): void {
+    for (const p of this.patches.reverse()) {
+      try {
+        // Replaced again by the program since: theirs stays (our wrapper, inside it, records nothing now).
+        if (p.obj[p.key] === p.wrapper) Object.defineProperty(p.obj, p.key, p.desc);
+      } catch {}
+    }
+    this.patches.length = 0;
+  }
+
+  /** Restores what install() wrapped and lets another recorder's wrappers in. */
+  uninstall(runtime: Runtime): void {
+    this.restore();
+    syncESM(runtime);
+    if (active === this.rec) active = null;
+  }
+
+  /** A function whose last argument is a callback; the wait ends when it is called. */
+  callback = (orig: Function): Function => {
+    const rec = this.rec;
+    return function wrapper(this: unknown) {
+      const n = arguments.length;
+      const cb = n > 0 ? arguments[n - 1] : undefined;
+      if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
+      const id = rec.begin(wrapper);
+      const args = Array.prototype.slice.call(arguments);
+      args[n - 1] = function (this: unknown) {
+        rec.finish(id);
+        rec.released(id);
+        return Reflect.apply(cb, this, arguments);
+      };
+      rec.inside = true;
+      try {
+        return Reflect.apply(orig, this, args);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+    };
+  };
+
+  /** A function returning a promise; the wait ends when it settles. */
+  promise = (orig: Function): Function => {
+    const rec = this.rec;
+    return function wrapper(this: unknown) {
+      if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
+      const id = rec.begin(wrapper);
+      let p: any;
+      rec.inside = true;
+      try {
+        p = Reflect.apply(orig, this, arguments);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      if (p === null || (typeof p !== "object" && typeof p !== "function") || !(p instanceof Promise)) {
+        rec.drop(id);
+        return p;
+      }
+      // A derived promise, so the original's rejection is not marked handled on the program's behalf: an
+      // unhandled rejection stays unhandled (on ours, with the same reason).
+      return p.then(
+        (v: unknown) => {
+          rec.finish(id);
+          return v;
+        },
+        (e: unknown) => {
+          rec.finish(id);
+          throw e;
+        },
+      );
+    };
+  };
+
+  /**
+   * A function returning an emitter (http request, socket); the wait ends at the first of `events`, or, where
+   * that event is `handOver`, at the first of `events` on the emitter it carries (an http response: its body's end).
+   */
+  emitter = (events: string[], handOver?: string) => (orig: Function): Function => {
+    const rec = this.rec;
+    return function wrapper(this: unknown) {
+      if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
+      const id = rec.begin(wrapper);
+      let out: any;
+      rec.inside = true;
+      try {
+        out = Reflect.apply(orig, this, arguments);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      if (!watchEmit(out, events, handOver, () => rec.finish(id))) rec.drop(id);
+      return out;
+    };
+  };
+
+  /** setTimeout: the same Timeout (or id) comes back; the wait ends when the callback runs. */
+  timer = (orig: Function): Function => {
+    const rec = this.rec;
+    const timers = this.timers;
+    return function wrapper(this: unknown, cb: unknown) {
+      if (active !== rec || rec.inside || typeof cb !== "function") return Reflect.apply(orig, this, arguments);
+      const id = rec.begin(wrapper);
+      const args = Array.prototype.slice.call(arguments);
+      args[0] = function (this: unknown) {
+        rec.finish(id);
+        rec.released(id);
+        timers.fired(id);
+        return Reflect.apply(cb, this, arguments);
+      };
+      let handle: unknown;
+      rec.inside = true;
+      try {
+        handle = Reflect.apply(orig, this, args);
+      } catch (err) {
+        rec.drop(id);
+        throw err;
+      } finally {
+        rec.inside = false;
+      }
+      timers.add(handle, id);
+      return handle;
+    };
+  };
+
+  readonly timers = new PendingTimers();
+
+  /** clearTimeout: a cleared timer was not waited for. */
+  clear = (orig: Function): Function => {
+    const rec = this.rec;
+    const timers = this.timers;
+    return function (this: unknown, handle: unknown) {
+      if (active === rec && handle != null) {
+        try {
+          const id = timers.take(handle);
+          if (id >= 0) rec.drop(id);
+        } catch {}
+      }
+      return Reflect.apply(orig, this, arguments);
+    };
+  };
+}
+
+/**
+ * Timers started and not yet run, by handle (for clearTimeout) and by wait id (for stop's unref check). Object
+ * handles go in a WeakMap and ids index an array: a Map holding Node's Timeout objects cost ~1 us a timer in GC
+ * (bench/async.ts's waits), the WeakMap and array a tenth of that.
+ */
+class PendingTimers {
+  private readonly byObject = new WeakMap<object, number>();
+  private readonly byNumber = new Map<unknown, number>();
+  /** Wait id -> handle while pending, 0 otherwise (dense: every wait id gets a slot). */
+  readonly handles: unknown[] = [];
+
+  add(handle: unknown, id: number): void {
+    if (id < 0) return;
+    if (typeof handle === "object" && handle !== null) this.byObject.set(handle, id);
+    else this.byNumber.set(handle, id);
+    while (this.handles.length < id) this.handles.push(0);
+    this.handles[id] = handle;
+  }
+
+  fired(id: number): void {
+    if (id >= 0 && id < this.handles.length) this.handles[id] = 0;
+  }
+
+  /** The pending wait of a handle being cleared (forgotten), or -1. */
+  take(handle: unknown): number {
+    let id = typeof handle === "object" && handle !== null ? this.byObject.get(handle) : this.byNumber.get(handle);
+    if (id === undefined && (typeof handle === "number" || typeof handle === "string")) {
+      // Node and Bun timers cleared by their number: find it among the pending objects (converting one calls
+      // its Symbol.toPrimitive, which Node makes register the timer: only when the program clears by number).
+      for (let i = 0; i < this.handles.length; i++) {
+        const h = this.handles[i];
+        if (typeof h === "object" && h !== null && Symbol.toPrimitive in h && String(+(h as any)) === String(handle)) {
+          id = i;
+          break;
+        }
+      }
+    }
+    if (id === undefined || id >= this.handles.length || this.handles[id] === 0) return -1;
+    this.handles[id] = 0;
+    return id;
+  }
+}
+
+const FS_CALLBACK = [
+  "access", "appendFile", "chmod", "chown", "close", "copyFile", "cp", "fchmod", "fchown", "fdatasync", "fstat",
+  "fsync", "ftruncate", "futimes", "lchown", "link", "lstat", "lutimes", "mkdir", "mkdtemp", "open", "opendir",
+  "read", "readdir", "readFile", "readlink", "readv", "realpath", "rename", "rm", "rmdir", "stat", "statfs",
+  "symlink", "truncate", "unlink", "utimes", "write", "writeFile", "writev",
+];
+const FS_PROMISES = [
+  "access", "appendFile", "chmod", "chown", "copyFile", "cp", "lchown", "link", "lstat", "lutimes", "mkdir",
+  "mkdtemp", "open", "opendir", "readdir", "readFile", "readlink", "realpath", "rename", "rm", "rmdir", "stat",
+  "statfs", "symlink", "truncate", "unlink", "utimes", "writeFile",
+];
+const DENO_PROMISES = [
+  "readFile", "readTextFile", "writeFile", "writeTextFile", "stat", "lstat", "open", "remove", "mkdir", "rename",
+  "copyFile", "realPath", "readLink", "connect", "connectTls", "resolveDns",
+];
+
+/** Node: ES module named imports of builtins (import { readFile } from "node:fs") follow the CJS exports. */
+function syncESM(runtime: Runtime): void {
+  if (runtime !== "node") return;
+  try {
+    (tryRequire("node:module") as { syncBuiltinESMExports?: () => void })?.syncBuiltinESMExports?.();
+  } catch {}
+}
+
+function install(w: Wrapping, runtime: Runtime): void {
+  const g = globalThis as any;
+  // timers/promises first: Node's setTimeout[util.promisify.custom] is a getter that reads this export, so the
+  // promisified setTimeout is tracked too.
+  const timersPromises = tryRequire("node:timers/promises");
+  w.patch(timersPromises, "setTimeout", w.promise);
+  const timers = tryRequire("node:timers");
+  w.patch(g, "setTimeout", w.timer);
+  w.patch(timers, "setTimeout", w.timer);
+  w.patch(g, "clearTimeout", w.clear);
+  w.patch(timers, "clearTimeout", w.clear);
+  w.patch(g, "fetch", w.promise);
+
+  const fs = tryRequire("node:fs");
+  for (const k of FS_CALLBACK) w.patch(fs, k, w.callback);
+  const fsp = tryRequire("node:fs/promises");
+  for (const k of FS_PROMISES) w.patch(fsp, k, w.promise);
+  if (fs?.promises && fs.promises !== fsp) for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise);
+
+  // A request's wait ends with its response's body ('end'), or an error or close on either.
+  const response = w.emitter(["response", "end", "error", "close", "abort", "aborted"], "response");
+  for (const id of ["node:http", "node:https"]) {
+    const m = tryRequire(id);
+    w.patch(m, "request", response);
+    w.patch(m, "get", response);
+  }
+  const connected = w.emitter(["connect", "secureConnect", "error", "close"]);
+  const net = tryRequire("node:net");
+  w.patch(net, "connect", connected);
+  w.patch(net, "createConnection", connected);
+  w.patch(tryRequire("node:tls"), "connect", connected);
+  const dns = tryRequire("node:dns");
+  w.patch(dns, "lookup", w.callback);
+  w.patch(dns?.promises, "lookup", w.promise);
+
+  if (runtime === "deno") for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise);
+  if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);
+  syncESM(runtime);
+}

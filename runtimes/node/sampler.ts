@@ -9,10 +9,9 @@
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
 import { MIN_INTERVAL_US } from "../../session/types.ts";
-import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
+import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
-import type { ContextLog } from "../awaits/contexts.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import type { SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";

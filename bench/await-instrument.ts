@@ -4,7 +4,8 @@
 // captured: a function's async callers come from the activation ids (each activation records the activation that
 // was current when it started, i.e. the caller whose await is then pending on it).
 //
-// What it does to the code, per async function (declaration, expression, arrow, method, async generator):
+// What it does to the code, per async function (declaration, expression, arrow, method, async generator) that has
+// an await point of its own (the others are left as they are: they never suspend, so they are never pending):
 //   body          { const __tspA = __tsp.e(FN); try { <body> } finally { __tsp.x(__tspA); } }   (an expression
 //                 arrow body becomes `{ ...; try { return (<expr>); } finally {...} }`); directives stay first.
 //                 The finally runs on return and throw alike and changes neither (it returns nothing).
@@ -66,7 +67,18 @@ export function instrumentAwaits(
 
   // fn: the innermost function's activation variable if it is async, "" if it is a plain function, "__tspM" at the
   // module's top level.
-  const walk = (node: Node, fn: string, asyncGen: boolean, name: string, depth: number, parent?: Node) => {
+  // frame: the innermost async function's (or the module's) count of await points and its catch blocks, which are
+  // instrumented only if it has await points.
+  type Frame = { n: number; catches: [number, number][] };
+  const walk = (
+    node: Node,
+    fn: string,
+    frame: Frame,
+    asyncGen: boolean,
+    name: string,
+    depth: number,
+    parent?: Node,
+  ) => {
     const t = node.type;
     if (t === "FunctionDeclaration" || t === "FunctionExpression" || t === "ArrowFunctionExpression") {
       const fnName = (node.id as Node & { name?: string })?.name ??
@@ -76,7 +88,13 @@ export function instrumentAwaits(
           ? String((parent.key as { name?: string; value?: string })?.name ?? "(computed)")
           : "(anonymous)");
       const body = node.body as Node & { body?: Node[] };
-      if (node.async) {
+      for (const p of (node.params as Node[]) ?? []) walk(p, "", frame, false, fnName, depth + 1, node);
+      const own: Frame = { n: 0, catches: [] };
+      walk(body, node.async ? "__tspA" : "", own, Boolean(node.async && node.generator), fnName, depth + 1, node);
+      // An async function with no await point of its own (one that never suspends, or only returns a promise) is
+      // left alone: it is never pending, and async functions it calls link to its caller instead.
+      if (node.async && own.n > 0) {
+        for (const [at, d] of own.catches) open(at, d, " __tsp.c(__tspA);");
         const fnSite = site("fn", fnName, node);
         const enter = `const __tspA = __tsp.e(${fnSite}); try {`;
         const exit = `} finally { __tsp.x(__tspA); }`;
@@ -93,13 +111,12 @@ export function instrumentAwaits(
           close(body.end, depth, `); ${exit} }`);
         }
       }
-      for (const p of (node.params as Node[]) ?? []) walk(p, "", false, fnName, depth + 1, node);
-      walk(body, node.async ? "__tspA" : "", Boolean(node.async && node.generator), fnName, depth + 1, node);
       return;
     }
     if (t === "AwaitExpression" && fn) {
       if (fn === "__tspM") moduleActivation = true;
       awaits++;
+      frame.n++;
       const arg = node.argument as Node;
       open(node.start, depth, `__tsp.a(${fn}, `);
       open(arg.start, depth + 1, `__tsp.b(${fn}, ${site("await", name, node)}, `);
@@ -108,27 +125,28 @@ export function instrumentAwaits(
     } else if (t === "ForOfStatement" && node.await && fn) {
       if (fn === "__tspM") moduleActivation = true;
       awaits++;
+      frame.n++;
       const right = node.right as Node;
       open(right.start, depth + 1, `__tsp.f(${fn}, ${site("for-await", name, node)}, `);
       close(right.end, depth + 1, ")");
     } else if (t === "YieldExpression" && node.delegate && asyncGen && fn) {
       awaits++;
+      frame.n++;
       const arg = node.argument as Node;
       open(arg.start, depth + 1, `__tsp.f(${fn}, ${site("yield*", name, node)}, `);
       close(arg.end, depth + 1, ")");
-    } else if (t === "CatchClause" && fn) {
-      const body = node.body as Node;
-      open(body.start + 1, depth, ` __tsp.c(${fn});`);
+    } else if (t === "CatchClause" && fn === "__tspA") {
+      frame.catches.push([(node.body as Node).start + 1, depth]);
     }
     for (const key in node) {
       if (key === "type" || key === "start" || key === "end") continue;
       const v = node[key];
       if (Array.isArray(v)) {
-        for (const c of v) if (c && typeof c.type === "string") walk(c, fn, asyncGen, name, depth + 1, node);
-      } else if (v && typeof (v as Node).type === "string") walk(v as Node, fn, asyncGen, name, depth + 1, node);
+        for (const c of v) if (c && typeof c.type === "string") walk(c, fn, frame, asyncGen, name, depth + 1, node);
+      } else if (v && typeof (v as Node).type === "string") walk(v as Node, fn, frame, asyncGen, name, depth + 1, node);
     }
   };
-  walk(ast, "__tspM", false, "(module)", 0);
+  walk(ast, "__tspM", { n: 0, catches: [] }, false, "(module)", 0);
 
   if (!sites.length) return { code: source, sites, awaits };
   edits.sort((x, y) => x[0] - y[0] || x[1] - y[1]);

@@ -5,6 +5,8 @@
 //   awaits          the runtime of candidate 1: the transformed program calls the helpers below around each await;
 //                   each records a kind, an activation id, a site id (or parent) and a timestamp into typed arrays
 //   awaits-noclock  the same with no clock read (time 0): how much of candidate 1 is performance.now()
+//   awaits-state    the same transform, no record: each activation's pending site and parent in typed arrays (the
+//                   current state only, for a sampler thread to read with each stack)
 //   ph-trivial      v8.promiseHooks.createHook with four empty callbacks (candidate 2's floor)
 //   ph-record       the same, recording (event, promise id, parent id, timestamp) into typed arrays
 //   als             AsyncLocalStorage.enterWith at the program's start: every promise carries the context (candidate 3)
@@ -173,6 +175,99 @@ if (mech === "awaits" || mech === "awaits-noclock") {
       pendingFor: mech === "awaits" && pick >= 0 ? `${(resumedAt - time[pick]).toFixed(2)} ms` : undefined,
     };
   };
+} else if (mech === "awaits-state") {
+  // Candidate 1 with no record at all: each activation's pending site and parent kept in typed arrays indexed by
+  // activation id, current state only. A native sampler thread could read these (a SharedArrayBuffer) with each
+  // stack it takes; nothing is written per await but two array slots, and no clock is read.
+  const sab = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : ArrayBuffer;
+  const pend = new Int32Array(new sab(4 * N));
+  const parentOf = new Int32Array(new sab(4 * N));
+  const fnOf = new Int32Array(N);
+  const back = new Int32Array(N);
+  let next = 0;
+  let cur = 0;
+  const sites: { kind: string; name: string; line: number; text: string }[] = [];
+  const api = {
+    reg(_file: string, table: [string, string, number, string][]): number {
+      const base = sites.length;
+      for (const [kind, name, line, text] of table) sites.push({ kind, name, line, text });
+      return base;
+    },
+    e(fnSite: number): number {
+      const a = ++next;
+      const j = a & MASK;
+      parentOf[j] = cur;
+      fnOf[j] = fnSite;
+      back[j] = cur;
+      cur = a;
+      return a;
+    },
+    x(a: number): void {
+      const j = a & MASK;
+      pend[j] = 0;
+      cur = back[j];
+    },
+    b<T>(a: number, site: number, v: T): T {
+      const j = a & MASK;
+      pend[j] = site + 1;
+      cur = back[j];
+      return v;
+    },
+    a<T>(a: number, v: T): T {
+      const j = a & MASK;
+      pend[j] = 0;
+      back[j] = cur;
+      cur = a;
+      return v;
+    },
+    c(a: number): void {
+      const j = a & MASK;
+      if (!pend[j]) return;
+      pend[j] = 0;
+      back[j] = cur;
+      cur = a;
+    },
+    f<T>(a: number, site: number, iterable: T): T {
+      const src = iterable as unknown as AsyncIterable<unknown>;
+      if (src == null || typeof src[Symbol.asyncIterator] !== "function") return iterable;
+      return {
+        [Symbol.asyncIterator]() {
+          const it = src[Symbol.asyncIterator]();
+          return {
+            next(v?: unknown) {
+              api.b(a, site, 0);
+              return it.next(v).then((r) => api.a(a, r), (e) => (api.c(a), Promise.reject(e)));
+            },
+            return: it.return ? (v?: unknown) => it.return!(v) : undefined,
+          };
+        },
+      } as unknown as T;
+    },
+  };
+  (globalThis as Record<string, unknown>).__tspAwaits = api;
+  // What a sampler would read at one moment: every 20 ms until the table shows a timer's await pending (a scan of
+  // the activations so far, ~9k here).
+  let snapshot: string[] = [];
+  let pendingThen = 0;
+  const timer = setInterval(() => {
+    let pick = 0;
+    let pending = 0;
+    for (let j = 1; j <= Math.min(next, MASK); j++) {
+      if (!pend[j]) continue;
+      pending++;
+      if (/setTimeout/.test(sites[pend[j] - 1]?.text ?? "")) pick = j;
+    }
+    if (!pick) return;
+    clearInterval(timer);
+    pendingThen = pending;
+    for (let a = pick; a && snapshot.length < 20; a = parentOf[a & MASK]) {
+      const f = sites[fnOf[a & MASK]];
+      const st = sites[pend[a & MASK] - 1];
+      snapshot.push(`${f?.name} (line ${f?.line}) awaiting ${st ? `\`${st.text}\` (line ${st.line})` : "nothing"}`);
+    }
+  }, 20);
+  (timer as { unref?: () => void }).unref?.();
+  info = () => ({ activations: next, pendingInSnapshot: pendingThen, pendingChain: snapshot });
 } else if (mech === "ph-trivial" || mech === "ph-record") {
   const v8 = (await import("node:v8")).default as unknown as {
     promiseHooks?: { createHook(h: Record<string, (p: object, parent?: object) => void>): () => void };

@@ -14,12 +14,14 @@
 //   awaits          candidate 1: the program's own file pre-transformed by bench/await-instrument.ts, each await
 //                   recording site + two performance.now() into typed arrays (bench/await-mechanisms-preload.ts)
 //   awaits-noclock  the same without reading the clock: how much of it is the clock
+//   awaits-state    the same transform keeping only the current state (each activation's pending site and parent
+//                   in typed arrays, nothing recorded per await): what a native sampler thread could read
 //   ph-trivial      candidate 2: v8.promiseHooks with four empty callbacks (Node, Deno; Bun has none)
 //   ph-record       candidate 2: the hooks recording (event, promise id, parent id, time) into typed arrays
 //   als             candidate 3: AsyncLocalStorage.enterWith on the program's first line (every promise carries it)
 // Every candidate runs with the sampler on, so "x sampler" is what the mechanism itself adds.
 // Child processes get the preload by --import (Node) or --preload (Deno, Bun). The transformed files are written
-// next to bench/async.ts (bench/.awm-*.mjs, so its relative imports resolve) and removed at the end.
+// next to bench/async.ts (bench/.awm-*-<pid>.mjs, so its relative imports resolve) and removed at the end.
 // As a child for the cpu workload: bench/await-mechanisms.ts --child-cpu <file> --sampler none|disabled|enabled
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -112,12 +114,12 @@ async function main(): Promise<void> {
   // The program variants, next to bench/async.ts so its relative imports and its root resolve as they do there.
   const benchDir = join(root, "bench");
   const files = {
-    async: join(benchDir, ".awm-async.mjs"),
-    asyncPlain: join(benchDir, ".awm-async-plain.mjs"),
-    asyncAwaits: join(benchDir, ".awm-async-awaits.mjs"),
-    workloadAwaits: join(benchDir, ".awm-workload-awaits.mjs"),
-    asyncAls: join(benchDir, ".awm-async-als.mjs"),
-    workloadAls: join(benchDir, ".awm-workload-als.mjs"),
+    async: join(benchDir, `.awm-async-${process.pid}.mjs`),
+    asyncPlain: join(benchDir, `.awm-async-plain-${process.pid}.mjs`),
+    asyncAwaits: join(benchDir, `.awm-async-awaits-${process.pid}.mjs`),
+    workloadAwaits: join(benchDir, `.awm-workload-awaits-${process.pid}.mjs`),
+    asyncAls: join(benchDir, `.awm-async-als-${process.pid}.mjs`),
+    workloadAls: join(benchDir, `.awm-workload-als-${process.pid}.mjs`),
   };
   const cleanup = () => {
     for (const f of Object.values(files)) rmSync(f, { force: true });
@@ -154,7 +156,17 @@ async function main(): Promise<void> {
     ["deno", bin("deno"), (f) => ["run", "-A", "--no-lock", "--preload", preload, f]],
     ["bun", bin("bun"), (f) => ["--preload", preload, f]],
   ];
-  const allMechs = ["plain", "sampler", "today", "awaits", "awaits-noclock", "ph-trivial", "ph-record", "als"];
+  const allMechs = [
+    "plain",
+    "sampler",
+    "today",
+    "awaits",
+    "awaits-noclock",
+    "awaits-state",
+    "ph-trivial",
+    "ph-record",
+    "als",
+  ];
   const mechs = values.mechs?.split(",") ?? allMechs;
   const wantedRt = values.runtimes?.split(",");
   const works = values.workloads?.split(",") ?? ["promise", "cpu", "http"];

@@ -43,7 +43,9 @@ function findNodeGyp() {
   const candidates = [];
   try {
     candidates.push(createRequire(join(root, "package.json")).resolve("node-gyp/bin/node-gyp.js"));
-  } catch {}
+  } catch {
+    // no local node-gyp: the candidates below are tried
+  }
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm) candidates.push(fromNpm);
   for (const exe of [process.execPath, process.env.npm_node_execpath].filter(Boolean)) {

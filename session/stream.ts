@@ -119,7 +119,9 @@ export class StreamFile {
     if (this.fd < 0) return;
     try {
       closeSync(this.fd);
-    } catch {}
+    } catch {
+      // closing is best effort: the descriptor is given up either way
+    }
     this.fd = -1;
   }
   private write(bytes: Uint8Array): void {

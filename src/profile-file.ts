@@ -24,7 +24,9 @@ export function loadProfile(path: string): Session {
   let mtime = Date.now();
   try {
     mtime = statSync(path).mtimeMs;
-  } catch {}
+  } catch {
+    // no mtime to be had: now is as good
+  }
   return decodeProfile(bytes, path, { mtime, program: basename(path) });
 }
 

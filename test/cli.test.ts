@@ -222,7 +222,9 @@ function startSpinner(args: string[] = [], program = "cli-spin.ts") {
   const timer = setTimeout(() => {
     try {
       process.kill(-child.pid!, "SIGKILL");
-    } catch {}
+    } catch {
+      // the process group is already gone
+    }
   }, TIMEOUT);
   const exited = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((done) =>
     child.on("close", (code, signal) => {

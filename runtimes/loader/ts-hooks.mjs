@@ -16,7 +16,9 @@ export async function initialize(data) {
     const source = await readFile(entry, "utf8");
     const format = formatOf(entry, source);
     if (format === "module") warmed.set(entry, { source, code: transpile(source, entry, "esm").code });
-  } catch {} // the real load reports any problem with the file
+  } catch {
+    // the real load reports any problem with the file
+  }
 }
 
 export async function resolve(specifier, context, next) {
@@ -28,7 +30,9 @@ export async function resolve(specifier, context, next) {
     if (relative && fromTs && /\.[mc]?js$/.test(specifier)) {
       try {
         return await next(specifier.replace(/js$/, "ts"), context);
-      } catch {}
+      } catch {
+        // no .ts twin either: the original error is the one to report
+      }
     }
     throw err;
   }

@@ -84,7 +84,9 @@ export function loadAddon(): AddonLoad {
     let others: string[] = [];
     try {
       others = readdirSync(ADDON_DIR).filter((f) => f.endsWith(".node"));
-    } catch {}
+    } catch {
+      // no addon folder: counts as none built
+    }
     // Nothing built at all: the install said why; the inspector is the normal path then.
     if (!explicit && others.length === 0) return (loaded = { binding: null, warning: null });
     const why = explicit ? `${path} does not exist` : `it is not built for Node ${process.version} (ABI ${process.versions.modules}; run node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")})`;
@@ -137,7 +139,9 @@ export function startAddonSampler(
   const timer = setInterval(() => {
     try {
       if (running && !stoppedAtExit) rotate(native.drain());
-    } catch {}
+    } catch {
+      // a failed rotation must not throw from a timer into the profiled program
+    }
   }, ROTATE_MS);
   timer.unref();
   // A sampler still running when the process exits is stopped here: the addon's own cleanup runs during the
@@ -148,7 +152,9 @@ export function startAddonSampler(
     if (!running || stoppedAtExit) return;
     try {
       stoppedAtExit = native.stop();
-    } catch {}
+    } catch {
+      // the process is exiting anyway: a failed stop loses the profile, not the exit
+    }
   };
   process.on("exit", onExit);
   const tracker: WaitTracker | null = options.asyncMode === "disabled" ? null : startWaitTracker(monotonicUs, { strict: options.asyncMode === "strict", contexts: options.contexts });
@@ -309,9 +315,12 @@ function deoptimizeAll(): void {
       session.post(method, params, () => {}); // in-process: runs synchronously
     }
   } catch {
+    // best effort: without the deoptimization, some optimized frames may go unnamed
   } finally {
     try {
       session.disconnect();
-    } catch {}
+    } catch {
+      // never connected: nothing to close
+    }
   }
 }

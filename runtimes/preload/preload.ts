@@ -37,7 +37,9 @@ function readConfig(): ChildConfig | null {
   try {
     const c = JSON.parse(raw);
     if (typeof c.interval === "number" && typeof c.sessionPath === "string" && c.sessionPath && typeof c.program === "string") return c;
-  } catch {}
+  } catch {
+    // not JSON, or not an object: reported as malformed just below
+  }
   process.stderr.write("tsprofile: ignoring a malformed TSPROFILE_CHILD; the program runs unprofiled\n");
   return null;
 }

@@ -87,7 +87,9 @@ function load(file: string): TraceMapType | null {
   try {
     const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
     if (known?.payload) return new (tm().TraceMap)(known.payload as any, pathToFileURL(file).href);
-  } catch {}
+  } catch {
+    // Node's map is unusable: fall back to our own lookup below
+  }
   const loader = loaderState();
   if (TS_FILE.test(file)) {
     // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
@@ -130,7 +132,9 @@ function sourcePath(source: string): string {
   if (source.startsWith("file:")) {
     try {
       return fileURLToPath(source);
-    } catch {}
+    } catch {
+      // a malformed file: URL: kept as it is
+    }
   }
   return source;
 }
@@ -140,7 +144,9 @@ export function urlToFile(url: string): string {
   if (url.startsWith("file:")) {
     try {
       return fileURLToPath(url);
-    } catch {}
+    } catch {
+      // a malformed file: URL: kept as it is
+    }
   }
   return url;
 }

@@ -110,5 +110,7 @@ function discard(payload: unknown): void {
     const p = payload as { destroy?: () => void; body?: { cancel?: () => Promise<void> } | null } | null;
     if (typeof p?.destroy === "function") p.destroy();
     else if (typeof p?.body?.cancel === "function") p.body.cancel().catch(() => {});
-  } catch {}
+  } catch {
+    // discarding is best effort: the report is sent either way
+  }
 }

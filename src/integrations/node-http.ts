@@ -102,7 +102,9 @@ function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
       res.setHeader("content-type", "text/html; charset=utf-8");
       res.setHeader("cache-control", "no-store");
       res.end(html);
-    } catch {}
+    } catch {
+      // the response was closed meanwhile (client gone): nothing left to send to
+    }
   };
   // A response closed before the route ended it (client gone): the profile is finished all the same.
   res.once("close", () => void profiled.finish());

@@ -55,7 +55,6 @@ export function decodeProfile(bytes: Uint8Array, name: string, options: DecodePr
   return cpuProfileToSession(json, name, options);
 }
 
-const SAFE = Number.MAX_SAFE_INTEGER;
 const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 

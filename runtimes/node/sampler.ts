@@ -8,7 +8,7 @@
 // (--cpu-profiler-sampling-interval). One route is simpler and leaves the process's flags alone.
 import { Session as InspectorSession } from "node:inspector";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
-import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
+import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { startRotatingSampler, v8StartCpuProfile } from "./rotating-sampler.ts";
 import { resolveWaits, startWaitTracker, type WaitTracker } from "../awaits/waits.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";

@@ -78,7 +78,7 @@ async function listenNode(server: HttpServer): Promise<Server> {
 
 const expressApp: Framework = {
   name: "Express",
-  async start(options) {
+  start(options) {
     const app = express();
     if (options) app.use(expressProfiler(options as Options));
     app.use(express.json());
@@ -93,7 +93,7 @@ const expressApp: Framework = {
 
 const koaApp: Framework = {
   name: "Koa",
-  async start(options) {
+  start(options) {
     const app = new Koa();
     if (options === "uncalled") app.use(koaProfiler as any);
     else if (options) app.use(koaProfiler(options));
@@ -127,10 +127,12 @@ const fastifyApp: Framework = {
     const app = Fastify({ forceCloseConnections: true });
     if (options === "uncalled") app.register(fastifyProfiler as any);
     else if (options) app.register(fastifyProfiler(options));
+    // deno-lint-ignore require-await -- an async route handler, as Fastify users write them
     app.get("/one", async (_request, reply) => {
       reply.header("x-route", "one");
       return computeLeftAnswer();
     });
+    // deno-lint-ignore require-await -- an async route handler, as Fastify users write them
     app.get("/two", async (_request, reply) => {
       reply.code(202).type("text/plain").header("x-route", "two");
       return computeRightAnswer();
@@ -145,7 +147,7 @@ const fastifyApp: Framework = {
 
 const honoApp: Framework = {
   name: `Hono (${runtime === "deno" ? "Deno.serve" : runtime === "bun" ? "Bun.serve" : "@hono/node-server"})`,
-  async start(options) {
+  start(options) {
     const app = new Hono();
     if (options === "uncalled") app.use(honoProfiler as any);
     else if (options) app.use(honoProfiler(options));
@@ -175,6 +177,7 @@ async function serveFetch(handler: (request: Request) => Response | Promise<Resp
   }
   if (runtime === "bun") {
     const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
+    // deno-lint-ignore require-await -- close() returns a promise; Bun's stop() is not waited for
     return { base: `http://127.0.0.1:${server.port}`, close: async () => void server.stop(true) };
   }
   const { serve } = await import("@hono/node-server");

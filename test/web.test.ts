@@ -85,7 +85,9 @@ test("node:http: off by default, and show() refusing (sync, async or throwing) l
     async (base) => assertUntouched(await get(`${base}/a?profile`)),
   );
   assert.equal(seen, ["/a?profile"]);
+  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(profileNodeHandler(handler, { enabled: true, show: async () => false }), async (base) => assertUntouched(await get(`${base}/a?profile`)));
+  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(profileNodeHandler(handler, { enabled: true, show: async (req) => req.headers["x-token"] === "s3cret" }), async (base) => {
     assertUntouched(await get(`${base}/a?profile`));
     const r = await fetch(`${base}/a?profile`, { headers: { "x-token": "s3cret" } });
@@ -213,6 +215,7 @@ test(`fetch handler (${runtime === "deno" ? "Deno.serve" : runtime === "bun" ? "
 });
 
 test("fetch handler: an error passes through; a profile is still finished", async () => {
+  // deno-lint-ignore require-await -- an async handler that throws is what is tested
   const boom = profileFetch(async () => {
     throw new Error("boom");
   }, { enabled: true });

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire, findSourceMap } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
+import type { EncodedSourceMap, TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
 import { TS_FILE, transpile } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
 
@@ -36,7 +36,7 @@ interface LoaderState {
 
 /** Set by runtimes/loader/register.mjs when our TypeScript loader runs in this process. */
 function loaderState(): LoaderState | undefined {
-  return (globalThis as any)[Symbol.for("tsprofile.loader")];
+  return (globalThis as Record<symbol, LoaderState | undefined>)[Symbol.for("tsprofile.loader")];
 }
 
 // Source files bigger than this are not searched for a map comment (a generated bundle of this size with an
@@ -86,7 +86,7 @@ function load(file: string): TraceMapType | null {
   // map of the code that actually ran: the best answer there is.
   try {
     const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
-    if (known?.payload) return new (tm().TraceMap)(known.payload as any, pathToFileURL(file).href);
+    if (known?.payload) return new (tm().TraceMap)(known.payload as EncodedSourceMap, pathToFileURL(file).href);
   } catch {
     // Node's map is unusable: fall back to our own lookup below
   }

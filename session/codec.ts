@@ -319,7 +319,12 @@ export interface DecodedBody extends Tables {
  * Decodes and validates a body written by encodeBody on `base`; ids must name frames and stacks that exist.
  * checkHeader sees the header's own fields first (so a bad meta is reported before the tables).
  */
-export function decodeBody(body: Uint8Array, fail: Fail, base: Readonly<TableBase>, checkHeader?: (header: JsonObject) => void): DecodedBody {
+export function decodeBody(
+  body: Uint8Array,
+  fail: Fail,
+  base: Readonly<TableBase>,
+  checkHeader?: (header: JsonObject) => void,
+): DecodedBody {
   const r = new Reader(body, 0, fail);
   const headerLength = r.varint("header length");
   if (r.at + headerLength > body.length) fail("truncated header");

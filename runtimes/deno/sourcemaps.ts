@@ -87,7 +87,7 @@ export function createDenoSourceMapper(dir: string = denoDir()): SourceMapper {
 
 // ---- a minimal source map v3 reader (no sections; what Deno's emitter writes) ----
 
-interface RawMap {
+export interface RawMap {
   version: number;
   sources: (string | null)[];
   sourceRoot?: string;

@@ -69,7 +69,9 @@ type Held = (typeof HELD)[number];
 function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
   // res itself, its held methods seen as plain slots: saved, replaced and restored whatever their signatures.
   const slots = res as unknown as Record<Held, unknown>;
-  const own = new Map<Held, unknown>(HELD.map((m) => [m, Object.prototype.hasOwnProperty.call(res, m) ? slots[m] : undefined]));
+  const own = new Map<Held, unknown>(
+    HELD.map((m) => [m, Object.prototype.hasOwnProperty.call(res, m) ? slots[m] : undefined]),
+  );
   const calls: [Held, unknown[]][] = [];
   const restore = () => {
     for (const [m, f] of own) {

@@ -9,6 +9,7 @@ import { formatOf } from "../../session/source/ts-format.mjs";
 // starts instead of showing in the profile as time the program spent idle.
 const warmed = new Map();
 
+/** @param {{ entry?: string } | undefined} data what register.mjs passes */
 export async function initialize(data) {
   const entry = data?.entry;
   if (typeof entry !== "string" || !TS_FILE.test(entry)) return;
@@ -21,6 +22,7 @@ export async function initialize(data) {
   }
 }
 
+/** @type {import("node:module").ResolveHook} */
 export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context);
@@ -38,6 +40,7 @@ export async function resolve(specifier, context, next) {
   }
 }
 
+/** @type {import("node:module").LoadHook} */
 export async function load(url, context, next) {
   if (!url.startsWith("file:") || !TS_FILE.test(url)) return next(url, context);
   const file = fileURLToPath(url);

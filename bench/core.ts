@@ -37,7 +37,7 @@ interface CoreModule {
 
 const g = globalThis as {
   Deno?: { args: string[] };
-  process?: { argv: string[]; memoryUsage?: () => { rss: number; heapUsed: number } };
+  process?: { argv: string[]; version: string; memoryUsage?: () => { rss: number; heapUsed: number } };
   gc?: () => void;
   Bun?: { gc(force: boolean): void };
 };
@@ -133,13 +133,13 @@ function wasmMemory(core: CoreModule): WebAssembly.Memory | null {
 
 // ---- main -------------------------------------------------------------------------------------------------------------------
 
-const runtime = g.Deno ? "deno" : g.Bun ? "bun" : `node ${g.process ? (globalThis as any).process.version : ""}`;
+const runtime = g.Deno ? "deno" : g.Bun ? "bun" : `node ${g.process ? g.process.version : ""}`;
 console.log(
   `tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${WAITS.toLocaleString("en")} waits, ` +
     `${ROUNDS} rounds each`,
 );
 
-let t0 = performance.now();
+const t0 = performance.now();
 const session = syntheticSession(SAMPLES, SEED, WAITS);
 const depths = new Uint16Array(session.stacks.parent.length);
 for (let i = 0; i < depths.length; i++) depths[i] = session.stacks.parent[i] === -1 ? 1 : depths[session.stacks.parent[i]] + 1;

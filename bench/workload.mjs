@@ -5,7 +5,10 @@ import { parse } from "acorn";
 
 const scale = Number(process.argv[2] ?? 1);
 
-/** A large, varied, deterministic JavaScript source file for acorn. */
+/**
+ * A large, varied, deterministic JavaScript source file for acorn.
+ * @param {number} functions
+ */
 function generateSource(functions) {
   const parts = [];
   for (let i = 0; i < functions; i++) {
@@ -21,12 +24,17 @@ function generateSource(functions) {
   return parts.join("");
 }
 
+/**
+ * @param {string} source
+ * @param {number} times
+ */
 function parseSource(source, times) {
   let nodes = 0;
   for (let i = 0; i < times; i++) nodes += parse(source, { ecmaVersion: "latest", sourceType: "module" }).body.length;
   return nodes;
 }
 
+/** @param {number} count */
 function jsonRoundTrips(count) {
   const doc = Array.from({ length: 2000 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b", String(i % 13)], price: i * 1.25, nested: { ok: i % 2 === 0, at: [i, i + 1] } }));
   let size = 0;
@@ -34,6 +42,7 @@ function jsonRoundTrips(count) {
   return size;
 }
 
+/** @param {number} count */
 function sorting(count) {
   let seed = 12345;
   const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
@@ -46,6 +55,7 @@ function sorting(count) {
   return checksum;
 }
 
+/** @param {number} count */
 function regexes(count) {
   const text = Array.from({ length: 5000 }, (_, i) => `user${i}@example${i % 50}.com said "hello #${i}" at 2024-0${1 + (i % 9)}-1${i % 10}`).join("\n");
   const email = /([\w.+-]+)@([\w-]+\.)+\w+/g;
@@ -59,6 +69,7 @@ function regexes(count) {
   return found;
 }
 
+/** @param {number} count */
 function mapChurn(count) {
   const map = new Map();
   let live = 0;

@@ -19,6 +19,11 @@ const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathna
 const addonDir = join(root, "runtimes", "node", "addon");
 const { values } = parseArgs({ options: { force: { type: "boolean" }, strict: { type: "boolean" } } });
 
+/**
+ * @param {boolean} ok
+ * @param {string} message
+ * @returns {never}
+ */
 function done(ok, message) {
   console.error(`tsprofile: ${message}`);
   process.exit(ok || !values.strict ? 0 : 1);
@@ -43,10 +48,12 @@ function findNodeGyp() {
   const candidates = [];
   try {
     candidates.push(createRequire(join(root, "package.json")).resolve("node-gyp/bin/node-gyp.js"));
-  } catch {}
+  } catch {
+    // no local node-gyp: the candidates below are tried
+  }
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm) candidates.push(fromNpm);
-  for (const exe of [process.execPath, process.env.npm_node_execpath].filter(Boolean)) {
+  for (const exe of /** @type {string[]} */ ([process.execPath, process.env.npm_node_execpath].filter(Boolean))) {
     const prefix = dirname(dirname(realpathSync(exe)));
     candidates.push(join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"));
   }
@@ -57,18 +64,18 @@ function findNodeGyp() {
 /** A folder holding include/node for exactly this Node's version, or undefined. */
 function findNodeDir() {
   const prefix = dirname(dirname(realpathSync(process.execPath)));
-  const candidates = [
+  const candidates = /** @type {string[]} */ ([
     prefix,
     // The npm package `node` keeps the binary's headers in its platform package.
     join(prefix, "node_modules", `node-${process.platform}-${process.arch}`),
     process.env.npm_config_nodedir,
     join(homedir(), ".cache", "node-gyp", process.versions.node),
-  ].filter(Boolean);
+  ].filter(Boolean));
   const want = process.versions.node.split(".").map(Number);
   return candidates.find((dir) => {
     try {
       const text = readFileSync(join(dir, "include", "node", "node_version.h"), "utf8");
-      const get = (name) => Number(new RegExp(`#define ${name} (\\d+)`).exec(text)?.[1]);
+      const get = (/** @type {string} */ name) => Number(new RegExp(`#define ${name} (\\d+)`).exec(text)?.[1]);
       return get("NODE_MAJOR_VERSION") === want[0] && get("NODE_MINOR_VERSION") === want[1] && get("NODE_PATCH_VERSION") === want[2];
     } catch {
       return false;
@@ -93,7 +100,7 @@ if (r.status !== 0 || !existsSync(built)) {
   const logFile = join(addonDir, "build", "build-addon.log");
   writeFileSync(logFile, log);
   const reason =
-    r.error?.code === "ETIMEDOUT"
+    /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === "ETIMEDOUT"
       ? "node-gyp timed out"
       : (log.split("\n").find((l) => /error|not found|ENOTFOUND|EAI_AGAIN/i.test(l) && !/^gyp (ERR|info)/.test(l)) ??
         log.split("\n").find((l) => l.startsWith("gyp ERR!")) ??

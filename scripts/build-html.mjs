@@ -58,7 +58,9 @@ if (invoked) {
   let old = "";
   try {
     old = readFileSync(GENERATED, "utf8");
-  } catch {}
+  } catch {
+    // no generated file yet: compared as empty
+  }
   if (process.argv.includes("--check")) {
     if (old !== text) {
       console.error("build-html: src/renderers/html-page/page.generated.ts is stale: run node scripts/build-html.mjs");

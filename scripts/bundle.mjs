@@ -16,6 +16,7 @@ const REQUIRE_SHIM =
   'import { createRequire as __tsprofileCreateRequire } from "node:module";\n' +
   "const require = __tsprofileCreateRequire(import.meta.url);";
 
+/** @satisfies {import("esbuild").BuildOptions} */
 const common = {
   bundle: true,
   platform: "node",
@@ -29,6 +30,16 @@ const common = {
 /** src/integrations/<name>.ts, each a package export "./<name>". */
 export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-test", "web"];
 
+/**
+ * @typedef {object} Entry
+ * @property {string} in the source, from the root
+ * @property {string} out its bundle in dist/
+ * @property {string} [banner] instead of REQUIRE_SHIM
+ * @property {boolean} [optional] skipped (and said) when the source does not exist yet
+ * @property {Record<string, string>} [define]
+ * @property {string[]} [external] in addition to common.external
+ */
+/** @type {Entry[]} */
 const entries = [
   { in: "src/cli/main.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
   { in: "src/index.ts", out: "index.js", optional: true },
@@ -68,7 +79,7 @@ try {
   );
 } catch (err) {
   // esbuild has already printed the details (logLevel warning).
-  console.error(`bundle: failed: ${err.message.split("\n")[0]}`);
+  console.error(`bundle: failed: ${/** @type {Error} */ (err).message.split("\n")[0]}`);
   process.exit(1);
 }
 if (existsSync(join(dist, "cli.js"))) chmodSync(join(dist, "cli.js"), 0o755);

@@ -14,7 +14,7 @@ const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathna
 // Node 24, Deno and Bun live in test/runtimes (their own package, installed on first use), not in the package's
 // devDependencies: a `node` there would come first on PATH in every npm script and shadow the machine's Node.
 const runtimesDir = join(root, "test", "runtimes");
-const bin = (name) => join(runtimesDir, "node_modules", ".bin", name);
+const bin = (/** @type {string} */ name) => join(runtimesDir, "node_modules", ".bin", name);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,6 +33,10 @@ function machineNode() {
 }
 
 const register = join(root, "runtimes", "loader", "register.mjs");
+/**
+ * Per runtime, the command and arguments that run a test file.
+ * @type {Record<string, (file: string) => [string, string[]]>}
+ */
 const RUNTIMES = {
   node20: (file) => [machineNode(), ["--import", register, file]],
   node24: (file) => [bin("node"), ["--import", register, file]],
@@ -54,6 +58,10 @@ let failed = 0;
 let skipped = 0;
 const failures = [];
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   console.error(`test.mjs: ${message}`);
   process.exit(2);
@@ -63,6 +71,7 @@ function fail(message) {
 if (runStatic) {
   console.log("== static checks");
   const core = join(root, "core-rs");
+  /** @type {[name: string, command: string, args: string[], cwd: string][]} */
   const checks = [
     ["tsc --noEmit", join(root, "node_modules", ".bin", "tsc"), ["-p", "."], root],
     ["deno lint", bin("deno"), ["lint", "--quiet"], root],

@@ -327,7 +327,7 @@ export function decodeV2(bytes: Uint8Array, fail: Fail): Session {
 
 /** A body's header (its own fields, e.g. meta or end) and validated tables, continuing `base`. */
 export interface DecodedBody extends Tables {
-  header: any;
+  header: JsonObject;
   next: TableBase;
 }
 
@@ -339,7 +339,7 @@ export function decodeBody(
   body: Uint8Array,
   fail: Fail,
   base: Readonly<TableBase>,
-  checkHeader?: (header: any) => void,
+  checkHeader?: (header: JsonObject) => void,
 ): DecodedBody {
   const r = new Reader(body, 0, fail);
   const headerLength = r.varint("header length");
@@ -472,15 +472,18 @@ export function decodeBody(
   return out;
 }
 
-function parseHeader(bytes: Uint8Array, fail: Fail): any {
-  let header: any;
+/** A parsed JSON object whose fields are not checked yet. */
+export type JsonObject = Record<string, unknown>;
+
+function parseHeader(bytes: Uint8Array, fail: Fail): JsonObject {
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     fail("corrupt header");
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) fail("corrupt header");
-  return header;
+  return header as JsonObject;
 }
 
 function validateFrames(list: unknown, fail: Fail): FrameInfo[] {
@@ -547,27 +550,30 @@ function isCount(x: unknown): x is number {
   return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 }
 
-export function validateMeta(m: any, fail: Fail): SessionMeta {
-  if (typeof m !== "object" || m === null || Array.isArray(m)) fail("missing metadata");
+export function validateMeta(value: unknown, fail: Fail): SessionMeta {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail("missing metadata");
+  const m = value as JsonObject;
+  // m as it should be: each field is read through f only after its check below.
+  const f = m as Omit<SessionMeta, "startStack">;
   for (const key of ["startTime", "duration", "cpuTime", "interval", "gapCap"]) {
     if (typeof m[key] !== "number" || !Number.isFinite(m[key])) fail(`bad metadata field ${key}`);
   }
   // Times the core sums stay exact below 2^53 microseconds (SPEC.md).
-  for (const key of ["duration", "interval", "gapCap"]) {
-    if (m[key] < 0 || m[key] > Number.MAX_SAFE_INTEGER) fail(`bad metadata field ${key}`);
+  for (const key of ["duration", "interval", "gapCap"] as const) {
+    if (f[key] < 0 || f[key] > Number.MAX_SAFE_INTEGER) fail(`bad metadata field ${key}`);
   }
-  if (m.cpuTime < -1 || m.cpuTime > Number.MAX_SAFE_INTEGER) fail("bad metadata field cpuTime");
+  if (f.cpuTime < -1 || f.cpuTime > Number.MAX_SAFE_INTEGER) fail("bad metadata field cpuTime");
   for (const key of ["program", "cwd", "runtime"]) if (typeof m[key] !== "string") fail(`bad metadata field ${key}`);
   if (!Array.isArray(m.startStack) || !m.startStack.every(isCount)) fail("bad metadata field startStack");
   return {
-    startTime: m.startTime,
-    duration: m.duration,
-    cpuTime: m.cpuTime,
-    interval: m.interval,
-    gapCap: m.gapCap,
-    program: m.program,
-    cwd: m.cwd,
-    runtime: m.runtime,
+    startTime: f.startTime,
+    duration: f.duration,
+    cpuTime: f.cpuTime,
+    interval: f.interval,
+    gapCap: f.gapCap,
+    program: f.program,
+    cwd: f.cwd,
+    runtime: f.runtime,
     startStack: [...m.startStack],
   };
 }

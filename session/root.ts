@@ -16,7 +16,9 @@ function findRoot(): string {
   for (let dir = here; ; dir = dirname(dir)) {
     try {
       if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "tsprofile") return dir;
-    } catch {}
+    } catch {
+      // no readable package.json here: keep walking up
+    }
     if (dirname(dir) === dir) break;
   }
   return resolve(here, "..");

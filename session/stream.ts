@@ -20,6 +20,7 @@ import {
   STREAM_FORMAT_VERSION,
   validateMeta,
   type Fail,
+  type JsonObject,
   type TableBase,
 } from "./codec.ts";
 import type { FrameInfo, Session, SessionChunk, SessionMeta, WaitTable } from "./types.ts";
@@ -119,7 +120,9 @@ export class StreamFile {
     if (this.fd < 0) return;
     try {
       closeSync(this.fd);
-    } catch {}
+    } catch {
+      // closing is best effort: the descriptor is given up either way
+    }
     this.fd = -1;
   }
   private write(bytes: Uint8Array): void {
@@ -207,7 +210,7 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
       if (typeof end !== "number" || !Number.isSafeInteger(end) || end < 0) recFail("bad chunk end");
     });
     base = part.next;
-    lastEnd = Math.max(lastEnd, part.header.end);
+    lastEnd = Math.max(lastEnd, part.header.end as number); // checked above
     for (const f of part.frames) frames.push(f);
     if (part.samples.cpu && !cpuLost) {
       if (!cpu && time.length > 0) cpuLost = true;
@@ -262,13 +265,13 @@ export function decodeStream(bytes: Uint8Array, fail: Fail): Session {
   return session;
 }
 
-function parseJson(bytes: Uint8Array, fail: Fail): any {
-  let x: any;
+function parseJson(bytes: Uint8Array, fail: Fail): JsonObject {
+  let x: unknown;
   try {
     x = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     fail("corrupt record");
   }
   if (typeof x !== "object" || x === null || Array.isArray(x)) fail("corrupt record");
-  return x;
+  return x as JsonObject;
 }

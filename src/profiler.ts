@@ -109,6 +109,7 @@ export class Profiler {
   }
 
   /** End of an `await using` block: as Symbol.dispose. */
+  // deno-lint-ignore require-await -- AsyncDisposable: returns a promise, and a throw from dispose rejects it
   async [Symbol.asyncDispose](): Promise<void> {
     this[Symbol.dispose]();
   }

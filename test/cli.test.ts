@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
@@ -222,7 +222,9 @@ function startSpinner(args: string[] = [], program = "cli-spin.ts") {
   const timer = setTimeout(() => {
     try {
       process.kill(-child.pid!, "SIGKILL");
-    } catch {}
+    } catch {
+      // the process group is already gone
+    }
   }, TIMEOUT);
   const exited = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((done) =>
     child.on("close", (code, signal) => {
@@ -307,6 +309,7 @@ test("-o writes the report to the file; stdout and stderr stay the program's own
     assert.is(r.stderr, unprofiled.stderr, "stderr holds only the program's own output");
     const report = readFileSync(out, "utf8");
     assert.ok(hasTextReport(report), report);
+    // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence
     assert.not.match(report, /\x1b\[/, "no colour in a file unless asked");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -349,8 +352,10 @@ test("a .ts program's frames show their .ts file:line (source-mapped) in the tex
 
 test("--color / --no-color / --unicode / --no-unicode", () => {
   const colored = cli(["--color", fixture("cli-exit.ts")]);
+  // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence
   assert.match(colored.stderr, /\x1b\[/);
   const plainText = cli(["--color", "--no-color", fixture("cli-exit.ts")]);
+  // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence
   assert.not.match(plainText.stderr, /\x1b\[/, "the last of --color/--no-color wins");
   const unicode = cli(["--unicode", fixture("cli-work.ts")]);
   assert.match(unicode.stderr, /[├└│─]/);

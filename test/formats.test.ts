@@ -28,16 +28,28 @@ function end(s: Session): number {
 const render = (s: Session, renderer: string, extra = {}) => renderSessionOutput(s, { renderer, ...extra });
 
 // ---- a JSON Schema (draft-07) checker for the keywords speedscope's schema uses ----
-function validate(value: unknown, node: any, path = "$"): string[] {
+/** A schema node, as far as this checker reads it. */
+interface SchemaNode {
+  $ref?: string;
+  anyOf?: SchemaNode[];
+  type?: string;
+  const?: unknown;
+  enum?: unknown[];
+  required?: string[];
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
+function validate(value: unknown, node: SchemaNode, path = "$"): string[] {
   const errors: string[] = [];
   const known = new Set(["$schema", "$ref", "definitions", "title", "type", "properties", "required", "const", "enum", "items", "anyOf", "description", "additionalProperties"]);
   for (const k of Object.keys(node)) if (!known.has(k)) errors.push(`${path}: schema keyword ${k} not supported by this checker`);
   if (node.$ref) {
-    const target = node.$ref.replace(/^#\//, "").split("/").reduce((o: any, k: string) => o[k], schema);
-    return errors.concat(validate(value, target, path));
+    const target = node.$ref.replace(/^#\//, "").split("/")
+      .reduce((o: Record<string, unknown>, k: string) => o[k] as Record<string, unknown>, schema);
+    return errors.concat(validate(value, target as SchemaNode, path));
   }
   if (node.anyOf) {
-    const ok = node.anyOf.some((alt: any) => validate(value, alt, path).length === 0);
+    const ok = node.anyOf.some((alt) => validate(value, alt, path).length === 0);
     if (!ok) errors.push(`${path}: matches none of anyOf`);
   }
   if (node.type) {
@@ -51,14 +63,26 @@ function validate(value: unknown, node: any, path = "$"): string[] {
   }
   if (node.properties && typeof value === "object" && value) {
     for (const [k, sub] of Object.entries(node.properties)) {
-      if (k in (value as object)) errors.push(...validate((value as any)[k], sub, `${path}.${k}`));
+      if (k in (value as object)) errors.push(...validate((value as Record<string, unknown>)[k], sub, `${path}.${k}`));
     }
   }
-  if (node.items && Array.isArray(value)) value.forEach((v, i) => errors.push(...validate(v, node.items, `${path}[${i}]`)));
+  const items = node.items;
+  if (items && Array.isArray(value)) value.forEach((v, i) => errors.push(...validate(v, items, `${path}[${i}]`)));
   return errors.slice(0, 10);
 }
 
 const session = randomSession(3000, 42, 30, 800);
+
+/** What these tests read of the speedscope file's frames and the .cpuprofile's nodes. */
+interface SpeedscopeFrame {
+  name: string;
+  file?: string;
+  line?: number;
+}
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string };
+}
 
 test("speedscope: valid against speedscope's schema; weights (us) add up to the session; frames named", () => {
   const text = render(session, "speedscope") as string;
@@ -75,10 +99,12 @@ test("speedscope: valid against speedscope's schema; weights (us) add up to the 
   assert.is(p.endValue - p.startValue, total);
   for (const s of p.samples) for (const i of s) assert.ok(i >= 0 && i < file.shared.frames.length);
   // Runtime internals are removed by default, kept with show_all.
-  assert.not.ok(file.shared.frames.some((f: any) => String(f.file).startsWith("node:internal")));
+  assert.not.ok(file.shared.frames.some((f: SpeedscopeFrame) => String(f.file).startsWith("node:internal")));
   const all = JSON.parse(render(session, "speedscope", { showAll: true }) as string);
-  assert.ok(all.shared.frames.some((f: any) => String(f.file).startsWith("node:internal")));
-  assert.ok(file.shared.frames.some((f: any) => f.name === "fn0" && f.file === "/app/src/mod0.ts" && f.line === 1));
+  assert.ok(all.shared.frames.some((f: SpeedscopeFrame) => String(f.file).startsWith("node:internal")));
+  assert.ok(
+    file.shared.frames.some((f: SpeedscopeFrame) => f.name === "fn0" && f.file === "/app/src/mod0.ts" && f.line === 1),
+  );
 });
 
 test("pprof: decoded by pprof-format; wall/microseconds and samples/count add up", () => {
@@ -107,7 +133,7 @@ test("pprof: decoded by pprof-format; wall/microseconds and samples/count add up
 test(".cpuprofile: DevTools' structure; our loader reads it back with the same totals and stacks", () => {
   const text = render(session, "cpuprofile") as string;
   const p = JSON.parse(text);
-  const ids = new Set<number>(p.nodes.map((n: any) => n.id));
+  const ids = new Set<number>(p.nodes.map((n: CpuProfileNode) => n.id));
   assert.is(ids.size, p.nodes.length);
   assert.is(p.nodes[0].callFrame.functionName, "(root)");
   let hits = 0;
@@ -119,7 +145,7 @@ test(".cpuprofile: DevTools' structure; our loader reads it back with the same t
   assert.is(hits, p.samples.length);
   assert.is(p.samples.length, p.timeDeltas.length);
   for (const id of p.samples) assert.ok(ids.has(id));
-  assert.ok(p.nodes.some((n: any) => n.callFrame.functionName === "(idle)"));
+  assert.ok(p.nodes.some((n: CpuProfileNode) => n.callFrame.functionName === "(idle)"));
   const sum = p.timeDeltas.reduce((a: number, b: number) => a + b, 0);
   assert.ok(sum <= p.endTime - p.startTime);
   assert.is(p.endTime - p.startTime, end(session));

@@ -96,10 +96,10 @@ function mutateBytes(base: Uint8Array): Uint8Array {
 const HOSTILE: unknown[] = [null, -1, -1e308, 1e308, 2 ** 53 + 2, 0.5, NaN, "x", "", true, [], {}, [1, 2], { id: 1 }, 4294967295, -2147483649];
 
 /** A structural JSON mutation: some value somewhere replaced, deleted or blown up. */
-function mutateJson(value: any): any {
+function mutateJson(value: unknown): unknown {
   const copy = structuredClone(value);
-  // Pick a random container on a random walk down.
-  let holder: any = copy;
+  // Pick a random container (a JSON object or array) on a random walk down.
+  let holder = copy as Record<string | number, unknown>;
   let key: string | number | undefined;
   for (let depth = 0; depth < 6; depth++) {
     const keys = Array.isArray(holder) ? holder.map((_: unknown, i: number) => i) : Object.keys(holder);
@@ -107,14 +107,15 @@ function mutateJson(value: any): any {
     key = keys[int(keys.length)];
     const next = holder[key!];
     if (next === null || typeof next !== "object" || rnd() < 0.3) break;
-    holder = next;
+    holder = next as Record<string | number, unknown>;
   }
   if (key === undefined) return copy;
   const r = rnd();
   if (r < 0.6) holder[key] = HOSTILE[int(HOSTILE.length)];
   else if (r < 0.75 && !Array.isArray(holder)) delete holder[key];
-  else if (r < 0.85 && typeof holder[key] === "number") holder[key] = holder[key] * (rnd() < 0.5 ? -1 : 1e12);
-  else if (Array.isArray(holder)) holder.push(holder[int(holder.length)] ?? 0);
+  else if (r < 0.85 && typeof holder[key] === "number") {
+    holder[key] = (holder[key] as number) * (rnd() < 0.5 ? -1 : 1e12);
+  } else if (Array.isArray(holder)) holder.push(holder[int(holder.length)] ?? 0);
   else holder[key] = [holder[key], holder[key]];
   return copy;
 }
@@ -139,13 +140,13 @@ function varint(x: number): number[] {
   out.push(x);
   return out;
 }
-function splitPlain(file: Uint8Array): { header: any; tables: Uint8Array } {
+function splitPlain(file: Uint8Array): { header: unknown; tables: Uint8Array } {
   let [, at] = readVarint(file, 9);
   const [headerLength, after] = readVarint(file, at);
   at = after;
   return { header: JSON.parse(new TextDecoder().decode(file.subarray(at, at + headerLength))), tables: file.subarray(at + headerLength) };
 }
-function joinPlain(header: any, tables: Uint8Array): Uint8Array {
+function joinPlain(header: unknown, tables: Uint8Array): Uint8Array {
   const h = new TextEncoder().encode(JSON.stringify(header));
   const body = [...varint(h.length), ...h, ...tables];
   return Uint8Array.from([...new TextEncoder().encode("TSPROF\u0000"), 2, 0, ...varint(body.length), ...body]);
@@ -156,11 +157,12 @@ const tsprofPlain = bases.map((s) => encodeSession(s, { compress: false }));
 const tsprofPacked = bases.map((s) => encodeSession(s));
 const cpuprofiles = bases.map((s) => JSON.parse(renderSessionOutput(s, { renderer: "cpuprofile", showAll: true }) as string));
 // Bun's shape: epoch-microsecond startTime, no (idle) node.
+type ProfileNode = { id: number; callFrame: { functionName: string } };
 const bunShape = structuredClone(cpuprofiles[1]);
 bunShape.startTime += 1.7e15;
 bunShape.endTime += 1.7e15;
-bunShape.nodes = bunShape.nodes.filter((n: any) => n.callFrame.functionName !== "(idle)");
-const known = new Set(bunShape.nodes.map((n: any) => n.id));
+bunShape.nodes = bunShape.nodes.filter((n: ProfileNode) => n.callFrame.functionName !== "(idle)");
+const known = new Set(bunShape.nodes.map((n: ProfileNode) => n.id));
 for (const n of bunShape.nodes) n.children = n.children.filter((c: number) => known.has(c));
 bunShape.samples = bunShape.samples.map((id: number) => (known.has(id) ? id : 1));
 cpuprofiles.push(bunShape);

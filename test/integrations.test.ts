@@ -40,6 +40,7 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Run
 function normalise(output: string): string {
   const location = /:\d+:\d+\)?\s*$|\((<anonymous>|index \d+|native)\)\s*$/;
   return output
+    // deno-lint-ignore no-control-regex -- strips ANSI colour sequences (ESC)
     .replace(/\x1b\[[0-9;]*m/g, "")
     .split("\n")
     .filter((line) => !location.test(line) || /(fixtures|src)\/integrations\//.test(line))

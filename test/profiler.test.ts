@@ -138,9 +138,11 @@ test("profile(fn): the result and the session, for sync and async functions; err
   assert.throws(() => q.profile(() => { throw new RangeError("boom"); }), /boom/);
   assert.is(q.isRunning, false);
   let caught: unknown = null;
+  // deno-lint-ignore require-await -- profile() of an async function is what is tested
   await q.profile(async () => { throw new TypeError("async boom"); }).catch((e) => (caught = e));
   assert.instance(caught, TypeError);
   assert.is(q.isRunning, false);
+  // deno-lint-ignore require-await -- profile() of an async function is what is tested
   assert.ok((await profile(async () => 7)).result === 7);
   assert.throws(() => new Profiler().profile(42 as unknown as () => void), /takes a function/);
 });

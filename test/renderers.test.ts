@@ -61,6 +61,7 @@ test("text: ascii guides", () => {
   const { tree, classification } = processWithOracle(s);
   const ascii = TREE_UNICODE.replace(/├─ /g, "|- ").replace(/└─ /g, "`- ").replace(/│/g, "|");
   assert.fixture(renderText(s, tree, classification, { unicode: false, shortMode: true }), ascii);
+  // deno-lint-ignore no-control-regex -- the ASCII range, NUL included, is what the output must stay in
   assert.not.match(renderText(s, tree, classification, { unicode: false }), /[^\x00-\x7f]/);
 });
 
@@ -366,6 +367,7 @@ test("json: no samples gives a null root_frame; hostile strings stay escaped", (
   const s = shop();
   const { tree, classification } = processWithOracle(s);
   const raw = renderJson(s, tree, classification);
+  // deno-lint-ignore no-control-regex -- control characters are exactly what the output must not contain
   assert.not.ok(/[\u0000-\u001f\u007f-\u009f\u202e]/.test(raw.replace(/\n$/, "")));
   assert.ok(JSON.stringify(JSON.parse(raw)).includes("\\u001b[31mevil"));
 });

@@ -8,7 +8,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { convertProfile } from "../runtimes/shared/cpuprofile.ts";
 import { startDenoSampler, PERMISSION_MESSAGE } from "../runtimes/deno/sampler.ts";
-import { createDenoSourceMapper, decodeMap, denoDir, emitMap, emitPath, lookup } from "../runtimes/deno/sourcemaps.ts";
+import {
+  createDenoSourceMapper,
+  decodeMap,
+  denoDir,
+  emitMap,
+  emitPath,
+  lookup,
+  type RawMap,
+} from "../runtimes/deno/sourcemaps.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
@@ -169,12 +177,12 @@ test("Deno's emit cache: where it is, and the decoder agrees with trace-mapping"
   // This very file ran from the emit cache, which must be where denoDir() says.
   const emit = readFileSync(emitPath(denoDir(), workTs), "utf8");
   assert.match(emit, /\/\/ denoCacheMetadata=/, "the map comment is followed by Deno's metadata line");
-  const raw = emitMap(emit) as { sources: string[]; mappings: string };
+  const raw = emitMap(emit) as RawMap;
   assert.ok(raw, "inline map found");
   assert.equal(raw.sources, [pathToFileURL(workTs).href]);
   const tm = createRequire(import.meta.url)("@jridgewell/trace-mapping");
   const reference = new tm.TraceMap(raw, pathToFileURL(workTs).href);
-  const ours = decodeMap(raw as any, pathToFileURL(workTs).href);
+  const ours = decodeMap(raw, pathToFileURL(workTs).href);
   const lines = emit.split("\n");
   let compared = 0;
   for (let line = 0; line < lines.length; line++) {

@@ -253,7 +253,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function reap(pid: number | undefined): void {
   try {
     if (pid) process.kill(pid, "SIGKILL");
-  } catch {}
+  } catch {
+    // already gone
+  }
 }
 
 async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {

@@ -51,6 +51,7 @@ async function whereAmI(body?: unknown): Promise<{ before: number; after: number
 
 // The same app in every framework: GET /one (200 JSON), GET /two (202 text/plain), GET and POST /where (JSON,
 // POST echoing its JSON body as parsed by the framework); /one and /two send an x-route header.
+// deno-lint-ignore no-explicit-any -- one harness for four frameworks, each with its own request type
 type Options = RequestProfilerOptions<any>;
 interface Server {
   base: string;
@@ -62,6 +63,7 @@ interface Framework {
    * to the framework instead of what it returns ("uncalled": a user's mistake; not for Express). */
   start(options: Options | null | "uncalled"): Promise<Server>;
   /** The x-allow header read through the framework's own request object, as a show() would. */
+  // deno-lint-ignore no-explicit-any -- the framework's own request type, which differs per framework
   allowed(request: any): boolean;
 }
 
@@ -78,7 +80,7 @@ async function listenNode(server: HttpServer): Promise<Server> {
 
 const expressApp: Framework = {
   name: "Express",
-  async start(options) {
+  start(options) {
     const app = express();
     if (options) app.use(expressProfiler(options as Options));
     app.use(express.json());
@@ -93,8 +95,9 @@ const expressApp: Framework = {
 
 const koaApp: Framework = {
   name: "Koa",
-  async start(options) {
+  start(options) {
     const app = new Koa();
+    // deno-lint-ignore no-explicit-any -- the adapter itself, uncalled: the user's mistake under test
     if (options === "uncalled") app.use(koaProfiler as any);
     else if (options) app.use(koaProfiler(options));
     app.use(async (ctx) => {
@@ -125,12 +128,15 @@ const fastifyApp: Framework = {
   async start(options) {
     // Keep-alive connections closed with the server (Deno keeps idle ones open for minutes otherwise).
     const app = Fastify({ forceCloseConnections: true });
+    // deno-lint-ignore no-explicit-any -- the adapter itself, uncalled: the user's mistake under test
     if (options === "uncalled") app.register(fastifyProfiler as any);
     else if (options) app.register(fastifyProfiler(options));
+    // deno-lint-ignore require-await -- an async route handler, as Fastify users write them
     app.get("/one", async (_request, reply) => {
       reply.header("x-route", "one");
       return computeLeftAnswer();
     });
+    // deno-lint-ignore require-await -- an async route handler, as Fastify users write them
     app.get("/two", async (_request, reply) => {
       reply.code(202).type("text/plain").header("x-route", "two");
       return computeRightAnswer();
@@ -145,8 +151,9 @@ const fastifyApp: Framework = {
 
 const honoApp: Framework = {
   name: `Hono (${runtime === "deno" ? "Deno.serve" : runtime === "bun" ? "Bun.serve" : "@hono/node-server"})`,
-  async start(options) {
+  start(options) {
     const app = new Hono();
+    // deno-lint-ignore no-explicit-any -- the adapter itself, uncalled: the user's mistake under test
     if (options === "uncalled") app.use(honoProfiler as any);
     else if (options) app.use(honoProfiler(options));
     app.get("/one", async (c) => {
@@ -168,13 +175,13 @@ const honoApp: Framework = {
 
 /** A fetch handler served by the runtime's own server (Node: @hono/node-server). */
 async function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<Server> {
-  const g = globalThis as any;
   if (runtime === "deno") {
-    const server = g.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
     return { base: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
   }
   if (runtime === "bun") {
-    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
+    // deno-lint-ignore require-await -- close() returns a promise; Bun's stop() is not waited for
     return { base: `http://127.0.0.1:${server.port}`, close: async () => void server.stop(true) };
   }
   const { serve } = await import("@hono/node-server");
@@ -244,17 +251,21 @@ for (const fw of [expressApp, koaApp, fastifyApp, honoApp]) {
     await withServer(fw, {}, async (base) => assert.equal(await get(`${base}/one?profile`), plain.one));
     await withServer(fw, { enabled: false, dir: "/nonexistent/never-written" }, async (base) => assert.equal(await get(`${base}/two?profile`), plain.two));
     const seen: boolean[] = [];
-    const show = (request: any) => (seen.push(fw.allowed(request)), fw.allowed(request));
+    const show = (request: unknown) => (seen.push(fw.allowed(request)), fw.allowed(request));
     await withServer(fw, { enabled: true, show }, async (base) => {
       assert.equal(await get(`${base}/one?profile`), plain.one);
       assertReport(await get(`${base}/one?profile`, { "x-allow": "yes" }), LEFT, RIGHT, "allowed");
     });
     assert.equal(seen, [false, true], "show() got the framework's request and read its header");
-    await withServer(fw, { enabled: true, show: async (request: any) => (await sleep(1), fw.allowed(request)), param: "prof" }, async (base) => {
-      assert.equal(await get(`${base}/two?prof`), plain.two);
-      assert.equal(await get(`${base}/two?profile`, { "x-allow": "yes" }), plain.two, "another param");
-      assertReport(await get(`${base}/two?prof`, { "x-allow": "yes" }), RIGHT, LEFT, "async show() allowing");
-    });
+    await withServer(
+      fw,
+      { enabled: true, show: async (request) => (await sleep(1), fw.allowed(request)), param: "prof" },
+      async (base) => {
+        assert.equal(await get(`${base}/two?prof`), plain.two);
+        assert.equal(await get(`${base}/two?profile`, { "x-allow": "yes" }), plain.two, "another param");
+        assertReport(await get(`${base}/two?prof`, { "x-allow": "yes" }), RIGHT, LEFT, "async show() allowing");
+      },
+    );
   });
 
   test(`${fw.name}: 50 concurrent profiled requests to two handlers each get a report of their own handler only`, async () => {

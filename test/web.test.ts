@@ -85,7 +85,9 @@ test("node:http: off by default, and show() refusing (sync, async or throwing) l
     async (base) => assertUntouched(await get(`${base}/a?profile`)),
   );
   assert.equal(seen, ["/a?profile"]);
+  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(profileNodeHandler(handler, { enabled: true, show: async () => false }), async (base) => assertUntouched(await get(`${base}/a?profile`)));
+  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(profileNodeHandler(handler, { enabled: true, show: async (req) => req.headers["x-token"] === "s3cret" }), async (base) => {
     assertUntouched(await get(`${base}/a?profile`));
     const r = await fetch(`${base}/a?profile`, { headers: { "x-token": "s3cret" } });
@@ -126,6 +128,13 @@ test("profile-directory mode: one report saved per request, responses unchanged"
   }
 });
 
+/** A node of the JSON report's tree, as far as these tests read it. */
+interface JsonFrame {
+  function: string;
+  time: number;
+  children: JsonFrame[];
+}
+
 // Driven without a server: the session itself, to check what the report holds.
 test("a request's session: its own awaits charged to its handler, the other request's running time out of context", async () => {
   const profiler = new RequestProfiler({ enabled: true });
@@ -143,7 +152,8 @@ test("a request's session: its own awaits charged to its handler, the other requ
   assert.ok(alpha, "a session");
   assert.is(alpha.meta.program, "GET /x");
   const json = JSON.parse(renderSession(alpha, { renderer: "json", asyncMode: "strict" }));
-  const find = (f: any, name: string): any => (f.function === name ? f : f.children.map((c: any) => find(c, name)).find(Boolean));
+  const find = (f: JsonFrame, name: string): JsonFrame | undefined =>
+    f.function === name ? f : f.children.map((c) => find(c, name)).find(Boolean);
   const handlerNode = find(json.root_frame, "computeAlphaReply");
   assert.ok(handlerNode, JSON.stringify(json.root_frame).slice(0, 500));
   const awaitNode = find(handlerNode, "[await]");
@@ -158,7 +168,9 @@ test("a request's session: its own awaits charged to its handler, the other requ
 
 test("bad options: one-line errors", () => {
   assert.throws(() => new RequestProfiler({ interval: 0 }), /interval/);
+  // deno-lint-ignore no-explicit-any -- a wrong argument on purpose
   assert.throws(() => new RequestProfiler({ show: 3 as any }), /show must be a function/);
+  // deno-lint-ignore no-explicit-any -- a wrong argument on purpose
   assert.throws(() => profileFetch(null as any), /takes the handler/);
 });
 
@@ -169,16 +181,15 @@ async function fetchHandler(request: Request): Promise<Response> {
 }
 
 async function withFetchServer(handle: (r: Request) => Response | Promise<Response>, fn: (base: string) => Promise<void>): Promise<void> {
-  const g = globalThis as any;
   if (runtime === "deno") {
-    const server = g.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handle);
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handle);
     try {
       await fn(`http://127.0.0.1:${server.addr.port}`);
     } finally {
       await server.shutdown();
     }
   } else if (runtime === "bun") {
-    const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handle });
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handle });
     try {
       await fn(`http://127.0.0.1:${server.port}`);
     } finally {
@@ -213,6 +224,7 @@ test(`fetch handler (${runtime === "deno" ? "Deno.serve" : runtime === "bun" ? "
 });
 
 test("fetch handler: an error passes through; a profile is still finished", async () => {
+  // deno-lint-ignore require-await -- an async handler that throws is what is tested
   const boom = profileFetch(async () => {
     throw new Error("boom");
   }, { enabled: true });

@@ -65,7 +65,9 @@ export function createDenoSourceMapper(dir: string = denoDir()): SourceMapper {
       try {
         const map = emitMap(readFileSync(emitPath(dir, file), "utf8"));
         if (map) dm = decodeMap(map as RawMap, pathToFileURL(file).href);
-      } catch {}
+      } catch {
+        // no emitted code or an unreadable map: the file's frames stay as they ran
+      }
       maps.set(file, dm);
     }
     return dm;
@@ -93,7 +95,7 @@ export function createDenoSourceMapper(dir: string = denoDir()): SourceMapper {
 
 // ---- a minimal source map v3 reader (no sections; what Deno's emitter writes) ----
 
-interface RawMap {
+export interface RawMap {
   version: number;
   sources: (string | null)[];
   sourceRoot?: string;

@@ -12,10 +12,15 @@ register("./ts-hooks.mjs", import.meta.url, { data: { entry } });
 
 // Tells session/source/sourcemaps.ts that .ts files in this process ran through our transpiler, and which of them as
 // CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM).
-const state = (globalThis[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
+const slots = /** @type {Record<symbol, { cjs: Set<string> } | undefined>} */ (globalThis);
+const state = (slots[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
 
 const Module = createRequire(import.meta.url)("node:module");
 for (const ext of [".ts", ".cts", ".tsx"]) {
+  /**
+   * @param {{ _compile(code: string, filename: string): unknown }} module
+   * @param {string} filename
+   */
   Module._extensions[ext] = function (module, filename) {
     state.cjs.add(filename);
     module._compile(transpile(readFileSync(filename, "utf8"), filename, "cjs").code, filename);

@@ -9,6 +9,7 @@ import { formatOf } from "../../session/source/ts-format.mjs";
 // starts instead of showing in the profile as time the program spent idle.
 const warmed = new Map();
 
+/** @param {{ entry?: string } | undefined} data what register.mjs passes */
 export async function initialize(data) {
   const entry = data?.entry;
   if (typeof entry !== "string" || !TS_FILE.test(entry)) return;
@@ -16,9 +17,12 @@ export async function initialize(data) {
     const source = await readFile(entry, "utf8");
     const format = formatOf(entry, source);
     if (format === "module") warmed.set(entry, { source, code: transpile(source, entry, "esm").code });
-  } catch {} // the real load reports any problem with the file
+  } catch {
+    // the real load reports any problem with the file
+  }
 }
 
+/** @type {import("node:module").ResolveHook} */
 export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context);
@@ -28,12 +32,15 @@ export async function resolve(specifier, context, next) {
     if (relative && fromTs && /\.[mc]?js$/.test(specifier)) {
       try {
         return await next(specifier.replace(/js$/, "ts"), context);
-      } catch {}
+      } catch {
+        // no .ts twin either: the original error is the one to report
+      }
     }
     throw err;
   }
 }
 
+/** @type {import("node:module").LoadHook} */
 export async function load(url, context, next) {
   if (!url.startsWith("file:") || !TS_FILE.test(url)) return next(url, context);
   const file = fileURLToPath(url);

@@ -84,7 +84,9 @@ export function loadAddon(): AddonLoad {
     let others: string[] = [];
     try {
       others = readdirSync(ADDON_DIR).filter((f) => f.endsWith(".node"));
-    } catch {}
+    } catch {
+      // no addon folder: counts as none built
+    }
     // Nothing built at all: the install said why; the inspector is the normal path then.
     if (!explicit && others.length === 0) return (loaded = { binding: null, warning: null });
     const build = `run node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")}`;
@@ -142,7 +144,9 @@ export function startAddonSampler(
   const timer = setInterval(() => {
     try {
       if (running && !stoppedAtExit) rotate(native.drain());
-    } catch {}
+    } catch {
+      // a failed rotation must not throw from a timer into the profiled program
+    }
   }, ROTATE_MS);
   timer.unref();
   // A sampler still running when the process exits is stopped here: the addon's own cleanup runs during the
@@ -153,7 +157,9 @@ export function startAddonSampler(
     if (!running || stoppedAtExit) return;
     try {
       stoppedAtExit = native.stop();
-    } catch {}
+    } catch {
+      // the process is exiting anyway: a failed stop loses the profile, not the exit
+    }
   };
   process.on("exit", onExit);
   const tracker = waitTrackerFor(options, monotonicUs);
@@ -322,9 +328,12 @@ function deoptimizeAll(): void {
       session.post(method, params, () => {}); // in-process: runs synchronously
     }
   } catch {
+    // best effort: without the deoptimization, some optimized frames may go unnamed
   } finally {
     try {
       session.disconnect();
-    } catch {}
+    } catch {
+      // never connected: nothing to close
+    }
   }
 }

@@ -45,7 +45,9 @@ export function startRotatingSampler(options: SamplerOptions): Sampler {
   const callers = options.startStack === false ? [] : captureCallers();
   try {
     v8.setFlagsFromString(`--cpu-profiler-sampling-interval=${Math.round(interval)}`);
-  } catch {}
+  } catch {
+    // the interval flag is a hint: V8 keeps its default interval then
+  }
   const startTime = Date.now();
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();

@@ -64,7 +64,9 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
       try {
         post(session, "Profiler.startPreciseCoverage", { callCount: false, detailed: false });
         post(session, "Profiler.stopPreciseCoverage");
-      } catch {}
+      } catch {
+        // best effort: without the deoptimization, some optimized frames may go unnamed
+      }
     }
     post(session, "Profiler.setSamplingInterval", { interval: Math.round(interval) });
     // Read the clocks last, so the deoptimization above is not counted as the session's CPU time.
@@ -122,6 +124,7 @@ function deoptimizeAll(): void {
     post(session, "Profiler.startPreciseCoverage", { callCount: false, detailed: false });
     post(session, "Profiler.stopPreciseCoverage");
   } catch {
+    // best effort: without the deoptimization, some optimized frames may go unnamed
   } finally {
     session.disconnect();
   }

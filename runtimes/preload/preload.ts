@@ -55,7 +55,9 @@ function readConfig(): ChildConfig | null {
     const c = JSON.parse(raw);
     const typed = typeof c.interval === "number" && typeof c.sessionPath === "string" && typeof c.program === "string";
     if (typed && c.sessionPath) return c;
-  } catch {}
+  } catch {
+    // not JSON, or not an object: reported as malformed just below
+  }
   process.stderr.write("tsprofile: ignoring a malformed TSPROFILE_CHILD; the program runs unprofiled\n");
   return null;
 }

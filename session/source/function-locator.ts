@@ -213,7 +213,9 @@ function parseLoose(code: string): Node | null {
   for (const sourceType of ["module", "script"] as const) {
     try {
       return acorn().parse(code, { ...base, sourceType }) as unknown as Node;
-    } catch {}
+    } catch {
+      // not valid as this source type: try the next
+    }
   }
   return null;
 }

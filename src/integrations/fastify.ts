@@ -8,6 +8,7 @@ import { RequestProfiler, sayUncalled, type ProfiledRequest, type RequestMode, t
 export interface FastifyRequestLike {
   method: string;
   url: string;
+  // deno-lint-ignore no-explicit-any -- the rest of Fastify's request, untyped for show() (see above)
   [key: string]: any;
 }
 
@@ -20,13 +21,13 @@ interface FastifyReplyLike {
 }
 
 interface FastifyInstanceLike {
-  addHook(name: string, hook: (...args: any[]) => unknown): unknown;
+  addHook(name: string, hook: (...args: never[]) => unknown): unknown;
 }
 
 type Done = (err?: Error | null, value?: unknown) => void;
 
 /** A Fastify plugin (callback style) that applies to the whole application, as fastify-plugin would make it. */
-export type FastifyProfilerPlugin = (instance: any, options: unknown, done: (err?: Error) => void) => void;
+export type FastifyProfilerPlugin = (instance: unknown, options: unknown, done: (err?: Error) => void) => void;
 
 /**
  * Fastify plugin: `app.register(fastifyProfiler({ enabled: true }))`, before the routes. With `?profile` in the
@@ -41,8 +42,9 @@ export function fastifyProfiler<Req extends FastifyRequestLike = FastifyRequestL
     return (arguments[2] as () => void)?.() as never;
   }
   const profiler = new RequestProfiler<Req>(options);
-  const plugin = (instance: FastifyInstanceLike, _options: unknown, done: (err?: Error) => void): void => {
-    if (profiler.enabled) addHooks(instance, profiler);
+  // Fastify's own instance type is not imported: instance is Fastify's, which has addHook.
+  const plugin = (instance: unknown, _options: unknown, done: (err?: Error) => void): void => {
+    if (profiler.enabled) addHooks(instance as FastifyInstanceLike, profiler);
     done();
   };
   // Hooks added by a plugin apply to its own encapsulated context only, unless it skips that (fastify-plugin's way).
@@ -110,5 +112,7 @@ function discard(payload: unknown): void {
     const p = payload as { destroy?: () => void; body?: { cancel?: () => Promise<void> } | null } | null;
     if (typeof p?.destroy === "function") p.destroy();
     else if (typeof p?.body?.cancel === "function") p.body.cancel().catch(() => {});
-  } catch {}
+  } catch {
+    // discarding is best effort: the report is sent either way
+  }
 }

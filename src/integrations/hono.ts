@@ -7,8 +7,10 @@ import { RequestProfiler, sayUncalled, type RequestMode, type RequestProfilerOpt
 /** What the middleware uses of a Hono context; the index signature lets show() read the rest (c.req.header(),
  * c.env, ...) untyped: pass Hono's Context as the type argument for more. */
 export interface HonoContextLike {
+  // deno-lint-ignore no-explicit-any -- the rest of Hono's request, untyped for show() (see above)
   req: { url: string; method: string; [key: string]: any };
   res: Response;
+  // deno-lint-ignore no-explicit-any -- the rest of Hono's context, untyped for show() (see above)
   [key: string]: any;
 }
 

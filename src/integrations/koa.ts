@@ -15,6 +15,7 @@ export interface KoaContextLike {
   res: { once(event: string, listener: () => void): unknown };
   set(field: string, value: string): void;
   remove(field: string): void;
+  // deno-lint-ignore no-explicit-any -- the rest of Koa's context, untyped for show() (see above)
   [key: string]: any;
 }
 

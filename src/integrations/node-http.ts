@@ -60,22 +60,27 @@ function handle(profiler: RequestProfiler<IncomingMessage>, req: IncomingMessage
 }
 
 const HELD = ["writeHead", "write", "end", "flushHeaders"] as const;
+type Held = (typeof HELD)[number];
 
 /**
  * Holds back what the route sends, until it ends the response; then sends the report instead. If the report
  * cannot be made (said on stderr), what the route sent is sent after all, in the order it sent it.
  */
 function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
-  const own = new Map<string, unknown>(HELD.map((m) => [m, Object.prototype.hasOwnProperty.call(res, m) ? (res as any)[m] : undefined]));
-  const calls: [string, unknown[]][] = [];
+  // res itself, its held methods seen as plain slots: saved, replaced and restored whatever their signatures.
+  const slots = res as unknown as Record<Held, unknown>;
+  const own = new Map<Held, unknown>(
+    HELD.map((m) => [m, Object.prototype.hasOwnProperty.call(res, m) ? slots[m] : undefined]),
+  );
+  const calls: [Held, unknown[]][] = [];
   const restore = () => {
     for (const [m, f] of own) {
-      if (f === undefined) delete (res as any)[m];
-      else (res as any)[m] = f;
+      if (f === undefined) delete slots[m];
+      else slots[m] = f;
     }
   };
   for (const m of HELD) {
-    (res as any)[m] = function (this: ServerResponse, ...args: unknown[]) {
+    slots[m] = function (this: ServerResponse, ...args: unknown[]) {
       calls.push([m, args]);
       if (m === "end") void send();
       if (m === "write") {
@@ -93,7 +98,7 @@ function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
     const html = await profiled.report();
     restore();
     if (html === null) {
-      for (const [m, args] of calls) (res as any)[m](...args);
+      for (const [m, args] of calls) (slots[m] as (...args: unknown[]) => unknown)(...args);
       return;
     }
     try {
@@ -102,7 +107,9 @@ function holdResponse(res: ServerResponse, profiled: ProfiledRequest): void {
       res.setHeader("content-type", "text/html; charset=utf-8");
       res.setHeader("cache-control", "no-store");
       res.end(html);
-    } catch {}
+    } catch {
+      // the response was closed meanwhile (client gone): nothing left to send to
+    }
   };
   // A response closed before the route ended it (client gone): the profile is finished all the same.
   res.once("close", () => void profiled.finish());

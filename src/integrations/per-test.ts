@@ -43,6 +43,7 @@ export function warnOnce(): (what: string, err: unknown) => void {
  */
 export function reportFileName(name: string): string {
   let s = name
+    // deno-lint-ignore no-control-regex -- control characters are exactly what must not reach a file name
     .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, "_")
     .replace(/\s+/g, " ")
     .replace(/^[ .]+|[ .]+$/g, "");

@@ -158,7 +158,7 @@ export class ProfiledRequest {
   #finished = false;
 
   constructor(
-    readonly owner: RequestProfiler<any>,
+    readonly owner: RequestProfiler<never>, // whatever its request type: only finishing() and save() are used
     readonly title: string,
     readonly mode: RequestMode,
     readonly context: number,

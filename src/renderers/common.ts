@@ -35,6 +35,7 @@ export function codePosition(session: Session, frame: number): string {
 }
 
 // C0/C1 controls, DEL, and the bidi overrides/isolates that can reorder what a terminal shows.
+// deno-lint-ignore no-control-regex -- control characters are exactly what must not reach a terminal
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -8,7 +8,8 @@ import { NodeFlag } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
 
-export interface JsonOptions {}
+/** renderJson takes no options yet. */
+export type JsonOptions = Record<string, never>;
 
 /** Microseconds to seconds. */
 function s(us: number): number {

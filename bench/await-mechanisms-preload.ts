@@ -247,7 +247,7 @@ if (mech === "awaits" || mech === "awaits-noclock") {
   (globalThis as Record<string, unknown>).__tspAwaits = api;
   // What a sampler would read at one moment: every 20 ms until the table shows a timer's await pending (a scan of
   // the activations so far, ~9k here).
-  let snapshot: string[] = [];
+  const snapshot: string[] = [];
   let pendingThen = 0;
   const timer = setInterval(() => {
     let pick = 0;

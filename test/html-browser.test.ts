@@ -231,7 +231,7 @@ test("search, seconds/percent, show all", async () => {
 });
 
 /** How many canvas pixels differ from white, and a digest of the pixels (to see a redraw changed them). */
-async function canvasPixels(page: Page): Promise<{ painted: number; digest: number }> {
+function canvasPixels(page: Page): Promise<{ painted: number; digest: number }> {
   return page.$eval("#timeline", (c) => {
     const canvas = c as HTMLCanvasElement;
     const d = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;

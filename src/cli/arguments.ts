@@ -467,7 +467,9 @@ function programToRun(reading: Reading, argv: string[], at: number): void {
   let isFile = false;
   try {
     isFile = statSync(plan.script).isFile();
-  } catch {}
+  } catch {
+    // missing or unreadable: isFile stays false and the line below says so
+  }
   if (!isFile) {
     const script = plan.script;
     throw new UsageError(

@@ -44,7 +44,9 @@ export function keepLastSession(sessionFile: string): void {
     if (tmp) {
       try {
         rmSync(tmp, { force: true });
-      } catch {}
+      } catch {
+        // the temporary file stays behind; the cache works without it
+      }
     }
   }
 }

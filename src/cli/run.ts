@@ -102,7 +102,9 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
     process.on("SIGUSR2", () => {
       try {
         if (alive()) process.kill(program.child!.pid!, "SIGUSR2");
-      } catch {}
+      } catch {
+        // the program ended between the check and the signal: nothing to toggle
+      }
     });
   }
 }

@@ -1,5 +1,6 @@
 // The page's entry, which scripts/build-html.mjs bundles: wires the header, tree, search and timeline to the
 // controls. Names and paths are data: only textContent and canvas fillText show them, never as markup.
+// deno-lint-ignore-file no-window no-window-prefix -- browser code: window is the page's global object
 import { header } from "./header.ts";
 import { applySearch } from "./search.ts";
 import { byId, state, timings } from "./shared.ts";

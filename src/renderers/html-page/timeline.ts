@@ -1,5 +1,6 @@
 // The timeline view: the runs drawn on a canvas as a flame chart over time (the visible span only), zoom, pan,
 // hover and click; the search fades the frames that do not match.
+// deno-lint-ignore-file no-window no-window-prefix -- browser code: window is the page's global object
 import { FrameFlag, SyntheticFrame } from "../../../session/types.ts";
 import { currentPaths, decodeRuns } from "./timeline-decode.ts";
 import type { Paths, Timeline } from "./timeline-decode.ts";

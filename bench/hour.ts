@@ -1,4 +1,4 @@
-// Long runs (issue 7), in two parts.
+// Long runs, in two parts.
 //
 // 1. A simulated hour at 1 ms: 3,600,000 samples over a few hundred distinct leaf stacks of depth 20-60 (a
 //    prefix tree, Zipf-weighted, the program staying on a stack for a few samples at a time, ~5% idle, ~1% gc),

@@ -1,4 +1,4 @@
-// What the web middleware costs a server (issue 6): a small Express app (one JSON route doing a little work) under
+// What the web middleware costs a server: a small Express app (one JSON route doing a little work) under
 // autocannon on loopback, in four modes, each in a child process of its own (the server; this process is the
 // load generator, on the other core), rounds interleaved with the order rotating, medians:
 //   none      no middleware

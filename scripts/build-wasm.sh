@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds wasm/core.wasm from core-rs, offline and reproducibly (see /work/shared/design/FACTS.md):
+# Builds wasm/core.wasm from core-rs, offline and reproducibly (the packages are installed by .ci/run):
 # Debian's rustc-web (std built from its vendored sources), wasm-ld-22, then wasm-opt -O3.
 #   bash scripts/build-wasm.sh          build, write wasm/core.wasm and wasm/BUILD-INFO
 #   bash scripts/build-wasm.sh --check  rebuild in a temp dir; exit 1 if it differs from wasm/core.wasm

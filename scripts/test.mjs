@@ -3,7 +3,7 @@
 // from node_modules). Each static check counts as one test. Ends with the one line CI reads: "N passed, N failed".
 //
 // A test file may restrict its runtimes with a first-line comment, saying why, which is printed:
-//   // runtimes: node20 node24 -- the Deno and Bun samplers come with issue 3
+//   // runtimes: node20 node24 -- the native addon is built for Node only
 // Usage: node scripts/test.mjs [--runtime node20,bun] [--no-cargo] [--no-static] [file-filter...]
 import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";

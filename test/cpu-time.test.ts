@@ -1,5 +1,5 @@
 // runtimes: node20 node24 -- CPU time per sample comes from the native Node sampler only
-// CPU time beside wall time, end to end (issue 7): the CLI on Node with the addon profiles a function that spins
+// CPU time beside wall time, end to end: the CLI on Node with the addon profiles a function that spins
 // and one that awaits a timer, saves the session, and the reports loaded from it give the spinning function about
 // the CPU time it measured itself and the awaiting one's [await] next to none.
 import { spawnSync } from "node:child_process";

@@ -1,4 +1,4 @@
-// The rules of the house for imports (docs/ARCHITECTURE.md, "Layers"): every import of the shipped code goes one
+// The rules of the house for imports (docs/ARCHITECTURE.md, "The layers"): every import of the shipped code goes one
 // way, bottom to top, and there is no cycle between files or between folders. Type-only imports count too: a
 // layer that needs another's types depends on it.
 import { test } from "uvu";

@@ -1,4 +1,4 @@
-// Streaming and long-running processes (issue 7): the appendable session format (session/stream.ts), drain() of
+// Streaming and long-running processes: the appendable session format (session/stream.ts), drain() of
 // the streaming samplers, --stream-to with kill -9, server mode (--signal-toggle, --duration). Every runtime;
 // where a runtime cannot stream (Deno; Node without the addon before 24.12) the tests check that it says so and
 // still writes the file at the end.

@@ -5,7 +5,7 @@
 // fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
 // 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
 //
-// Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (FACTS.md: 300k awaits
+// Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (measured: 300k awaits
 // 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook, but the stack capture is the
 // cost (runtimes/awaits/wait-stacks.ts) and init is the wrong place for it: measured on bench/async.ts's waits case
 // (20k timers, 5k fs/promises reads), init fires 35k times for them (a readFile is three FSREQPROMISE, a

@@ -1,4 +1,4 @@
-// Per-request profiles for web servers (issue 6), what every framework adapter shares: which requests are
+// Per-request profiles for web servers, what every framework adapter shares: which requests are
 // profiled, and one profile per request, of that request only, however many run at once.
 //
 // One sampler serves every profiled request open at a time (a start costs 30-120 ms and a stop 25-90 ms of the

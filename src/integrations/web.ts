@@ -1,4 +1,4 @@
-// tsprofile/web: per-request profiles for web servers (issue 6). Off unless enabled; `?profile` in a request's URL
+// tsprofile/web: per-request profiles for web servers. Off unless enabled; `?profile` in a request's URL
 // returns its HTML report instead of its response, or `dir` saves one report per request. The profiling itself is
 // src/integrations/requests.ts; each adapter only hooks it into its framework.
 export { RequestProfiler, type RequestMode, type RequestProfilerOptions } from "./requests.ts";

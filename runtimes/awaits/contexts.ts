@@ -88,7 +88,9 @@ export function watchContextSwitches(clock: () => number, first = currentContext
   let hook: { enable(): unknown; disable(): unknown } | null = null;
   try {
     hook = createHook({ before, trackPromises: false } as Parameters<typeof createHook>[0]).enable();
-  } catch {}
+  } catch {
+    // A runtime whose async_hooks cannot hook callbacks: only the switches the waits note are recorded.
+  }
   return {
     note,
     stop() {

@@ -12,7 +12,7 @@ import type { AsyncMode, FrameInfo, FrameKind, Session, WaitTable } from "../../
 import { currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import type { ContextLog, ContextSwitches, ContextWatch } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
-import { installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
+import { type AnyFunction, installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
 
 /** A clock in the sampler's own unit; the sampler converts to session microseconds at stop. */
 export type Clock = () => number;
@@ -64,7 +64,7 @@ class Recorder implements WaitRecorder {
   ) {}
 
   /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. Never throws. */
-  begin(wrapper: Function): number {
+  begin(wrapper: AnyFunction): number {
     try {
       const id = this.start.length;
       this.start.push(this.clock());
@@ -93,7 +93,9 @@ class Recorder implements WaitRecorder {
     const context = this.context[id] ?? 0;
     try {
       queueMicrotask(() => switches.note(context));
-    } catch {}
+    } catch {
+      // Never a throw into the program: without the microtask this switch goes unnoted.
+    }
   }
 
   finish(id: number): void {
@@ -101,7 +103,9 @@ class Recorder implements WaitRecorder {
       if (id >= 0 && id < this.end.length && Number.isNaN(this.end[id])) this.end[id] = this.clock();
       const to = this.forward?.get(id);
       if (to) to[0].finish(to[1]);
-    } catch {}
+    } catch {
+      // The clock threw: the wait stays pending and ends at stop, never a throw into the program.
+    }
   }
 
   /** Waits handed over to the recorder that took over from this one: id -> [that recorder, its id]. */
@@ -181,9 +185,12 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       for (let id = 0; id < handles.length; id++) {
         const h = handles[id];
         if (h === 0) continue;
+        const timer = h as { hasRef?: () => boolean } | undefined;
         try {
-          if (h && typeof (h as { hasRef?: () => boolean }).hasRef === "function" && !(h as any).hasRef()) rec.drop(id);
-        } catch {}
+          if (timer && typeof timer.hasRef === "function" && !timer.hasRef()) rec.drop(id);
+        } catch {
+          // A handle whose hasRef throws counts as referenced: the wait is kept.
+        }
       }
       const start: number[] = [];
       const end: number[] = [];

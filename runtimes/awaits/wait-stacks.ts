@@ -88,7 +88,7 @@ export class WaitStacks {
    * The logical stack (async callers included) of the code that called `skip`: a reference for resolve(), which
    * is the stack id itself except in "deferred" mode. Never throws.
    */
-  capture(skip: Function): number {
+  capture(skip: (...args: never[]) => unknown): number {
     const E = Error as ErrorConstructor & { stackTraceLimit: number };
     const mode = this.mode;
     let limit: number | undefined;
@@ -110,7 +110,9 @@ export class WaitStacks {
       try {
         E.stackTraceLimit = limit as number;
         if (mode !== "deferred") E.prepareStackTrace = prepare as never;
-      } catch {}
+      } catch {
+        // An Error property the program made unwritable (or a throwing setter): left as it is, no throw.
+      }
     }
     if (got === undefined) return -1;
     if (mode === "deferred") {
@@ -145,7 +147,9 @@ export class WaitStacks {
         let id = -1;
         try {
           id = this.internAny((this.held[i] as { stack?: unknown }).stack);
-        } catch {}
+        } catch {
+          // Reading this stack threw: it stays unknown (-1).
+        }
         this.heldStack.push(id);
         this.held[i] = 0;
       }
@@ -159,7 +163,9 @@ export class WaitStacks {
       if (Array.isArray(got)) return this.intern(got as CallSiteLike[]);
       // A runtime that formatted the stack itself (JSC, or a prepareStackTrace it did not honour): the text.
       if (typeof got === "string") return this.internText(got);
-    } catch {}
+    } catch {
+      // A stack that cannot be read (a call site or the parse threw): unknown (-1), the wait is still recorded.
+    }
     return -1;
   }
 

@@ -27,8 +27,14 @@ export function runtimeName(): Runtime {
   return g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
 }
 
+/** Every function type is assignable to this: what the wrappers take and give (they call it by Reflect.apply only). */
+export type AnyFunction = (...args: never[]) => unknown;
+
+/** A builtin module's exports, read and patched by key. */
+type Exports = Record<PropertyKey, unknown>;
+
 const requireHere = createRequire(import.meta.url);
-function tryRequire(id: string): any {
+function tryRequire(id: string): Exports | undefined {
   try {
     return requireHere(id);
   } catch {
@@ -41,7 +47,7 @@ export interface WaitRecorder {
   /** True while a wrapped function runs: what the runtime itself calls from there records nothing. */
   inside: boolean;
   /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. */
-  begin(wrapper: Function): number;
+  begin(wrapper: AnyFunction): number;
   /** A callback of wait `id` has run its own code (context switches, runtimes/awaits/contexts.ts). */
   released(id: number): void;
   /** Wait `id` has completed. */
@@ -60,25 +66,29 @@ export function installWrappers(rec: WaitRecorder, runtime: Runtime): Wrapping |
   const w = new Wrapping(rec);
   try {
     install(w, runtime);
-  } catch {}
+  } catch {
+    // Whatever was wrapped before the failure stays wrapped (restored at uninstall): fewer waits, never a throw.
+  }
   return w;
 }
 
 interface Patch {
-  obj: any;
+  obj: object;
   key: PropertyKey;
   desc: PropertyDescriptor;
   wrapper: unknown;
 }
 
 /** Copies name, length and every other own property (util.promisify.custom, fs.read's promisify args). */
-function copyProps(from: Function, to: Function): void {
+function copyProps(from: AnyFunction, to: AnyFunction): void {
   for (const key of Reflect.ownKeys(from)) {
     if (key === "prototype" || key === "arguments" || key === "caller") continue;
     try {
       const d = Object.getOwnPropertyDescriptor(from, key);
       if (d) Object.defineProperty(to, key, d);
-    } catch {}
+    } catch {
+      // A property that cannot be copied is left out: the rest are still copied.
+    }
   }
 }
 
@@ -88,22 +98,27 @@ function copyProps(from: Function, to: Function): void {
  * 'error' listener swallows errors, a 'response' one stops Node from dumping an unread response): this watches
  * emit on the instance instead, and steps aside at the end.
  */
-function watchEmit(emitter: any, events: string[], handOver: string | undefined, done: () => void): boolean {
+function watchEmit(emitter: unknown, events: string[], handOver: string | undefined, done: () => void): boolean {
+  if (emitter == null) return false;
   try {
-    const emit = emitter?.emit;
-    if (typeof emit !== "function" || Object.hasOwn(emitter, "emit")) return false;
+    // Any other value: a primitive has no own emit, and assigning one throws (caught below).
+    const target = emitter as { emit?: unknown };
+    const emit = target.emit;
+    if (typeof emit !== "function" || Object.hasOwn(target, "emit")) return false;
     const wrapped = function (this: unknown, event: unknown, carried?: unknown) {
       if (typeof event === "string" && events.includes(event)) {
         try {
           // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the object's
           // fast shape.
-          if (emitter.emit === wrapped) emitter.emit = emit;
-        } catch {}
+          if (target.emit === wrapped) target.emit = emit;
+        } catch {
+          // An emitter refusing the write keeps our wrapper: the wait has ended all the same.
+        }
         if (event !== handOver || !watchEmit(carried, events, undefined, done)) done();
       }
       return Reflect.apply(emit, this, arguments);
     };
-    emitter.emit = wrapped;
+    target.emit = wrapped;
     return true;
   } catch {
     return false;
@@ -113,16 +128,17 @@ function watchEmit(emitter: any, events: string[], handOver: string | undefined,
 export class Wrapping {
   readonly patches: Patch[] = [];
   /** One wrapper per original function (net.connect === net.createConnection, setTimeout in two places). */
-  private readonly wrappers = new Map<Function, Function>();
+  private readonly wrappers = new Map<AnyFunction, AnyFunction>();
   constructor(readonly rec: WaitRecorder) {}
 
-  patch(obj: any, key: PropertyKey, make: (orig: Function) => Function): void {
+  patch(obj: unknown, key: PropertyKey, make: (orig: AnyFunction) => AnyFunction): void {
     try {
       if (obj == null) return;
       const desc = Object.getOwnPropertyDescriptor(obj, key);
       if (!desc || !desc.configurable) return;
-      const orig = "value" in desc ? desc.value : desc.get?.call(obj);
-      if (typeof orig !== "function") return;
+      const value: unknown = "value" in desc ? desc.value : desc.get?.call(obj);
+      if (typeof value !== "function") return;
+      const orig = value as AnyFunction;
       let wrapper = this.wrappers.get(orig);
       if (!wrapper) {
         wrapper = make(orig);
@@ -133,15 +149,19 @@ export class Wrapping {
       const enumerable = desc.enumerable;
       Object.defineProperty(obj, key, { value: wrapper, writable: true, configurable: true, enumerable });
       this.patches.push({ obj, key, desc, wrapper });
-    } catch {}
+    } catch {
+      // A property that cannot be wrapped (an exotic object, a throwing getter) stays the runtime's: no waits from it.
+    }
   }
 
   restore(): void {
     for (const p of this.patches.reverse()) {
       try {
         // Replaced again by the program since: theirs stays (our wrapper, inside it, records nothing now).
-        if (p.obj[p.key] === p.wrapper) Object.defineProperty(p.obj, p.key, p.desc);
-      } catch {}
+        if ((p.obj as Exports)[p.key] === p.wrapper) Object.defineProperty(p.obj, p.key, p.desc);
+      } catch {
+        // Made non-configurable (or frozen) by the program since: our wrapper stays, recording nothing once inactive.
+      }
     }
     this.patches.length = 0;
   }
@@ -154,7 +174,7 @@ export class Wrapping {
   }
 
   /** A function whose last argument is a callback; the wait ends when it is called. */
-  callback = (orig: Function): Function => {
+  callback = (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
     return function wrapper(this: unknown) {
       const n = arguments.length;
@@ -180,12 +200,12 @@ export class Wrapping {
   };
 
   /** A function returning a promise; the wait ends when it settles. */
-  promise = (orig: Function): Function => {
+  promise = (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
     return function wrapper(this: unknown) {
       if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
       const id = rec.begin(wrapper);
-      let p: any;
+      let p: unknown;
       rec.inside = true;
       try {
         p = Reflect.apply(orig, this, arguments);
@@ -218,12 +238,12 @@ export class Wrapping {
    * A function returning an emitter (http request, socket); the wait ends at the first of `events`, or, where
    * that event is `handOver`, at the first of `events` on the emitter it carries (an http response: its body's end).
    */
-  emitter = (events: string[], handOver?: string) => (orig: Function): Function => {
+  emitter = (events: string[], handOver?: string) => (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
     return function wrapper(this: unknown) {
       if (active !== rec || rec.inside) return Reflect.apply(orig, this, arguments);
       const id = rec.begin(wrapper);
-      let out: any;
+      let out: unknown;
       rec.inside = true;
       try {
         out = Reflect.apply(orig, this, arguments);
@@ -239,7 +259,7 @@ export class Wrapping {
   };
 
   /** setTimeout: the same Timeout (or id) comes back; the wait ends when the callback runs. */
-  timer = (orig: Function): Function => {
+  timer = (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
     const timers = this.timers;
     return function wrapper(this: unknown, cb: unknown) {
@@ -270,7 +290,7 @@ export class Wrapping {
   readonly timers = new PendingTimers();
 
   /** clearTimeout: a cleared timer was not waited for. */
-  clear = (orig: Function): Function => {
+  clear = (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
     const timers = this.timers;
     return function (this: unknown, handle: unknown) {
@@ -278,7 +298,9 @@ export class Wrapping {
         try {
           const id = timers.take(handle);
           if (id >= 0) rec.drop(id);
-        } catch {}
+        } catch {
+          // Converting the handle threw (the program's toPrimitive): the wait stays, the clear still happens.
+        }
       }
       return Reflect.apply(orig, this, arguments);
     };
@@ -316,7 +338,7 @@ class PendingTimers {
       // its Symbol.toPrimitive, which Node makes register the timer: only when the program clears by number).
       for (let i = 0; i < this.handles.length; i++) {
         const h = this.handles[i];
-        if (typeof h === "object" && h !== null && Symbol.toPrimitive in h && String(+(h as any)) === String(handle)) {
+        if (typeof h === "object" && h !== null && Symbol.toPrimitive in h && String(+h) === String(handle)) {
           id = i;
           break;
         }
@@ -349,11 +371,13 @@ function syncESM(runtime: Runtime): void {
   if (runtime !== "node") return;
   try {
     (tryRequire("node:module") as { syncBuiltinESMExports?: () => void })?.syncBuiltinESMExports?.();
-  } catch {}
+  } catch {
+    // Named imports then keep the runtime's functions: those calls record no waits.
+  }
 }
 
 function install(w: Wrapping, runtime: Runtime): void {
-  const g = globalThis as any;
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
   // timers/promises first: Node's setTimeout[util.promisify.custom] is a getter that reads this export, so the
   // promisified setTimeout is tracked too.
   const timersPromises = tryRequire("node:timers/promises");

@@ -66,14 +66,17 @@ test("the gap rule: a long gap is idle, never credited to the next sample", () =
 
 test("a running gap (idleSampled): a 100 ms gap between two running samples is theirs, not idle", () => {
   // A V8-like session at 1 ms (gapCap 20 ms): work@0..2 ms, then the sampler starved for 100 ms, work@102..104 ms.
-  // Without the flag 80 ms of the gap is idle; with it none is: the 80 ms past the cap split 40 | 40.
+  // Without the flag 80 ms of the gap is idle; with it none is: main keeps 2 intervals, work the late 98 ms.
   const session: Session = {
     version: 1,
     meta: {
       startTime: 0, duration: 105_000, cpuTime: -1, interval: 1000, gapCap: 20_000, idleSampled: true,
       program: "x", cwd: "/", runtime: "node 24 (synthetic)", startStack: [],
     },
-    frames: [{ name: "main", file: "/a.js", line: 1, col: 1, kind: "js" }, { name: "work", file: "/a.js", line: 2, col: 1, kind: "js" }],
+    frames: [
+      { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
+      { name: "work", file: "/a.js", line: 2, col: 1, kind: "js" },
+    ],
     stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
     samples: {
       stack: Int32Array.of(1, 1, 0, 1, 1),
@@ -83,7 +86,7 @@ test("a running gap (idleSampled): a 100 ms gap between two running samples is t
   };
   const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
   const t = processSession(session, rest);
-  assert.equal(show(t), ["root 105000", "  f0 105000", "    self 60000", "    f1 45000"]);
+  assert.equal(show(t), ["root 105000", "  f0 105000", "    f1 103000", "    self 2000"]);
   assert.not.ok(Array.from(t.frame).includes(SyntheticFrame.idle), "no idle");
   const without = processSession({ ...session, meta: { ...session.meta, idleSampled: false } }, rest);
   assert.equal(show(without), ["root 105000", "  idle 80000", "  f0 25000", "    self 20000", "    f1 5000"]);
@@ -92,7 +95,7 @@ test("a running gap (idleSampled): a 100 ms gap between two running samples is t
   try {
     s.addStacks(session.stacks.parent, session.stacks.frame);
     s.addSamples(session.samples.stack, session.samples.time, session.samples.state);
-    const o = options(2, { duration: 105_000, gapCap: 20_000 });
+    const o = options(2, { duration: 105_000, gapCap: 20_000, interval: 1000 });
     assert.equal(s.process({ ...o, idleSampled: true }), t);
     assert.equal(s.process(o), without, "absent: false");
   } finally {

@@ -161,7 +161,7 @@ test("collapsed: `a;b;c weight` lines; weights are microseconds and add up", () 
 
 test("a running gap (meta.idleSampled): every sample format weighs it as the tree does, with no idle", () => {
   // work@0, 1 ms; main@2 ms, then the sampler starved 100 ms; work@102 ms, end 105 ms; gapCap 20 ms. The tree:
-  // main 20 + 40 ms, work 2 + 40 + 3 ms (SPEC.md §1, running gap); without the flag 80 ms would be idle.
+  // main 2 ms (2 intervals), work 2 + 98 + 3 ms (SPEC.md §1, running gap); without the flag 80 ms would be idle.
   const s: Session = {
     ...randomSession(0, 1),
     frames: [
@@ -177,18 +177,18 @@ test("a running gap (meta.idleSampled): every sample format weighs it as the tre
   };
   s.meta = { ...s.meta, duration: 105_000, interval: 1000, gapCap: 20_000, idleSampled: true };
   const collapsed = (x: Session) => (render(x, "collapsed") as string).trim().split("\n").sort();
-  const want = ["main (main.ts:1) 60000", "main (main.ts:1);work (main.ts:5) 45000"];
+  const want = ["main (main.ts:1) 2000", "main (main.ts:1);work (main.ts:5) 103000"];
   const cwdless = (x: Session) => ({ ...x, meta: { ...x.meta, cwd: "/app" } });
   assert.equal(collapsed(cwdless(s)), want);
   const tree = JSON.parse(render(s, "json") as string);
   assert.is(tree.root_frame.time, 0.105);
   assert.not.ok(JSON.stringify(tree).includes("[idle]"));
   const speedscope = JSON.parse(render(s, "speedscope") as string).profiles[0];
-  assert.equal(speedscope.weights, [2000, 60_000, 43_000], "work, main, then work's late half and its own 3 ms");
+  assert.equal(speedscope.weights, [2000, 2000, 101_000], "work, main, then work's late part and its own 3 ms");
   const p = Profile.decode(gunzipSync(render(s, "pprof") as Uint8Array));
-  assert.equal(p.sample.map((x) => Number(x.value[1])).sort(), [45_000, 60_000]);
-  assert.equal(p.sample.map((x) => Number(x.value[0])).sort(), [1, 4], "the late half is no sample of its own");
-  // The .cpuprofile: the spans over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
+  assert.equal(p.sample.map((x) => Number(x.value[1])).sort((x, y) => x - y), [2000, 103_000]);
+  assert.equal(p.sample.map((x) => Number(x.value[0])).sort((x, y) => x - y), [1, 4], "the late part is no sample");
+  // The .cpuprofile: the span over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
   // idle (V8's mark): our loader reads back the same weights.
   const text = render(s, "cpuprofile") as string;
   assert.ok(JSON.parse(text).nodes.some((n: any) => n.callFrame.functionName === "(idle)"));

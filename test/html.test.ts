@@ -192,12 +192,11 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
     ],
   );
   assert.is(runs.reduce((a, [, d]) => a + d, 0), s.meta.duration);
-  // With meta.idleSampled the 20 ms gap between two running samples is a running gap: 5 ms and half of the other
-  // 15 to the sample before it, the late half (7.5 ms) to the one after it; the leading 1 ms is the first
-  // sample's; nothing idle.
+  // With meta.idleSampled the 20 ms gap between two running samples is a running gap: 2 ms (2 intervals) to the
+  // sample before it, the late 18 ms to the one after it; the leading 1 ms is the first sample's; nothing idle.
   assert.equal(timelineRuns({ ...s, meta: { ...s.meta, idleSampled: true } }), [
-    ["0>4/0", 14500],
-    ["0>1/0", 8500],
+    ["0>4/0", 4000],
+    ["0>1/0", 19000],
     ["0>1/4", 1000],
   ]);
 });

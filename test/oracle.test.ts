@@ -180,34 +180,38 @@ test("gap rule: a gap beyond gapCap becomes idle, never credited to the next sam
   ));
 });
 
-test("running gap (idleSampled): a gap between two running samples is running time, its excess split at the midpoint", () => {
-  // B@10 -> C@41, gapCap 10: w = 10, excess 21 -> B 10 + 11, C's late half 10 (the floor), then C's own 4 (end 45).
+test("running gap (idleSampled): a gap between running samples is running time, its late part the next sample's", () => {
+  // Interval 2, gapCap 10: A@0 -> B@10 keeps 2 intervals (4), B gets 6; B@10 -> C@41 keeps 4, C gets the late 27
+  // and its own 4 (end 45). Nothing is idle.
   const samples: Sample[] = [[[A], 0], [[B], 10], [[C], 41]];
-  assert.is(show(run(samples, { gapCap: 10, duration: 45, idleSampled: true })), tree(
+  const opts = { gapCap: 10, duration: 45, interval: 2, idleSampled: true };
+  assert.is(show(run(samples, opts)), tree(
     "[root] 45",
-    "  B 21 s=21",
-    "  C 14 s=14",
-    "  A 10 s=10",
+    "  C 31 s=31",
+    "  B 10 s=10",
+    "  A 4 s=4",
   ));
-  // Timeline: the late half comes just before C's own entry, so the two are one run; nothing is idle.
-  assert.is(show(run(samples, { gapCap: 10, duration: 45, idleSampled: true, timeline: true })), tree(
+  // Timeline: the late part comes just before the next sample's own entry, so the two are one run.
+  assert.is(show(run(samples, { ...opts, timeline: true })), tree(
     "[root] 45",
-    "  A 10 s=10",
-    "  B 21 s=21",
-    "  C 14 s=14",
+    "  A 4 s=4",
+    "  B 10 s=10",
+    "  C 31 s=31",
   ));
+  // Without an interval sample i keeps min(dt, gapCap): A 10, B 10, C 21 + 4.
+  assert.is(show(run(samples, { ...opts, interval: 0 })), tree("[root] 45", "  C 25 s=25", "  A 10 s=10", "  B 10 s=10"));
   // Without the flag (Bun, older files): B 10, then 21 idle.
   assert.match(show(run(samples, { gapCap: 10, duration: 45 })), "  [idle] 21 s=21");
   // A state other than idle ([gc], [native], an empty stack) is running too.
   assert.is(show(run([[[A], 0, gc], [null, 100]], { gapCap: 10, duration: 110, idleSampled: true })), tree(
     "[root] 110",
-    "  A 55",
-    "    [gc] 55 s=55",
-    "  [self] 55 s=55",
+    "  [self] 100 s=100",
+    "  A 10",
+    "    [gc] 10 s=10",
   ));
 });
 
-test("running gap: a gap at an idle sample (either end) and the last sample keep the rule; the leading span not", () => {
+test("running gap: gaps at an idle sample and the last sample keep the rule; the leading span does not", () => {
   // A@5 -> [A idle]@30 (ends at an idle sample): A 10 + 15 idle; [A idle]@30 -> B@60 (starts at one): 10 on A's
   // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle. The leading 5 is idle without the flag,
   // A's with it (the sampler's silence before a running first sample).
@@ -243,7 +247,8 @@ test("running gap: a gap at an idle sample (either end) and the last sample keep
 
 test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays with the sample before it", () => {
   // A@0, B@100, end 110, gapCap 50, interval 10; C waited over [5, 95). Without the flag, rule 1 (a) ends A at 5,
-  // the wait takes [5, 95) and rule 2 gives [95, 100) to B. In a running gap nothing is idle: A 50 + 25, B 25 + 10.
+  // the wait takes [5, 95) and rule 2 gives [95, 100) to B. In a running gap nothing is idle: A keeps 2 intervals
+  // (and all of the span's CPU), B gets the late 80 and its own 10.
   const samples: Sample[] = [[[A], 0], [[B], 100]];
   const waits: WaitSpec[] = [[5, 95, [C]]];
   assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
@@ -255,23 +260,23 @@ test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays wi
   ));
   assert.is(showCpu(run(samples, { gapCap: 50, duration: 110, interval: 10, idleSampled: true }, waits, [0, 70])), tree(
     "[root] 110 c=70",
-    "  A 75 s=75 c=70",
-    "  B 35 s=35",
+    "  B 90 s=90",
+    "  A 20 s=20 c=70",
   ));
 });
 
-test("running gap: the late half takes the next sample's async stack", () => {
+test("running gap: the late part takes the next sample's async stack", () => {
   // The wait (main A > handler B, ended at 2) re-roots the continuation [C internal, B, E] at 100 under A; the late
-  // half of the running gap before it is that path too. D@0 gets 10 + 45, A > B > E 45 + 10.
+  // part of the running gap before it is that path too. D@0 keeps 10 (gapCap; no interval), A > B > E 90 + 10.
   const flags = { flags: { [C]: FrameFlag.internal } };
   const samples: Sample[] = [[[D], 0], [[C, B, E], 100]];
   const waits: WaitSpec[] = [[1, 2, [A, B]]];
   assert.is(show(run(samples, { gapCap: 10, duration: 110, idleSampled: true, ...flags }, waits)), tree(
     "[root] 110",
-    "  D 55 s=55",
-    "  A 55",
-    "    B 55",
-    "      E 55 s=55",
+    "  A 100",
+    "    B 100",
+    "      E 100 s=100",
+    "  D 10 s=10",
   ));
 });
 

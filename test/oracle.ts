@@ -271,12 +271,12 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
     const dt = (i + 1 < n ? times[i + 1] : end) - t;
     let w = Math.min(dt, gapCap);
     if (idleSampled && i + 1 < n && !isIdle(i) && !isIdle(i + 1)) {
-      // A running gap (SPEC §1): the sampler was starved, the program ran. The excess over the cap is split at its
-      // midpoint, the late half (floor) going to sample i + 1's path just before its own entry; nothing is idle,
-      // so rule 1 does not apply and rules 2 and 3 see no idle entry here.
-      const late = Math.floor((dt - w) / 2);
-      entries.push({ path: pathOf(i), w: dt - late, cpu: cpuOf(i), at: t, idle: false });
-      entries.push({ path: pathOf(i + 1), w: late, cpu: 0, at: t + dt - late, idle: false });
+      // A running gap (SPEC §1): the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the
+      // late part goes to sample i + 1's path just before its own entry; nothing is idle, so rule 1 does not apply
+      // and rules 2 and 3 see no idle entry here.
+      const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+      entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
+      entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
       continue;
     }
     if (waits !== null && interval > 0) {

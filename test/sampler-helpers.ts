@@ -14,8 +14,8 @@ import type { FrameInfo, Session } from "../session/types.ts";
 
 /**
  * Each sample's wall time as the core weighs it (SPEC.md §1, await attribution aside): min(dt, gapCap), and with
- * meta.idleSampled a running gap whole, its excess split at the midpoint with the next sample (and the leading span
- * before a running first sample its); gapIdle is the rest (the leading span and the idle rests of gaps).
+ * meta.idleSampled a running gap whole, up to 2 intervals to the sample before it and the rest to the one after
+ * (and the leading span to a running first sample); gapIdle is the rest (the leading span and gaps' idle rests).
  */
 export function sampleWeights(s: Session): { weight: Float64Array; gapIdle: number } {
   const { time, state } = s.samples;
@@ -30,9 +30,9 @@ export function sampleWeights(s: Session): { weight: Float64Array; gapIdle: numb
     const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
     const w = Math.min(dt, s.meta.gapCap);
     if (s.meta.idleSampled && i + 1 < n && state[i] !== SampleState.idle && state[i + 1] !== SampleState.idle) {
-      const late = Math.floor((dt - w) / 2);
-      weight[i] += dt - late;
-      weight[i + 1] += late;
+      const head = s.meta.interval > 0 ? Math.min(w, 2 * Math.round(s.meta.interval)) : w;
+      weight[i] += head;
+      weight[i + 1] += dt - head;
     } else {
       weight[i] += w;
       gapIdle += dt - w;

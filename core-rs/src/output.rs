@@ -100,6 +100,7 @@ impl Session {
             end: round_time(o.duration).max(self.last_time),
             cap: round_time(o.gap_cap),
             idle_sampled: o.idle_sampled,
+            interval: round_time(o.interval),
         };
 
         // §1, streamed: summed weight and cpu per unique core path and the order in which paths first carry

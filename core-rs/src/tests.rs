@@ -193,30 +193,35 @@ fn leading_idle_and_gap_rule() {
 }
 
 #[test]
-fn running_gap_is_running_time_split_at_the_midpoint_of_its_excess() {
+fn running_gap_is_running_time_its_late_part_the_next_samples() {
     let mut c = case(2);
     c.paths = vec![vec![0], vec![1]];
-    // f0@0, f1@101 (both running), end 111, cap 10: the excess 91 splits 46 | 45 (floor to the late half), so f0
-    // gets 10 + 46 and f1 45 + its own 10; nothing is idle. Without the flag: f0 10, 91 idle, f1 10.
+    // f0@0, f1@101 (both running), end 111, cap 10. Without the flag: f0 10, 91 idle, f1 10. With it nothing is
+    // idle: f0 keeps min(dt, cap, 2 intervals), the late part is f1's.
     c.samples = vec![(0, 0.0, ST_JS), (1, 101.0, ST_JS)];
     c.duration = 111.0;
     c.gap_cap = 10.0;
     assert_eq!(show(&c.run()), vec!["root 111", "  idle 91 s=91", "  f0 10 s=10", "  f1 10 s=10"]);
     c.idle_sampled = true;
+    // No interval: f0 keeps the cap's 10.
     let t = c.run();
     check_shape(&t);
-    assert_eq!(show(&t), vec!["root 111", "  f0 56 s=56", "  f1 55 s=55"]);
-    // Continuous in dt: a gap up to the cap is all sample i's, one just over it moves a half-microsecond (none).
-    c.samples = vec![(0, 0.0, ST_JS), (1, 11.0, ST_JS)];
-    c.duration = 21.0;
-    assert_eq!(show(&c.run()), vec!["root 21", "  f0 11 s=11", "  f1 10 s=10"]);
-    c.samples = vec![(0, 0.0, ST_JS), (1, 12.0, ST_JS)];
-    c.duration = 22.0;
-    assert_eq!(show(&c.run()), vec!["root 22", "  f0 11 s=11", "  f1 11 s=11"]);
+    assert_eq!(show(&t), vec!["root 111", "  f1 101 s=101", "  f0 10 s=10"]);
+    // Interval 2: f0 keeps 4, f1 gets 97 + its own 10.
+    c.interval = 2.0;
+    assert_eq!(show(&c.run()), vec!["root 111", "  f1 107 s=107", "  f0 4 s=4"]);
+    // A gap up to 2 intervals is all sample i's (a sample a little late changes nothing); one more us moves.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS)];
+    c.duration = 14.0;
+    assert_eq!(show(&c.run()), vec!["root 14", "  f1 10 s=10", "  f0 4 s=4"]);
+    c.samples = vec![(0, 0.0, ST_JS), (1, 5.0, ST_JS)];
+    c.duration = 15.0;
+    assert_eq!(show(&c.run()), vec!["root 15", "  f1 11 s=11", "  f0 4 s=4"]);
     // States other than idle are running: [gc] and an empty stack too.
+    c.interval = 0.0;
     c.samples = vec![(0, 0.0, ST_GC), (-1, 100.0, ST_JS)];
     c.duration = 110.0;
-    assert_eq!(show(&c.run()), vec!["root 110", "  f0 55", "    gc 55 s=55", "  self 55 s=55"]);
+    assert_eq!(show(&c.run()), vec!["root 110", "  self 100 s=100", "  f0 10", "    gc 10 s=10"]);
 }
 
 #[test]
@@ -244,17 +249,17 @@ fn running_gap_only_between_two_samples_not_idle_and_not_after_the_last() {
     let mut c = case(2);
     c.paths = vec![vec![0], vec![1]];
     // f0@0 -> idle@100: ends at an idle sample (10 + 90 idle); idle@100 -> f0@200: starts at one (all idle);
-    // f0@200 -> f1@300: running (10 + 45 | 45); f1@300 -> end 400: the last sample (10 + 90 idle).
+    // f0@200 -> f1@300: running (10 | 90); f1@300 -> end 400: the last sample (10 + 90 idle).
     c.samples = vec![(0, 0.0, ST_JS), (-1, 100.0, ST_IDLE), (0, 200.0, ST_JS), (1, 300.0, ST_JS)];
     c.duration = 400.0;
     c.gap_cap = 10.0;
     c.idle_sampled = true;
-    assert_eq!(show(&c.run()), vec!["root 400", "  idle 280 s=280", "  f0 65 s=65", "  f1 55 s=55"]);
-    // Timeline: the late half is f1's, just before f1's own entry, so the two are one run.
+    assert_eq!(show(&c.run()), vec!["root 400", "  idle 280 s=280", "  f1 100 s=100", "  f0 20 s=20"]);
+    // Timeline: the late part is f1's, just before f1's own entry, so the two are one run.
     c.timeline = true;
     assert_eq!(
         show(&c.run()),
-        vec!["root 400", "  f0 10 s=10", "  idle 190 s=190", "  f0 55 s=55", "  f1 55 s=55", "  idle 90 s=90"]
+        vec!["root 400", "  f0 10 s=10", "  idle 190 s=190", "  f0 10 s=10", "  f1 100 s=100", "  idle 90 s=90"]
     );
 }
 
@@ -280,18 +285,18 @@ fn running_gap_charges_no_wait_and_keeps_its_cpu_on_the_sample_before_it() {
             "  idle 5 s=5"
         ]
     );
+    // f0 keeps 2 intervals and all of the span's CPU; f1 the late 98 and its own 10.
     c.idle_sampled = true;
-    for timeline in [false, true] {
-        c.timeline = timeline;
-        assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f0 55 s=55 c=70", "  f1 55 s=55"], "timeline {timeline}");
-    }
+    assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f1 108 s=108", "  f0 2 s=2 c=70"]);
+    c.timeline = true;
+    assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f0 2 s=2 c=70", "  f1 108 s=108"]);
     // Rule 1 (b) does not shorten a running gap either (a wait pending from before it to after it); the last
     // sample keeps the rule: f1 gets 2 intervals of its 10, the wait the other 8.
     c.waits = vec![(0.0, 200.0, W_C)];
     c.timeline = false;
     assert_eq!(
         show(&c.run()),
-        vec!["root 110 a=8 c=70", "  f0 55 s=55 c=70", "  f1 47 s=47", "  f2 8 a=8", "    await 8 s=8 a=8"]
+        vec!["root 110 a=8 c=70", "  f1 100 s=100", "  f2 8 a=8", "    await 8 s=8 a=8", "  f0 2 s=2 c=70"]
     );
 }
 

@@ -313,6 +313,8 @@ pub(crate) struct Gaps {
     pub cap: f64,
     /// meta.idleSampled: a gap between two samples not in state idle is running time (a running gap).
     pub idle_sampled: bool,
+    /// meta.interval, rounded (0: none): in a running gap, sample i keeps up to 2 intervals.
+    pub interval: f64,
 }
 
 /// Calls `f(core_path, weight, cpu)` for every entry with weight > 0 or cpu > 0, in order.
@@ -370,14 +372,14 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         let mut w = if dt < gap_cap { dt } else { gap_cap };
         let wake = next.filter(|&j| !is_idle(j));
         if let Some(j) = wake.filter(|_| gaps.idle_sampled && !is_idle(p)) {
-            // A running gap: the sampler was starved, the program ran. Past the cap, the excess is split at its
-            // midpoint, the late half to the next sample; nothing is idle, so no await rule applies.
-            let late = ((dt - w) / 2.0).floor();
-            if dt - late > 0.0 || c > 0.0 {
-                f(p, dt - late, c);
+            // A running gap: the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the late
+            // part is where the next sample found the thread; nothing is idle, so no await rule applies.
+            let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
+            if head > 0.0 || c > 0.0 {
+                f(p, head, c);
             }
-            if late > 0.0 {
-                f(j, late, 0.0);
+            if dt - head > 0.0 {
+                f(j, dt - head, 0.0);
             }
             return;
         }

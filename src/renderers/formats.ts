@@ -95,7 +95,7 @@ const CPUPROFILE_NAMES: Record<number, string> = {
  * startTime/endTime in epoch microseconds. Idle is an "(idle)" node (there, if unused, whenever the session's
  * sampler records idle: meta.idleSampled), GC "(garbage collector)", native time
  * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url. One
- * sample per sample, the gap rule's idle time as an "(idle)" sample at its start, and the late half of a running
+ * sample per sample, the gap rule's idle time as an "(idle)" sample at its start, and the late part of a running
  * gap as a sample of the next sample's stack at its start.
  */
 export function renderCpuProfile({ session, classification, showAll }: FormatContext): string {
@@ -135,7 +135,7 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
   const sampleIds: number[] = [];
   const deltas: number[] = [];
   let prev = 0;
-  // A running gap's two halves (SPEC.md §1) can be longer than gapCap: written as samples gapCap apart, so that a
+  // A running gap's late part (SPEC.md §1) can be longer than gapCap: written as samples gapCap apart, so that a
   // reader credits each span as written whatever its own gap rule (DevTools: the time to the next sample; ours: §1
   // with the cap it infers, at least 20 ms on V8), where one sample would leave the reader a gap to judge again.
   const step = Math.floor(session.meta.gapCap);

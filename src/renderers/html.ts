@@ -100,7 +100,7 @@ function treeData(tree: ProcessedTree): TreeData {
 /**
  * The per-sample stream as runs of equal (path, state), weighted as SPEC.md step 1 does: a sample's weight is the
  * time to the next sample, capped at gapCap; the rest of a gap, and the time before the first sample, is idle, but
- * for a running gap (meta.idleSampled, two samples not idle), whose excess is split between its two samples.
+ * for a running gap (meta.idleSampled, two samples not idle): up to 2 intervals to the first, the rest to the next.
  */
 export function timelineData(session: Session): TimelineData {
   const { stacks, samples, meta } = session;
@@ -138,6 +138,7 @@ export function timelineData(session: Session): TimelineData {
   };
   if (count > 0) {
     const end = Math.max(meta.duration, Math.round(samples.time[count - 1]));
+    const sampled = Math.round(meta.interval);
     // The leading span: idle, or with idle sampled before a running sample, that sample's (SPEC.md §1).
     const s0 = samples.stack[0];
     const runningStart = meta.idleSampled && samples.state[0] !== SampleState.idle;
@@ -152,10 +153,10 @@ export function timelineData(session: Session): TimelineData {
       const runningGap = meta.idleSampled && i + 1 < count && samples.state[i] !== SampleState.idle &&
         samples.state[i + 1] !== SampleState.idle;
       if (runningGap) {
-        const late = Math.floor((dt - w) / 2);
+        const head = sampled > 0 ? Math.min(w, 2 * sampled) : w;
         const s1 = samples.stack[i + 1];
-        push(key, dt - late);
-        push(timelineKey(s1 < 0 ? -1 : canon[s1], samples.state[i + 1]), late);
+        push(key, head);
+        push(timelineKey(s1 < 0 ? -1 : canon[s1], samples.state[i + 1]), dt - head);
         continue;
       }
       push(key, w);

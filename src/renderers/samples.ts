@@ -28,7 +28,7 @@ export interface WeightedSamples {
   start: Float64Array;
   /**
    * How many samples the entry stands for: 1, or 0 for the time the gap rule makes (the idle rest of a gap, or the
-   * late half of a running gap, on the next sample's path).
+   * late part of a running gap, on the next sample's path).
    */
   count: Uint32Array;
   /** The session's end, us. */
@@ -84,6 +84,7 @@ export function weightedSamples(
   const end = n > 0 ? Math.max(round(meta.duration), round(samples.time[n - 1])) : round(meta.duration);
   const gapCap = meta.gapCap;
   const running = meta.idleSampled === true;
+  const interval = round(meta.interval);
   const outNode: number[] = [];
   const outWeight: number[] = [];
   const outStart: number[] = [];
@@ -114,10 +115,10 @@ export function weightedSamples(
       const w = Math.min(dt, gapCap);
       const node = nodeFor(samples.stack[i], samples.state[i]);
       if (running && i + 1 < n && samples.state[i] !== SampleState.idle && samples.state[i + 1] !== SampleState.idle) {
-        // A running gap (SPEC.md §1): no idle; the excess over the cap is split at its midpoint.
-        const late = Math.floor((dt - w) / 2);
-        push(node, dt - late, t, 1);
-        push(nodeFor(samples.stack[i + 1], samples.state[i + 1]), late, next - late, 0);
+        // A running gap (SPEC.md §1): no idle; sample i keeps up to 2 intervals, the late part is the next one's.
+        const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+        push(node, head, t, 1);
+        push(nodeFor(samples.stack[i + 1], samples.state[i + 1]), dt - head, t + head, 0);
         continue;
       }
       push(node, w, t, 1);

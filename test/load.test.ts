@@ -90,19 +90,23 @@ test("--load: V8's (idle)/(program) nodes say idle is sampled, so a gap between 
   }
   // A compile that never waits, profiled by V8 on a loaded machine: main sampled every 1 ms for 0.4 s, but for
   // one 164 ms silence (a starved sampler). No (idle) sample at all, as in the issue's `node --cpu-prof` of tsc.
+  const callFrame = (functionName: string, url = "") =>
+    ({ functionName, scriptId: url ? "1" : "0", url, lineNumber: url ? 0 : -1, columnNumber: url ? 0 : -1 });
   const profile = (special: string[]) => {
     const nodes = [
-      { id: 1, callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 }, children: [2] },
-      { id: 2, callFrame: { functionName: "main", scriptId: "1", url: "file:///app/tsc.js", lineNumber: 0, columnNumber: 0 } },
-      ...special.map((name, i) => ({ id: 3 + i, callFrame: { functionName: name, scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 } })),
+      { id: 1, callFrame: callFrame("(root)"), children: [2] },
+      { id: 2, callFrame: callFrame("main", "file:///app/tsc.js") },
+      ...special.map((name, i) => ({ id: 3 + i, callFrame: callFrame(name) })),
     ];
     nodes[0].children!.push(...special.map((_, i) => 3 + i));
     const deltas = Array.from({ length: 400 }, (_, i) => (i === 200 ? 164_000 : 1000));
     const file = join(dir, `starved-${special.length}.cpuprofile`);
-    writeFileSync(file, JSON.stringify({ nodes, startTime: 0, endTime: 564_000, samples: deltas.map(() => 2), timeDeltas: deltas }));
+    const samples = deltas.map(() => 2);
+    writeFileSync(file, JSON.stringify({ nodes, startTime: 0, endTime: 564_000, samples, timeDeltas: deltas }));
     const r = cli(["--load", file, "-r", "json"]);
     assert.is(r.status, 0, r.stderr);
-    const frames: { function: string; time: number; children: unknown[] }[] = [JSON.parse(r.stdout.toString()).root_frame];
+    type Frame = { function: string; time: number; children: unknown[] };
+    const frames: Frame[] = [JSON.parse(r.stdout.toString()).root_frame];
     let idle = 0;
     for (let f = frames.pop(); f; f = frames.pop()) {
       if (f.function === "[idle]") idle += f.time;

@@ -13,7 +13,8 @@ import { detectRuntime, startSampler } from "../runtimes/index.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
 import { Churner, spinDeno } from "./fixtures/deno-work.ts";
-import { checkSession as checkAnySession, frameIds, lineOf, runPreloadChild, sampleWeights } from "./sampler-helpers.ts";
+import { checkSession as checkAnySession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
+import { sampleWeights } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -58,6 +58,7 @@ function coreOptions(session: Session, classification: Classification, asyncMode
   return {
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,
+    idleSampled: session.meta.idleSampled,
     interval: session.meta.interval,
     asyncMode,
     timeline: false,

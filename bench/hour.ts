@@ -159,6 +159,7 @@ function simulatedHour(seconds: number): void {
       cpuTime: -1,
       interval: 1000,
       gapCap: 20_000,
+      idleSampled: true, // a Node session's
       program: "simulated hour",
       cwd: "/srv/app",
       runtime: runtimeName,
@@ -173,6 +174,7 @@ function simulatedHour(seconds: number): void {
   const tree = core.process({
     duration: session.meta.duration,
     gapCap: 20_000,
+    idleSampled: true,
     interval: 1000,
     timeline: false,
     showAll: false,

@@ -137,6 +137,7 @@ export function syntheticSession(samples: number, seed: number, waitCount = 0): 
       cpuTime: -1,
       interval: 1000,
       gapCap: 2000,
+      idleSampled: true, // V8-like: idle is sampled
       program: "bench/core.ts (synthetic)",
       cwd: "/app",
       runtime: "synthetic",

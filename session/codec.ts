@@ -17,6 +17,9 @@
 //   then, only when the header has waitCount (await attribution; files without it load with no waits):
 //   wait starts as varint deltas from the previous start (waits are in order of start, whole microseconds),
 //   wait durations (end - start) as varints, wait stacks as zigzag varints of (stack - previous stack) from -1.
+// meta.idleSampled (SPEC.md §1, running gap) is a field of the header's meta, written only when true: files
+// without it read as false (the gap rule they were made with), and readers from before it ignore it (no version
+// bump: both kinds of file stay readable by both kinds of reader).
 // About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
 import { deflateSync, inflateSync } from "node:zlib";
 import type { FrameInfo, FrameKind, SampleTable, Session, SessionMeta, StackTable, WaitTable } from "./types.ts";
@@ -235,9 +238,18 @@ export function encodeBody(
   return { body: w.result(), next };
 }
 
+/**
+ * The meta as files hold it: idleSampled only when true, so a session without it (Bun's, an older one's) is
+ * written byte for byte as before the flag existed.
+ */
+export function metaRecord(meta: SessionMeta): object {
+  const { idleSampled, ...rest } = meta;
+  return idleSampled ? meta : rest;
+}
+
 /** Encodes a session in the current format (2). */
 export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
-  const { body } = encodeBody({ meta: session.meta }, session, EMPTY_BASE);
+  const { body } = encodeBody({ meta: metaRecord(session.meta) }, session, EMPTY_BASE);
   const compress = options.compress ?? true;
   const payload = compress ? deflateSync(body, { level: 6 }) : body;
   const head = new Writer();
@@ -565,12 +577,15 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
   if (f.cpuTime < -1 || f.cpuTime > Number.MAX_SAFE_INTEGER) fail("bad metadata field cpuTime");
   for (const key of ["program", "cwd", "runtime"]) if (typeof m[key] !== "string") fail(`bad metadata field ${key}`);
   if (!Array.isArray(m.startStack) || !m.startStack.every(isCount)) fail("bad metadata field startStack");
+  // Files written before the flag existed read as false: the gap rule they were made with.
+  if (m.idleSampled !== undefined && typeof m.idleSampled !== "boolean") fail("bad metadata field idleSampled");
   return {
     startTime: f.startTime,
     duration: f.duration,
     cpuTime: f.cpuTime,
     interval: f.interval,
     gapCap: f.gapCap,
+    idleSampled: m.idleSampled === true,
     program: f.program,
     cwd: f.cwd,
     runtime: f.runtime,

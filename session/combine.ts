@@ -69,6 +69,8 @@ export function combineSessions(a: Session, b: Session): Session {
       cpuTime: a.meta.cpuTime < 0 || b.meta.cpuTime < 0 ? -1 : a.meta.cpuTime + b.meta.cpuTime,
       interval: Math.min(a.meta.interval, b.meta.interval),
       gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
+      // One flag for the whole session: a running gap is running time only if both samplers record idle.
+      idleSampled: a.meta.idleSampled && b.meta.idleSampled,
       program: joined(a.meta.program, b.meta.program),
       cwd: a.meta.cwd,
       runtime: joined(a.meta.runtime, b.meta.runtime),

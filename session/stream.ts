@@ -17,6 +17,7 @@ import {
   EMPTY_BASE,
   encodeBody,
   MAGIC,
+  metaRecord,
   STREAM_FORMAT_VERSION,
   validateMeta,
   type Fail,
@@ -54,7 +55,7 @@ export class StreamEncoder {
     const head = new Uint8Array(8);
     for (let i = 0; i < 7; i++) head[i] = MAGIC.charCodeAt(i);
     head[7] = STREAM_FORMAT_VERSION;
-    const rec = record(RECORD_START, json({ meta }));
+    const rec = record(RECORD_START, json({ meta: metaRecord(meta) }));
     const out = new Uint8Array(head.length + rec.length);
     out.set(head);
     out.set(rec, head.length);
@@ -81,7 +82,7 @@ export class StreamEncoder {
       end: rest.meta.duration,
     });
     this.ended = true;
-    const stop = record(RECORD_STOP, json({ meta: rest.meta }));
+    const stop = record(RECORD_STOP, json({ meta: metaRecord(rest.meta) }));
     const out = new Uint8Array(last.length + stop.length);
     out.set(last);
     out.set(stop, last.length);

@@ -41,6 +41,13 @@ export interface SessionMeta {
   interval: number;
   /** The longest gap (us) credited to the sample before it; the rest of a longer gap is idle (SPEC.md, weights). */
   gapCap: number;
+  /**
+   * The sampler records idle explicitly, as samples in state idle (V8's "(idle)": Node, Deno), so a gap between two
+   * running samples is a starved sampler, and the core credits it as running time (core-rs/SPEC.md §1, running
+   * gap). False where idle is a gap (Bun: JSC takes no sample while the thread waits), and in files written before
+   * the flag existed.
+   */
+  idleSampled: boolean;
   /** The command line that was profiled, for the header. */
   program: string;
   /** Working directory of the profiled program (short paths are relative to it). */
@@ -161,6 +168,8 @@ export interface CoreProcessOptions {
   asyncMode?: AsyncMode;
   /** meta.gapCap, us. */
   gapCap: number;
+  /** meta.idleSampled: a gap between two running samples is running time (SPEC.md §1); default false. */
+  idleSampled?: boolean;
   /** Chronological tree instead of aggregated. */
   timeline: boolean;
   /** Keep internal and hidden frames; no grouping; no filter threshold. */

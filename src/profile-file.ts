@@ -166,6 +166,8 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
     fail(`cannot convert the profile (${(err as Error)?.message ?? err})`);
   }
   session!.meta.gapCap = jsc ? 3 * interval : gapCapFor(interval);
+  // V8's (idle)/(program) samples say idle is sampled (SPEC.md §1, running gap); Bun's --cpu-prof has none.
+  session!.meta.idleSampled = hasIdleNodes;
   return session!;
 }
 

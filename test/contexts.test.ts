@@ -13,7 +13,10 @@ const { js, idle, gc, outOfContext } = SampleState;
 function session(samples: [number, number, number][], waits: [number, number, number][]): Session {
   return {
     version: 1,
-    meta: { startTime: 0, duration: 100, cpuTime: -1, interval: 1000, gapCap: 2000, program: "x", cwd: "/", runtime: "test", startStack: [] },
+    meta: {
+      startTime: 0, duration: 100, cpuTime: -1, interval: 1000, gapCap: 2000, idleSampled: false,
+      program: "x", cwd: "/", runtime: "test", startStack: [],
+    },
     frames: ["main", "ours", "theirs"].map((name, i) => ({ name, file: "/x.ts", line: i + 1, col: 1, kind: "js" as const })),
     stacks: { parent: Int32Array.of(-1, 0, 0), frame: Uint32Array.of(0, 1, 2) },
     samples: {

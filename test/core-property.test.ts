@@ -252,6 +252,8 @@ function randomCase(seed: number): Case {
     }
     samples.cpu = cpu;
   }
+  // The sampler records idle (SPEC §1, running gap): drawn last too, in half the cases.
+  if (rng.chance(0.5)) options.idleSampled = true;
   return { stacks, samples, options, waits };
 }
 
@@ -531,6 +533,7 @@ function* shrinkSteps(c: Case): Generator<Case> {
   if (c.options.showAll) yield withOptions(c, { showAll: false });
   if (c.options.timeline) yield withOptions(c, { timeline: false });
   if (c.options.gapCap !== 1_000_000) yield withOptions(c, { gapCap: 1_000_000 });
+  if (c.options.idleSampled) yield withOptions(c, { idleSampled: false });
   if (c.options.interval) yield withOptions(c, { interval: 0 });
   for (let f = 0; f < c.options.frameFlags.length; f++) {
     if (c.options.frameFlags[f] !== 0) {
@@ -811,6 +814,8 @@ test("the random sessions cover every SPEC step", () => {
     empty: 0, // no samples
     leadingIdle: 0,
     gapIdle: 0,
+    runningGap: 0, // idleSampled changes the tree (a gap between running samples beyond the cap)
+    runningGapWithWaits: 0, // ... in a session whose waits are attributed
     equalTimes: 0,
     trimmed: 0,
     filtered: 0,
@@ -873,6 +878,13 @@ test("the random sessions cover every SPEC step", () => {
     if (n === 0) seen.empty++;
     if (n > 0 && c.samples.time[0] >= 0.5) seen.leadingIdle++;
     if (Array.from(c.samples.time).some((x, i) => i > 0 && x - c.samples.time[i - 1] > c.options.gapCap)) seen.gapIdle++;
+    if (c.options.idleSampled) {
+      const off = oracleProcess(c.stacks, c.samples, { ...c.options, idleSampled: false }, c.waits);
+      if (firstDifference(off, t) !== "") {
+        seen.runningGap++;
+        if (w && w.start.length > 0 && (c.options.asyncMode ?? "enabled") !== "disabled") seen.runningGapWithWaits++;
+      }
+    }
     if (Array.from(c.samples.time).some((x, i) => i > 0 && x === c.samples.time[i - 1])) seen.equalTimes++;
     const untrimmed = oracleProcess(c.stacks, c.samples, { ...c.options, startStack: [] }, c.waits);
     if (untrimmed.frame.length !== t.frame.length || firstDifference(untrimmed, t) !== "") seen.trimmed++;
@@ -993,6 +1005,7 @@ if (core === null) {
             flatTime: rng.chance(0.5) ? "self" : "total",
             asyncMode: rng.pick(["enabled", "strict", "disabled"] as const),
             interval: rng.pick([0, 1, 3]),
+            idleSampled: rng.chance(0.5),
           });
           let actual: Outcome;
           try {

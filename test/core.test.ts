@@ -64,6 +64,45 @@ test("the gap rule: a long gap is idle, never credited to the next sample", () =
   assert.equal(show(t), ["root 108", "  idle 95", "  f0 13"]);
 });
 
+test("a running gap (idleSampled): a 100 ms gap between two running samples is theirs, not idle", () => {
+  // A V8-like session at 1 ms (gapCap 20 ms): work@0..2 ms, then the sampler starved for 100 ms, work@102..104 ms.
+  // Without the flag 80 ms of the gap is idle; with it none is: main keeps 2 intervals, work the late 98 ms.
+  const session: Session = {
+    version: 1,
+    meta: {
+      startTime: 0, duration: 105_000, cpuTime: -1, interval: 1000, gapCap: 20_000, idleSampled: true,
+      program: "x", cwd: "/", runtime: "node 24 (synthetic)", startStack: [],
+    },
+    frames: [
+      { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
+      { name: "work", file: "/a.js", line: 2, col: 1, kind: "js" },
+    ],
+    stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
+    samples: {
+      stack: Int32Array.of(1, 1, 0, 1, 1),
+      time: Float64Array.of(0, 1000, 2000, 102_000, 103_000),
+      state: Uint8Array.of(0, 0, 0, 0, 0),
+    },
+  };
+  const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
+  const t = processSession(session, rest);
+  assert.equal(show(t), ["root 105000", "  f0 105000", "    f1 103000", "    self 2000"]);
+  assert.not.ok(Array.from(t.frame).includes(SyntheticFrame.idle), "no idle");
+  const without = processSession({ ...session, meta: { ...session.meta, idleSampled: false } }, rest);
+  assert.equal(show(without), ["root 105000", "  idle 80000", "  f0 25000", "    self 20000", "    f1 5000"]);
+  // The same through a CoreSession's options.
+  const s = createCoreSession();
+  try {
+    s.addStacks(session.stacks.parent, session.stacks.frame);
+    s.addSamples(session.samples.stack, session.samples.time, session.samples.state);
+    const o = options(2, { duration: 105_000, gapCap: 20_000, interval: 1000 });
+    assert.equal(s.process({ ...o, idleSampled: true }), t);
+    assert.equal(s.process(o), without, "absent: false");
+  } finally {
+    s.dispose();
+  }
+});
+
 test("malformed input throws a clean Error", () => {
   const s = createCoreSession();
   try {
@@ -131,7 +170,10 @@ test("streaming in chunks equals one chunk", () => {
 test("processSession takes duration, gapCap and startStack from the session", () => {
   const session: Session = {
     version: 1,
-    meta: { startTime: 0, duration: 10, cpuTime: -1, interval: 1000, gapCap: 2, program: "x", cwd: "/", runtime: "test", startStack: [0] },
+    meta: {
+      startTime: 0, duration: 10, cpuTime: -1, interval: 1000, gapCap: 2, idleSampled: false,
+      program: "x", cwd: "/", runtime: "test", startStack: [0],
+    },
     frames: [
       { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
       { name: "work", file: "/a.js", line: 2, col: 1, kind: "js" },
@@ -147,7 +189,10 @@ test("processSession takes duration, gapCap and startStack from the session", ()
 test("cpu: processSession takes samples.cpu; a chunk without it makes CPU time unknown; bad columns are one-line errors", () => {
   const session: Session = {
     version: 1,
-    meta: { startTime: 0, duration: 30, cpuTime: -1, interval: 1000, gapCap: 1e9, program: "x", cwd: "/", runtime: "test", startStack: [] },
+    meta: {
+      startTime: 0, duration: 30, cpuTime: -1, interval: 1000, gapCap: 1e9, idleSampled: false,
+      program: "x", cwd: "/", runtime: "test", startStack: [],
+    },
     frames: [{ name: "main", file: "/a.js", line: 1, col: 1, kind: "js" }],
     stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
     samples: { stack: Int32Array.of(0, -1, 0), time: Float64Array.of(0, 10, 20), state: Uint8Array.of(0, 1, 0), cpu: Float64Array.of(0, 8, 9) },
@@ -201,7 +246,10 @@ test("waits: addWaits in chunks, idle time charged as [await], processSession ta
 
   const session: Session = {
     version: 1,
-    meta: { startTime: 0, duration: 100, cpuTime: -1, interval: 10, gapCap: 50, program: "x", cwd: "/", runtime: "test", startStack: [] },
+    meta: {
+      startTime: 0, duration: 100, cpuTime: -1, interval: 10, gapCap: 50, idleSampled: false,
+      program: "x", cwd: "/", runtime: "test", startStack: [],
+    },
     frames: [
       { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
       { name: "read", file: "/a.js", line: 2, col: 1, kind: "js" },

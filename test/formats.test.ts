@@ -185,6 +185,47 @@ test("collapsed: `a;b;c weight` lines; weights are microseconds and add up", () 
   assert.match(text, /^fn\d+ \(src\/mod\d+\.ts:\d+\)/m);
 });
 
+test("a running gap (meta.idleSampled): every sample format weighs it as the tree does, with no idle", () => {
+  // work@0, 1 ms; main@2 ms, then the sampler starved 100 ms; work@102 ms, end 105 ms; gapCap 20 ms. The tree:
+  // main 2 ms (2 intervals), work 2 + 98 + 3 ms (SPEC.md §1, running gap); without the flag 80 ms would be idle.
+  const s: Session = {
+    ...randomSession(0, 1),
+    frames: [
+      { name: "main", file: "/app/main.ts", line: 1, col: 1, kind: "js" },
+      { name: "work", file: "/app/main.ts", line: 5, col: 1, kind: "js" },
+    ],
+    stacks: { parent: Int32Array.of(-1, 0), frame: Uint32Array.of(0, 1) },
+    samples: {
+      stack: Int32Array.of(1, 1, 0, 1, 1),
+      time: Float64Array.of(0, 1000, 2000, 102_000, 103_000),
+      state: new Uint8Array(5),
+    },
+  };
+  s.meta = { ...s.meta, duration: 105_000, interval: 1000, gapCap: 20_000, idleSampled: true };
+  const collapsed = (x: Session) => (render(x, "collapsed") as string).trim().split("\n").sort();
+  const want = ["main (main.ts:1) 2000", "main (main.ts:1);work (main.ts:5) 103000"];
+  const cwdless = (x: Session) => ({ ...x, meta: { ...x.meta, cwd: "/app" } });
+  assert.equal(collapsed(cwdless(s)), want);
+  const tree = JSON.parse(render(s, "json") as string);
+  assert.is(tree.root_frame.time, 0.105);
+  assert.not.ok(JSON.stringify(tree).includes("[idle]"));
+  const speedscope = JSON.parse(render(s, "speedscope") as string).profiles[0];
+  assert.equal(speedscope.weights, [2000, 2000, 101_000], "work, main, then work's late part and its own 3 ms");
+  const p = Profile.decode(gunzipSync(render(s, "pprof") as Uint8Array));
+  assert.equal(p.sample.map((x) => Number(x.value[1])).sort((x, y) => x - y), [2000, 103_000]);
+  assert.equal(p.sample.map((x) => Number(x.value[0])).sort((x, y) => x - y), [1, 4], "the late part is no sample");
+  // The .cpuprofile: the span over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
+  // idle (V8's mark): our loader reads back the same weights.
+  const text = render(s, "cpuprofile") as string;
+  assert.ok(JSON.parse(text).nodes.some((n: any) => n.callFrame.functionName === "(idle)"));
+  const back = cpuProfileToSession(JSON.parse(text), "x.cpuprofile");
+  assert.ok(back.meta.idleSampled);
+  assert.equal(collapsed(cwdless(back)), want);
+  // Without the flag: 80 ms idle in every format.
+  const off = { ...s, meta: { ...s.meta, idleSampled: false } };
+  assert.ok(collapsed(off).includes("[idle] 80000"), collapsed(off).join("; "));
+});
+
 test("hostile names stay on their line; ; and newlines cannot split a collapsed frame", () => {
   const s = randomSession(50, 3, 5, 20);
   s.frames[s.stacks.frame[s.samples.stack.find((x) => x >= 0)!]].name = "evil;name\nnext 5";

@@ -152,14 +152,8 @@ test("html: packInts round-trips unsigned integers up to 2^53, in characters tha
   assert.is(packInts([]), "");
 });
 
-test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest idle, equal neighbours merged", () => {
-  // gapCap 5 ms: a 20 ms gap after the second sample credits 5 ms to it and 15 ms to idle.
-  const s = makeSession(FRAMES, [
-    [[0, 4], 1000],
-    [[0, 4], 2000],
-    [[0, 1], 22000],
-    [[0, 1], 23000, SampleState.await],
-  ]);
+/** The timeline's runs as [path/state, duration]. */
+function timelineRuns(s: ReturnType<typeof makeSession>): Array<[string, number]> {
   const tl = timelineData(s);
   const keys = Array.from(unpackInts(tl.keys, tl.keyCount) as Float64Array);
   const pairs = Array.from(unpackInts(tl.runs, 2 * tl.count) as Float64Array);
@@ -175,8 +169,20 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
     for (let st = Math.floor(key / 8) - 1; st >= 0; st = parents[st]) path.unshift(frames[st]);
     return `${path.join(">")}/${key % 8}`;
   };
+  return runs.map(([k, d]) => [pathOf(k), d]);
+}
+
+test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest idle, equal neighbours merged", () => {
+  // gapCap 5 ms: a 20 ms gap after the second sample credits 5 ms to it and 15 ms to idle.
+  const s = makeSession(FRAMES, [
+    [[0, 4], 1000],
+    [[0, 4], 2000],
+    [[0, 1], 22000],
+    [[0, 1], 23000, SampleState.await],
+  ]);
+  const runs = timelineRuns(s);
   assert.equal(
-    runs.map(([k, d]) => [pathOf(k), d]),
+    runs,
     [
       ["/1", 1000], // before the first sample: idle
       ["0>4/0", 6000], // 1 ms, then 5 of the 20 ms gap
@@ -186,6 +192,13 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
     ],
   );
   assert.is(runs.reduce((a, [, d]) => a + d, 0), s.meta.duration);
+  // With meta.idleSampled the 20 ms gap between two running samples is a running gap: 2 ms (2 intervals) to the
+  // sample before it, the late 18 ms to the one after it; the leading 1 ms is the first sample's; nothing idle.
+  assert.equal(timelineRuns({ ...s, meta: { ...s.meta, idleSampled: true } }), [
+    ["0>4/0", 4000],
+    ["0>1/0", 19000],
+    ["0>1/4", 1000],
+  ]);
 });
 
 test("html: stacks with the same frame path are one stack on the timeline", () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { loadProfileFile } from "../src/profile-file.ts";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const cliSource = join(root, "src", "cli", "main.ts");
@@ -82,6 +83,41 @@ for (const name of ["node", "node24", "deno", "bun"]) {
     assert.match(text, /\[idle\]/);
   });
 }
+
+test("--load: V8's (idle)/(program) nodes say idle is sampled, so a gap between running samples is not [idle]", () => {
+  for (const name of ["node", "node24", "deno", "bun"]) {
+    assert.is(loadProfileFile(profiles[name]).meta.idleSampled, name !== "bun", `${name}: meta.idleSampled`);
+  }
+  // A compile that never waits, profiled by V8 on a loaded machine: main sampled every 1 ms for 0.4 s, but for
+  // one 164 ms silence (a starved sampler). No (idle) sample at all, as in the issue's `node --cpu-prof` of tsc.
+  const callFrame = (functionName: string, url = "") =>
+    ({ functionName, scriptId: url ? "1" : "0", url, lineNumber: url ? 0 : -1, columnNumber: url ? 0 : -1 });
+  const profile = (special: string[]) => {
+    const nodes = [
+      { id: 1, callFrame: callFrame("(root)"), children: [2] },
+      { id: 2, callFrame: callFrame("main", "file:///app/tsc.js") },
+      ...special.map((name, i) => ({ id: 3 + i, callFrame: callFrame(name) })),
+    ];
+    nodes[0].children!.push(...special.map((_, i) => 3 + i));
+    const deltas = Array.from({ length: 400 }, (_, i) => (i === 200 ? 164_000 : 1000));
+    const file = join(dir, `starved-${special.length}.cpuprofile`);
+    const samples = deltas.map(() => 2);
+    writeFileSync(file, JSON.stringify({ nodes, startTime: 0, endTime: 564_000, samples, timeDeltas: deltas }));
+    const r = cli(["--load", file, "-r", "json"]);
+    assert.is(r.status, 0, r.stderr);
+    type Frame = { function: string; time: number; children: unknown[] };
+    const frames: Frame[] = [JSON.parse(r.stdout.toString()).root_frame];
+    let idle = 0;
+    for (let f = frames.pop(); f; f = frames.pop()) {
+      if (f.function === "[idle]") idle += f.time;
+      frames.push(...(f.children as typeof frames));
+    }
+    return idle;
+  };
+  assert.is(profile(["(program)", "(garbage collector)"]), 0, "V8: no [idle]");
+  // Without V8's nodes the file reads as Bun's (no idle samples): the silence is idle, past Bun's cap of 3 ms.
+  assert.ok(Math.abs(profile([]) - 0.161) < 0.002, `JSC: ${profile([])} s of [idle]`);
+});
 
 test("-o picks the renderer from the extension; .tsprof loads back to the same report", () => {
   const p = profiles.node24;

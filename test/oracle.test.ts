@@ -78,6 +78,7 @@ function options(opts: Opts = {}): CoreProcessOptions {
     duration: opts.duration ?? 0,
     gapCap: opts.gapCap ?? 1_000_000,
     ...(opts.interval === undefined ? {} : { interval: opts.interval }),
+    ...(opts.idleSampled === undefined ? {} : { idleSampled: opts.idleSampled }),
     ...(opts.asyncMode === undefined ? {} : { asyncMode: opts.asyncMode }),
     timeline: opts.timeline ?? false,
     showAll: opts.showAll ?? false,
@@ -176,6 +177,106 @@ test("gap rule: a gap beyond gapCap becomes idle, never credited to the next sam
     "  B 10 s=10",
     "  [idle] 20 s=20",
     "  C 5 s=5",
+  ));
+});
+
+test("running gap (idleSampled): a gap between running samples is running time, its late part the next sample's", () => {
+  // Interval 2, gapCap 10: A@0 -> B@10 keeps 2 intervals (4), B gets 6; B@10 -> C@41 keeps 4, C gets the late 27
+  // and its own 4 (end 45). Nothing is idle.
+  const samples: Sample[] = [[[A], 0], [[B], 10], [[C], 41]];
+  const opts = { gapCap: 10, duration: 45, interval: 2, idleSampled: true };
+  assert.is(show(run(samples, opts)), tree(
+    "[root] 45",
+    "  C 31 s=31",
+    "  B 10 s=10",
+    "  A 4 s=4",
+  ));
+  // Timeline: the late part comes just before the next sample's own entry, so the two are one run.
+  assert.is(show(run(samples, { ...opts, timeline: true })), tree(
+    "[root] 45",
+    "  A 4 s=4",
+    "  B 10 s=10",
+    "  C 31 s=31",
+  ));
+  // Without an interval sample i keeps min(dt, gapCap): A 10, B 10, C 21 + 4.
+  assert.is(show(run(samples, { ...opts, interval: 0 })), tree("[root] 45", "  C 25 s=25", "  A 10 s=10", "  B 10 s=10"));
+  // Without the flag (Bun, older files): B 10, then 21 idle.
+  assert.match(show(run(samples, { gapCap: 10, duration: 45 })), "  [idle] 21 s=21");
+  // A state other than idle ([gc], [native], an empty stack) is running too.
+  assert.is(show(run([[[A], 0, gc], [null, 100]], { gapCap: 10, duration: 110, idleSampled: true })), tree(
+    "[root] 110",
+    "  [self] 100 s=100",
+    "  A 10",
+    "    [gc] 10 s=10",
+  ));
+});
+
+test("running gap: gaps at an idle sample and the last sample keep the rule; the leading span does not", () => {
+  // A@5 -> [A idle]@30 (ends at an idle sample): A 10 + 15 idle; [A idle]@30 -> B@60 (starts at one): 10 on A's
+  // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle. The leading 5 is idle without the flag,
+  // A's with it (the sampler's silence before a running first sample).
+  const samples: Sample[] = [[[A], 5], [[A], 30, idle], [[B], 60]];
+  assert.is(show(run(samples, { gapCap: 10, duration: 100 })), tree(
+    "[root] 100",
+    "  [idle] 70 s=70",
+    "  A 20",
+    "    [self] 10 s=10",
+    "    [idle] 10 s=10",
+    "  B 10 s=10",
+  ));
+  assert.is(show(run(samples, { gapCap: 10, duration: 100, idleSampled: true })), tree(
+    "[root] 100",
+    "  [idle] 65 s=65",
+    "  A 25",
+    "    [self] 15 s=15",
+    "    [idle] 10 s=10",
+    "  B 10 s=10",
+  ));
+  // An idle first sample keeps the leading span idle; the leading span's CPU goes with it either way.
+  assert.is(showCpu(run([[null, 5, idle], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])), tree(
+    "[root] 20 c=4",
+    "  [idle] 10 s=10 c=4",
+    "  B 10 s=10",
+  ));
+  assert.is(showCpu(run([[[A], 5], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])), tree(
+    "[root] 20 c=4",
+    "  A 10 s=10 c=4",
+    "  B 10 s=10",
+  ));
+});
+
+test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays with the sample before it", () => {
+  // A@0, B@100, end 110, gapCap 50, interval 10; C waited over [5, 95). Without the flag, rule 1 (a) ends A at 5,
+  // the wait takes [5, 95) and rule 2 gives [95, 100) to B. In a running gap nothing is idle: A keeps 2 intervals
+  // (and all of the span's CPU), B gets the late 80 and its own 10.
+  const samples: Sample[] = [[[A], 0], [[B], 100]];
+  const waits: WaitSpec[] = [[5, 95, [C]]];
+  assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
+    "[root] 110 a=90",
+    "  C 90 a=90",
+    "    [await] 90 s=90 a=90",
+    "  B 15 s=15",
+    "  A 5 s=5",
+  ));
+  assert.is(showCpu(run(samples, { gapCap: 50, duration: 110, interval: 10, idleSampled: true }, waits, [0, 70])), tree(
+    "[root] 110 c=70",
+    "  B 90 s=90",
+    "  A 20 s=20 c=70",
+  ));
+});
+
+test("running gap: the late part takes the next sample's async stack", () => {
+  // The wait (main A > handler B, ended at 2) re-roots the continuation [C internal, B, E] at 100 under A; the late
+  // part of the running gap before it is that path too. D@0 keeps 10 (gapCap; no interval), A > B > E 90 + 10.
+  const flags = { flags: { [C]: FrameFlag.internal } };
+  const samples: Sample[] = [[[D], 0], [[C, B, E], 100]];
+  const waits: WaitSpec[] = [[1, 2, [A, B]]];
+  assert.is(show(run(samples, { gapCap: 10, duration: 110, idleSampled: true, ...flags }, waits)), tree(
+    "[root] 110",
+    "  A 100",
+    "    B 100",
+    "      E 100 s=100",
+    "  D 10 s=10",
   ));
 });
 

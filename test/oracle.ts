@@ -91,6 +91,8 @@ interface ValidInput {
   /** max(duration, last time), rounded. */
   end: number;
   gapCap: number;
+  /** meta.idleSampled: a gap between two samples not in state idle is running time (absent: false). */
+  idleSampled: boolean;
   /** meta.interval, rounded (0 when absent). */
   interval: number;
   /** The waits, in input order; null when asyncMode is disabled or there are none. */
@@ -192,7 +194,8 @@ function validate(
       stack: raw.stack[i],
     }));
   }
-  return { times, end, gapCap, interval: roundHalfAway(interval), waits, cpu };
+  const idleSampled = options.idleSampled === true;
+  return { times, end, gapCap, idleSampled, interval: roundHalfAway(interval), waits, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -224,7 +227,7 @@ class StackPaths {
 // 1. Entries: weights and the gap rule
 
 function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput, frameFlags: Uint8Array): TimedEntry[] {
-  const { times, end, gapCap, interval, waits, cpu } = input;
+  const { times, end, gapCap, idleSampled, interval, waits, cpu } = input;
   const n = times.length;
   const entries: TimedEntry[] = [];
   if (n === 0) return entries;
@@ -257,11 +260,25 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
   // CPU time: the span before the first sample has cpu[0], sample i's span cpu[i + 1] - cpu[i], the last none.
   const cpuOf = (i: number): number => (cpu === null || i + 1 >= n ? 0 : cpu[i + 1] - cpu[i]);
   const leadingCpu = cpu === null ? 0 : cpu[0];
-  if (times[0] > 0 || leadingCpu > 0) entries.push({ path: idlePath, w: times[0], cpu: leadingCpu, at: 0, idle: true, wake: wakeAt(0) });
+  if (idleSampled && !isIdle(0)) {
+    // The leading span is a running gap too (SPEC §1): sample 0's, with its CPU.
+    entries.push({ path: pathOf(0), w: times[0], cpu: leadingCpu, at: 0, idle: false });
+  } else if (times[0] > 0 || leadingCpu > 0) {
+    entries.push({ path: idlePath, w: times[0], cpu: leadingCpu, at: 0, idle: true, wake: wakeAt(0) });
+  }
   for (let i = 0; i < n; i++) {
     const t = times[i];
     const dt = (i + 1 < n ? times[i + 1] : end) - t;
     let w = Math.min(dt, gapCap);
+    if (idleSampled && i + 1 < n && !isIdle(i) && !isIdle(i + 1)) {
+      // A running gap (SPEC §1): the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the
+      // late part goes to sample i + 1's path just before its own entry; nothing is idle, so rule 1 does not apply
+      // and rules 2 and 3 see no idle entry here.
+      const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+      entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
+      entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
+      continue;
+    }
     if (waits !== null && interval > 0) {
       // Await attribution, rule 1 (a): a running sample whose thread went idle gets up to the wait it started
       // last; (b) otherwise a pending wait a little later means the program was waiting, not running.

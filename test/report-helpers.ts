@@ -42,6 +42,7 @@ export function makeSession(
       cpuTime: 456000,
       interval: 1000,
       gapCap: 5000,
+      idleSampled: false,
       program: "node app.ts",
       cwd: "/app",
       runtime: "node 20.20.2",
@@ -74,6 +75,7 @@ export function processWithOracle(
   const tree = oracleProcess(session.stacks, session.samples, {
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,
+    idleSampled: session.meta.idleSampled,
     startStack: session.meta.startStack,
     timeline: false,
     showAll: false,

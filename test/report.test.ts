@@ -12,6 +12,7 @@ const oracle: ProcessFn = (session, options) =>
     ...options,
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,
+    idleSampled: session.meta.idleSampled,
     startStack: session.meta.startStack,
   });
 

@@ -22,6 +22,7 @@ import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
 import { Churner, spinDeno } from "./fixtures/deno-work.ts";
 import { checkSession as checkAnySession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
+import { sampleWeights } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,12 +38,11 @@ const denoVersion = (globalThis as unknown as { Deno: { version: { deno: string 
 function weigh(s: Session, frameSet: Set<number> = new Set()) {
   const { time, state, stack } = s.samples;
   const n = time.length;
-  let idle = n > 0 ? time[0] : 0;
+  const { weight, gapIdle } = sampleWeights(s);
+  let idle = gapIdle;
   let inside = 0;
   for (let i = 0; i < n; i++) {
-    const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
-    const w = Math.min(dt, s.meta.gapCap);
-    idle += dt - w;
+    const w = weight[i];
     if (state[i] === SampleState.idle) idle += w;
     for (let st = stack[i]; st >= 0; st = s.stacks.parent[st]) {
       if (frameSet.has(s.stacks.frame[st])) {

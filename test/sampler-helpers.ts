@@ -12,6 +12,35 @@ import { decodeSession, encodeSession, loadSession } from "../session/session.ts
 import { SampleState } from "../session/types.ts";
 import type { FrameInfo, Session } from "../session/types.ts";
 
+/**
+ * Each sample's wall time as the core weighs it (SPEC.md §1, await attribution aside): min(dt, gapCap), and with
+ * meta.idleSampled a running gap whole, up to 2 intervals to the sample before it and the rest to the one after
+ * (and the leading span to a running first sample); gapIdle is the rest (the leading span and gaps' idle rests).
+ */
+export function sampleWeights(s: Session): { weight: Float64Array; gapIdle: number } {
+  const { time, state } = s.samples;
+  const n = time.length;
+  const weight = new Float64Array(n);
+  let gapIdle = n > 0 ? time[0] : 0;
+  if (n > 0 && s.meta.idleSampled && state[0] !== SampleState.idle) {
+    weight[0] = time[0];
+    gapIdle = 0;
+  }
+  for (let i = 0; i < n; i++) {
+    const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
+    const w = Math.min(dt, s.meta.gapCap);
+    if (s.meta.idleSampled && i + 1 < n && state[i] !== SampleState.idle && state[i + 1] !== SampleState.idle) {
+      const head = s.meta.interval > 0 ? Math.min(w, 2 * Math.round(s.meta.interval)) : w;
+      weight[i] += head;
+      weight[i + 1] += dt - head;
+    } else {
+      weight[i] += w;
+      gapIdle += dt - w;
+    }
+  }
+  return { weight, gapIdle };
+}
+
 /** 1-based line of the first line of `file` containing `needle`. */
 export function lineOf(file: string, needle: string): number {
   const i = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(needle));
@@ -31,8 +60,8 @@ export function frameIds(s: Session, name: string, file?: string): number[] {
 /**
  * A V8-sampled session is well formed: the stack table is a prefix tree without duplicate entries, there are
  * samples, their times are non-decreasing integers within the duration, idle samples have no stack, frames have
- * integer positions, a kind and none of V8's pseudo-frames, the gap cap is the interval's, and the session
- * survives its file form. `frame` adds a runtime's own checks of each frame; `runtime` is meta.runtime.
+ * integer positions, a kind and none of V8's pseudo-frames, the gap cap is the interval's, idle is sampled
+ * (meta.idleSampled), and the session survives its file form. `frame` adds a runtime's own checks of each frame; `runtime` is meta.runtime.
  */
 export function checkSession(s: Session, opts: { frame?(f: FrameInfo): void; runtime?: string } = {}): void {
   const { parent, frame } = s.stacks;
@@ -63,6 +92,7 @@ export function checkSession(s: Session, opts: { frame?(f: FrameInfo): void; run
   }
   assert.ok(Number.isInteger(s.meta.duration) && s.meta.duration > 0);
   assert.is(s.meta.gapCap, gapCapFor(s.meta.interval));
+  assert.ok(s.meta.idleSampled, "V8 samples idle: a gap between running samples is running time (SPEC.md §1)");
   if (opts.runtime !== undefined) assert.is(s.meta.runtime, opts.runtime);
   // The session survives its file form.
   decodeSession(encodeSession(s));

@@ -13,7 +13,7 @@ import { createSourceMapper } from "../session/source/sourcemaps.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
 import { spinTs, Worker, arrowSpin } from "./fixtures/sampler-work.ts";
-import { checkSession, frameIds, lineOf, runPreloadChild } from "./sampler-helpers.ts";
+import { checkSession, frameIds, lineOf, runPreloadChild, sampleWeights } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,11 +28,9 @@ function weights(s: Session) {
   const n = time.length;
   const byState = new Map<number, number>();
   const selfByFrame = new Map<number, number>();
-  let gapIdle = n > 0 ? time[0] : 0;
+  const { weight, gapIdle } = sampleWeights(s);
   for (let i = 0; i < n; i++) {
-    const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
-    const w = Math.min(dt, s.meta.gapCap);
-    gapIdle += dt - w;
+    const w = weight[i];
     byState.set(state[i], (byState.get(state[i]) ?? 0) + w);
     if (state[i] === SampleState.js && stack[i] >= 0) {
       const f = s.stacks.frame[stack[i]];
@@ -46,11 +44,11 @@ function inclusive(s: Session, frameSet: Set<number>): number {
   let total = 0;
   const { time, stack } = s.samples;
   const n = time.length;
+  const { weight } = sampleWeights(s);
   for (let i = 0; i < n; i++) {
-    const dt = Math.min((i + 1 < n ? time[i + 1] : s.meta.duration) - time[i], s.meta.gapCap);
     for (let st = stack[i]; st >= 0; st = s.stacks.parent[st]) {
       if (frameSet.has(s.stacks.frame[st])) {
-        total += dt;
+        total += weight[i];
         break;
       }
     }

@@ -52,6 +52,7 @@ export function randomSession(samples: number, seed = 1, depth = 40, stackCount 
       cpuTime: Math.round(t * 0.8),
       interval: 1000,
       gapCap: 20_000,
+      idleSampled: true,
       program: "node app.ts",
       cwd: "/app",
       runtime: "node 20.20.2",

@@ -157,8 +157,10 @@ test("samples.cpu round-trips (varint deltas, or f64s when not whole); files wit
 });
 
 test("a session without samples.cpu encodes byte for byte as before the column existed", () => {
-  // The digest of this encoding as tsprofile wrote it before samples.cpu was saved.
+  // The digest of this encoding as tsprofile wrote it before samples.cpu was saved (and meta.idleSampled, which
+  // is written only when true).
   const s = randomSession(3000, 17, 30, 400);
+  s.meta.idleSampled = false;
   s.waits = { start: Float64Array.from([10, 2000, 9000]), end: Float64Array.from([500, 2500, 9500]), stack: Int32Array.from([-1, 3, 7]) };
   const digest = createHash("sha256").update(encodeSession(s, { compress: false })).digest("hex");
   assert.is(digest, "34c3b10f7a8ecd4c928512b42dfa81b056d238adc6d92e2b1d49f67e074231ce");
@@ -199,6 +201,28 @@ test("wrong cpu columns: a bad encoding, a cut column, a value going back; one l
   back[200] = back[199] - 1;
   const f64 = encodeSession({ ...s, samples: { ...s.samples, cpu: back } });
   assert.match(refuses(() => decodeSession(f64, name), name), /sample 200 has a bad cpu time/);
+});
+
+test("meta.idleSampled: saved only when true, read as false when absent (older files), combined only when both", () => {
+  const s = randomSession(300, 8);
+  assert.ok(s.meta.idleSampled);
+  const plain = encodeSession(s, { compress: false });
+  assert.is(decodeSession(plain).meta.idleSampled, true);
+  const off = { ...s, meta: { ...s.meta, idleSampled: false } };
+  const offBytes = encodeSession(off, { compress: false });
+  assert.not.ok(new TextDecoder().decode(offBytes).includes("idleSampled"), "absent, as in files before the flag");
+  assert.is(decodeSession(offBytes).meta.idleSampled, false);
+  // A value that is not a boolean is refused, in one line (the header edited in place, same length).
+  const needle = new TextEncoder().encode('"idleSampled":true');
+  const at = plain.findIndex((_, i) => needle.every((b, j) => plain[i + j] === b));
+  assert.ok(at > 0);
+  const bad = Uint8Array.from(plain);
+  bad.set(new TextEncoder().encode('"idleSampled":"ye"'), at);
+  assert.match(refuses(() => decodeSession(bad, "bad.tsprof"), "bad.tsprof"), /bad metadata field idleSampled/);
+  // Combined: a running gap is running time only if both samplers recorded idle.
+  assert.is(combineSessions(s, s).meta.idleSampled, true);
+  assert.is(combineSessions(s, off).meta.idleSampled, false);
+  assert.is(combineSessions(off, s).meta.idleSampled, false);
 });
 
 test("format 1 files are still read", () => {

@@ -113,6 +113,18 @@ test("samples.cpu streams: delta-encoded across chunks, kept only when every chu
   assert.equal(Array.from(decodeSession(bytes).samples.cpu!), Array.from(s.samples.cpu!));
 });
 
+test("meta.idleSampled streams: in the start and stop records, a cut-off stream keeps the start's", () => {
+  for (const flag of [true, false]) {
+    const s = randomSession(200, 10, 12, 60);
+    s.meta.idleSampled = flag;
+    const { bytes, recordEnds } = streamBytes(s, [100]);
+    assert.is(decodeSession(bytes, "s.tsprof").meta.idleSampled, flag);
+    const cut = decodeSession(bytes.subarray(0, recordEnds[recordEnds.length - 2]), "s.tsprof");
+    assert.match(cut.meta.program, /cut off/);
+    assert.is(cut.meta.idleSampled, flag);
+  }
+});
+
 test("a stream cut at every byte loads what is complete, or fails with one line", () => {
   const s = randomSession(120, 9, 12, 60);
   const { bytes, recordEnds } = streamBytes(s, [20, 50, 51, 90]);
@@ -178,6 +190,8 @@ function checkDrains(sampler: Sampler): void {
   }
   drainedWork();
   const rest = sampler.stop();
+  // V8 takes idle samples, JSC none (SPEC.md §1, running gap): streamed sessions carry the flag too.
+  assert.is(rest.meta.idleSampled, runtime !== "bun", "meta.idleSampled");
   let frames = 0;
   let stacks = 0;
   let last = 0;

@@ -23,6 +23,7 @@ interface CoreExports {
     handle: number,
     duration: number,
     gapCap: number,
+    idleSampled: number,
     interval: number,
     asyncMode: number,
     timeline: number,
@@ -212,6 +213,7 @@ export function createCoreSession(): CoreSession {
             h,
             Number(o.duration),
             Number(o.gapCap),
+            o.idleSampled ? 1 : 0,
             o.interval === undefined ? 0 : Number(o.interval),
             ASYNC_MODES[asyncMode],
             o.timeline ? 1 : 0,
@@ -255,13 +257,13 @@ export function wasmMemory(): WebAssembly.Memory {
 }
 
 /**
- * Processes a whole Session in one go: duration, gapCap, startStack and (unless options.interval is given)
- * interval come from its meta, the waits and the CPU column (when the session has them) from session.waits and
+ * Processes a whole Session in one go: duration, gapCap, idleSampled, startStack and (unless options.interval is
+ * given) interval come from its meta, the waits and the CPU column (when the session has them) from session.waits and
  * session.samples.cpu; options.asyncMode defaults to "enabled".
  */
 export function processSession(
   session: Session,
-  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "startStack">,
+  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "startStack">,
 ): ProcessedTree {
   const core = createCoreSession();
   try {
@@ -273,6 +275,8 @@ export function processSession(
       asyncMode: options.asyncMode ?? "enabled",
       duration: session.meta.duration,
       gapCap: session.meta.gapCap,
+      // Older sessions (and hand-made ones in tests) may lack it: false, today's gap rule.
+      idleSampled: session.meta.idleSampled === true,
       interval: options.interval ?? session.meta.interval,
       startStack: session.meta.startStack,
     });

@@ -154,7 +154,7 @@ pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f6
 
 /// # Safety
 /// Each pointer must address its length in elements (from `tsp_alloc`).
-/// `async_mode`: 0 disabled, 1 enabled, 2 strict.
+/// `idle_sampled`: 0 or 1 (meta.idleSampled). `async_mode`: 0 disabled, 1 enabled, 2 strict.
 #[no_mangle]
 // The extern "C" ABI that wasm/core.ts calls: scalars and (pointer, length) pairs, no structs.
 #[allow(clippy::too_many_arguments)]
@@ -162,6 +162,7 @@ pub unsafe extern "C" fn tsp_process(
     h: u32,
     duration: f64,
     gap_cap: f64,
+    idle_sampled: u32,
     interval: f64,
     async_mode: u32,
     timeline: u32,
@@ -186,6 +187,7 @@ pub unsafe extern "C" fn tsp_process(
         let o = Options {
             duration,
             gap_cap,
+            idle_sampled: idle_sampled != 0,
             interval,
             async_mode,
             timeline: timeline != 0,

@@ -63,6 +63,9 @@ pub enum AsyncMode {
 pub struct Options<'a> {
     pub duration: f64,
     pub gap_cap: f64,
+    /// meta.idleSampled: the sampler records idle as samples, so a gap between two running samples is running
+    /// time (SPEC §1, running gap).
+    pub idle_sampled: bool,
     /// meta.interval, us; 0 = rules 1 and 2 of await attribution do not apply (SPEC).
     pub interval: f64,
     pub async_mode: AsyncMode,

@@ -2,7 +2,7 @@
 
 use crate::ingest::Session;
 use crate::stitch::Stitch;
-use crate::weights::AwaitCtx;
+use crate::weights::{AwaitCtx, Gaps};
 use crate::{err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, SYNTH_AWAIT};
 
 /// session/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
@@ -96,8 +96,12 @@ impl Session {
     }
 
     fn process_entries(&self, o: &Options, start: &[u32], waits: Option<&AwaitCtx>) -> ProcessedTree {
-        let end = round_time(o.duration).max(self.last_time);
-        let gap_cap = round_time(o.gap_cap);
+        let gaps = Gaps {
+            end: round_time(o.duration).max(self.last_time),
+            cap: round_time(o.gap_cap),
+            idle_sampled: o.idle_sampled,
+            interval: round_time(o.interval),
+        };
 
         // §1, streamed: summed weight and cpu per unique core path and the order in which paths first carry
         // wall time. CPU time alone (w = 0, c > 0; SPEC, CPU time) makes no node, so it takes no part in that
@@ -107,7 +111,7 @@ impl Session {
         let mut cpu_c = vec![0.0f64; nc];
         let mut seen = vec![false; nc];
         let mut order: Vec<u32> = Vec::new();
-        weights::for_each_entry(self, end, gap_cap, waits, false, |c, w, cpu| {
+        weights::for_each_entry(self, &gaps, waits, false, |c, w, cpu| {
             let i = c as usize;
             // Without a CPU column cpu is a constant 0: these tests fold away.
             if !seen[i] && (w > 0.0 || cpu == 0.0) {
@@ -154,7 +158,7 @@ impl Session {
             let limit = if o.show_all { f64::NAN } else { o.filter_threshold * total };
             let mut tl = tree::Timeline::new(&p, limit);
             let to_f = &p.cf;
-            weights::for_each_entry(self, end, gap_cap, waits, true, |c, w, cpu| tl.entry(to_f[c as usize], w, cpu));
+            weights::for_each_entry(self, &gaps, waits, true, |c, w, cpu| tl.entry(to_f[c as usize], w, cpu));
             tl.finish()
         } else {
             tree::aggregated(&p, &order_f, &wf, &cpu_f, &cpu_only)

@@ -32,6 +32,7 @@ struct Case {
     libs: Vec<u32>,
     duration: f64,
     gap_cap: f64,
+    idle_sampled: bool,
     timeline: bool,
     show_all: bool,
     threshold: f64,
@@ -53,6 +54,7 @@ fn case(frames: usize) -> Case {
         libs: vec![NO_LIBRARY; frames],
         duration: 0.0,
         gap_cap: 1e9,
+        idle_sampled: false,
         timeline: false,
         show_all: false,
         threshold: 0.0,
@@ -85,6 +87,7 @@ impl Case {
         Options {
             duration: self.duration,
             gap_cap: self.gap_cap,
+            idle_sampled: self.idle_sampled,
             interval: self.interval,
             async_mode: self.mode,
             timeline: self.timeline,
@@ -187,6 +190,114 @@ fn leading_idle_and_gap_rule() {
     let t = c.run();
     assert_eq!(show(&t), vec!["root 108", "  idle 95 s=95", "  f0 13 s=13"]);
     assert_eq!(c.session().sample_count(), 2);
+}
+
+#[test]
+fn running_gap_is_running_time_its_late_part_the_next_samples() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    // f0@0, f1@101 (both running), end 111, cap 10. Without the flag: f0 10, 91 idle, f1 10. With it nothing is
+    // idle: f0 keeps min(dt, cap, 2 intervals), the late part is f1's.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 101.0, ST_JS)];
+    c.duration = 111.0;
+    c.gap_cap = 10.0;
+    assert_eq!(show(&c.run()), vec!["root 111", "  idle 91 s=91", "  f0 10 s=10", "  f1 10 s=10"]);
+    c.idle_sampled = true;
+    // No interval: f0 keeps the cap's 10.
+    let t = c.run();
+    check_shape(&t);
+    assert_eq!(show(&t), vec!["root 111", "  f1 101 s=101", "  f0 10 s=10"]);
+    // Interval 2: f0 keeps 4, f1 gets 97 + its own 10.
+    c.interval = 2.0;
+    assert_eq!(show(&c.run()), vec!["root 111", "  f1 107 s=107", "  f0 4 s=4"]);
+    // A gap up to 2 intervals is all sample i's (a sample a little late changes nothing); one more us moves.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS)];
+    c.duration = 14.0;
+    assert_eq!(show(&c.run()), vec!["root 14", "  f1 10 s=10", "  f0 4 s=4"]);
+    c.samples = vec![(0, 0.0, ST_JS), (1, 5.0, ST_JS)];
+    c.duration = 15.0;
+    assert_eq!(show(&c.run()), vec!["root 15", "  f1 11 s=11", "  f0 4 s=4"]);
+    // States other than idle are running: [gc] and an empty stack too.
+    c.interval = 0.0;
+    c.samples = vec![(0, 0.0, ST_GC), (-1, 100.0, ST_JS)];
+    c.duration = 110.0;
+    assert_eq!(show(&c.run()), vec!["root 110", "  self 100 s=100", "  f0 10", "    gc 10 s=10"]);
+}
+
+#[test]
+fn leading_span_before_a_running_first_sample_is_that_samples_with_idle_sampled() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    // f0@5, f1@10, end 20: the leading 5 (and its 2 of CPU) are f0's with the flag, idle without.
+    c.samples = vec![(0, 5.0, ST_JS), (1, 10.0, ST_JS)];
+    c.cpu = Some(vec![2.0, 4.0]);
+    c.duration = 20.0;
+    assert_eq!(show(&c.run()), vec!["root 20 c=4", "  f1 10 s=10", "  idle 5 s=5 c=2", "  f0 5 s=5 c=2"]);
+    c.idle_sampled = true;
+    for timeline in [false, true] {
+        c.timeline = timeline;
+        assert_eq!(show(&c.run()), vec!["root 20 c=4", "  f0 10 s=10 c=4", "  f1 10 s=10"], "timeline {timeline}");
+    }
+    // A first sample in state idle keeps the leading span idle.
+    c.samples = vec![(-1, 5.0, ST_IDLE), (1, 10.0, ST_JS)];
+    c.timeline = false;
+    assert_eq!(show(&c.run()), vec!["root 20 c=4", "  idle 10 s=10 c=4", "  f1 10 s=10"]);
+}
+
+#[test]
+fn running_gap_only_between_two_samples_not_idle_and_not_after_the_last() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    // f0@0 -> idle@100: ends at an idle sample (10 + 90 idle); idle@100 -> f0@200: starts at one (all idle);
+    // f0@200 -> f1@300: running (10 | 90); f1@300 -> end 400: the last sample (10 + 90 idle).
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 100.0, ST_IDLE), (0, 200.0, ST_JS), (1, 300.0, ST_JS)];
+    c.duration = 400.0;
+    c.gap_cap = 10.0;
+    c.idle_sampled = true;
+    assert_eq!(show(&c.run()), vec!["root 400", "  idle 280 s=280", "  f1 100 s=100", "  f0 20 s=20"]);
+    // Timeline: the late part is f1's, just before f1's own entry, so the two are one run.
+    c.timeline = true;
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 400", "  f0 10 s=10", "  idle 190 s=190", "  f0 10 s=10", "  f1 100 s=100", "  idle 90 s=90"]
+    );
+}
+
+#[test]
+fn running_gap_charges_no_wait_and_keeps_its_cpu_on_the_sample_before_it() {
+    let mut c = abc();
+    // f0@0, f1@100, end 110, cap 10, interval 1; a wait by f2 over [5, 95). Without the flag rule 1 (a) ends
+    // f0 at 5 and the wait takes [5, 95); in a running gap nothing is idle, so no wait is charged.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_JS)];
+    c.duration = 110.0;
+    c.gap_cap = 10.0;
+    c.interval = 1.0;
+    c.waits = vec![(5.0, 95.0, W_C)];
+    c.cpu = Some(vec![0.0, 70.0]);
+    assert_eq!(
+        show(&c.run()),
+        vec![
+            "root 110 a=90 c=70",
+            "  f2 90 a=90",
+            "    await 90 s=90 a=90",
+            "  f1 10 s=10",
+            "  f0 5 s=5 c=70",
+            "  idle 5 s=5"
+        ]
+    );
+    // f0 keeps 2 intervals and all of the span's CPU; f1 the late 98 and its own 10.
+    c.idle_sampled = true;
+    assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f1 108 s=108", "  f0 2 s=2 c=70"]);
+    c.timeline = true;
+    assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f0 2 s=2 c=70", "  f1 108 s=108"]);
+    // Rule 1 (b) does not shorten a running gap either (a wait pending from before it to after it); the last
+    // sample keeps the rule: f1 gets 2 intervals of its 10, the wait the other 8.
+    c.waits = vec![(0.0, 200.0, W_C)];
+    c.timeline = false;
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 110 a=8 c=70", "  f1 100 s=100", "  f2 8 a=8", "    await 8 s=8 a=8", "  f0 2 s=2 c=70"]
+    );
 }
 
 #[test]
@@ -715,6 +826,7 @@ fn malformed_input_is_an_error() {
     let base = Options {
         duration: 10.0,
         gap_cap: 1.0,
+        idle_sampled: false,
         interval: 0.0,
         async_mode: AsyncMode::Enabled,
         timeline: false,
@@ -769,14 +881,14 @@ fn ffi_round_trip_and_errors() {
         assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 2), 0);
         let (fl, lib) = (put(&[0u8, 0]), put(&[NO_LIBRARY, NO_LIBRARY]));
         let start = put(&[0.0f64]);
-        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 0);
         assert_eq!(tsp_result_len(h, 0), 4);
         let frames = core::slice::from_raw_parts(tsp_result_ptr(h, 0) as *const u32, 4);
         assert_eq!(frames, &[SYNTH_ROOT, 0, 1, SYNTH_IDLE]);
         let times = core::slice::from_raw_parts(tsp_result_ptr(h, 3) as *const f64, 4);
         assert_eq!(times, &[6.0, 4.0, 4.0, 2.0]);
         assert_eq!(tsp_result_len(h, 99), 0);
-        assert_eq!(tsp_process(h, f64::NAN, 1e9, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 1);
+        assert_eq!(tsp_process(h, f64::NAN, 1e9, 0, 0.0, 1, 0, 0, 0.0, 0, start, 1, fl, 2, lib, 2), 1);
         assert!(error().contains("duration"));
         assert_eq!(tsp_result_len(h, 0), 0, "a failed process leaves no result");
         tsp_drop(h);
@@ -791,6 +903,42 @@ fn ffi_round_trip_and_errors() {
             (fl, 2),
             (lib as *mut u8, 8),
             (start as *mut u8, 8),
+        ] {
+            tsp_free(ptr, n);
+        }
+    }
+}
+
+#[test]
+fn ffi_idle_sampled_flag() {
+    use crate::ffi::*;
+    unsafe fn put<T: Copy>(v: &[T]) -> *mut T {
+        let p = tsp_alloc(core::mem::size_of_val(v) as u32) as *mut T;
+        core::ptr::copy_nonoverlapping(v.as_ptr(), p, v.len());
+        p
+    }
+    unsafe {
+        let h = tsp_new();
+        let (p, f) = (put(&[-1i32]), put(&[0u32]));
+        assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
+        let (st, tm, sa) = (put(&[0i32, 0]), put(&[0.0f64, 100.0]), put(&[0u8, 0]));
+        assert_eq!(tsp_add_samples(h, st, tm, sa, core::ptr::null(), 2), 0);
+        let (fl, lib) = (put(&[0u8]), put(&[NO_LIBRARY]));
+        let frames = |h| core::slice::from_raw_parts(tsp_result_ptr(h, 0) as *const u32, tsp_result_len(h, 0) as usize);
+        // Two running samples 100 apart, cap 10, end 110: idle 90 without the flag, none with it.
+        assert_eq!(tsp_process(h, 110.0, 10.0, 0, 0.0, 1, 0, 0, 0.0, 0, core::ptr::null(), 0, fl, 1, lib, 1), 0);
+        assert_eq!(frames(h), &[SYNTH_ROOT, SYNTH_IDLE, 0]);
+        assert_eq!(tsp_process(h, 110.0, 10.0, 1, 0.0, 1, 0, 0, 0.0, 0, core::ptr::null(), 0, fl, 1, lib, 1), 0);
+        assert_eq!(frames(h), &[SYNTH_ROOT, 0]);
+        tsp_drop(h);
+        for (ptr, n) in [
+            (p as *mut u8, 4),
+            (f as *mut u8, 4),
+            (st as *mut u8, 8),
+            (tm as *mut u8, 16),
+            (sa, 2),
+            (fl, 1),
+            (lib as *mut u8, 4),
         ] {
             tsp_free(ptr, n);
         }
@@ -1209,6 +1357,7 @@ fn malformed_waits_are_errors() {
     let base = Options {
         duration: 10.0,
         gap_cap: 1.0,
+        idle_sampled: false,
         interval: 1.0,
         async_mode: AsyncMode::Enabled,
         timeline: false,
@@ -1276,12 +1425,12 @@ fn ffi_waits_and_async_mode() {
         assert_eq!(tsp_add_waits(h, wa, wb, ws, 1), 0);
         assert_eq!(tsp_add_waits(h, wb, wa, ws, 1), 1, "end before start");
         let (fl, lib) = (put(&[0u8]), put(&[NO_LIBRARY]));
-        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 1, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_process(h, 10.0, 1e9, 0, 1000.0, 1, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
         let times = core::slice::from_raw_parts(tsp_result_ptr(h, 3) as *const f64, tsp_result_len(h, 3) as usize);
         assert_eq!(times, &[10.0, 6.0, 4.0, 4.0]);
-        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 0, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_process(h, 10.0, 1e9, 0, 1000.0, 0, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 0);
         assert_eq!(tsp_result_len(h, 3), 2, "disabled: root and idle");
-        assert_eq!(tsp_process(h, 10.0, 1e9, 1000.0, 3, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 1, "unknown mode");
+        assert_eq!(tsp_process(h, 10.0, 1e9, 0, 1000.0, 3, 0, 0, 0.0, 0, wa, 0, fl, 1, lib, 1), 1, "unknown mode");
         tsp_drop(h);
         for (ptr, n) in [
             (p as *mut u8, 4),
@@ -1579,14 +1728,14 @@ fn ffi_cpu_column_in_and_out() {
         let h = tsp_new();
         assert_eq!(tsp_add_stacks(h, p, f, 1), 0);
         assert_eq!(tsp_add_samples(h, st, tm, sa, cpu, 2), 0);
-        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
         let n = tsp_result_len(h, 0) as usize;
         assert_eq!(tsp_result_len(h, 15) as usize, n);
         let c = core::slice::from_raw_parts(tsp_result_ptr(h, 15) as *const f64, n);
         assert_eq!(c[0], 3.0);
         // A chunk without the column (null): CPU time unknown, field 15 empty.
         assert_eq!(tsp_add_samples(h, st, tm.add(1), sa, core::ptr::null(), 1), 0);
-        assert_eq!(tsp_process(h, 6.0, 1e9, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
+        assert_eq!(tsp_process(h, 6.0, 1e9, 0, 0.0, 1, 0, 0, 0.0, 0, tm, 0, fl, 1, lib, 1), 0);
         assert_eq!(tsp_result_len(h, 15), 0);
         tsp_drop(h);
         let h = tsp_new();

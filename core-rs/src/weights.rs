@@ -305,8 +305,19 @@ impl<'a> Sweep<'a> {
     }
 }
 
+/// SPEC §1's parameters: what a gap between samples is.
+pub(crate) struct Gaps {
+    /// max(duration, last time), rounded.
+    pub end: f64,
+    /// The longest gap credited to the sample before it, rounded.
+    pub cap: f64,
+    /// meta.idleSampled: a gap between two samples not in state idle is running time (a running gap).
+    pub idle_sampled: bool,
+    /// meta.interval, rounded (0: none): in a running gap, sample i keeps up to 2 intervals.
+    pub interval: f64,
+}
+
 /// Calls `f(core_path, weight, cpu)` for every entry with weight > 0 or cpu > 0, in order.
-/// `end` = max(duration, last time); `gap_cap` = the longest gap credited to the sample before it.
 /// With `waits` (asyncMode enabled/strict and some waits), the await attribution rules apply; then, unless
 /// `exact`, weights may arrive late and a path's first appearance may be a call with weight 0 (module doc).
 /// CPU (SPEC, CPU time): each span's CPU goes with the entry of its own path, never to the waits; without the
@@ -314,28 +325,27 @@ impl<'a> Sweep<'a> {
 #[inline]
 pub(crate) fn for_each_entry<F: FnMut(u32, f64, f64)>(
     s: &Session,
-    end: f64,
-    gap_cap: f64,
+    gaps: &Gaps,
     waits: Option<&AwaitCtx>,
     exact: bool,
     f: F,
 ) {
     match s.cpu_deltas() {
-        Some(cpu) => entries(s, end, gap_cap, waits, exact, cpu, f),
-        None => entries(s, end, gap_cap, waits, exact, NoCpu, f),
+        Some(cpu) => entries(s, gaps, waits, exact, cpu, f),
+        None => entries(s, gaps, waits, exact, NoCpu, f),
     }
 }
 
 #[inline]
 fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     s: &Session,
-    end: f64,
-    gap_cap: f64,
+    gaps: &Gaps,
     waits: Option<&AwaitCtx>,
     exact: bool,
     mut cpu: C,
     mut f: F,
 ) {
+    let (end, gap_cap) = (gaps.end, gaps.cap);
     let mut sweep = waits.filter(|_| s.waits.len() > 0).map(|ctx| Sweep::new(s, ctx, end, exact));
     let interval = waits.map_or(0.0, |c| c.interval);
     let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
@@ -361,6 +371,18 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, c: f64, next: Option<u32>, f: &mut F| {
         let mut w = if dt < gap_cap { dt } else { gap_cap };
         let wake = next.filter(|&j| !is_idle(j));
+        if let Some(j) = wake.filter(|_| gaps.idle_sampled && !is_idle(p)) {
+            // A running gap: the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the late
+            // part is where the next sample found the thread; nothing is idle, so no await rule applies.
+            let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
+            if head > 0.0 || c > 0.0 {
+                f(p, head, c);
+            }
+            if dt - head > 0.0 {
+                f(j, dt - head, 0.0);
+            }
+            return;
+        }
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
             // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
             // (b) otherwise a wait pending a little later caps the credit at two intervals.
@@ -390,7 +412,12 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         // The CPU time up to this sample is the span before it: the previous sample's, or the leading idle's.
         let dc = cpu.next_delta();
         match prev {
-            // Before the first sample: t[0] of idle.
+            // Before the first sample: t[0] of idle; with idle sampled, the first running sample's (a running gap).
+            None if gaps.idle_sampled && !is_idle(id) => {
+                if dt > 0.0 || dc > 0.0 {
+                    f(id, dt, dc);
+                }
+            }
             None => idle(&mut sweep, 0.0, dt, dc, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),
             Some(p) => sample(&mut sweep, p, t, dt, dc, Some(id), &mut f),
         }

@@ -198,6 +198,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
         cpuTime: -1,
         interval: realInterval,
         gapCap: bunGapCap(realInterval),
+        idleSampled: false, // JSC takes no idle samples: idle is a gap
         program: m.program ?? process.argv.slice(1).join(" "),
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
@@ -421,6 +422,7 @@ export class Recorder {
         cpuTime: o.cpuTime,
         interval: o.interval,
         gapCap: bunGapCap(o.interval),
+        idleSampled: false, // JSC takes no idle samples: idle is a gap
         program: o.program,
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,

@@ -68,6 +68,7 @@ export function startRotatingSampler(options: SamplerOptions): Sampler {
       cpuTime: -1,
       interval,
       gapCap: gapCapFor(interval),
+      idleSampled: true, // V8 takes (idle) samples (SPEC.md §1, running gap)
       program: programLine,
       cwd: process.cwd(),
       runtime,

@@ -213,6 +213,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
       cpuTime: opts.cpuTime,
       interval: opts.interval,
       gapCap: gapCapFor(opts.interval),
+      idleSampled: true, // V8 takes (idle) samples: a gap between running samples is the sampler's (SPEC.md §1)
       program: opts.program,
       cwd: process.cwd(),
       runtime: opts.runtime ?? `node ${process.versions.node}`,

@@ -92,9 +92,11 @@ const CPUPROFILE_NAMES: Record<number, string> = {
 /**
  * A V8 CPU profile as DevTools (Performance > Load profile) and `node --cpu-prof` write it: a node tree under
  * "(root)" with callFrame (0-based lines), children and hitCount; samples (node ids) with timeDeltas (us);
- * startTime/endTime in epoch microseconds. Idle is an "(idle)" node, GC "(garbage collector)", native time
+ * startTime/endTime in epoch microseconds. Idle is an "(idle)" node (there, if unused, whenever the session's
+ * sampler records idle: meta.idleSampled), GC "(garbage collector)", native time
  * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url. One
- * sample per sample, and the gap rule's idle time as an "(idle)" sample at its start.
+ * sample per sample, the gap rule's idle time as an "(idle)" sample at its start, and the late part of a running
+ * gap as a sample of the next sample's stack at its start.
  */
 export function renderCpuProfile({ session, classification, showAll }: FormatContext): string {
   // Not merged: readers (ours included) take the median spacing of the samples for the sampling interval.
@@ -122,14 +124,32 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
     const p = ws.parent[k];
     nodes[p < 0 ? 0 : p + 1].children.push(k + 2);
   }
-  const sampleIds = new Array<number>(ws.node.length);
-  const deltas = new Array<number>(ws.node.length);
+  const idleNode = ws.frame.findIndex((f, k) => f === SyntheticFrame.idle && ws.parent[k] === -1);
+  if (idleNode < 0 && session.meta.idleSampled) {
+    // A V8 profile that never waited still says that its sampler records idle (readers, ours included, tell V8's
+    // profiles from JSC's by the node, and judge gaps by it: SPEC.md §1, running gap).
+    const idle = { functionName: "(idle)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 };
+    nodes.push({ id: nodes.length + 1, callFrame: idle, hitCount: 0, children: [] });
+    nodes[0].children.push(nodes.length);
+  }
+  const sampleIds: number[] = [];
+  const deltas: number[] = [];
   let prev = 0;
+  // A running gap's late part (SPEC.md §1) can be longer than gapCap: written as samples gapCap apart, so that a
+  // reader credits each span as written whatever its own gap rule (DevTools: the time to the next sample; ours: §1
+  // with the cap it infers, at least 20 ms on V8), where one sample would leave the reader a gap to judge again.
+  const step = Math.floor(session.meta.gapCap);
   for (let i = 0; i < ws.node.length; i++) {
-    sampleIds[i] = ws.node[i] + 2;
-    nodes[ws.node[i] + 1].hitCount++;
-    deltas[i] = ws.start[i] - prev;
-    prev = ws.start[i];
+    const k = ws.node[i];
+    const long = k !== idleNode && step > 0 && ws.weight[i] > step;
+    const pieces = long ? Math.min(Math.ceil(ws.weight[i] / step), 10_000) : 1;
+    for (let p = 0; p < pieces; p++) {
+      const at = ws.start[i] + p * step;
+      sampleIds.push(k + 2);
+      nodes[k + 1].hitCount++;
+      deltas.push(at - prev);
+      prev = at;
+    }
   }
   const startTime = Math.round(session.meta.startTime * 1000);
   return (

@@ -99,7 +99,8 @@ function treeData(tree: ProcessedTree): TreeData {
 
 /**
  * The per-sample stream as runs of equal (path, state), weighted as SPEC.md step 1 does: a sample's weight is the
- * time to the next sample, capped at gapCap; the rest of a gap, and the time before the first sample, is idle.
+ * time to the next sample, capped at gapCap; the rest of a gap, and the time before the first sample, is idle, but
+ * for a running gap (meta.idleSampled, two samples not idle): up to 2 intervals to the first, the rest to the next.
  */
 export function timelineData(session: Session): TimelineData {
   const { stacks, samples, meta } = session;
@@ -137,13 +138,28 @@ export function timelineData(session: Session): TimelineData {
   };
   if (count > 0) {
     const end = Math.max(meta.duration, Math.round(samples.time[count - 1]));
-    push(IDLE, Math.round(samples.time[0]));
+    const sampled = Math.round(meta.interval);
+    // The leading span: idle, or with idle sampled before a running sample, that sample's (SPEC.md §1).
+    const s0 = samples.stack[0];
+    const runningStart = meta.idleSampled && samples.state[0] !== SampleState.idle;
+    const lead = runningStart ? timelineKey(s0 < 0 ? -1 : canon[s0], samples.state[0]) : IDLE;
+    push(lead, Math.round(samples.time[0]));
     for (let i = 0; i < count; i++) {
       const t = Math.round(samples.time[i]);
       const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;
       const w = Math.min(dt, meta.gapCap);
       const s = samples.stack[i];
-      push(timelineKey(s < 0 ? -1 : canon[s], samples.state[i]), w);
+      const key = timelineKey(s < 0 ? -1 : canon[s], samples.state[i]);
+      const runningGap = meta.idleSampled && i + 1 < count && samples.state[i] !== SampleState.idle &&
+        samples.state[i + 1] !== SampleState.idle;
+      if (runningGap) {
+        const head = sampled > 0 ? Math.min(w, 2 * sampled) : w;
+        const s1 = samples.stack[i + 1];
+        push(key, head);
+        push(timelineKey(s1 < 0 ? -1 : canon[s1], samples.state[i + 1]), dt - head);
+        continue;
+      }
+      push(key, w);
       push(IDLE, dt - w);
     }
   }

@@ -1,6 +1,7 @@
 // What the sample-based writers (speedscope, cpuprofile, collapsed, pprof) share: the session's samples as
-// weighted entries in time order, with the weights and the gap rule of SPEC.md §1 (so their totals equal the
-// tree's) and the frames the report removes (runtime internals, hidden frames; §2) removed unless show_all.
+// weighted entries in time order, with the weights and the gap rule of SPEC.md §1, running gaps included (so
+// their totals equal the tree's) and the frames the report removes (runtime internals, hidden frames; §2) removed
+// unless show_all.
 // Library frames are kept and nothing is trimmed or grouped: these formats are read by tools that have their
 // own folding, and they want the real stacks.
 import type { Classification } from "../processing/classify.ts";
@@ -25,7 +26,10 @@ export interface WeightedSamples {
   weight: Float64Array;
   /** Start time, us since the session start. */
   start: Float64Array;
-  /** How many samples the entry stands for: 1, or 0 for the idle time the gap rule makes. */
+  /**
+   * How many samples the entry stands for: 1, or 0 for the time the gap rule makes (the idle rest of a gap, or the
+   * late part of a running gap, on the next sample's path).
+   */
   count: Uint32Array;
   /** The session's end, us. */
   end: number;
@@ -79,6 +83,8 @@ export function weightedSamples(
   const n = samples.stack.length;
   const end = n > 0 ? Math.max(round(meta.duration), round(samples.time[n - 1])) : round(meta.duration);
   const gapCap = meta.gapCap;
+  const running = meta.idleSampled === true;
+  const interval = round(meta.interval);
   const outNode: number[] = [];
   const outWeight: number[] = [];
   const outStart: number[] = [];
@@ -99,13 +105,23 @@ export function weightedSamples(
   if (n > 0) {
     const idle = intern(-1, SyntheticFrame.idle);
     const t0 = round(samples.time[0]);
-    if (t0 > 0) push(idle, t0, 0, 0);
+    // The leading span: idle, or with idle sampled before a running sample, that sample's (SPEC.md §1).
+    const runningStart = running && samples.state[0] !== SampleState.idle;
+    if (t0 > 0) push(runningStart ? nodeFor(samples.stack[0], samples.state[0]) : idle, t0, 0, 0);
     for (let i = 0; i < n; i++) {
       const t = round(samples.time[i]);
       const next = i + 1 < n ? round(samples.time[i + 1]) : end;
       const dt = next - t;
       const w = Math.min(dt, gapCap);
-      push(nodeFor(samples.stack[i], samples.state[i]), w, t, 1);
+      const node = nodeFor(samples.stack[i], samples.state[i]);
+      if (running && i + 1 < n && samples.state[i] !== SampleState.idle && samples.state[i + 1] !== SampleState.idle) {
+        // A running gap (SPEC.md §1): no idle; sample i keeps up to 2 intervals, the late part is the next one's.
+        const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+        push(node, head, t, 1);
+        push(nodeFor(samples.stack[i + 1], samples.state[i + 1]), dt - head, t + head, 0);
+        continue;
+      }
+      push(node, w, t, 1);
       if (dt - w > 0) push(idle, dt - w, t + w, 0);
     }
   }

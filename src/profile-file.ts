@@ -24,7 +24,9 @@ export function loadProfileFile(path: string): Session {
   let mtime = Date.now();
   try {
     mtime = statSync(path).mtimeMs;
-  } catch {}
+  } catch {
+    // No modification time: now stands in.
+  }
   return decodeProfileFile(bytes, path, { mtime, program: basename(path) });
 }
 
@@ -53,7 +55,6 @@ export function decodeProfileFile(bytes: Uint8Array, name: string, options: Deco
   return cpuProfileToSession(json, name, options);
 }
 
-const SAFE = Number.MAX_SAFE_INTEGER;
 const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 

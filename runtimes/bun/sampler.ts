@@ -118,7 +118,9 @@ function detach(l: Listener): void {
     try {
       j.profile(() => {});
       running = false;
-    } catch {}
+    } catch {
+      // Still running: the next start resumes it, and drains what piled up first (attach).
+    }
   }
 }
 
@@ -235,7 +237,6 @@ function calibrate(rec: Recorder): void {
   }
 }
 
-
 interface SessionOptions {
   stopPerf: number;
   startTime: number;
@@ -341,7 +342,7 @@ export class Recorder {
       // One function per reported position: keyed by it (CodeBlock hashes are content hashes: functions with
       // the same source text share one, so they cannot tell two such functions apart).
       let perSource = this.byPosition.get(f.sourceID);
-      if (!perSource) this.byPosition.set(f.sourceID, (perSource = new Map()));
+      if (!perSource) this.byPosition.set(f.sourceID, perSource = new Map());
       const key = line * 2 ** 24 + col;
       let id = perSource.get(key);
       if (id === undefined) {

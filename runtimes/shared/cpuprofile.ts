@@ -1,10 +1,10 @@
 // V8's .cpuprofile (Profiler.Profile in the DevTools protocol) -> the normalised Session. Shared by the samplers
 // of the runtimes whose engine is V8 (Node, Deno); each passes its own source mapper and runtime name.
-import { createSourceMapper, urlToFile, type SourceMapper } from "../../session/source/sourcemaps.ts";
+import { createSourceMapper, type SourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
 import { FrameInterner, StackInterner } from "../../session/frames.ts";
 import { SampleState } from "../../session/types.ts";
 import { callerNames, findStartStack } from "./start-stack.ts";
-import type { FrameInfo, FrameKind, Session, SampleStateValue } from "../../session/types.ts";
+import type { FrameInfo, FrameKind, SampleStateValue, Session } from "../../session/types.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
 
 /** The shape of a .cpuprofile (Profiler.Profile in the DevTools protocol). */
@@ -60,17 +60,22 @@ export function captureCallers(): RawCallSite[] {
   }
   const out: RawCallSite[] = [];
   if (!Array.isArray(sites)) return out;
-  for (const site of sites) {
+  for (const site of sites as CallSiteMore[]) {
     try {
-      if ((site as any).isAsync?.()) break; // what follows are awaiting callers, not frames on the real stack
-      const file = urlToFile(site.getFileName() ?? (site as any).getScriptNameOrSourceURL?.() ?? "");
+      if (site.isAsync?.()) break; // what follows are awaiting callers, not frames on the real stack
+      const file = urlToFile(site.getFileName() ?? site.getScriptNameOrSourceURL?.() ?? "");
       if (isTsprofileFile(file)) continue;
       const [line, col] = [site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0];
       out.push({ name: site.getFunctionName() ?? "", file, line, col });
-    } catch {}
+    } catch {
+      // A call site that cannot describe itself is left out; the rest still find the start stack.
+    }
   }
   return out.reverse();
 }
+
+/** V8's call sites have these too; not every runtime's (or @types/node's) do. */
+type CallSiteMore = NodeJS.CallSite & { isAsync?(): boolean; getScriptNameOrSourceURL?(): string | null };
 
 /** The captured callers of start(), source-mapped unless the runtime already did, found in the stack table. */
 function mapStartStack(
@@ -201,8 +206,7 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     if (!(id >= 0 && id <= maxId && nodeOwn[id] === 1)) break;
     kept--;
   }
-  const duration =
-    kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
+  const duration = kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
   const stackTable = stacks.tables();
 
   return {

@@ -92,7 +92,7 @@ function packageOf(rest: string): string {
 }
 
 /** The library a frame belongs to by default, or "" for application code. Internals are not asked. */
-function defaultLibrary(frame: FrameInfo, path: string): string {
+function defaultLibrary(path: string): string {
   if (path === "" || path === "[native code]") return NATIVE_LIBRARY;
   const pkg = nodeModulesPackage(path);
   if (pkg) return pkg;
@@ -215,7 +215,7 @@ export function classifyFrames(frames: FrameInfo[], options: ClassifyOptions): C
       if (isInternal(frame)) f |= FrameFlag.internal;
       else if (options.ownRoot && path && isOwnFrame(path, options.ownRoot)) f |= FrameFlag.hidden;
       else {
-        lib = defaultLibrary(frame, path);
+        lib = defaultLibrary(path);
         if (lib) f |= FrameFlag.library;
       }
       // Overrides: --show wins over --hide, which wins over the defaults. A shown frame is shown whatever it is.

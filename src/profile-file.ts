@@ -160,6 +160,7 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
         program: options.program ?? name,
         mapper: options.mapper ?? guardedMapper(),
         runtime: `${runtimeHint || "unknown runtime"} (.cpuprofile)`,
+        wholeStacks: jsc,
       },
     );
   } catch (err) {

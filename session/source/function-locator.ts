@@ -10,7 +10,7 @@ import { isAbsolute } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { TraceMap } from "@jridgewell/trace-mapping";
-import { TS_FILE, transpile } from "./transpile.mjs";
+import { transpile, TS_FILE } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
 import { createSourceMapper, type SourceMapper } from "./sourcemaps.ts";
 
@@ -20,8 +20,8 @@ const requireHere = createRequire(import.meta.url);
 let acornModule: typeof import("acorn") | undefined;
 let traceMapping: typeof import("@jridgewell/trace-mapping") | undefined;
 const acorn = () => (acornModule ??= requireHere("acorn") as typeof import("acorn"));
-const tm = () =>
-  (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
+const tm =
+  () => (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
 
 /** 1-based. */
 export interface FunctionStart {
@@ -213,7 +213,9 @@ function parseLoose(code: string): Node | null {
   for (const sourceType of ["module", "script"] as const) {
     try {
       return acorn().parse(code, { ...base, sourceType }) as unknown as Node;
-    } catch {}
+    } catch {
+      // Not a module (e.g. `with`, octal literals): tried as a script next.
+    }
   }
   return null;
 }

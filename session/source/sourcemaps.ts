@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { createRequire, findSourceMap } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
-import { TS_FILE, transpile } from "./transpile.mjs";
+import type { SourceMapInput, TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
+import { transpile, TS_FILE } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
 
 // trace-mapping is required on first use, not imported: on Deno a static bare import would have to resolve in
@@ -15,8 +15,8 @@ import { formatOf } from "./ts-format.mjs";
 // knows nothing of tsprofile's dependencies; require resolves from this file's node_modules on every runtime.
 type TraceMapping = typeof import("@jridgewell/trace-mapping");
 let traceMapping: TraceMapping | null = null;
-const tm = (): TraceMapping =>
-  (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
+const tm =
+  (): TraceMapping => (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
 
 export interface Position {
   file: string;
@@ -37,7 +37,7 @@ interface LoaderState {
 
 /** Set by runtimes/loader/register.mjs when our TypeScript loader runs in this process. */
 function loaderState(): LoaderState | undefined {
-  return (globalThis as any)[Symbol.for("tsprofile.loader")];
+  return (globalThis as Record<symbol, LoaderState | undefined>)[Symbol.for("tsprofile.loader")];
 }
 
 // Source files bigger than this are not searched for a map comment (a generated bundle of this size with an
@@ -87,8 +87,10 @@ function load(file: string): TraceMapType | null {
   // map of the code that actually ran: the best answer there is.
   try {
     const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
-    if (known?.payload) return new (tm().TraceMap)(known.payload as any, pathToFileURL(file).href);
-  } catch {}
+    if (known?.payload) return new (tm().TraceMap)(known.payload as SourceMapInput, pathToFileURL(file).href);
+  } catch {
+    // Not a map Node kept: the file's own comment below.
+  }
   const loader = loaderState();
   if (TS_FILE.test(file)) {
     // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
@@ -131,7 +133,9 @@ function sourcePath(source: string): string {
   if (source.startsWith("file:")) {
     try {
       return fileURLToPath(source);
-    } catch {}
+    } catch {
+      // Not a path on this platform: the URL as it is.
+    }
   }
   return source;
 }
@@ -141,7 +145,9 @@ export function urlToFile(url: string): string {
   if (url.startsWith("file:")) {
     try {
       return fileURLToPath(url);
-    } catch {}
+    } catch {
+      // Not a path on this platform: the URL as it is.
+    }
   }
   return url;
 }

@@ -5,14 +5,13 @@
 // Node reports that point in the JavaScript our loader made and tsprofile maps it back through the loader's
 // source map to the nearest mapped token at or before it (the function's name or keyword): this does the same
 // with the same transpile, so the answers are identical. Runtime-agnostic; never throws.
-import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { TraceMap } from "@jridgewell/trace-mapping";
 import { transpile, TS_FILE } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
-import { createSourceMapper, type SourceMapper } from "./sourcemaps.ts";
+import { createSourceMapper, readRegularFile, type SourceMapper } from "./sourcemaps.ts";
 
 // acorn and trace-mapping are required on first use, not imported: the samplers load this module in the
 // profiled program, and Deno resolves a static bare import against the program's config, which need not list them.
@@ -93,8 +92,8 @@ export function createFunctionLocator(): FunctionLocator {
 }
 
 function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null {
-  const buf = readFileSync(file);
-  if (buf.length > MAX_SOURCE_BYTES) return null;
+  const buf = readRegularFile(file, MAX_SOURCE_BYTES);
+  if (!buf) return null;
   const source = buf.toString("utf8");
   let code = source;
   let map: TraceMap | null = null;

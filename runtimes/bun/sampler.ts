@@ -481,7 +481,7 @@ export class Recorder {
       }
       const f = convertFrame(raw, locator);
       map[r] = table.frame(f);
-      if (raw.kind === "js") located.set(`${f.file}\u0000${f.name}`, f);
+      if (raw.kind === "js") located.set(`${raw.file}\u0000${f.name}`, f);
     }
     // A frame JSC could not place (a function's entry, before its code block runs): the same function where
     // it was placed, if one of that name in that file was.
@@ -504,8 +504,10 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
   const at = locator.locate(raw.file, raw.line, raw.col);
   if (at === "module" && name === "") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
+  // A library's function is where its own source map puts it (at.file), as on Node: the same frame there.
   const pos = at && at !== "module" ? at : { line: raw.line, col: raw.col };
-  return { name: name === "" ? "(anonymous)" : name, file: raw.file, line: pos.line, col: pos.col, kind: "js" };
+  const file = at && at !== "module" && at.file ? at.file : raw.file;
+  return { name: name === "" ? "(anonymous)" : name, file, line: pos.line, col: pos.col, kind: "js" };
 }
 
 // ---- start stack (as the Node sampler does it) ----

@@ -4,7 +4,9 @@
 // expressions and methods (class constructors included), the first token of an arrow function. For TypeScript,
 // Node reports that point in the JavaScript our loader made and tsprofile maps it back through the loader's
 // source map to the nearest mapped token at or before it (the function's name or keyword): this does the same
-// with the same transpile, so the answers are identical. Runtime-agnostic; never throws.
+// with the same transpile, so the answers are identical. JavaScript with a source map of its own (a library's
+// build) is answered as Node maps V8's position: through that map, into the file it names. Runtime-agnostic;
+// never throws.
 import { isAbsolute } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -26,6 +28,8 @@ const tm =
 export interface FunctionStart {
   line: number;
   col: number;
+  /** The file the function is in, when that is not the file asked about (where a JavaScript file's map points). */
+  file?: string;
 }
 
 export interface FunctionLocator {
@@ -41,9 +45,13 @@ interface FileIndex {
   /** Functions in the code that runs (JavaScript), sorted by start offset. */
   start: Int32Array;
   end: Int32Array;
-  /** V8's position of each function, already mapped to the file's coordinates. */
+  /** V8's position of each function: mapped to the .ts source for TypeScript, as the code has it otherwise. */
   line: Int32Array;
   col: Int32Array;
+  /** JavaScript: the file, line and column Node reports for each function (through its map), once asked. */
+  mapped: (FunctionStart | undefined)[];
+  /** JavaScript: maps through the file's own source map, if it has one. */
+  mapper: SourceMapper | null;
   /** Line start offsets of the code that runs. */
   lineStarts: Int32Array;
   /** TypeScript: the transpile's map (queries come in .ts coordinates). */
@@ -80,7 +88,7 @@ export function createFunctionLocator(): FunctionLocator {
       if (answer === undefined) {
         const index = indexFor(file);
         try {
-          answer = index ? locateIn(index, line, Math.max(col, 1)) : null;
+          answer = index ? locateIn(index, file, line, Math.max(col, 1)) : null;
         } catch {
           answer = null;
         }
@@ -124,9 +132,10 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
     lineStarts,
     map,
     source: map ? pathToFileURL(file).href : null,
+    mapped: [],
+    // JavaScript files with a source map of their own are mapped the way Node's sampler maps them (mapStart).
+    mapper: map ? null : mapper(),
   };
-  // JavaScript files with a source map of their own are mapped the way Node's sampler maps them.
-  const own = map ? null : mapper();
   for (let i = 0; i < n; i++) {
     const f = found[i];
     index.start[i] = f.start;
@@ -138,9 +147,6 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
       let o = tm().originalPositionFor(map, { ...at, bias: tm().GREATEST_LOWER_BOUND });
       if (o.line == null) o = tm().originalPositionFor(map, { ...at, bias: tm().LEAST_UPPER_BOUND });
       if (o.line != null) pos = { line: o.line, col: (o.column ?? 0) + 1 };
-    } else if (own) {
-      const m = own.map(file, gen.line, gen.col);
-      if (m.file === file) pos = { line: m.line, col: m.col };
     }
     index.line[i] = pos.line;
     index.col[i] = pos.col;
@@ -148,7 +154,22 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
   return index;
 }
 
-function locateIn(index: FileIndex, line: number, col: number): FunctionStart | "module" | null {
+/**
+ * Function i of a JavaScript file where Node places it: V8 reports the function's start in the code that runs and
+ * tsprofile maps that through the file's own map (session/source/sourcemaps.ts), into whatever file the map names
+ * (a library's src/*.ts). Once per function, and only for the functions asked about: a large bundle has thousands.
+ */
+function mapStart(index: FileIndex, file: string, i: number): FunctionStart {
+  let start = index.mapped[i];
+  if (start === undefined) {
+    const m = index.mapper!.map(file, index.line[i], index.col[i]);
+    start = m.file === file ? { line: m.line, col: m.col } : { line: m.line, col: m.col, file: m.file };
+    index.mapped[i] = start;
+  }
+  return start;
+}
+
+function locateIn(index: FileIndex, file: string, line: number, col: number): FunctionStart | "module" | null {
   let best: number;
   if (index.map) {
     // The reported position is in the .ts source: find the code it became. Engines may report a point
@@ -175,6 +196,7 @@ function locateIn(index: FileIndex, line: number, col: number): FunctionStart | 
   if (best === -2) return null;
   if (best < 0) return "module";
   if (index.line[best] < 1) return null;
+  if (index.mapper) return mapStart(index, file, best);
   return { line: index.line[best], col: index.col[best] };
 }
 

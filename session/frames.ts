@@ -7,6 +7,18 @@ export function frameKey(f: FrameInfo): string {
   return `${f.name}\u0000${f.file}\u0000${f.line}\u0000${f.col}\u0000${f.kind}`;
 }
 
+/**
+ * The root of a stack the engine cut short. V8 keeps only a sampled stack's innermost 255 frames, so the outermost
+ * frame left would otherwise pass for the real entry point: such a stack starts at this frame instead. It is a
+ * frame of the table like any other, so every report and sample format shows it and all cut stacks share one
+ * root; classification never hides it nor folds it into a library (src/processing/classify.ts).
+ */
+export const TRUNCATED_FRAME: Readonly<FrameInfo> = { name: "[truncated]", file: "", line: 0, col: 0, kind: "native" };
+
+export function isTruncatedFrame(f: FrameInfo): boolean {
+  return f.name === TRUNCATED_FRAME.name && f.file === "" && f.line === 0 && f.kind === TRUNCATED_FRAME.kind;
+}
+
 /** A growable typed column; `data` past `length` is spare room. */
 export class Column<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
   length = 0;
@@ -137,7 +149,7 @@ export class StackInterner {
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     const { table, mask, parents, frameIds } = this;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
+    for (let i = h & mask;; i = (i + 1) & mask) {
       const id = table[i];
       if (id === EMPTY || (parents[id] === parent && frameIds[id] === frame)) return i;
     }

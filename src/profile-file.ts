@@ -25,7 +25,7 @@ export function loadProfileFile(path: string): Session {
   try {
     mtime = statSync(path).mtimeMs;
   } catch {
-    // no mtime to be had: now is as good
+    // No modification time: now stands in.
   }
   return decodeProfileFile(bytes, path, { mtime, program: basename(path) });
 }
@@ -160,6 +160,7 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
         program: options.program ?? name,
         mapper: options.mapper ?? guardedMapper(),
         runtime: `${runtimeHint || "unknown runtime"} (.cpuprofile)`,
+        wholeStacks: jsc,
       },
     );
   } catch (err) {

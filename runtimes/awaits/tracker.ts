@@ -289,7 +289,11 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
       const at = pos.line > 0 ? (locator ??= createFunctionLocator()).locate(pos.file, pos.line, pos.col) : null;
       let frame: FrameInfo | null = null;
       if (at === "module") frame = { name: "<module>", file: pos.file, line: 1, col: 1, kind };
-      else if (at) frame = { name, file: pos.file, line: at.line, col: at.col, kind };
+      // A map into another file (a library's own, on Bun) is the sampler's answer too; after `mapper` it would be a
+      // second hop the sampler never takes: matched by name and line below instead.
+      else if (at && !(at.file && mapper)) {
+        frame = { name, file: at.file ?? pos.file, line: at.line, col: at.col, kind };
+      }
       if (frame) {
         id = frameTable.find(frame);
         if (id < 0) {

@@ -13,7 +13,7 @@ import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
 import { callerNames, findStartStack } from "../shared/start-stack.ts";
 import type { FrameInfo, FrameKind, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { SessionChunker } from "../shared/chunker.ts";
-import { Column, FrameInterner, StackInterner } from "../../session/frames.ts";
+import { Column, FrameInterner, StackInterner, TRUNCATED_FRAME } from "../../session/frames.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
@@ -75,7 +75,7 @@ function jsc(): Jsc {
 // ---- the shared drain: JSC has one profiler per VM; every running sampler sees every trace ----
 
 interface Listener {
-  take(traces: JscTrace[], interval: number, drainStart: number, drainEnd: number): void;
+  take(traces: JscTrace[], cut: Uint8Array, interval: number, drainStart: number, drainEnd: number): void;
 }
 const listeners = new Set<Listener>();
 let timer: ReturnType<typeof setInterval> | null = null;
@@ -87,8 +87,28 @@ function drain(): JscTrace[] {
   const before = performance.now();
   const out = jsc().samplingProfilerStackTraces();
   const after = performance.now();
-  for (const l of listeners) l.take(out.traces, out.interval, before, after);
+  // Judged once, in order, for every sampler: whether a trace was cut depends on the ones before it.
+  const cut = new Uint8Array(out.traces.length);
+  for (let i = 0; i < out.traces.length; i++) cut[i] = wasCut(out.traces[i].frames.length) ? 1 : 0;
+  for (const l of listeners) l.take(out.traces, cut, out.interval, before, after);
   return out.traces;
+}
+
+/**
+ * JSC's sampler walks a stack into a buffer of 256 frames, which grows by a quarter (rounded down) after a walk
+ * ran out of room: the sample that ran out keeps only its innermost frames, as many as the buffer held, and hangs
+ * them from the root; the next ones are whole. Measured on a 1000-deep recursion: one cut sample each of 256,
+ * 320, 400, 500, 625, 781 and 976 frames, then whole ones of 1003. So a trace exactly one of those sizes long, and
+ * longer than every trace before it (a longer one proves the buffer has grown past it), was cut.
+ */
+const JSC_FIRST_BUFFER = 256;
+let longestTrace = 0;
+function wasCut(frames: number): boolean {
+  if (frames <= longestTrace) return false;
+  longestTrace = frames;
+  let size = JSC_FIRST_BUFFER;
+  while (size < frames) size = Math.floor(size * 1.25);
+  return size === frames;
 }
 
 // Drained periodically so memory stays bounded in a long run; unref'd so it never keeps the program alive.
@@ -118,7 +138,9 @@ function detach(l: Listener): void {
     try {
       j.profile(() => {});
       running = false;
-    } catch {}
+    } catch {
+      // Still running: the next start resumes it, and drains what piled up first (attach).
+    }
   }
 }
 
@@ -135,9 +157,9 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   const rec = new Recorder();
   let realInterval = interval;
   const listener: Listener = {
-    take(traces, intervalSec, drainStart, drainEnd) {
+    take(traces, cut, intervalSec, drainStart, drainEnd) {
       if (intervalSec > 0) realInterval = Math.round(intervalSec * 1e6);
-      rec.add(traces, drainStart, drainEnd);
+      rec.add(traces, drainStart, drainEnd, cut);
     },
   };
   rec.intervalHint = interval;
@@ -236,7 +258,6 @@ function calibrate(rec: Recorder): void {
   }
 }
 
-
 interface SessionOptions {
   stopPerf: number;
   startTime: number;
@@ -290,11 +311,12 @@ export class Recorder {
     return Number.isFinite(this.offLow) ? this.offLow : 0;
   }
 
-  add(traces: JscTrace[], drainStart: number, drainEnd: number): void {
+  /** `cut`: per trace, 1 when JSC cut it short (wasCut). */
+  add(traces: JscTrace[], drainStart: number, drainEnd: number, cut?: Uint8Array): void {
     if (traces.length === 0) return;
     if (!this.exact) this.narrowOffset(traces, drainStart, drainEnd);
     if (this.startPerf === Infinity) return; // calibration: before the session
-    for (const t of traces) this.addTrace(t, t.timestamp * 1000);
+    for (let i = 0; i < traces.length; i++) this.addTrace(traces[i], traces[i].timestamp * 1000, cut?.[i] === 1);
   }
 
   private narrowOffset(traces: JscTrace[], drainStart: number, drainEnd: number): void {
@@ -313,9 +335,10 @@ export class Recorder {
     this.sampleOwn.length = 0;
   }
 
-  private addTrace(t: JscTrace, mono: number): void {
+  private addTrace(t: JscTrace, mono: number, cut: boolean): void {
     const frames = t.frames;
-    let stack = -1;
+    // What JSC kept of a cut stack hangs under the one [truncated] root (session/frames.ts), as V8's does.
+    let stack = cut ? this.stacks.stack(-1, this.truncatedFrame()) : -1;
     let own = 0;
     // Root first; the profiler's own frames are left out, and what they call stays tsprofile's (the sample is
     // charged to tsprofile's caller) until the program's own code is called back (runtimes/shared/cpuprofile.ts).
@@ -334,6 +357,15 @@ export class Recorder {
     this.sampleOwn.push(own);
   }
 
+  private truncated = -1;
+  private truncatedFrame(): number {
+    if (this.truncated < 0) {
+      this.truncated = this.rawFrames.length;
+      this.rawFrames.push({ ...TRUNCATED_FRAME, own: false, program: false });
+    }
+    return this.truncated;
+  }
+
   private rawFrame(f: JscFrame): number {
     const url = f.sourceURL ?? "";
     const line = f.line;
@@ -342,7 +374,7 @@ export class Recorder {
       // One function per reported position: keyed by it (CodeBlock hashes are content hashes: functions with
       // the same source text share one, so they cannot tell two such functions apart).
       let perSource = this.byPosition.get(f.sourceID);
-      if (!perSource) this.byPosition.set(f.sourceID, (perSource = new Map()));
+      if (!perSource) this.byPosition.set(f.sourceID, perSource = new Map());
       const key = line * 2 ** 24 + col;
       let id = perSource.get(key);
       if (id === undefined) {
@@ -451,7 +483,7 @@ export class Recorder {
       }
       const f = convertFrame(raw, locator);
       map[r] = table.frame(f);
-      if (raw.kind === "js") located.set(`${f.file}\u0000${f.name}`, f);
+      if (raw.kind === "js") located.set(`${raw.file}\u0000${f.name}`, f);
     }
     // A frame JSC could not place (a function's entry, before its code block runs): the same function where
     // it was placed, if one of that name in that file was.
@@ -474,8 +506,10 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
   const at = locator.locate(raw.file, raw.line, raw.col);
   if (at === "module" && name === "") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
+  // A library's function is where its own source map puts it (at.file), as on Node: the same frame there.
   const pos = at && at !== "module" ? at : { line: raw.line, col: raw.col };
-  return { name: name === "" ? "(anonymous)" : name, file: raw.file, line: pos.line, col: pos.col, kind: "js" };
+  const file = at && at !== "module" && at.file ? at.file : raw.file;
+  return { name: name === "" ? "(anonymous)" : name, file, line: pos.line, col: pos.col, kind: "js" };
 }
 
 // ---- start stack (as the Node sampler does it) ----

@@ -1,4 +1,5 @@
 // Finding the stack that called profiler.start() in a sampled stack table (meta.startStack; SPEC.md, trim stem).
+import { isTruncatedFrame } from "../../session/frames.ts";
 import type { FrameInfo } from "../../session/types.ts";
 
 /** One caller of start(), root first: the function names it may carry, its file, the line it was at. */
@@ -42,7 +43,10 @@ export function findStartStack(
         bestCount = before + 1;
         best = i;
       }
-    } else matched[i] = f.kind !== "js" && f.file === "" ? before : -1;
+    } else {
+      // [truncated] is no runtime glue: what follows it is the middle of a deeper stack, never the callers'.
+      matched[i] = f.kind !== "js" && f.file === "" && !isTruncatedFrame(f) ? before : -1;
+    }
   }
   const path: number[] = [];
   for (let i = best; i >= 0; i = parent[i]) path.push(frameOf[i]);

@@ -4,15 +4,16 @@
 // expressions and methods (class constructors included), the first token of an arrow function. For TypeScript,
 // Node reports that point in the JavaScript our loader made and tsprofile maps it back through the loader's
 // source map to the nearest mapped token at or before it (the function's name or keyword): this does the same
-// with the same transpile, so the answers are identical. Runtime-agnostic; never throws.
-import { readFileSync } from "node:fs";
+// with the same transpile, so the answers are identical. JavaScript with a source map of its own (a library's
+// build) is answered as Node maps V8's position: through that map, into the file it names. Runtime-agnostic;
+// never throws.
 import { isAbsolute } from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { TraceMap } from "@jridgewell/trace-mapping";
-import { TS_FILE, transpile } from "./transpile.mjs";
+import { transpile, TS_FILE } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
-import { createSourceMapper, type SourceMapper } from "./sourcemaps.ts";
+import { createSourceMapper, readRegularFile, type SourceMapper } from "./sourcemaps.ts";
 
 // acorn and trace-mapping are required on first use, not imported: the samplers load this module in the
 // profiled program, and Deno resolves a static bare import against the program's config, which need not list them.
@@ -20,13 +21,15 @@ const requireHere = createRequire(import.meta.url);
 let acornModule: typeof import("acorn") | undefined;
 let traceMapping: typeof import("@jridgewell/trace-mapping") | undefined;
 const acorn = () => (acornModule ??= requireHere("acorn") as typeof import("acorn"));
-const tm = () =>
-  (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
+const tm =
+  () => (traceMapping ??= requireHere("@jridgewell/trace-mapping") as typeof import("@jridgewell/trace-mapping"));
 
 /** 1-based. */
 export interface FunctionStart {
   line: number;
   col: number;
+  /** The file the function is in, when that is not the file asked about (where a JavaScript file's map points). */
+  file?: string;
 }
 
 export interface FunctionLocator {
@@ -42,9 +45,13 @@ interface FileIndex {
   /** Functions in the code that runs (JavaScript), sorted by start offset. */
   start: Int32Array;
   end: Int32Array;
-  /** V8's position of each function, already mapped to the file's coordinates. */
+  /** V8's position of each function: mapped to the .ts source for TypeScript, as the code has it otherwise. */
   line: Int32Array;
   col: Int32Array;
+  /** JavaScript: the file, line and column Node reports for each function (through its map), once asked. */
+  mapped: (FunctionStart | undefined)[];
+  /** JavaScript: maps through the file's own source map, if it has one. */
+  mapper: SourceMapper | null;
   /** Line start offsets of the code that runs. */
   lineStarts: Int32Array;
   /** TypeScript: the transpile's map (queries come in .ts coordinates). */
@@ -81,7 +88,7 @@ export function createFunctionLocator(): FunctionLocator {
       if (answer === undefined) {
         const index = indexFor(file);
         try {
-          answer = index ? locateIn(index, line, Math.max(col, 1)) : null;
+          answer = index ? locateIn(index, file, line, Math.max(col, 1)) : null;
         } catch {
           answer = null;
         }
@@ -93,8 +100,8 @@ export function createFunctionLocator(): FunctionLocator {
 }
 
 function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null {
-  const buf = readFileSync(file);
-  if (buf.length > MAX_SOURCE_BYTES) return null;
+  const buf = readRegularFile(file, MAX_SOURCE_BYTES);
+  if (!buf) return null;
   const source = buf.toString("utf8");
   let code = source;
   let map: TraceMap | null = null;
@@ -125,9 +132,10 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
     lineStarts,
     map,
     source: map ? pathToFileURL(file).href : null,
+    mapped: [],
+    // JavaScript files with a source map of their own are mapped the way Node's sampler maps them (mapStart).
+    mapper: map ? null : mapper(),
   };
-  // JavaScript files with a source map of their own are mapped the way Node's sampler maps them.
-  const own = map ? null : mapper();
   for (let i = 0; i < n; i++) {
     const f = found[i];
     index.start[i] = f.start;
@@ -139,9 +147,6 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
       let o = tm().originalPositionFor(map, { ...at, bias: tm().GREATEST_LOWER_BOUND });
       if (o.line == null) o = tm().originalPositionFor(map, { ...at, bias: tm().LEAST_UPPER_BOUND });
       if (o.line != null) pos = { line: o.line, col: (o.column ?? 0) + 1 };
-    } else if (own) {
-      const m = own.map(file, gen.line, gen.col);
-      if (m.file === file) pos = { line: m.line, col: m.col };
     }
     index.line[i] = pos.line;
     index.col[i] = pos.col;
@@ -149,7 +154,22 @@ function buildIndex(file: string, mapper: () => SourceMapper): FileIndex | null 
   return index;
 }
 
-function locateIn(index: FileIndex, line: number, col: number): FunctionStart | "module" | null {
+/**
+ * Function i of a JavaScript file where Node places it: V8 reports the function's start in the code that runs and
+ * tsprofile maps that through the file's own map (session/source/sourcemaps.ts), into whatever file the map names
+ * (a library's src/*.ts). Once per function, and only for the functions asked about: a large bundle has thousands.
+ */
+function mapStart(index: FileIndex, file: string, i: number): FunctionStart {
+  let start = index.mapped[i];
+  if (start === undefined) {
+    const m = index.mapper!.map(file, index.line[i], index.col[i]);
+    start = m.file === file ? { line: m.line, col: m.col } : { line: m.line, col: m.col, file: m.file };
+    index.mapped[i] = start;
+  }
+  return start;
+}
+
+function locateIn(index: FileIndex, file: string, line: number, col: number): FunctionStart | "module" | null {
   let best: number;
   if (index.map) {
     // The reported position is in the .ts source: find the code it became. Engines may report a point
@@ -176,6 +196,7 @@ function locateIn(index: FileIndex, line: number, col: number): FunctionStart | 
   if (best === -2) return null;
   if (best < 0) return "module";
   if (index.line[best] < 1) return null;
+  if (index.mapper) return mapStart(index, file, best);
   return { line: index.line[best], col: index.col[best] };
 }
 
@@ -214,7 +235,7 @@ function parseLoose(code: string): Node | null {
     try {
       return acorn().parse(code, { ...base, sourceType }) as unknown as Node;
     } catch {
-      // not valid as this source type: try the next
+      // Not a module (e.g. `with`, octal literals): tried as a script next.
     }
   }
   return null;

@@ -2,12 +2,12 @@
 // TypeScript run by our loader: re-transpile with the loader's exact options (same input, same map).
 // Other JavaScript: follow its `//# sourceMappingURL=` (a data: URL or a .map file). Never throws: a position
 // that cannot be mapped comes back unchanged.
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createRequire, findSourceMap } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { EncodedSourceMap, TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
-import { TS_FILE, transpile } from "./transpile.mjs";
+import type { SourceMapInput, TraceMap as TraceMapType } from "@jridgewell/trace-mapping";
+import { transpile, TS_FILE } from "./transpile.mjs";
 import { formatOf } from "./ts-format.mjs";
 
 // trace-mapping is required on first use, not imported: on Deno a static bare import would have to resolve in
@@ -15,8 +15,8 @@ import { formatOf } from "./ts-format.mjs";
 // knows nothing of tsprofile's dependencies; require resolves from this file's node_modules on every runtime.
 type TraceMapping = typeof import("@jridgewell/trace-mapping");
 let traceMapping: TraceMapping | null = null;
-const tm = (): TraceMapping =>
-  (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
+const tm =
+  (): TraceMapping => (traceMapping ??= createRequire(import.meta.url)("@jridgewell/trace-mapping") as TraceMapping);
 
 export interface Position {
   file: string;
@@ -35,6 +35,8 @@ interface LoaderState {
   cjs: Set<string>;
 }
 
+const IS_NODE = !("deno" in process.versions) && !("bun" in process.versions);
+
 /** Set by runtimes/loader/register.mjs when our TypeScript loader runs in this process. */
 function loaderState(): LoaderState | undefined {
   return (globalThis as Record<symbol, LoaderState | undefined>)[Symbol.for("tsprofile.loader")];
@@ -43,6 +45,41 @@ function loaderState(): LoaderState | undefined {
 // Source files bigger than this are not searched for a map comment (a generated bundle of this size with an
 // inline map would cost a noticeable pause at stop for little gain).
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+// A map holds names, mappings and often every source's text: it may be a few times its file's size.
+const MAX_MAP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A regular file's bytes, or null when the path is anything else (a device such as /dev/zero, a FIFO, a directory)
+ * or the file is bigger than maxBytes. Paths come from profiles and map comments, which must never hang the reader
+ * or fill its memory: the file is opened without blocking (opening a FIFO would wait for a writer), checked again
+ * on the open descriptor, and read up to the size it had then.
+ */
+export function readRegularFile(path: string, maxBytes: number): Buffer | null {
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > maxBytes) return null;
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return null;
+    const buf = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, at);
+      if (n <= 0) break;
+      at += n;
+    }
+    return at < buf.length ? buf.subarray(0, at) : buf;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export function createSourceMapper(): SourceMapper {
   const maps = new Map<string, TraceMapType | null>();
@@ -84,25 +121,27 @@ export function createSourceMapper(): SourceMapper {
 
 function load(file: string): TraceMapType | null {
   // When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the
-  // map of the code that actually ran: the best answer there is.
+  // map of the code that actually ran: the best answer there is. Only Node's: Deno's findSourceMap reads the file
+  // a map comment names, whatever it is (a comment naming /dev/zero never returns), and Bun's knows none.
   try {
-    const known = typeof findSourceMap === "function" ? findSourceMap(file) : undefined;
-    if (known?.payload) return new (tm().TraceMap)(known.payload as EncodedSourceMap, pathToFileURL(file).href);
+    const known = typeof findSourceMap === "function" && IS_NODE ? findSourceMap(file) : undefined;
+    if (known?.payload) return new (tm().TraceMap)(known.payload as SourceMapInput, pathToFileURL(file).href);
   } catch {
-    // Node's map is unusable: fall back to our own lookup below
+    // Not a map Node kept: the file's own comment below.
   }
   const loader = loaderState();
   if (TS_FILE.test(file)) {
     // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
     // cannot see into: leave it unmapped.
     if (!loader) return null;
-    const source = readFileSync(file, "utf8");
+    const source = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
+    if (source === undefined) return null;
     const format = loader.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
     const { map } = transpile(source, file, format);
     return map ? new (tm().TraceMap)(map, pathToFileURL(file).href) : null;
   }
-  const source = readFileSync(file);
-  if (source.length > MAX_SOURCE_BYTES) return null;
+  const source = readRegularFile(file, MAX_SOURCE_BYTES);
+  if (!source) return null;
   const text = source.toString("utf8");
   const url = lastMapComment(text);
   if (!url) return null;
@@ -118,7 +157,8 @@ function load(file: string): TraceMapType | null {
   if (url.startsWith("file:")) mapPath = fileURLToPath(url);
   else if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return null; // http: and the like: not ours to fetch
   else mapPath = resolve(dirname(file), decodeURIComponent(url));
-  return new (tm().TraceMap)(readFileSync(mapPath, "utf8"), pathToFileURL(mapPath).href);
+  const map = readRegularFile(mapPath, MAX_MAP_BYTES);
+  return map ? new (tm().TraceMap)(map.toString("utf8"), pathToFileURL(mapPath).href) : null;
 }
 
 /** The URL of the last `//# sourceMappingURL=` comment (the one that counts), if any. */
@@ -134,7 +174,7 @@ function sourcePath(source: string): string {
     try {
       return fileURLToPath(source);
     } catch {
-      // a malformed file: URL: kept as it is
+      // Not a path on this platform: the URL as it is.
     }
   }
   return source;
@@ -146,7 +186,7 @@ export function urlToFile(url: string): string {
     try {
       return fileURLToPath(url);
     } catch {
-      // a malformed file: URL: kept as it is
+      // Not a path on this platform: the URL as it is.
     }
   }
   return url;

@@ -3,6 +3,7 @@
 // --hide/--show overrides. Also the short paths reports print.
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../session/errors.ts";
+import { isTruncatedFrame } from "../../session/frames.ts";
 import { FrameFlag, NO_LIBRARY } from "../../session/types.ts";
 import type { FrameInfo } from "../../session/types.ts";
 
@@ -204,6 +205,9 @@ export function classifyFrames(frames: FrameInfo[], options: ClassifyOptions): C
 
   for (let i = 0; i < n; i++) {
     const frame = frames[i];
+    // The root of a stack the engine cut short (session/frames.ts) is what the report must show of it: never an
+    // internal, a library or a --hide/--show match (its empty path would match "*").
+    if (isTruncatedFrame(frame)) continue;
     let lib = "";
     let f = 0;
     const cached = frame.file !== "" && frame.kind !== "runtime" ? byFile.get(frame.file) : undefined;

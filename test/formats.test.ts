@@ -217,7 +217,7 @@ test("a running gap (meta.idleSampled): every sample format weighs it as the tre
   // The .cpuprofile: the span over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
   // idle (V8's mark): our loader reads back the same weights.
   const text = render(s, "cpuprofile") as string;
-  assert.ok(JSON.parse(text).nodes.some((n: any) => n.callFrame.functionName === "(idle)"));
+  assert.ok(JSON.parse(text).nodes.some((n: { callFrame: { functionName: string } }) => n.callFrame.functionName === "(idle)"));
   const back = cpuProfileToSession(JSON.parse(text), "x.cpuprofile");
   assert.ok(back.meta.idleSampled);
   assert.equal(collapsed(cwdless(back)), want);

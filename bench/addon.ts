@@ -57,14 +57,20 @@ else parent();
 
 async function child(mode: ModeName): Promise<void> {
   const binding = loadAddon().binding;
-  if (mode.startsWith("addon") && !binding) throw new Error("the addon is not built for this Node: node scripts/build-addon.mjs");
+  if (mode.startsWith("addon") && !binding) {
+    throw new Error("the addon is not built for this Node: node scripts/build-addon.mjs");
+  }
   const t0 = performance.now();
-  const sampler =
-    mode === "plain"
-      ? null
-      : mode === "inspector"
-        ? startNodeSampler({ interval, startStack: false, deoptimize: false })
-        : startAddonSampler(binding!, { interval, startStack: false, deoptimize: false, ...(mode === "addon, no cpu" ? { cpuInterval: 0 } : {}) });
+  const sampler = mode === "plain"
+    ? null
+    : mode === "inspector"
+    ? startNodeSampler({ interval, startStack: false, deoptimize: false })
+    : startAddonSampler(binding!, {
+      interval,
+      startStack: false,
+      deoptimize: false,
+      ...(mode === "addon, no cpu" ? { cpuInterval: 0 } : {}),
+    });
   const startMs = performance.now() - t0;
   const drainMs: number[] = [];
   let drained = 0;
@@ -115,7 +121,13 @@ function parent(): void {
   for (let r = 0; r < rounds; r++) {
     const order = modes.map((_, i) => modes[(i + r) % modes.length]);
     for (const mode of order) {
-      const args = ["--import", join(root, "runtimes", "loader", "register.mjs"), join(root, "bench", "addon.ts"), "--child", mode];
+      const args = [
+        "--import",
+        join(root, "runtimes", "loader", "register.mjs"),
+        join(root, "bench", "addon.ts"),
+        "--child",
+        mode,
+      ];
       args.push("--seconds", String(seconds), "--interval", String(interval));
       const p = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
       const line = p.stdout.trim().split("\n").pop() ?? "";
@@ -140,7 +152,18 @@ function parent(): void {
   const plainWall = perEval(plain, (r) => r.workMs);
   const plainCpu = perEval(plain, (r) => r.cpuMs);
   const rows: string[][] = [
-    ["mode", "samples", "achieved us", "samples/s", "wall x plain", "cpu x plain", "start ms", "stop ms", "drain ms med/max", "peak RSS MB"],
+    [
+      "mode",
+      "samples",
+      "achieved us",
+      "samples/s",
+      "wall x plain",
+      "cpu x plain",
+      "start ms",
+      "stop ms",
+      "drain ms med/max",
+      "peak RSS MB",
+    ],
   ];
   for (const mode of modes) {
     const rs = results.get(mode)!;
@@ -162,11 +185,15 @@ function parent(): void {
   const width = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(width[c]) : v.padStart(width[c]))).join("  "));
   console.log(
-    `\nplain: ${(plainWall / 1000).toFixed(2)} s wall, ${(plainCpu / 1000).toFixed(2)} s CPU per evaluation of the workload. wall/cpu x plain: per\n` +
+    `\nplain: ${(plainWall / 1000).toFixed(2)} s wall, ${
+      (plainCpu / 1000).toFixed(2)
+    } s CPU per evaluation of the workload. wall/cpu x plain: per\n` +
       "evaluation, over plain's (cpu: the process's, all threads, the samplers' included; steadier on a shared machine).\n" +
       "achieved us: session duration / samples. stop ms: sampler.stop() to the normalised Session (conversion, source\n" +
       "maps, waits). drain ms: one rotation handing a chunk over while the program runs. peak RSS: the child's maxRSS.\n" +
-      `Medians over ${rounds} rounds. Load (1/5/15 min) after each round: ${loads.map((l) => l.map((x) => x.toFixed(2)).join("/")).join(", ")}`,
+      `Medians over ${rounds} rounds. Load (1/5/15 min) after each round: ${
+        loads.map((l) => l.map((x) => x.toFixed(2)).join("/")).join(", ")
+      }`,
   );
 }
 

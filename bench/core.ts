@@ -54,7 +54,11 @@ const CHUNK = 65_536;
 
 // ---- the two sides ----------------------------------------------------------------------------------------------------
 
-function coreOptions(session: Session, classification: Classification, asyncMode: AsyncMode = "enabled"): CoreProcessOptions {
+function coreOptions(
+  session: Session,
+  classification: Classification,
+  asyncMode: AsyncMode = "enabled",
+): CoreProcessOptions {
   return {
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,
@@ -136,14 +140,18 @@ function wasmMemory(core: CoreModule): WebAssembly.Memory | null {
 
 const runtime = g.Deno ? "deno" : g.Bun ? "bun" : `node ${g.process ? g.process.version : ""}`;
 console.log(
-  `tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${WAITS.toLocaleString("en")} waits, ` +
+  `tsprofile core benchmark (${runtime}): ${SAMPLES.toLocaleString("en")} samples, ${
+    WAITS.toLocaleString("en")
+  } waits, ` +
     `${ROUNDS} rounds each`,
 );
 
 const t0 = performance.now();
 const session = syntheticSession(SAMPLES, SEED, WAITS);
 const depths = new Uint16Array(session.stacks.parent.length);
-for (let i = 0; i < depths.length; i++) depths[i] = session.stacks.parent[i] === -1 ? 1 : depths[session.stacks.parent[i]] + 1;
+for (let i = 0; i < depths.length; i++) {
+  depths[i] = session.stacks.parent[i] === -1 ? 1 : depths[session.stacks.parent[i]] + 1;
+}
 let depthSum = 0;
 let counted = 0;
 for (const s of session.samples.stack) if (s >= 0) (depthSum += depths[s]), counted++;
@@ -156,7 +164,11 @@ if (session.waits) {
   // Mean number of pending waits over the session (sum of lengths / duration).
   let waited = 0;
   for (let i = 0; i < session.waits.start.length; i++) waited += session.waits.end[i] - session.waits.start[i];
-  console.log(`waits: ${session.waits.start.length.toLocaleString("en")}, ${(waited / session.meta.duration).toFixed(2)} pending on average`);
+  console.log(
+    `waits: ${session.waits.start.length.toLocaleString("en")}, ${
+      (waited / session.meta.duration).toFixed(2)
+    } pending on average`,
+  );
 }
 
 // wasm/core.ts keeps its instance to itself: note the memory of the instance it creates (lazily, on first use).
@@ -199,7 +211,9 @@ if (core) {
   const rssAfter = g.process?.memoryUsage?.().rss ?? 0;
   s.dispose();
   retained = memory
-    ? `${((after - before) / SAMPLES).toFixed(2)} B/sample (wasm memory ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MiB)`
+    ? `${((after - before) / SAMPLES).toFixed(2)} B/sample (wasm memory ${(before / 2 ** 20).toFixed(1)} -> ${
+      (after / 2 ** 20).toFixed(1)
+    } MiB)`
     : `~${((rssAfter - rssBefore) / SAMPLES).toFixed(2)} B/sample (RSS delta; wasm memory not exposed)`;
 }
 const wasmTimes: number[] = [];
@@ -233,8 +247,18 @@ for (let round = 0; round < ROUNDS; round++) {
 const rssNow = g.process?.memoryUsage?.().rss;
 const rows: Array<[string, string, string, string]> = [["", "wasm core", "TS oracle", "oracle / wasm"]];
 if (core) {
-  rows.push(["median", fmt(median(wasmTimes)), fmt(median(oracleTimes)), `${(median(oracleTimes) / median(wasmTimes)).toFixed(2)}x`]);
-  rows.push(["min", fmt(Math.min(...wasmTimes)), fmt(Math.min(...oracleTimes)), `${(Math.min(...oracleTimes) / Math.min(...wasmTimes)).toFixed(2)}x`]);
+  rows.push([
+    "median",
+    fmt(median(wasmTimes)),
+    fmt(median(oracleTimes)),
+    `${(median(oracleTimes) / median(wasmTimes)).toFixed(2)}x`,
+  ]);
+  rows.push([
+    "min",
+    fmt(Math.min(...wasmTimes)),
+    fmt(Math.min(...oracleTimes)),
+    `${(Math.min(...oracleTimes) / Math.min(...wasmTimes)).toFixed(2)}x`,
+  ]);
   rows.push(["retained/sample", retained, "(holds nothing)", ""]);
 } else {
   rows.push(["median", "-", fmt(median(oracleTimes)), "-"]);
@@ -255,6 +279,8 @@ if (core) {
   console.log(
     `await attribution (wasm, end to end, median): enabled ${fmt(on)}, disabled ${fmt(off)}: ` +
       `${on >= off ? "+" : ""}${((on - off) * 1000).toFixed(0)} us per run ` +
-      `(${(((on - off) / off) * 100).toFixed(1)}%; ${(((on - off) * 1e6) / Math.max(1, WAITS) / 1000).toFixed(2)} us per wait incl. ingest)`,
+      `(${(((on - off) / off) * 100).toFixed(1)}%; ${
+        (((on - off) * 1e6) / Math.max(1, WAITS) / 1000).toFixed(2)
+      } us per wait incl. ingest)`,
   );
 }

@@ -55,8 +55,18 @@ function simulatedHour(seconds: number): void {
   const frames: FrameInfo[] = [];
   for (let i = 0; i < 800; i++) {
     const w = i % 10;
-    const file = w < 6 ? `/srv/app/src/m${i % 41}.ts` : w < 9 ? `/srv/app/node_modules/lib${i % 17}/index.js` : `node:internal/x${i % 9}`;
-    frames.push({ name: `fn${i}`, file, line: 1 + ((i * 13) % 700), col: 1 + (i % 40), kind: w === 9 ? "runtime" : "js" });
+    const file = w < 6
+      ? `/srv/app/src/m${i % 41}.ts`
+      : w < 9
+      ? `/srv/app/node_modules/lib${i % 17}/index.js`
+      : `node:internal/x${i % 9}`;
+    frames.push({
+      name: `fn${i}`,
+      file,
+      line: 1 + ((i * 13) % 700),
+      col: 1 + (i % 40),
+      kind: w === 9 ? "runtime" : "js",
+    });
   }
   // A prefix tree: 40 request paths (depth 20-30) that a few hundred leaves (depth 20-60) grow out of.
   const parent: number[] = [];
@@ -192,7 +202,9 @@ function simulatedHour(seconds: number): void {
 
   console.log(`== simulated hour (${runtimeName}; load ${load()})${CPU ? ", with samples.cpu" : ""}`);
   console.log(
-    `${total.toLocaleString("en")} samples, ${leaves.length} leaf stacks (${sent} stack nodes, depth 20-${maxDepth}, Zipf 1.1), ` +
+    `${
+      total.toLocaleString("en")
+    } samples, ${leaves.length} leaf stacks (${sent} stack nodes, depth 20-${maxDepth}, Zipf 1.1), ` +
       `fed in ${seconds} chunks of ${PER_CHUNK}`,
   );
   console.log(`ingest: ${(ingestMs / 1000).toFixed(2)} s (${((ingestMs * 1000) / total).toFixed(3)} us a sample)`);
@@ -201,10 +213,14 @@ function simulatedHour(seconds: number): void {
       `${(retained / total).toFixed(2)} bytes a sample   [targets: < 64 MB, <= 8 B a sample]`,
   );
   console.log(`process + text render: ${renderMs.toFixed(0)} ms (${text.split("\n").length} lines)`);
-  console.log(`for comparison, the same hour as one Session in JS typed arrays: ${mb(total * 13)} before any core copy`);
+  console.log(
+    `for comparison, the same hour as one Session in JS typed arrays: ${mb(total * 13)} before any core copy`,
+  );
   if (g.Bun) {
     // Measured: growing a bare WebAssembly.Memory to 28 MB raises Bun's heapUsed by 56 MB, after Bun.gc(true).
-    console.log("(Bun: heapUsed counts the wasm memory's buffer, about twice over: its JS heap figure is not JS objects)");
+    console.log(
+      "(Bun: heapUsed counts the wasm memory's buffer, about twice over: its JS heap figure is not JS objects)",
+    );
   }
 }
 
@@ -270,7 +286,10 @@ function realRun(seconds: number, rounds: number): void {
   const modes: Record<string, (out: string, stream: string) => string[]> = {
     plain: () => [program, String(seconds)],
     "tsprofile -i 0.0001": (out) => [cli, "-i", "0.0001", "-r", "json", "-o", out, program, String(seconds)],
-    "tsprofile -i 0.0001 --stream-to": (out, stream) => [cli, "-i", "0.0001", "--stream-to", stream, "-r", "json", "-o", out, program, String(seconds)],
+    "tsprofile -i 0.0001 --stream-to": (
+      out,
+      stream,
+    ) => [cli, "-i", "0.0001", "--stream-to", stream, "-r", "json", "-o", out, program, String(seconds)],
   };
   const results: Record<string, RunResult[]> = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
   console.log(`== streamed real run (${runtimeName}; ${seconds} s a run, ${rounds} rounds, interleaved)`);
@@ -283,13 +302,22 @@ function realRun(seconds: number, rounds: number): void {
       const stream = join(dir, "stream.tsprof");
       rmSync(out, { force: true });
       rmSync(stream, { force: true });
-      const r = spawnSync(process.execPath, modes[mode](out, stream), { cwd: dir, encoding: "utf8", timeout: (seconds + 120) * 1000 });
+      const r = spawnSync(process.execPath, modes[mode](out, stream), {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: (seconds + 120) * 1000,
+      });
       const m = /turns=(\d+) work_ms=(\d+) peak_rss_kb=(\d+) rss_growth_kb=(-?\d+)/.exec(r.stdout ?? "");
       if (r.status !== 0 || !m) {
         console.log(`  ${mode}: failed (${r.status}) ${(r.stderr ?? "").split("\n").slice(0, 3).join(" | ")}`);
         continue;
       }
-      const res: RunResult = { turns: Number(m[1]), workMs: Number(m[2]), peakKb: Number(m[3]), growthKb: Number(m[4]) };
+      const res: RunResult = {
+        turns: Number(m[1]),
+        workMs: Number(m[2]),
+        peakKb: Number(m[3]),
+        growthKb: Number(m[4]),
+      };
       if (existsSync(out)) {
         const json = JSON.parse(readFileSync(out, "utf8"));
         res.samples = json.sample_count;
@@ -303,7 +331,19 @@ function realRun(seconds: number, rounds: number): void {
   const plainPeak = median(results.plain.map((r) => r.peakKb));
   const rate = (r: RunResult) => r.turns / r.workMs;
   const plainRate = median(results.plain.map(rate));
-  console.log(["mode", "peak RSS", "x plain", "RSS growth, 2nd half", "turns/s", "time a turn x plain", "samples", "achieved", "stream file"].join(" | "));
+  console.log(
+    [
+      "mode",
+      "peak RSS",
+      "x plain",
+      "RSS growth, 2nd half",
+      "turns/s",
+      "time a turn x plain",
+      "samples",
+      "achieved",
+      "stream file",
+    ].join(" | "),
+  );
   for (const [mode, rs] of Object.entries(results)) {
     if (rs.length === 0) continue;
     const peak = median(rs.map((r) => r.peakKb));
@@ -320,11 +360,15 @@ function realRun(seconds: number, rounds: number): void {
         (plainRate / median(rs.map(rate))).toFixed(3),
         samples ?? "-",
         achieved ? `${achieved.toFixed(0)} us` : "-",
-        streamed !== undefined ? `${(streamed / 1024).toFixed(0)} KB (${samples ? (streamed / samples).toFixed(2) : "?"} B a sample)` : "-",
+        streamed !== undefined
+          ? `${(streamed / 1024).toFixed(0)} KB (${samples ? (streamed / samples).toFixed(2) : "?"} B a sample)`
+          : "-",
       ].join(" | "),
     );
   }
-  console.log("(the program runs for a fixed time: overhead shows as fewer turns, not a longer run; peak RSS is read at exit)");
+  console.log(
+    "(the program runs for a fixed time: overhead shows as fewer turns, not a longer run; peak RSS is read at exit)",
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -366,7 +410,9 @@ async function flatMemory(seconds: number): Promise<void> {
         drained += sampler.drain!().samples.stack.length;
         drainMs.push(performance.now() - d0);
       }
-      if (sec === Math.ceil(seconds / 4) || sec === Math.ceil(seconds / 2) || sec === seconds) marks.push({ at: sec, ...mem() });
+      if (sec === Math.ceil(seconds / 4) || sec === Math.ceil(seconds / 2) || sec === seconds) {
+        marks.push({ at: sec, ...mem() });
+      }
     }
     clearInterval(work);
     const s0 = performance.now();

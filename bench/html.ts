@@ -36,7 +36,9 @@ const median = (xs: number[]): number => {
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
 const load = loadavg().map((x) => x.toFixed(2)).join(" ");
-console.log(`tsprofile HTML benchmark: ${SAMPLES.toLocaleString("en")} samples, ${ROUNDS} rounds; load average ${load}`);
+console.log(
+  `tsprofile HTML benchmark: ${SAMPLES.toLocaleString("en")} samples, ${ROUNDS} rounds; load average ${load}`,
+);
 const session = syntheticSession(SAMPLES, SEED);
 
 const renderTimes: number[] = [];
@@ -60,13 +62,28 @@ const runCount = Number(/"count":(\d+)/.exec(html)?.[1] ?? 0);
 const browser = await chromium.launchPersistentContext(join(dir, "profile"), {
   executablePath: "/usr/bin/chromium",
   headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
   viewport: { width: 1400, height: 900 },
 });
 const url = `file://${file}`;
 await browser.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
 
-const columns = { ready: [] as number[], expand: [] as number[], timeline: [] as number[], zoom: [] as number[], showAll: [] as number[], search: [] as number[], heap: [] as number[] };
+const columns = {
+  ready: [] as number[],
+  expand: [] as number[],
+  timeline: [] as number[],
+  zoom: [] as number[],
+  showAll: [] as number[],
+  search: [] as number[],
+  heap: [] as number[],
+};
 for (let r = 0; r < ROUNDS; r++) {
   const page = await browser.newPage();
   const errors: string[] = [];
@@ -90,8 +107,12 @@ for (let r = 0; r < ROUNDS; r++) {
   await page.click("#zoom-in");
   await page.waitForSelector('#timeline[data-draws="2"]');
   const zoom = performance.now() - z0;
-  const steps = await page.evaluate(() => (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings);
-  console.log(`  in page (ms since navigation): ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
+  const steps = await page.evaluate(() =>
+    (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings
+  );
+  console.log(
+    `  in page (ms since navigation): ${Object.entries(steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`,
+  );
   // Show all (the other processing: unpacked and drawn on first use), then a search over it, back in the tree.
   await page.click("#tab-tree");
   const a0 = performance.now();
@@ -104,14 +125,20 @@ for (let r = 0; r < ROUNDS; r++) {
   const search = performance.now() - s0;
   columns.showAll.push(showAll);
   columns.search.push(search);
-  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+  const heap = await page.evaluate(() =>
+    (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0
+  );
   if (errors.length) console.log(`  page errors: ${errors.join("; ")}`);
   columns.ready.push(ready);
   columns.expand.push(expand);
   columns.timeline.push(timeline);
   columns.zoom.push(zoom);
   columns.heap.push(heap);
-  console.log(`  round ${r + 1}: tree ${ms(ready)}, expanded ${ms(expand)}, timeline drawn ${ms(timeline)}, zoom redraw ${ms(zoom)}, show all ${ms(showAll)}, search ${ms(search)}`);
+  console.log(
+    `  round ${r + 1}: tree ${ms(ready)}, expanded ${ms(expand)}, timeline drawn ${ms(timeline)}, zoom redraw ${
+      ms(zoom)
+    }, show all ${ms(showAll)}, search ${ms(search)}`,
+  );
   await page.close();
 }
 await browser.close();
@@ -119,7 +146,12 @@ rmSync(dir, { recursive: true, force: true });
 
 const rows: Array<[string, string]> = [
   ["render (median)", `${ms(median(renderTimes))} (classify + both processings + encode)`],
-  ["file size", `${(bytes / 1e6).toFixed(2)} MB (timeline runs ${(runsLen / 1e6).toFixed(2)} MB for ${runCount.toLocaleString("en")} runs; page code ${(pageBytes / 1e3).toFixed(0)} kB)`],
+  [
+    "file size",
+    `${(bytes / 1e6).toFixed(2)} MB (timeline runs ${(runsLen / 1e6).toFixed(2)} MB for ${
+      runCount.toLocaleString("en")
+    } runs; page code ${(pageBytes / 1e3).toFixed(0)} kB)`,
+  ],
   ["load -> tree shown", ms(median(columns.ready))],
   ["load -> first expand done", ms(median(columns.expand))],
   ["load -> timeline first draw", ms(median(columns.timeline))],
@@ -131,4 +163,8 @@ const rows: Array<[string, string]> = [
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log("");
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
-console.log(`\nmedians of ${ROUNDS} rounds; headless chromium (Debian), 1400x900; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `\nmedians of ${ROUNDS} rounds; headless chromium (Debian), 1400x900; load average ${
+    loadavg().map((x) => x.toFixed(2)).join(" ")
+  }`,
+);

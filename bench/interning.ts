@@ -16,7 +16,7 @@ import type { Session } from "../session/types.ts";
 import { SessionChunker } from "../runtimes/shared/chunker.ts";
 import { convertProfile, type CpuProfile } from "../runtimes/shared/cpuprofile.ts";
 import { Recorder } from "../runtimes/bun/sampler.ts";
-import { resolveWaits, type RecordedWaits } from "../runtimes/awaits/tracker.ts";
+import { type RecordedWaits, resolveWaits } from "../runtimes/awaits/tracker.ts";
 import type { RawSite } from "../runtimes/awaits/wait-stacks.ts";
 import { syntheticSession } from "./synthetic-session.ts";
 
@@ -58,8 +58,8 @@ function pieces(s: Session): Session[] {
       const p = local(s.stacks.parent[x]);
       const gf = s.stacks.frame[x];
       let f = frameId.get(gf);
-      if (f === undefined) frameId.set(gf, (f = frames.push(s.frames[gf]) - 1));
-      stackId.set(x, (id = parent.push(p) - 1));
+      if (f === undefined) frameId.set(gf, f = frames.push(s.frames[gf]) - 1);
+      stackId.set(x, id = parent.push(p) - 1);
       frame.push(f);
       return id;
     };
@@ -109,13 +109,15 @@ function traces(s: Session): { timestamp: number; frames: unknown[] }[] {
   const files = new Map<string, number>();
   const byStack: unknown[][] = [];
   for (let x = 0; x < s.stacks.parent.length; x++) {
-    byStack.push(path(s, x).reverse().map((fi) => {
-      const f = s.frames[fi];
-      if (!files.has(f.file)) files.set(f.file, files.size + 1);
-      const sourceID = files.get(f.file);
-      const [name, sourceURL, line, column] = [f.name, f.file, f.line, f.col];
-      return { sourceID, name, location: "", sourceURL, line, column, category: "JIT", flags: 0 };
-    }));
+    byStack.push(
+      path(s, x).reverse().map((fi) => {
+        const f = s.frames[fi];
+        if (!files.has(f.file)) files.set(f.file, files.size + 1);
+        const sourceID = files.get(f.file);
+        const [name, sourceURL, line, column] = [f.name, f.file, f.line, f.col];
+        return { sourceID, name, location: "", sourceURL, line, column, category: "JIT", flags: 0 };
+      }),
+    );
   }
   const time = s.samples.time;
   return Array.from(s.samples.stack, (x, i) => ({ timestamp: time[i] / 1e6, frames: x < 0 ? [] : byStack[x] }));
@@ -129,7 +131,7 @@ function waits(s: Session): RecordedWaits {
     path(s, x).reverse().map((fi) => {
       const f = s.frames[fi];
       return { name: f.name, file: f.file, line: f.line, col: f.col, async: false };
-    }),
+    })
   );
   const n = 50_000;
   const start: number[] = [];

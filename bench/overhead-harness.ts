@@ -6,7 +6,7 @@
 // .cpuprofile's samples over endTime - startTime). Each script says how its runtime runs the modes; options:
 // [--runs 7] [--scale 1].
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -78,7 +78,20 @@ export function runOverhead(setup: OverheadSetup): void {
     modes.push({
       name: "tsprofile",
       interval,
-      command: (dir) => [...pre, setup.cli, "-i", String(interval / 1e6), "-r", "json", "-o", join(dir, "report.json"), workload, scale],
+      command: (
+        dir,
+      ) => [
+        ...pre,
+        setup.cli,
+        "-i",
+        String(interval / 1e6),
+        "-r",
+        "json",
+        "-o",
+        join(dir, "report.json"),
+        workload,
+        scale,
+      ],
       rate: (dir) => {
         const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
         return report.sample_count / report.duration;
@@ -87,7 +100,9 @@ export function runOverhead(setup: OverheadSetup): void {
     modes.push({
       name: "--cpu-prof",
       interval,
-      command: (dir) => [...pre, "--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", String(interval), workload, scale],
+      command: (
+        dir,
+      ) => [...pre, "--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", String(interval), workload, scale],
       rate: (dir) => {
         const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
         if (!file) throw new Error("--cpu-prof wrote no profile");
@@ -105,7 +120,9 @@ export function runOverhead(setup: OverheadSetup): void {
       const started = performance.now();
       const r = spawnSync(setup.runtime, mode.command(dir), { cwd: root, encoding: "utf8", timeout: 300_000 });
       const wall = performance.now() - started;
-      if (r.status !== 0) throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
+      if (r.status !== 0) {
+        throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
+      }
       const work = /work_ms=([\d.]+) cpu_ms=([\d.]+)/.exec(r.stdout);
       if (!work) throw new Error(`${mode.name}: no work_ms in ${JSON.stringify(r.stdout)}`);
       if (!count) return;
@@ -132,7 +149,18 @@ export function runOverhead(setup: OverheadSetup): void {
   const plainWall = median(plain.wall);
   const plainWork = median(plain.work);
   const plainCpu = median(plain.cpu);
-  const rows = [["mode", "interval", "wall (s)", "x plain", "work (s)", "x plain", "work cpu (s)", "x plain", "samples/s", "achieved"]];
+  const rows = [[
+    "mode",
+    "interval",
+    "wall (s)",
+    "x plain",
+    "work (s)",
+    "x plain",
+    "work cpu (s)",
+    "x plain",
+    "samples/s",
+    "achieved",
+  ]];
   for (const mode of modes) {
     const m = results.get(mode)!;
     const wall = median(m.wall);

@@ -28,7 +28,13 @@ export function syntheticSession(samples: number, seed: number, waitCount = 0): 
   for (let i = 0; i < 200; i++) {
     lib.push(frames.length);
     const pkg = `pkg${i % 12}`;
-    frames.push({ name: `lib${i}`, file: `/app/node_modules/${pkg}/lib/file${i % 7}.js`, line: 5 + i, col: 1, kind: "js" });
+    frames.push({
+      name: `lib${i}`,
+      file: `/app/node_modules/${pkg}/lib/file${i % 7}.js`,
+      line: 5 + i,
+      col: 1,
+      kind: "js",
+    });
   }
   const main = app[0];
 

@@ -42,7 +42,10 @@ interface ServerResult {
 
 // ---- the server (child) ----
 
-const PRODUCTS = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `product ${(i * 7919) % 1000}`, price: ((i * 37) % 500) / 10, stock: (i * 13) % 40 }));
+const PRODUCTS = Array.from(
+  { length: 200 },
+  (_, i) => ({ id: i, name: `product ${(i * 7919) % 1000}`, price: ((i * 37) % 500) / 10, stock: (i * 13) % 40 }),
+);
 
 /** The route's work: a filtered, sorted, paged listing, as a typical JSON API does it (~0.1 ms). */
 async function listProducts(query: Record<string, unknown>): Promise<object> {
@@ -76,7 +79,7 @@ async function serve(mode: Mode): Promise<void> {
     // the folder has stopped growing.
     let reports = 0;
     if (dir) {
-      for (let stable = 0; stable < 10; ) {
+      for (let stable = 0; stable < 10;) {
         await new Promise((r) => setTimeout(r, 300));
         const n = readdirSync(dir).length;
         stable = n === reports ? stable + 1 : 0;
@@ -174,14 +177,22 @@ async function main(): Promise<void> {
       console.log(`  ${name} round ${r + 1}/${rounds}: req/s ${summary}; loadavg ${load()}`);
     }
     const base = got.has("none") ? median(got.get("none")!.map((x) => x.reqPerSec)) : NaN;
-    console.log(`\n${name}: mode      req/s  vs none  paired (q1..q3)  mean ms  p50 ms  p99 ms  server CPU us/req  errors  reports saved / requests served`);
+    console.log(
+      `\n${name}: mode      req/s  vs none  paired (q1..q3)  mean ms  p50 ms  p99 ms  server CPU us/req  errors  reports saved / requests served`,
+    );
     for (const mode of modes) {
       const runs = got.get(mode)!;
       const rps = median(runs.map((x) => x.reqPerSec));
       // Each round's runs were back to back: their ratio to that round's "none" cancels slow drift of other load.
-      const ratios = got.has("none") ? runs.map((x, i) => x.reqPerSec / got.get("none")![i].reqPerSec - 1).sort((a, b) => a - b) : [];
-      const q = (p: number) => (ratios.length ? `${(ratios[Math.round(p * (ratios.length - 1))] * 100).toFixed(1)}` : "-");
-      const saved = mode === "profiled" ? `${median(runs.map((x) => x.reports))} / ${median(runs.map((x) => x.served))}` : "";
+      const ratios = got.has("none")
+        ? runs.map((x, i) => x.reqPerSec / got.get("none")![i].reqPerSec - 1).sort((a, b) => a - b)
+        : [];
+      const q = (
+        p: number,
+      ) => (ratios.length ? `${(ratios[Math.round(p * (ratios.length - 1))] * 100).toFixed(1)}` : "-");
+      const saved = mode === "profiled"
+        ? `${median(runs.map((x) => x.reports))} / ${median(runs.map((x) => x.served))}`
+        : "";
       console.log(
         [
           " ".repeat(name.length + 1),

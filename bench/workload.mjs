@@ -15,8 +15,12 @@ function generateSource(functions) {
     parts.push(
       `export async function handler${i}(req, { db, log = console } = {}) {\n` +
         `  const rows = await db.query(\`select * from t${i % 17} where id = \${req.id}\`);\n` +
-        `  const out = rows.filter((r) => r.score > ${i % 100} && !r.deleted).map(({ id, score, ...rest }) => ({ id, score: score * ${1 + (i % 7)}, ...rest }));\n` +
-        `  for (let k = 0; k < out.length; k++) { if (out[k].id % ${2 + (i % 5)} === 0) log.info?.("even", k, out[k]); }\n` +
+        `  const out = rows.filter((r) => r.score > ${
+          i % 100
+        } && !r.deleted).map(({ id, score, ...rest }) => ({ id, score: score * ${1 + (i % 7)}, ...rest }));\n` +
+        `  for (let k = 0; k < out.length; k++) { if (out[k].id % ${
+          2 + (i % 5)
+        } === 0) log.info?.("even", k, out[k]); }\n` +
         `  class Model${i} extends Base { #x = ${i}; static of(v) { return new Model${i}(v ?? null); } get x() { return this.#x; } }\n` +
         `  return { status: ${200 + (i % 3)}, body: JSON.stringify(out), model: Model${i}.of(req.body) };\n}\n`,
     );
@@ -36,7 +40,16 @@ function parseSource(source, times) {
 
 /** @param {number} count */
 function jsonRoundTrips(count) {
-  const doc = Array.from({ length: 2000 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b", String(i % 13)], price: i * 1.25, nested: { ok: i % 2 === 0, at: [i, i + 1] } }));
+  const doc = Array.from(
+    { length: 2000 },
+    (_, i) => ({
+      id: i,
+      name: `item-${i}`,
+      tags: ["a", "b", String(i % 13)],
+      price: i * 1.25,
+      nested: { ok: i % 2 === 0, at: [i, i + 1] },
+    }),
+  );
   let size = 0;
   for (let i = 0; i < count; i++) size += JSON.parse(JSON.stringify(doc)).length;
   return size;
@@ -57,7 +70,10 @@ function sorting(count) {
 
 /** @param {number} count */
 function regexes(count) {
-  const text = Array.from({ length: 5000 }, (_, i) => `user${i}@example${i % 50}.com said "hello #${i}" at 2024-0${1 + (i % 9)}-1${i % 10}`).join("\n");
+  const text = Array.from(
+    { length: 5000 },
+    (_, i) => `user${i}@example${i % 50}.com said "hello #${i}" at 2024-0${1 + (i % 9)}-1${i % 10}`,
+  ).join("\n");
   const email = /([\w.+-]+)@([\w-]+\.)+\w+/g;
   const date = /(\d{4})-(\d{2})-(\d{2})/g;
   let found = 0;
@@ -91,4 +107,8 @@ for (let round = 0; round < 2 * scale; round++) {
 const ms = performance.now() - started;
 const cpu = process.cpuUsage(cpuStarted);
 // cpu_ms counts every thread of the process, so a profiler's own sampling thread is in it.
-process.stdout.write(`work_ms=${ms.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} checksum=${results.reduce((a, b) => a + b, 0).toFixed(0)}\n`);
+process.stdout.write(
+  `work_ms=${ms.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} checksum=${
+    results.reduce((a, b) => a + b, 0).toFixed(0)
+  }\n`,
+);

@@ -58,7 +58,9 @@ async function fetchExchangeRate(currency: string): Promise<number> {
 function compileDiscountRules(count: number): number {
   let nodes = 0;
   for (let i = 0; i < count; i++) {
-    const source = `rules.push((order) => order.items.filter((x) => x.qty > ${i % 4}).length * ${i} + (order.coupon ? 1 : 0));`;
+    const source = `rules.push((order) => order.items.filter((x) => x.qty > ${
+      i % 4
+    }).length * ${i} + (order.coupon ? 1 : 0));`;
     const ast = parse(source.repeat(20), { ecmaVersion: "latest" });
     nodes += ast.body.length;
   }

@@ -9,7 +9,16 @@
 // Offline-safe: node-gyp gets the headers of the running Node when they are on disk (--nodedir); only without
 // them does it try to download them (bounded by a timeout).
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -37,10 +46,15 @@ if (process.env.TSPROFILE_NO_ADDON === "1") done(true, "TSPROFILE_NO_ADDON=1: na
 
 const abi = process.versions.modules;
 const target = join(addonDir, "bin", `tsprofile_sampler-${process.platform}-${process.arch}-${abi}.node`);
-const sources = [join(addonDir, "binding.gyp"), ...readdirSync(join(addonDir, "src")).map((f) => join(addonDir, "src", f))];
+const sources = [
+  join(addonDir, "binding.gyp"),
+  ...readdirSync(join(addonDir, "src")).map((f) => join(addonDir, "src", f)),
+];
 if (!values.force && existsSync(target)) {
   const built = statSync(target).mtimeMs;
-  if (sources.every((f) => statSync(f).mtimeMs <= built)) done(true, `native sampler for Node ${process.version} (ABI ${abi}) is up to date`);
+  if (sources.every((f) => statSync(f).mtimeMs <= built)) {
+    done(true, `native sampler for Node ${process.version} (ABI ${abi}) is up to date`);
+  }
 }
 
 /** A node-gyp to run: a local install, npm's own (npm passes it to scripts), or the one next to this Node's npm. */
@@ -76,7 +90,8 @@ function findNodeDir() {
     try {
       const text = readFileSync(join(dir, "include", "node", "node_version.h"), "utf8");
       const get = (/** @type {string} */ name) => Number(new RegExp(`#define ${name} (\\d+)`).exec(text)?.[1]);
-      return get("NODE_MAJOR_VERSION") === want[0] && get("NODE_MINOR_VERSION") === want[1] && get("NODE_PATCH_VERSION") === want[2];
+      return get("NODE_MAJOR_VERSION") === want[0] && get("NODE_MINOR_VERSION") === want[1] &&
+        get("NODE_PATCH_VERSION") === want[2];
     } catch {
       return false;
     }
@@ -99,13 +114,15 @@ if (r.status !== 0 || !existsSync(built)) {
   mkdirSync(join(addonDir, "build"), { recursive: true });
   const logFile = join(addonDir, "build", "build-addon.log");
   writeFileSync(logFile, log);
-  const reason =
-    /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === "ETIMEDOUT"
-      ? "node-gyp timed out"
-      : (log.split("\n").find((l) => /error|not found|ENOTFOUND|EAI_AGAIN/i.test(l) && !/^gyp (ERR|info)/.test(l)) ??
-        log.split("\n").find((l) => l.startsWith("gyp ERR!")) ??
-        `node-gyp exited with ${r.status}`).trim();
-  done(false, `native sampler not built (${reason.slice(0, 160)}; log: ${logFile}); Node will sample through node:inspector`);
+  const reason = /** @type {NodeJS.ErrnoException | undefined} */ (r.error)?.code === "ETIMEDOUT"
+    ? "node-gyp timed out"
+    : (log.split("\n").find((l) => /error|not found|ENOTFOUND|EAI_AGAIN/i.test(l) && !/^gyp (ERR|info)/.test(l)) ??
+      log.split("\n").find((l) => l.startsWith("gyp ERR!")) ??
+      `node-gyp exited with ${r.status}`).trim();
+  done(
+    false,
+    `native sampler not built (${reason.slice(0, 160)}; log: ${logFile}); Node will sample through node:inspector`,
+  );
 }
 mkdirSync(dirname(target), { recursive: true });
 copyFileSync(built, target);

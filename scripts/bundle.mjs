@@ -12,8 +12,7 @@ const dist = join(root, "dist");
 const loaderDir = join(root, "runtimes", "loader");
 
 // Bundled CommonJS dependencies call require() for builtins; an ES module has none, so give it one.
-const REQUIRE_SHIM =
-  'import { createRequire as __tsprofileCreateRequire } from "node:module";\n' +
+const REQUIRE_SHIM = 'import { createRequire as __tsprofileCreateRequire } from "node:module";\n' +
   "const require = __tsprofileCreateRequire(import.meta.url);";
 
 /** @satisfies {import("esbuild").BuildOptions} */
@@ -50,7 +49,11 @@ const entries = [
     .filter((f) => /hooks\.mjs$/.test(f))
     .map((f) => ({ in: `runtimes/loader/${f}`, out: f })),
   // Test-runner integrations (package.json exports "./node-test" ...): next to core.wasm, their runner external.
-  ...INTEGRATIONS.map((name) => ({ in: `src/integrations/${name}.ts`, out: `integration-${name}.js`, external: ["vitest", "uvu", "bun:test"] })),
+  ...INTEGRATIONS.map((name) => ({
+    in: `src/integrations/${name}.ts`,
+    out: `integration-${name}.js`,
+    external: ["vitest", "uvu", "bun:test"],
+  })),
 ];
 
 const notes = [];

@@ -5,7 +5,7 @@
 // A test file may restrict its runtimes with a first-line comment, saying why, which is printed:
 //   // runtimes: node20 node24 -- the native addon is built for Node only
 // Usage: node scripts/test.mjs [--runtime node20,bun] [--no-cargo] [--no-static] [file-filter...]
-import { spawnSync, execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -80,7 +80,12 @@ if (runStatic) {
     ["cargo clippy -D warnings", "cargo", ["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"], core],
   ];
   for (const [name, cmd, args, cwd] of checks) {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(cmd, args, {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const ok = r.status === 0;
     console.log(`  ${name}: ${ok ? "ok" : "FAILED"}`);
     if (ok) passed += 1;
@@ -88,7 +93,10 @@ if (runStatic) {
       failed += 1;
       failures.push(name);
       const out = ((r.stdout ?? "") + (r.stderr ?? "") || String(r.error ?? "")).split("\n");
-      console.log(out.slice(0, 60).map((l) => "    | " + l).join("\n") + (out.length > 60 ? `\n    | ... ${out.length - 60} more lines` : ""));
+      console.log(
+        out.slice(0, 60).map((l) => "    | " + l).join("\n") +
+          (out.length > 60 ? `\n    | ... ${out.length - 60} more lines` : ""),
+      );
     }
   }
 }

@@ -194,7 +194,7 @@ export function encodeBody(
     prevStack = st;
   }
   next.stack = prevStack;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const state = samples.state[i];
     let j = i + 1;
     while (j < n && samples.state[j] === state) j++;

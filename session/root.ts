@@ -13,7 +13,7 @@ function findRoot(): string {
     return ""; // not loaded from a file (e.g. a remote module): nothing on disk is ours
   }
   // Walk up to our package.json: this file sits at session/ in the source tree but in dist/ once bundled.
-  for (let dir = here; ; dir = dirname(dir)) {
+  for (let dir = here;; dir = dirname(dir)) {
     try {
       if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "tsprofile") return dir;
     } catch {

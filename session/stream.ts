@@ -16,13 +16,13 @@ import {
   decodeBody,
   EMPTY_BASE,
   encodeBody,
+  type Fail,
+  type JsonObject,
   MAGIC,
   metaRecord,
   STREAM_FORMAT_VERSION,
-  validateMeta,
-  type Fail,
-  type JsonObject,
   type TableBase,
+  validateMeta,
 } from "./codec.ts";
 import type { FrameInfo, Session, SessionChunk, SessionMeta, WaitTable } from "./types.ts";
 

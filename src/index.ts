@@ -1,7 +1,16 @@
 // The package's public API: the Profiler, sessions (save/load), rendering, and the shared types.
 export { profile, Profiler } from "./profiler.ts";
 export type { OutputStream, Profiled, ProfilerOptions } from "./profiler.ts";
-export { combineSessions, decodeSession, encodeSession, isSessionFile, loadSession, saveSession, Session, SessionError } from "../session/session.ts";
+export {
+  combineSessions,
+  decodeSession,
+  encodeSession,
+  isSessionFile,
+  loadSession,
+  saveSession,
+  Session,
+  SessionError,
+} from "../session/session.ts";
 export type { EncodeOptions } from "../session/session.ts";
 export { applyRenderOption, defaultReportOptions, renderSession } from "./report.ts";
 export type { ReportOptions } from "./report.ts";

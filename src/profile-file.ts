@@ -44,7 +44,9 @@ export function decodeProfileFile(bytes: Uint8Array, name: string, options: Deco
   if (isSessionFile(bytes)) return decodeSession(bytes, name);
   let at = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) at = 3; // a BOM
-  while (at < bytes.length && (bytes[at] === 0x20 || bytes[at] === 0x0a || bytes[at] === 0x0d || bytes[at] === 0x09)) at++;
+  while (at < bytes.length && (bytes[at] === 0x20 || bytes[at] === 0x0a || bytes[at] === 0x0d || bytes[at] === 0x09)) {
+    at++;
+  }
   if (bytes[at] !== 0x7b) throw new SessionError(`${name}: not a tsprofile session or a .cpuprofile`);
   let json: unknown;
   try {
@@ -91,7 +93,13 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
     const { functionName, url, lineNumber, columnNumber } = cf;
     if (typeof functionName !== "string" || typeof url !== "string") fail(`node ${i} has a bad callFrame`);
     // -1 = unknown; a line past 2^31 is not a line.
-    const pos = (x: unknown) => (x === undefined ? -1 : isInt(x) && x >= -1 && x < 2 ** 31 ? x : fail(`node ${i} has a bad callFrame position`));
+    const pos = (
+      x: unknown,
+    ) => (x === undefined
+      ? -1
+      : isInt(x) && x >= -1 && x < 2 ** 31
+      ? x
+      : fail(`node ${i} has a bad callFrame position`));
     const children: number[] = [];
     if (n.children !== undefined) {
       if (!Array.isArray(n.children)) fail(`node ${i} has a bad children list`);

@@ -14,10 +14,16 @@ export type { ReportOptions } from "./processing/options.ts";
 export type { ProcessFn } from "./processing/process.ts";
 
 /** renderSession with the core of your choice (tests pass the TypeScript oracle); binary formats give bytes. */
-export function renderSessionWith(process: ProcessFn, session: Session, options: Partial<ReportOptions> = {}): string | Uint8Array {
+export function renderSessionWith(
+  process: ProcessFn,
+  session: Session,
+  options: Partial<ReportOptions> = {},
+): string | Uint8Array {
   const opts: ReportOptions = { ...defaultReportOptions(), color: false, ...options };
   const renderer = RENDERERS[opts.renderer];
-  if (!renderer) throw new UsageError(`unknown renderer "${opts.renderer}" (one of: ${Object.keys(RENDERERS).join(", ")})`);
+  if (!renderer) {
+    throw new UsageError(`unknown renderer "${opts.renderer}" (one of: ${Object.keys(RENDERERS).join(", ")})`);
+  }
   const { tree, classification, reprocess } = processReport(process, session, opts);
   return renderer({ session, tree, classification, options: opts, reprocess });
 }

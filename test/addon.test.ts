@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { addonPath, loadAddon, startAddonSampler, type AddonBinding } from "../runtimes/node/addon-sampler.ts";
+import { type AddonBinding, addonPath, loadAddon, startAddonSampler } from "../runtimes/node/addon-sampler.ts";
 import { startNodeSampler } from "../runtimes/node/sampler.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session, SessionChunk } from "../session/types.ts";
@@ -24,7 +24,9 @@ function binding(): AddonBinding {
   const { binding, warning } = loadAddon();
   if (!binding) {
     assert.unreachable(
-      `the addon is not usable on Node ${process.version}: ${warning ?? `${addonPath()} is not built`} (build it: node scripts/build-addon.mjs)`,
+      `the addon is not usable on Node ${process.version}: ${
+        warning ?? `${addonPath()} is not built`
+      } (build it: node scripts/build-addon.mjs)`,
     );
   }
   return binding!;
@@ -113,7 +115,9 @@ test("heavy allocation shows as gc samples; time in a native callback is state n
   // Native time shows as the native function's own frame when V8 names it (pbkdf2's binding), else as state
   // native (the addon's EXTERNAL state) under the JavaScript that called it.
   for (let i = 0; i < state.length; i++) {
-    if (stack[i] < 0 || (state[i] !== SampleState.native && s.frames[s.stacks.frame[stack[i]]].kind !== "native")) continue;
+    if (stack[i] < 0 || (state[i] !== SampleState.native && s.frames[s.stacks.frame[stack[i]]].kind !== "native")) {
+      continue;
+    }
     for (let st = stack[i]; st >= 0; st = s.stacks.parent[st]) if (hash.has(s.stacks.frame[st])) nativeUnderHashing++;
   }
   assert.ok(nativeUnderHashing > 0, "pbkdf2Sync's C++ time is state native under hashing()");
@@ -191,7 +195,9 @@ test("an invalid interval is the caller's RangeError, as with the inspector samp
 
 // ---- which sampler startSampler picks, in a child process ----
 
-function pick(env: Record<string, string>): { report: { drain: string; cpu: boolean; samples: number }; stderr: string; code: number | null } {
+function pick(
+  env: Record<string, string>,
+): { report: { drain: string; cpu: boolean; samples: number }; stderr: string; code: number | null } {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-addon-"));
   try {
     const file = join(dir, "child.ts");
@@ -247,10 +253,12 @@ test("a missing or broken binary falls back to the inspector with one line sayin
   try {
     const broken = join(dir, "broken.node");
     writeFileSync(broken, "this is not a shared object\n");
-    for (const [path, why] of [
-      [join(dir, "missing.node"), /native sampler unavailable: .*missing\.node does not exist/],
-      [broken, /native sampler failed to load \(.+\)/],
-    ] as const) {
+    for (
+      const [path, why] of [
+        [join(dir, "missing.node"), /native sampler unavailable: .*missing\.node does not exist/],
+        [broken, /native sampler failed to load \(.+\)/],
+      ] as const
+    ) {
       const { report, stderr, code } = pick({ TSPROFILE_ADDON_PATH: path });
       assert.is(code, 0);
       const lines = stderr.split("\n").filter((l) => l !== "");

@@ -41,7 +41,9 @@ function nodeBin(): string {
 }
 
 async function startServer(): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(nodeBin(), [join(root, "test", "fixtures", "async-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(nodeBin(), [join(root, "test", "fixtures", "async-server.mjs")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once("data", (d) => resolve(Number(String(d).trim())));
     child.once("error", reject);
@@ -72,7 +74,11 @@ interface Shares {
 }
 
 function profile(args: string[]): Shares {
-  const r = spawnSync(...runOnThisRuntime(cli, ["-r", "json", fixture, ...args]), { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(...runOnThisRuntime(cli, ["-r", "json", fixture, ...args]), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   assert.is(r.status, 0, r.stderr);
   const truth = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   const report = JSON.parse(r.stderr);
@@ -89,7 +95,15 @@ function profile(args: string[]): Shares {
 function cpuProf(args: string[]): { a: number; b: number } {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-cpuprof-"));
   try {
-    spawnSync(nodeBin(), ["--cpu-prof", "--cpu-prof-dir", dir, "--import", join(root, "runtimes", "loader", "register.mjs"), fixture, ...args], {
+    spawnSync(nodeBin(), [
+      "--cpu-prof",
+      "--cpu-prof-dir",
+      dir,
+      "--import",
+      join(root, "runtimes", "loader", "register.mjs"),
+      fixture,
+      ...args,
+    ], {
       encoding: "utf8",
       timeout: 120_000,
     });
@@ -101,7 +115,9 @@ function cpuProf(args: string[]): { a: number; b: number } {
       for (const c of n.children ?? []) parent.set(c, n.id);
     }
     const under = (id: number, name: string): boolean => {
-      for (let i: number | undefined = id; i !== undefined; i = parent.get(i)) if (byId.get(i)!.callFrame.functionName === name) return true;
+      for (let i: number | undefined = id; i !== undefined; i = parent.get(i)) {
+        if (byId.get(i)!.callFrame.functionName === name) return true;
+      }
       return false;
     };
     let a = 0;
@@ -131,7 +147,9 @@ function check(label: string, args: string[], fresh?: () => { args: string[]; st
   let failure = "";
   for (let attempt = 1; attempt <= 3; attempt++) {
     const s = run(profile);
-    let row = `${runtime.padEnd(5)} ${label.padEnd(6)} truth A ${s.truthA.toFixed(1)} B ${s.truthB.toFixed(1)} | ours A ${s.a.toFixed(1)} B ${s.b.toFixed(1)}`;
+    let row = `${runtime.padEnd(5)} ${label.padEnd(6)} truth A ${s.truthA.toFixed(1)} B ${
+      s.truthB.toFixed(1)
+    } | ours A ${s.a.toFixed(1)} B ${s.b.toFixed(1)}`;
     if (process.env.TSPROFILE_ACCURACY_TABLE) {
       const c = run(cpuProf);
       row += ` | node --cpu-prof A ${c.a.toFixed(1)} B ${c.b.toFixed(1)}`;

@@ -2,7 +2,7 @@
 // `bunx tsprofile app.ts` in a project that depends on tsprofile: bunx starts our node-shebang bin under Node;
 // the CLI must re-run itself under Bun so the program is profiled on Bun, with output and exit code passed on.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { test } from "uvu";
@@ -19,7 +19,10 @@ test("bunx tsprofile profiles the program under Bun; stdout and the exit code pa
   }
   const project = mkdtempSync(join(tmpdir(), "tsprofile-bunx-"));
   try {
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", dependencies: { tsprofile: "*" } }));
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "consumer", version: "1.0.0", dependencies: { tsprofile: "*" } }),
+    );
     mkdirSync(join(project, "node_modules", ".bin"), { recursive: true });
     symlinkSync(root, join(project, "node_modules", "tsprofile"));
     symlinkSync(join("..", "tsprofile", "dist", "cli.js"), join(project, "node_modules", ".bin", "tsprofile"));
@@ -27,9 +30,17 @@ test("bunx tsprofile profiles the program under Bun; stdout and the exit code pa
     // plain shell and from inside an npm script (whose npm_config_user_agent bunx keeps).
     const path = [dirname(process.execPath), runtimesBin, process.env.PATH ?? ""].join(delimiter);
     const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-    const npmScript = { ...shell, npm_config_user_agent: "npm/11.0.0 node/v20.0.0 linux x64", npm_execpath: "/x/npm-cli.js" };
+    const npmScript = {
+      ...shell,
+      npm_config_user_agent: "npm/11.0.0 node/v20.0.0 linux x64",
+      npm_execpath: "/x/npm-cli.js",
+    };
     for (const env of [shell, npmScript]) {
-      const r = spawnSync(join(runtimesBin, "bunx"), ["tsprofile", "--no-color", join(root, "test", "fixtures", "bunx-app.ts")], {
+      const r = spawnSync(join(runtimesBin, "bunx"), [
+        "tsprofile",
+        "--no-color",
+        join(root, "test", "fixtures", "bunx-app.ts"),
+      ], {
         cwd: project,
         encoding: "utf8",
         env: { ...env, PATH: path, NO_COLOR: "1" },

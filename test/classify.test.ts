@@ -5,7 +5,13 @@ import { UsageError } from "../session/errors.ts";
 import { FrameFlag, NO_LIBRARY } from "../session/types.ts";
 import type { FrameInfo } from "../session/types.ts";
 
-const f = (file: string, name = "fn", kind: FrameInfo["kind"] = "js"): FrameInfo => ({ name, file, line: 1, col: 1, kind });
+const f = (file: string, name = "fn", kind: FrameInfo["kind"] = "js"): FrameInfo => ({
+  name,
+  file,
+  line: 1,
+  col: 1,
+  kind,
+});
 
 function one(frame: FrameInfo, options: Parameters<typeof classifyFrames>[1] = { cwd: "/app" }) {
   const c = classifyFrames([frame], options);
@@ -18,7 +24,10 @@ test("application code has no flags", () => {
 });
 
 test("node_modules: the innermost package, scoped or not", () => {
-  assert.equal(one(f("/app/node_modules/express/lib/router/index.js")), { flags: FrameFlag.library, library: "express" });
+  assert.equal(one(f("/app/node_modules/express/lib/router/index.js")), {
+    flags: FrameFlag.library,
+    library: "express",
+  });
   assert.equal(one(f("/app/node_modules/@babel/core/lib/x.js")), { flags: FrameFlag.library, library: "@babel/core" });
   assert.equal(one(f("/app/node_modules/a/node_modules/@s/b/x.js")).library, "@s/b");
   assert.equal(one(f("file:///app/node_modules/.pnpm/lodash@4.17.21/node_modules/lodash/lodash.js")).library, "lodash");
@@ -34,7 +43,16 @@ test("node:internal is internal, public node: modules are library code", () => {
 });
 
 test("Deno and Bun internals", () => {
-  for (const file of ["ext:core/01_core.js", "ext:deno_web/02_timers.js", "ext:runtime/98_global_scope.js", "bun:main", "builtin://bun/x", "internal:streams"]) {
+  for (
+    const file of [
+      "ext:core/01_core.js",
+      "ext:deno_web/02_timers.js",
+      "ext:runtime/98_global_scope.js",
+      "bun:main",
+      "builtin://bun/x",
+      "internal:streams",
+    ]
+  ) {
     assert.is(one(f(file)).flags, FrameFlag.internal, file);
   }
 });
@@ -66,8 +84,14 @@ test("tsprofile's own frames are hidden; its tests and dependencies are not", ()
 test("--hide makes library code, --show wins over --hide and over the defaults", () => {
   const gen = f("/app/generated/schema.ts");
   assert.equal(one(gen, { cwd: "/app", hide: ["*/generated/*"] }), { flags: FrameFlag.library, library: "generated" });
-  assert.equal(one(gen, { cwd: "/app", hide: ["*/generated/*"], show: ["/app/**/schema.ts"] }), { flags: 0, library: null });
-  assert.equal(one(gen, { cwd: "/app", hideRegex: ["generated"], showRegex: ["schema\\.ts$"] }), { flags: 0, library: null });
+  assert.equal(one(gen, { cwd: "/app", hide: ["*/generated/*"], show: ["/app/**/schema.ts"] }), {
+    flags: 0,
+    library: null,
+  });
+  assert.equal(one(gen, { cwd: "/app", hideRegex: ["generated"], showRegex: ["schema\\.ts$"] }), {
+    flags: 0,
+    library: null,
+  });
   assert.equal(one(gen, { cwd: "/app", hideRegex: ["generated"], show: ["*nothing*"] }).flags, FrameFlag.library);
   const express = f("/app/node_modules/express/lib/router.js");
   assert.equal(one(express, { cwd: "/app", show: ["*/node_modules/express/*"] }), { flags: 0, library: null });
@@ -102,7 +126,12 @@ test("a bad regex is a UsageError with one line", () => {
 
 test("classification is per unique frame; library names are deduplicated", () => {
   const c = classifyFrames(
-    [f("/app/node_modules/a/x.js", "x"), f("/app/node_modules/a/y.js", "y"), f("/app/node_modules/b/x.js"), f("/app/m.ts")],
+    [
+      f("/app/node_modules/a/x.js", "x"),
+      f("/app/node_modules/a/y.js", "y"),
+      f("/app/node_modules/b/x.js"),
+      f("/app/m.ts"),
+    ],
     { cwd: "/app" },
   );
   assert.equal(c.libraryNames, ["a", "b"]);

@@ -3,7 +3,17 @@
 // passes through untouched (args, stdin, stdout, exit code) and what the report says.
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -115,7 +125,19 @@ test("--help prints a pyinstrument-like usage and exits 0 without running anythi
     assert.is(r.status, 0);
     const out = r.stdout.toString();
     assert.match(out, /^Usage: tsprofile \[options\] scriptfile \[arg\] \.\.\./);
-    for (const option of ["--interval", "--outfile", "--renderer", "--render-option", "--timeline", "--hide-regex", "--show-all", "--no-unicode", "--no-color"]) {
+    for (
+      const option of [
+        "--interval",
+        "--outfile",
+        "--renderer",
+        "--render-option",
+        "--timeline",
+        "--hide-regex",
+        "--show-all",
+        "--no-unicode",
+        "--no-color",
+      ]
+    ) {
       assert.ok(out.includes(option), `help mentions ${option}`);
     }
   }
@@ -161,7 +183,11 @@ test("the bad script is never run when an option is wrong", () => {
 // ---- pass-through ----
 
 test("args, stdin, stdout pass through byte for byte; the report goes to stderr", () => {
-  const input = Buffer.concat([Buffer.from("line one\nline two\r\n"), Buffer.from([0, 0xff, 0x80, 0x7f]), Buffer.from("é—end")]);
+  const input = Buffer.concat([
+    Buffer.from("line one\nline two\r\n"),
+    Buffer.from([0, 0xff, 0x80, 0x7f]),
+    Buffer.from("é—end"),
+  ]);
   const args = ["--help", "-i", "0.5", "--", "with space", "ünïcödé", "-o", "x.json", "--renderer=json", ""];
   const profiled = cli([fixture("cli-echo.ts"), ...args], input);
   const unprofiled = plain(fixture("cli-echo.ts"), args, input);
@@ -169,7 +195,10 @@ test("args, stdin, stdout pass through byte for byte; the report goes to stderr"
   assert.is(unprofiled.status, 0, unprofiled.stderr);
   assert.ok(profiled.stdout.equals(unprofiled.stdout), "stdout byte-identical to the unprofiled run");
   assert.ok(profiled.stdout.includes(input), "stdin reached the program");
-  assert.ok(profiled.stdout.toString("utf8").startsWith(`args=${JSON.stringify(args)}\n`), "args reached the program untouched");
+  assert.ok(
+    profiled.stdout.toString("utf8").startsWith(`args=${JSON.stringify(args)}\n`),
+    "args reached the program untouched",
+  );
   assert.ok(profiled.stderr.startsWith("echo-fixture stderr line\n"), "the program's stderr comes first");
   assert.ok(hasTextReport(profiled.stderr), "a report on stderr");
 });
@@ -195,7 +224,10 @@ test("an uncaught exception: exit 1, the error shown, report printed", () => {
   assert.is(r.stdout.toString(), "worked true\n");
   assert.match(r.stderr, /[Ee]rror: fixture failure 42/); // Node and Deno say "Error:", Bun "error:"
   assert.ok(hasTextReport(r.stderr), r.stderr);
-  assert.ok(r.stderr.indexOf("fixture failure 42") < r.stderr.search(/Recorded:|Samples:|Duration:/), "error first, then report");
+  assert.ok(
+    r.stderr.indexOf("fixture failure 42") < r.stderr.search(/Recorded:|Samples:|Duration:/),
+    "error first, then report",
+  );
 });
 
 test("a hard crash (SIGKILL) writes no session: one line says so, exit 137 passes through", () => {
@@ -230,7 +262,7 @@ function startSpinner(args: string[] = [], program = "cli-spin.ts") {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       done({ code, signal, stdout, stderr });
-    }),
+    })
   );
   const ready = new Promise<number>((done, fail) => {
     const check = () => {
@@ -328,7 +360,18 @@ test("-r json: pyinstrument's JSON shape", () => {
   assert.ok(report.sample_count > 50, `sample_count ${report.sample_count}`);
   assert.ok(report.duration > 0.3, `duration ${report.duration}`);
   for (const f of walk(report.root_frame)) {
-    for (const key of ["function", "file_path", "file_path_short", "line_no", "time", "await_time", "is_application_code", "children"]) {
+    for (
+      const key of [
+        "function",
+        "file_path",
+        "file_path_short",
+        "line_no",
+        "time",
+        "await_time",
+        "is_application_code",
+        "children",
+      ]
+    ) {
       assert.ok(key in f, `frame has ${key}`);
     }
   }
@@ -346,7 +389,11 @@ test("a .ts program's frames show their .ts file:line (source-mapped) in the tex
   for (const fn of ["A", "B", "parseWithAcorn"]) {
     const line = lineOf(`function ${fn}(`);
     assert.ok(line > 0);
-    assert.match(r.stderr, new RegExp(`\\b${fn}\\b.*cli-work\\.ts:${line}\\b`), `${fn} at cli-work.ts:${line}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(`\\b${fn}\\b.*cli-work\\.ts:${line}\\b`),
+      `${fn} at cli-work.ts:${line}\n${r.stderr}`,
+    );
   }
 });
 
@@ -377,7 +424,9 @@ test("-p render options: time=percent_of_total, flat, short_mode", () => {
   assert.match(flat.stderr, /\bspin\b/);
 });
 
-function jsonReport(args: string[]): { report: { sample_count: number; duration: number; root_frame: JsonFrame }; stdout: string } {
+function jsonReport(
+  args: string[],
+): { report: { sample_count: number; duration: number; root_frame: JsonFrame }; stdout: string } {
   const r = cli(["-r", "json", ...args]);
   assert.is(r.status, 0, r.stderr);
   return { report: JSON.parse(r.stderr.slice(r.stderr.indexOf("{"))), stdout: r.stdout.toString() };
@@ -404,14 +453,20 @@ test("--hide / --hide-regex fold a file's frames; --show / --show-regex bring li
   const base = visibleNames(jsonReport([fixture("cli-work.ts")]).report.root_frame);
   assert.ok(base.has("helperInner"), "local code is shown by default");
   // acorn's frames, by file: their names differ by runtime.
-  const acornFrames = (root: JsonFrame) => [...walk(root)].filter((f) => f.visible && /node_modules\/acorn\//.test(f.file_path));
+  const acornFrames = (root: JsonFrame) =>
+    [...walk(root)].filter((f) => f.visible && /node_modules\/acorn\//.test(f.file_path));
   // By default only the group's root shows, with "[N frames hidden]" under it (under parseWithAcorn: acorn's own
   // module code may be sampled too while it loads, as a second group).
   const parsing = (root: JsonFrame) => [...walk(root)].find((f) => f.function === "parseWithAcorn")!;
-  assert.ok(acornFrames(parsing(jsonReport([fixture("cli-work.ts")]).report.root_frame)).length <= 1, "acorn is folded by default");
+  assert.ok(
+    acornFrames(parsing(jsonReport([fixture("cli-work.ts")]).report.root_frame)).length <= 1,
+    "acorn is folded by default",
+  );
   const hidden = visibleNames(jsonReport(["--hide", "*/cli-helper.ts", fixture("cli-work.ts")]).report.root_frame);
   assert.not.ok(hidden.has("helperMiddle"), "--hide folds the helper");
-  const hiddenRe = visibleNames(jsonReport(["--hide-regex", "cli-helper\\.ts$", fixture("cli-work.ts")]).report.root_frame);
+  const hiddenRe = visibleNames(
+    jsonReport(["--hide-regex", "cli-helper\\.ts$", fixture("cli-work.ts")]).report.root_frame,
+  );
   assert.not.ok(hiddenRe.has("helperMiddle"), "--hide-regex folds the helper");
   const shown = jsonReport(["--show", "*/node_modules/acorn/*", fixture("cli-work.ts")]).report.root_frame;
   assert.ok(acornFrames(shown).length > 1, `--show brings acorn back: ${[...visibleNames(shown)].join(", ")}`);
@@ -452,7 +507,9 @@ function knownSplit(file: string, a: string, b: string): { A: number; B: number;
     trueShare = (100 * truth.A) / (truth.A + truth.B);
     console.log(
       `    ${file} (attempt ${attempt}): profile ${a} ${share.toFixed(2)}% ${b} ${(100 - share).toFixed(2)}% ` +
-        `(${a} ${(ta * 1000).toFixed(0)} ms, ${b} ${(tb * 1000).toFixed(0)} ms); measured ${a} ${trueShare.toFixed(2)}%`,
+        `(${a} ${(ta * 1000).toFixed(0)} ms, ${b} ${(tb * 1000).toFixed(0)} ms); measured ${a} ${
+          trueShare.toFixed(2)
+        }%`,
     );
     if (Math.abs(trueShare - 70) <= 1.5) break;
   }
@@ -480,26 +537,42 @@ test("the known split through tail calls (a() { return spin(7) }): the callers k
 /** dist/ is rebuilt when missing or older than any source it is built from. */
 function ensureBundle() {
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((
+        e,
+      ) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)),
+    );
   if (existsSync(cliBundle) && existsSync(join(root, "dist", "preload.mjs"))) {
     const built = statSync(cliBundle).mtimeMs;
     if (built >= Math.max(...["session", "src", "runtimes", "wasm"].map((d) => newest(join(root, d))))) return;
   }
-  const r = spawnSync(...runOnThisRuntime(join(root, "scripts", "bundle.mjs")), { cwd: root, encoding: "utf8", timeout: TIMEOUT });
+  const r = spawnSync(...runOnThisRuntime(join(root, "scripts", "bundle.mjs")), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: TIMEOUT,
+  });
   assert.is(r.status, 0, `bundle.mjs: ${r.stderr}`);
 }
 
 test("dist/cli.js (the npm bin) profiles a .ts program", () => {
   ensureBundle();
   const r = finish(
-    spawnSync(...runOnThisRuntime(cliBundle, ["-r", "json", fixture("cli-work.ts"), "x"]), { cwd: root, env: ENV, timeout: TIMEOUT, input: "" }),
+    spawnSync(...runOnThisRuntime(cliBundle, ["-r", "json", fixture("cli-work.ts"), "x"]), {
+      cwd: root,
+      env: ENV,
+      timeout: TIMEOUT,
+      input: "",
+    }),
   );
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.toString(), "done true\n");
   const report = JSON.parse(r.stderr.slice(r.stderr.indexOf("{")));
   const a = [...walk(report.root_frame)].find((f: JsonFrame) => f.function === "A");
   assert.ok(a && /cli-work\.ts$/.test(a.file_path), "A from cli-work.ts");
-  const help = finish(spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }));
+  const help = finish(
+    spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }),
+  );
   assert.is(help.status, 2);
 });
 
@@ -522,10 +595,15 @@ test("--from-path runs a program from the nearest node_modules/.bin, then PATH",
     mkdirSync(join(dir, "node_modules", ".bin"), { recursive: true });
     mkdirSync(join(dir, "node_modules", "mytool"));
     const tool = join(dir, "node_modules", "mytool", "cli.mjs");
-    writeFileSync(tool, "#!/usr/bin/env node\nfunction spinInTool() { const e = performance.now() + 80; while (performance.now() < e); }\nspinInTool();\nconsole.log(process.argv.slice(2).join(' '));\n");
+    writeFileSync(
+      tool,
+      "#!/usr/bin/env node\nfunction spinInTool() { const e = performance.now() + 80; while (performance.now() < e); }\nspinInTool();\nconsole.log(process.argv.slice(2).join(' '));\n",
+    );
     symlinkSync(tool, join(dir, "node_modules", ".bin", "mytool"));
     const run = (args: string[]) =>
-      finish(spawnSync(...runOnThisRuntime(cliSource, args), { cwd: join(dir, "node_modules"), env: ENV, timeout: TIMEOUT }));
+      finish(
+        spawnSync(...runOnThisRuntime(cliSource, args), { cwd: join(dir, "node_modules"), env: ENV, timeout: TIMEOUT }),
+      );
     const r = run(["-r", "json", "--from-path", "mytool", "a", "--flag"]);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.toString().trim(), "a --flag");

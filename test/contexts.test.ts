@@ -2,7 +2,12 @@
 // the waits' starts and ends, and the profiled context itself (AsyncLocalStorage) on the runtime under test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { currentContext, enterProfiledContext, prepareContextTracking, separateContexts } from "../runtimes/awaits/contexts.ts";
+import {
+  currentContext,
+  enterProfiledContext,
+  prepareContextTracking,
+  separateContexts,
+} from "../runtimes/awaits/contexts.ts";
 import { Profiler } from "../src/index.ts";
 import { runtime } from "./runtime-helpers.ts";
 import { SampleState, type Session } from "../session/types.ts";
@@ -14,10 +19,24 @@ function session(samples: [number, number, number][], waits: [number, number, nu
   return {
     version: 1,
     meta: {
-      startTime: 0, duration: 100, cpuTime: -1, interval: 1000, gapCap: 2000, idleSampled: false,
-      program: "x", cwd: "/", runtime: "test", startStack: [],
+      startTime: 0,
+      duration: 100,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 2000,
+      idleSampled: false,
+      program: "x",
+      cwd: "/",
+      runtime: "test",
+      startStack: [],
     },
-    frames: ["main", "ours", "theirs"].map((name, i) => ({ name, file: "/x.ts", line: i + 1, col: 1, kind: "js" as const })),
+    frames: ["main", "ours", "theirs"].map((name, i) => ({
+      name,
+      file: "/x.ts",
+      line: i + 1,
+      col: 1,
+      kind: "js" as const,
+    })),
     stacks: { parent: Int32Array.of(-1, 0, 0), frame: Uint32Array.of(0, 1, 2) },
     samples: {
       time: Float64Array.from(samples, (s) => s[0]),
@@ -173,7 +192,9 @@ function otherEnabled(): void {
 // both alike.
 const leaked = (t: Map<string, number>, ours: string, theirs: string): string => {
   const [a, b] = [t.get(ours) ?? 0, t.get(theirs) ?? 0];
-  return a > 0 && b <= a / 10 ? "" : `${ours} ${a.toFixed(4)} s, ${theirs} ${b.toFixed(4)} s: ${[...t.keys()].join(", ")}`;
+  return a > 0 && b <= a / 10
+    ? ""
+    : `${ours} ${a.toFixed(4)} s, ${theirs} ${b.toFixed(4)} s: ${[...t.keys()].join(", ")}`;
 };
 
 test("strict: a profile started in one of two concurrent contexts holds only that context's frames", async () => {

@@ -8,7 +8,14 @@ import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
 import { mulberry32 } from "./prng.ts";
 import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
-import type { AsyncMode, CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
+import type {
+  AsyncMode,
+  CoreProcessOptions,
+  ProcessedTree,
+  SampleTable,
+  StackTable,
+  WaitTable,
+} from "../session/types.ts";
 
 // ---- the wasm core, loaded dynamically so that this file runs (oracle properties only) before it exists ----------
 
@@ -24,7 +31,10 @@ interface CoreModule {
 }
 
 const env = (name: string): string | undefined => {
-  const g = globalThis as { process?: { env: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
+  const g = globalThis as {
+    process?: { env: Record<string, string | undefined> };
+    Deno?: { env: { get(n: string): string | undefined } };
+  };
   return g.Deno ? g.Deno.env.get(name) : g.process?.env[name];
 };
 
@@ -230,7 +240,11 @@ function randomCase(seed: number): Case {
     };
     const ends = starts.map((a) => a + r() + (rng.chance(0.05) ? 0.5 : 0));
     const wstack = starts.map(() =>
-      stackCount === 0 || rng.chance(0.12) ? -1 : strictStem && rng.chance(0.8) ? rng.pick(underStem) : rng.int(0, stackCount - 1),
+      stackCount === 0 || rng.chance(0.12)
+        ? -1
+        : strictStem && rng.chance(0.8)
+        ? rng.pick(underStem)
+        : rng.int(0, stackCount - 1)
     );
     waits = { start: Float64Array.from(starts), end: Float64Array.from(ends), stack: Int32Array.from(wstack) };
   }
@@ -291,7 +305,9 @@ function firstDifference(expected: ProcessedTree, actual: ProcessedTree): string
     }
     const n = Math.min(e.length, a.length);
     for (let i = 0; i < n; i++) {
-      if (!Object.is(e[i], a[i])) return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+      if (!Object.is(e[i], a[i])) {
+        return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+      }
     }
     if (e.length !== a.length) return `${key}: expected length ${e.length}, got ${a.length}`;
   }
@@ -299,12 +315,20 @@ function firstDifference(expected: ProcessedTree, actual: ProcessedTree): string
     const e = expected[key];
     const a = actual[key];
     if (e === undefined || a === undefined) {
-      if (e !== a) return `${key}: expected ${e === undefined ? "none" : "a column"}, got ${a === undefined ? "none" : "a column"}`;
+      if (e !== a) {
+        return `${key}: expected ${e === undefined ? "none" : "a column"}, got ${
+          a === undefined ? "none" : "a column"
+        }`;
+      }
       continue;
     }
-    if (!(a instanceof Float64Array)) return `${key}: expected a Float64Array, got ${Object.prototype.toString.call(a)}`;
+    if (!(a instanceof Float64Array)) {
+      return `${key}: expected a Float64Array, got ${Object.prototype.toString.call(a)}`;
+    }
     for (let i = 0; i < Math.min(e.length, a.length); i++) {
-      if (!Object.is(e[i], a[i])) return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+      if (!Object.is(e[i], a[i])) {
+        return `${key}[${i}]: expected ${e[i]}, got ${a[i]} (lengths ${e.length}/${a.length})`;
+      }
     }
     if (e.length !== a.length) return `${key}: expected length ${e.length}, got ${a.length}`;
   }
@@ -320,7 +344,8 @@ function caseJson(c: Case): string {
       state: Array.from(c.samples.state),
       ...(c.samples.cpu ? { cpu: Array.from(c.samples.cpu) } : {}),
     },
-    waits: c.waits && { start: Array.from(c.waits.start), end: Array.from(c.waits.end), stack: Array.from(c.waits.stack) },
+    waits: c.waits &&
+      { start: Array.from(c.waits.start), end: Array.from(c.waits.end), stack: Array.from(c.waits.stack) },
     options: {
       ...c.options,
       startStack: Array.from(c.options.startStack),
@@ -376,7 +401,9 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
       }
     };
     const waits = c.waits;
-    const waitChunks = waits ? (rng ? splits(rng, waits.start.length) : [[0, waits.start.length] as [number, number]]) : [];
+    const waitChunks = waits
+      ? (rng ? splits(rng, waits.start.length) : [[0, waits.start.length] as [number, number]])
+      : [];
     const addWaitChunk = (): void => {
       const [from, to] = waitChunks.shift()!;
       session!.addWaits(waits!.start.slice(from, to), waits!.end.slice(from, to), waits!.stack.slice(from, to));
@@ -393,7 +420,12 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
         addStacksUpTo(Math.min(ns, Math.max(needed, rng.chance(0.3) ? rng.int(needed, ns) : needed)));
         while (waitChunks.length > 0 && rng.chance(0.5)) addWaitChunk();
       }
-      session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to), c.samples.cpu?.slice(from, to));
+      session.addSamples(
+        c.samples.stack.slice(from, to),
+        c.samples.time.slice(from, to),
+        c.samples.state.slice(from, to),
+        c.samples.cpu?.slice(from, to),
+      );
     }
     while (waitChunks.length > 0) addWaitChunk();
     addStacksUpTo(ns);
@@ -409,8 +441,7 @@ async function runWasm(c: Case, rng?: Rng): Promise<Outcome> {
   }
 }
 
-const isTrap = (e: unknown): boolean =>
-  typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError;
+const isTrap = (e: unknown): boolean => typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError;
 
 /** "" when both outcomes agree (same tree, or both an Error that is not a trap), else what differs. */
 function disagreement(expected: Outcome, actual: Outcome): string {
@@ -419,7 +450,9 @@ function disagreement(expected: Outcome, actual: Outcome): string {
     return actual.error instanceof Error ? "" : `wasm threw a non-Error: ${String(actual.error)}`;
   }
   if ("error" in expected) return `oracle threw (${(expected.error as Error).message}), wasm returned a tree`;
-  if ("error" in actual) return `wasm threw (${String((actual.error as Error)?.message ?? actual.error)}), oracle returned a tree`;
+  if ("error" in actual) {
+    return `wasm threw (${String((actual.error as Error)?.message ?? actual.error)}), oracle returned a tree`;
+  }
   return firstDifference(expected.tree, actual.tree);
 }
 
@@ -561,7 +594,11 @@ function* shrinkSteps(c: Case): Generator<Case> {
       const time = c.samples.time.slice();
       const delta = time[i] - prev - 1;
       for (let k = i; k < n; k++) time[k] -= delta;
-      yield { ...c, samples: { ...c.samples, time }, options: { ...c.options, duration: Math.max(0, c.options.duration - delta) } };
+      yield {
+        ...c,
+        samples: { ...c.samples, time },
+        options: { ...c.options, duration: Math.max(0, c.options.duration - delta) },
+      };
     }
   }
   // Smaller CPU steps: flatten the column up to one sample.
@@ -619,7 +656,9 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
     const prev = lastChild.get(t.parent[i]);
     if (prev !== undefined) {
       const nothingRemoved = c.options.showAll || c.options.filterThreshold <= 0;
-      if (c.options.timeline && nothingRemoved && t.frame[prev] === t.frame[i]) return `timeline siblings ${prev}, ${i} alike`;
+      if (c.options.timeline && nothingRemoved && t.frame[prev] === t.frame[i]) {
+        return `timeline siblings ${prev}, ${i} alike`;
+      }
       if (!c.options.timeline && t.time[prev] < t.time[i]) return `siblings ${prev}, ${i} out of order`;
     }
     lastChild.set(t.parent[i], i);
@@ -647,7 +686,9 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
   // CPU time (SPEC "CPU time"): known iff the session has the column; the root holds all of it (the last
   // reading, rounded); inclusive, so no node has less than its children.
   const cpu = c.samples.cpu;
-  if ((t.cpuTime !== undefined) !== (cpu !== undefined)) return "cpuTime present without samples.cpu, or absent with it";
+  if ((t.cpuTime !== undefined) !== (cpu !== undefined)) {
+    return "cpuTime present without samples.cpu, or absent with it";
+  }
   if (cpu && t.cpuTime) {
     if (t.cpuTime.length !== n) return "cpuTime length";
     const want = samples === 0 ? 0 : Math.round(cpu[samples - 1]);
@@ -665,7 +706,11 @@ function checkInvariants(c: Case, t: ProcessedTree): string {
 function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
   const frameCount = c.options.frameFlags.length;
   const stacks = { parent: c.stacks.parent.slice(), frame: c.stacks.frame.slice() };
-  const samples: SampleTable = { stack: c.samples.stack.slice(), time: c.samples.time.slice(), state: c.samples.state.slice() };
+  const samples: SampleTable = {
+    stack: c.samples.stack.slice(),
+    time: c.samples.time.slice(),
+    state: c.samples.state.slice(),
+  };
   if (c.samples.cpu) samples.cpu = c.samples.cpu.slice();
   const ns = stacks.parent.length;
   const n = samples.stack.length;
@@ -784,7 +829,10 @@ function corrupt(c: Case, rng: Rng): { what: string; c: Case } | null {
 /** Print each failure in full (seed and case), then fail with a one-line summary. */
 function expectNone(failures: string[]): void {
   for (const f of failures) console.log(`\n${f}`);
-  assert.ok(failures.length === 0, `${failures.length} failure(s), printed above; first: ${failures[0]?.split("\n")[0]}`);
+  assert.ok(
+    failures.length === 0,
+    `${failures.length} failure(s), printed above; first: ${failures[0]?.split("\n")[0]}`,
+  );
 }
 
 // ---- the properties ------------------------------------------------------------------------------------------------------
@@ -871,13 +919,17 @@ test("the random sessions cover every SPEC step", () => {
     const cpu = c.samples.cpu;
     if (cpu && t.cpuTime) {
       seen.cpuKnown++;
-      if (Array.from(cpu).some((x, i) => i > 0 && x > cpu[i - 1] && c.samples.time[i] === c.samples.time[i - 1])) seen.cpuWithoutWall++;
+      if (Array.from(cpu).some((x, i) => i > 0 && x > cpu[i - 1] && c.samples.time[i] === c.samples.time[i - 1])) {
+        seen.cpuWithoutWall++;
+      }
       if (t.awaitTime[0] > 0 && t.cpuTime[0] > 0) seen.cpuWithAwaits++;
       if (Array.from(cpu).some((x, i) => x - (i > 0 ? cpu[i - 1] : 0) >= 65_535)) seen.cpuBigDelta++;
     }
     if (n === 0) seen.empty++;
     if (n > 0 && c.samples.time[0] >= 0.5) seen.leadingIdle++;
-    if (Array.from(c.samples.time).some((x, i) => i > 0 && x - c.samples.time[i - 1] > c.options.gapCap)) seen.gapIdle++;
+    if (Array.from(c.samples.time).some((x, i) => i > 0 && x - c.samples.time[i - 1] > c.options.gapCap)) {
+      seen.gapIdle++;
+    }
     if (c.options.idleSampled) {
       const off = oracleProcess(c.stacks, c.samples, { ...c.options, idleSampled: false }, c.waits);
       if (firstDifference(off, t) !== "") {
@@ -927,7 +979,7 @@ test("oracle: the timeline and aggregated views have the same flat view and tota
   }
 });
 
-test("oracle: the CPU column changes nothing but cpuTime (SPEC \"CPU time\")", () => {
+test('oracle: the CPU column changes nothing but cpuTime (SPEC "CPU time")', () => {
   let compared = 0;
   for (const seed of seeds) {
     const c = randomCase(seed);
@@ -945,7 +997,11 @@ test(`oracle rejects malformed inputs with an Error (${CASES} cases)`, () => {
     const rng = new Rng(seed ^ 0x5bd1e995);
     const bad = corrupt(randomCase(seed), rng);
     if (bad === null) continue;
-    assert.throws(() => oracleProcess(bad.c.stacks, bad.c.samples, bad.c.options, bad.c.waits), Error, `seed ${seed}: ${bad.what}`);
+    assert.throws(
+      () => oracleProcess(bad.c.stacks, bad.c.samples, bad.c.options, bad.c.waits),
+      Error,
+      `seed ${seed}: ${bad.what}`,
+    );
   }
 });
 
@@ -1034,7 +1090,12 @@ if (core === null) {
         session.addStacks(c.stacks.parent, c.stacks.frame);
         if (c.waits) session.addWaits(c.waits.start, c.waits.end, c.waits.stack);
         for (const [from, to] of splits(rng, c.samples.stack.length)) {
-          session.addSamples(c.samples.stack.slice(from, to), c.samples.time.slice(from, to), c.samples.state.slice(from, to), c.samples.cpu?.slice(from, to));
+          session.addSamples(
+            c.samples.stack.slice(from, to),
+            c.samples.time.slice(from, to),
+            c.samples.state.slice(from, to),
+            c.samples.cpu?.slice(from, to),
+          );
           const sofar = withSamples(c, (i) => i < to);
           let actual: Outcome;
           try {
@@ -1078,7 +1139,11 @@ if (core === null) {
   });
 
   test("wasm agrees with the oracle on the edge cases SPEC.md leaves to judgement", async () => {
-    const base = (stacks: [number[], number[]], samples: [number[], number[], number[]?], o: Partial<CoreProcessOptions>): Case => ({
+    const base = (
+      stacks: [number[], number[]],
+      samples: [number[], number[], number[]?],
+      o: Partial<CoreProcessOptions>,
+    ): Case => ({
       stacks: { parent: Int32Array.from(stacks[0]), frame: Uint32Array.from(stacks[1]) },
       samples: {
         stack: Int32Array.from(samples[0]),
@@ -1110,9 +1175,18 @@ if (core === null) {
     const two: [number[], number[]] = [[-1, -1], [0, 1]];
     const cases: Array<[string, Case]> = [
       // Group ids in pre-order of their roots (A>B>L1>L2 first, then L3>L4), as pyinstrument numbers them.
-      ["group id order", base([[-1, 0, 1, 2, -1, 4], [0, 1, 8, 9, 10, 11]], [[3, 5], [0, 60]], { duration: 100, frameFlags: lib })],
+      [
+        "group id order",
+        base([[-1, 0, 1, 2, -1, 4], [0, 1, 8, 9, 10, 11]], [[3, 5], [0, 60]], { duration: 100, frameFlags: lib }),
+      ],
       ["flat: an empty js stack has no row", base([[-1], [0]], [[-1, 0], [0, 10]], { duration: 20 })],
-      ["flat: every frame filtered", base([[-1], [0]], [[0, 0], [0, 10]], { duration: 20, frameFlags: Uint8Array.from([1, ...new Array(11).fill(0)]) })],
+      [
+        "flat: every frame filtered",
+        base([[-1], [0]], [[0, 0], [0, 10]], {
+          duration: 20,
+          frameFlags: Uint8Array.from([1, ...new Array(11).fill(0)]),
+        }),
+      ],
       ["times going back before rounding (1.2, 1.1)", base(two, [[0, 1], [1.2, 1.1]], {})],
       ["0.49999999999999994 and 2.5", base(two, [[0, 1], [0.49999999999999994, 2.5]], { duration: 4 })],
       ["fractional duration", base(two, [[0, 1], [0, 5]], { duration: 10.5 })],
@@ -1136,22 +1210,49 @@ if (core === null) {
       ["times beyond 2^53", base(two, [[0, 1], [2 ** 53, 2 ** 53 + 2]], { duration: 0 })],
       ["times of 1e300", base(two, [[0, 1], [1e300, 1e300]], { duration: 0 })],
       ["no samples", base(two, [[], []], { duration: 100 })],
-      ["no stacks, no frames", base([[], []], [[-1, -1], [0, 3], [0, 4]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) })],
+      [
+        "no stacks, no frames",
+        base([[], []], [[-1, -1], [0, 3], [0, 4]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) }),
+      ],
       ["flatTime neither self nor total", base(two, [[0, 1], [0, 5]], { flatTime: "both" as "self" })],
       // Await attribution.
       ["waits without samples", withWaits2(base(two, [[], []], { duration: 100 }), [[0, 50, 1]])],
-      ["waits, no stacks, unknown stack", withWaits2(base([[], []], [[-1], [0], [1]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) }), [[0, 5, -1]])],
-      ["wait stack out of range, disabled", withWaits2(base(two, [[0, 1], [0, 5], [1, 1]], { asyncMode: "disabled" }), [[0, 5, 2]])],
-      ["wait start 0.5 and end 0.49999999999999994", withWaits2(base(two, [[-1], [0], [1]], {}), [[0.49999999999999994, 0.5, 0], [0.5, 2.5, 1]])],
+      [
+        "waits, no stacks, unknown stack",
+        withWaits2(
+          base([[], []], [[-1], [0], [1]], { frameFlags: new Uint8Array(0), frameLibrary: new Uint32Array(0) }),
+          [[0, 5, -1]],
+        ),
+      ],
+      [
+        "wait stack out of range, disabled",
+        withWaits2(base(two, [[0, 1], [0, 5], [1, 1]], { asyncMode: "disabled" }), [[0, 5, 2]]),
+      ],
+      [
+        "wait start 0.5 and end 0.49999999999999994",
+        withWaits2(base(two, [[-1], [0], [1]], {}), [[0.49999999999999994, 0.5, 0], [0.5, 2.5, 1]]),
+      ],
       ["wait end -0", withWaits2(base(two, [[-1], [0], [1]], {}), [[-0, -0, 0], [0, 3, 1]])],
       ["wait ends beyond 2^53", withWaits2(base(two, [[-1], [0], [1]], {}), [[1, 2 ** 53 + 2, 0]])],
-      ["wait longer than u32::MAX us", withWaits2(base(two, [[-1, 1], [0, 6e12], [1, 0]], { duration: 7e12 }), [[5, 5e12 + 3, 0], [6, 5.5e12, 1]])],
+      [
+        "wait longer than u32::MAX us",
+        withWaits2(base(two, [[-1, 1], [0, 6e12], [1, 0]], { duration: 7e12 }), [[5, 5e12 + 3, 0], [6, 5.5e12, 1]]),
+      ],
       ["interval NaN", base(two, [[0, 1], [0, 5]], { interval: NaN })],
       ["interval Infinity", base(two, [[0, 1], [0, 5]], { interval: Infinity })],
       ["interval -1", base(two, [[0, 1], [0, 5]], { interval: -1 })],
-      ["interval 0.5 (rounds to 1)", withWaits2(base(two, [[0, 1], [0, 50]], { gapCap: 40, duration: 60, interval: 0.5 }), [[0, 60, 1]])],
+      [
+        "interval 0.5 (rounds to 1)",
+        withWaits2(base(two, [[0, 1], [0, 50]], { gapCap: 40, duration: 60, interval: 0.5 }), [[0, 60, 1]]),
+      ],
       ["asyncMode unknown", base(two, [[0, 1], [0, 5]], { asyncMode: "on" as "enabled" })],
-      ["a wait of many pending, remainders", withWaits2(base(two, [[-1], [0], [1]], { duration: 10 }), Array.from({ length: 12 }, (_, i) => [Math.floor(i / 4), 10 - (i % 4), i % 2] as [number, number, number]))],
+      [
+        "a wait of many pending, remainders",
+        withWaits2(
+          base(two, [[-1], [0], [1]], { duration: 10 }),
+          Array.from({ length: 12 }, (_, i) => [Math.floor(i / 4), 10 - (i % 4), i % 2] as [number, number, number]),
+        ),
+      ],
     ];
     const failures: string[] = [];
     for (const [what, c] of cases) {

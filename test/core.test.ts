@@ -24,7 +24,13 @@ function options(frames: number, patch: Partial<CoreProcessOptions> = {}): CoreP
 /** "name time" per node, indented by depth. */
 function show(t: ProcessedTree): string[] {
   const name = (f: number): string =>
-    f === SyntheticFrame.root ? "root" : f === SyntheticFrame.self ? "self" : f === SyntheticFrame.idle ? "idle" : `f${f}`;
+    f === SyntheticFrame.root
+      ? "root"
+      : f === SyntheticFrame.self
+      ? "self"
+      : f === SyntheticFrame.idle
+      ? "idle"
+      : `f${f}`;
   return Array.from(t.frame, (f, i) => `${"  ".repeat(t.depth[i])}${name(f)} ${t.time[i]}`);
 }
 
@@ -70,8 +76,16 @@ test("a running gap (idleSampled): a 100 ms gap between two running samples is t
   const session: Session = {
     version: 1,
     meta: {
-      startTime: 0, duration: 105_000, cpuTime: -1, interval: 1000, gapCap: 20_000, idleSampled: true,
-      program: "x", cwd: "/", runtime: "node 24 (synthetic)", startStack: [],
+      startTime: 0,
+      duration: 105_000,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 20_000,
+      idleSampled: true,
+      program: "x",
+      cwd: "/",
+      runtime: "node 24 (synthetic)",
+      startStack: [],
     },
     frames: [
       { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
@@ -106,7 +120,10 @@ test("a running gap (idleSampled): a 100 ms gap between two running samples is t
 test("malformed input throws a clean Error", () => {
   const s = createCoreSession();
   try {
-    assert.throws(() => s.addStacks(Int32Array.of(0), Uint32Array.of(0)), (e: Error) => e instanceof Error && /^tsprofile core: stack 0: parent 0/.test(e.message));
+    assert.throws(
+      () => s.addStacks(Int32Array.of(0), Uint32Array.of(0)),
+      (e: Error) => e instanceof Error && /^tsprofile core: stack 0: parent 0/.test(e.message),
+    );
     s.addStacks(Int32Array.of(-1), Uint32Array.of(0));
     const bad: Array<[number, number, number]> = [[1, 0, 0], [0, NaN, 0], [0, -1, 0], [0, 0, 9]];
     for (const [stack, time, state] of bad) {
@@ -115,7 +132,10 @@ test("malformed input throws a clean Error", () => {
         (e: unknown) => e instanceof Error && e.message.startsWith("tsprofile core: ") && !e.message.includes("\n"),
       );
     }
-    assert.throws(() => s.addSamples(Int32Array.of(0, 0), Float64Array.of(5, 4), Uint8Array.of(0, 0)), /smaller than the one before/);
+    assert.throws(
+      () => s.addSamples(Int32Array.of(0, 0), Float64Array.of(5, 4), Uint8Array.of(0, 0)),
+      /smaller than the one before/,
+    );
     s.addSamples(Int32Array.of(0), Float64Array.of(1), Uint8Array.of(0));
     assert.throws(() => s.process(options(0)), /frame id 0 out of range/);
     assert.throws(() => s.process(options(1, { startStack: [3] })), /startStack/);
@@ -133,7 +153,12 @@ test("a 10,000-deep stack works (aggregated and timeline)", () => {
   const parent = Array.from({ length: depth }, (_, i) => i - 1);
   const frame = Array.from({ length: depth }, (_, i) => i);
   for (const timeline of [false, true]) {
-    const t = run(parent, frame, [[depth - 1, 0, 0], [depth / 2, 1, SampleState.await]], options(depth, { duration: 3, timeline }));
+    const t = run(
+      parent,
+      frame,
+      [[depth - 1, 0, 0], [depth / 2, 1, SampleState.await]],
+      options(depth, { duration: 3, timeline }),
+    );
     assert.equal(t.time[0], 3);
     assert.ok(Math.max(...t.depth) >= depth);
     assert.equal(t.awaitTime[0], 2);
@@ -171,8 +196,16 @@ test("processSession takes duration, gapCap and startStack from the session", ()
   const session: Session = {
     version: 1,
     meta: {
-      startTime: 0, duration: 10, cpuTime: -1, interval: 1000, gapCap: 2, idleSampled: false,
-      program: "x", cwd: "/", runtime: "test", startStack: [0],
+      startTime: 0,
+      duration: 10,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 2,
+      idleSampled: false,
+      program: "x",
+      cwd: "/",
+      runtime: "test",
+      startStack: [0],
     },
     frames: [
       { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
@@ -190,12 +223,25 @@ test("cpu: processSession takes samples.cpu; a chunk without it makes CPU time u
   const session: Session = {
     version: 1,
     meta: {
-      startTime: 0, duration: 30, cpuTime: -1, interval: 1000, gapCap: 1e9, idleSampled: false,
-      program: "x", cwd: "/", runtime: "test", startStack: [],
+      startTime: 0,
+      duration: 30,
+      cpuTime: -1,
+      interval: 1000,
+      gapCap: 1e9,
+      idleSampled: false,
+      program: "x",
+      cwd: "/",
+      runtime: "test",
+      startStack: [],
     },
     frames: [{ name: "main", file: "/a.js", line: 1, col: 1, kind: "js" }],
     stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
-    samples: { stack: Int32Array.of(0, -1, 0), time: Float64Array.of(0, 10, 20), state: Uint8Array.of(0, 1, 0), cpu: Float64Array.of(0, 8, 9) },
+    samples: {
+      stack: Int32Array.of(0, -1, 0),
+      time: Float64Array.of(0, 10, 20),
+      state: Uint8Array.of(0, 1, 0),
+      cpu: Float64Array.of(0, 8, 9),
+    },
   };
   const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(1);
   const t = processSession(session, rest);
@@ -207,8 +253,14 @@ test("cpu: processSession takes samples.cpu; a chunk without it makes CPU time u
 
   const s = createCoreSession();
   s.addStacks(Int32Array.of(-1), Uint32Array.of(0));
-  assert.throws(() => s.addSamples(Int32Array.of(0), Float64Array.of(0), Uint8Array.of(0), Float64Array.of(1, 2)), /differ in length/);
-  assert.throws(() => s.addSamples(Int32Array.of(0, 0), Float64Array.of(0, 1), Uint8Array.of(0, 0), Float64Array.of(3, 2)), /^tsprofile core: sample 1: cpu 2 is smaller than the one before it \(3\)$/);
+  assert.throws(
+    () => s.addSamples(Int32Array.of(0), Float64Array.of(0), Uint8Array.of(0), Float64Array.of(1, 2)),
+    /differ in length/,
+  );
+  assert.throws(
+    () => s.addSamples(Int32Array.of(0, 0), Float64Array.of(0, 1), Uint8Array.of(0, 0), Float64Array.of(3, 2)),
+    /^tsprofile core: sample 1: cpu 2 is smaller than the one before it \(3\)$/,
+  );
   s.addSamples(Int32Array.of(0), Float64Array.of(0), Uint8Array.of(0), Float64Array.of(1));
   // The 1 us before the first sample has no wall time and no [idle] node to go to: the root keeps it.
   assert.equal(show(s.process(options(1, { duration: 5 }))), ["root 5", "  f0 5"]);
@@ -236,9 +288,15 @@ test("waits: addWaits in chunks, idle time charged as [await], processSession ta
     assert.equal(s.process(options(2, { duration: 10, asyncMode: "strict" })), t);
     assert.throws(() => s.process(options(2, { duration: 10, asyncMode: "on" as "enabled" })), /asyncMode/);
     assert.throws(() => s.process(options(2, { duration: 10, interval: NaN })), /interval/);
-    assert.throws(() => s.addWaits(Float64Array.of(1), Float64Array.of(2), Int32Array.of(0)), /smaller than the one before/);
+    assert.throws(
+      () => s.addWaits(Float64Array.of(1), Float64Array.of(2), Int32Array.of(0)),
+      /smaller than the one before/,
+    );
     assert.throws(() => s.addWaits(Float64Array.of(7), Float64Array.of(6), Int32Array.of(0)), /before its start/);
-    assert.throws(() => s.addWaits(Float64Array.of(7), Float64Array.of(8, 9), Int32Array.of(0)), /wait table columns differ/);
+    assert.throws(
+      () => s.addWaits(Float64Array.of(7), Float64Array.of(8, 9), Int32Array.of(0)),
+      /wait table columns differ/,
+    );
     assert.equal(s.process(options(2, { duration: 10 })), t, "failed chunks add nothing");
   } finally {
     s.dispose();
@@ -247,8 +305,16 @@ test("waits: addWaits in chunks, idle time charged as [await], processSession ta
   const session: Session = {
     version: 1,
     meta: {
-      startTime: 0, duration: 100, cpuTime: -1, interval: 10, gapCap: 50, idleSampled: false,
-      program: "x", cwd: "/", runtime: "test", startStack: [],
+      startTime: 0,
+      duration: 100,
+      cpuTime: -1,
+      interval: 10,
+      gapCap: 50,
+      idleSampled: false,
+      program: "x",
+      cwd: "/",
+      runtime: "test",
+      startStack: [],
     },
     frames: [
       { name: "main", file: "/a.js", line: 1, col: 1, kind: "js" },
@@ -261,7 +327,14 @@ test("waits: addWaits in chunks, idle time charged as [await], processSession ta
   const { duration: _d, gapCap: _g, startStack: _s, ...rest } = options(2);
   // meta.interval 10: main went idle (its credit, 50, is over 2 intervals) at the wait it started at 5, so main
   // gets 5; [5, 70) is read's await, [70, 100) idle.
-  assert.equal(show(processSession(session, rest)), ["root 100", "  f0 70", "    f1 65", `      f${SyntheticFrame.await} 65`, "    self 5", "  idle 30"]);
+  assert.equal(show(processSession(session, rest)), [
+    "root 100",
+    "  f0 70",
+    "    f1 65",
+    `      f${SyntheticFrame.await} 65`,
+    "    self 5",
+    "  idle 30",
+  ]);
   assert.equal(show(processSession(session, { ...rest, asyncMode: "disabled" })), ["root 100", "  f0 50", "  idle 50"]);
   // Without waits, asyncMode changes nothing.
   const { waits: _w, ...noWaits } = session;
@@ -281,8 +354,15 @@ test("running out of wasm memory is a clean Error, and the next session works", 
     time[i] = i * 10;
   }
   const options = {
-    duration: n * 10, gapCap: 5, timeline: true, showAll: true, filterThreshold: 0, flatTime: "self" as const,
-    startStack: [], frameFlags: new Uint8Array(1), frameLibrary: new Uint32Array([0xffffffff]),
+    duration: n * 10,
+    gapCap: 5,
+    timeline: true,
+    showAll: true,
+    filterThreshold: 0,
+    flatTime: "self" as const,
+    startStack: [],
+    frameFlags: new Uint8Array(1),
+    frameLibrary: new Uint32Array([0xffffffff]),
   };
   const big = createCoreSession();
   big.addStacks(parent, new Uint32Array(depth));

@@ -44,7 +44,11 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("the addon's CPU time reaches the reports: a spinning function's, and next to none for an await", () => {
   const { binding, warning } = loadAddon();
-  if (!binding) assert.unreachable(`the addon is not usable on Node ${process.version}: ${warning ?? `${addonPath()} is not built`}`);
+  if (!binding) {
+    assert.unreachable(
+      `the addon is not usable on Node ${process.version}: ${warning ?? `${addonPath()} is not built`}`,
+    );
+  }
   const saved = join(dir, "run.tsprof");
   const run = cli(["-o", saved, fixture]);
   assert.is(run.status, 0, run.stderr);
@@ -62,7 +66,9 @@ test("the addon's CPU time reaches the reports: a spinning function's, and next 
   const busyWall = sum("busy", "time") * 1000;
   const busyCpu = sum("busy", "cpu_time") * 1000;
   assert.ok(busyWall > 150, `busy shows ${busyWall} ms of 300`);
-  const detail = `busy: ${busyCpu.toFixed(1)} ms CPU of ${busyWall.toFixed(1)} ms wall; measured ${truth.busyCpu.toFixed(1)} of ${truth.busyWall.toFixed(1)}`;
+  const detail = `busy: ${busyCpu.toFixed(1)} ms CPU of ${busyWall.toFixed(1)} ms wall; measured ${
+    truth.busyCpu.toFixed(1)
+  } of ${truth.busyWall.toFixed(1)}`;
   assert.ok(busyCpu >= 0.6 * truth.busyCpu && busyCpu <= 1.25 * truth.busyCpu + 5, detail);
   assert.ok(busyCpu / busyWall >= 0.6 * Math.min(1, truth.busyCpu / truth.busyWall), detail);
 

@@ -72,7 +72,12 @@ function compare(): string {
     "main:32 > compute:22 > inner:27 > spin:5",
     "main:32 > format:20 > spin:5",
   ];
-  for (const e of expected) assert.ok([...significant].some((p) => p.endsWith(e)), `expected a path ending ${e}; got ${[...significant].join(" | ")}`);
+  for (const e of expected) {
+    assert.ok(
+      [...significant].some((p) => p.endsWith(e)),
+      `expected a path ending ${e}; got ${[...significant].join(" | ")}`,
+    );
+  }
   const table: string[] = [];
   let bad = false;
   for (const p of significant) {
@@ -80,7 +85,9 @@ function compare(): string {
     const values = shares.map(([, s]) => s);
     const spread = Math.max(...values) - Math.min(...values);
     if (spread > 5) bad = true;
-    table.push(`${p}: ${shares.map(([r, s]) => `${r} ${s.toFixed(1)}`).join(", ")}${spread > 5 ? "  <- over 5 points" : ""}`);
+    table.push(
+      `${p}: ${shares.map(([r, s]) => `${r} ${s.toFixed(1)}`).join(", ")}${spread > 5 ? "  <- over 5 points" : ""}`,
+    );
   }
   console.log(table.join("\n"));
   return bad ? table.join("\n") : "";

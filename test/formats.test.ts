@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cpuProfileToSession } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
-import { rendererForPath, RENDERER_NAMES } from "../src/renderers/names.ts";
+import { RENDERER_NAMES, rendererForPath } from "../src/renderers/names.ts";
 import { RENDERERS } from "../src/renderers/index.ts";
 import { decodeSession } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
@@ -18,7 +18,9 @@ import { root } from "./runtime-helpers.ts";
 import { randomSession } from "./session-helpers.ts";
 
 const { Profile } = createRequire(import.meta.url)("pprof-format") as typeof import("pprof-format");
-const schema = JSON.parse(readFileSync(join(root, "node_modules", "speedscope", "dist", "release", "file-format-schema.json"), "utf8"));
+const schema = JSON.parse(
+  readFileSync(join(root, "node_modules", "speedscope", "dist", "release", "file-format-schema.json"), "utf8"),
+);
 
 /** The session's whole time: every entry of the gap rule covers [0, end). */
 function end(s: Session): number {
@@ -41,8 +43,24 @@ interface SchemaNode {
 }
 function validate(value: unknown, node: SchemaNode, path = "$"): string[] {
   const errors: string[] = [];
-  const known = new Set(["$schema", "$ref", "definitions", "title", "type", "properties", "required", "const", "enum", "items", "anyOf", "description", "additionalProperties"]);
-  for (const k of Object.keys(node)) if (!known.has(k)) errors.push(`${path}: schema keyword ${k} not supported by this checker`);
+  const known = new Set([
+    "$schema",
+    "$ref",
+    "definitions",
+    "title",
+    "type",
+    "properties",
+    "required",
+    "const",
+    "enum",
+    "items",
+    "anyOf",
+    "description",
+    "additionalProperties",
+  ]);
+  for (const k of Object.keys(node)) {
+    if (!known.has(k)) errors.push(`${path}: schema keyword ${k} not supported by this checker`);
+  }
   if (node.$ref) {
     const target = node.$ref.replace(/^#\//, "").split("/")
       .reduce((o: Record<string, unknown>, k: string) => o[k] as Record<string, unknown>, schema);
@@ -54,7 +72,9 @@ function validate(value: unknown, node: SchemaNode, path = "$"): string[] {
   }
   if (node.type) {
     const t = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
-    if (node.type !== t && !(node.type === "integer" && Number.isInteger(value))) errors.push(`${path}: ${t}, not ${node.type}`);
+    if (node.type !== t && !(node.type === "integer" && Number.isInteger(value))) {
+      errors.push(`${path}: ${t}, not ${node.type}`);
+    }
   }
   if ("const" in node && value !== node.const) errors.push(`${path}: not ${JSON.stringify(node.const)}`);
   if (node.enum && !node.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} not in enum`);
@@ -150,7 +170,10 @@ test(".cpuprofile: DevTools' structure; our loader reads it back with the same t
   assert.ok(sum <= p.endTime - p.startTime);
   assert.is(p.endTime - p.startTime, end(session));
   // Written with show_all so that the functions' self times are comparable (removal moves time to callers).
-  const back = cpuProfileToSession(JSON.parse(render(session, "cpuprofile", { showAll: true }) as string), "x.cpuprofile");
+  const back = cpuProfileToSession(
+    JSON.parse(render(session, "cpuprofile", { showAll: true }) as string),
+    "x.cpuprofile",
+  );
   assert.is(end(back), end(session));
   // Per function, the same total time (the real frames; their names and positions survive the trip).
   const byName = (s: Session) => {
@@ -217,7 +240,9 @@ test("a running gap (meta.idleSampled): every sample format weighs it as the tre
   // The .cpuprofile: the span over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
   // idle (V8's mark): our loader reads back the same weights.
   const text = render(s, "cpuprofile") as string;
-  assert.ok(JSON.parse(text).nodes.some((n: { callFrame: { functionName: string } }) => n.callFrame.functionName === "(idle)"));
+  assert.ok(
+    JSON.parse(text).nodes.some((n: { callFrame: { functionName: string } }) => n.callFrame.functionName === "(idle)"),
+  );
   const back = cpuProfileToSession(JSON.parse(text), "x.cpuprofile");
   assert.ok(back.meta.idleSampled);
   assert.equal(collapsed(cwdless(back)), want);
@@ -245,7 +270,11 @@ test("a 10,000-deep stack in every format (no recursion)", () => {
     ...randomSession(0, 1),
     frames,
     stacks: { parent, frame },
-    samples: { stack: Int32Array.from([depth - 1, depth - 1]), time: Float64Array.from([0, 1000]), state: new Uint8Array(2) },
+    samples: {
+      stack: Int32Array.from([depth - 1, depth - 1]),
+      time: Float64Array.from([0, 1000]),
+      state: new Uint8Array(2),
+    },
   };
   s.meta = { ...s.meta, duration: 2000 };
   for (const r of ["speedscope", "cpuprofile", "collapsed", "pprof", "tsprof"]) {

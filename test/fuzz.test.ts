@@ -8,7 +8,7 @@ import { decodeProfileFile } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
 import { encodeSession, SessionError } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
-import { rng, randomSession } from "./session-helpers.ts";
+import { randomSession, rng } from "./session-helpers.ts";
 
 const NAME = "fuzz/case.bin";
 const identity = { map: (file: string, line: number, col: number) => ({ file, line, col }) };
@@ -28,7 +28,9 @@ function check(bytes: Uint8Array, label: string, out: Outcome, renderAll: boolea
   try {
     session = decodeProfileFile(bytes, NAME, { mapper: identity, mtime: 0 });
   } catch (err) {
-    if (!(err instanceof SessionError)) assert.unreachable(`${label}: not a SessionError: ${(err as Error)?.stack ?? err}`);
+    if (!(err instanceof SessionError)) {
+      assert.unreachable(`${label}: not a SessionError: ${(err as Error)?.stack ?? err}`);
+    }
     const message = (err as Error).message;
     assert.ok(message.startsWith(`${NAME}: `) && !message.includes("\n"), `${label}: ${message}`);
     out.refused++;
@@ -36,7 +38,11 @@ function check(bytes: Uint8Array, label: string, out: Outcome, renderAll: boolea
   if (session) {
     try {
       renderSessionOutput(session, { renderer: "text", color: false });
-      if (renderAll) for (const r of ["json", "collapsed", "speedscope", "cpuprofile", "pprof", "tsprof"]) renderSessionOutput(session, { renderer: r });
+      if (renderAll) {
+        for (const r of ["json", "collapsed", "speedscope", "cpuprofile", "pprof", "tsprof"]) {
+          renderSessionOutput(session, { renderer: r });
+        }
+      }
       renderSessionOutput(session, { renderer: "text", color: false, timeline: true, showAll: true });
     } catch (err) {
       assert.unreachable(`${label}: a loaded session failed to render: ${(err as Error)?.stack ?? err}`);
@@ -93,7 +99,24 @@ function mutateBytes(base: Uint8Array): Uint8Array {
   }
 }
 
-const HOSTILE: unknown[] = [null, -1, -1e308, 1e308, 2 ** 53 + 2, 0.5, NaN, "x", "", true, [], {}, [1, 2], { id: 1 }, 4294967295, -2147483649];
+const HOSTILE: unknown[] = [
+  null,
+  -1,
+  -1e308,
+  1e308,
+  2 ** 53 + 2,
+  0.5,
+  NaN,
+  "x",
+  "",
+  true,
+  [],
+  {},
+  [1, 2],
+  { id: 1 },
+  4294967295,
+  -2147483649,
+];
 
 /** A structural JSON mutation: some value somewhere replaced, deleted or blown up. */
 function mutateJson(value: unknown): unknown {
@@ -144,7 +167,10 @@ function splitPlain(file: Uint8Array): { header: unknown; tables: Uint8Array } {
   let [, at] = readVarint(file, 9);
   const [headerLength, after] = readVarint(file, at);
   at = after;
-  return { header: JSON.parse(new TextDecoder().decode(file.subarray(at, at + headerLength))), tables: file.subarray(at + headerLength) };
+  return {
+    header: JSON.parse(new TextDecoder().decode(file.subarray(at, at + headerLength))),
+    tables: file.subarray(at + headerLength),
+  };
 }
 function joinPlain(header: unknown, tables: Uint8Array): Uint8Array {
   const h = new TextEncoder().encode(JSON.stringify(header));
@@ -152,10 +178,17 @@ function joinPlain(header: unknown, tables: Uint8Array): Uint8Array {
   return Uint8Array.from([...new TextEncoder().encode("TSPROF\u0000"), 2, 0, ...varint(body.length), ...body]);
 }
 
-const bases = [randomSession(40, 1, 6, 30), randomSession(120, 2, 12, 80), randomSession(0, 3), randomSession(8, 4, 3, 5)];
+const bases = [
+  randomSession(40, 1, 6, 30),
+  randomSession(120, 2, 12, 80),
+  randomSession(0, 3),
+  randomSession(8, 4, 3, 5),
+];
 const tsprofPlain = bases.map((s) => encodeSession(s, { compress: false }));
 const tsprofPacked = bases.map((s) => encodeSession(s));
-const cpuprofiles = bases.map((s) => JSON.parse(renderSessionOutput(s, { renderer: "cpuprofile", showAll: true }) as string));
+const cpuprofiles = bases.map((s) =>
+  JSON.parse(renderSessionOutput(s, { renderer: "cpuprofile", showAll: true }) as string)
+);
 // Bun's shape: epoch-microsecond startTime, no (idle) node.
 type ProfileNode = { id: number; callFrame: { functionName: string } };
 const bunShape = structuredClone(cpuprofiles[1]);
@@ -211,12 +244,18 @@ test("hostile shapes: deep nesting, a cycle, huge ids, empty files", () => {
   const big = structuredClone(cpuprofiles[0]);
   big.nodes[1].id = 2 ** 52;
   check(new TextEncoder().encode(JSON.stringify(big)), "huge id", totals, true);
-  for (const b of [new Uint8Array(0), new TextEncoder().encode("{}"), new TextEncoder().encode("TSPROF\u0000")]) check(b, "tiny", totals, false);
+  for (const b of [new Uint8Array(0), new TextEncoder().encode("{}"), new TextEncoder().encode("TSPROF\u0000")]) {
+    check(b, "tiny", totals, false);
+  }
   cases += 6;
 });
 
 test("figures", () => {
-  console.log(`  fuzz: ${cases} cases, ${totals.ok} loaded and rendered, ${totals.refused} refused cleanly, slowest ${totals.slowest.toFixed(1)} ms`);
+  console.log(
+    `  fuzz: ${cases} cases, ${totals.ok} loaded and rendered, ${totals.refused} refused cleanly, slowest ${
+      totals.slowest.toFixed(1)
+    } ms`,
+  );
   assert.ok(cases >= 10_000);
 });
 

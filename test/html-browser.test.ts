@@ -132,8 +132,9 @@ test("call tree: CPU time beside each node's time when the session has it, none 
   writeFileSync(withCpu, renderSession(s, { renderer: "html" }));
   page = await open(withCpu);
   // Node rows (not a group's "[N frames hidden]" line).
-  const rows = await page.$$eval("#tree .row.item:not(.group)", (els) =>
-    els.map((e) => [e.querySelector(".name")?.textContent, e.querySelector(".cpu")?.textContent]),
+  const rows = await page.$$eval(
+    "#tree .row.item:not(.group)",
+    (els) => els.map((e) => [e.querySelector(".name")?.textContent, e.querySelector(".cpu")?.textContent]),
   );
   assert.ok(rows.length > 1 && rows.every(([, c]) => /^cpu \d+\.\d{3}$/.test(c ?? "")), JSON.stringify(rows));
   // main: 85 running samples (the await and idle ones have none).

@@ -29,7 +29,11 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Run
     timeout: 180_000,
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", TSPROFILE_FIXTURE_CACHE: join(work, "vite-cache"), ...env },
   });
-  return { status: r.status, output: (r.stdout ?? "") + "\n--- stderr ---\n" + (r.stderr ?? ""), stderr: r.stderr ?? "" };
+  return {
+    status: r.status,
+    output: (r.stdout ?? "") + "\n--- stderr ---\n" + (r.stderr ?? ""),
+    stderr: r.stderr ?? "",
+  };
 }
 
 /**
@@ -65,15 +69,25 @@ function compare(
   const profiled = run(cmd, args, { TSPROFILE_FIXTURE_PROFILE: "1", TSPROFILE_FIXTURE_DIR: dir });
   assert.is(plain.status, 1, `${label}: the plain run fails (one test fails on purpose):\n${plain.output}`);
   assert.is(profiled.status, plain.status, `${label}: same exit code:\n${profiled.output}`);
-  assert.fixture(allowed(normalise(profiled.output)), normalise(plain.output), `${label}: the runner's output is unchanged`);
+  assert.fixture(
+    allowed(normalise(profiled.output)),
+    normalise(plain.output),
+    `${label}: the runner's output is unchanged`,
+  );
   assert.ok(existsSync(dir), `${label}: no reports written:\n${profiled.output}`);
   return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]));
 }
 
 /** One report per test, under the expected names; alpha's holds spinAlpha only, beta's spinBeta only. */
-function checkReports(label: string, reports: Map<string, string>, expected: { alpha: string; beta: string; quick: string }): void {
+function checkReports(
+  label: string,
+  reports: Map<string, string>,
+  expected: { alpha: string; beta: string; quick: string },
+): void {
   assert.equal([...reports.keys()].sort(), Object.values(expected).sort(), `${label}: one report per test`);
-  for (const html of reports.values()) assert.ok(html.startsWith("<!DOCTYPE html>") || html.startsWith("<!doctype html>"), `${label}: an HTML page`);
+  for (const html of reports.values()) {
+    assert.ok(html.startsWith("<!DOCTYPE html>") || html.startsWith("<!doctype html>"), `${label}: an HTML page`);
+  }
   const alpha = reports.get(expected.alpha)!;
   const beta = reports.get(expected.beta)!;
   const quick = reports.get(expected.quick)!;
@@ -112,11 +126,21 @@ test("node:test (Node 24): the hooks from a module given to --import apply to ev
   const args = ["--import", register, "--test", join(fixtures, "node-test.ts")];
   const plain = run(bin("node"), args);
   const dir = join(work, "node24");
-  const profiled = run(bin("node"), ["--import", register, "--import", "./" + join(fixtures, "node-test-setup.ts"), ...args.slice(2)], { TSPROFILE_FIXTURE_DIR: dir });
+  const profiled = run(bin("node"), [
+    "--import",
+    register,
+    "--import",
+    "./" + join(fixtures, "node-test-setup.ts"),
+    ...args.slice(2),
+  ], { TSPROFILE_FIXTURE_DIR: dir });
   assert.is(plain.status, 1, plain.output);
   assert.is(profiled.status, plain.status, profiled.output);
   assert.fixture(normalise(profiled.output), normalise(plain.output));
-  checkReports("node24", new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")])), names("node-test.ts"));
+  checkReports(
+    "node24",
+    new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")])),
+    names("node-test.ts"),
+  );
 });
 
 test("node:test: a report that cannot be written is one line on stderr; the run is otherwise unchanged", () => {
@@ -161,12 +185,14 @@ test("deno test: Deno.test wrapped; a test's location is still the user's call; 
   checkReports("deno", reports, names("deno.test.ts", "group"));
 });
 
-for (const [runtime, cmd, args] of [
-  ["node20", process.execPath, ["--import", register]],
-  ["node24", bin("node"), ["--import", register]],
-  ["deno", bin("deno"), ["run", "-A", "--no-lock"]],
-  ["bun", bin("bun"), []],
-] as const) {
+for (
+  const [runtime, cmd, args] of [
+    ["node20", process.execPath, ["--import", register]],
+    ["node24", bin("node"), ["--import", register]],
+    ["deno", bin("deno"), ["run", "-A", "--no-lock"]],
+    ["bun", bin("bun"), []],
+  ] as const
+) {
   test(`uvu on ${runtime}: before.each/after.each of each suite`, () => {
     const reports = compare(`uvu-${runtime}`, cmd, [...args, join(fixtures, "uvu.test.ts")]);
     checkReports(`uvu-${runtime}`, reports, names("uvu.test.ts"));

@@ -22,7 +22,9 @@ const SHIPPED = ["session", "runtimes", "wasm", "src"];
 
 function layerOf(file: string): number {
   let best: [string, number] | undefined;
-  for (const l of LAYERS) if ((file === l[0] || file.startsWith(l[0] + "/")) && (!best || l[0].length > best[0].length)) best = l;
+  for (const l of LAYERS) {
+    if ((file === l[0] || file.startsWith(l[0] + "/")) && (!best || l[0].length > best[0].length)) best = l;
+  }
   if (!best) throw new Error(`${file} is in no layer`);
   return best[1];
 }
@@ -32,7 +34,9 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
     const rel = `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
-      if (entry.name !== "node_modules" && entry.name !== "bin" && entry.name !== "build") out.push(...sourceFiles(rel));
+      if (entry.name !== "node_modules" && entry.name !== "bin" && entry.name !== "build") {
+        out.push(...sourceFiles(rel));
+      }
     } else if (/\.(ts|mts|mjs)$/.test(entry.name) && !entry.name.endsWith(".d.mts")) out.push(rel);
   }
   return out;

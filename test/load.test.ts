@@ -2,7 +2,16 @@
 // `bun --cpu-prof` (made here with the test runtimes) rendered by the CLI started on the runtime under test;
 // .tsprof round trips through -o; usage and file errors are one line and exit 2.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -16,7 +25,14 @@ const work = join(root, "test", "fixtures", "load-work.js");
 const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-load-"));
 const cache = join(dir, "cache");
-const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined, XDG_CACHE_HOME: cache };
+const ENV = {
+  ...process.env,
+  NO_COLOR: "1",
+  FORCE_COLOR: undefined,
+  LANG: "C.UTF-8",
+  LC_ALL: undefined,
+  XDG_CACHE_HOME: cache,
+};
 
 interface Run {
   status: number | null;
@@ -34,7 +50,11 @@ function cli(args: string[], env: Record<string, string | undefined> = ENV): Run
 function cpuProfile(name: string, command: string, args: string[]): string {
   const out = join(dir, name);
   mkdirSync(out);
-  const r = spawnSync(command, [...args, "--cpu-prof", "--cpu-prof-dir", out, work], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+  const r = spawnSync(command, [...args, "--cpu-prof", "--cpu-prof-dir", out, work], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 60_000,
+  });
   assert.is(r.status, 0, `${name}: ${r.error ?? r.stderr}`);
   const files = readdirSync(out).filter((f) => f.endsWith(".cpuprofile"));
   assert.is(files.length, 1, `${name}: ${files}`);
@@ -90,8 +110,13 @@ test("--load: V8's (idle)/(program) nodes say idle is sampled, so a gap between 
   }
   // A compile that never waits, profiled by V8 on a loaded machine: main sampled every 1 ms for 0.4 s, but for
   // one 164 ms silence (a starved sampler). No (idle) sample at all, as in the issue's `node --cpu-prof` of tsc.
-  const callFrame = (functionName: string, url = "") =>
-    ({ functionName, scriptId: url ? "1" : "0", url, lineNumber: url ? 0 : -1, columnNumber: url ? 0 : -1 });
+  const callFrame = (functionName: string, url = "") => ({
+    functionName,
+    scriptId: url ? "1" : "0",
+    url,
+    lineNumber: url ? 0 : -1,
+    columnNumber: url ? 0 : -1,
+  });
   const profile = (special: string[]) => {
     const nodes = [
       { id: 1, callFrame: callFrame("(root)"), children: [2] },

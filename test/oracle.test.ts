@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { oracleProcess } from "./oracle.ts";
-import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_NAMES, SampleState, SyntheticFrame } from "../session/types.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SYNTHETIC_NAMES, SyntheticFrame } from "../session/types.ts";
 import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
@@ -163,21 +163,27 @@ test("gap rule: a gap beyond gapCap becomes idle, never credited to the next sam
   // A@0: dt 10 -> A 10. B@10: dt 30 -> B 10 + idle 20. C@40: dt 5 (end 45) -> C 5.
   const t = run([[[A], 0], [[B], 10], [[C], 40]], { gapCap: 10, duration: 45 });
   checkShape(t);
-  assert.is(show(t), tree(
-    "[root] 45",
-    "  [idle] 20 s=20",
-    "  A 10 s=10",
-    "  B 10 s=10",
-    "  C 5 s=5",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 45",
+      "  [idle] 20 s=20",
+      "  A 10 s=10",
+      "  B 10 s=10",
+      "  C 5 s=5",
+    ),
+  );
   // Timeline: the idle part of B's gap comes right after B, before C.
-  assert.is(show(run([[[A], 0], [[B], 10], [[C], 40]], { gapCap: 10, duration: 45, timeline: true })), tree(
-    "[root] 45",
-    "  A 10 s=10",
-    "  B 10 s=10",
-    "  [idle] 20 s=20",
-    "  C 5 s=5",
-  ));
+  assert.is(
+    show(run([[[A], 0], [[B], 10], [[C], 40]], { gapCap: 10, duration: 45, timeline: true })),
+    tree(
+      "[root] 45",
+      "  A 10 s=10",
+      "  B 10 s=10",
+      "  [idle] 20 s=20",
+      "  C 5 s=5",
+    ),
+  );
 });
 
 test("running gap (idleSampled): a gap between running samples is running time, its late part the next sample's", () => {
@@ -185,30 +191,42 @@ test("running gap (idleSampled): a gap between running samples is running time, 
   // and its own 4 (end 45). Nothing is idle.
   const samples: Sample[] = [[[A], 0], [[B], 10], [[C], 41]];
   const opts = { gapCap: 10, duration: 45, interval: 2, idleSampled: true };
-  assert.is(show(run(samples, opts)), tree(
-    "[root] 45",
-    "  C 31 s=31",
-    "  B 10 s=10",
-    "  A 4 s=4",
-  ));
+  assert.is(
+    show(run(samples, opts)),
+    tree(
+      "[root] 45",
+      "  C 31 s=31",
+      "  B 10 s=10",
+      "  A 4 s=4",
+    ),
+  );
   // Timeline: the late part comes just before the next sample's own entry, so the two are one run.
-  assert.is(show(run(samples, { ...opts, timeline: true })), tree(
-    "[root] 45",
-    "  A 4 s=4",
-    "  B 10 s=10",
-    "  C 31 s=31",
-  ));
+  assert.is(
+    show(run(samples, { ...opts, timeline: true })),
+    tree(
+      "[root] 45",
+      "  A 4 s=4",
+      "  B 10 s=10",
+      "  C 31 s=31",
+    ),
+  );
   // Without an interval sample i keeps min(dt, gapCap): A 10, B 10, C 21 + 4.
-  assert.is(show(run(samples, { ...opts, interval: 0 })), tree("[root] 45", "  C 25 s=25", "  A 10 s=10", "  B 10 s=10"));
+  assert.is(
+    show(run(samples, { ...opts, interval: 0 })),
+    tree("[root] 45", "  C 25 s=25", "  A 10 s=10", "  B 10 s=10"),
+  );
   // Without the flag (Bun, older files): B 10, then 21 idle.
   assert.match(show(run(samples, { gapCap: 10, duration: 45 })), "  [idle] 21 s=21");
   // A state other than idle ([gc], [native], an empty stack) is running too.
-  assert.is(show(run([[[A], 0, gc], [null, 100]], { gapCap: 10, duration: 110, idleSampled: true })), tree(
-    "[root] 110",
-    "  [self] 100 s=100",
-    "  A 10",
-    "    [gc] 10 s=10",
-  ));
+  assert.is(
+    show(run([[[A], 0, gc], [null, 100]], { gapCap: 10, duration: 110, idleSampled: true })),
+    tree(
+      "[root] 110",
+      "  [self] 100 s=100",
+      "  A 10",
+      "    [gc] 10 s=10",
+    ),
+  );
 });
 
 test("running gap: gaps at an idle sample and the last sample keep the rule; the leading span does not", () => {
@@ -216,33 +234,45 @@ test("running gap: gaps at an idle sample and the last sample keep the rule; the
   // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle. The leading 5 is idle without the flag,
   // A's with it (the sampler's silence before a running first sample).
   const samples: Sample[] = [[[A], 5], [[A], 30, idle], [[B], 60]];
-  assert.is(show(run(samples, { gapCap: 10, duration: 100 })), tree(
-    "[root] 100",
-    "  [idle] 70 s=70",
-    "  A 20",
-    "    [self] 10 s=10",
-    "    [idle] 10 s=10",
-    "  B 10 s=10",
-  ));
-  assert.is(show(run(samples, { gapCap: 10, duration: 100, idleSampled: true })), tree(
-    "[root] 100",
-    "  [idle] 65 s=65",
-    "  A 25",
-    "    [self] 15 s=15",
-    "    [idle] 10 s=10",
-    "  B 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, { gapCap: 10, duration: 100 })),
+    tree(
+      "[root] 100",
+      "  [idle] 70 s=70",
+      "  A 20",
+      "    [self] 10 s=10",
+      "    [idle] 10 s=10",
+      "  B 10 s=10",
+    ),
+  );
+  assert.is(
+    show(run(samples, { gapCap: 10, duration: 100, idleSampled: true })),
+    tree(
+      "[root] 100",
+      "  [idle] 65 s=65",
+      "  A 25",
+      "    [self] 15 s=15",
+      "    [idle] 10 s=10",
+      "  B 10 s=10",
+    ),
+  );
   // An idle first sample keeps the leading span idle; the leading span's CPU goes with it either way.
-  assert.is(showCpu(run([[null, 5, idle], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])), tree(
-    "[root] 20 c=4",
-    "  [idle] 10 s=10 c=4",
-    "  B 10 s=10",
-  ));
-  assert.is(showCpu(run([[[A], 5], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])), tree(
-    "[root] 20 c=4",
-    "  A 10 s=10 c=4",
-    "  B 10 s=10",
-  ));
+  assert.is(
+    showCpu(run([[null, 5, idle], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])),
+    tree(
+      "[root] 20 c=4",
+      "  [idle] 10 s=10 c=4",
+      "  B 10 s=10",
+    ),
+  );
+  assert.is(
+    showCpu(run([[[A], 5], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])),
+    tree(
+      "[root] 20 c=4",
+      "  A 10 s=10 c=4",
+      "  B 10 s=10",
+    ),
+  );
 });
 
 test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays with the sample before it", () => {
@@ -251,18 +281,24 @@ test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays wi
   // (and all of the span's CPU), B gets the late 80 and its own 10.
   const samples: Sample[] = [[[A], 0], [[B], 100]];
   const waits: WaitSpec[] = [[5, 95, [C]]];
-  assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
-    "[root] 110 a=90",
-    "  C 90 a=90",
-    "    [await] 90 s=90 a=90",
-    "  B 15 s=15",
-    "  A 5 s=5",
-  ));
-  assert.is(showCpu(run(samples, { gapCap: 50, duration: 110, interval: 10, idleSampled: true }, waits, [0, 70])), tree(
-    "[root] 110 c=70",
-    "  B 90 s=90",
-    "  A 20 s=20 c=70",
-  ));
+  assert.is(
+    show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)),
+    tree(
+      "[root] 110 a=90",
+      "  C 90 a=90",
+      "    [await] 90 s=90 a=90",
+      "  B 15 s=15",
+      "  A 5 s=5",
+    ),
+  );
+  assert.is(
+    showCpu(run(samples, { gapCap: 50, duration: 110, interval: 10, idleSampled: true }, waits, [0, 70])),
+    tree(
+      "[root] 110 c=70",
+      "  B 90 s=90",
+      "  A 20 s=20 c=70",
+    ),
+  );
 });
 
 test("running gap: the late part takes the next sample's async stack", () => {
@@ -271,42 +307,57 @@ test("running gap: the late part takes the next sample's async stack", () => {
   const flags = { flags: { [C]: FrameFlag.internal } };
   const samples: Sample[] = [[[D], 0], [[C, B, E], 100]];
   const waits: WaitSpec[] = [[1, 2, [A, B]]];
-  assert.is(show(run(samples, { gapCap: 10, duration: 110, idleSampled: true, ...flags }, waits)), tree(
-    "[root] 110",
-    "  A 100",
-    "    B 100",
-    "      E 100 s=100",
-    "  D 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, { gapCap: 10, duration: 110, idleSampled: true, ...flags }, waits)),
+    tree(
+      "[root] 110",
+      "  A 100",
+      "    B 100",
+      "      E 100 s=100",
+      "  D 10 s=10",
+    ),
+  );
 });
 
 test("gap rule: gapCap 0 makes every sample's time idle", () => {
-  assert.is(show(run([[[A], 0], [[B], 10]], { gapCap: 0, duration: 15 })), tree(
-    "[root] 15",
-    "  [idle] 15 s=15",
-  ));
+  assert.is(
+    show(run([[[A], 0], [[B], 10]], { gapCap: 0, duration: 15 })),
+    tree(
+      "[root] 15",
+      "  [idle] 15 s=15",
+    ),
+  );
 });
 
 test("leading idle: a first sample after 0 is preceded by idle", () => {
-  assert.is(show(run([[[A], 5]], { duration: 8, timeline: true })), tree(
-    "[root] 8",
-    "  [idle] 5 s=5",
-    "  A 3 s=3",
-  ));
+  assert.is(
+    show(run([[[A], 5]], { duration: 8, timeline: true })),
+    tree(
+      "[root] 8",
+      "  [idle] 5 s=5",
+      "  A 3 s=3",
+    ),
+  );
 });
 
 test("end = max(duration, last time); zero-weight entries are dropped", () => {
   // duration 5 < last time 10: end 10, so B has weight 0 and vanishes.
-  assert.is(show(run([[[A], 0], [[B], 10]], { duration: 5 })), tree(
-    "[root] 10",
-    "  A 10 s=10",
-  ));
+  assert.is(
+    show(run([[[A], 0], [[B], 10]], { duration: 5 })),
+    tree(
+      "[root] 10",
+      "  A 10 s=10",
+    ),
+  );
   // Equal times: A@0 and B@0 -> A has weight 0.
-  assert.is(show(run([[[A], 0], [[B], 0], [[C], 4]], { duration: 6 })), tree(
-    "[root] 6",
-    "  B 4 s=4",
-    "  C 2 s=2",
-  ));
+  assert.is(
+    show(run([[[A], 0], [[B], 0], [[C], 4]], { duration: 6 })),
+    tree(
+      "[root] 6",
+      "  B 4 s=4",
+      "  C 2 s=2",
+    ),
+  );
 });
 
 test("no samples: an empty tree (the root alone, visible)", () => {
@@ -320,18 +371,24 @@ test("no samples: an empty tree (the root alone, visible)", () => {
 
 test("times are rounded half away from zero", () => {
   // 0.4 -> 0, 1.5 -> 2, 2.5 -> 3, duration 4.5 -> 5.
-  assert.is(show(run([[[A], 0.4], [[B], 1.5], [[C], 2.5]], { duration: 4.5, timeline: true })), tree(
-    "[root] 5",
-    "  A 2 s=2",
-    "  B 1 s=1",
-    "  C 2 s=2",
-  ));
+  assert.is(
+    show(run([[[A], 0.4], [[B], 1.5], [[C], 2.5]], { duration: 4.5, timeline: true })),
+    tree(
+      "[root] 5",
+      "  A 2 s=2",
+      "  B 1 s=1",
+      "  C 2 s=2",
+    ),
+  );
   // 0.5 rounds up: a leading idle of 1.
-  assert.is(show(run([[[A], 0.5]], { duration: 3 , timeline: true })), tree(
-    "[root] 3",
-    "  [idle] 1 s=1",
-    "  A 2 s=2",
-  ));
+  assert.is(
+    show(run([[[A], 0.5]], { duration: 3, timeline: true })),
+    tree(
+      "[root] 3",
+      "  [idle] 1 s=1",
+      "  A 2 s=2",
+    ),
+  );
 });
 
 test("states add their synthetic frame; an empty js stack goes to the root's [self]", () => {
@@ -340,17 +397,20 @@ test("states add their synthetic frame; an empty js stack goes to the root's [se
     { duration: 50 },
   );
   checkShape(t);
-  assert.is(show(t), tree(
-    "[root] 50 a=10",
-    "  A 20 a=10",
-    "    [await] 10 s=10 a=10",
-    "    [gc] 10 s=10",
-    "  [idle] 10 s=10",
-    "  [self] 10 s=10",
-    "  B 10",
-    "    [native] 5 s=5",
-    "    [out-of-context] 5 s=5",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 50 a=10",
+      "  A 20 a=10",
+      "    [await] 10 s=10 a=10",
+      "    [gc] 10 s=10",
+      "  [idle] 10 s=10",
+      "  [self] 10 s=10",
+      "  B 10",
+      "    [native] 5 s=5",
+      "    [out-of-context] 5 s=5",
+    ),
+  );
 });
 
 test("duplicate paths under different stack ids are the same stack", () => {
@@ -363,12 +423,16 @@ test("duplicate paths under different stack ids are the same stack", () => {
   };
   for (const timeline of [false, true]) {
     const t = oracleProcess(stacks, samples, options({ duration: 4, timeline }));
-    assert.is(show(t), tree(
-      "[root] 4",
-      "  A 4",
-      "    B 2 s=2",
-      "    [self] 2 s=2",
-    ), `timeline ${timeline}`);
+    assert.is(
+      show(t),
+      tree(
+        "[root] 4",
+        "  A 4",
+        "    B 2 s=2",
+        "    [self] 2 s=2",
+      ),
+      `timeline ${timeline}`,
+    );
   }
 });
 
@@ -377,31 +441,43 @@ test("duplicate paths under different stack ids are the same stack", () => {
 test("filtering removes internal and hidden frames unless showAll", () => {
   const samples: Sample[] = [[[A, B, D], 0], [[A, C], 10], [[B], 20]];
   const flags = { [B]: FrameFlag.internal, [C]: FrameFlag.hidden };
-  assert.is(show(run(samples, { duration: 30, flags })), tree(
-    "[root] 30",
-    "  A 20",
-    "    D 10 s=10",
-    "    [self] 10 s=10",
-    "  [self] 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, { duration: 30, flags })),
+    tree(
+      "[root] 30",
+      "  A 20",
+      "    D 10 s=10",
+      "    [self] 10 s=10",
+      "  [self] 10 s=10",
+    ),
+  );
   assert.equal(flat(run(samples, { duration: 30, flags })), ["A 10/20", "D 10/10"]);
-  assert.is(show(run(samples, { duration: 30, flags, showAll: true })), tree(
-    "[root] 30",
-    "  A 20",
-    "    B 10",
-    "      D 10 s=10",
-    "    C 10 s=10",
-    "  B 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, { duration: 30, flags, showAll: true })),
+    tree(
+      "[root] 30",
+      "  A 20",
+      "    B 10",
+      "      D 10 s=10",
+      "    C 10 s=10",
+      "  B 10 s=10",
+    ),
+  );
 });
 
 test("filtering merges paths that become equal; library frames are not filtered", () => {
-  const t = run([[[A, B, C], 0], [[A, C], 10]], { duration: 20, flags: { [B]: FrameFlag.internal | FrameFlag.library } });
-  assert.is(show(t), tree(
-    "[root] 20",
-    "  A 20",
-    "    C 20 s=20",
-  ));
+  const t = run([[[A, B, C], 0], [[A, C], 10]], {
+    duration: 20,
+    flags: { [B]: FrameFlag.internal | FrameFlag.library },
+  });
+  assert.is(
+    show(t),
+    tree(
+      "[root] 20",
+      "  A 20",
+      "    C 20 s=20",
+    ),
+  );
   const lib = run([[[A, B, C], 0]], { duration: 10, flags: { [B]: FrameFlag.library } });
   assert.is(show(lib), tree("[root] 10", "  A 10", "    B 10", "      C 10 s=10"));
 });
@@ -410,13 +486,16 @@ test("filtering merges paths that become equal; library frames are not filtered"
 
 test("trim stem: frames above start()'s caller are removed; S[j] stays on top", () => {
   const t = run([[[F, G, H, A], 0], [[F, G, H, B], 10], [null, 20, idle]], { duration: 30, startStack: [F, G, H] });
-  assert.is(show(t), tree(
-    "[root] 30",
-    "  H 20",
-    "    A 10 s=10",
-    "    B 10 s=10",
-    "  [idle] 10 s=10",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 30",
+      "  H 20",
+      "    A 10 s=10",
+      "    B 10 s=10",
+      "  [idle] 10 s=10",
+    ),
+  );
   // The flat view is built after trimming: F and G are gone.
   assert.equal(flat(run([[[F, G, H, A], 0]], { duration: 10, startStack: [F, G, H], flatTime: "total" })), [
     "H 0/10",
@@ -426,28 +505,37 @@ test("trim stem: frames above start()'s caller are removed; S[j] stays on top", 
 
 test("trim stem: stops where a candidate diverges or ends", () => {
   // Diverges at depth 1: j = 0, nothing trimmed.
-  assert.is(show(run([[[F, G, A], 0], [[F, A], 10]], { duration: 20, startStack: [F, G] })), tree(
-    "[root] 20",
-    "  F 20",
-    "    G 10",
-    "      A 10 s=10",
-    "    A 10 s=10",
-  ));
+  assert.is(
+    show(run([[[F, G, A], 0], [[F, A], 10]], { duration: 20, startStack: [F, G] })),
+    tree(
+      "[root] 20",
+      "  F 20",
+      "    G 10",
+      "      A 10 s=10",
+      "    A 10 s=10",
+    ),
+  );
   // A candidate [F, G] has no frame after G: j stops at 1, keeping G on top.
-  assert.is(show(run([[[F, G, H, A], 0], [[F, G], 10]], { duration: 20, startStack: [F, G, H] })), tree(
-    "[root] 20",
-    "  G 20",
-    "    H 10",
-    "      A 10 s=10",
-    "    [self] 10 s=10",
-  ));
+  assert.is(
+    show(run([[[F, G, H, A], 0], [[F, G], 10]], { duration: 20, startStack: [F, G, H] })),
+    tree(
+      "[root] 20",
+      "  G 20",
+      "    H 10",
+      "      A 10 s=10",
+      "    [self] 10 s=10",
+    ),
+  );
   // A state frame is not a real frame: [F, G, await] stops the descent at G.
-  assert.is(show(run([[[F, G, H], 0], [[F, G], 10, awaiting]], { duration: 20, startStack: [F, G, H] })), tree(
-    "[root] 20 a=10",
-    "  G 20 a=10",
-    "    H 10 s=10",
-    "    [await] 10 s=10 a=10",
-  ));
+  assert.is(
+    show(run([[[F, G, H], 0], [[F, G], 10, awaiting]], { duration: 20, startStack: [F, G, H] })),
+    tree(
+      "[root] 20 a=10",
+      "  G 20 a=10",
+      "    H 10 s=10",
+      "    [await] 10 s=10 a=10",
+    ),
+  );
 });
 
 test("trim stem: no trim when a candidate starts elsewhere, or S or candidates are empty", () => {
@@ -455,11 +543,14 @@ test("trim stem: no trim when a candidate starts elsewhere, or S or candidates a
   assert.is(show(run([[[F, G], 0], [[A], 10]], { duration: 20, startStack: [F, G] })), expected);
   assert.is(show(run([[[F, G], 0]], { duration: 10, startStack: [] })), tree("[root] 10", "  F 10", "    G 10 s=10"));
   // Only idle and empty entries: no candidates.
-  assert.is(show(run([[null, 0, idle], [null, 10]], { duration: 20, startStack: [F] })), tree(
-    "[root] 20",
-    "  [idle] 10 s=10",
-    "  [self] 10 s=10",
-  ));
+  assert.is(
+    show(run([[null, 0, idle], [null, 10]], { duration: 20, startStack: [F] })),
+    tree(
+      "[root] 20",
+      "  [idle] 10 s=10",
+      "  [self] 10 s=10",
+    ),
+  );
 });
 
 test("trim stem: idle, empty and zero-weight entries are not candidates", () => {
@@ -468,14 +559,17 @@ test("trim stem: idle, empty and zero-weight entries are not candidates", () => 
     [[null, 0, idle], [[F, G, B], 5], [[A], 10], [[F, G, C], 10], [null, 15]],
     { duration: 20, startStack: [F, G] },
   );
-  assert.is(show(t), tree(
-    "[root] 20",
-    "  G 10",
-    "    B 5 s=5",
-    "    C 5 s=5",
-    "  [idle] 5 s=5",
-    "  [self] 5 s=5",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 20",
+      "  G 10",
+      "    B 5 s=5",
+      "    C 5 s=5",
+      "  [idle] 5 s=5",
+      "  [self] 5 s=5",
+    ),
+  );
 });
 
 test("trim stem: startStack and paths are filtered first", () => {
@@ -493,62 +587,77 @@ test("trim stem: startStack and paths are filtered first", () => {
     flags: { [E]: FrameFlag.internal },
     showAll: true,
   });
-  assert.is(show(all), tree(
-    "[root] 20",
-    "  F 20",
-    "    E 10",
-    "      G 10",
-    "        A 10 s=10",
-    "    G 10",
-    "      B 10 s=10",
-  ));
+  assert.is(
+    show(all),
+    tree(
+      "[root] 20",
+      "  F 20",
+      "    E 10",
+      "      G 10",
+      "        A 10 s=10",
+      "    G 10",
+      "      B 10 s=10",
+    ),
+  );
 });
 
 // ---- 4. aggregated vs timeline ------------------------------------------------------------------------------------
 
 test("aggregated merges repeated calls; timeline merges only consecutive ones", () => {
   const samples: Sample[] = [[[A, B], 0], [[A, C], 1], [[A, B], 2], [[D], 3], [[A, B], 4]];
-  assert.is(show(run(samples, { duration: 5 })), tree(
-    "[root] 5",
-    "  A 4",
-    "    B 3 s=3",
-    "    C 1 s=1",
-    "  D 1 s=1",
-  ));
-  assert.is(show(run(samples, { duration: 5, timeline: true })), tree(
-    "[root] 5",
-    "  A 3",
-    "    B 1 s=1",
-    "    C 1 s=1",
-    "    B 1 s=1",
-    "  D 1 s=1",
-    "  A 1",
-    "    B 1 s=1",
-  ));
+  assert.is(
+    show(run(samples, { duration: 5 })),
+    tree(
+      "[root] 5",
+      "  A 4",
+      "    B 3 s=3",
+      "    C 1 s=1",
+      "  D 1 s=1",
+    ),
+  );
+  assert.is(
+    show(run(samples, { duration: 5, timeline: true })),
+    tree(
+      "[root] 5",
+      "  A 3",
+      "    B 1 s=1",
+      "    C 1 s=1",
+      "    B 1 s=1",
+      "  D 1 s=1",
+      "  A 1",
+      "    B 1 s=1",
+    ),
+  );
 });
 
 test("[self] nodes: one per frame in aggregated mode, one per run in timeline mode", () => {
   const samples: Sample[] = [[[A], 0], [[A, B], 1], [[A], 2], [[A], 3]];
   assert.is(show(run(samples, { duration: 4 })), tree("[root] 4", "  A 4", "    [self] 3 s=3", "    B 1 s=1"));
-  assert.is(show(run(samples, { duration: 4, timeline: true })), tree(
-    "[root] 4",
-    "  A 4",
-    "    [self] 1 s=1",
-    "    B 1 s=1",
-    "    [self] 2 s=2",
-  ));
+  assert.is(
+    show(run(samples, { duration: 4, timeline: true })),
+    tree(
+      "[root] 4",
+      "  A 4",
+      "    [self] 1 s=1",
+      "    B 1 s=1",
+      "    [self] 2 s=2",
+    ),
+  );
 });
 
 test("await time is counted on every node of an await entry's walk", () => {
   const t = run([[[A, B], 0, awaiting], [[A, B], 10, js], [[A], 30, awaiting]], { duration: 35 });
-  assert.is(show(t), tree(
-    "[root] 35 a=15",
-    "  A 35 a=15",
-    "    B 30 a=10",
-    "      [self] 20 s=20",
-    "      [await] 10 s=10 a=10",
-    "    [await] 5 s=5 a=5",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 35 a=15",
+      "  A 35 a=15",
+      "    B 30 a=10",
+      "      [self] 20 s=20",
+      "      [await] 10 s=10 a=10",
+      "    [await] 5 s=5 a=5",
+    ),
+  );
 });
 
 // ---- 5. remove irrelevant nodes -----------------------------------------------------------------------------------
@@ -558,14 +667,17 @@ test("irrelevant nodes are dropped with their subtree; the parent's time stays",
   // total 100, threshold 25: B 20, C 10, D 20 dropped. A keeps 80; its lone [self] is then folded.
   assert.is(show(run(samples, { duration: 100, filterThreshold: 0.25 })), tree("[root] 100", "  A 80 s=50"));
   // threshold 20: equal times stay.
-  assert.is(show(run(samples, { duration: 100, filterThreshold: 0.2 })), tree(
-    "[root] 100",
-    "  A 80",
-    "    [self] 50 s=50",
-    "    B 20 s=20",
-    "  D 20",
-    "    E 20 s=20",
-  ));
+  assert.is(
+    show(run(samples, { duration: 100, filterThreshold: 0.2 })),
+    tree(
+      "[root] 100",
+      "  A 80",
+      "    [self] 50 s=50",
+      "    B 20 s=20",
+      "  D 20",
+      "    E 20 s=20",
+    ),
+  );
   // showAll ignores the threshold.
   assert.is(show(run(samples, { duration: 100, filterThreshold: 0.5, showAll: true })).split("\n").length, 7);
 });
@@ -577,7 +689,10 @@ test("irrelevant nodes: the threshold is filterThreshold * total in f64 (0.07 * 
   assert.equal(flat(run(samples, { duration: 100, filterThreshold: 0.07 })), ["A 93/93"]);
   const kept = [[[A], 0], [[B], 71]] as Sample[];
   assert.is(0.29 * 100 < 29, true);
-  assert.is(show(run(kept, { duration: 100, filterThreshold: 0.29 })), tree("[root] 100", "  A 71 s=71", "  B 29 s=29"));
+  assert.is(
+    show(run(kept, { duration: 100, filterThreshold: 0.29 })),
+    tree("[root] 100", "  A 71 s=71", "  B 29 s=29"),
+  );
 });
 
 // ---- 6. remove unnecessary [self] nodes -----------------------------------------------------------------------------
@@ -586,12 +701,15 @@ test("a lone [self] child is folded into its parent's selfTime, the root's too",
   assert.is(show(run([[null, 0], [null, 10]], { duration: 20 })), "[root] 20 s=20");
   assert.is(show(run([[[A], 0]], { duration: 10 })), tree("[root] 10", "  A 10 s=10"));
   // Not lone: kept.
-  assert.is(show(run([[[A], 0], [[A, B], 10]], { duration: 20 })), tree(
-    "[root] 20",
-    "  A 20",
-    "    [self] 10 s=10",
-    "    B 10 s=10",
-  ));
+  assert.is(
+    show(run([[[A], 0], [[A, B], 10]], { duration: 20 })),
+    tree(
+      "[root] 20",
+      "  A 20",
+      "    [self] 10 s=10",
+      "    B 10 s=10",
+    ),
+  );
 });
 
 // ---- 7. order ----------------------------------------------------------------------------------------------------------
@@ -599,13 +717,16 @@ test("a lone [self] child is folded into its parent's selfTime, the root's too",
 test("aggregated order: time descending, ties by creation order; timeline keeps creation order", () => {
   const samples: Sample[] = [[[C], 0], [[B], 1], [[A], 2], [[B], 3]];
   assert.is(show(run(samples, { duration: 4 })), tree("[root] 4", "  B 2 s=2", "  C 1 s=1", "  A 1 s=1"));
-  assert.is(show(run(samples, { duration: 4, timeline: true })), tree(
-    "[root] 4",
-    "  C 1 s=1",
-    "  B 1 s=1",
-    "  A 1 s=1",
-    "  B 1 s=1",
-  ));
+  assert.is(
+    show(run(samples, { duration: 4, timeline: true })),
+    tree(
+      "[root] 4",
+      "  C 1 s=1",
+      "  B 1 s=1",
+      "  A 1 s=1",
+      "  B 1 s=1",
+    ),
+  );
 });
 
 // ---- 8. group library frames ------------------------------------------------------------------------------------------
@@ -617,14 +738,17 @@ const libIds = { [L1]: 0, [L2]: 1, [L3]: 0, [L4]: NO_LIBRARY };
 test("grouping: a library chain is grouped; the frame leading out of it stays visible", () => {
   const t = run([[[A, L1, L2, L3, B], 0]], { duration: 10, flags: libFlags, libs: libIds });
   checkShape(t);
-  assert.is(show(t), tree(
-    "[root] 10",
-    "  A 10",
-    "    L1 10 g0*",
-    "      L2 10 g0 hidden",
-    "        L3 10 g0",
-    "          B 10 s=10",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 10",
+      "  A 10",
+      "    L1 10 g0*",
+      "      L2 10 g0 hidden",
+      "        L3 10 g0",
+      "          B 10 s=10",
+    ),
+  );
   assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
   // showAll: no groups, all visible.
   const all = run([[[A, L1, L2, L3, B], 0]], { duration: 10, flags: libFlags, libs: libIds, showAll: true });
@@ -634,15 +758,18 @@ test("grouping: a library chain is grouped; the frame leading out of it stays vi
 
 test("grouping: a non-library child outside the group makes a member visible (exit frames)", () => {
   const t = run([[[A, L1, L2, L3, L4], 0], [[A, L1, L2, C], 60]], { duration: 100, flags: libFlags, libs: libIds });
-  assert.is(show(t), tree(
-    "[root] 100",
-    "  A 100",
-    "    L1 100 g0*",
-    "      L2 100 g0",
-    "        L3 60 g0 hidden",
-    "          L4 60 s=60 g0",
-    "        C 40 s=40",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 100",
+      "  A 100",
+      "    L1 100 g0*",
+      "      L2 100 g0",
+      "        L3 60 g0 hidden",
+      "          L4 60 s=60 g0",
+      "        C 40 s=40",
+    ),
+  );
   // L4 is visible by its self time (60 > 0.2 * 100); its library is NO_LIBRARY, so not listed.
   assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
 });
@@ -650,25 +777,31 @@ test("grouping: a non-library child outside the group makes a member visible (ex
 test("grouping: the 0.2 self-time rule, with [self] children of hidden frames joining the group", () => {
   // L2's [self] is 30 > 20: L2 visible, and that [self] too.
   const above = run([[[A, L1, L2], 0], [[A, L1, L2, L3], 30]], { duration: 100, flags: libFlags, libs: libIds });
-  assert.is(show(above), tree(
-    "[root] 100",
-    "  A 100",
-    "    L1 100 g0*",
-    "      L2 100 g0",
-    "        L3 70 s=70 g0",
-    "        [self] 30 s=30 g0",
-  ));
+  assert.is(
+    show(above),
+    tree(
+      "[root] 100",
+      "  A 100",
+      "    L1 100 g0*",
+      "      L2 100 g0",
+      "        L3 70 s=70 g0",
+      "        [self] 30 s=30 g0",
+    ),
+  );
   assert.equal(groups(above), ["root=L1 hidden=0 libs=0,1"]);
   // Exactly 0.2 * total is not more than it: L2 and its [self] are hidden.
   const at = run([[[A, L1, L2], 0], [[A, L1, L2, L3], 20]], { duration: 100, flags: libFlags, libs: libIds });
-  assert.is(show(at), tree(
-    "[root] 100",
-    "  A 100",
-    "    L1 100 g0*",
-    "      L2 100 g0 hidden",
-    "        L3 80 s=80 g0",
-    "        [self] 20 s=20 g0 hidden",
-  ));
+  assert.is(
+    show(at),
+    tree(
+      "[root] 100",
+      "  A 100",
+      "    L1 100 g0*",
+      "      L2 100 g0 hidden",
+      "        L3 80 s=80 g0",
+      "        [self] 20 s=20 g0 hidden",
+    ),
+  );
   assert.equal(groups(at), ["root=L1 hidden=1 libs=0,1"]);
 });
 
@@ -678,15 +811,18 @@ test("grouping: the self time of a folded lone [self] counts (selfTime)", () => 
     [[[A, L1, L2, L3], 0], [[A, L1, L2], 10, gc], [[A], 20]],
     { duration: 100, flags: libFlags, libs: libIds },
   );
-  assert.is(show(t), tree(
-    "[root] 100",
-    "  A 100",
-    "    [self] 80 s=80",
-    "    L1 20 g0*",
-    "      L2 20 g0",
-    "        L3 10 s=10 g0 hidden",
-    "        [gc] 10 s=10",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 100",
+      "  A 100",
+      "    [self] 80 s=80",
+      "    L1 20 g0*",
+      "      L2 20 g0",
+      "        L3 10 s=10 g0 hidden",
+      "        [gc] 10 s=10",
+    ),
+  );
   assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
 });
 
@@ -703,17 +839,20 @@ test("grouping: group ids follow pre-order of the group roots; a non-library fra
     [[[A, L1, L2, B, L3, L4], 0], [[L3, L4], 60]],
     { duration: 100, flags: libFlags, libs: libIds },
   );
-  assert.is(show(t), tree(
-    "[root] 100",
-    "  A 60",
-    "    L1 60 g0*",
-    "      L2 60 g0",
-    "        B 60",
-    "          L3 60 g1*",
-    "            L4 60 s=60 g1",
-    "  L3 40 g2*",
-    "    L4 40 s=40 g2",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 100",
+      "  A 60",
+      "    L1 60 g0*",
+      "      L2 60 g0",
+      "        B 60",
+      "          L3 60 g1*",
+      "            L4 60 s=60 g1",
+      "  L3 40 g2*",
+      "    L4 40 s=40 g2",
+    ),
+  );
   assert.equal(groups(t), ["root=L1 hidden=0 libs=0,1", "root=L3 hidden=0 libs=0", "root=L3 hidden=0 libs=0"]);
   const nodeFlags = Array.from(t.flags);
   assert.equal(nodeFlags, [1, 1, 3, 1, 1, 3, 1, 3, 1]);
@@ -791,21 +930,31 @@ test("validation: malformed input throws an Error", () => {
   const cases: Array<[string, () => unknown]> = [
     ["parent >= own id", () => oracleProcess({ ...good.stacks, parent: Int32Array.from([-1, 1]) }, good.samples, opts)],
     ["parent < -1", () => oracleProcess({ ...good.stacks, parent: Int32Array.from([-2, 0]) }, good.samples, opts)],
-    ["frame id >= frame count", () =>
-      oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, FRAME_COUNT]) }, good.samples, opts)],
-    ["synthetic frame id in a stack", () =>
-      oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, SyntheticFrame.idle]) }, good.samples, opts)],
-    ["sample stack >= stack count", () =>
-      oracleProcess(good.stacks, { ...good.samples, stack: Int32Array.from([2, 0]) }, opts)],
+    [
+      "frame id >= frame count",
+      () => oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, FRAME_COUNT]) }, good.samples, opts),
+    ],
+    [
+      "synthetic frame id in a stack",
+      () => oracleProcess({ ...good.stacks, frame: Uint32Array.from([A, SyntheticFrame.idle]) }, good.samples, opts),
+    ],
+    [
+      "sample stack >= stack count",
+      () => oracleProcess(good.stacks, { ...good.samples, stack: Int32Array.from([2, 0]) }, opts),
+    ],
     ["sample stack < -1", () => oracleProcess(good.stacks, { ...good.samples, stack: Int32Array.from([-2, 0]) }, opts)],
     ["time NaN", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([NaN, 10]) }, opts)],
-    ["time Infinity", () =>
-      oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([0, Infinity]) }, opts)],
+    [
+      "time Infinity",
+      () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([0, Infinity]) }, opts),
+    ],
     ["time < 0", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([-1, 10]) }, opts)],
     ["time going back", () => oracleProcess(good.stacks, { ...good.samples, time: Float64Array.from([10, 9]) }, opts)],
     ["state > 5", () => oracleProcess(good.stacks, { ...good.samples, state: Uint8Array.from([0, 6]) }, opts)],
-    ["startStack entry >= frame count", () =>
-      oracleProcess(good.stacks, good.samples, { ...opts, startStack: [A, FRAME_COUNT] })],
+    [
+      "startStack entry >= frame count",
+      () => oracleProcess(good.stacks, good.samples, { ...opts, startStack: [A, FRAME_COUNT] }),
+    ],
     ["startStack entry negative", () => oracleProcess(good.stacks, good.samples, { ...opts, startStack: [-1] })],
   ];
   for (const [what, f] of cases) assert.throws(f, (e: unknown) => e instanceof Error, what);
@@ -823,21 +972,29 @@ test("await rule 1 (b): the gap rule trusts a pending wait at t + interval (min(
   const samples: Sample[] = [[[A], 0], [[B], 100, idle]];
   const waits: WaitSpec[] = [[0, 60, [B]]];
   // Pending at 10: A gets 20; [20, 60) is B's await, [60, 100) idle; B's own idle 10.
-  assert.is(show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)), tree(
-    "[root] 110 a=40",
-    "  B 50 a=40",
-    "    [await] 40 s=40 a=40",
-    "    [idle] 10 s=10",
-    "  [idle] 40 s=40",
-    "  A 20 s=20",
-  ));
+  assert.is(
+    show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)),
+    tree(
+      "[root] 110 a=40",
+      "  B 50 a=40",
+      "    [await] 40 s=40 a=40",
+      "    [idle] 10 s=10",
+      "  [idle] 40 s=40",
+      "  A 20 s=20",
+    ),
+  );
   // No interval (absent or 0): rule 1 does not apply; the cap gives A 50, and [50, 60) of the gap is awaited.
   for (const interval of [undefined, 0, 0.4]) {
-    assert.match(show(run(samples, { gapCap: 50, duration: 110, interval }, waits)), "\n  A 50 s=50", `interval ${interval}`);
+    assert.match(
+      show(run(samples, { gapCap: 50, duration: 110, interval }, waits)),
+      "\n  A 50 s=50",
+      `interval ${interval}`,
+    );
   }
   // start <= p < end: a wait starting at p counts, one ending at p does not (A idle: rule 1 (a) is for running samples).
   const idleA: Sample[] = [[[A], 0, idle], [[B], 100, idle]];
-  const a = (ws: WaitSpec[]): string[] => show(run(idleA, { gapCap: 50, duration: 110, interval: 10 }, ws)).split("\n").slice(1, 3);
+  const a = (ws: WaitSpec[]): string[] =>
+    show(run(idleA, { gapCap: 50, duration: 110, interval: 10 }, ws)).split("\n").slice(1, 3);
   assert.equal(a([[10, 11, [B]]]), ["  [idle] 80 s=80", "  A 19"]);
   assert.equal(a([[0, 10, [B]]]), ["  [idle] 50 s=50", "  A 40"]);
   // Disabled: the waits change nothing.
@@ -851,16 +1008,19 @@ test("await rule 1 (a): a running sample that went idle is credited up to the la
   const samples: Sample[] = [[[A], 0], [[B], 100, idle]];
   const opts = { gapCap: 50, duration: 110, interval: 10 };
   // The run of starts in (0, 50): 5 and 8; 30 comes after the run's first end (12). A gets 8.
-  assert.is(show(run(samples, opts, [[5, 12, [A]], [8, 40, [B]], [30, 45, [A]]])), tree(
-    "[root] 110 a=37",
-    "  [idle] 55 s=55",
-    "  B 35 a=25",
-    "    [await] 25 s=25 a=25",
-    "    [idle] 10 s=10",
-    "  A 20 a=12",
-    "    [await] 12 s=12 a=12",
-    "    [self] 8 s=8",
-  ));
+  assert.is(
+    show(run(samples, opts, [[5, 12, [A]], [8, 40, [B]], [30, 45, [A]]])),
+    tree(
+      "[root] 110 a=37",
+      "  [idle] 55 s=55",
+      "  B 35 a=25",
+      "    [await] 25 s=25 a=25",
+      "    [idle] 10 s=10",
+      "  A 20 a=12",
+      "    [await] 12 s=12 a=12",
+      "    [self] 8 s=8",
+    ),
+  );
   // Starts at or after t + w (50) are outside the run.
   assert.match(show(run(samples, opts, [[50, 60, [B]]])), "\n  A 50 s=50");
   assert.match(show(run(samples, opts, [[49, 60, [B]]])), "  A 49 s=49");
@@ -877,21 +1037,27 @@ test("await rule 2: the piece from the latest wake-up to the next running sample
   const opts = { gapCap: 1000, duration: 110, interval: 10 };
   const samples: Sample[] = [[[A], 0, idle], [[C], 100]];
   // The wait ends at 70, 30 <= 4 * 10 before C: [70, 100) is C's.
-  assert.is(show(run(samples, opts, [[10, 70, [B]]])), tree(
-    "[root] 110 a=60",
-    "  B 60 a=60",
-    "    [await] 60 s=60 a=60",
-    "  C 40 s=40",
-    "  A 10",
-    "    [idle] 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, opts, [[10, 70, [B]]])),
+    tree(
+      "[root] 110 a=60",
+      "  B 60 a=60",
+      "    [await] 60 s=60 a=60",
+      "  C 40 s=40",
+      "  A 10",
+      "    [idle] 10 s=10",
+    ),
+  );
   // Over 4 intervals away, or another wait pending at the wake-up: no such piece.
   assert.not.match(show(run(samples, opts, [[10, 59, [B]]])), "  C 51");
   assert.not.match(show(run(samples, opts, [[10, 70, [B]], [20, 105, [A]]])), "  C 40");
   // The latest end counts; an idle next sample wakes nothing; the leading idle wakes into the first sample.
   assert.match(show(run(samples, opts, [[10, 65, [A]], [10, 80, [B]]])), "  C 30 s=30");
   assert.not.match(show(run([[[A], 0, idle], [[C], 100, idle]], opts, [[10, 80, [B]]])), "  C 30");
-  assert.is(show(run([[[C], 100]], opts, [[0, 80, [B]]])), tree("[root] 110 a=80", "  B 80 a=80", "    [await] 80 s=80 a=80", "  C 30 s=30"));
+  assert.is(
+    show(run([[[C], 100]], opts, [[0, 80, [B]]])),
+    tree("[root] 110 a=80", "  B 80 a=80", "    [await] 80 s=80 a=80", "  C 30 s=30"),
+  );
 });
 
 test("async stacks: code after an await is shown under the callers the wait recorded", () => {
@@ -899,14 +1065,17 @@ test("async stacks: code after an await is shown under the callers the wait reco
   const flags = { flags: { [C]: FrameFlag.internal } };
   const samples: Sample[] = [[[A, B, D], 0], [[C, B], 20], [[C, E], 30], [[B], 40]];
   const waits: WaitSpec[] = [[5, 20, [A, B, D]]];
-  assert.is(show(run(samples, { duration: 50, ...flags }, waits)), tree(
-    "[root] 50",
-    "  A 40",
-    "    B 40",
-    "      D 20 s=20",
-    "      [self] 20 s=20",
-    "  E 10 s=10",
-  ));
+  assert.is(
+    show(run(samples, { duration: 50, ...flags }, waits)),
+    tree(
+      "[root] 50",
+      "  A 40",
+      "    B 40",
+      "      D 20 s=20",
+      "      [self] 20 s=20",
+      "  E 10 s=10",
+    ),
+  );
   // Disabled: the continuation stays a top-level tree.
   assert.match(show(run(samples, { duration: 50, asyncMode: "disabled", ...flags }, waits)), "\n  B 20 s=20");
 });
@@ -916,41 +1085,60 @@ test("await rule 2: idle time is split among 0, 1, 2 and 3 pending waits, the fi
   // [0,2) A2 | [2,5) L=3 k=2: A2 B1 | [5,9) L=4 k=3: A2 B1 C1 | [9,12) A2 B1 | [12,16) A4 | [16,20) idle 4.
   const samples: Sample[] = [[null, 0, idle]];
   const waits: WaitSpec[] = [[0, 16, [A]], [2, 12, [B]], [5, 9, [C]]];
-  assert.is(show(run(samples, { duration: 20 }, waits)), tree(
-    "[root] 20 a=16",
-    "  A 12 a=12",
-    "    [await] 12 s=12 a=12",
-    "  [idle] 4 s=4",
-    "  B 3 a=3",
-    "    [await] 3 s=3 a=3",
-    "  C 1 a=1",
-    "    [await] 1 s=1 a=1",
-  ));
-  // Timeline: each piece's entries in order of the waits' start.
-  const top = show(run(samples, { duration: 20, timeline: true }, waits)).split("\n").filter((l) => /^ {2}\S/.test(l));
-  assert.equal(top, ["  A 4 a=4", "  B 1 a=1", "  A 2 a=2", "  B 1 a=1", "  C 1 a=1", "  A 2 a=2", "  B 1 a=1", "  A 4 a=4", "  [idle] 4 s=4"]);
-  // floor(L / k) = 0: [5,7) L=2 k=3 gives A 2 and B, C 0 (dropped: C has no node). Strict is enabled for now.
-  for (const asyncMode of ["enabled", "strict"] as const) {
-    assert.is(show(run(samples, { duration: 20, asyncMode }, [[0, 20, [A]], [2, 12, [B]], [5, 7, [C]]])), tree(
-      "[root] 20 a=20",
-      "  A 17 a=17",
-      "    [await] 17 s=17 a=17",
+  assert.is(
+    show(run(samples, { duration: 20 }, waits)),
+    tree(
+      "[root] 20 a=16",
+      "  A 12 a=12",
+      "    [await] 12 s=12 a=12",
+      "  [idle] 4 s=4",
       "  B 3 a=3",
       "    [await] 3 s=3 a=3",
-    ));
+      "  C 1 a=1",
+      "    [await] 1 s=1 a=1",
+    ),
+  );
+  // Timeline: each piece's entries in order of the waits' start.
+  const top = show(run(samples, { duration: 20, timeline: true }, waits)).split("\n").filter((l) => /^ {2}\S/.test(l));
+  assert.equal(top, [
+    "  A 4 a=4",
+    "  B 1 a=1",
+    "  A 2 a=2",
+    "  B 1 a=1",
+    "  C 1 a=1",
+    "  A 2 a=2",
+    "  B 1 a=1",
+    "  A 4 a=4",
+    "  [idle] 4 s=4",
+  ]);
+  // floor(L / k) = 0: [5,7) L=2 k=3 gives A 2 and B, C 0 (dropped: C has no node). Strict is enabled for now.
+  for (const asyncMode of ["enabled", "strict"] as const) {
+    assert.is(
+      show(run(samples, { duration: 20, asyncMode }, [[0, 20, [A]], [2, 12, [B]], [5, 7, [C]]])),
+      tree(
+        "[root] 20 a=20",
+        "  A 17 a=17",
+        "    [await] 17 s=17 a=17",
+        "  B 3 a=3",
+        "    [await] 3 s=3 a=3",
+      ),
+    );
   }
 });
 
 test("await rule 2: a zero-length wait still cuts the piece; equal starts keep input order", () => {
   // Uncut, A and B would get 5 each; cut at 3: [0,3) A2 B1, [3,10) A4 B3.
   const samples: Sample[] = [[null, 0, idle]];
-  assert.is(show(run(samples, { duration: 10 }, [[0, 10, [A]], [0, 10, [B]], [3, 3, [C]]])), tree(
-    "[root] 10 a=10",
-    "  A 6 a=6",
-    "    [await] 6 s=6 a=6",
-    "  B 4 a=4",
-    "    [await] 4 s=4 a=4",
-  ));
+  assert.is(
+    show(run(samples, { duration: 10 }, [[0, 10, [A]], [0, 10, [B]], [3, 3, [C]]])),
+    tree(
+      "[root] 10 a=10",
+      "  A 6 a=6",
+      "    [await] 6 s=6 a=6",
+      "  B 4 a=4",
+      "    [await] 4 s=4 a=4",
+    ),
+  );
   assert.match(show(run(samples, { duration: 10 }, [[0, 10, [B]], [0, 10, [A]], [3, 3, [C]]])), /\n {2}B 6 a=6\n/);
 });
 
@@ -959,64 +1147,86 @@ test("await rule 2: waits cross sample entries (kept) and idle samples, gap rema
   // [4,10), [10,14) (the idle sample), [14,20) and [24,25); [25,30) stays idle.
   const samples: Sample[] = [[[A], 0], [null, 10, idle], [[A], 20]];
   const waits: WaitSpec[] = [[2, 25, [B]]];
-  assert.is(show(run(samples, { duration: 30, gapCap: 4 }, waits)), tree(
-    "[root] 30 a=17",
-    "  B 17 a=17",
-    "    [await] 17 s=17 a=17",
-    "  A 8 s=8",
-    "  [idle] 5 s=5",
-  ));
-  assert.is(show(run(samples, { duration: 30, gapCap: 4, timeline: true }, waits)), tree(
-    "[root] 30 a=17",
-    "  A 4 s=4",
-    "  B 16 a=16",
-    "    [await] 16 s=16 a=16",
-    "  A 4 s=4",
-    "  B 1 a=1",
-    "    [await] 1 s=1 a=1",
-    "  [idle] 5 s=5",
-  ));
+  assert.is(
+    show(run(samples, { duration: 30, gapCap: 4 }, waits)),
+    tree(
+      "[root] 30 a=17",
+      "  B 17 a=17",
+      "    [await] 17 s=17 a=17",
+      "  A 8 s=8",
+      "  [idle] 5 s=5",
+    ),
+  );
+  assert.is(
+    show(run(samples, { duration: 30, gapCap: 4, timeline: true }, waits)),
+    tree(
+      "[root] 30 a=17",
+      "  A 4 s=4",
+      "  B 16 a=16",
+      "    [await] 16 s=16 a=16",
+      "  A 4 s=4",
+      "  B 1 a=1",
+      "    [await] 1 s=1 a=1",
+      "  [idle] 5 s=5",
+    ),
+  );
 });
 
 test("await rule 2: leading idle, unknown stacks, an idle sample's own path, ends clipped to the session", () => {
   // Leading [0,10): [0,5) an unknown stack's wait ([await] at the root), [5,10) idle. A waits past the end.
-  assert.is(show(run([[[A], 10]], { duration: 20, gapCap: 2 }, [[0, 5, null], [15, 1e9, [B]], [25, 30, [C]]])), tree(
-    "[root] 20 a=10",
-    "  [idle] 8 s=8",
-    "  [await] 5 s=5 a=5",
-    "  B 5 a=5",
-    "    [await] 5 s=5 a=5",
-    "  A 2 s=2",
-  ));
+  assert.is(
+    show(run([[[A], 10]], { duration: 20, gapCap: 2 }, [[0, 5, null], [15, 1e9, [B]], [25, 30, [C]]])),
+    tree(
+      "[root] 20 a=10",
+      "  [idle] 8 s=8",
+      "  [await] 5 s=5 a=5",
+      "  B 5 a=5",
+      "    [await] 5 s=5 a=5",
+      "  A 2 s=2",
+    ),
+  );
   // An idle sample with a stack: where nothing is pending it keeps its path [A, idle].
-  assert.is(show(run([[[A], 0, idle]], { duration: 10 }, [[4, 6, [B]]])), tree(
-    "[root] 10 a=2",
-    "  A 8",
-    "    [idle] 8 s=8",
-    "  B 2 a=2",
-    "    [await] 2 s=2 a=2",
-  ));
+  assert.is(
+    show(run([[[A], 0, idle]], { duration: 10 }, [[4, 6, [B]]])),
+    tree(
+      "[root] 10 a=2",
+      "  A 8",
+      "    [idle] 8 s=8",
+      "  B 2 a=2",
+      "    [await] 2 s=2 a=2",
+    ),
+  );
   // Await samples (state await) are not idle: a wait does not take their time.
-  assert.is(show(run([[[A], 0, awaiting]], { duration: 10 }, [[0, 10, [B]]])), tree(
-    "[root] 10 a=10",
-    "  A 10 a=10",
-    "    [await] 10 s=10 a=10",
-  ));
+  assert.is(
+    show(run([[[A], 0, awaiting]], { duration: 10 }, [[0, 10, [B]]])),
+    tree(
+      "[root] 10 a=10",
+      "  A 10 a=10",
+      "    [await] 10 s=10 a=10",
+    ),
+  );
 });
 
 test("await entries are filtered (§2), take part in trim stem (§3) and show in the flat view (§9)", () => {
   // startStack [A, B]; the wait's stack [A, B, D(internal), E] -> [A, B, E, await] -> trimmed [B, E, await].
-  const t = run([[[A, B, C], 0], [null, 5, idle]], { duration: 10, startStack: [A, B], flags: { [D]: FrameFlag.internal } }, [
+  const t = run([[[A, B, C], 0], [null, 5, idle]], {
+    duration: 10,
+    startStack: [A, B],
+    flags: { [D]: FrameFlag.internal },
+  }, [
     [5, 8, [A, B, D, E]],
   ]);
-  assert.is(show(t), tree(
-    "[root] 10 a=3",
-    "  B 8 a=3",
-    "    C 5 s=5",
-    "    E 3 a=3",
-    "      [await] 3 s=3 a=3",
-    "  [idle] 2 s=2",
-  ));
+  assert.is(
+    show(t),
+    tree(
+      "[root] 10 a=3",
+      "  B 8 a=3",
+      "    C 5 s=5",
+      "    E 3 a=3",
+      "      [await] 3 s=3 a=3",
+      "  [idle] 2 s=2",
+    ),
+  );
   assert.equal(flat(t), ["C 5/5", "[await] 3/3", "[idle] 2/2", "B 0/8", "E 0/3"]);
   // An unknown stack's [await] starts with a synthetic frame: not a candidate, so the trim stays.
   const u = run([[[A, B, C], 0], [null, 5, idle]], { duration: 10, startStack: [A, B] }, [[5, 8, null]]);
@@ -1030,13 +1240,16 @@ test("cpu time: each span's CPU goes to its sample's node, the leading span's to
   const samples: Sample[] = [[[A, B], 5], [[A, C], 10], [[A, B], 30]];
   const t = run(samples, { duration: 40 }, undefined, [2, 6, 20]);
   checkShape(t);
-  assert.is(showCpu(t), tree(
-    "[root] 40 c=20",
-    "  A 35 c=18",
-    "    C 20 s=20 c=14",
-    "    B 15 s=15 c=4",
-    "  [idle] 5 s=5 c=2",
-  ));
+  assert.is(
+    showCpu(t),
+    tree(
+      "[root] 40 c=20",
+      "  A 35 c=18",
+      "    C 20 s=20 c=14",
+      "    B 15 s=15 c=4",
+      "  [idle] 5 s=5 c=2",
+    ),
+  );
   // No column: unknown (absent), never zeros; the wall tree is the same.
   const u = run(samples, { duration: 40 });
   assert.is(u.cpuTime, undefined);
@@ -1046,16 +1259,22 @@ test("cpu time: each span's CPU goes to its sample's node, the leading span's to
 test("cpu time: a gap's CPU stays with the sample before it; rounded like times; CPU without wall time makes no node", () => {
   // A@0 gets 10 of wall (gapCap) and all 30 of CPU; the leading span has no wall time but 3 of CPU (2.5 rounds up),
   // which goes to the [idle] node the gaps made.
-  assert.is(showCpu(run([[[A], 0], [null, 100, idle]], { duration: 101, gapCap: 10 }, undefined, [2.5, 32.5])), tree(
-    "[root] 101 c=33",
-    "  [idle] 91 s=91 c=3",
-    "  A 10 s=10 c=30",
-  ));
+  assert.is(
+    showCpu(run([[[A], 0], [null, 100, idle]], { duration: 101, gapCap: 10 }, undefined, [2.5, 32.5])),
+    tree(
+      "[root] 101 c=33",
+      "  [idle] 91 s=91 c=3",
+      "  A 10 s=10 c=30",
+    ),
+  );
   // B's sample has dt 0 and 7 of CPU: no node of its own (nor a split of A's run in the timeline); its walk
   // reaches only the root.
   const samples: Sample[] = [[[A], 0], [[B], 4], [[A], 4]];
   for (const timeline of [false, true]) {
-    assert.is(showCpu(run(samples, { duration: 6, timeline }, undefined, [0, 3, 10])), tree("[root] 6 c=10", "  A 6 s=6 c=3"));
+    assert.is(
+      showCpu(run(samples, { duration: 6, timeline }, undefined, [0, 3, 10])),
+      tree("[root] 6 c=10", "  A 6 s=6 c=3"),
+    );
   }
   // Its walk goes as deep as existing nodes go: A>C's CPU to A (aggregated: A's node; timeline: A on the walk of
   // the entry before it), and the wall tree is the one without CPU time.
@@ -1071,56 +1290,78 @@ test("cpu time: await attribution moves wall time, never CPU time", () => {
   // A runs until it starts the wait at 4 (rule 1 (a)); the wait takes [4, 30) of A's remainder and of the idle
   // sample; A keeps its 9 of CPU on its own [self], the idle sample its 1 on [idle]; [await] has none.
   const t = run([[[A], 0], [null, 10, idle], [[B], 40]], { duration: 50, interval: 1 }, [[4, 30, [A]]], [0, 9, 10]);
-  assert.is(showCpu(t), tree(
-    "[root] 50 a=26 c=10",
-    "  A 30 a=26 c=9",
-    "    [await] 26 s=26 a=26",
-    "    [self] 4 s=4 c=9",
-    "  [idle] 10 s=10 c=1",
-    "  B 10 s=10",
-  ));
+  assert.is(
+    showCpu(t),
+    tree(
+      "[root] 50 a=26 c=10",
+      "  A 30 a=26 c=9",
+      "    [await] 26 s=26 a=26",
+      "    [self] 4 s=4 c=9",
+      "  [idle] 10 s=10 c=1",
+      "  B 10 s=10",
+    ),
+  );
   // An idle sample whose whole wall time goes to a wait: its CPU stays on its own walk, [A, idle], as far as that
   // has nodes (here none: the root). Not on the wait's.
-  assert.is(showCpu(run([[[A], 0, idle], [[B], 10]], { duration: 12 }, [[0, 10, [C]]], [0, 4])), tree(
-    "[root] 12 a=10 c=4",
-    "  C 10 a=10",
-    "    [await] 10 s=10 a=10",
-    "  B 2 s=2",
-  ));
+  assert.is(
+    showCpu(run([[[A], 0, idle], [[B], 10]], { duration: 12 }, [[0, 10, [C]]], [0, 4])),
+    tree(
+      "[root] 12 a=10 c=4",
+      "  C 10 a=10",
+      "    [await] 10 s=10 a=10",
+      "  B 2 s=2",
+    ),
+  );
 });
 
 test("cpu time: filtering, trim stem, [self] folding, groups and the threshold carry it", () => {
   // B hidden (A>B>L1>L2>E and A>L1>L2>E merge), L1>L2 grouped, E's lone [self] folded, the empty stack's 9 (the
   // last sample: no CPU) at the root's [self].
-  const opts: Opts = { duration: 40, flags: { [B]: FrameFlag.hidden, [L1]: FrameFlag.library, [L2]: FrameFlag.library }, libs: { [L1]: 0, [L2]: 1 } };
-  const samples: Sample[] = [[[A, B, L1, L2, E], 0], [[A, L1, L2, E], 10], [[A, L1, L2], 20], [[A, E], 30, gc], [null, 31]];
+  const opts: Opts = {
+    duration: 40,
+    flags: { [B]: FrameFlag.hidden, [L1]: FrameFlag.library, [L2]: FrameFlag.library },
+    libs: { [L1]: 0, [L2]: 1 },
+  };
+  const samples: Sample[] = [[[A, B, L1, L2, E], 0], [[A, L1, L2, E], 10], [[A, L1, L2], 20], [[A, E], 30, gc], [
+    null,
+    31,
+  ]];
   const cpu = [0, 8, 16, 22, 23];
-  assert.is(showCpu(run(samples, opts, undefined, cpu)), tree(
-    "[root] 40 c=23",
-    "  A 31 c=23",
-    "    L1 30 g0* c=22",
-    "      L2 30 g0 c=22",
-    "        E 20 s=20 c=16",
-    "        [self] 10 s=10 g0 c=6",
-    "    E 1 c=1",
-    "      [gc] 1 s=1 c=1",
-    "  [self] 9 s=9",
-  ));
+  assert.is(
+    showCpu(run(samples, opts, undefined, cpu)),
+    tree(
+      "[root] 40 c=23",
+      "  A 31 c=23",
+      "    L1 30 g0* c=22",
+      "      L2 30 g0 c=22",
+      "        E 20 s=20 c=16",
+      "        [self] 10 s=10 g0 c=6",
+      "    E 1 c=1",
+      "      [gc] 1 s=1 c=1",
+      "  [self] 9 s=9",
+    ),
+  );
   // Threshold 0.3 (12 of 40): what is dropped takes its CPU with it; parents keep theirs.
-  assert.is(showCpu(run(samples, { ...opts, filterThreshold: 0.3 }, undefined, cpu)), tree(
-    "[root] 40 c=23",
-    "  A 31 c=23",
-    "    L1 30 g0* c=22",
-    "      L2 30 g0 c=22",
-    "        E 20 s=20 c=16",
-  ));
+  assert.is(
+    showCpu(run(samples, { ...opts, filterThreshold: 0.3 }, undefined, cpu)),
+    tree(
+      "[root] 40 c=23",
+      "  A 31 c=23",
+      "    L1 30 g0* c=22",
+      "      L2 30 g0 c=22",
+      "        E 20 s=20 c=16",
+    ),
+  );
   // Trim stem: startStack [A, B] removes A from both paths, CPU and all.
-  assert.is(showCpu(run([[[A, B, C], 0], [[A, B, D], 10]], { duration: 20, startStack: [A, B] }, undefined, [0, 6])), tree(
-    "[root] 20 c=6",
-    "  B 20 c=6",
-    "    C 10 s=10 c=6",
-    "    D 10 s=10",
-  ));
+  assert.is(
+    showCpu(run([[[A, B, C], 0], [[A, B, D], 10]], { duration: 20, startStack: [A, B] }, undefined, [0, 6])),
+    tree(
+      "[root] 20 c=6",
+      "  B 20 c=6",
+      "    C 10 s=10 c=6",
+      "    D 10 s=10",
+    ),
+  );
 });
 
 test("cpu validation: a cpu value that is not a time >= 0, going back, or a column of another length throws", () => {
@@ -1128,7 +1369,12 @@ test("cpu validation: a cpu value that is not a time >= 0, going back, or a colu
   const opts = options({ duration: 10 });
   const withCpu = (cpu: number[]) => ({ ...good.samples, cpu: Float64Array.from(cpu) });
   oracleProcess(good.stacks, withCpu([0, 0]), opts);
-  for (const [what, cpu] of [["NaN", [NaN, 1]], ["Infinity", [0, Infinity]], ["< 0", [-1, 1]], ["going back", [5, 4.9]], ["too short", [1]], ["too long", [1, 2, 3]]] as const) {
+  for (
+    const [what, cpu] of [["NaN", [NaN, 1]], ["Infinity", [0, Infinity]], ["< 0", [-1, 1]], ["going back", [5, 4.9]], [
+      "too short",
+      [1],
+    ], ["too long", [1, 2, 3]]] as const
+  ) {
     assert.throws(() => oracleProcess(good.stacks, withCpu([...cpu]), opts), (e: unknown) => e instanceof Error, what);
   }
 });
@@ -1159,11 +1405,25 @@ test("await validation: malformed waits, interval and asyncMode throw an Error, 
     ["disabled still validates", w([0], [1], [7]), { asyncMode: "disabled" }],
   ];
   for (const [what, waits, patch] of bad) {
-    assert.throws(() => oracleProcess(good.stacks, good.samples, { ...opts, ...patch }, waits), (e: unknown) => e instanceof Error, what);
+    assert.throws(
+      () => oracleProcess(good.stacks, good.samples, { ...opts, ...patch }, waits),
+      (e: unknown) => e instanceof Error,
+      what,
+    );
   }
   // Equal starts, zero-length waits, ends out of order and unknown stacks are fine; so are waits without samples.
   assert.not.throws(() => oracleProcess(good.stacks, good.samples, opts, w([1, 1, 2], [9, 1, 3], [-1, 0, 0])));
-  assert.is(show(oracleProcess(good.stacks, { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) }, opts, good.waits)), "[root] 0");
+  assert.is(
+    show(
+      oracleProcess(
+        good.stacks,
+        { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) },
+        opts,
+        good.waits,
+      ),
+    ),
+    "[root] 0",
+  );
 });
 
 test.run();

@@ -3,13 +3,7 @@
 // own function below, applied in order, on real node objects. Readability wins over speed everywhere.
 // Nothing recurses over tree depth (a 10,000-deep stack must work): traversals use explicit stacks.
 
-import {
-  FrameFlag,
-  NO_LIBRARY,
-  NodeFlag,
-  SYNTHETIC_BASE,
-  SyntheticFrame,
-} from "../session/types.ts";
+import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_BASE, SyntheticFrame } from "../session/types.ts";
 import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
 
 /** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
@@ -169,9 +163,13 @@ function validate(
   const interval = options.interval ?? 0;
   if (!Number.isFinite(interval) || interval < 0) fail(`interval is ${interval}`);
   const asyncMode = options.asyncMode ?? "enabled";
-  if (asyncMode !== "enabled" && asyncMode !== "strict" && asyncMode !== "disabled") fail(`asyncMode is ${String(asyncMode)}`);
+  if (asyncMode !== "enabled" && asyncMode !== "strict" && asyncMode !== "disabled") {
+    fail(`asyncMode is ${String(asyncMode)}`);
+  }
   const raw = waitTable ?? { start: new Float64Array(0), end: new Float64Array(0), stack: new Int32Array(0) };
-  if (raw.start.length !== raw.end.length || raw.start.length !== raw.stack.length) fail("wait table columns differ in length");
+  if (raw.start.length !== raw.end.length || raw.start.length !== raw.stack.length) {
+    fail("wait table columns differ in length");
+  }
   for (let i = 0; i < raw.start.length; i++) {
     const [a, b, s] = [raw.start[i], raw.end[i], raw.stack[i]];
     if (!Number.isFinite(a) || a < 0) fail(`wait ${i} has start ${a}`);
@@ -226,7 +224,12 @@ class StackPaths {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Entries: weights and the gap rule
 
-function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInput, frameFlags: Uint8Array): TimedEntry[] {
+function buildEntries(
+  stacks: StackTable,
+  samples: SampleTable,
+  input: ValidInput,
+  frameFlags: Uint8Array,
+): TimedEntry[] {
   const { times, end, gapCap, idleSampled, interval, waits, cpu } = input;
   const n = times.length;
   const entries: TimedEntry[] = [];
@@ -288,7 +291,14 @@ function buildEntries(stacks: StackTable, samples: SampleTable, input: ValidInpu
       else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
     }
     const idle = isIdle(i);
-    entries.push({ path: pathOf(i), w, cpu: cpuOf(i), at: t, idle, wake: idle && w === dt ? wakeAt(i + 1) : undefined });
+    entries.push({
+      path: pathOf(i),
+      w,
+      cpu: cpuOf(i),
+      at: t,
+      idle,
+      wake: idle && w === dt ? wakeAt(i + 1) : undefined,
+    });
     if (dt - w > 0) entries.push({ path: idlePath, w: dt - w, cpu: 0, at: t + w, idle: true, wake: wakeAt(i + 1) });
   }
   return entries.filter((entry) => entry.w !== 0 || entry.cpu !== 0);
@@ -318,7 +328,8 @@ class LogicalPaths {
     let path = this.cache.get(key);
     if (path === undefined) {
       const waited = this.stackPaths.get(stack);
-      const shown = (f: number) => f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0;
+      const shown = (f: number) =>
+        f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0;
       const u = own.findIndex(shown);
       const k = u === -1 ? -1 : waited.indexOf(own[u]);
       path = k > 0 && waited.slice(0, k).some(shown) ? [...waited.slice(0, k), ...own.slice(u)] : own;
@@ -396,7 +407,10 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
     // Rule 2: the program woke at the latest wait end in [a, b) and ran into the sample at b.
     let woke: Entry | null = null;
     if (entry.wake !== undefined && interval > 0) {
-      const e = waits.reduce((latest, wait) => (wait.end >= a && wait.end < b ? Math.max(latest, wait.end) : latest), -Infinity);
+      const e = waits.reduce(
+        (latest, wait) => (wait.end >= a && wait.end < b ? Math.max(latest, wait.end) : latest),
+        -Infinity,
+      );
       if (e !== -Infinity && b - e <= 4 * interval && !pendingAt(e)) {
         woke = { path: entry.wake, w: b - e, cpu: 0 };
         b = e;
@@ -658,8 +672,7 @@ function groupLibraryFrames(root: TreeNode, options: CoreProcessOptions): Group[
     // Pre-order over the tree: each child c is considered before c's own children (pyinstrument's order).
     for (const c of preorder(root)) {
       if (c === root) continue;
-      const startsGroup =
-        c.group === -1 &&
+      const startsGroup = c.group === -1 &&
         isReal(c.frame) &&
         hidden(c) &&
         c.children.some((child) => isReal(child.frame) && hidden(child));
@@ -685,8 +698,7 @@ function groupLibraryFrames(root: TreeNode, options: CoreProcessOptions): Group[
     return t;
   };
   for (const node of preorder(root)) {
-    node.visible =
-      node.group === -1 ||
+    node.visible = node.group === -1 ||
       groups[node.group].root === node ||
       node.children.some((child) => child.group !== node.group) ||
       totalSelf(node) > 0.2 * root.time;
@@ -813,7 +825,10 @@ export function oracleProcess(
   if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
   const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
-    filterPaths(attributeAwaits(buildEntries(stacks, samples, input, options.frameFlags), stacks, input.waits, input.interval), options), // steps 1, 2
+    filterPaths(
+      attributeAwaits(buildEntries(stacks, samples, input, options.frameFlags), stacks, input.waits, input.interval),
+      options,
+    ), // steps 1, 2
     filteredStartStack(options),
   ); // step 3
   const root = buildTree(entries, options.timeline); // step 4

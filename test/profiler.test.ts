@@ -28,7 +28,9 @@ function churn(ms: number): number {
   return spins;
 }
 
-const SPIN_LINE = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").findIndex((l) => l.startsWith("function spinFor")) + 1;
+const SPIN_LINE =
+  readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").findIndex((l) => l.startsWith("function spinFor")) +
+  1;
 
 test("interval: seconds, default 0.001, validated", () => {
   assert.is(new Profiler().interval, 0.001);
@@ -135,11 +137,16 @@ test("profile(fn): the result and the session, for sync and async functions; err
   assert.match(p.outputText(), "spinAsync");
   // The module-level profile() and errors: the profiler stops, the error is the caller's.
   const q = new Profiler();
-  assert.throws(() => q.profile(() => { throw new RangeError("boom"); }), /boom/);
+  assert.throws(() =>
+    q.profile(() => {
+      throw new RangeError("boom");
+    }), /boom/);
   assert.is(q.isRunning, false);
   let caught: unknown = null;
   // deno-lint-ignore require-await -- profile() of an async function is what is tested
-  await q.profile(async () => { throw new TypeError("async boom"); }).catch((e) => (caught = e));
+  await q.profile(async () => {
+    throw new TypeError("async boom");
+  }).catch((e) => (caught = e));
   assert.instance(caught, TypeError);
   assert.is(q.isRunning, false);
   // deno-lint-ignore require-await -- profile() of an async function is what is tested
@@ -148,7 +155,11 @@ test("profile(fn): the result and the session, for sync and async functions; err
 });
 
 test("using / await using: the block is profiled and its report printed when it ends", () => {
-  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "using-block.ts")), { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "using-block.ts")), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.is(r.status, 0, r.stderr);
   const out = r.stdout;
   assert.match(out, "running inside: true");
@@ -160,7 +171,11 @@ test("using / await using: the block is profiled and its report printed when it 
 });
 
 test("a profiler never stopped does not change how the program exits", () => {
-  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "never-stopped.ts")), { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(...runOnThisRuntime(join(root, "test", "fixtures", "never-stopped.ts")), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.is(r.stdout.trim(), "done true");
   assert.is(r.status, 3, r.stderr);
   assert.is(r.signal, null);

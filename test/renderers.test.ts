@@ -130,8 +130,15 @@ test("text: colour only when asked; time coloured by share, application code hig
   assert.not.ok(renderText(s, tree, classification, { color: false }).includes("\x1b"));
   const out = renderText(s, tree, classification, { color: true, unicode: true, shortMode: true });
   const lines = out.split("\n");
-  assert.is(lines[0], "\x1b[31m0.100\x1b[0m \x1b[48;5;24m\x1b[38;5;15mmain\x1b[0m  \x1b[2msrc/main.ts:1\x1b[0m \x1b[2m(await 0.010)\x1b[0m");
-  assert.is(lines[1], "├─ \x1b[31m0.075\x1b[0m handle  \x1b[2mnode_modules/express/lib/router.js:100\x1b[0m", "library names plain, paths faint");
+  assert.is(
+    lines[0],
+    "\x1b[31m0.100\x1b[0m \x1b[48;5;24m\x1b[38;5;15mmain\x1b[0m  \x1b[2msrc/main.ts:1\x1b[0m \x1b[2m(await 0.010)\x1b[0m",
+  );
+  assert.is(
+    lines[1],
+    "├─ \x1b[31m0.075\x1b[0m handle  \x1b[2mnode_modules/express/lib/router.js:100\x1b[0m",
+    "library names plain, paths faint",
+  );
   assert.is(lines[2], "│     \x1b[2m[1 frame hidden]  express, body-parser\x1b[0m");
   assert.ok(lines[4].includes("\x1b[33m0.055\x1b[0m"), "yellow over 20%");
   assert.ok(lines[7].includes("\x1b[32m0.020\x1b[0m"), "green over 5%");
@@ -195,7 +202,13 @@ test("text: timeline keeps the order of the samples", () => {
   const { tree, classification } = processWithOracle(s, { timeline: true });
   assert.fixture(
     renderText(s, tree, classification, { shortMode: true }),
-    ["0.006 main  src/main.ts:1", "|- 0.002 route  src/routes.ts:20", "|- 0.002 spin  src/routes.ts:30", "`- 0.002 route  src/routes.ts:20", ""].join("\n"),
+    [
+      "0.006 main  src/main.ts:1",
+      "|- 0.002 route  src/routes.ts:20",
+      "|- 0.002 spin  src/routes.ts:30",
+      "`- 0.002 route  src/routes.ts:20",
+      "",
+    ].join("\n"),
   );
 });
 
@@ -262,7 +275,16 @@ test("json: pyinstrument's shape and numbers", () => {
   assert.is(json.program, "node app.ts");
   const root = json.root_frame;
   assert.equal(Object.keys(root), [
-    "function", "file_path_short", "file_path", "line_no", "time", "await_time", "is_application_code", "group_id", "visible", "children",
+    "function",
+    "file_path_short",
+    "file_path",
+    "line_no",
+    "time",
+    "await_time",
+    "is_application_code",
+    "group_id",
+    "visible",
+    "children",
   ]);
   assert.is(root.function, "[root]");
   assert.is(root.time, 0.103);
@@ -270,8 +292,16 @@ test("json: pyinstrument's shape and numbers", () => {
   assert.equal(
     { ...main, children: main.children.length },
     {
-      function: "main", file_path_short: "src/main.ts", file_path: "/app/src/main.ts", line_no: 1, time: 0.1,
-      await_time: 0.01, is_application_code: true, group_id: null, visible: true, children: 3,
+      function: "main",
+      file_path_short: "src/main.ts",
+      file_path: "/app/src/main.ts",
+      line_no: 1,
+      time: 0.1,
+      await_time: 0.01,
+      is_application_code: true,
+      group_id: null,
+      visible: true,
+      children: 3,
     },
   );
   const express = main.children[0];
@@ -309,7 +339,9 @@ test("text: show_cpu adds each row's CPU time when the session has it; nothing o
   const s = shopWithCpu();
   const { tree, classification } = processWithOracle(s);
   // 90 running samples at 800 us each: main 0.072; [await] and [idle] none.
-  assert.fixture(renderText(s, tree, classification, { unicode: true, shortMode: true, showCpu: true }), `0.100 main  src/main.ts:1 (await 0.010) (cpu 0.072)
+  assert.fixture(
+    renderText(s, tree, classification, { unicode: true, shortMode: true, showCpu: true }),
+    `0.100 main  src/main.ts:1 (await 0.010) (cpu 0.072)
 ├─ 0.075 handle  node_modules/express/lib/router.js:100 (cpu 0.060)
 │     [1 frame hidden]  express, body-parser
 │        0.075 parse  node_modules/body-parser/index.js:5 (cpu 0.060)
@@ -321,14 +353,21 @@ test("text: show_cpu adds each row's CPU time when the session has it; nothing o
 │  └─ 0.010 [await] (cpu 0.000)
 └─ 0.005 \\x1b[31mevil\\x07\\u202e  src/evil\\x1b]8;;x.ts:1 (cpu 0.004)
 0.003 [idle] (cpu 0.000)
-`);
+`,
+  );
   // Not asked: the usual report. Asked without CPU time in the session: the usual report too.
   assert.fixture(renderText(s, tree, classification, { unicode: true, shortMode: true }), TREE_UNICODE);
   const plain = shop();
   const p = processWithOracle(plain);
-  assert.fixture(renderText(plain, p.tree, p.classification, { unicode: true, shortMode: true, showCpu: true }), TREE_UNICODE);
+  assert.fixture(
+    renderText(plain, p.tree, p.classification, { unicode: true, shortMode: true, showCpu: true }),
+    TREE_UNICODE,
+  );
   // Percent of the total wall time (103 ms); the flat view has no CPU column.
-  assert.match(renderText(s, tree, classification, { shortMode: true, showCpu: true, time: "percent_of_total" }), /^97\.1% main {2}src\/main\.ts:1 \(await 9\.7%\) \(cpu 69\.9%\)$/m);
+  assert.match(
+    renderText(s, tree, classification, { shortMode: true, showCpu: true, time: "percent_of_total" }),
+    /^97\.1% main {2}src\/main\.ts:1 \(await 9\.7%\) \(cpu 69\.9%\)$/m,
+  );
   assert.not.match(renderText(s, tree, classification, { shortMode: true, showCpu: true, flat: true }), /cpu/);
 });
 
@@ -401,8 +440,21 @@ test("options: unicode detection", () => {
 test("options: defaults", () => {
   const o = defaultReportOptions({ isTTY: false }, {});
   assert.equal(o, {
-    renderer: "text", timeline: false, showAll: false, filterThreshold: 0.01, flat: false, flatTime: "self",
-    time: "seconds", unicode: true, color: false, shortMode: false, showCpu: false, hide: [], hideRegex: [], show: [], showRegex: [],
+    renderer: "text",
+    timeline: false,
+    showAll: false,
+    filterThreshold: 0.01,
+    flat: false,
+    flatTime: "self",
+    time: "seconds",
+    unicode: true,
+    color: false,
+    shortMode: false,
+    showCpu: false,
+    hide: [],
+    hideRegex: [],
+    show: [],
+    showRegex: [],
     asyncMode: "enabled",
   });
 });
@@ -424,9 +476,22 @@ test("options: -p KEY=VALUE", () => {
   applyRenderOption(o, "async_mode=disabled");
   applyRenderOption(o, "show_cpu=on");
   assert.equal(o, {
-    renderer: "text", timeline: true, showAll: true, filterThreshold: 0, flat: true, flatTime: "self",
-    time: "percent_of_total", unicode: false, color: true, shortMode: true, showCpu: true, hide: [], hideRegex: ["gen"], show: ["*/x/*"],
-    showRegex: [], asyncMode: "disabled",
+    renderer: "text",
+    timeline: true,
+    showAll: true,
+    filterThreshold: 0,
+    flat: true,
+    flatTime: "self",
+    time: "percent_of_total",
+    unicode: false,
+    color: true,
+    shortMode: true,
+    showCpu: true,
+    hide: [],
+    hideRegex: ["gen"],
+    show: ["*/x/*"],
+    showRegex: [],
+    asyncMode: "disabled",
   });
 });
 

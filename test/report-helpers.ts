@@ -71,7 +71,12 @@ export function processWithOracle(
   session: Session,
   options: Partial<Omit<CoreProcessOptions, "frameFlags" | "frameLibrary">> & { hide?: string[]; show?: string[] } = {},
 ): { tree: ProcessedTree; classification: Classification } {
-  const classification = classifyFrames(session.frames, { cwd: session.meta.cwd, hide: options.hide, show: options.show, ownRoot: "/pkg/tsprofile" });
+  const classification = classifyFrames(session.frames, {
+    cwd: session.meta.cwd,
+    hide: options.hide,
+    show: options.show,
+    ownRoot: "/pkg/tsprofile",
+  });
   const tree = oracleProcess(session.stacks, session.samples, {
     duration: session.meta.duration,
     gapCap: session.meta.gapCap,

@@ -52,7 +52,9 @@ test("renderSession: the wasm core and the oracle give the same report, every op
     { show: ["*/express/*"] },
     { renderer: "json" as const },
   ];
-  for (const v of variants) assert.fixture(renderSession(s, v), renderSessionWith(oracle, s, v) as string, JSON.stringify(v));
+  for (const v of variants) {
+    assert.fixture(renderSession(s, v), renderSessionWith(oracle, s, v) as string, JSON.stringify(v));
+  }
 });
 
 test("renderSession: runtime internals removed, libraries grouped, --hide/--show applied", () => {

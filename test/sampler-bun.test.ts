@@ -77,7 +77,10 @@ test("an async function's first stretch is one frame; a sleep at the end stays i
   assert.ok(asyncFrame >= 0);
   for (let i = 0; i < s.stacks.parent.length; i++) {
     const p = s.stacks.parent[i];
-    assert.ok(!(p >= 0 && s.stacks.frame[i] === asyncFrame && s.stacks.frame[p] === asyncFrame), "spinThenSleep under itself");
+    assert.ok(
+      !(p >= 0 && s.stacks.frame[i] === asyncFrame && s.stacks.frame[p] === asyncFrame),
+      "spinThenSleep under itself",
+    );
   }
   const r = report(s);
   const idle = sumBy(r.root_frame, (n) => n.function === "[idle]") * 1000;
@@ -95,7 +98,9 @@ test("a busy function carries its .ts file and definition line; the stack table 
   assert.is(f!.line, 2);
   assert.is(f!.kind, "js");
   // No frame of tsprofile itself.
-  assert.not.ok(s.frames.some((x) => x.file.startsWith(join(root, "runtimes")) || x.file.startsWith(join(root, "src"))));
+  assert.not.ok(
+    s.frames.some((x) => x.file.startsWith(join(root, "runtimes")) || x.file.startsWith(join(root, "src"))),
+  );
   // startStack: this test's function, as sampled.
   assert.ok(s.meta.startStack.length > 0, "start stack found");
 });
@@ -105,7 +110,8 @@ test("function shapes: the definition positions Node reports", async () => {
   await runShapes();
   const s = sampler.stop();
   assertValid(s);
-  const at = (name: string) => s.frames.filter((f) => f.name === name && f.file === shapesFixture).map((f) => `${f.line}:${f.col}`);
+  const at = (name: string) =>
+    s.frames.filter((f) => f.name === name && f.file === shapesFixture).map((f) => `${f.line}:${f.col}`);
   const want: Record<string, string> = {
     busy: "5:10",
     freeFunction: "12:17",
@@ -140,7 +146,12 @@ test("after stop, a later start keeps working and sees none of the time between"
 // ---- the preload in a child ----
 
 function runChild(args: string[], opts: { signalAfterReady?: NodeJS.Signals } = {}): Promise<ChildResult> {
-  const launch = launchBun({ preload: join(root, "runtimes", "preload", "preload.mjs"), script: join(here, "fixtures", "sampler-child.ts"), args, interval: 1000 });
+  const launch = launchBun({
+    preload: join(root, "runtimes", "preload", "preload.mjs"),
+    script: join(here, "fixtures", "sampler-child.ts"),
+    args,
+    interval: 1000,
+  });
   return runPreloadChild(launch.command, launch.args, {
     program: "child",
     env: launch.env,
@@ -159,7 +170,10 @@ test("launch: BUN_JSC_sampleInterval, tail calls off, --preload, and the program
     assert.equal(l.env, {
       BUN_JSC_sampleInterval: "250",
       BUN_JSC_useTailCalls: "0",
-      [RESTORE_ENV]: JSON.stringify({ BUN_JSC_sampleInterval: process.env.BUN_JSC_sampleInterval ?? null, BUN_JSC_useTailCalls: "1" }),
+      [RESTORE_ENV]: JSON.stringify({
+        BUN_JSC_sampleInterval: process.env.BUN_JSC_sampleInterval ?? null,
+        BUN_JSC_useTailCalls: "1",
+      }),
     });
   } finally {
     if (saved === undefined) delete process.env.BUN_JSC_useTailCalls;
@@ -167,12 +181,14 @@ test("launch: BUN_JSC_sampleInterval, tail calls off, --preload, and the program
   }
 });
 
-for (const [mode, code, signal] of [
-  ["normal", 0, null],
-  ["exit3", 3, null],
-  ["throw", 1, null],
-  ["sigint", null, "SIGINT"],
-] as const) {
+for (
+  const [mode, code, signal] of [
+    ["normal", 0, null],
+    ["exit3", 3, null],
+    ["throw", 1, null],
+    ["sigint", null, "SIGINT"],
+  ] as const
+) {
   test(`child preload: ${mode} writes the session and passes the exit through`, async () => {
     const r = await runChild([mode], signal ? { signalAfterReady: signal } : {});
     assert.is(r.code, code);
@@ -180,7 +196,10 @@ for (const [mode, code, signal] of [
     assert.match(r.stdout, `child ${mode} env=none`);
     assert.ok(r.session, "session written");
     assertValid(r.session!);
-    assert.ok(r.session!.frames.some((f) => f.name === "spinChild" && f.file.endsWith("sampler-child.ts")), "spinChild sampled");
+    assert.ok(
+      r.session!.frames.some((f) => f.name === "spinChild" && f.file.endsWith("sampler-child.ts")),
+      "spinChild sampled",
+    );
   });
 }
 

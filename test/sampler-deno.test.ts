@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { convertProfile } from "../runtimes/shared/cpuprofile.ts";
-import { startDenoSampler, PERMISSION_MESSAGE } from "../runtimes/deno/sampler.ts";
+import { PERMISSION_MESSAGE, startDenoSampler } from "../runtimes/deno/sampler.ts";
 import {
   createDenoSourceMapper,
   decodeMap,
@@ -190,7 +190,11 @@ test("Deno's emit cache: where it is, and the decoder agrees with trace-mapping"
       const want = tm.originalPositionFor(reference, { line: line + 1, column, bias: tm.GREATEST_LOWER_BOUND });
       if (want.source == null) continue;
       const got = lookup(ours, line, column);
-      assert.equal(got && { source: got.source, line: got.line + 1, column: got.column }, { source: want.source, line: want.line, column: want.column }, `at ${line + 1}:${column}`);
+      assert.equal(got && { source: got.source, line: got.line + 1, column: got.column }, {
+        source: want.source,
+        line: want.line,
+        column: want.column,
+      }, `at ${line + 1}:${column}`);
       compared++;
     }
   }

@@ -129,7 +129,11 @@ export function runPreloadChild(command: string, args: string[], opts: ChildOpti
   const dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
   const sessionPath = join(dir, "out.tsprof");
   const child = spawn(command, args, {
-    env: { ...process.env, ...opts.env, TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: opts.program }) },
+    env: {
+      ...process.env,
+      ...opts.env,
+      TSPROFILE_CHILD: JSON.stringify({ interval: 1000, sessionPath, program: opts.program }),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

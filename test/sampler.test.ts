@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformSync } from "esbuild";
-import { startNodeSampler, TSPROFILE_ROOT, isTsprofileFile, convertProfile } from "../runtimes/node/sampler.ts";
+import { convertProfile, isTsprofileFile, startNodeSampler, TSPROFILE_ROOT } from "../runtimes/node/sampler.ts";
 import { detectRuntime, startSampler } from "../runtimes/index.ts";
 import { createSourceMapper } from "../session/source/sourcemaps.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
-import { spinTs, Worker, arrowSpin } from "./fixtures/sampler-work.ts";
+import { arrowSpin, spinTs, Worker } from "./fixtures/sampler-work.ts";
 import { checkSession, frameIds, lineOf, runPreloadChild, sampleWeights } from "./sampler-helpers.ts";
 import type { ChildResult } from "./sampler-helpers.ts";
 
@@ -140,7 +140,12 @@ test("JavaScript with a sourceMappingURL (inline data: URL and a .map file) maps
     writeFileSync(tsPath, source);
     const inline = transformSync(source, { loader: "ts", format: "esm", sourcemap: "inline", sourcefile: "orig.ts" });
     writeFileSync(join(dir, "inline.mjs"), inline.code);
-    const external = transformSync(source, { loader: "ts", format: "esm", sourcemap: "external", sourcefile: "orig.ts" });
+    const external = transformSync(source, {
+      loader: "ts",
+      format: "esm",
+      sourcemap: "external",
+      sourcefile: "orig.ts",
+    });
     writeFileSync(join(dir, "external.mjs"), external.code + "//# sourceMappingURL=external.mjs.map\n");
     writeFileSync(join(dir, "external.mjs.map"), external.map);
     const a = await import(pathToFileURL(join(dir, "inline.mjs")).href);
@@ -226,7 +231,13 @@ test("startStack maps the caller's stack to frame ids, without tsprofile's frame
 });
 
 test("conversion of a hand-made profile: states, shared frames, clamped times, odd names", () => {
-  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({ functionName, scriptId: "1", url, lineNumber, columnNumber });
+  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({
+    functionName,
+    scriptId: "1",
+    url,
+    lineNumber,
+    columnNumber,
+  });
   const profile = {
     nodes: [
       { id: 1, callFrame: cf("(root)"), children: [2, 5, 6, 7] },
@@ -245,7 +256,13 @@ test("conversion of a hand-made profile: states, shared frames, clamped times, o
     samples: [3, 4, 5, 6, 7, 1, 9, 42],
     timeDeltas: [10, 50, -20, 100, 60, 30, 40.4, 10],
   };
-  const s = convertProfile(profile, { startTime: 1, cpuTime: 2, interval: 100, program: "p", mapper: { map: (file, line, col) => ({ file, line, col }) } });
+  const s = convertProfile(profile, {
+    startTime: 1,
+    cpuTime: 2,
+    interval: 100,
+    program: "p",
+    mapper: { map: (file, line, col) => ({ file, line, col }) },
+  });
   checkSession(s);
   assert.equal(Array.from(s.samples.time), [10, 60, 60, 140, 200, 230, 270, 280]);
   assert.is(s.meta.duration, 500);
@@ -262,7 +279,13 @@ test("conversion of a hand-made profile: states, shared frames, clamped times, o
 });
 
 test("the profiler's own work is not the program's: charged to its caller mid-run, cut when it ends the run", () => {
-  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({ functionName, scriptId: "1", url, lineNumber, columnNumber });
+  const cf = (functionName: string, url = "", lineNumber = -1, columnNumber = -1) => ({
+    functionName,
+    scriptId: "1",
+    url,
+    lineNumber,
+    columnNumber,
+  });
   const own = pathToFileURL(join(root, "src", "profiler.ts")).href;
   const profile = {
     nodes: [
@@ -276,7 +299,13 @@ test("the profiler's own work is not the program's: charged to its caller mid-ru
     samples: [4, 2, 2, 3, 4, 4],
     timeDeltas: [10, 10, 10, 10, 10, 10],
   };
-  const s = convertProfile(profile, { startTime: 1, cpuTime: 2, interval: 10, program: "p", mapper: { map: (file, line, col) => ({ file, line, col }) } });
+  const s = convertProfile(profile, {
+    startTime: 1,
+    cpuTime: 2,
+    interval: 10,
+    program: "p",
+    mapper: { map: (file, line, col) => ({ file, line, col }) },
+  });
   checkSession(s);
   // The first sample (inside start) is main's; the three trailing ones (stop) are cut and end the session.
   assert.equal(Array.from(s.samples.time), [10, 20, 30]);

@@ -12,8 +12,18 @@ export function randomSession(samples: number, seed = 1, depth = 40, stackCount 
   const frames: FrameInfo[] = [];
   for (let i = 0; i < 400; i++) {
     const where = i % 10;
-    const file = where < 6 ? `/app/src/mod${i % 37}.ts` : where < 9 ? `/app/node_modules/lib${i % 13}/index.js` : `node:internal/x${i % 7}`;
-    frames.push({ name: `fn${i}`, file, line: 1 + ((i * 7) % 900), col: 1 + (i % 30), kind: where === 9 ? "runtime" : "js" });
+    const file = where < 6
+      ? `/app/src/mod${i % 37}.ts`
+      : where < 9
+      ? `/app/node_modules/lib${i % 13}/index.js`
+      : `node:internal/x${i % 7}`;
+    frames.push({
+      name: `fn${i}`,
+      file,
+      line: 1 + ((i * 7) % 900),
+      col: 1 + (i % 30),
+      kind: where === 9 ? "runtime" : "js",
+    });
   }
   const parent: number[] = [];
   const frame: number[] = [];

@@ -7,7 +7,15 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderSession } from "../src/report.ts";
-import { combineSessions, decodeSession, encodeSession, loadSession, saveSession, Session, SessionError } from "../session/session.ts";
+import {
+  combineSessions,
+  decodeSession,
+  encodeSession,
+  loadSession,
+  saveSession,
+  Session,
+  SessionError,
+} from "../session/session.ts";
 import type { Session as SessionData } from "../session/types.ts";
 import { randomSession, withCpu } from "./session-helpers.ts";
 
@@ -103,7 +111,10 @@ test("wrong files: magic, version, truncation, corruption, counts; one line nami
   const packed = encodeSession(s);
   const plain = encodeSession(s, { compress: false });
   const name = "/some/dir/run.tsprof";
-  assert.match(refuses(() => decodeSession(new TextEncoder().encode("hello world, not a profile"), name), name), /not a tsprofile session/);
+  assert.match(
+    refuses(() => decodeSession(new TextEncoder().encode("hello world, not a profile"), name), name),
+    /not a tsprofile session/,
+  );
   assert.match(refuses(() => decodeSession(new Uint8Array(3), name), name), /too short/);
   const v9 = Uint8Array.from(packed);
   v9[7] = 9;
@@ -128,7 +139,10 @@ test("wrong files: magic, version, truncation, corruption, counts; one line nami
   const huge = new TextEncoder().encode(text.replace(/"sampleCount":\d+/, '"sampleCount":9999999999'));
   refuses(() => decodeSession(huge, name), name);
   // Files: missing, a directory.
-  assert.match(refuses(() => loadSession(join(dir, "missing.tsprof")), join(dir, "missing.tsprof")), /cannot read \(ENOENT\)/);
+  assert.match(
+    refuses(() => loadSession(join(dir, "missing.tsprof")), join(dir, "missing.tsprof")),
+    /cannot read \(ENOENT\)/,
+  );
   refuses(() => loadSession(dir), dir);
   const bad = join(dir, "bad.tsprof");
   writeFileSync(bad, v9);
@@ -161,7 +175,11 @@ test("a session without samples.cpu encodes byte for byte as before the column e
   // is written only when true).
   const s = randomSession(3000, 17, 30, 400);
   s.meta.idleSampled = false;
-  s.waits = { start: Float64Array.from([10, 2000, 9000]), end: Float64Array.from([500, 2500, 9500]), stack: Int32Array.from([-1, 3, 7]) };
+  s.waits = {
+    start: Float64Array.from([10, 2000, 9000]),
+    end: Float64Array.from([500, 2500, 9500]),
+    stack: Int32Array.from([-1, 3, 7]),
+  };
   const digest = createHash("sha256").update(encodeSession(s, { compress: false })).digest("hex");
   assert.is(digest, "34c3b10f7a8ecd4c928512b42dfa81b056d238adc6d92e2b1d49f67e074231ce");
 });
@@ -194,9 +212,15 @@ test("wrong cpu columns: a bad encoding, a cut column, a value going back; one l
     out.set(new TextEncoder().encode(to), at);
     return out;
   };
-  assert.match(refuses(() => decodeSession(recoded('"cpuEncoding":"zip123"'), name), name), /corrupt header \(cpu encoding\)/);
+  assert.match(
+    refuses(() => decodeSession(recoded('"cpuEncoding":"zip123"'), name), name),
+    /corrupt header \(cpu encoding\)/,
+  );
   // Read as f64s, the varints run out.
-  assert.match(refuses(() => decodeSession(recoded('"cpuEncoding":"f64"   '), name), name), /truncated|corrupt|bad cpu/);
+  assert.match(
+    refuses(() => decodeSession(recoded('"cpuEncoding":"f64"   '), name), name),
+    /truncated|corrupt|bad cpu/,
+  );
   const back = Float64Array.from(s.samples.cpu!);
   back[200] = back[199] - 1;
   const f64 = encodeSession({ ...s, samples: { ...s.samples, cpu: back } });
@@ -244,7 +268,9 @@ test("1M samples (depth 40): file size within 8 MB; save and load times printed"
   assert.is(back.samples.time[999_999], s.samples.time[999_999]);
   const plainSize = encodeSession(s, { compress: false }).length;
   console.log(
-    `  1M samples: ${(size / 1e6).toFixed(2)} MB (${(size / 1e6).toFixed(2)} B/sample; ${(plainSize / 1e6).toFixed(2)} MB undeflated), ` +
+    `  1M samples: ${(size / 1e6).toFixed(2)} MB (${(size / 1e6).toFixed(2)} B/sample; ${
+      (plainSize / 1e6).toFixed(2)
+    } MB undeflated), ` +
       `save ${save.toFixed(0)} ms, load ${load.toFixed(0)} ms`,
   );
   assert.ok(size <= 8e6, `${size} bytes`);

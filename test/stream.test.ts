@@ -11,8 +11,8 @@ import * as assert from "uvu/assert";
 import { decodeSession, encodeSession, SessionError } from "../session/session.ts";
 import { encodeStream, StreamEncoder } from "../session/stream.ts";
 import type { Session, SessionChunk } from "../session/types.ts";
-import { startSampler, type Sampler } from "../runtimes/index.ts";
-import { v8StartCpuProfile, startRotatingSampler } from "../runtimes/node/rotating-sampler.ts";
+import { type Sampler, startSampler } from "../runtimes/index.ts";
+import { startRotatingSampler, v8StartCpuProfile } from "../runtimes/node/rotating-sampler.ts";
 import { randomSession, withCpu } from "./session-helpers.ts";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
@@ -42,7 +42,10 @@ function chunked(s: Session, cuts: number[]): { chunks: SessionChunk[]; rest: Se
     for (let i = stacks; i <= maxStack; i++) maxFrame = Math.max(maxFrame, s.stacks.frame[i]);
     chunks.push({
       frames: s.frames.slice(frames, maxFrame + 1),
-      stacks: { parent: s.stacks.parent.slice(stacks, maxStack + 1), frame: s.stacks.frame.slice(stacks, maxStack + 1) },
+      stacks: {
+        parent: s.stacks.parent.slice(stacks, maxStack + 1),
+        frame: s.stacks.frame.slice(stacks, maxStack + 1),
+      },
       samples: piece(from, to),
       end: to > from ? s.samples.time[to - 1] : 0,
     });
@@ -74,7 +77,11 @@ const tables = (s: Session) => encodeSession({ ...s, meta: { ...s.meta, program:
 
 test("a stream of chunks loads as the session it was cut from (format 2's tables, waits included)", () => {
   const s = randomSession(3000, 5, 30, 400);
-  s.waits = { start: Float64Array.from([10, 2000, 9000]), end: Float64Array.from([500, 2500, 9500]), stack: Int32Array.from([-1, 3, 7]) };
+  s.waits = {
+    start: Float64Array.from([10, 2000, 9000]),
+    end: Float64Array.from([500, 2500, 9500]),
+    stack: Int32Array.from([-1, 3, 7]),
+  };
   for (const cuts of [[], [1], [1000, 1001, 2500], [2999]]) {
     const { bytes } = streamBytes(s, cuts);
     const back = decodeSession(bytes, "s.tsprof");
@@ -95,9 +102,18 @@ test("samples.cpu streams: delta-encoded across chunks, kept only when every chu
   // A chunk with samples but no column (or samples without it before one): the session has none.
   const { chunks, rest } = chunked(s, [1000, 2000]);
   const { cpu: _, ...noCpu } = chunks[1].samples;
-  for (const [what, list] of [["middle", [chunks[0], { ...chunks[1], samples: noCpu }]], ["first", [{ ...chunks[0], samples: { ...chunks[0].samples, cpu: undefined } }, chunks[1]]]] as const) {
+  for (
+    const [what, list] of [["middle", [chunks[0], { ...chunks[1], samples: noCpu }]], ["first", [{
+      ...chunks[0],
+      samples: { ...chunks[0].samples, cpu: undefined },
+    }, chunks[1]]]] as const
+  ) {
     const enc = new StreamEncoder();
-    const parts = [enc.start({ ...s.meta, duration: 0 }), ...list.map((c) => enc.chunk(c as SessionChunk)), enc.end(rest)];
+    const parts = [
+      enc.start({ ...s.meta, duration: 0 }),
+      ...list.map((c) => enc.chunk(c as SessionChunk)),
+      enc.end(rest),
+    ];
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
     const back = decodeSession(bytes, "s.tsprof");
@@ -106,8 +122,19 @@ test("samples.cpu streams: delta-encoded across chunks, kept only when every chu
   }
   // An empty chunk without the column changes nothing.
   const enc = new StreamEncoder();
-  const empty: SessionChunk = { frames: [], stacks: { parent: new Int32Array(0), frame: new Uint32Array(0) }, samples: { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) }, end: 0 };
-  const parts = [enc.start({ ...s.meta, duration: 0 }), enc.chunk(chunks[0]), enc.chunk(empty), enc.chunk(chunks[1]), enc.end(rest)];
+  const empty: SessionChunk = {
+    frames: [],
+    stacks: { parent: new Int32Array(0), frame: new Uint32Array(0) },
+    samples: { stack: new Int32Array(0), time: new Float64Array(0), state: new Uint8Array(0) },
+    end: 0,
+  };
+  const parts = [
+    enc.start({ ...s.meta, duration: 0 }),
+    enc.chunk(chunks[0]),
+    enc.chunk(empty),
+    enc.chunk(chunks[1]),
+    enc.end(rest),
+  ];
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
   assert.equal(Array.from(decodeSession(bytes).samples.cpu!), Array.from(s.samples.cpu!));
@@ -161,7 +188,10 @@ test("damage inside a complete record fails with one line (not a silent cut)", (
   const { bytes, recordEnds } = streamBytes(s, [100]);
   const damaged = bytes.slice();
   damaged[recordEnds[1] - 3] ^= 0x55; // inside the first chunk's deflated payload (its checksum)
-  assert.throws(() => decodeSession(damaged, "bad.tsprof"), (e: Error) => e instanceof SessionError && /^bad\.tsprof: .*record 1/.test(e.message));
+  assert.throws(
+    () => decodeSession(damaged, "bad.tsprof"),
+    (e: Error) => e instanceof SessionError && /^bad\.tsprof: .*record 1/.test(e.message),
+  );
   const longer = new Uint8Array(bytes.length + 5);
   longer.set(bytes);
   longer[bytes.length] = 2; // a record after the stop record
@@ -256,7 +286,7 @@ function startCli(args: string[]): Child {
     child.on("close", (code, signal) => {
       clearTimeout(killer);
       done({ code, signal });
-    }),
+    })
   );
   return { pid: child.pid!, stdout: () => out, stderr: () => err, exited };
 }
@@ -350,7 +380,10 @@ test("--signal-toggle: SIGUSR2 starts and stops profiling, each stop writes a nu
     assert.ok(!/done/.test(c.stdout()), "the program still runs");
     process.kill(pid, "SIGTERM");
     const { code, signal } = await c.exited;
-    assert.ok(signal === "SIGTERM" || code === 143, `the program's own end passes through (${code} ${signal}: ${c.stderr()})`);
+    assert.ok(
+      signal === "SIGTERM" || code === 143,
+      `the program's own end passes through (${code} ${signal}: ${c.stderr()})`,
+    );
     assert.match(readFileSync(join(dir, "report.1.txt"), "utf8"), /phaseOne/);
     assert.match(readFileSync(join(dir, "report.2.txt"), "utf8"), /phaseTwo/);
     assert.not.ok(existsSync(join(dir, "report.3.txt")), "profiling was off at the end: no third report");

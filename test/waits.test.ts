@@ -116,7 +116,7 @@ test("wrappers pass fetch and http.request/get through, errors included", async 
       });
       assert.is(body, "slow");
       const status = await new Promise<number>((resolve) =>
-        http.get(`http://127.0.0.1:${port}/`, (r) => (r.resume(), resolve(r.statusCode!))),
+        http.get(`http://127.0.0.1:${port}/`, (r) => (r.resume(), resolve(r.statusCode!)))
       );
       assert.is(status, 200);
       const e = await new Promise<Error>((resolve) => {
@@ -251,10 +251,12 @@ test("recorded waits: session times, stacks in the session's frames with async c
   const caller = read!.indexOf("awaitingCaller");
   if (runtime !== "bun") assert.ok(caller >= 0 && caller < read!.indexOf("readTwice"), read!.join(" > "));
   // Every frame of every wait stack is a real frame of the session; nothing of tsprofile's own.
-  for (const s of w.stack) for (let i = s; i >= 0; i = session.stacks.parent[i]) {
-    const f = session.frames[session.stacks.frame[i]];
-    assert.ok(f, "frame exists");
-    assert.not.match(f.file, /runtimes\/waits\.ts/);
+  for (const s of w.stack) {
+    for (let i = s; i >= 0; i = session.stacks.parent[i]) {
+      const f = session.frames[session.stacks.frame[i]];
+      assert.ok(f, "frame exists");
+      assert.not.match(f.file, /runtimes\/waits\.ts/);
+    }
   }
   const back = decodeSession(encodeSession(session));
   assert.equal(Array.from(back.waits!.start), Array.from(w.start));

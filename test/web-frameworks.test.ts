@@ -85,7 +85,11 @@ const expressApp: Framework = {
     if (options) app.use(expressProfiler(options as Options));
     app.use(express.json());
     app.get("/one", async (_req, res) => void res.set("x-route", "one").json(await computeLeftAnswer()));
-    app.get("/two", async (_req, res) => void res.status(202).type("text/plain").set("x-route", "two").send(await computeRightAnswer()));
+    app.get(
+      "/two",
+      async (_req, res) =>
+        void res.status(202).type("text/plain").set("x-route", "two").send(await computeRightAnswer()),
+    );
     app.get("/where", async (_req, res) => void res.json(await whereAmI()));
     app.post("/where", async (req, res) => void res.json(await whereAmI(req.body)));
     return listenNode(app.listen(0, "127.0.0.1"));
@@ -196,7 +200,12 @@ interface Reply {
 }
 async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
   const r = await fetch(url, { headers });
-  return { status: r.status, type: r.headers.get("content-type") ?? "", route: r.headers.get("x-route"), body: await r.text() };
+  return {
+    status: r.status,
+    type: r.headers.get("content-type") ?? "",
+    route: r.headers.get("x-route"),
+    body: await r.text(),
+  };
 }
 
 /** The app's own responses, from the app without the profiler: what an untouched request must get. */
@@ -209,7 +218,11 @@ async function plainReplies(fw: Framework): Promise<Record<"one" | "two", Reply>
   }
 }
 
-async function withServer(fw: Framework, options: Options | "uncalled", fn: (base: string) => Promise<void>): Promise<void> {
+async function withServer(
+  fw: Framework,
+  options: Options | "uncalled",
+  fn: (base: string) => Promise<void>,
+): Promise<void> {
   const server = await fw.start(options);
   try {
     await fn(server.base);
@@ -249,7 +262,11 @@ for (const fw of [expressApp, koaApp, fastifyApp, honoApp]) {
 
   test(`${fw.name}: off by default; show() refusing, sync or async, leaves the response alone`, async () => {
     await withServer(fw, {}, async (base) => assert.equal(await get(`${base}/one?profile`), plain.one));
-    await withServer(fw, { enabled: false, dir: "/nonexistent/never-written" }, async (base) => assert.equal(await get(`${base}/two?profile`), plain.two));
+    await withServer(
+      fw,
+      { enabled: false, dir: "/nonexistent/never-written" },
+      async (base) => assert.equal(await get(`${base}/two?profile`), plain.two),
+    );
     const seen: boolean[] = [];
     const show = (request: unknown) => (seen.push(fw.allowed(request)), fw.allowed(request));
     await withServer(fw, { enabled: true, show }, async (base) => {
@@ -273,7 +290,9 @@ for (const fw of [expressApp, koaApp, fastifyApp, honoApp]) {
       // 50 connections opened first (cheap requests): new connections are accepted one per turn of the event loop,
       // between the handlers' spins, which would make the profiled requests arrive one after another.
       await Promise.all(Array.from({ length: 50 }, () => get(`${base}/where`)));
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${base}/${i % 2 ? "two" : "one"}?profile&i=${i}`)));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => get(`${base}/${i % 2 ? "two" : "one"}?profile&i=${i}`)),
+      );
       replies.forEach((r, i) => assertReport(r, i % 2 ? RIGHT : LEFT, i % 2 ? LEFT : RIGHT, `request ${i}`));
     });
   });
@@ -295,16 +314,27 @@ for (const fw of [expressApp, koaApp, fastifyApp, honoApp]) {
             controller.close();
           },
         });
-        const b = await where({ method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
-        assert.ok(a.before > 0 && a.after === a.before, `GET: the route runs in the request's context: ${JSON.stringify(a)}`);
-        assert.ok(b.before > 0 && b.after === b.before && b.before !== a.before, `POST, after its body was read: ${JSON.stringify(b)}`);
+        const b = await where(
+          { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit,
+        );
+        assert.ok(
+          a.before > 0 && a.after === a.before,
+          `GET: the route runs in the request's context: ${JSON.stringify(a)}`,
+        );
+        assert.ok(
+          b.before > 0 && b.after === b.before && b.before !== a.before,
+          `POST, after its body was read: ${JSON.stringify(b)}`,
+        );
         assert.equal(b.body, { n: 7 });
         let files: string[] = [];
-        for (let t = 0; t < 100 && files.length < 4; t++, await sleep(50)) files = readdirSync(dir).filter((f) => f.endsWith(".html"));
+        for (let t = 0; t < 100 && files.length < 4; t++, await sleep(50)) {
+          files = readdirSync(dir).filter((f) => f.endsWith(".html"));
+        }
         await sleep(100); // no fifth
         files = readdirSync(dir).sort();
         assert.is(files.length, 4, files.join(", "));
-        const report = (route: string) => readFileSync(join(dir, files.find((f) => f.endsWith(` ${route}.html`))!), "utf8");
+        const report = (route: string) =>
+          readFileSync(join(dir, files.find((f) => f.endsWith(` ${route}.html`))!), "utf8");
         for (const [route, mine, other] of [["GET _one", LEFT, RIGHT], ["GET _two", RIGHT, LEFT]]) {
           assert.ok(report(route).includes(mine), `${route}'s saved report holds ${mine}`);
           assert.not.ok(report(route).includes(other), `${route}'s saved report does not hold ${other}`);
@@ -330,7 +360,10 @@ for (const fw of [expressApp, koaApp, fastifyApp, honoApp]) {
         process.stderr.write = write;
       }
       assert.is(said.length, 1, said.join(""));
-      assert.match(said[0], /^tsprofile: .*Profiler\(options\), called: app\.\w+\(\w+Profiler\(\{ enabled: true \}\)\)\n$/);
+      assert.match(
+        said[0],
+        /^tsprofile: .*Profiler\(options\), called: app\.\w+\(\w+Profiler\(\{ enabled: true \}\)\)\n$/,
+      );
     });
   }
 }

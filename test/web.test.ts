@@ -56,11 +56,21 @@ async function withServer(listener: http.RequestListener, fn: (base: string) => 
 
 async function get(url: string): Promise<{ status: number; type: string; body: string; route: string | null }> {
   const r = await fetch(url);
-  return { status: r.status, type: r.headers.get("content-type") ?? "", body: await r.text(), route: r.headers.get("x-route") };
+  return {
+    status: r.status,
+    type: r.headers.get("content-type") ?? "",
+    body: await r.text(),
+    route: r.headers.get("x-route"),
+  };
 }
 
 function assertUntouched(r: Awaited<ReturnType<typeof get>>, body = "alpha reply"): void {
-  assert.equal({ status: r.status, type: r.type, body: r.body, route: r.route }, { status: 201, type: "text/plain", body, route: "yes" });
+  assert.equal({ status: r.status, type: r.type, body: r.body, route: r.route }, {
+    status: 201,
+    type: "text/plain",
+    body,
+    route: "yes",
+  });
 }
 
 test("node:http: ?profile answers with the request's HTML report; other requests are untouched", async () => {
@@ -86,14 +96,20 @@ test("node:http: off by default, and show() refusing (sync, async or throwing) l
   );
   assert.equal(seen, ["/a?profile"]);
   // deno-lint-ignore require-await -- an async show() is what is tested
-  await withServer(profileNodeHandler(handler, { enabled: true, show: async () => false }), async (base) => assertUntouched(await get(`${base}/a?profile`)));
+  await withServer(
+    profileNodeHandler(handler, { enabled: true, show: async () => false }),
+    async (base) => assertUntouched(await get(`${base}/a?profile`)),
+  );
   // deno-lint-ignore require-await -- an async show() is what is tested
-  await withServer(profileNodeHandler(handler, { enabled: true, show: async (req) => req.headers["x-token"] === "s3cret" }), async (base) => {
-    assertUntouched(await get(`${base}/a?profile`));
-    const r = await fetch(`${base}/a?profile`, { headers: { "x-token": "s3cret" } });
-    assert.match(r.headers.get("content-type") ?? "", /^text\/html/);
-    assert.ok((await r.text()).includes("computeAlphaReply"));
-  });
+  await withServer(
+    profileNodeHandler(handler, { enabled: true, show: async (req) => req.headers["x-token"] === "s3cret" }),
+    async (base) => {
+      assertUntouched(await get(`${base}/a?profile`));
+      const r = await fetch(`${base}/a?profile`, { headers: { "x-token": "s3cret" } });
+      assert.match(r.headers.get("content-type") ?? "", /^text\/html/);
+      assert.ok((await r.text()).includes("computeAlphaReply"));
+    },
+  );
 });
 
 test("node:http: 50 concurrent profiled requests to two handlers each get a report of their own handler only", async () => {
@@ -102,7 +118,9 @@ test("node:http: 50 concurrent profiled requests to two handlers each get a repo
       Array.from({ length: 50 }, (_, i) => get(`${base}/${i % 2 ? "b" : "a"}/${i}?profile`).then((r) => ({ i, ...r }))),
     );
     for (const r of replies) {
-      const [mine, other] = r.i % 2 ? ["computeBetaReply", "computeAlphaReply"] : ["computeAlphaReply", "computeBetaReply"];
+      const [mine, other] = r.i % 2
+        ? ["computeBetaReply", "computeAlphaReply"]
+        : ["computeAlphaReply", "computeBetaReply"];
       assert.match(r.type, /^text\/html/, `request ${r.i}`);
       assert.ok(r.body.includes(mine), `request ${r.i}: its handler ${mine} is in its report`);
       assert.ok(!r.body.includes(other), `request ${r.i}: the other handler ${other} is not`);
@@ -117,7 +135,9 @@ test("profile-directory mode: one report saved per request, responses unchanged"
       assertUntouched(await get(`${base}/a`));
       assertUntouched(await get(`${base}/b`), "beta reply");
       let files: string[] = [];
-      for (let t = 0; t < 100 && files.length < 2; t++, await sleep(50)) files = readdirSync(dir).filter((f) => f.endsWith(".html"));
+      for (let t = 0; t < 100 && files.length < 2; t++, await sleep(50)) {
+        files = readdirSync(dir).filter((f) => f.endsWith(".html"));
+      }
       assert.is(files.length, 2, files.join(", "));
       const alpha = files.find((f) => f.includes("GET _a"));
       assert.ok(alpha, files.join(", "));
@@ -180,7 +200,10 @@ async function fetchHandler(request: Request): Promise<Response> {
   return new Response(body, { status: 201, headers: { "content-type": "text/plain", "x-route": "yes" } });
 }
 
-async function withFetchServer(handle: (r: Request) => Response | Promise<Response>, fn: (base: string) => Promise<void>): Promise<void> {
+async function withFetchServer(
+  handle: (r: Request) => Response | Promise<Response>,
+  fn: (base: string) => Promise<void>,
+): Promise<void> {
   if (runtime === "deno") {
     const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handle);
     try {
@@ -208,19 +231,26 @@ async function withFetchServer(handle: (r: Request) => Response | Promise<Respon
 }
 
 test(`fetch handler (${runtime === "deno" ? "Deno.serve" : runtime === "bun" ? "Bun.serve" : "node:http bridge"}): report, untouched, guard, concurrency`, async () => {
-  await withFetchServer(profileFetch(fetchHandler, { enabled: true, show: (r) => r.headers.get("x-deny") === null }), async (base) => {
-    const r = await get(`${base}/a?profile`);
-    assert.match(r.type, /^text\/html/);
-    assert.ok(r.body.includes("computeAlphaReply") && !r.body.includes("computeBetaReply"));
-    assertUntouched(await get(`${base}/a`));
-    const denied = await fetch(`${base}/a?profile`, { headers: { "x-deny": "1" } });
-    assert.is(await denied.text(), "alpha reply");
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`${base}/${i % 2 ? "b" : "a"}?profile`).then((r) => ({ i, ...r }))));
-    for (const r of replies) {
-      const [mine, other] = r.i % 2 ? ["computeBetaReply", "computeAlphaReply"] : ["computeAlphaReply", "computeBetaReply"];
-      assert.ok(r.body.includes(mine) && !r.body.includes(other), `request ${r.i}: ${mine} only`);
-    }
-  });
+  await withFetchServer(
+    profileFetch(fetchHandler, { enabled: true, show: (r) => r.headers.get("x-deny") === null }),
+    async (base) => {
+      const r = await get(`${base}/a?profile`);
+      assert.match(r.type, /^text\/html/);
+      assert.ok(r.body.includes("computeAlphaReply") && !r.body.includes("computeBetaReply"));
+      assertUntouched(await get(`${base}/a`));
+      const denied = await fetch(`${base}/a?profile`, { headers: { "x-deny": "1" } });
+      assert.is(await denied.text(), "alpha reply");
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => get(`${base}/${i % 2 ? "b" : "a"}?profile`).then((r) => ({ i, ...r }))),
+      );
+      for (const r of replies) {
+        const [mine, other] = r.i % 2
+          ? ["computeBetaReply", "computeAlphaReply"]
+          : ["computeAlphaReply", "computeBetaReply"];
+        assert.ok(r.body.includes(mine) && !r.body.includes(other), `request ${r.i}: ${mine} only`);
+      }
+    },
+  );
 });
 
 test("fetch handler: an error passes through; a profile is still finished", async () => {

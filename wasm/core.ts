@@ -73,7 +73,11 @@ function wasmBytes(): Uint8Array<ArrayBuffer> {
       firstError ??= e;
     }
   }
-  throw new Error(`tsprofile core: cannot read core.wasm next to ${import.meta.url} (${String((firstError as Error)?.message ?? firstError)})`);
+  throw new Error(
+    `tsprofile core: cannot read core.wasm next to ${import.meta.url} (${
+      String((firstError as Error)?.message ?? firstError)
+    })`,
+  );
 }
 
 function load(): CoreExports {
@@ -180,7 +184,10 @@ export function createCoreSession(): CoreSession {
       const h = live();
       checkLengths("sample table", stack.length, time.length, state.length, ...(cpu ? [cpu.length] : []));
       const n = stack.length;
-      const bufs: Array<[TypedCtor, ArrayLike<number>]> = [[Int32Array, stack], [Float64Array, time], [Uint8Array, state]];
+      const bufs: Array<[TypedCtor, ArrayLike<number>]> = [[Int32Array, stack], [Float64Array, time], [
+        Uint8Array,
+        state,
+      ]];
       if (cpu) bufs.push([Float64Array, cpu]);
       const rc = withBuffers(c, bufs, ([s, t, st, cp]) => c.tsp_add_samples(h, s, t, st, cp ?? 0, n));
       if (rc !== 0) fail(c);
@@ -232,10 +239,14 @@ export function createCoreSession(): CoreSession {
       const out: Record<string, Typed> = {};
       FIELDS.forEach(([name, Ctor], i) => {
         const len = c.tsp_result_len(h, i) >>> 0;
-        out[name] = len === 0 ? new Ctor(new ArrayBuffer(0), 0, 0) : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i) >>> 0, len).slice();
+        out[name] = len === 0
+          ? new Ctor(new ArrayBuffer(0), 0, 0)
+          : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i) >>> 0, len).slice();
       });
       const cpuLen = c.tsp_result_len(h, CPU_FIELD) >>> 0;
-      if (cpuLen > 0) out.cpuTime = new Float64Array(c.memory.buffer, c.tsp_result_ptr(h, CPU_FIELD) >>> 0, cpuLen).slice();
+      if (cpuLen > 0) {
+        out.cpuTime = new Float64Array(c.memory.buffer, c.tsp_result_ptr(h, CPU_FIELD) >>> 0, cpuLen).slice();
+      }
       return out as unknown as ProcessedTree;
     },
     dispose() {

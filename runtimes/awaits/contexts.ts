@@ -212,8 +212,7 @@ export function separateContexts(
       nextWait++;
     }
     while (nextChange < changes.length && changes[nextChange] <= t) nextChange++;
-    const near =
-      (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) ||
+    const near = (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) ||
       (nextChange < changes.length && changes[nextChange] - t < NEAR_SWITCH_US);
     const ran = state[i] === SampleState.js || state[i] === SampleState.native;
     const mine = near && ran ? side(stack[i]) ?? inContext : inContext;

@@ -218,7 +218,7 @@ export class WaitStacks {
     const known = this.collided.get(ckey);
     if (known !== undefined) return this.edgeTo[known];
     let own = this.ownScripts.get(script);
-    if (own === undefined) this.ownScripts.set(script, (own = !fileOf(script)));
+    if (own === undefined) this.ownScripts.set(script, own = !fileOf(script));
     let to = node; // tsprofile's own frames are left out: the edge leads back to the same node
     if (!own) {
       let name = s.getFunctionName() ?? "";

@@ -351,19 +351,94 @@ class PendingTimers {
 }
 
 const FS_CALLBACK = [
-  "access", "appendFile", "chmod", "chown", "close", "copyFile", "cp", "fchmod", "fchown", "fdatasync", "fstat",
-  "fsync", "ftruncate", "futimes", "lchown", "link", "lstat", "lutimes", "mkdir", "mkdtemp", "open", "opendir",
-  "read", "readdir", "readFile", "readlink", "readv", "realpath", "rename", "rm", "rmdir", "stat", "statfs",
-  "symlink", "truncate", "unlink", "utimes", "write", "writeFile", "writev",
+  "access",
+  "appendFile",
+  "chmod",
+  "chown",
+  "close",
+  "copyFile",
+  "cp",
+  "fchmod",
+  "fchown",
+  "fdatasync",
+  "fstat",
+  "fsync",
+  "ftruncate",
+  "futimes",
+  "lchown",
+  "link",
+  "lstat",
+  "lutimes",
+  "mkdir",
+  "mkdtemp",
+  "open",
+  "opendir",
+  "read",
+  "readdir",
+  "readFile",
+  "readlink",
+  "readv",
+  "realpath",
+  "rename",
+  "rm",
+  "rmdir",
+  "stat",
+  "statfs",
+  "symlink",
+  "truncate",
+  "unlink",
+  "utimes",
+  "write",
+  "writeFile",
+  "writev",
 ];
 const FS_PROMISES = [
-  "access", "appendFile", "chmod", "chown", "copyFile", "cp", "lchown", "link", "lstat", "lutimes", "mkdir",
-  "mkdtemp", "open", "opendir", "readdir", "readFile", "readlink", "realpath", "rename", "rm", "rmdir", "stat",
-  "statfs", "symlink", "truncate", "unlink", "utimes", "writeFile",
+  "access",
+  "appendFile",
+  "chmod",
+  "chown",
+  "copyFile",
+  "cp",
+  "lchown",
+  "link",
+  "lstat",
+  "lutimes",
+  "mkdir",
+  "mkdtemp",
+  "open",
+  "opendir",
+  "readdir",
+  "readFile",
+  "readlink",
+  "realpath",
+  "rename",
+  "rm",
+  "rmdir",
+  "stat",
+  "statfs",
+  "symlink",
+  "truncate",
+  "unlink",
+  "utimes",
+  "writeFile",
 ];
 const DENO_PROMISES = [
-  "readFile", "readTextFile", "writeFile", "writeTextFile", "stat", "lstat", "open", "remove", "mkdir", "rename",
-  "copyFile", "realPath", "readLink", "connect", "connectTls", "resolveDns",
+  "readFile",
+  "readTextFile",
+  "writeFile",
+  "writeTextFile",
+  "stat",
+  "lstat",
+  "open",
+  "remove",
+  "mkdir",
+  "rename",
+  "copyFile",
+  "realPath",
+  "readLink",
+  "connect",
+  "connectTls",
+  "resolveDns",
 ];
 
 /** Node: ES module named imports of builtins (import { readFile } from "node:fs") follow the CJS exports. */
@@ -393,7 +468,7 @@ function install(w: Wrapping, runtime: Runtime): void {
   for (const k of FS_CALLBACK) w.patch(fs, k, w.callback);
   const fsp = tryRequire("node:fs/promises");
   for (const k of FS_PROMISES) w.patch(fsp, k, w.promise);
-  if (fs?.promises && fs.promises !== fsp) for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise);
+  if (fs?.promises && fs.promises !== fsp) { for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise); }
 
   // A request's wait ends with its response's body ('end'), or an error or close on either.
   const response = w.emitter(["response", "end", "error", "close", "abort", "aborted"], "response");
@@ -411,7 +486,7 @@ function install(w: Wrapping, runtime: Runtime): void {
   w.patch(dns, "lookup", w.callback);
   w.patch(dns?.promises, "lookup", w.promise);
 
-  if (runtime === "deno") for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise);
+  if (runtime === "deno") { for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise); }
   if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);
   syncESM(runtime);
 }

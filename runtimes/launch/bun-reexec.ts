@@ -69,8 +69,7 @@ export function reexecUnderBun(argv: string[]): Promise<{ code: number; signal?:
       cleanup();
       if (signal === "SIGINT" || signal === "SIGTERM" || signal === "SIGHUP") {
         done({ code: 128 + (constants.signals[signal] ?? 0), signal });
-      }
-      else done({ code: code ?? 1 });
+      } else done({ code: code ?? 1 });
     });
   });
 }

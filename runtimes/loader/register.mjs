@@ -1,6 +1,6 @@
 // `node --import .../register.mjs script.ts`: TypeScript support for ES modules (loader hooks) and for
 // require() (a require extension), both transpiling with the same esbuild options.
-import { register, createRequire } from "node:module";
+import { createRequire, register } from "node:module";
 import { readFileSync } from "node:fs";
 import { transpile } from "../../session/source/transpile.mjs";
 

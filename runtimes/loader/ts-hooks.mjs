@@ -2,7 +2,7 @@
 // and TypeScript's `./x.js` -> `./x.ts` import convention resolves.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { TS_FILE, transpile } from "../../session/source/transpile.mjs";
+import { transpile, TS_FILE } from "../../session/source/transpile.mjs";
 import { formatOf } from "../../session/source/ts-format.mjs";
 
 // The entry script, transpiled while register() waits for initialize(): that cost is paid before the sampler

@@ -20,7 +20,7 @@ import { createSourceMapper, urlToFile } from "../../session/source/sourcemaps.t
 import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import { SessionChunker } from "../shared/chunker.ts";
-import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
+import { captureCallers, convertProfile, type CpuProfile, gapCapFor } from "../shared/cpuprofile.ts";
 import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
@@ -321,11 +321,13 @@ function deoptimizeAll(): void {
   const session = new InspectorSession();
   try {
     session.connect();
-    for (const [method, params] of [
-      ["Profiler.enable", {}],
-      ["Profiler.startPreciseCoverage", { callCount: false, detailed: false }],
-      ["Profiler.stopPreciseCoverage", {}],
-    ] as const) {
+    for (
+      const [method, params] of [
+        ["Profiler.enable", {}],
+        ["Profiler.startPreciseCoverage", { callCount: false, detailed: false }],
+        ["Profiler.stopPreciseCoverage", {}],
+      ] as const
+    ) {
       session.post(method, params, () => {}); // in-process: runs synchronously
     }
   } catch {

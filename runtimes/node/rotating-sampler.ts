@@ -10,7 +10,7 @@
 import v8 from "node:v8";
 import { createSourceMapper } from "../../session/source/sourcemaps.ts";
 import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
-import { captureCallers, convertProfile, gapCapFor, type CpuProfile } from "../shared/cpuprofile.ts";
+import { captureCallers, convertProfile, type CpuProfile, gapCapFor } from "../shared/cpuprofile.ts";
 import { SessionChunker } from "../shared/chunker.ts";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";

@@ -147,4 +147,3 @@ function post(session: InspectorSession, method: string, params?: object): unkno
   if (error) throw new Error(`tsprofile: inspector ${method} failed: ${(error as Error).message}`);
   return result;
 }
-

@@ -8,7 +8,7 @@ import { isMainThread } from "node:worker_threads";
 import { encodeSession } from "../../session/session.ts";
 import { encodeStream, StreamFile } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
-import { detectRuntime, startSampler, type Sampler } from "../index.ts";
+import { detectRuntime, type Sampler, startSampler } from "../index.ts";
 import { RESTORE_ENV } from "../launch/launch.ts";
 
 interface ChildConfig {
@@ -113,11 +113,10 @@ function install(config: ChildConfig): void {
   const startStream = (p: Period, path: string): void => {
     const { sampler } = p;
     if (!sampler.drain || !sampler.meta) {
-      const why =
-        detectRuntime() === "deno"
-          ? "Deno cannot stream samples (its inspector loses samples when restarted)"
-          : `Node ${process.versions.node} cannot stream samples without the native addon ` +
-            "(the inspector loses samples when restarted)";
+      const why = detectRuntime() === "deno"
+        ? "Deno cannot stream samples (its inspector loses samples when restarted)"
+        : `Node ${process.versions.node} cannot stream samples without the native addon ` +
+          "(the inspector loses samples when restarted)";
       say(`--stream-to: ${why}: the file is written when profiling stops`);
       return;
     }

@@ -487,7 +487,7 @@ function findOnPath(name: string): string {
     throw new UsageError(`--from-path: give a program's name, not a path ('${name}')`);
   }
   const dirs: string[] = [];
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+  for (let dir = process.cwd();; dir = dirname(dir)) {
     dirs.push(join(dir, "node_modules", ".bin"));
     if (dirname(dir) === dir) break;
   }

@@ -60,8 +60,9 @@ export function startReports(plan: CliPlan): RunReports {
       return false;
     }
     reports++;
-    const outfile =
-      plan.outfile !== undefined && plan.signalToggle ? numberedPath(plan.outfile, reports) : plan.outfile;
+    const outfile = plan.outfile !== undefined && plan.signalToggle
+      ? numberedPath(plan.outfile, reports)
+      : plan.outfile;
     if (outfile !== undefined) {
       try {
         writeFileSync(outfile, report);

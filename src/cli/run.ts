@@ -1,6 +1,6 @@
 // Runs the program in a child process of the same runtime with the sampler preloaded: the signals, the sessions the
 // child writes (at its end, mid-run for --duration and --signal-toggle, or to --stream-to) and the CLI's exit code.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -122,8 +122,9 @@ function startChild(
     args: plan.args,
     interval: plan.interval,
   });
-  const program =
-    plan.code !== undefined ? programLine("-c", [plan.code, ...plan.args]) : programLine(plan.script, plan.args);
+  const program = plan.code !== undefined
+    ? programLine("-c", [plan.code, ...plan.args])
+    : programLine(plan.script, plan.args);
   const child = spawn(launch.command, launch.args, {
     stdio: "inherit",
     env: {
@@ -165,10 +166,9 @@ function programLine(script: string, args: string[]): string {
 function periodCollector(sessionPath: string, emit: (path: string) => Promise<boolean>): () => Promise<void> {
   let nextPeriod = 1;
   let emitting = Promise.resolve();
-  return () =>
-    (emitting = emitting.then(async () => {
-      while (existsSync(`${sessionPath}.${nextPeriod}`)) await emit(`${sessionPath}.${nextPeriod++}`);
-    }));
+  return () => (emitting = emitting.then(async () => {
+    while (existsSync(`${sessionPath}.${nextPeriod}`)) await emit(`${sessionPath}.${nextPeriod++}`);
+  }));
 }
 
 /** The program's own end, as the CLI passes it on: 128 + a signal's number, re-raised when it is a polite one. */

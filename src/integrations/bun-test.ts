@@ -2,7 +2,7 @@
 // no expect.getState()), so this hands out wrapped test/it/describe: each test function runs profiled under its
 // describe blocks' names and its own. Use them instead of bun:test's in the files to profile.
 import * as bunTest from "bun:test";
-import { TestProfiles, callerSite, testTitle } from "./per-test.ts";
+import { callerSite, TestProfiles, testTitle } from "./per-test.ts";
 import type { PerTestOptions } from "./per-test.ts";
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -21,7 +21,9 @@ function formatRow(title: string, row: unknown[]): string {
     if (p === "%%") return "%";
     if (p === "%#") return "";
     const value = row[i++];
-    return p === "%s" || p === "%d" || p === "%i" || p === "%f" ? String(value) : JSON.stringify(value) ?? String(value);
+    return p === "%s" || p === "%d" || p === "%i" || p === "%f"
+      ? String(value)
+      : JSON.stringify(value) ?? String(value);
   });
 }
 

@@ -1,7 +1,7 @@
 // deno test: one HTML report per test. Deno.test's own beforeEach/afterEach hooks are not told which test runs,
 // so this wraps Deno.test (and Deno.test.only/.ignore) instead: each test function runs profiled under its
 // TestContext's name and file. Call it at the top of a test file, or in a module given to `deno test --preload`.
-import { TestProfiles, callerSite, testTitle } from "./per-test.ts";
+import { callerSite, TestProfiles, testTitle } from "./per-test.ts";
 import type { PerTestOptions } from "./per-test.ts";
 
 interface DenoTestContext {
@@ -38,12 +38,12 @@ export function profileEachTest(options: PerTestOptions = {}): TestProfiles {
   const profiled = (fn: TestFn): TestFn => {
     const wrapper = hooks.afterEach
       ? function (this: unknown, t: DenoTestContext) {
-          current = testTitle(t.origin, [t.name]);
-          return fn.call(this, t);
-        }
+        current = testTitle(t.origin, [t.name]);
+        return fn.call(this, t);
+      }
       : function (this: unknown, t: DenoTestContext) {
-          return profiles.run(testTitle(t.origin, [t.name]), () => fn.call(this, t));
-        };
+        return profiles.run(testTitle(t.origin, [t.name]), () => fn.call(this, t));
+      };
     Object.defineProperty(wrapper, "name", { value: fn.name }); // Deno.test(function name() {}) names the test
     // Deno reports a test at the place that called Deno.test, which is now here: give it the user's call instead,
     // through the symbol Deno reads for test helpers (deno >= 2.7; older versions show this file).
@@ -56,7 +56,9 @@ export function profileEachTest(options: PerTestOptions = {}): TestProfiles {
     const i = args.findIndex((a) => typeof a === "function");
     if (i >= 0) return args.map((a, j) => (j === i ? profiled(a as TestFn) : a));
     const definition = args[0] as { fn?: unknown } | undefined;
-    if (typeof definition?.fn === "function") return [{ ...definition, fn: profiled(definition.fn as TestFn) }, ...args.slice(1)];
+    if (typeof definition?.fn === "function") {
+      return [{ ...definition, fn: profiled(definition.fn as TestFn) }, ...args.slice(1)];
+    }
     return args; // not a shape Deno knows: Deno says so itself
   };
   const wrap = (register: Register): Register => (...args) => register(...wrapArgs(args));

@@ -1,7 +1,13 @@
 // Per-request profiles for Fastify: a plugin of four hooks. Fastify is not imported (the types below are the parts
 // of it used here), so tsprofile/web loads without it. src/integrations/requests.ts does the profiling.
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, sayUncalled, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import {
+  type ProfiledRequest,
+  type RequestMode,
+  RequestProfiler,
+  type RequestProfilerOptions,
+  sayUncalled,
+} from "./requests.ts";
 
 /** What the plugin uses of a Fastify request; the index signature lets show() read the rest (headers, ip, ...)
  * untyped: pass FastifyRequest as the type argument for more. */
@@ -34,7 +40,9 @@ export type FastifyProfilerPlugin = (instance: unknown, options: unknown, done: 
  * URL (and show(request) allowing it) the response is the request's HTML report instead of the route's; in
  * profile-directory mode (`dir`) the report is saved once the response has been sent, the response left alone.
  */
-export function fastifyProfiler<Req extends FastifyRequestLike = FastifyRequestLike>(options: RequestProfilerOptions<Req> = {}): FastifyProfilerPlugin {
+export function fastifyProfiler<Req extends FastifyRequestLike = FastifyRequestLike>(
+  options: RequestProfilerOptions<Req> = {},
+): FastifyProfilerPlugin {
   // app.register(fastifyProfiler), not called: Fastify calls it as the plugin, (instance, options, done). Said;
   // the app runs unprofiled.
   if (arguments.length > 1) {
@@ -48,7 +56,10 @@ export function fastifyProfiler<Req extends FastifyRequestLike = FastifyRequestL
     done();
   };
   // Hooks added by a plugin apply to its own encapsulated context only, unless it skips that (fastify-plugin's way).
-  return Object.assign(plugin, { [Symbol.for("skip-override")]: true, [Symbol.for("fastify.display-name")]: "tsprofile" });
+  return Object.assign(plugin, {
+    [Symbol.for("skip-override")]: true,
+    [Symbol.for("fastify.display-name")]: "tsprofile",
+  });
 }
 
 function addHooks<Req extends FastifyRequestLike>(app: FastifyInstanceLike, profiler: RequestProfiler<Req>): void {

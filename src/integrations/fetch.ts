@@ -10,7 +10,10 @@ type FetchHandler<Rest extends unknown[]> = (request: Request, ...rest: Rest) =>
  * allowing it) the response is the request's HTML report; in profile-directory mode (`dir`) the report is saved
  * and the handler's response returned. Other arguments (Deno's info, Bun's server) pass through.
  */
-export function profileFetch<Rest extends unknown[]>(handler: FetchHandler<Rest>, options: RequestProfilerOptions<Request> = {}): FetchHandler<Rest> {
+export function profileFetch<Rest extends unknown[]>(
+  handler: FetchHandler<Rest>,
+  options: RequestProfilerOptions<Request> = {},
+): FetchHandler<Rest> {
   if (typeof handler !== "function") throw new TypeError("tsprofile: profileFetch() takes the handler function first");
   const profiler = new RequestProfiler<Request>(options);
   return async (request, ...rest) => {
@@ -35,7 +38,10 @@ export function profileFetch<Rest extends unknown[]>(handler: FetchHandler<Rest>
 
 /** The report as a response. */
 export function htmlResponse(html: string): Response {
-  return new Response(html, { status: 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(html, {
+    status: 200,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 /** "/path?query" of a URL, absolute or not. */

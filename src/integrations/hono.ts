@@ -2,7 +2,7 @@
 // a middleware. Hono is not imported (the types below are the parts of its context used here), so tsprofile/web
 // loads without it. src/integrations/requests.ts does the profiling.
 import { htmlResponse, pathOf } from "./fetch.ts";
-import { RequestProfiler, sayUncalled, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { type RequestMode, RequestProfiler, type RequestProfilerOptions, sayUncalled } from "./requests.ts";
 
 /** What the middleware uses of a Hono context; the index signature lets show() read the rest (c.req.header(),
  * c.env, ...) untyped: pass Hono's Context as the type argument for more. */
@@ -19,7 +19,9 @@ export interface HonoContextLike {
  * show(c) allowing it) the response is the request's HTML report instead of the route's; in profile-directory
  * mode (`dir`) the report is saved and the response left alone.
  */
-export function honoProfiler<C extends HonoContextLike = HonoContextLike>(options: RequestProfilerOptions<C> = {}): (c: C, next: () => Promise<void>) => Promise<void> {
+export function honoProfiler<C extends HonoContextLike = HonoContextLike>(
+  options: RequestProfilerOptions<C> = {},
+): (c: C, next: () => Promise<void>) => Promise<void> {
   // app.use(honoProfiler), not called: Hono calls it with (c, next). Said once; the requests pass through.
   if (arguments.length > 1) {
     sayUncalled("use honoProfiler(options), called: app.use(honoProfiler({ enabled: true }))");
@@ -31,13 +33,19 @@ export function honoProfiler<C extends HonoContextLike = HonoContextLike>(option
   return function tsprofile(c, next) {
     const decided = profiler.check(c.req.url, c);
     if (decided === null) return next();
-    if (decided instanceof Promise) return decided.then((mode) => (mode === null ? next() : profile(profiler, c, next, mode)));
+    if (decided instanceof Promise) {
+      return decided.then((mode) => (mode === null ? next() : profile(profiler, c, next, mode)));
+    }
     return profile(profiler, c, next, decided);
   };
 }
 
-
-async function profile<C extends HonoContextLike>(profiler: RequestProfiler<C>, c: C, next: () => Promise<void>, mode: RequestMode): Promise<void> {
+async function profile<C extends HonoContextLike>(
+  profiler: RequestProfiler<C>,
+  c: C,
+  next: () => Promise<void>,
+  mode: RequestMode,
+): Promise<void> {
   const profiled = profiler.begin(`${c.req.method} ${pathOf(c.req.url)}`, mode);
   try {
     await profiled.run(next);

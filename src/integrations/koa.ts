@@ -1,7 +1,7 @@
 // Per-request profiles for Koa: a middleware. Koa is not imported (the types below are the parts of its context
 // used here), so tsprofile/web loads without it. src/integrations/requests.ts does the profiling.
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, sayUncalled, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import { type RequestMode, RequestProfiler, type RequestProfilerOptions, sayUncalled } from "./requests.ts";
 
 /** What the middleware uses of a Koa context; the index signature lets show() read the rest (ctx.get(), ...)
  * untyped: pass Koa's own type as the type argument for more. */
@@ -38,13 +38,19 @@ export function koaProfiler<Ctx extends KoaContextLike = KoaContextLike>(
   return function tsprofile(ctx, next) {
     const decided = profiler.check(ctx.originalUrl, ctx);
     if (decided === null) return next();
-    if (decided instanceof Promise) return decided.then((mode) => (mode === null ? next() : profile(profiler, ctx, next, mode)));
+    if (decided instanceof Promise) {
+      return decided.then((mode) => (mode === null ? next() : profile(profiler, ctx, next, mode)));
+    }
     return profile(profiler, ctx, next, decided);
   };
 }
 
-
-async function profile<Ctx extends KoaContextLike>(profiler: RequestProfiler<Ctx>, ctx: Ctx, next: () => Promise<unknown>, mode: RequestMode): Promise<unknown> {
+async function profile<Ctx extends KoaContextLike>(
+  profiler: RequestProfiler<Ctx>,
+  ctx: Ctx,
+  next: () => Promise<unknown>,
+  mode: RequestMode,
+): Promise<unknown> {
   const profiled = profiler.begin(`${ctx.method} ${pathOf(ctx.originalUrl)}`, mode);
   // Koa writes the body after the middleware returns (a stream body as it streams): a saved profile ends when the
   // response is sent; either ends if the connection closes first.

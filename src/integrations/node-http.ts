@@ -2,7 +2,13 @@
 // (req, res) handler. Works wherever node:http does (Node, Deno, Bun). src/integrations/requests.ts profiles.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pathOf } from "./fetch.ts";
-import { RequestProfiler, sayUncalled, type ProfiledRequest, type RequestMode, type RequestProfilerOptions } from "./requests.ts";
+import {
+  type ProfiledRequest,
+  type RequestMode,
+  RequestProfiler,
+  type RequestProfilerOptions,
+  sayUncalled,
+} from "./requests.ts";
 
 type Next = (err?: unknown) => void;
 
@@ -11,7 +17,9 @@ type Next = (err?: unknown) => void;
  * (and show(req) allowing it) the response is the request's HTML report instead of the route's; in
  * profile-directory mode (`dir`) the report is saved and the response left alone.
  */
-export function expressProfiler(options: RequestProfilerOptions<IncomingMessage> = {}): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+export function expressProfiler(
+  options: RequestProfilerOptions<IncomingMessage> = {},
+): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   // app.use(expressProfiler), not called: Express calls it as the middleware (req, res, next). Said once; the app
   // runs unprofiled.
   if (arguments.length > 1) {
@@ -30,7 +38,9 @@ export function profileNodeHandler(
   handler: (req: IncomingMessage, res: ServerResponse) => unknown,
   options: RequestProfilerOptions<IncomingMessage> = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  if (typeof handler !== "function") throw new TypeError("tsprofile: profileNodeHandler() takes the handler function first");
+  if (typeof handler !== "function") {
+    throw new TypeError("tsprofile: profileNodeHandler() takes the handler function first");
+  }
   const profiler = new RequestProfiler<IncomingMessage>(options);
   return (req, res) => {
     if (!profiler.enabled) return void handler(req, res);
@@ -38,7 +48,12 @@ export function profileNodeHandler(
   };
 }
 
-function handle(profiler: RequestProfiler<IncomingMessage>, req: IncomingMessage, res: ServerResponse, next: () => unknown): void {
+function handle(
+  profiler: RequestProfiler<IncomingMessage>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => unknown,
+): void {
   const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
   const decided = profiler.check(url, req);
   const go = (mode: RequestMode | null) => {

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { ContextLog, newContext, runInContext, separateContexts } from "../../runtimes/awaits/contexts.ts";
-import { startSampler, type Sampler } from "../../runtimes/index.ts";
+import { type Sampler, startSampler } from "../../runtimes/index.ts";
 import { checkInterval } from "../profiler.ts";
 import { renderSession } from "../report.ts";
 import { combineSessions } from "../../session/session.ts";
@@ -55,7 +55,9 @@ export class RequestProfiler<Req> {
 
   constructor(options: RequestProfilerOptions<Req> = {}) {
     const interval = checkInterval(options.interval ?? 0.001);
-    if (options.show !== undefined && typeof options.show !== "function") throw new TypeError("tsprofile: show must be a function");
+    if (options.show !== undefined && typeof options.show !== "function") {
+      throw new TypeError("tsprofile: show must be a function");
+    }
     this.enabled = options.enabled === true;
     this.param = options.param ?? "profile";
     this.dir = options.dir ? resolve(options.dir) : null;
@@ -228,7 +230,13 @@ class Group {
     this.#log = new ContextLog();
     this.#log.previous = previous;
     this.#startedAt = performance.now();
-    return startSampler({ interval: Math.round(this.interval * 1e6), asyncMode: "enabled", contexts: this.#log, startStack: false, deoptimize: !previous.recorder });
+    return startSampler({
+      interval: Math.round(this.interval * 1e6),
+      asyncMode: "enabled",
+      contexts: this.#log,
+      startStack: false,
+      deoptimize: !previous.recorder,
+    });
   }
 
   has(request: ProfiledRequest): boolean {
@@ -247,8 +255,9 @@ class Group {
     // A stop and a start cost 50-200 ms of the server's time, so the sampler stops only when a finished request
     // has waited long enough: a report asked for as soon as no profiled request is open, else REPORT_WAIT_MS
     // after; a saved one MAX_GROUP_MS after the sampler started (requests one after another share it).
-    const wait =
-      request.mode === "report" ? (this.#open.size === 0 ? 0 : REPORT_WAIT_MS) : Math.max(0, MAX_GROUP_MS - (performance.now() - this.#startedAt));
+    const wait = request.mode === "report"
+      ? (this.#open.size === 0 ? 0 : REPORT_WAIT_MS)
+      : Math.max(0, MAX_GROUP_MS - (performance.now() - this.#startedAt));
     const at = performance.now() + wait;
     if (at >= this.#flushAt) return;
     this.#flushAt = at;
@@ -329,7 +338,14 @@ export function requestPart(session: Session, log: ContextLog, request: Profiled
   if (cpu && cpu.length) cpu.forEach((c, i) => (cpu[i] = c - cpu[0]));
   const part: Session = {
     version: 1,
-    meta: { ...session.meta, startTime: session.meta.startTime + from / 1000, duration: to - from, cpuTime: -1, program: request.title, startStack: [] },
+    meta: {
+      ...session.meta,
+      startTime: session.meta.startTime + from / 1000,
+      duration: to - from,
+      cpuTime: -1,
+      program: request.title,
+      startStack: [],
+    },
     frames: session.frames,
     stacks: session.stacks,
     samples: {

@@ -1,7 +1,7 @@
 // uvu: one HTML report per test of a suite, through the suite's before.each/after.each hooks, whose context
 // uvu fills with the suite's and the test's names (__suite__, __test__). uvu does not say which file a test is
 // in: the file that called profileEachTest() is used.
-import { TestProfiles, callerSite, testTitle } from "./per-test.ts";
+import { callerSite, TestProfiles, testTitle } from "./per-test.ts";
 import type { PerTestOptions } from "./per-test.ts";
 
 interface UvuContext {

@@ -88,7 +88,10 @@ function bool(field: "timeline" | "showAll" | "flat" | "unicode" | "color" | "sh
   };
 }
 
-function oneOf<F extends "flatTime" | "time" | "renderer" | "asyncMode">(field: F, allowed: readonly ReportOptions[F][]): Setter {
+function oneOf<F extends "flatTime" | "time" | "renderer" | "asyncMode">(
+  field: F,
+  allowed: readonly ReportOptions[F][],
+): Setter {
   return (options, value, key) => {
     if (!(allowed as readonly string[]).includes(value)) {
       throw new UsageError(`-p: ${key} is one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
@@ -139,7 +142,9 @@ export function applyRenderOption(options: ReportOptions, option: string): Repor
   if (key.startsWith("processor_options.")) key = key.slice("processor_options.".length);
   const setter = Object.hasOwn(SETTERS, key) ? SETTERS[key] : undefined;
   if (!setter) {
-    throw new UsageError(`-p: unknown render option ${JSON.stringify(key)} (known: ${Object.keys(SETTERS).join(", ")})`);
+    throw new UsageError(
+      `-p: unknown render option ${JSON.stringify(key)} (known: ${Object.keys(SETTERS).join(", ")})`,
+    );
   }
   // pyinstrument parses values as JSON when it can: accept "\"total\"" and true/false the same way.
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {

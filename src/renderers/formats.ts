@@ -73,9 +73,13 @@ export function renderSpeedscope({ session, classification, showAll }: FormatCon
   }
   const name = session.meta.program || "tsprofile";
   return (
-    `{"$schema":"https://www.speedscope.app/file-format-schema.json","exporter":${JSON.stringify(`tsprofile ${VERSION}`)},` +
+    `{"$schema":"https://www.speedscope.app/file-format-schema.json","exporter":${
+      JSON.stringify(`tsprofile ${VERSION}`)
+    },` +
     `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":${JSON.stringify(frames)}},` +
-    `"profiles":[{"type":"sampled","name":${JSON.stringify(name)},"unit":"microseconds","startValue":0,"endValue":${total},` +
+    `"profiles":[{"type":"sampled","name":${
+      JSON.stringify(name)
+    },"unit":"microseconds","startValue":0,"endValue":${total},` +
     `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}]}\n`
   );
 }
@@ -103,7 +107,12 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
   const ws = weightedSamples(session, classification, showAll);
   const scriptIds = new Map<string, number>();
   const nodes: { id: number; callFrame: object; hitCount: number; children: number[] }[] = [
-    { id: 1, callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] },
+    {
+      id: 1,
+      callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 },
+      hitCount: 0,
+      children: [],
+    },
   ];
   // Path node k is cpuprofile node k + 2; a path node's parent is earlier in ws (prefix tree), so one pass.
   for (let k = 0; k < ws.parent.length; k++) {
@@ -116,7 +125,7 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
       const d = describe(session, f);
       const url = d.file.startsWith("/") ? pathToFileURL(d.file).href : d.file;
       let sid = scriptIds.get(url);
-      if (sid === undefined) scriptIds.set(url, (sid = url === "" ? 0 : scriptIds.size + 1));
+      if (sid === undefined) scriptIds.set(url, sid = url === "" ? 0 : scriptIds.size + 1);
       const name = d.name === "(anonymous)" ? "" : d.name;
       callFrame = { functionName: name, scriptId: String(sid), url, lineNumber: d.line - 1, columnNumber: d.col - 1 };
     }
@@ -183,7 +192,7 @@ export function renderCollapsed({ session, classification, showAll }: FormatCont
     if (s === undefined) {
       const f = ws.frame[node];
       let name = names.get(f);
-      if (name === undefined) names.set(f, (name = collapsedName(session, f)));
+      if (name === undefined) names.set(f, name = collapsedName(session, f));
       const p = ws.parent[node];
       s = p < 0 ? name : `${pathText(p)};${name}`;
       text.set(node, s);
@@ -224,7 +233,13 @@ export function renderPprof({ session, classification, showAll }: FormatContext)
       const d = describe(session, frame);
       id = locations.length + 1;
       functions.push(
-        new PFunction({ id, name: strings.dedup(d.name), systemName: strings.dedup(d.name), filename: strings.dedup(d.file), startLine: d.line }),
+        new PFunction({
+          id,
+          name: strings.dedup(d.name),
+          systemName: strings.dedup(d.name),
+          filename: strings.dedup(d.file),
+          startLine: d.line,
+        }),
       );
       locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
       locationOf.set(frame, id);

@@ -28,9 +28,12 @@ export const RENDERERS: Record<string, Renderer> = {
   json: ({ session, tree, classification }) => renderJson(session, tree, classification),
   html: (context) => renderHtml(context),
   // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
-  speedscope: ({ session, classification, options }) => renderSpeedscope({ session, classification, showAll: options.showAll }),
-  cpuprofile: ({ session, classification, options }) => renderCpuProfile({ session, classification, showAll: options.showAll }),
-  collapsed: ({ session, classification, options }) => renderCollapsed({ session, classification, showAll: options.showAll }),
+  speedscope: ({ session, classification, options }) =>
+    renderSpeedscope({ session, classification, showAll: options.showAll }),
+  cpuprofile: ({ session, classification, options }) =>
+    renderCpuProfile({ session, classification, showAll: options.showAll }),
+  collapsed: ({ session, classification, options }) =>
+    renderCollapsed({ session, classification, showAll: options.showAll }),
   pprof: ({ session, classification, options }) => renderPprof({ session, classification, showAll: options.showAll }),
   // The session itself (-o run.tsprof): loads back with --load for any other view.
   tsprof: ({ session }) => encodeSession(session),

@@ -26,8 +26,8 @@ export function renderJson(
   const sampleCount = session.samples.stack.length;
   const out: string[] = [
     `{"start_time": ${meta.startTime / 1000}, "duration": ${s(meta.duration)}, "sample_count": ${sampleCount}, ` +
-      `"cpu_time": ${meta.cpuTime >= 0 ? s(meta.cpuTime) : null}, "program": ${jsonString(meta.program)}, ` +
-      `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "root_frame": `,
+    `"cpu_time": ${meta.cpuTime >= 0 ? s(meta.cpuTime) : null}, "program": ${jsonString(meta.program)}, ` +
+    `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "root_frame": `,
   ];
   const n = tree.frame.length;
   const cpu = tree.cpuTime;
@@ -48,11 +48,15 @@ export function renderJson(
     const info = isSynthetic(frame) ? undefined : session.frames[frame];
     const file = info?.file ?? "";
     out.push(
-      `{"function": ${jsonString(frameName(session, frame, tree.parent[i] === 0))}, "file_path_short": ${jsonString(shortPath(file, meta.cwd))}, ` +
+      `{"function": ${jsonString(frameName(session, frame, tree.parent[i] === 0))}, "file_path_short": ${
+        jsonString(shortPath(file, meta.cwd))
+      }, ` +
         `"file_path": ${jsonString(file)}, "line_no": ${info?.line ?? 0}, "time": ${s(tree.time[i])}, ` +
         (cpu ? `"cpu_time": ${s(cpu[i])}, ` : "") +
         `"await_time": ${s(tree.awaitTime[i])}, "is_application_code": ${isApplicationCode(classification, frame)}, ` +
-        `"group_id": ${tree.group[i] >= 0 ? tree.group[i] : null}, "visible": ${(tree.flags[i] & NodeFlag.visible) !== 0}, ` +
+        `"group_id": ${tree.group[i] >= 0 ? tree.group[i] : null}, "visible": ${
+          (tree.flags[i] & NodeFlag.visible) !== 0
+        }, ` +
         `"children": [`,
     );
     openDepth = depth;

@@ -2,7 +2,16 @@
 // while parsing its options (the renderers and the wasm core load later, while the program runs).
 
 /** Every -r/--renderer name. The modules are in RENDERERS (./index.ts); a name here must have one there. */
-export const RENDERER_NAMES = ["text", "json", "html", "speedscope", "cpuprofile", "collapsed", "pprof", "tsprof"] as const;
+export const RENDERER_NAMES = [
+  "text",
+  "json",
+  "html",
+  "speedscope",
+  "cpuprofile",
+  "collapsed",
+  "pprof",
+  "tsprof",
+] as const;
 
 /** Formats whose output is bytes, not text: never written to a terminal. */
 export const BINARY_RENDERERS: ReadonlySet<string> = new Set(["pprof", "tsprof"]);

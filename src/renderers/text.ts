@@ -78,9 +78,18 @@ export function renderText(
     if (share > 0.05) return c.green;
     return c.brightGreen + c.faint;
   };
-  const row = (indent: string, frame: number, time: number, awaitTime: number, topLevel = false, cpuTime?: number): string => {
+  const row = (
+    indent: string,
+    frame: number,
+    time: number,
+    awaitTime: number,
+    topLevel = false,
+    cpuTime?: number,
+  ): string => {
     const app = isApplicationCode(classification, frame);
-    let line = `${indent}${timeColor(time)}${formatTime(time)}${c.end} ${app ? c.app : ""}${escapeText(frameName(session, frame, topLevel))}${app ? c.end : ""}`;
+    let line = `${indent}${timeColor(time)}${formatTime(time)}${c.end} ${app ? c.app : ""}${
+      escapeText(frameName(session, frame, topLevel))
+    }${app ? c.end : ""}`;
     const position = codePosition(session, frame);
     if (position) line += `  ${c.faint}${escapeText(position)}${c.end}`;
     if (awaitTime > 0 && !isSynthetic(frame)) line += ` ${c.faint}(await ${formatTime(awaitTime)})${c.end}`;
@@ -138,7 +147,9 @@ export function renderText(
       pushChildren(node, childIndent, NO_GUIDES);
       continue;
     }
-    out.push(row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0, cpu?.[node]));
+    out.push(
+      row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0, cpu?.[node]),
+    );
     let g = guides;
     const group = tree.group[node];
     if ((tree.flags[node] & NodeFlag.groupRoot) !== 0 && group >= 0 && tree.groupHidden[group] > 0) {
@@ -147,7 +158,9 @@ export function renderText(
         libs.push(classification.libraryNames[tree.groupLibs[k]] ?? "?");
       }
       out.push(
-        `${childIndent}   ${c.faint}[${tree.groupHidden[group]} ${tree.groupHidden[group] === 1 ? "frame" : "frames"} hidden]  ${escapeText(truncate(libs.join(", "), 40))}${c.end}`,
+        `${childIndent}   ${c.faint}[${tree.groupHidden[group]} ${
+          tree.groupHidden[group] === 1 ? "frame" : "frames"
+        } hidden]  ${escapeText(truncate(libs.join(", "), 40))}${c.end}`,
       );
       g = GROUP_GUIDES;
     }

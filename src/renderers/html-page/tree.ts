@@ -210,8 +210,9 @@ export function renderTree(): void {
   byId("empty").hidden = !empty;
   if (empty) return;
   for (const c of displayChildren(t, 0, keep)) root.append(renderNode(t, c));
-  const again =
-    focusedNode !== undefined ? root.querySelector<HTMLElement>(`[data-node="${focusedNode}"] > .row`) : null;
+  const again = focusedNode !== undefined
+    ? root.querySelector<HTMLElement>(`[data-node="${focusedNode}"] > .row`)
+    : null;
   setCurrent(again ?? root.querySelector<HTMLElement>(".row"), false);
 }
 

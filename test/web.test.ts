@@ -95,13 +95,13 @@ test("node:http: off by default, and show() refusing (sync, async or throwing) l
     async (base) => assertUntouched(await get(`${base}/a?profile`)),
   );
   assert.equal(seen, ["/a?profile"]);
-  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(
+    // deno-lint-ignore require-await -- an async show() is what is tested
     profileNodeHandler(handler, { enabled: true, show: async () => false }),
     async (base) => assertUntouched(await get(`${base}/a?profile`)),
   );
-  // deno-lint-ignore require-await -- an async show() is what is tested
   await withServer(
+    // deno-lint-ignore require-await -- an async show() is what is tested
     profileNodeHandler(handler, { enabled: true, show: async (req) => req.headers["x-token"] === "s3cret" }),
     async (base) => {
       assertUntouched(await get(`${base}/a?profile`));

@@ -275,24 +275,18 @@ test("running gap: gaps at an idle sample and the last sample keep the rule; the
   );
 });
 
-test("running gap: no wait is charged in it (rules 1 to 3), and its CPU stays with the sample before it", () => {
-  // A@0, B@100, end 110, gapCap 50, interval 10; C waited over [5, 95). Without the flag, rule 1 (a) ends A at 5,
-  // the wait takes [5, 95) and rule 2 gives [95, 100) to B. In a running gap nothing is idle: A keeps 2 intervals
-  // (and all of the span's CPU), B gets the late 80 and its own 10.
+test("running gap: only where rule 1 sees no wait; none is charged in it, and its CPU stays before it", () => {
+  // A@0, B@100, end 110, gapCap 50, interval 10. C waited over [5, 95): started within A's credit, so rule 1 (a)
+  // says the program went idle there: no running gap, the same tree as without the flag (A 5, [await] 90, B 15).
   const samples: Sample[] = [[[A], 0], [[B], 100]];
-  const waits: WaitSpec[] = [[5, 95, [C]]];
+  const opts = { gapCap: 50, duration: 110, interval: 10 };
+  const awaited = tree("[root] 110 a=90", "  C 90 a=90", "    [await] 90 s=90 a=90", "  B 15 s=15", "  A 5 s=5");
+  assert.is(show(run(samples, opts, [[5, 95, [C]]])), awaited);
+  assert.is(show(run(samples, { ...opts, idleSampled: true }, [[5, 95, [C]]])), awaited);
+  // C waited over [60, 90), past A's credit: rule 1 sees nothing, a running gap, the wait charged nothing. A keeps
+  // 2 intervals (and all of the span's CPU), B gets the late 80 and its own 10.
   assert.is(
-    show(run(samples, { gapCap: 50, duration: 110, interval: 10 }, waits)),
-    tree(
-      "[root] 110 a=90",
-      "  C 90 a=90",
-      "    [await] 90 s=90 a=90",
-      "  B 15 s=15",
-      "  A 5 s=5",
-    ),
-  );
-  assert.is(
-    showCpu(run(samples, { gapCap: 50, duration: 110, interval: 10, idleSampled: true }, waits, [0, 70])),
+    showCpu(run(samples, { ...opts, idleSampled: true }, [[60, 90, [C]]], [0, 70])),
     tree(
       "[root] 110 c=70",
       "  B 90 s=90",

@@ -272,16 +272,8 @@ function buildEntries(
   for (let i = 0; i < n; i++) {
     const t = times[i];
     const dt = (i + 1 < n ? times[i + 1] : end) - t;
-    let w = Math.min(dt, gapCap);
-    if (idleSampled && i + 1 < n && !isIdle(i) && !isIdle(i + 1)) {
-      // A running gap (SPEC §1): the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the
-      // late part goes to sample i + 1's path just before its own entry; nothing is idle, so rule 1 does not apply
-      // and rules 2 and 3 see no idle entry here.
-      const head = interval > 0 ? Math.min(w, 2 * interval) : w;
-      entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
-      entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
-      continue;
-    }
+    const capped = Math.min(dt, gapCap);
+    let w = capped;
     if (waits !== null && interval > 0) {
       // Await attribution, rule 1 (a): a running sample whose thread went idle gets up to the wait it started
       // last; (b) otherwise a pending wait a little later means the program was waiting, not running.
@@ -289,6 +281,15 @@ function buildEntries(
       const start = wentIdle && !isIdle(i) && !pendingAt(t) ? lastStartOfRun(waits, t, w) : undefined;
       if (start !== undefined) w = start - t;
       else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
+    }
+    if (idleSampled && i + 1 < n && !isIdle(i) && !isIdle(i + 1) && w === capped) {
+      // A running gap (SPEC §1; rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
+      // 2 intervals, the late part goes to sample i + 1's path just before its own entry; nothing is idle, so
+      // rules 2 and 3 see no idle entry here.
+      const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+      entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
+      entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
+      continue;
     }
     const idle = isIdle(i);
     entries.push({

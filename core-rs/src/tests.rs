@@ -264,40 +264,39 @@ fn running_gap_only_between_two_samples_not_idle_and_not_after_the_last() {
 }
 
 #[test]
-fn running_gap_charges_no_wait_and_keeps_its_cpu_on_the_sample_before_it() {
+fn running_gap_only_where_await_rule_1_sees_no_wait_and_its_cpu_stays_before_it() {
     let mut c = abc();
-    // f0@0, f1@100, end 110, cap 10, interval 1; a wait by f2 over [5, 95). Without the flag rule 1 (a) ends
-    // f0 at 5 and the wait takes [5, 95); in a running gap nothing is idle, so no wait is charged.
+    // f0@0, f1@100, end 110, cap 10, interval 1. A wait by f2 over [5, 95), started within f0's credit: rule 1 (a)
+    // says the program went idle at it, so the gap is not a running gap: the same tree as without the flag.
     c.samples = vec![(0, 0.0, ST_JS), (1, 100.0, ST_JS)];
     c.duration = 110.0;
     c.gap_cap = 10.0;
     c.interval = 1.0;
     c.waits = vec![(5.0, 95.0, W_C)];
     c.cpu = Some(vec![0.0, 70.0]);
+    let awaited = vec![
+        "root 110 a=90 c=70",
+        "  f2 90 a=90",
+        "    await 90 s=90 a=90",
+        "  f1 10 s=10",
+        "  f0 5 s=5 c=70",
+        "  idle 5 s=5",
+    ];
+    assert_eq!(show(&c.run()), awaited);
+    c.idle_sampled = true;
+    assert_eq!(show(&c.run()), awaited);
+    // A wait pending from before the gap to after it (rule 1 (b)): not a running gap either.
+    c.waits = vec![(0.0, 200.0, W_C)];
     assert_eq!(
         show(&c.run()),
-        vec![
-            "root 110 a=90 c=70",
-            "  f2 90 a=90",
-            "    await 90 s=90 a=90",
-            "  f1 10 s=10",
-            "  f0 5 s=5 c=70",
-            "  idle 5 s=5"
-        ]
+        vec!["root 110 a=106 c=70", "  f2 106 a=106", "    await 106 s=106 a=106", "  f0 2 s=2 c=70", "  f1 2 s=2"]
     );
-    // f0 keeps 2 intervals and all of the span's CPU; f1 the late 98 and its own 10.
-    c.idle_sampled = true;
+    // A wait that starts past f0's credit (rule 1 looks no further): a running gap, the wait charged nothing; f0
+    // keeps 2 intervals and all of the span's CPU, f1 gets the late 98 and its own 10.
+    c.waits = vec![(50.0, 60.0, W_C)];
     assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f1 108 s=108", "  f0 2 s=2 c=70"]);
     c.timeline = true;
     assert_eq!(show(&c.run()), vec!["root 110 c=70", "  f0 2 s=2 c=70", "  f1 108 s=108"]);
-    // Rule 1 (b) does not shorten a running gap either (a wait pending from before it to after it); the last
-    // sample keeps the rule: f1 gets 2 intervals of its 10, the wait the other 8.
-    c.waits = vec![(0.0, 200.0, W_C)];
-    c.timeline = false;
-    assert_eq!(
-        show(&c.run()),
-        vec!["root 110 a=8 c=70", "  f1 100 s=100", "  f2 8 a=8", "    await 8 s=8 a=8", "  f0 2 s=2 c=70"]
-    );
 }
 
 #[test]

@@ -369,20 +369,9 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     };
     // Sample p at time t with cpu c, dt until the next sample `next` (None: the end).
     let sample = |sw: &mut Option<Sweep>, p: u32, t: f64, dt: f64, c: f64, next: Option<u32>, f: &mut F| {
-        let mut w = if dt < gap_cap { dt } else { gap_cap };
+        let capped = if dt < gap_cap { dt } else { gap_cap };
+        let mut w = capped;
         let wake = next.filter(|&j| !is_idle(j));
-        if let Some(j) = wake.filter(|_| gaps.idle_sampled && !is_idle(p)) {
-            // A running gap: the sampler was starved, the program ran. Sample i keeps up to 2 intervals, the late
-            // part is where the next sample found the thread; nothing is idle, so no await rule applies.
-            let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
-            if head > 0.0 || c > 0.0 {
-                f(p, head, c);
-            }
-            if dt - head > 0.0 {
-                f(j, dt - head, 0.0);
-            }
-            return;
-        }
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
             // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
             // (b) otherwise a wait pending a little later caps the credit at two intervals.
@@ -394,6 +383,18 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
             } else if w > 2.0 * interval && sweep.pending_at(t + interval) {
                 w = 2.0 * interval;
             }
+        }
+        if let Some(j) = wake.filter(|_| gaps.idle_sampled && !is_idle(p) && w == capped) {
+            // A running gap (rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
+            // 2 intervals, the late part is where the next sample found the thread; nothing is idle.
+            let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
+            if head > 0.0 || c > 0.0 {
+                f(p, head, c);
+            }
+            if dt - head > 0.0 {
+                f(j, dt - head, 0.0);
+            }
+            return;
         }
         if sw.is_some() && is_idle(p) {
             idle(sw, t, w, c, p, if w == dt { wake } else { None }, f);

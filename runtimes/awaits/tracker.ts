@@ -64,7 +64,7 @@ class Recorder implements WaitRecorder {
   ) {}
 
   /** Starts a wait requested by the caller of `wrapper`; returns its id, or -1. Never throws. */
-  begin(wrapper: Function): number {
+  begin(wrapper: (...args: never[]) => unknown): number {
     try {
       const id = this.start.length;
       this.start.push(this.clock());
@@ -93,7 +93,9 @@ class Recorder implements WaitRecorder {
     const context = this.context[id] ?? 0;
     try {
       queueMicrotask(() => switches.note(context));
-    } catch {}
+    } catch {
+      // Never throws into the program's callback: the switch goes unnoted.
+    }
   }
 
   finish(id: number): void {
@@ -101,7 +103,9 @@ class Recorder implements WaitRecorder {
       if (id >= 0 && id < this.end.length && Number.isNaN(this.end[id])) this.end[id] = this.clock();
       const to = this.forward?.get(id);
       if (to) to[0].finish(to[1]);
-    } catch {}
+    } catch {
+      // Never throws into the program's callback: an unfinished wait is clipped at the session's end.
+    }
   }
 
   /** Waits handed over to the recorder that took over from this one: id -> [that recorder, its id]. */
@@ -182,8 +186,11 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
         const h = handles[id];
         if (h === 0) continue;
         try {
-          if (h && typeof (h as { hasRef?: () => boolean }).hasRef === "function" && !(h as any).hasRef()) rec.drop(id);
-        } catch {}
+          const ref = h ? (h as { hasRef?: () => boolean }).hasRef : undefined;
+          if (typeof ref === "function" && !ref.call(h)) rec.drop(id);
+        } catch {
+          // A handle that cannot say: kept, as a wait the program may still be on.
+        }
       }
       const start: number[] = [];
       const end: number[] = [];

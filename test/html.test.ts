@@ -193,9 +193,10 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
   );
   assert.is(runs.reduce((a, [, d]) => a + d, 0), s.meta.duration);
   // With meta.idleSampled the 20 ms gap between two running samples is a running gap: 2 ms (2 intervals) to the
-  // sample before it, the late 18 ms to the one after it; the leading 1 ms is the first sample's; nothing idle.
+  // sample before it, the late 18 ms to the one after it; only the leading 1 ms is idle.
   assert.equal(timelineRuns({ ...s, meta: { ...s.meta, idleSampled: true } }), [
-    ["0>4/0", 4000],
+    ["/1", 1000],
+    ["0>4/0", 3000],
     ["0>1/0", 19000],
     ["0>1/4", 1000],
   ]);

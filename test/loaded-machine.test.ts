@@ -1,7 +1,7 @@
 // The gap rule on a loaded machine (core-rs/SPEC.md §1, running gap), through the CLI on the runtime under test:
 // two CPU hogs (bounded loops in child processes, killed in a finally) keep both cores busy beside the program.
 // V8 (Node, Deno) samples idle as (idle), so a silence of its starved sampler between two running samples is
-// running time: a program that never waits shows no [idle] while it runs (before: 9-30% of it). JSC (Bun) takes
+// running time: a program that never waits shows no [idle] while it runs (before: 2-24% of it). JSC (Bun) takes
 // no idle samples, so there a silence stays idle (a wait the tracker cannot see, a socket read, would otherwise be
 // shown as running code): Bun's figures are printed, not asserted.
 // The split of cli-split.ts (A spins 7 ms, B 3 ms) is compared with the program's own measurement, within 2 points
@@ -89,10 +89,12 @@ test("a program that never waits, beside two CPU hogs: no [idle] while it runs (
     assert.ok(during > 1.2, `the spin took ${during} s`);
     if (!v8) return console.log("    (not asserted on Bun: JSC takes no idle samples, its silences stay idle)");
     assert.ok(inside < 1, `[idle] ${pct(inside)} of the spin`);
-    const node20 = runtime === "node" && Number(process.versions.node.split(".")[0]) < 24;
-    const why = "its loader's waits for the hooks thread are idle";
-    if (node20) console.log(`    (the whole run not asserted on Node 20: ${why})`);
-    else assert.ok(all < 1, `[idle] ${pct(all)} of the run`);
+    // Around the program, two spans stay idle whatever the load: on Node 20 its loader's waits for the hooks
+    // thread (V8 samples them as idle), on Deno the span before the first sample, V8's profiler starting up (tens
+    // of ms under load; SPEC.md §1 keeps it idle rather than give it to the program's first function).
+    const node24 = runtime === "node" && Number(process.versions.node.split(".")[0]) >= 24;
+    if (node24) assert.ok(all < 1, `[idle] ${pct(all)} of the run`);
+    else console.log("    (the whole run asserted on Node 24 only: Node 20's loader waits, Deno's profiler start)");
   } finally {
     stopHogs(hogs);
   }

@@ -229,13 +229,14 @@ test("running gap (idleSampled): a gap between running samples is running time, 
   );
 });
 
-test("running gap: gaps at an idle sample and the last sample keep the rule; the leading span does not", () => {
+test("running gap: gaps at an idle sample, the last sample and the leading span keep the rule", () => {
   // A@5 -> [A idle]@30 (ends at an idle sample): A 10 + 15 idle; [A idle]@30 -> B@60 (starts at one): 10 on A's
-  // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle. The leading 5 is idle without the flag,
-  // A's with it (the sampler's silence before a running first sample).
+  // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle; the leading 5 is idle.
   const samples: Sample[] = [[[A], 5], [[A], 30, idle], [[B], 60]];
+  const flagged = show(run(samples, { gapCap: 10, duration: 100, idleSampled: true }));
+  assert.is(flagged, show(run(samples, { gapCap: 10, duration: 100 })));
   assert.is(
-    show(run(samples, { gapCap: 10, duration: 100 })),
+    flagged,
     tree(
       "[root] 100",
       "  [idle] 70 s=70",
@@ -245,32 +246,14 @@ test("running gap: gaps at an idle sample and the last sample keep the rule; the
       "  B 10 s=10",
     ),
   );
-  assert.is(
-    show(run(samples, { gapCap: 10, duration: 100, idleSampled: true })),
-    tree(
-      "[root] 100",
-      "  [idle] 65 s=65",
-      "  A 25",
-      "    [self] 15 s=15",
-      "    [idle] 10 s=10",
-      "  B 10 s=10",
-    ),
-  );
-  // An idle first sample keeps the leading span idle; the leading span's CPU goes with it either way.
-  assert.is(
-    showCpu(run([[null, 5, idle], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])),
-    tree(
-      "[root] 20 c=4",
-      "  [idle] 10 s=10 c=4",
-      "  B 10 s=10",
-    ),
-  );
+  // The leading span's CPU stays on it.
   assert.is(
     showCpu(run([[[A], 5], [[B], 10]], { duration: 20, idleSampled: true }, undefined, [2, 4])),
     tree(
       "[root] 20 c=4",
-      "  A 10 s=10 c=4",
       "  B 10 s=10",
+      "  [idle] 5 s=5 c=2",
+      "  A 5 s=5 c=2",
     ),
   );
 });

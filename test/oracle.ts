@@ -263,10 +263,7 @@ function buildEntries(
   // CPU time: the span before the first sample has cpu[0], sample i's span cpu[i + 1] - cpu[i], the last none.
   const cpuOf = (i: number): number => (cpu === null || i + 1 >= n ? 0 : cpu[i + 1] - cpu[i]);
   const leadingCpu = cpu === null ? 0 : cpu[0];
-  if (idleSampled && !isIdle(0)) {
-    // The leading span is a running gap too (SPEC §1): sample 0's, with its CPU.
-    entries.push({ path: pathOf(0), w: times[0], cpu: leadingCpu, at: 0, idle: false });
-  } else if (times[0] > 0 || leadingCpu > 0) {
+  if (times[0] > 0 || leadingCpu > 0) {
     entries.push({ path: idlePath, w: times[0], cpu: leadingCpu, at: 0, idle: true, wake: wakeAt(0) });
   }
   for (let i = 0; i < n; i++) {

@@ -14,18 +14,14 @@ import type { FrameInfo, Session } from "../session/types.ts";
 
 /**
  * Each sample's wall time as the core weighs it (SPEC.md §1, await attribution aside): min(dt, gapCap), and with
- * meta.idleSampled a running gap whole, up to 2 intervals to the sample before it and the rest to the one after
- * (and the leading span to a running first sample); gapIdle is the rest (the leading span and gaps' idle rests).
+ * meta.idleSampled a running gap whole, up to 2 intervals to the sample before it and the rest to the one after;
+ * gapIdle is the rest (the leading span and the idle rests of gaps).
  */
 export function sampleWeights(s: Session): { weight: Float64Array; gapIdle: number } {
   const { time, state } = s.samples;
   const n = time.length;
   const weight = new Float64Array(n);
   let gapIdle = n > 0 ? time[0] : 0;
-  if (n > 0 && s.meta.idleSampled && state[0] !== SampleState.idle) {
-    weight[0] = time[0];
-    gapIdle = 0;
-  }
   for (let i = 0; i < n; i++) {
     const dt = (i + 1 < n ? time[i + 1] : Math.max(s.meta.duration, time[n - 1])) - time[i];
     const w = Math.min(dt, s.meta.gapCap);

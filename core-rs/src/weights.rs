@@ -413,12 +413,7 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         // The CPU time up to this sample is the span before it: the previous sample's, or the leading idle's.
         let dc = cpu.next_delta();
         match prev {
-            // Before the first sample: t[0] of idle; with idle sampled, the first running sample's (a running gap).
-            None if gaps.idle_sampled && !is_idle(id) => {
-                if dt > 0.0 || dc > 0.0 {
-                    f(id, dt, dc);
-                }
-            }
+            // Before the first sample: t[0] of idle.
             None => idle(&mut sweep, 0.0, dt, dc, IDLE_PATH, Some(id).filter(|&j| !is_idle(j)), &mut f),
             Some(p) => sample(&mut sweep, p, t, dt, dc, Some(id), &mut f),
         }

@@ -139,11 +139,7 @@ export function timelineData(session: Session): TimelineData {
   if (count > 0) {
     const end = Math.max(meta.duration, Math.round(samples.time[count - 1]));
     const sampled = Math.round(meta.interval);
-    // The leading span: idle, or with idle sampled before a running sample, that sample's (SPEC.md §1).
-    const s0 = samples.stack[0];
-    const runningStart = meta.idleSampled && samples.state[0] !== SampleState.idle;
-    const lead = runningStart ? timelineKey(s0 < 0 ? -1 : canon[s0], samples.state[0]) : IDLE;
-    push(lead, Math.round(samples.time[0]));
+    push(IDLE, Math.round(samples.time[0]));
     for (let i = 0; i < count; i++) {
       const t = Math.round(samples.time[i]);
       const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;

@@ -105,9 +105,7 @@ export function weightedSamples(
   if (n > 0) {
     const idle = intern(-1, SyntheticFrame.idle);
     const t0 = round(samples.time[0]);
-    // The leading span: idle, or with idle sampled before a running sample, that sample's (SPEC.md §1).
-    const runningStart = running && samples.state[0] !== SampleState.idle;
-    if (t0 > 0) push(runningStart ? nodeFor(samples.stack[0], samples.state[0]) : idle, t0, 0, 0);
+    if (t0 > 0) push(idle, t0, 0, 0);
     for (let i = 0; i < n; i++) {
       const t = round(samples.time[i]);
       const next = i + 1 < n ? round(samples.time[i + 1]) : end;

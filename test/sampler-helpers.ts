@@ -57,7 +57,8 @@ export function frameIds(s: Session, name: string, file?: string): number[] {
  * A V8-sampled session is well formed: the stack table is a prefix tree without duplicate entries, there are
  * samples, their times are non-decreasing integers within the duration, idle samples have no stack, frames have
  * integer positions, a kind and none of V8's pseudo-frames, the gap cap is the interval's, idle is sampled
- * (meta.idleSampled), and the session survives its file form. `frame` adds a runtime's own checks of each frame; `runtime` is meta.runtime.
+ * (meta.idleSampled), and the session survives its file form. `frame` adds a runtime's own checks of each frame;
+ * `runtime` is meta.runtime.
  */
 export function checkSession(s: Session, opts: { frame?(f: FrameInfo): void; runtime?: string } = {}): void {
   const { parent, frame } = s.stacks;

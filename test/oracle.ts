@@ -251,12 +251,19 @@ function buildEntries(
   };
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
-  const isIdle = (i: number): boolean => samples.state[i] === 1;
+  const inStateIdle = (i: number): boolean => samples.state[i] === 1;
   const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags);
   const pathOf = (i: number): Path => {
     const own = samplePath(samples.stack[i], samples.state[i]);
-    return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
+    return logical === null || inStateIdle(i) ? own : logical.get(own, times[i]);
   };
+  /** Only the runtime's frames (every real one internal or hidden; state js or native): judged on the flags. */
+  const runtimeOnly = (path: Path): boolean =>
+    path.every((f) =>
+      f < SYNTHETIC_BASE ? (frameFlags[f] & (FrameFlag.internal | FrameFlag.hidden)) !== 0 : f === SyntheticFrame.native
+    );
+  // With waits, a sample of the runtime alone counts as idle for the running gap and rules 1-3 (SPEC, await rule 3).
+  const isIdle = (i: number): boolean => inStateIdle(i) || (waits !== null && runtimeOnly(pathOf(i)));
   /** The path of sample i when it exists and is not idle: what an idle entry ending at t[i] wakes into. */
   const wakeAt = (i: number): Path | undefined => (i < n && !isIdle(i) ? pathOf(i) : undefined);
 
@@ -288,6 +295,7 @@ function buildEntries(
       entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
       continue;
     }
+    // Await rule 3: a sample of the runtime alone (no frame of the program's) is shared out like an idle one.
     const idle = isIdle(i);
     entries.push({
       path: pathOf(i),

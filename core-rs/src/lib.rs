@@ -28,6 +28,7 @@ pub const SYNTHETIC_BASE: u32 = 0xffff_ff00;
 pub const SYNTH_ROOT: u32 = 0xffff_ff00;
 pub const SYNTH_SELF: u32 = 0xffff_ff01;
 pub const SYNTH_IDLE: u32 = 0xffff_ff02;
+pub const SYNTH_NATIVE: u32 = 0xffff_ff04;
 pub const SYNTH_AWAIT: u32 = 0xffff_ff05;
 /// Number of synthetic frame ids in use (root .. outOfContext).
 pub const SYNTH_COUNT: u32 = 7;

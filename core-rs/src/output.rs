@@ -1,9 +1,13 @@
 //! The whole pipeline (SPEC §1-9) and its result, ProcessedTree (session/types.ts).
 
+use crate::hash::Trie;
 use crate::ingest::Session;
 use crate::stitch::Stitch;
 use crate::weights::{AwaitCtx, Gaps};
-use crate::{err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, SYNTH_AWAIT};
+use crate::{
+    err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, FLAG_HIDDEN,
+    FLAG_INTERNAL, SYNTHETIC_BASE, SYNTH_AWAIT, SYNTH_NATIVE,
+};
 
 /// session/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,6 +67,22 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     Ok(start)
 }
 
+/// Per core path (SPEC, await rule 3): no frame of the program's, only the runtime's (every real frame internal
+/// or hidden, in state js or native; the empty path too). Decided on the flags, so showAll changes nothing.
+fn runtime_only_paths(trie: &Trie, flags: &[u8]) -> Vec<bool> {
+    let mut out = vec![true; trie.len()];
+    for n in 1..trie.len() {
+        let f = trie.frame[n];
+        let own = if f < SYNTHETIC_BASE {
+            flags.get(f as usize).is_some_and(|&x| x & (FLAG_INTERNAL | FLAG_HIDDEN) != 0)
+        } else {
+            f == SYNTH_NATIVE
+        };
+        out[n] = own && out[trie.parent[n] as usize];
+    }
+    out
+}
+
 impl Session {
     /// The await path of every stack id a wait names (interned once per stack id, memoized), for the sweep.
     fn await_ctx(&mut self, o: &Options) -> Option<AwaitCtx> {
@@ -80,7 +100,9 @@ impl Session {
             }
         }
         let end = round_time(o.duration).max(self.last_time);
-        Some(AwaitCtx { interval: round_time(o.interval), paths, stitch: Stitch::build(self, end, o.frame_flags) })
+        let stitch = Stitch::build(self, end, o.frame_flags);
+        let runtime_only = runtime_only_paths(&self.trie, o.frame_flags);
+        Some(AwaitCtx { interval: round_time(o.interval), paths, stitch, runtime_only })
     }
 
     /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged but for the paths it

@@ -1751,3 +1751,33 @@ fn ffi_cpu_column_in_and_out() {
         }
     }
 }
+
+#[test]
+fn a_sample_of_the_runtime_alone_is_shared_out_like_idle_while_a_wait_is_pending() {
+    // f0 the program's, f1 a runtime internal, f2 tsprofile's own (hidden); paths [f1], [f1, f2], [f0], [f1, f0].
+    let mut c = case(3);
+    c.flags = vec![0, FLAG_INTERNAL, FLAG_HIDDEN];
+    c.paths = vec![vec![1], vec![1, 2], vec![0], vec![1, 0]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 10.0, ST_JS), (3, 20.0, ST_JS), (0, 30.0, ST_JS)];
+    c.duration = 40.0;
+    // The program's wait (stack [f0]) is pending over [5, 25): the runtime's samples in it are its await time;
+    // [f1, f0] is the program's code called from the runtime, never shared out; [0, 5) and [30, 40) stay the
+    // runtime's own, where nothing is pending.
+    c.waits = vec![(5.0, 25.0, 2)];
+    let shared = vec!["root 40 a=15", "  f0 25 a=15", "    await 15 s=15 a=15", "    self 10 s=10", "  self 15 s=15"];
+    assert_eq!(show(&c.run()), shared);
+    // On a sampler that records idle, no running gap begins or ends at such a sample.
+    c.idle_sampled = true;
+    c.interval = 10.0;
+    assert_eq!(show(&c.run()), shared);
+    // The same with showAll: decided on the flags, not on what the view filters.
+    c.show_all = true;
+    let t = show(&c.run());
+    assert_eq!(t[0], "root 40 a=15");
+    let at = t.iter().position(|l| l == "  f0 15 a=15").expect("f0's await");
+    assert_eq!(t[at + 1], "    await 15 s=15 a=15");
+    // asyncMode disabled: nothing is shared out.
+    c.show_all = false;
+    c.mode = AsyncMode::Disabled;
+    assert_eq!(show(&c.run()), vec!["root 40", "  self 30 s=30", "  f0 10 s=10"]);
+}

@@ -32,6 +32,9 @@ pub(crate) struct AwaitCtx {
     pub paths: Vec<u32>,
     /// Samples re-rooted under the logical stack that awaited (stitch.rs); None when none is.
     pub stitch: Option<Stitch>,
+    /// Per core path: only the runtime's frames (output.rs runtime_only_paths). Such a sample is the runtime
+    /// working while the program waits: it counts as idle for the running gap and rules 1-3.
+    pub runtime_only: Vec<bool>,
 }
 
 const REMOVED: u8 = 1;
@@ -348,7 +351,13 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     let (end, gap_cap) = (gaps.end, gaps.cap);
     let mut sweep = waits.filter(|_| s.waits.len() > 0).map(|ctx| Sweep::new(s, ctx, end, exact));
     let interval = waits.map_or(0.0, |c| c.interval);
-    let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
+    // With waits, a sample of the runtime alone (AwaitCtx.runtime_only) counts as idle for the running gap and
+    // rules 1-3; where no wait is pending its pieces keep its own path.
+    let runtime_only = sweep.as_ref().and(waits).map_or(&[][..], |c| c.runtime_only.as_slice());
+    let is_idle = |p: u32| {
+        s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE)
+            || runtime_only.get(p as usize).copied().unwrap_or(false)
+    };
 
     // An idle entry [a, a + len) of path p with cpu c, followed by the sample `next` at a + len (None: no
     // sample, or idle). Rules 2 and 3 share out its wall time; its CPU stays on p, in an entry of its own first.

@@ -251,19 +251,20 @@ function buildEntries(
   };
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
-  const inStateIdle = (i: number): boolean => samples.state[i] === 1;
+  const isIdle = (i: number): boolean => samples.state[i] === 1;
   const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags);
   const pathOf = (i: number): Path => {
     const own = samplePath(samples.stack[i], samples.state[i]);
-    return logical === null || inStateIdle(i) ? own : logical.get(own, times[i]);
+    return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
   };
   /** Only the runtime's frames (every real one internal or hidden; state js or native): judged on the flags. */
   const runtimeOnly = (path: Path): boolean =>
     path.every((f) =>
       f < SYNTHETIC_BASE ? (frameFlags[f] & (FrameFlag.internal | FrameFlag.hidden)) !== 0 : f === SyntheticFrame.native
     );
-  // With waits, a sample of the runtime alone counts as idle for the running gap and rules 1-3 (SPEC, await rule 3).
-  const isIdle = (i: number): boolean => inStateIdle(i) || (waits !== null && runtimeOnly(pathOf(i)));
+  // With waits, a sample of the runtime alone is shared out like an idle one and no running gap begins or ends at
+  // it; it stays a wake-up's target and a running sample for rule 1 (SPEC, await attribution).
+  const idleLike = (i: number): boolean => isIdle(i) || (waits !== null && runtimeOnly(pathOf(i)));
   /** The path of sample i when it exists and is not idle: what an idle entry ending at t[i] wakes into. */
   const wakeAt = (i: number): Path | undefined => (i < n && !isIdle(i) ? pathOf(i) : undefined);
 
@@ -286,7 +287,7 @@ function buildEntries(
       if (start !== undefined) w = start - t;
       else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
     }
-    if (idleSampled && i + 1 < n && !isIdle(i) && !isIdle(i + 1) && w === capped) {
+    if (idleSampled && i + 1 < n && !idleLike(i) && !idleLike(i + 1) && w === capped) {
       // A running gap (SPEC §1; rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
       // 2 intervals, the late part goes to sample i + 1's path just before its own entry; nothing is idle, so
       // rules 2 and 3 see no idle entry here.
@@ -296,7 +297,7 @@ function buildEntries(
       continue;
     }
     // Await rule 3: a sample of the runtime alone (no frame of the program's) is shared out like an idle one.
-    const idle = isIdle(i);
+    const idle = idleLike(i);
     entries.push({
       path: pathOf(i),
       w,

@@ -33,7 +33,7 @@ pub(crate) struct AwaitCtx {
     /// Samples re-rooted under the logical stack that awaited (stitch.rs); None when none is.
     pub stitch: Option<Stitch>,
     /// Per core path: only the runtime's frames (output.rs runtime_only_paths). Such a sample is the runtime
-    /// working while the program waits: it counts as idle for the running gap and rules 1-3.
+    /// working while the program waits: shared out like an idle sample's entry (SPEC, await attribution).
     pub runtime_only: Vec<bool>,
 }
 
@@ -351,13 +351,11 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
     let (end, gap_cap) = (gaps.end, gaps.cap);
     let mut sweep = waits.filter(|_| s.waits.len() > 0).map(|ctx| Sweep::new(s, ctx, end, exact));
     let interval = waits.map_or(0.0, |c| c.interval);
-    // With waits, a sample of the runtime alone (AwaitCtx.runtime_only) counts as idle for the running gap and
-    // rules 1-3; where no wait is pending its pieces keep its own path.
+    let is_idle = |p: u32| s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE);
+    // With waits, a sample of the runtime alone (AwaitCtx.runtime_only) is shared out like an idle one and no
+    // running gap begins or ends at it; it stays a wake-up's target and a running sample for rule 1.
     let runtime_only = sweep.as_ref().and(waits).map_or(&[][..], |c| c.runtime_only.as_slice());
-    let is_idle = |p: u32| {
-        s.trie.frame.get(p as usize).copied() == Some(SYNTH_IDLE)
-            || runtime_only.get(p as usize).copied().unwrap_or(false)
-    };
+    let idle_like = |p: u32| is_idle(p) || runtime_only.get(p as usize).copied().unwrap_or(false);
 
     // An idle entry [a, a + len) of path p with cpu c, followed by the sample `next` at a + len (None: no
     // sample, or idle). Rules 2 and 3 share out its wall time; its CPU stays on p, in an entry of its own first.
@@ -393,7 +391,7 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
                 w = 2.0 * interval;
             }
         }
-        if let Some(j) = wake.filter(|_| gaps.idle_sampled && !is_idle(p) && w == capped) {
+        if let Some(j) = wake.filter(|&j| gaps.idle_sampled && !idle_like(p) && !idle_like(j) && w == capped) {
             // A running gap (rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
             // 2 intervals, the late part is where the next sample found the thread; nothing is idle.
             let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
@@ -405,7 +403,7 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
             }
             return;
         }
-        if sw.is_some() && is_idle(p) {
+        if sw.is_some() && idle_like(p) {
             idle(sw, t, w, c, p, if w == dt { wake } else { None }, f);
         } else if w > 0.0 || c > 0.0 {
             f(p, w, c);

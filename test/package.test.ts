@@ -2,7 +2,7 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project, type-checked by that project's own tsc
 // under the settings users start from. Every entry point in package.json "exports" must resolve to declarations
 // (not to .ts sources, which a consumer's compiler type-checks under its own settings) with 0 errors.
-import { spawnSync, type SpawnSyncOptions } from "node:child_process";
+import { execFile, spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,17 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.st
 
 function run(cmd: string, args: string[], cwd: string, options: SpawnSyncOptions = {}) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 180_000, ...options });
-  return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+  const stdout = String(r.stdout ?? "");
+  return { status: r.status, stdout, out: `${stdout}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+}
+
+function runAsync(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; out: string }> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === "number" ? err.code : null) : 0;
+      done({ status, out: `${stdout}${stderr}${err && status === null ? String(err) : ""}` });
+    });
+  });
 }
 
 // Per entry point, a use of one of its exports; each @ts-expect-error fails the check if that entry's types are `any`.
@@ -110,41 +120,104 @@ const SETTINGS: Record<string, Setting> = {
   "Bun's default tsconfig": { options: BUN_DEFAULT },
 };
 
-test("the packed package type-checks in a consumer project under each usual tsconfig: 0 errors", () => {
-  const work = mkdtempSync(join(tmpdir(), "tsprofile-package-"));
-  try {
-    // npm pack runs `prepare` (bundle and declarations) as a publish would.
-    const packed = run("npm", ["pack", "--json", "--pack-destination", work], root);
-    assert.is(packed.status, 0, packed.out);
-    const tarball = join(work, `${pkg.name}-${pkg.version}.tgz`);
+/** The packed tarball's file list and a consumer project that installed it, made once by the first test. */
+let packedFiles: string[] = [];
+let consumer = "";
+const work = mkdtempSync(join(tmpdir(), "tsprofile-package-"));
+test.after(() => rmSync(work, { recursive: true, force: true }));
 
-    const consumer = join(work, "consumer");
-    mkdirSync(join(consumer, "node_modules", "@types"), { recursive: true });
-    writeFileSync(
-      join(consumer, "package.json"),
-      JSON.stringify({ name: "consumer", version: "1.0.0", type: "module" }),
-    );
-    // The package's dependencies from this checkout, so the offline install resolves them without the network.
-    const link = (name: string) => {
-      mkdirSync(join(consumer, "node_modules", name, ".."), { recursive: true });
-      symlinkSync(join(root, "node_modules", name), join(consumer, "node_modules", name));
-    };
-    for (const dep of Object.keys(pkg.dependencies)) link(dep);
-    const installed = run("npm", [
-      "install",
-      "--offline",
-      "--ignore-scripts",
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      tarball,
-    ], consumer);
-    assert.is(installed.status, 0, installed.out);
-    // The consumer's own tools (npm prunes what its package.json does not list, so linked after the install).
-    for (const tool of ["typescript", "@types/node", "@types/bun"]) link(tool);
-    const tsc = join(consumer, "node_modules", "typescript", "bin", "tsc");
+test("npm pack, then npm install of the tarball into a fresh project", () => {
+  // npm pack runs `prepare` (bundle and declarations) as a publish would.
+  const packed = run("npm", ["pack", "--json", "--pack-destination", work], root);
+  assert.is(packed.status, 0, packed.out);
+  packedFiles = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("[")))[0].files.map((f: { path: string }) =>
+    f.path
+  );
+  const tarball = join(work, `${pkg.name}-${pkg.version}.tgz`);
 
-    for (const [name, { options, without = [] }] of Object.entries(SETTINGS)) {
+  consumer = join(work, "consumer");
+  mkdirSync(join(consumer, "node_modules"), { recursive: true });
+  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", type: "module" }));
+  // The package's dependencies from this checkout, so the offline install resolves them without the network.
+  for (const dep of Object.keys(pkg.dependencies)) link(dep);
+  const installed = run("npm", [
+    "install",
+    "--offline",
+    "--ignore-scripts",
+    "--no-save",
+    "--no-audit",
+    "--no-fund",
+    tarball,
+  ], consumer);
+  assert.is(installed.status, 0, installed.out);
+  // The consumer's own tools (npm prunes what its package.json does not list, so linked after the install).
+  for (const tool of ["typescript", "@types/node", "@types/bun"]) link(tool);
+});
+
+function link(name: string): void {
+  mkdirSync(join(consumer, "node_modules", name, ".."), { recursive: true });
+  symlinkSync(join(root, "node_modules", name), join(consumer, "node_modules", name));
+}
+
+test("the tarball ships the bundles, declarations and addon sources, and no .ts sources", () => {
+  assert.ok(packedFiles.length > 0, "packed");
+  const sources = packedFiles.filter((f) => /\.(ts|mts|cts)$/.test(f) && !/\.d\.ts$/.test(f));
+  assert.equal(sources, [], "no .ts sources");
+  for (const target of Object.values(pkg.exports as Record<string, { types: string; default: string }>)) {
+    for (const file of [target.types, target.default]) assert.ok(packedFiles.includes(file.slice(2)), file);
+  }
+  // What the bundles load at run time, next to themselves or from the package root.
+  for (const file of ["dist/cli.js", "dist/preload.mjs", "dist/ts-hooks.mjs", "dist/core.wasm", "LICENSE"]) {
+    assert.ok(packedFiles.includes(file), file);
+  }
+  for (
+    const file of ["scripts/build-addon.mjs", "runtimes/node/addon/binding.gyp", "runtimes/node/addon/src/sampler.cc"]
+  ) {
+    assert.ok(packedFiles.includes(file), `${file}: the install script builds the native sampler from it`);
+  }
+});
+
+test("the installed package profiles a program from its bin and through its API on Node 20, Node 24, Deno and Bun", () => {
+  assert.ok(consumer, "installed");
+  writeFileSync(
+    join(consumer, "app.js"),
+    "const end = Date.now() + 100;\nwhile (Date.now() < end);\nconsole.log('app ran');\n",
+  );
+  writeFileSync(
+    join(consumer, "api.mjs"),
+    [
+      'import { Profiler } from "tsprofile";',
+      "const profiler = new Profiler({ interval: 0.001 }).start();",
+      "const end = Date.now() + 100;",
+      "while (Date.now() < end);",
+      "console.log(profiler.stop().samples.time.length > 0 ? 'api ran' : 'no samples');",
+    ].join("\n"),
+  );
+  const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
+  const cli = join(consumer, "node_modules", "tsprofile", "dist", "cli.js");
+  const runtimes: [string, string, string[]][] = [
+    ["node20", process.execPath, []],
+    ["node24", bin("node"), []],
+    ["deno", bin("deno"), ["run", "-A"]],
+    ["bun", bin("bun"), []],
+  ];
+  for (const [name, command, args] of runtimes) {
+    const profiled = run(command, [...args, cli, "--no-color", "app.js"], consumer, { env: { ...env, NO_COLOR: "1" } });
+    assert.is(profiled.status, 0, `${name}: ${profiled.out}`);
+    assert.match(profiled.out, /app ran/, name);
+    assert.match(profiled.out, /Samples:\s+[1-9]/, `${name}: a report: ${profiled.out}`);
+    const api = run(command, [...args, "api.mjs"], consumer);
+    assert.is(api.status, 0, `${name}: ${api.out}`);
+    assert.match(api.out, /api ran/, name);
+  }
+});
+
+test("the packed package type-checks in a consumer project under each usual tsconfig: 0 errors", async () => {
+  assert.ok(consumer, "installed");
+  const tsc = join(consumer, "node_modules", "typescript", "bin", "tsc");
+  // The four projects are checked side by side: each tsc is one busy thread for several seconds.
+  const results = await Promise.all(
+    Object.entries(SETTINGS).map(async ([name, { options, without = [] }]) => {
       const dir = join(consumer, name.replace(/\W+/g, "-"));
       mkdirSync(dir);
       for (const [entry, use] of Object.entries(USES)) {
@@ -152,15 +225,15 @@ test("the packed package type-checks in a consumer project under each usual tsco
       }
       if (options === "init") {
         const init = run(process.execPath, [tsc, "--init"], dir);
-        assert.is(init.status, 0, init.out);
+        if (init.status !== 0) return { name, status: init.status, out: init.out };
       } else writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options }));
-      const checked = run(process.execPath, [tsc, "--noEmit", "-p", dir, "--pretty", "false"], dir);
-      const errors = checked.out.match(/error TS\d+/g) ?? [];
-      assert.is(errors.length, 0, `${name}: ${errors.length} errors\n${checked.out.slice(0, 4000)}`);
-      assert.is(checked.status, 0, `${name}: ${checked.out.slice(0, 4000)}`);
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+      return { name, ...await runAsync(process.execPath, [tsc, "--noEmit", "-p", dir, "--pretty", "false"], dir) };
+    }),
+  );
+  for (const { name, status, out } of results) {
+    const errors = out.match(/error TS\d+/g) ?? [];
+    assert.is(errors.length, 0, `${name}: ${errors.length} errors\n${out.slice(0, 4000)}`);
+    assert.is(status, 0, `${name}: ${out.slice(0, 4000)}`);
   }
 });
 

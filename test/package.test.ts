@@ -212,6 +212,28 @@ test("the installed package profiles a program from its bin and through its API 
   }
 });
 
+// require(esm) works unflagged from Node 20.19 and 22.12 (20.0-20.18 and 22.0-22.11 throw ERR_REQUIRE_ESM): engines
+// must allow no Node below those, and require() must load every entry point on the Nodes here.
+test("engines allows only Nodes whose require() loads an ES module", () => {
+  assert.is(pkg.engines.node, "^20.19.0 || >=22.12.0");
+});
+
+test("require() loads every entry point on Node 20 and Node 24", () => {
+  assert.ok(consumer, "installed");
+  // Not ./vitest (it imports vitest, which this project lacks) nor ./bun-test (bun:test exists only on Bun).
+  const entries = ["tsprofile", "tsprofile/node-test", "tsprofile/web", "tsprofile/uvu", "tsprofile/deno-test"];
+  writeFileSync(
+    join(consumer, "require.cjs"),
+    `for (const e of ${JSON.stringify(entries)}) console.log(e, typeof Object.values(require(e))[0]);\n`,
+  );
+  const node24 = join(root, "test", "runtimes", "node_modules", ".bin", "node");
+  for (const node of [process.execPath, node24]) {
+    const r = run(node, ["require.cjs"], consumer);
+    assert.is(r.status, 0, r.out);
+    for (const e of entries) assert.match(r.stdout, new RegExp(`^${e} (function|object)$`, "m"), `${node}: ${e}`);
+  }
+});
+
 test("the packed package type-checks in a consumer project under each usual tsconfig: 0 errors", async () => {
   assert.ok(consumer, "installed");
   const tsc = join(consumer, "node_modules", "typescript", "bin", "tsc");

@@ -1,4 +1,4 @@
-// runtimes: node20 -- it packs the package and type-checks a consumer with tsc; nothing in it depends on the runtime
+// runtimes: node20 -- it packs the package once and starts Node 24, Deno and Bun on it itself
 // The package as a user gets it: `npm pack`, installed into a fresh project, type-checked by that project's own tsc
 // under the settings users start from. Every entry point in package.json "exports" must resolve to declarations
 // (not to .ts sources, which a consumer's compiler type-checks under its own settings) with 0 errors.

@@ -3,7 +3,7 @@
 // spelling outside its own sources under most settings (TS5097), so the emitted specifiers are rewritten to "./x.js",
 // which every moduleResolution maps to the "./x.d.ts" next to it. Prints nothing on success.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 
@@ -33,3 +33,13 @@ function rewrite(dir) {
   }
 }
 rewrite(out);
+
+// tsconfig.types.json lists the entry points by hand: an export added to package.json without it is said here.
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const missing = Object.entries(pkg.exports)
+  .filter(([, target]) => !existsSync(join(root, target.types)))
+  .map(([name, target]) => `${name} (${target.types})`);
+if (missing.length) {
+  console.error(`build-types: no declarations for ${missing.join(", ")}: add its source to tsconfig.types.json`);
+  process.exit(1);
+}

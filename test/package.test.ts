@@ -1,7 +1,8 @@
 // runtimes: node20 -- it packs the package once and starts Node 24, Deno and Bun on it itself
-// The package as a user gets it: `npm pack`, installed into a fresh project, type-checked by that project's own tsc
-// under the settings users start from. Every entry point in package.json "exports" must resolve to declarations
-// (not to .ts sources, which a consumer's compiler type-checks under its own settings) with 0 errors.
+// The package as a user gets it: `npm pack`, installed into a fresh project. It ships what runs and no .ts sources;
+// its bin and API run on each runtime; require() loads it; and the project's own tsc, under the settings users start
+// from, resolves every entry point of package.json "exports" to declarations (not to .ts sources, which a consumer's
+// compiler would check under its own settings) with 0 errors.
 import { execFile, spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -31,56 +31,70 @@ function describe(session: Session, frame: number): { name: string; file: string
 // ---- speedscope ----
 
 /**
- * speedscope's file format (https://www.speedscope.app/file-format-schema.json): one "sampled" profile, weights
- * in microseconds, samples in time order (consecutive samples on the same stack merged), frames with
- * name/file/line/col. Gap-rule idle time is an "[idle]" sample.
+ * speedscope's file format (https://www.speedscope.app/file-format-schema.json): one "sampled" profile per thread
+ * (the main thread's first, then each worker's: Session.threads), weights in microseconds, samples in time order
+ * (consecutive samples on the same stack merged), frames with name/file/line/col shared by every profile.
+ * Gap-rule idle time is an "[idle]" sample.
  */
-export function renderSpeedscope({ session, classification, showAll }: FormatContext): string {
-  const ws = weightedSamples(session, classification, showAll, true);
-  const frameIndex = new Map<number, number>();
-  const frames: object[] = [];
-  const indexOf = (frame: number): number => {
-    let i = frameIndex.get(frame);
-    if (i === undefined) {
-      i = frames.length;
-      const d = describe(session, frame);
-      const out: Record<string, unknown> = { name: d.name };
-      if (d.file) out.file = d.file;
-      if (d.line > 0) out.line = d.line;
-      if (d.col > 0) out.col = d.col;
-      frames.push(out);
-      frameIndex.set(frame, i);
+export function renderSpeedscope(main: FormatContext, threads: readonly FormatContext[] = []): string {
+  const frameIndex = new Map<string, number>();
+  const frames: string[] = [];
+  const profiles: string[] = [];
+  for (const ctx of [main, ...threads]) {
+    const { session, classification, showAll } = ctx;
+    const ws = weightedSamples(session, classification, showAll, true);
+    const local = new Map<number, number>();
+    const indexOf = (frame: number): number => {
+      let i = local.get(frame);
+      if (i === undefined) {
+        const d = describe(session, frame);
+        const out: Record<string, unknown> = { name: d.name };
+        if (d.file) out.file = d.file;
+        if (d.line > 0) out.line = d.line;
+        if (d.col > 0) out.col = d.col;
+        const json = JSON.stringify(out);
+        i = frameIndex.get(json);
+        if (i === undefined) {
+          i = frames.length;
+          frames.push(json);
+          frameIndex.set(json, i);
+        }
+        local.set(frame, i);
+      }
+      return i;
+    };
+    // One JSON array per path node, built once.
+    const pathJson = new Map<number, string>();
+    const pathOf = (node: number): string => {
+      let s = pathJson.get(node);
+      if (s === undefined) {
+        const ids: number[] = [];
+        for (let k = node; k >= 0; k = ws.parent[k]) ids.push(indexOf(ws.frame[k]));
+        s = `[${ids.reverse().join(",")}]`;
+        pathJson.set(node, s);
+      }
+      return s;
+    };
+    const sampleParts: string[] = [];
+    let total = 0;
+    for (let i = 0; i < ws.node.length; i++) {
+      sampleParts.push(pathOf(ws.node[i]));
+      total += ws.weight[i];
     }
-    return i;
-  };
-  // One JSON array per path node, built once.
-  const pathJson = new Map<number, string>();
-  const pathOf = (node: number): string => {
-    let s = pathJson.get(node);
-    if (s === undefined) {
-      const ids: number[] = [];
-      for (let k = node; k >= 0; k = ws.parent[k]) ids.push(indexOf(ws.frame[k]));
-      s = `[${ids.reverse().join(",")}]`;
-      pathJson.set(node, s);
-    }
-    return s;
-  };
-  const sampleParts: string[] = [];
-  let total = 0;
-  for (let i = 0; i < ws.node.length; i++) {
-    sampleParts.push(pathOf(ws.node[i]));
-    total += ws.weight[i];
+    const { thread, program } = session.meta;
+    const name = thread ? `${thread.name} (${program})` : program || "tsprofile";
+    profiles.push(
+      `{"type":"sampled","name":${JSON.stringify(name)},"unit":"microseconds","startValue":0,"endValue":${total},` +
+        `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}`,
+    );
   }
-  const name = session.meta.program || "tsprofile";
+  const name = main.session.meta.program || "tsprofile";
   return (
     `{"$schema":"https://www.speedscope.app/file-format-schema.json","exporter":${
       JSON.stringify(`tsprofile ${VERSION}`)
     },` +
-    `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":${JSON.stringify(frames)}},` +
-    `"profiles":[{"type":"sampled","name":${
-      JSON.stringify(name)
-    },"unit":"microseconds","startValue":0,"endValue":${total},` +
-    `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}]}\n`
+    `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":[${frames.join(",")}]},` +
+    `"profiles":[${profiles.join(",")}]}\n`
   );
 }
 

@@ -2,6 +2,8 @@
 // 4), the renderers show one section / profile per thread, and the CLI profiles every worker the program starts:
 // Node's worker_threads, Deno's and Bun's Web Workers (test/fixtures/worker-spin.ts picks the kind).
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { gunzipSync } from "node:zlib";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +15,7 @@ import type { Session } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
+const { Profile } = createRequire(import.meta.url)("pprof-format") as typeof import("pprof-format");
 const TIMEOUT = 120_000;
 const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined };
 
@@ -106,6 +109,23 @@ test("speedscope: one profile per thread over shared frames; tsprof keeps the th
   assert.ok(data.profiles[1].samples.some((s: number[]) => names[s[s.length - 1]] === "crunch"));
   const bytes = renderSessionOutput(withWorker(), { renderer: "tsprof" }) as Uint8Array;
   assert.is(decodeSession(bytes).threads?.length, 1);
+});
+
+test("pprof: every thread's samples in one profile, each labelled with its thread", () => {
+  const p = Profile.decode(gunzipSync(renderSessionOutput(withWorker(), { renderer: "pprof" }) as Uint8Array));
+  const str = (i: unknown) => p.stringTable.strings[Number(i)];
+  const wall = new Map<string, number>();
+  for (const s of p.sample) {
+    assert.is(s.label.length, 1);
+    assert.is(str(s.label[0].key), "thread");
+    const name = str(s.label[0].str);
+    wall.set(name, (wall.get(name) ?? 0) + Number(s.value[1]));
+  }
+  assert.equal([...wall.keys()].sort(), ["main", "worker 7"]);
+  assert.ok(wall.get("worker 7")! > wall.get("main")!, "the worker ran 100 ms, the main thread 50");
+  const { threads: _, ...plain } = withWorker();
+  const single = Profile.decode(gunzipSync(renderSessionOutput(plain, { renderer: "pprof" }) as Uint8Array));
+  assert.ok(single.sample.every((s) => s.label.length === 0), "no label without workers");
 });
 
 interface Node {

@@ -232,46 +232,54 @@ const pf = (): PprofFormat => (pprofFormat ??= createRequire(import.meta.url)("p
  * pprof (profile.proto, gzipped), as `go tool pprof` and the pprof web UI read it. Sample types samples/count
  * and wall/microseconds (the default); one sample per distinct stack with its sample count and its wall time
  * (gap-rule idle time is "[idle]" with count 0). Locations are leaf first, one per frame, with a function
- * (name, file, start line) and the frame's line.
+ * (name, file, start line) and the frame's line. With worker threads (Session.threads) every thread's samples
+ * are in the one profile, each labelled `thread` ("main", "worker 1", ...: `pprof -tagfocus thread=main`).
  */
-export function renderPprof({ session, classification, showAll }: FormatContext): Uint8Array {
-  const { Function: PFunction, Line, Location, Profile, Sample, StringTable, ValueType } = pf();
-  const ws = weightedSamples(session, classification, showAll);
+export function renderPprof(main: FormatContext, threads: readonly FormatContext[] = []): Uint8Array {
+  const { Function: PFunction, Label, Line, Location, Profile, Sample, StringTable, ValueType } = pf();
+  const { session } = main;
   const strings = new StringTable();
   const functions: InstanceType<PprofFormat["Function"]>[] = [];
   const locations: InstanceType<PprofFormat["Location"]>[] = [];
-  const locationOf = new Map<number, number>();
-  const location = (frame: number): number => {
-    let id = locationOf.get(frame);
-    if (id === undefined) {
-      const d = describe(session, frame);
-      id = locations.length + 1;
-      functions.push(
-        new PFunction({
-          id,
-          name: strings.dedup(d.name),
-          systemName: strings.dedup(d.name),
-          filename: strings.dedup(d.file),
-          startLine: d.line,
-        }),
-      );
-      locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
-      locationOf.set(frame, id);
-    }
-    return id;
-  };
-  const count = new Map<number, number>();
-  const wall = new Map<number, number>();
-  for (let i = 0; i < ws.node.length; i++) {
-    const node = ws.node[i];
-    count.set(node, (count.get(node) ?? 0) + ws.count[i]);
-    wall.set(node, (wall.get(node) ?? 0) + ws.weight[i]);
-  }
   const sample: InstanceType<PprofFormat["Sample"]>[] = [];
-  for (const [node, w] of wall) {
-    const ids: number[] = [];
-    for (let k = node; k >= 0; k = ws.parent[k]) ids.push(location(ws.frame[k]));
-    sample.push(new Sample({ locationId: ids, value: [count.get(node) ?? 0, w] }));
+  let duration = 0;
+  for (const ctx of [main, ...threads]) {
+    const ws = weightedSamples(ctx.session, ctx.classification, ctx.showAll);
+    duration = Math.max(duration, ws.end);
+    const locationOf = new Map<number, number>();
+    const location = (frame: number): number => {
+      let id = locationOf.get(frame);
+      if (id === undefined) {
+        const d = describe(ctx.session, frame);
+        id = locations.length + 1;
+        functions.push(
+          new PFunction({
+            id,
+            name: strings.dedup(d.name),
+            systemName: strings.dedup(d.name),
+            filename: strings.dedup(d.file),
+            startLine: d.line,
+          }),
+        );
+        locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
+        locationOf.set(frame, id);
+      }
+      return id;
+    };
+    const count = new Map<number, number>();
+    const wall = new Map<number, number>();
+    for (let i = 0; i < ws.node.length; i++) {
+      const node = ws.node[i];
+      count.set(node, (count.get(node) ?? 0) + ws.count[i]);
+      wall.set(node, (wall.get(node) ?? 0) + ws.weight[i]);
+    }
+    const name = ctx.session.meta.thread?.name ?? "main";
+    const label = threads.length > 0 ? [new Label({ key: strings.dedup("thread"), str: strings.dedup(name) })] : [];
+    for (const [node, w] of wall) {
+      const ids: number[] = [];
+      for (let k = node; k >= 0; k = ws.parent[k]) ids.push(location(ws.frame[k]));
+      sample.push(new Sample({ locationId: ids, value: [count.get(node) ?? 0, w], label }));
+    }
   }
   const wallType = new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") });
   const profile = new Profile({
@@ -281,7 +289,7 @@ export function renderPprof({ session, classification, showAll }: FormatContext)
     function: functions,
     stringTable: strings,
     timeNanos: BigInt(Math.round(session.meta.startTime)) * 1_000_000n,
-    durationNanos: ws.end * 1000,
+    durationNanos: duration * 1000,
     periodType: new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") }),
     period: session.meta.interval,
     defaultSampleType: strings.dedup("wall"),

@@ -43,7 +43,11 @@ export const RENDERERS: Record<string, Renderer> = {
     renderCpuProfile({ session, classification, showAll: options.showAll }),
   collapsed: ({ session, classification, options }) =>
     renderCollapsed({ session, classification, showAll: options.showAll }),
-  pprof: ({ session, classification, options }) => renderPprof({ session, classification, showAll: options.showAll }),
+  pprof: ({ session, classification, options, threads }) =>
+    renderPprof(
+      { session, classification, showAll: options.showAll },
+      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
+    ),
   // The session itself (-o run.tsprof): loads back with --load for any other view.
   tsprof: ({ session }) => encodeSession(session),
 };

@@ -158,14 +158,15 @@ function holdEventsWhileStopping(worker: WebWorker & { [STOPPING]?: boolean }): 
  */
 function wrapDenoWorker(Web: WebWorkerClass, config: WorkerConfig): void {
   let next = 0;
-  const base = (globalThis as { Deno?: { mainModule?: string } }).Deno?.mainModule;
   class ProfiledWorker extends (Web as unknown as new (...args: unknown[]) => WebWorker) {
     constructor(spec: string | URL, options: Record<string, unknown> = {}) {
       let wrapper: string | null = null;
       const id = ++next;
       if (options.type === "module") {
         try {
-          const url = new URL(String(spec), base).href;
+          // Absolute URLs only: Deno resolves a relative one against --location (else refuses it), so it is
+          // left to Deno, unprofiled, rather than resolved otherwise than the program expects.
+          const url = new URL(String(spec)).href;
           const settings = { ...config, id };
           wrapper = `${config.sessionPath}.worker-${id}.mjs`;
           writeFileSync(

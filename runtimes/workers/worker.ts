@@ -7,7 +7,8 @@ import { relative } from "node:path";
 import { getEnvironmentData, isMainThread, threadId } from "node:worker_threads";
 import { encodeSession } from "../../session/session.ts";
 import type { Session } from "../../session/types.ts";
-import { detectRuntime, type Sampler, startSampler } from "../index.ts";
+import { detectRuntime, type Sampler, type SamplerOptions, startSampler } from "../index.ts";
+import { startNodeSampler } from "../node/sampler.ts";
 import { channelName, CONFIG_KEY, ENV_KEY, type StopMessage, threadFile, type WorkerConfig } from "./protocol.ts";
 
 const say = (line: string): void => void process.stderr.write(`tsprofile: ${line}\n`);
@@ -50,8 +51,11 @@ export function profileThisWorker(config: WorkerConfig, entry: string | undefine
   const runtime = detectRuntime();
   const id = config.id ?? threadId;
   let sampler: Sampler;
+  const options: SamplerOptions = { interval: config.interval, startStack: false, asyncMode: config.asyncMode };
   try {
-    sampler = startSampler({ interval: config.interval, startStack: false, asyncMode: config.asyncMode });
+    // Node: the inspector sampler, as without the native addon. The addon's profiler would outlive the isolate of
+    // a worker terminated mid-run (no JavaScript runs to stop it), and the process dies of SIGSEGV.
+    sampler = runtime === "node" ? startNodeSampler(options) : startSampler(options);
   } catch (err) {
     say(`worker ${id}: could not start the sampler (${(err as Error).message}); the worker runs unprofiled`);
     return;
@@ -64,6 +68,8 @@ export function profileThisWorker(config: WorkerConfig, entry: string | undefine
     try {
       const session: Session = sampler.stop({ program: entryName(entry) || name });
       session.meta.thread = { id, name };
+      // The samplers' CPU time is the process's (process.cpuUsage), every thread's: not this worker's own.
+      session.meta.cpuTime = -1;
       const path = threadFile(config.sessionPath, id);
       writeFileSync(`${path}.tmp`, encodeSession(session));
       renameSync(`${path}.tmp`, path);

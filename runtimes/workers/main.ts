@@ -68,21 +68,25 @@ export function collectThreads(sessionPath: string): Session[] {
 
 type AskStop = (id: number) => Promise<void>;
 
-/** Node and Bun: the stop request goes on the run's BroadcastChannel; the worker answers once it has written. */
+/**
+ * Node and Bun: the stop request goes on the run's BroadcastChannel; the worker answers once it has written. A
+ * worker says when it is ready to answer: one terminated before that (its preload not run yet) has nothing to give
+ * and is terminated at once, not after a wait.
+ */
 function channelStop(sessionPath: string): AskStop {
-  let channel: BroadcastChannel | null = null;
+  const ready = new Set<number>();
   const waiting = new Map<number, () => void>();
+  const channel = new BroadcastChannel(channelName(sessionPath));
+  channel.onmessage = (e) => {
+    const data = e.data as StopMessage | null;
+    if (data?.tsprofileReady !== undefined) ready.add(data.tsprofileReady);
+    if (data?.tsprofileStopped !== undefined) waiting.get(data.tsprofileStopped)?.();
+  };
+  // The wait's timer keeps the process alive while an answer is due; the channel never does.
+  (channel as { unref?: () => void }).unref?.();
   return (id) =>
     new Promise<void>((resolve) => {
-      if (!channel) {
-        channel = new BroadcastChannel(channelName(sessionPath));
-        channel.onmessage = (e) => {
-          const done = waiting.get((e.data as StopMessage | null)?.tsprofileStopped ?? -1);
-          done?.();
-        };
-        // The wait's timer keeps the process alive while an answer is due; the channel never does.
-        (channel as { unref?: () => void }).unref?.();
-      }
+      if (!ready.has(id)) return resolve();
       const timer = setTimeout(() => {
         say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);
         finish();
@@ -90,6 +94,7 @@ function channelStop(sessionPath: string): AskStop {
       const finish = (): void => {
         clearTimeout(timer);
         waiting.delete(id);
+        ready.delete(id);
         resolve();
       };
       waiting.set(id, finish);

@@ -24,6 +24,8 @@ export const CONFIG_KEY = "tsprofile.worker";
 export const channelName = (sessionPath: string): string => `tsprofile:${sessionPath}`;
 /** A stop request's and its reply's shape, on the channel or (Deno) the worker's own message port. */
 export interface StopMessage {
+  /** Node, Bun: the worker (this id) listens for stop requests. */
+  tsprofileReady?: number;
   tsprofileStop?: number;
   tsprofileStopped?: number;
 }

@@ -115,4 +115,5 @@ export function profileThisWorker(config: WorkerConfig, entry: string | undefine
     channel.postMessage({ tsprofileStopped: id } satisfies StopMessage);
   };
   (channel as { unref?: () => void }).unref?.();
+  channel.postMessage({ tsprofileReady: id } satisfies StopMessage);
 }

@@ -189,12 +189,16 @@ function install(config: ChildConfig): void {
   // in step with the main thread's (runtimes/workers).
   const workers = !config.toggleSignal && config.duration === undefined && config.streamPath === undefined;
   if (workers) {
-    profileWorkers({
-      interval: config.interval,
-      asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
-      sessionPath: config.sessionPath,
-      preload: import.meta.url,
-    });
+    try {
+      profileWorkers({
+        interval: config.interval,
+        asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
+        sessionPath: config.sessionPath,
+        preload: import.meta.url,
+      });
+    } catch (err) {
+      say(`worker threads are not profiled (${(err as Error).message})`);
+    }
   }
   if (!config.toggleSignal) begin();
   else {

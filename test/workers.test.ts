@@ -128,6 +128,17 @@ test("pprof: every thread's samples in one profile, each labelled with its threa
   assert.ok(single.sample.every((s) => s.label.length === 0), "no label without workers");
 });
 
+test("collapsed: each thread's stacks under its thread's name; no prefix without workers", () => {
+  const lines = renderSession(withWorker(), { renderer: "collapsed" }).trim().split("\n");
+  assert.ok(lines.every((l) => l.startsWith("main;") || l.startsWith("worker 7;")), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => /^worker 7;<module> \(worker\.ts:1\);crunch \(worker\.ts:5\) 80000$/.test(l)),
+    lines.join("\n"),
+  );
+  const { threads: _, ...plain } = withWorker();
+  assert.ok(renderSession(plain, { renderer: "collapsed" }).startsWith("main (main.ts:1) "));
+});
+
 interface Node {
   function: string;
   time: number;
@@ -209,9 +220,9 @@ if (runtime !== "deno") {
     assert.ok(report.root_frame, "the main thread's report is there");
     assert.is(report.threads, undefined);
     // Said when the worker was ready to answer before terminate() (it almost always is: it is 300 ms old).
-  if (stderr.includes("did not answer")) {
-    assert.match(stderr, /tsprofile: worker \d+ did not answer within 1000 ms of terminate\(\): its profile is lost/);
-  }
+    if (stderr.includes("did not answer")) {
+      assert.match(stderr, /tsprofile: worker \d+ did not answer within 1000 ms of terminate\(\): its profile is lost/);
+    }
   });
 }
 

@@ -193,9 +193,19 @@ function collapsedName(session: Session, frame: number): string {
 /**
  * Brendan Gregg's collapsed ("folded") stacks, as flamegraph.pl, speedscope and inferno read them: one line per
  * distinct stack, `root;...;leaf weight`, the weight in integer microseconds of wall time (not a sample count),
- * in order of first appearance.
+ * in order of first appearance. With worker threads (Session.threads) each thread's lines follow the main
+ * thread's, every line under its thread's name as the outermost frame (`main;...`, `worker 1;...`).
  */
-export function renderCollapsed({ session, classification, showAll }: FormatContext): string {
+export function renderCollapsed(main: FormatContext, threads: readonly FormatContext[] = []): string {
+  let out = "";
+  for (const ctx of [main, ...threads]) {
+    const name = ctx.session.meta.thread?.name ?? "main";
+    out += collapsedLines(ctx, threads.length > 0 ? `${name.replace(/[;\r\n]/g, "_")};` : "");
+  }
+  return out;
+}
+
+function collapsedLines({ session, classification, showAll }: FormatContext, prefix: string): string {
   const ws = weightedSamples(session, classification, showAll);
   const totals = new Map<number, number>();
   for (let i = 0; i < ws.node.length; i++) totals.set(ws.node[i], (totals.get(ws.node[i]) ?? 0) + ws.weight[i]);
@@ -216,7 +226,7 @@ export function renderCollapsed({ session, classification, showAll }: FormatCont
   // Parents first so pathText's recursion is one level deep at most.
   for (let k = 0; k < ws.parent.length; k++) pathText(k);
   let out = "";
-  for (const [node, w] of totals) out += `${pathText(node)} ${w}\n`;
+  for (const [node, w] of totals) out += `${prefix}${pathText(node)} ${w}\n`;
   return out;
 }
 

@@ -41,8 +41,11 @@ export const RENDERERS: Record<string, Renderer> = {
     ),
   cpuprofile: ({ session, classification, options }) =>
     renderCpuProfile({ session, classification, showAll: options.showAll }),
-  collapsed: ({ session, classification, options }) =>
-    renderCollapsed({ session, classification, showAll: options.showAll }),
+  collapsed: ({ session, classification, options, threads }) =>
+    renderCollapsed(
+      { session, classification, showAll: options.showAll },
+      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
+    ),
   pprof: ({ session, classification, options, threads }) =>
     renderPprof(
       { session, classification, showAll: options.showAll },

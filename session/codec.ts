@@ -28,7 +28,9 @@ export const MAGIC = "TSPROF\u0000";
 export const SESSION_FORMAT_VERSION = 2;
 /** The appendable format --stream-to writes (session/stream.ts). */
 export const STREAM_FORMAT_VERSION = 3;
-export const READABLE_VERSIONS = [1, 2, STREAM_FORMAT_VERSION];
+/** A session with worker threads: format 2 sessions side by side (session/threads.ts). */
+export const THREADS_FORMAT_VERSION = 4;
+export const READABLE_VERSIONS = [1, 2, STREAM_FORMAT_VERSION, THREADS_FORMAT_VERSION];
 const KINDS: readonly FrameKind[] = ["js", "native", "runtime"];
 const FLAG_DEFLATED = 1;
 /** deflate cannot compress better than about 1032:1; a body that claims more is corrupt (or a bomb). */
@@ -579,6 +581,10 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
   if (!Array.isArray(m.startStack) || !m.startStack.every(isCount)) fail("bad metadata field startStack");
   // Files written before the flag existed read as false: the gap rule they were made with.
   if (m.idleSampled !== undefined && typeof m.idleSampled !== "boolean") fail("bad metadata field idleSampled");
+  const t = m.thread as JsonObject | undefined;
+  if (t !== undefined && (typeof t !== "object" || t === null || !isCount(t.id) || typeof t.name !== "string")) {
+    fail("bad metadata field thread");
+  }
   return {
     startTime: f.startTime,
     duration: f.duration,
@@ -590,6 +596,7 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
     cwd: f.cwd,
     runtime: f.runtime,
     startStack: [...m.startStack],
+    ...(t ? { thread: { id: t.id as number, name: t.name as string } } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Session, WaitTable } from "./types.ts";
  * durations and CPU times add (unknown if either is unknown). The gap between the two runs is not in it, so its
  * timeline is the two runs back to back. The start stack is kept only when both sessions agree on it. The
  * samples' CPU column is kept when both have one (b's continuing from a's last reading), dropped otherwise.
+ * Worker threads (Session.threads) are not merged: the result has both runs' threads.
  */
 export function combineSessions(a: Session, b: Session): Session {
   const frames = new FrameInterner([...a.frames]);
@@ -80,5 +81,7 @@ export function combineSessions(a: Session, b: Session): Session {
     stacks: stacks.tables(),
     samples: cpu ? { stack, time, state, cpu } : { stack, time, state },
     ...(waits ? { waits } : {}),
+    // Each worker keeps its own session: threads of the two runs side by side.
+    ...(a.threads?.length || b.threads?.length ? { threads: [...(a.threads ?? []), ...(b.threads ?? [])] } : {}),
   };
 }

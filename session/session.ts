@@ -5,24 +5,31 @@ import { readFileSync, writeFileSync } from "node:fs";
 import {
   decodeV1,
   decodeV2,
-  encodeSession,
+  encodeSession as encodeOne,
   MAGIC,
   READABLE_VERSIONS,
   SESSION_FORMAT_VERSION,
   SessionError,
   STREAM_FORMAT_VERSION,
+  THREADS_FORMAT_VERSION,
 } from "./codec.ts";
 import type { EncodeOptions, Fail } from "./codec.ts";
 import { combineSessions } from "./combine.ts";
 import { decodeStream } from "./stream.ts";
+import { decodeThreads, encodeThreads } from "./threads.ts";
 import type { Session as SessionData } from "./types.ts";
 
 export { combineSessions } from "./combine.ts";
-export { encodeSession, isSessionFile, SESSION_FORMAT_VERSION, SessionError } from "./codec.ts";
+export { isSessionFile, SESSION_FORMAT_VERSION, SessionError } from "./codec.ts";
 export type { EncodeOptions } from "./codec.ts";
 
 /** The record of one run (session/types.ts); also the name of the save/load/combine API below. */
 export type Session = SessionData;
+
+/** The .tsprof bytes: format 2, or format 4 when the session has worker threads (session/threads.ts). */
+export function encodeSession(session: Session, options: EncodeOptions = {}): Uint8Array {
+  return session.threads?.length ? encodeThreads(session, options) : encodeOne(session, options);
+}
 
 /** Decodes and validates; `name` is used in error messages (usually the file path). */
 export function decodeSession(bytes: Uint8Array, name = "session"): Session {
@@ -34,9 +41,10 @@ export function decodeSession(bytes: Uint8Array, name = "session"): Session {
   for (let i = 0; i < 7; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) fail("not a tsprofile session (bad magic)");
   const version = bytes[7];
   if (!READABLE_VERSIONS.includes(version)) {
-    fail(`unsupported session version ${version} (this tsprofile reads versions 1, 2 and ${STREAM_FORMAT_VERSION})`);
+    fail(`unsupported session version ${version} (this tsprofile reads versions ${READABLE_VERSIONS.join(", ")})`);
   }
   if (version === STREAM_FORMAT_VERSION) return decodeStream(bytes, fail);
+  if (version === THREADS_FORMAT_VERSION) return decodeThreads(bytes, fail);
   return version === 1 ? decodeV1(bytes, fail) : decodeV2(bytes, fail);
 }
 

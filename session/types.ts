@@ -56,6 +56,16 @@ export interface SessionMeta {
   runtime: string;
   /** Frame ids (root -> leaf) of the stack that called start(); empty when unknown (SPEC.md, trim stem). */
   startStack: number[];
+  /** Set on a worker thread's session (Session.threads); absent on the main thread's. */
+  thread?: ThreadInfo;
+}
+
+/** Which worker thread a session records (runtimes/workers). */
+export interface ThreadInfo {
+  /** The runtime's thread id (Node's threadId; on Deno and Bun a number tsprofile gives each Web Worker). */
+  id: number;
+  /** What the report calls it: "worker <id>" and the worker's entry file. */
+  name: string;
 }
 
 /** Stacks are a prefix tree: stack i is frame[i] called from stack parent[i] (-1 = called from the root). */
@@ -97,6 +107,11 @@ export interface Session {
   samples: SampleTable;
   /** Absent when the sampler tracked no waits (async_mode disabled, or not supported). */
   waits?: WaitTable;
+  /**
+   * The worker threads the program started, each its own session on its own clock (meta.thread set, no threads
+   * of its own), in the order they ended. Only on the main thread's session; absent when there were none.
+   */
+  threads?: Session[];
 }
 
 /**

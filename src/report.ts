@@ -25,7 +25,14 @@ export function renderSessionWith(
     throw new UsageError(`unknown renderer "${opts.renderer}" (one of: ${Object.keys(RENDERERS).join(", ")})`);
   }
   const { tree, classification, reprocess } = processReport(process, session, opts);
-  return renderer({ session, tree, classification, options: opts, reprocess });
+  // Each worker thread is processed on its own: its own frames, clock and tree (Session.threads).
+  const threads = (session.threads ?? []).map((thread) => ({
+    session: thread,
+    ...processReport(process, thread, opts),
+    options: opts,
+    threads: [],
+  }));
+  return renderer({ session, tree, classification, options: opts, reprocess, threads });
 }
 
 /** The report for a session, in a text format. Options not given take their defaults, with colour off. */

@@ -10,6 +10,8 @@ import { encodeStream, StreamFile } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
 import { detectRuntime, type Sampler, startSampler } from "../index.ts";
 import { RESTORE_ENV } from "../launch/launch.ts";
+import { collectThreads, profileWorkers } from "../workers/main.ts";
+import { profileThisWorker, workerSettings } from "../workers/worker.ts";
 
 interface ChildConfig {
   interval: number;
@@ -165,7 +167,13 @@ function install(config: ChildConfig): void {
       // With a stream, the stream file is the session (the CLI renders it when the program ends).
       if (p.stream) p.stream.end(session);
       else if (config.streamPath !== undefined) writeWhole(config.streamPath, encodeStream(session));
-      else writeWhole(atExit ? config.sessionPath : `${config.sessionPath}.${++reports}`, encodeSession(session));
+      else {
+        if (atExit && workers) {
+          const threads = collectThreads(config.sessionPath);
+          if (threads.length > 0) session.threads = threads;
+        }
+        writeWhole(atExit ? config.sessionPath : `${config.sessionPath}.${++reports}`, encodeSession(session));
+      }
     } catch (err) {
       // The program's exit status is not ours to change; the CLI reports the missing session.
       say(`could not write the session (${(err as { code?: string }).code ?? (err as Error).message})`);
@@ -177,6 +185,21 @@ function install(config: ChildConfig): void {
     end(true);
   };
 
+  // Worker threads are profiled for a plain run only: a stream or a profiling period would need their sessions cut
+  // in step with the main thread's (runtimes/workers).
+  const workers = !config.toggleSignal && config.duration === undefined && config.streamPath === undefined;
+  if (workers) {
+    try {
+      profileWorkers({
+        interval: config.interval,
+        asyncMode: config.asyncMode === "disabled" ? "disabled" : "enabled",
+        sessionPath: config.sessionPath,
+        preload: import.meta.url,
+      });
+    } catch (err) {
+      say(`worker threads are not profiled (${(err as Error).message})`);
+    }
+  }
   if (!config.toggleSignal) begin();
   else {
     // Only when asked for: listening to SIGUSR2 takes away its default (ending the process).
@@ -224,5 +247,10 @@ function onDenoEnd(finish: () => void): void {
   }
 }
 
-const config = readConfig();
-if (config) install(config);
+// In a worker of a profiled program (runtimes/workers): sample the worker, for the main thread to collect.
+const inWorker = workerSettings();
+if (inWorker) profileThisWorker(inWorker.config, inWorker.entry);
+else {
+  const config = readConfig();
+  if (config) install(config);
+}

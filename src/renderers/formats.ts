@@ -31,56 +31,70 @@ function describe(session: Session, frame: number): { name: string; file: string
 // ---- speedscope ----
 
 /**
- * speedscope's file format (https://www.speedscope.app/file-format-schema.json): one "sampled" profile, weights
- * in microseconds, samples in time order (consecutive samples on the same stack merged), frames with
- * name/file/line/col. Gap-rule idle time is an "[idle]" sample.
+ * speedscope's file format (https://www.speedscope.app/file-format-schema.json): one "sampled" profile per thread
+ * (the main thread's first, then each worker's: Session.threads), weights in microseconds, samples in time order
+ * (consecutive samples on the same stack merged), frames with name/file/line/col shared by every profile.
+ * Gap-rule idle time is an "[idle]" sample.
  */
-export function renderSpeedscope({ session, classification, showAll }: FormatContext): string {
-  const ws = weightedSamples(session, classification, showAll, true);
-  const frameIndex = new Map<number, number>();
-  const frames: object[] = [];
-  const indexOf = (frame: number): number => {
-    let i = frameIndex.get(frame);
-    if (i === undefined) {
-      i = frames.length;
-      const d = describe(session, frame);
-      const out: Record<string, unknown> = { name: d.name };
-      if (d.file) out.file = d.file;
-      if (d.line > 0) out.line = d.line;
-      if (d.col > 0) out.col = d.col;
-      frames.push(out);
-      frameIndex.set(frame, i);
+export function renderSpeedscope(main: FormatContext, threads: readonly FormatContext[] = []): string {
+  const frameIndex = new Map<string, number>();
+  const frames: string[] = [];
+  const profiles: string[] = [];
+  for (const ctx of [main, ...threads]) {
+    const { session, classification, showAll } = ctx;
+    const ws = weightedSamples(session, classification, showAll, true);
+    const local = new Map<number, number>();
+    const indexOf = (frame: number): number => {
+      let i = local.get(frame);
+      if (i === undefined) {
+        const d = describe(session, frame);
+        const out: Record<string, unknown> = { name: d.name };
+        if (d.file) out.file = d.file;
+        if (d.line > 0) out.line = d.line;
+        if (d.col > 0) out.col = d.col;
+        const json = JSON.stringify(out);
+        i = frameIndex.get(json);
+        if (i === undefined) {
+          i = frames.length;
+          frames.push(json);
+          frameIndex.set(json, i);
+        }
+        local.set(frame, i);
+      }
+      return i;
+    };
+    // One JSON array per path node, built once.
+    const pathJson = new Map<number, string>();
+    const pathOf = (node: number): string => {
+      let s = pathJson.get(node);
+      if (s === undefined) {
+        const ids: number[] = [];
+        for (let k = node; k >= 0; k = ws.parent[k]) ids.push(indexOf(ws.frame[k]));
+        s = `[${ids.reverse().join(",")}]`;
+        pathJson.set(node, s);
+      }
+      return s;
+    };
+    const sampleParts: string[] = [];
+    let total = 0;
+    for (let i = 0; i < ws.node.length; i++) {
+      sampleParts.push(pathOf(ws.node[i]));
+      total += ws.weight[i];
     }
-    return i;
-  };
-  // One JSON array per path node, built once.
-  const pathJson = new Map<number, string>();
-  const pathOf = (node: number): string => {
-    let s = pathJson.get(node);
-    if (s === undefined) {
-      const ids: number[] = [];
-      for (let k = node; k >= 0; k = ws.parent[k]) ids.push(indexOf(ws.frame[k]));
-      s = `[${ids.reverse().join(",")}]`;
-      pathJson.set(node, s);
-    }
-    return s;
-  };
-  const sampleParts: string[] = [];
-  let total = 0;
-  for (let i = 0; i < ws.node.length; i++) {
-    sampleParts.push(pathOf(ws.node[i]));
-    total += ws.weight[i];
+    const { thread, program } = session.meta;
+    const name = thread ? `${thread.name} (${program})` : program || "tsprofile";
+    profiles.push(
+      `{"type":"sampled","name":${JSON.stringify(name)},"unit":"microseconds","startValue":0,"endValue":${total},` +
+        `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}`,
+    );
   }
-  const name = session.meta.program || "tsprofile";
+  const name = main.session.meta.program || "tsprofile";
   return (
     `{"$schema":"https://www.speedscope.app/file-format-schema.json","exporter":${
       JSON.stringify(`tsprofile ${VERSION}`)
     },` +
-    `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":${JSON.stringify(frames)}},` +
-    `"profiles":[{"type":"sampled","name":${
-      JSON.stringify(name)
-    },"unit":"microseconds","startValue":0,"endValue":${total},` +
-    `"samples":[${sampleParts.join(",")}],"weights":[${Array.from(ws.weight).join(",")}]}]}\n`
+    `"name":${JSON.stringify(name)},"activeProfileIndex":0,"shared":{"frames":[${frames.join(",")}]},` +
+    `"profiles":[${profiles.join(",")}]}\n`
   );
 }
 
@@ -179,9 +193,19 @@ function collapsedName(session: Session, frame: number): string {
 /**
  * Brendan Gregg's collapsed ("folded") stacks, as flamegraph.pl, speedscope and inferno read them: one line per
  * distinct stack, `root;...;leaf weight`, the weight in integer microseconds of wall time (not a sample count),
- * in order of first appearance.
+ * in order of first appearance. With worker threads (Session.threads) each thread's lines follow the main
+ * thread's, every line under its thread's name as the outermost frame (`main;...`, `worker 1;...`).
  */
-export function renderCollapsed({ session, classification, showAll }: FormatContext): string {
+export function renderCollapsed(main: FormatContext, threads: readonly FormatContext[] = []): string {
+  let out = "";
+  for (const ctx of [main, ...threads]) {
+    const name = ctx.session.meta.thread?.name ?? "main";
+    out += collapsedLines(ctx, threads.length > 0 ? `${name.replace(/[;\r\n]/g, "_")};` : "");
+  }
+  return out;
+}
+
+function collapsedLines({ session, classification, showAll }: FormatContext, prefix: string): string {
   const ws = weightedSamples(session, classification, showAll);
   const totals = new Map<number, number>();
   for (let i = 0; i < ws.node.length; i++) totals.set(ws.node[i], (totals.get(ws.node[i]) ?? 0) + ws.weight[i]);
@@ -202,7 +226,7 @@ export function renderCollapsed({ session, classification, showAll }: FormatCont
   // Parents first so pathText's recursion is one level deep at most.
   for (let k = 0; k < ws.parent.length; k++) pathText(k);
   let out = "";
-  for (const [node, w] of totals) out += `${pathText(node)} ${w}\n`;
+  for (const [node, w] of totals) out += `${prefix}${pathText(node)} ${w}\n`;
   return out;
 }
 
@@ -218,46 +242,54 @@ const pf = (): PprofFormat => (pprofFormat ??= createRequire(import.meta.url)("p
  * pprof (profile.proto, gzipped), as `go tool pprof` and the pprof web UI read it. Sample types samples/count
  * and wall/microseconds (the default); one sample per distinct stack with its sample count and its wall time
  * (gap-rule idle time is "[idle]" with count 0). Locations are leaf first, one per frame, with a function
- * (name, file, start line) and the frame's line.
+ * (name, file, start line) and the frame's line. With worker threads (Session.threads) every thread's samples
+ * are in the one profile, each labelled `thread` ("main", "worker 1", ...: `pprof -tagfocus thread=main`).
  */
-export function renderPprof({ session, classification, showAll }: FormatContext): Uint8Array {
-  const { Function: PFunction, Line, Location, Profile, Sample, StringTable, ValueType } = pf();
-  const ws = weightedSamples(session, classification, showAll);
+export function renderPprof(main: FormatContext, threads: readonly FormatContext[] = []): Uint8Array {
+  const { Function: PFunction, Label, Line, Location, Profile, Sample, StringTable, ValueType } = pf();
+  const { session } = main;
   const strings = new StringTable();
   const functions: InstanceType<PprofFormat["Function"]>[] = [];
   const locations: InstanceType<PprofFormat["Location"]>[] = [];
-  const locationOf = new Map<number, number>();
-  const location = (frame: number): number => {
-    let id = locationOf.get(frame);
-    if (id === undefined) {
-      const d = describe(session, frame);
-      id = locations.length + 1;
-      functions.push(
-        new PFunction({
-          id,
-          name: strings.dedup(d.name),
-          systemName: strings.dedup(d.name),
-          filename: strings.dedup(d.file),
-          startLine: d.line,
-        }),
-      );
-      locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
-      locationOf.set(frame, id);
-    }
-    return id;
-  };
-  const count = new Map<number, number>();
-  const wall = new Map<number, number>();
-  for (let i = 0; i < ws.node.length; i++) {
-    const node = ws.node[i];
-    count.set(node, (count.get(node) ?? 0) + ws.count[i]);
-    wall.set(node, (wall.get(node) ?? 0) + ws.weight[i]);
-  }
   const sample: InstanceType<PprofFormat["Sample"]>[] = [];
-  for (const [node, w] of wall) {
-    const ids: number[] = [];
-    for (let k = node; k >= 0; k = ws.parent[k]) ids.push(location(ws.frame[k]));
-    sample.push(new Sample({ locationId: ids, value: [count.get(node) ?? 0, w] }));
+  let duration = 0;
+  for (const ctx of [main, ...threads]) {
+    const ws = weightedSamples(ctx.session, ctx.classification, ctx.showAll);
+    duration = Math.max(duration, ws.end);
+    const locationOf = new Map<number, number>();
+    const location = (frame: number): number => {
+      let id = locationOf.get(frame);
+      if (id === undefined) {
+        const d = describe(ctx.session, frame);
+        id = locations.length + 1;
+        functions.push(
+          new PFunction({
+            id,
+            name: strings.dedup(d.name),
+            systemName: strings.dedup(d.name),
+            filename: strings.dedup(d.file),
+            startLine: d.line,
+          }),
+        );
+        locations.push(new Location({ id, line: [new Line({ functionId: id, line: d.line })] }));
+        locationOf.set(frame, id);
+      }
+      return id;
+    };
+    const count = new Map<number, number>();
+    const wall = new Map<number, number>();
+    for (let i = 0; i < ws.node.length; i++) {
+      const node = ws.node[i];
+      count.set(node, (count.get(node) ?? 0) + ws.count[i]);
+      wall.set(node, (wall.get(node) ?? 0) + ws.weight[i]);
+    }
+    const name = ctx.session.meta.thread?.name ?? "main";
+    const label = threads.length > 0 ? [new Label({ key: strings.dedup("thread"), str: strings.dedup(name) })] : [];
+    for (const [node, w] of wall) {
+      const ids: number[] = [];
+      for (let k = node; k >= 0; k = ws.parent[k]) ids.push(location(ws.frame[k]));
+      sample.push(new Sample({ locationId: ids, value: [count.get(node) ?? 0, w], label }));
+    }
   }
   const wallType = new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") });
   const profile = new Profile({
@@ -267,7 +299,7 @@ export function renderPprof({ session, classification, showAll }: FormatContext)
     function: functions,
     stringTable: strings,
     timeNanos: BigInt(Math.round(session.meta.startTime)) * 1_000_000n,
-    durationNanos: ws.end * 1000,
+    durationNanos: duration * 1000,
     periodType: new ValueType({ type: strings.dedup("wall"), unit: strings.dedup("microseconds") }),
     period: session.meta.interval,
     defaultSampleType: strings.dedup("wall"),

@@ -9,7 +9,7 @@ import { encodeSession } from "../../session/session.ts";
 import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
 import { renderHtml } from "./html.ts";
 import { renderJson } from "./json.ts";
-import { renderText } from "./text.ts";
+import { renderText, renderThreadsText } from "./text.ts";
 
 export interface RenderContext {
   session: Session;
@@ -18,23 +18,39 @@ export interface RenderContext {
   options: ReportOptions;
   /** The same session processed with the same options but `change` (src/processing/process.ts). */
   reprocess(change: ViewChange): ProcessedTree;
+  /** The session's worker threads (Session.threads), each processed on its own; absent or empty without any. */
+  threads?: RenderContext[];
 }
 
 /** Text formats return a string; binary ones (e.g. gzipped pprof) a Uint8Array. */
 export type Renderer = (context: RenderContext) => string | Uint8Array;
 
 export const RENDERERS: Record<string, Renderer> = {
-  text: ({ session, tree, classification, options }) => renderText(session, tree, classification, options),
-  json: ({ session, tree, classification }) => renderJson(session, tree, classification),
+  // One section per thread, main first (text.ts, renderThreadsText).
+  text: ({ session, tree, classification, options, threads }) =>
+    threads?.length
+      ? renderThreadsText({ session, tree, classification }, threads, options)
+      : renderText(session, tree, classification, options),
+  json: ({ session, tree, classification, threads }) => renderJson(session, tree, classification, {}, threads),
   html: (context) => renderHtml(context),
   // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
-  speedscope: ({ session, classification, options }) =>
-    renderSpeedscope({ session, classification, showAll: options.showAll }),
+  speedscope: ({ session, classification, options, threads }) =>
+    renderSpeedscope(
+      { session, classification, showAll: options.showAll },
+      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
+    ),
   cpuprofile: ({ session, classification, options }) =>
     renderCpuProfile({ session, classification, showAll: options.showAll }),
-  collapsed: ({ session, classification, options }) =>
-    renderCollapsed({ session, classification, showAll: options.showAll }),
-  pprof: ({ session, classification, options }) => renderPprof({ session, classification, showAll: options.showAll }),
+  collapsed: ({ session, classification, options, threads }) =>
+    renderCollapsed(
+      { session, classification, showAll: options.showAll },
+      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
+    ),
+  pprof: ({ session, classification, options, threads }) =>
+    renderPprof(
+      { session, classification, showAll: options.showAll },
+      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
+    ),
   // The session itself (-o run.tsprof): loads back with --load for any other view.
   tsprof: ({ session }) => encodeSession(session),
 };

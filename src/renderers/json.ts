@@ -16,12 +16,36 @@ function s(us: number): number {
   return us / 1e6;
 }
 
+/** A worker thread's session and its processed tree (Session.threads). */
+export interface JsonThread {
+  session: Session;
+  tree: ProcessedTree;
+  classification: Classification;
+}
+
+/**
+ * threads: the session's worker threads, written as a "threads" array (after root_frame) of reports of the same
+ * shape, each with its thread_id and thread_name; absent when there are none.
+ */
 export function renderJson(
   session: Session,
   tree: ProcessedTree,
   classification: Classification,
   _options: JsonOptions = {},
+  threads: readonly JsonThread[] = [],
 ): string {
+  const main = renderOne(session, tree, classification);
+  if (threads.length === 0) return main + "\n";
+  const parts = threads.map((t) => {
+    const info = t.session.meta.thread;
+    const id = `{"thread_id": ${info?.id ?? null}, "thread_name": ${jsonString(info?.name ?? "worker")}, `;
+    return id + renderOne(t.session, t.tree, t.classification).slice(1);
+  });
+  return `${main.slice(0, -1)}, "threads": [${parts.join(", ")}]}\n`;
+}
+
+/** One thread's report as one JSON object, without a line break. */
+function renderOne(session: Session, tree: ProcessedTree, classification: Classification): string {
   const { meta } = session;
   const sampleCount = session.samples.stack.length;
   const out: string[] = [
@@ -33,7 +57,7 @@ export function renderJson(
   const cpu = tree.cpuTime;
   if (sampleCount === 0 || n === 0 || tree.time[0] <= 0) {
     out.push("null}");
-    return out.join("") + "\n";
+    return out.join("");
   }
   // open[d] is true while a node at depth d has its children list open.
   let openDepth = -1;
@@ -66,5 +90,5 @@ export function renderJson(
     openDepth--;
   }
   out.push("}");
-  return out.join("") + "\n";
+  return out.join("");
 }

@@ -169,6 +169,42 @@ export function renderText(
   return out.join("\n") + "\n";
 }
 
+/** A thread's session and its processed tree (Session.threads). */
+export interface ThreadReport {
+  session: Session;
+  tree: ProcessedTree;
+  classification: Classification;
+}
+
+/**
+ * A session with worker threads: the main thread's report as without them, under a "Thread: main" line, then one
+ * section per worker, each under its own header line (its name, entry file and figures) and on its own clock.
+ * The flat view too is per thread.
+ */
+export function renderThreadsText(
+  main: ThreadReport,
+  threads: readonly ThreadReport[],
+  options: Partial<TextOptions> = {},
+): string {
+  const opts = { ...defaultTextOptions, ...options };
+  const f = opts.color ? ANSI.faint : "";
+  const e = opts.color ? ANSI.end : "";
+  const head = opts.shortMode ? "" : header(main.session, opts).join("\n") + "\n";
+  const out = [
+    head + `${f}Thread: main${e}\n` +
+    renderText(main.session, main.tree, main.classification, { ...opts, shortMode: true }),
+  ];
+  for (const t of threads) {
+    const { meta } = t.session;
+    const samples = t.session.samples.stack.length;
+    const cpu = meta.cpuTime >= 0 ? `  CPU time: ${(meta.cpuTime / 1e6).toFixed(3)}` : "";
+    const line = `Thread: ${escapeText(meta.thread?.name ?? "worker")}  ${escapeText(meta.program)}  ` +
+      `Duration: ${(meta.duration / 1e6).toFixed(3)}  Samples: ${samples}${cpu}`;
+    out.push(`${f}${line}${e}\n` + renderText(t.session, t.tree, t.classification, { ...opts, shortMode: true }));
+  }
+  return out.join("\n");
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? text.slice(0, max - 3) + "..." : text;
 }

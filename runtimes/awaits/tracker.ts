@@ -12,6 +12,8 @@ import type { AsyncMode, FrameInfo, FrameKind, Session, WaitTable } from "../../
 import { currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import type { ContextLog, ContextSwitches, ContextWatch } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
+import { awaitRecorder } from "./await-recorder.mjs";
+import { awaitsToWaits } from "./await-waits.ts";
 import { type AnyFunction, installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
 
 /** A clock in the sampler's own unit; the sampler converts to session microseconds at stop. */
@@ -160,7 +162,10 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
   if (log) log.watch = switches;
   if (log) log.recorder = rec;
   const w = installWrappers(rec, runtime);
-  let running = w !== null;
+  // The program's own awaits, when its code was instrumented as it loaded (runtimes/awaits/instrument.mjs).
+  const awaits = awaitRecorder();
+  const recordsAwaits = awaits !== null && awaits.start(clock, rec.tracksContexts ? currentContext : null);
+  let running = w !== null || recordsAwaits;
   let result: RecordedWaits | null = null;
   if (w) {
     const previous = log?.previous?.recorder;
@@ -177,6 +182,7 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       if (log) log.watch = null;
       if (running) {
         w?.uninstall(runtime);
+        if (recordsAwaits) awaits.stop();
         running = false;
       }
       const stopAt = safeClock(clock);
@@ -196,18 +202,58 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       const end: number[] = [];
       const stack: number[] = [];
       const context: number[] = [];
+      const stacks = rec.stacks.stacks;
+      const own = recordsAwaits ? awaitsToWaits(awaits, stopAt) : null;
+      const awaited = own ? awaitedAt(own.start, own.end) : () => false;
       for (let i = 0; i < rec.start.length; i++) {
         const e = rec.end[i];
         if (e === -Infinity) continue;
+        const b = Number.isNaN(e) ? stopAt : e;
+        // An operation that completed while the program's own code was awaiting: that await is the wait.
+        if (awaited(b)) continue;
         start.push(rec.start[i]);
-        end.push(Number.isNaN(e) ? stopAt : e);
+        end.push(b);
         stack.push(rec.stacks.resolve(rec.stack[i]));
         if (rec.tracksContexts) context.push(rec.context[i]);
       }
+      if (own) {
+        const base = stacks.length;
+        for (const s of own.stacks) stacks.push(s);
+        for (let i = 0; i < own.start.length; i++) {
+          start.push(own.start[i]);
+          end.push(own.end[i]);
+          stack.push(own.stack[i] + base);
+          if (rec.tracksContexts) context.push(own.context[i]);
+        }
+      }
       const contexts = switched ? { context, switches: switched, profiled, log } : {};
-      result = { start, end, stack, stacks: rec.stacks.stacks, ...contexts };
+      result = { start, end, stack, stacks, ...contexts };
       return result;
     },
+  };
+}
+
+/**
+ * Whether time t lies within one of the intervals [start, end] (the program's own awaits): the wrappers' waits
+ * that end then add nothing to them (that await is what the program waited on) but would take a share of the idle
+ * time the await is charged with (SPEC.md rule 3). Those that end elsewhere (callbacks, library code that outlives
+ * the program's await) stay.
+ */
+function awaitedAt(start: number[], end: number[]): (t: number) => boolean {
+  const order = start.map((_, i) => i).sort((a, b) => start[a] - start[b]);
+  const starts = Float64Array.from(order, (i) => start[i]);
+  const maxEnd = new Float64Array(order.length);
+  let m = -Infinity;
+  order.forEach((i, k) => (maxEnd[k] = m = Math.max(m, end[i])));
+  return (t) => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && maxEnd[lo - 1] >= t;
   };
 }
 

@@ -1,19 +1,48 @@
 // `node --import .../register.mjs script.ts`: TypeScript support for ES modules (loader hooks) and for
-// require() (a require extension), both transpiling with the same esbuild options.
+// require() (a require extension), both transpiling with the same esbuild options. Under the CLI with await
+// attribution on, the program's own JavaScript is also instrumented as it loads (runtimes/awaits/instrument.mjs),
+// ES modules in the hooks, CommonJS here.
 import { createRequire, register } from "node:module";
 import { readFileSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
 import { transpile } from "../../session/source/transpile.mjs";
+import { awaitShiftsFor, instrumentFile } from "../awaits/instrument.mjs";
+import { installAwaitRecorder } from "../awaits/await-recorder.mjs";
 
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+
+/** Whether the CLI's child asked for await attribution (TSPROFILE_CHILD, which runtimes/preload reads next). */
+function awaitsWanted() {
+  const raw = process.env.TSPROFILE_CHILD;
+  if (raw === undefined || !isMainThread) return false;
+  try {
+    const mode = JSON.parse(raw).asyncMode;
+    return mode === undefined || mode === "enabled" || mode === "strict";
+  } catch {
+    return false; // the preload reports it
+  }
+}
+const awaits = awaitsWanted();
+if (awaits) {
+  installAwaitRecorder();
+  // Instrumented lines hold more than the user wrote: with source maps on, error stacks and the source line Node
+  // prints for an uncaught error are the user's (each instrumented file carries its map, composed with esbuild's).
+  process.setSourceMapsEnabled?.(true);
+}
 
 // process.argv[1] is the entry script already when --import modules run; the hooks pre-transpile it.
 const entry = process.argv[1] ? resolve(process.argv[1]) : undefined;
-register("./ts-hooks.mjs", import.meta.url, { data: { entry } });
+register("./ts-hooks.mjs", import.meta.url, { data: { entry, awaits } });
 
 // Tells session/source/sourcemaps.ts that .ts files in this process ran through our transpiler, and which of them as
-// CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM).
-const slots = /** @type {Record<symbol, { cjs: Set<string> } | undefined>} */ (globalThis);
+// CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM); with
+// instrumentation, how to redo it for positions, and which JavaScript files it took as CommonJS.
+const slots = /** @type {Record<symbol, import("./loader-state.d.mts").LoaderState | undefined>} */ (globalThis);
 const state = (slots[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
+if (awaits) {
+  state.awaits = awaitShiftsFor;
+  state.scripts = new Set();
+}
 
 const Module = createRequire(import.meta.url)("node:module");
 for (const ext of [".ts", ".cts", ".tsx"]) {
@@ -23,6 +52,56 @@ for (const ext of [".ts", ".cts", ".tsx"]) {
    */
   Module._extensions[ext] = function (module, filename) {
     state.cjs.add(filename);
-    module._compile(transpile(readFileSync(filename, "utf8"), filename, "cjs").code, filename);
+    const code = transpile(readFileSync(filename, "utf8"), filename, "cjs").code;
+    module._compile(awaits ? instrumentFile(filename, code, true) ?? code : code, filename);
   };
+}
+if (awaits) {
+  for (const ext of [".js", ".cjs"]) {
+    const original = Module._extensions[ext];
+    /**
+     * @this {unknown}
+     * @param {{ _compile(code: string, filename: string): unknown }} module
+     * @param {string} filename
+     */
+    const instrumented = function (module, filename) {
+      let code = null;
+      try {
+        // A .js file of a "type": "module" package is an ES module that require() loads: Node's own handling.
+        if (ext === ".cjs" || !inModulePackage(filename)) {
+          code = instrumentFile(filename, readFileSync(filename, "utf8"), true);
+        }
+      } catch {
+        code = null;
+      }
+      if (code === null) return Reflect.apply(original, this, [module, filename]);
+      state.scripts?.add(filename);
+      module._compile(code, filename);
+    };
+    Module._extensions[ext] = instrumented;
+  }
+}
+
+/** Per folder, whether the nearest package.json says "type": "module". @type {Map<string, boolean>} */
+const moduleType = new Map();
+function inModulePackage(/** @type {string} */ file) {
+  const seen = [];
+  let answer = false;
+  for (let dir = dirname(file);; dir = dirname(dir)) {
+    const known = moduleType.get(dir);
+    if (known !== undefined) {
+      answer = known;
+      break;
+    }
+    seen.push(dir);
+    try {
+      answer = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).type === "module";
+      break;
+    } catch {
+      // none here (or unreadable): keep walking up
+    }
+    if (dirname(dir) === dir) break;
+  }
+  for (const d of seen) moduleType.set(d, answer);
+  return answer;
 }

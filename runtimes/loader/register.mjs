@@ -5,8 +5,10 @@
 import { createRequire, register } from "node:module";
 import { readFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
-import { transpile } from "../../session/source/transpile.mjs";
-import { awaitShiftsFor, instrumentFile } from "../awaits/instrument.mjs";
+import { transpile, TS_FILE } from "../../session/source/transpile.mjs";
+import { formatOf } from "../../session/source/ts-format.mjs";
+import { awaitShiftsFor, instrumentFile, isProgramFile } from "../awaits/instrument.mjs";
+import { installStackColumns } from "./stack-columns.mjs";
 import { installAwaitRecorder } from "../awaits/await-recorder.mjs";
 
 import { dirname, join, resolve } from "node:path";
@@ -23,12 +25,7 @@ function awaitsWanted() {
   }
 }
 const awaits = awaitsWanted();
-if (awaits) {
-  installAwaitRecorder();
-  // Instrumented lines hold more than the user wrote: with source maps on, error stacks and the source line Node
-  // prints for an uncaught error are the user's (each instrumented file carries its map, composed with esbuild's).
-  process.setSourceMapsEnabled?.(true);
-}
+if (awaits) installAwaitRecorder();
 
 // process.argv[1] is the entry script already when --import modules run; the hooks pre-transpile it.
 const entry = process.argv[1] ? resolve(process.argv[1]) : undefined;
@@ -42,6 +39,16 @@ const state = (slots[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
 if (awaits) {
   state.awaits = awaitShiftsFor;
   state.scripts = new Set();
+  installStackColumns(shiftsOfFile);
+}
+
+/** The instrumentation's shifts of a file of this process (redone from the file, as sourcemaps.ts does). */
+function shiftsOfFile(/** @type {string} */ file) {
+  if (!isProgramFile(file)) return null;
+  const source = readFileSync(file, "utf8");
+  if (!TS_FILE.test(file)) return awaitShiftsFor(file, source, state.scripts?.has(file) === true);
+  const format = state.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
+  return awaitShiftsFor(file, transpile(source, file, format).code, format === "cjs");
 }
 
 const Module = createRequire(import.meta.url)("node:module");

@@ -19,7 +19,7 @@ export class AwaitRecorder {
   wTo: Int32Array;
   wContext: number[];
   start(clock: () => number, context: (() => number) | null): boolean;
-  stop(): void;
+  stop(): (t: number) => number;
   register(file: string, rows: SiteRow[]): Record<string, (...args: never[]) => unknown>;
 }
 export function installAwaitRecorder(): AwaitRecorder;

@@ -26,6 +26,10 @@ export class AwaitRecorder {
   constructor() {
     /** @type {(() => number) | null} the tracker's clock while recording; null: not recording */
     this.clock = null;
+    /** @type {() => number} */
+    this.trackerClock = () => 0;
+    /** @type {[number, number]} the tracker's clock and performance.now() at start */
+    this.from = [0, 0];
     /** @type {(() => number) | null} strict mode and per-request profiles: the async context running now */
     this.context = null;
     /** Sites of every registered file: site id -> [file, kind, name, line, col]. */
@@ -70,15 +74,29 @@ export class AwaitRecorder {
     if (this.clock !== null) return false;
     this.n = 0;
     this.wContext = [];
-    this.clock = clock;
+    // Times are read from performance.now() (on Node the tracker's clock is hrtime's, a BigInt a read) and put on
+    // the tracker's clock at stop, from a reading of both here and there.
+    this.trackerClock = clock;
+    this.from = [clock(), performance.now()];
+    this.clock = () => performance.now();
     this.context = context;
     return true;
   }
 
-  /** Stops recording; the log stays readable until the next start(). */
+  /**
+   * Stops recording; the log stays readable until the next start(). Returns how to put its times on the tracker's
+   * clock.
+   * @returns {(t: number) => number}
+   */
   stop() {
     this.clock = null;
     this.context = null;
+    const [c0, p0] = this.from;
+    const c1 = this.trackerClock();
+    const p1 = performance.now();
+    // The tracker's unit is a power of ten of milliseconds (ms on Deno and Bun, us on Node).
+    const ratio = p1 > p0 && c1 > c0 ? 10 ** Math.round(Math.log10((c1 - c0) / (p1 - p0))) : 1;
+    return (t) => c0 + (t - p0) * ratio;
   }
 
   /**

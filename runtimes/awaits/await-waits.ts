@@ -21,7 +21,12 @@ export interface AwaitWaits {
   context: number[];
 }
 
-export function awaitsToWaits(rec: AwaitRecorder, stopAt: number): AwaitWaits {
+/** Shorter awaits are left out (in the recorder's milliseconds): an await of a promise already settled, or of an
+ * async function that never suspended, lasts microtasks; no idle time lies within it and no sample can tell it. */
+const MIN_WAIT_MS = 0.05;
+
+/** The recorded awaits as waits; `toClock` puts the recorder's times on the tracker's clock; stopAt is on that. */
+export function awaitsToWaits(rec: AwaitRecorder, toClock: (t: number) => number, stopAt: number): AwaitWaits {
   const out: AwaitWaits = { start: [], end: [], stack: [], stacks: [], context: [] };
   const siteOf = (site: number): RawSite | null => {
     const row = rec.siteRow[site];
@@ -78,15 +83,15 @@ export function awaitsToWaits(rec: AwaitRecorder, stopAt: number): AwaitWaits {
   for (let i = 0; i < rec.n; i++) {
     const a = rec.wAct[i];
     let start = rec.wStart[i];
-    const end = Number.isNaN(rec.wEnd[i]) ? stopAt : rec.wEnd[i];
+    const end = Number.isNaN(rec.wEnd[i]) ? Infinity : rec.wEnd[i];
     // Covered by what A started before it: until the last of those resumed for the last time, or to the end.
     for (let c = rec.wFrom[i]; c < rec.wTo[i] && start < end; c++) {
       if (rec.actParent[c] !== a) continue;
       start = rec.actDone[c] ? Math.max(start, rec.actLastResume[c]) : end;
     }
-    if (!(start < end)) continue;
-    out.start.push(start);
-    out.end.push(end);
+    if (!(start + MIN_WAIT_MS <= end)) continue;
+    out.start.push(toClock(start));
+    out.end.push(end === Infinity ? stopAt : toClock(end));
     out.stack.push(stackOfNode(child(callers(a), rec.wSite[i])));
     out.context.push(rec.wContext[i] ?? 0);
   }

@@ -180,9 +180,10 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       if (result) return result;
       const switched = switches?.stop();
       if (log) log.watch = null;
+      let toClock = (t: number) => t;
       if (running) {
         w?.uninstall(runtime);
-        if (recordsAwaits) awaits.stop();
+        if (recordsAwaits) toClock = awaits.stop();
         running = false;
       }
       const stopAt = safeClock(clock);
@@ -203,7 +204,7 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       const stack: number[] = [];
       const context: number[] = [];
       const stacks = rec.stacks.stacks;
-      const own = recordsAwaits ? awaitsToWaits(awaits, stopAt) : null;
+      const own = recordsAwaits ? awaitsToWaits(awaits, toClock, stopAt) : null;
       const awaited = own ? awaitedAt(own.start, own.end) : () => false;
       for (let i = 0; i < rec.start.length; i++) {
         const e = rec.end[i];

@@ -14,6 +14,9 @@
 
 /** @typedef {[kind: number, name: string, line: number, col: number]} SiteRow */
 
+/** How often (ms, at most) the recorder's clock is read beside the tracker's: see start(). */
+const CALIBRATE_MS = 50;
+
 /** Grows a typed array to hold index i. @template {Float64Array | Int32Array | Uint8Array} T @param {T} a */
 function grown(a, /** @type {number} */ i) {
   if (i < a.length) return a;
@@ -28,8 +31,8 @@ export class AwaitRecorder {
     this.clock = null;
     /** @type {() => number} */
     this.trackerClock = () => 0;
-    /** @type {[number, number]} the tracker's clock and performance.now() at start */
-    this.from = [0, 0];
+    /** @type {number[]} pairs of readings (the tracker's clock, performance.now()), in time order */
+    this.calibration = [];
     /** @type {(() => number) | null} strict mode and per-request profiles: the async context running now */
     this.context = null;
     /** Sites of every registered file: site id -> [file, kind, name, line, col]. */
@@ -75,12 +78,25 @@ export class AwaitRecorder {
     this.n = 0;
     this.wContext = [];
     // Times are read from performance.now() (on Node the tracker's clock is hrtime's, a BigInt a read) and put on
-    // the tracker's clock at stop, from a reading of both here and there.
+    // the tracker's clock at stop. The two need not run at the same rate (on a VM whose clock is being slewed,
+    // hrtime and performance.now() drift apart by a percent), so pairs of readings are taken as it goes, at most
+    // every CALIBRATE_MS, and times are interpolated between them.
     this.trackerClock = clock;
-    this.from = [clock(), performance.now()];
+    this.calibration = [clock(), performance.now()];
     this.clock = () => performance.now();
     this.context = context;
     return true;
+  }
+
+  /** A pair of readings, if the last one is older than CALIBRATE_MS at `now` (performance.now()). */
+  calibrate(/** @type {number} */ now) {
+    const cal = this.calibration;
+    if (now - cal[cal.length - 1] < CALIBRATE_MS) return;
+    try {
+      cal.push(this.trackerClock(), performance.now());
+    } catch {
+      // A tracker clock that throws: interpolated between the pairs there are.
+    }
   }
 
   /**
@@ -91,12 +107,28 @@ export class AwaitRecorder {
   stop() {
     this.clock = null;
     this.context = null;
-    const [c0, p0] = this.from;
-    const c1 = this.trackerClock();
-    const p1 = performance.now();
-    // The tracker's unit is a power of ten of milliseconds (ms on Deno and Bun, us on Node).
-    const ratio = p1 > p0 && c1 > c0 ? 10 ** Math.round(Math.log10((c1 - c0) / (p1 - p0))) : 1;
-    return (t) => c0 + (t - p0) * ratio;
+    const cal = this.calibration;
+    try {
+      cal.push(this.trackerClock(), performance.now());
+    } catch {
+      // as in calibrate()
+    }
+    const pairs = cal.length / 2;
+    return (t) => {
+      // The pair at or before t (the first pair before it all), and the next one.
+      let lo = 0;
+      let hi = pairs - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (cal[2 * mid + 1] <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      const i = Math.min(lo, pairs - 2);
+      if (i < 0) return cal[0] + (t - cal[1]); // one pair only: the tracker clock threw at stop
+      const [c0, p0, c1, p1] = [cal[2 * i], cal[2 * i + 1], cal[2 * i + 2], cal[2 * i + 3]];
+      const rate = p1 > p0 ? (c1 - c0) / (p1 - p0) : 1;
+      return c0 + (t - p0) * rate;
+    };
   }
 
   /**
@@ -181,6 +213,7 @@ export class AwaitRecorder {
     const clock = this.clock;
     if (clock === null || a <= 0 || a >= this.next) return;
     const now = clock();
+    this.calibrate(now);
     if (this.actPending[a] !== 0) this.close(a, now); // an await left by a throw nobody caught in this function
     const i = this.n++;
     if (i >= this.wAct.length) this.growAwaits(i);

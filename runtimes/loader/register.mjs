@@ -34,7 +34,13 @@ register("./ts-hooks.mjs", import.meta.url, { data: { entry, awaits } });
 // Tells session/source/sourcemaps.ts that .ts files in this process ran through our transpiler, and which of them as
 // CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM); with
 // instrumentation, how to redo it for positions, and which JavaScript files it took as CommonJS.
-const slots = /** @type {Record<symbol, import("./loader-state.d.mts").LoaderState | undefined>} */ (globalThis);
+/**
+ * What session/source/sourcemaps.ts reads (its LoaderState).
+ * @typedef {{ cjs: Set<string>, scripts?: Set<string>,
+ *   awaits?: (file: string, code: string, script: boolean) => { unshift(line: number, col: number): number } | null
+ * }} LoaderState
+ */
+const slots = /** @type {Record<symbol, LoaderState | undefined>} */ (globalThis);
 const state = (slots[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
 if (awaits) {
   state.awaits = awaitShiftsFor;

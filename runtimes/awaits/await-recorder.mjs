@@ -79,10 +79,12 @@ export class AwaitRecorder {
     this.wContext = [];
     // Times are read from performance.now() (on Node the tracker's clock is hrtime's, a BigInt a read) and put on
     // the tracker's clock at stop. The two need not run at the same rate (on a VM whose clock is being slewed,
-    // hrtime and performance.now() drift apart by a percent), so pairs of readings are taken as it goes, at most
-    // every CALIBRATE_MS, and times are interpolated between them.
+    // hrtime and performance.now() may drift apart), so pairs of readings are taken as it goes, at most every
+    // CALIBRATE_MS, and times are interpolated between them.
     this.trackerClock = clock;
-    this.calibration = [clock(), performance.now()];
+    performance.now(); // its first read loads Node's perf_hooks: milliseconds that must not fall inside a pair
+    this.calibration = [];
+    this.pair();
     this.clock = () => performance.now();
     this.context = context;
     return true;
@@ -91,9 +93,16 @@ export class AwaitRecorder {
   /** A pair of readings, if the last one is older than CALIBRATE_MS at `now` (performance.now()). */
   calibrate(/** @type {number} */ now) {
     const cal = this.calibration;
-    if (now - cal[cal.length - 1] < CALIBRATE_MS) return;
+    if (now - cal[cal.length - 1] >= CALIBRATE_MS) this.pair();
+  }
+
+  /** Reads both clocks: performance.now() between two readings of the tracker's, paired with their mean. */
+  pair() {
     try {
-      cal.push(this.trackerClock(), performance.now());
+      const c0 = this.trackerClock();
+      const p = performance.now();
+      const c1 = this.trackerClock();
+      this.calibration.push((c0 + c1) / 2, p);
     } catch {
       // A tracker clock that throws: interpolated between the pairs there are.
     }
@@ -107,12 +116,8 @@ export class AwaitRecorder {
   stop() {
     this.clock = null;
     this.context = null;
+    this.pair();
     const cal = this.calibration;
-    try {
-      cal.push(this.trackerClock(), performance.now());
-    } catch {
-      // as in calibrate()
-    }
     const pairs = cal.length / 2;
     return (t) => {
       // The pair at or before t (the first pair before it all), and the next one.
@@ -124,7 +129,7 @@ export class AwaitRecorder {
         else hi = mid - 1;
       }
       const i = Math.min(lo, pairs - 2);
-      if (i < 0) return cal[0] + (t - cal[1]); // one pair only: the tracker clock threw at stop
+      if (i < 0) return pairs === 1 ? cal[0] + (t - cal[1]) : t; // the tracker clock threw: a guess
       const [c0, p0, c1, p1] = [cal[2 * i], cal[2 * i + 1], cal[2 * i + 2], cal[2 * i + 3]];
       const rate = p1 > p0 ? (c1 - c0) / (p1 - p0) : 1;
       return c0 + (t - p0) * rate;

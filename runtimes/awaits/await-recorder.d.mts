@@ -10,7 +10,14 @@ export class AwaitRecorder {
   actParent: Int32Array;
   actDone: Uint8Array;
   actLastResume: Float64Array;
+  actPending: Uint8Array;
+  pendSite: Int32Array;
+  pendStart: Float64Array;
+  pendFrom: Int32Array;
+  pendTo: Int32Array;
+  pendContext: number[];
   n: number;
+  startedAt: number;
   wAct: Int32Array;
   wSite: Int32Array;
   wStart: Float64Array;

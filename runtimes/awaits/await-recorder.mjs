@@ -14,6 +14,9 @@
 
 /** @typedef {[kind: number, name: string, line: number, col: number]} SiteRow */
 
+/** Shorter awaits are not logged (see close()). */
+const MIN_LOGGED_MS = 0.05;
+
 /** How often (ms, at most) the recorder's clock is read beside the tracker's: see start(). */
 const CALIBRATE_MS = 50;
 
@@ -31,6 +34,8 @@ export class AwaitRecorder {
     this.clock = null;
     /** @type {() => number} */
     this.trackerClock = () => 0;
+    /** performance.now() at start(): awaits pending since before are left out (they began unrecorded). */
+    this.startedAt = 0;
     /** @type {number[]} pairs of readings (the tracker's clock, performance.now()), in time order */
     this.calibration = [];
     /** @type {(() => number) | null} strict mode and per-request profiles: the async context running now */
@@ -48,11 +53,17 @@ export class AwaitRecorder {
     this.actBefore = new Int32Array(1024);
     /** The activation's next activation id when it last became running: the ones it started are at or above. */
     this.actFrom = new Int32Array(1024);
-    /** Its pending await (an index into the await log + 1), or 0. */
-    this.actPending = new Int32Array(1024);
+    /** Its pending await, if any (1): the site, start, the activations it started before ([from, to)), context. */
+    this.actPending = new Uint8Array(1024);
+    this.pendSite = new Int32Array(1024);
+    this.pendStart = new Float64Array(1024);
+    this.pendFrom = new Int32Array(1024);
+    this.pendTo = new Int32Array(1024);
+    /** @type {number[]} */
+    this.pendContext = [];
     this.actDone = new Uint8Array(1024);
     this.actLastResume = new Float64Array(1024);
-    /** Awaits recorded since start(): index i of each w* array. */
+    /** Awaits that ended since start() and lasted at least MIN_LOGGED_MS: index i of each w* array. */
     this.n = 0;
     this.wAct = new Int32Array(4096);
     this.wSite = new Int32Array(4096);
@@ -82,7 +93,7 @@ export class AwaitRecorder {
     // hrtime and performance.now() may drift apart), so pairs of readings are taken as it goes, at most every
     // CALIBRATE_MS, and times are interpolated between them.
     this.trackerClock = clock;
-    performance.now(); // its first read loads Node's perf_hooks: milliseconds that must not fall inside a pair
+    this.startedAt = performance.now(); // its first read loads Node's perf_hooks: milliseconds that must not fall inside a pair
     this.calibration = [];
     this.pair();
     this.clock = () => performance.now();
@@ -191,6 +202,10 @@ export class AwaitRecorder {
     this.actBefore = grown(this.actBefore, id);
     this.actFrom = grown(this.actFrom, id);
     this.actPending = grown(this.actPending, id);
+    this.pendSite = grown(this.pendSite, id);
+    this.pendStart = grown(this.pendStart, id);
+    this.pendFrom = grown(this.pendFrom, id);
+    this.pendTo = grown(this.pendTo, id);
     this.actDone = grown(this.actDone, id);
     this.actLastResume = grown(this.actLastResume, id);
   }
@@ -220,16 +235,12 @@ export class AwaitRecorder {
     const now = clock();
     this.calibrate(now);
     if (this.actPending[a] !== 0) this.close(a, now); // an await left by a throw nobody caught in this function
-    const i = this.n++;
-    if (i >= this.wAct.length) this.growAwaits(i);
-    this.wAct[i] = a;
-    this.wSite[i] = site;
-    this.wStart[i] = now;
-    this.wEnd[i] = NaN;
-    this.wFrom[i] = this.actFrom[a];
-    this.wTo[i] = this.next;
-    if (this.context !== null) this.wContext[i] = this.context();
-    this.actPending[a] = i + 1;
+    this.actPending[a] = 1;
+    this.pendSite[a] = site;
+    this.pendStart[a] = now;
+    this.pendFrom[a] = this.actFrom[a];
+    this.pendTo[a] = this.next;
+    if (this.context !== null) this.pendContext[a] = this.context();
     this.running = this.actBefore[a];
   }
 
@@ -243,12 +254,25 @@ export class AwaitRecorder {
     this.wTo = grown(this.wTo, i);
   }
 
-  /** The pending await of activation a ended at `now`. @param {number} a @param {number} now */
+  /**
+   * The pending await of activation a ended at `now`; logged if it lasted long enough to hold idle time (most
+   * awaits last microtasks: a settled promise, an async function that did not suspend).
+   * @param {number} a @param {number} now
+   */
   close(a, now) {
-    const p = this.actPending[a];
     this.actPending[a] = 0;
-    if (p > 0) this.wEnd[p - 1] = now;
     this.actLastResume[a] = now;
+    const start = this.pendStart[a];
+    if (now - start < MIN_LOGGED_MS || start < this.startedAt) return;
+    const i = this.n++;
+    if (i >= this.wAct.length) this.growAwaits(i);
+    this.wAct[i] = a;
+    this.wSite[i] = this.pendSite[a];
+    this.wStart[i] = start;
+    this.wEnd[i] = now;
+    this.wFrom[i] = this.pendFrom[a];
+    this.wTo[i] = this.pendTo[a];
+    if (this.context !== null) this.wContext[i] = this.pendContext[a] ?? 0;
   }
 
   /** Activation a runs again (after an await, or a yield). */

@@ -80,20 +80,26 @@ export function awaitsToWaits(rec: AwaitRecorder, toClock: (t: number) => number
     return nodeStack[node];
   };
 
-  for (let i = 0; i < rec.n; i++) {
-    const a = rec.wAct[i];
-    let start = rec.wStart[i];
-    const end = Number.isNaN(rec.wEnd[i]) ? Infinity : rec.wEnd[i];
+  const add = (a: number, site: number, from: number, to: number, begin: number, end: number, context: number) => {
+    let start = begin;
     // Covered by what A started before it: until the last of those resumed for the last time, or to the end.
-    for (let c = rec.wFrom[i]; c < rec.wTo[i] && start < end; c++) {
+    for (let c = from; c < to && start < end; c++) {
       if (rec.actParent[c] !== a) continue;
       start = rec.actDone[c] ? Math.max(start, rec.actLastResume[c]) : end;
     }
-    if (!(start + MIN_WAIT_MS <= end)) continue;
+    if (!(start + MIN_WAIT_MS <= end)) return;
     out.start.push(toClock(start));
     out.end.push(end === Infinity ? stopAt : toClock(end));
-    out.stack.push(stackOfNode(child(callers(a), rec.wSite[i])));
-    out.context.push(rec.wContext[i] ?? 0);
+    out.stack.push(stackOfNode(child(callers(a), site)));
+    out.context.push(context);
+  };
+  for (let i = 0; i < rec.n; i++) {
+    add(rec.wAct[i], rec.wSite[i], rec.wFrom[i], rec.wTo[i], rec.wStart[i], rec.wEnd[i], rec.wContext[i] ?? 0);
+  }
+  // Still pending at stop: they end there.
+  for (let a = 1; a < rec.next; a++) {
+    if (rec.actPending[a] === 0 || rec.pendStart[a] < rec.startedAt) continue;
+    add(a, rec.pendSite[a], rec.pendFrom[a], rec.pendTo[a], rec.pendStart[a], Infinity, rec.pendContext[a] ?? 0);
   }
   return out;
 }

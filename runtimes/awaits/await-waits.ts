@@ -19,6 +19,9 @@ export interface AwaitWaits {
   stacks: RawSite[][];
   /** Per wait, the async context it was started in (when contexts were tracked). */
   context: number[];
+  /** The logical stack (an index into stacks, added if new) of code running in activation a: its function, then
+   * its callers. For what the wrapped operations started from the program's instrumented code. */
+  activationStack(a: number): number;
 }
 
 /** Shorter awaits are left out (in the recorder's milliseconds): an await of a promise already settled, or of an
@@ -27,7 +30,7 @@ const MIN_WAIT_MS = 0.05;
 
 /** The recorded awaits as waits; `toClock` puts the recorder's times on the tracker's clock; stopAt is on that. */
 export function awaitsToWaits(rec: AwaitRecorder, toClock: (t: number) => number, stopAt: number): AwaitWaits {
-  const out: AwaitWaits = { start: [], end: [], stack: [], stacks: [], context: [] };
+  const out: AwaitWaits = { start: [], end: [], stack: [], stacks: [], context: [], activationStack: () => -1 };
   const siteOf = (site: number): RawSite | null => {
     const row = rec.siteRow[site];
     if (!row) return null;
@@ -80,6 +83,7 @@ export function awaitsToWaits(rec: AwaitRecorder, toClock: (t: number) => number
     return nodeStack[node];
   };
 
+  out.activationStack = (a) => a > 0 && a < rec.next ? stackOfNode(child(callers(a), rec.actSite[a])) : -1;
   const add = (a: number, site: number, from: number, to: number, begin: number, end: number, context: number) => {
     let start = begin;
     // Covered by what A started before it: until the last of those resumed for the last time, or to the end.

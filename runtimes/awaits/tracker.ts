@@ -12,7 +12,7 @@ import type { AsyncMode, FrameInfo, FrameKind, Session, WaitTable } from "../../
 import { currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import type { ContextLog, ContextSwitches, ContextWatch } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
-import { awaitRecorder } from "./await-recorder.mjs";
+import { type AwaitRecorder, awaitRecorder } from "./await-recorder.mjs";
 import { awaitsToWaits } from "./await-waits.ts";
 import { type AnyFunction, installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
 
@@ -58,6 +58,10 @@ class Recorder implements WaitRecorder {
   readonly stack: number[] = [];
   /** Contexts tracked only: per wait, the context that started it. */
   readonly context: number[] = [];
+  /** Per wait, the instrumented activation that started it (runtimes/awaits/await-recorder.mjs), or 0. */
+  readonly activation: number[] = [];
+  /** The program's own awaits' recorder, while it records for this tracker. */
+  awaits: AwaitRecorder | null = null;
   readonly stacks = new WaitStacks(stackMode(runtimeName()));
   inside = false;
   constructor(
@@ -71,7 +75,11 @@ class Recorder implements WaitRecorder {
       const id = this.start.length;
       this.start.push(this.clock());
       this.end.push(NaN);
-      this.stack.push(this.stacks.capture(wrapper));
+      // Started from the program's instrumented code: its logical stack is that activation's (no capture, the
+      // cost of this tracker; resolved at stop by awaitsToWaits).
+      const act = this.awaits !== null && this.awaits.clock !== null ? this.awaits.running : 0;
+      this.stack.push(act > 0 ? -1 : this.stacks.capture(wrapper));
+      this.activation.push(act);
       if (this.tracksContexts) this.context.push(currentContext());
       return id;
     } catch {
@@ -165,6 +173,7 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
   // The program's own awaits, when its code was instrumented as it loaded (runtimes/awaits/instrument.mjs).
   const awaits = awaitRecorder();
   const recordsAwaits = awaits !== null && awaits.start(clock, rec.tracksContexts ? currentContext : null);
+  if (recordsAwaits) rec.awaits = awaits;
   let running = w !== null || recordsAwaits;
   let result: RecordedWaits | null = null;
   if (w) {
@@ -206,6 +215,8 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       const stacks = rec.stacks.stacks;
       const own = recordsAwaits ? awaitsToWaits(awaits, toClock, stopAt) : null;
       const awaited = own ? awaitedAt(own.start, own.end) : () => false;
+      /** Wrapped operations started from instrumented code: [wait, its stack among own.stacks]. */
+      const ownStack: [number, number][] = [];
       for (let i = 0; i < rec.start.length; i++) {
         const e = rec.end[i];
         if (e === -Infinity) continue;
@@ -214,11 +225,14 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
         if (awaited(b)) continue;
         start.push(rec.start[i]);
         end.push(b);
-        stack.push(rec.stacks.resolve(rec.stack[i]));
+        const act = rec.activation[i] ?? 0;
+        if (act > 0 && own) ownStack.push([stack.length, own.activationStack(act)]);
+        stack.push(act > 0 ? -1 : rec.stacks.resolve(rec.stack[i]));
         if (rec.tracksContexts) context.push(rec.context[i]);
       }
       if (own) {
         const base = stacks.length;
+        for (const [k, s] of ownStack) if (s >= 0) stack[k] = base + s;
         for (const s of own.stacks) stacks.push(s);
         for (let i = 0; i < own.start.length; i++) {
           start.push(own.start[i]);

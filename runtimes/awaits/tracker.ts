@@ -316,6 +316,17 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
   let locator: FunctionLocator | null = null;
   const siteFrames = new Map<string, number>();
 
+  let byStart: Map<string, number> | null = null;
+  const atStart = (f: FrameInfo): number | undefined => {
+    if (!byStart) {
+      byStart = new Map();
+      frames.forEach((g, i) => {
+        const k = `${g.file}\u0000${g.line}\u0000${g.col}`;
+        if (g.kind === "js" && !byStart!.has(k)) byStart!.set(k, i);
+      });
+    }
+    return byStart.get(`${f.file}\u0000${f.line}\u0000${f.col}`);
+  };
   const internFrame = (f: FrameInfo): number => {
     const known = frameTable.length;
     const id = frameTable.frame(f);
@@ -359,7 +370,9 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
         id = frameTable.find(frame);
         if (id < 0) {
           const near = byLine(frame.name, frame.file, frame.line, true);
-          id = near >= 0 ? near : internFrame(frame);
+          // A function the sampler saw at that very start under another name (the transform names functions
+          // from the source, V8 infers some names its own way: `obj.f = async () => {}`): the sampler's frame.
+          id = near >= 0 ? near : atStart(frame) ?? internFrame(frame);
         }
         siteFrames.set(sk, id);
         return id;

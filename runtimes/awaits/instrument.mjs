@@ -22,9 +22,11 @@
 // Positions: only insertions, never inside a line break, so every line keeps its number and a column moves only
 // after an insertion on its line. The helper function `__tspH` (hoisted, so it exists before any code of the file
 // runs, import cycles included) goes after the last line; it registers the file's sites with the recorder on first
-// use. The input's map comment (esbuild's for TypeScript, a build's own) stays last and unchanged: it is still right
-// for every line, and for every column of a line without insertions. `shiftsOf` gives the exact inverse of the
-// insertions (generated column -> input column), which session/source/sourcemaps.ts applies before that map.
+// use. The map comment becomes the input's own map (esbuild's for TypeScript, a build's inline one) with every
+// mapping moved by the insertions, or without one each token mapped to itself: what Node applies to stacks when
+// source maps are on. With them off (the usual case), session/source/sourcemaps.ts redoes the transform and applies
+// `shiftsOf`'s exact inverse (generated column -> input column) before the input's map, and
+// runtimes/loader/stack-columns.mjs puts error stacks' columns back the same way.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";

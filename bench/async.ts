@@ -11,6 +11,9 @@
 //            connections, 1000 warm-up requests then 10000 timed): the figure is the load generator's time.
 //   node --import ./runtimes/loader/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno]
 //        [--workloads http]
+// On Node, "enabled" includes the load-time instrumentation of the program's awaits (runtimes/awaits/instrument.mjs:
+// the child's loader instruments bench/async.ts itself, as the CLI's child does the program); with
+// TSPROFILE_BENCH_WRAPPERS_ONLY=1 it is the wrappers alone (the mechanism before it), for comparison.
 // As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
 // As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
 import { spawn, spawnSync } from "node:child_process";
@@ -246,6 +249,15 @@ if (values.load) {
   const wanted = values.runtimes?.split(",");
   const works = values.workloads?.split(",") ?? ["promise", "waits", "http"];
   const rounds = Number(values.rounds ?? 7);
+  /** Node's loader (runtimes/loader/register.mjs) instruments the child's awaits when its TSPROFILE_CHILD asks (opted in). */
+  const childEnv = (mode: string): Record<string, string | undefined> => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.TSPROFILE_CHILD;
+    if (mode === "enabled" && process.env.TSPROFILE_BENCH_WRAPPERS_ONLY) return env;
+    env.TSPROFILE_CHILD = JSON.stringify({ asyncMode: mode });
+    env.TSPROFILE_AWAIT_INSTRUMENT = "1";
+    return env;
+  };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`async tracking cost, ${rounds} rounds interleaved, medians; 2 cores; loadavg ${load()} at start`);
@@ -261,7 +273,12 @@ if (values.load) {
       continue;
     }
     if (works.includes("promise")) {
-      const out = spawnSync(cmd, [...args, "--work", "blocks"], { encoding: "utf8", cwd: root, timeout: 300_000 });
+      const out = spawnSync(cmd, [...args, "--work", "blocks"], {
+        encoding: "utf8",
+        cwd: root,
+        timeout: 300_000,
+        env: childEnv("enabled"),
+      });
       try {
         const b = JSON.parse((out.stdout ?? "").trim().split("\n").at(-1) ?? "");
         const per = (on: number, off: number) => (((on - off) * 1000) / b.waits).toFixed(2);
@@ -283,7 +300,7 @@ if (values.load) {
             encoding: "utf8",
             cwd: root,
             timeout: 180_000,
-            env: { ...process.env, TSPROFILE_BENCH_LOADGEN: process.execPath },
+            env: { ...childEnv(mode), TSPROFILE_BENCH_LOADGEN: process.execPath },
           });
           let res: ChildResult;
           try {

@@ -12,6 +12,8 @@ import type { AsyncMode, FrameInfo, FrameKind, Session, WaitTable } from "../../
 import { currentContext, enterProfiledContext, separateContexts, watchContextSwitches } from "./contexts.ts";
 import type { ContextLog, ContextSwitches, ContextWatch } from "./contexts.ts";
 import { type RawSite, type StackMode, WaitStacks } from "./wait-stacks.ts";
+import { type AwaitRecorder, awaitRecorder } from "./await-recorder.mjs";
+import { awaitsToWaits } from "./await-waits.ts";
 import { type AnyFunction, installWrappers, type Runtime, runtimeName, type WaitRecorder } from "./wrappers.ts";
 
 /** A clock in the sampler's own unit; the sampler converts to session microseconds at stop. */
@@ -56,6 +58,10 @@ class Recorder implements WaitRecorder {
   readonly stack: number[] = [];
   /** Contexts tracked only: per wait, the context that started it. */
   readonly context: number[] = [];
+  /** Per wait, the instrumented activation that started it (runtimes/awaits/await-recorder.mjs), or 0. */
+  readonly activation: number[] = [];
+  /** The program's own awaits' recorder, while it records for this tracker. */
+  awaits: AwaitRecorder | null = null;
   readonly stacks = new WaitStacks(stackMode(runtimeName()));
   inside = false;
   constructor(
@@ -69,7 +75,11 @@ class Recorder implements WaitRecorder {
       const id = this.start.length;
       this.start.push(this.clock());
       this.end.push(NaN);
-      this.stack.push(this.stacks.capture(wrapper));
+      // Started from the program's instrumented code: its logical stack is that activation's (no capture, the
+      // cost of this tracker; resolved at stop by awaitsToWaits).
+      const act = this.awaits !== null && this.awaits.clock !== null ? this.awaits.running : 0;
+      this.stack.push(act > 0 ? -1 : this.stacks.capture(wrapper));
+      this.activation.push(act);
       if (this.tracksContexts) this.context.push(currentContext());
       return id;
     } catch {
@@ -160,7 +170,11 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
   if (log) log.watch = switches;
   if (log) log.recorder = rec;
   const w = installWrappers(rec, runtime);
-  let running = w !== null;
+  // The program's own awaits, when its code was instrumented as it loaded (runtimes/awaits/instrument.mjs).
+  const awaits = awaitRecorder();
+  const recordsAwaits = awaits !== null && awaits.start(clock, rec.tracksContexts ? currentContext : null);
+  if (recordsAwaits) rec.awaits = awaits;
+  let running = w !== null || recordsAwaits;
   let result: RecordedWaits | null = null;
   if (w) {
     const previous = log?.previous?.recorder;
@@ -175,8 +189,10 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       if (result) return result;
       const switched = switches?.stop();
       if (log) log.watch = null;
+      let toClock = (t: number) => t;
       if (running) {
         w?.uninstall(runtime);
+        if (recordsAwaits) toClock = awaits.stop();
         running = false;
       }
       const stopAt = safeClock(clock);
@@ -196,18 +212,63 @@ export function startWaitTracker(clock: Clock, options: WaitTrackerOptions = {})
       const end: number[] = [];
       const stack: number[] = [];
       const context: number[] = [];
+      const stacks = rec.stacks.stacks;
+      const own = recordsAwaits ? awaitsToWaits(awaits, toClock, stopAt) : null;
+      const awaited = own ? awaitedAt(own.start, own.end) : () => false;
+      /** Wrapped operations started from instrumented code: [wait, its stack among own.stacks]. */
+      const ownStack: [number, number][] = [];
       for (let i = 0; i < rec.start.length; i++) {
         const e = rec.end[i];
         if (e === -Infinity) continue;
+        const b = Number.isNaN(e) ? stopAt : e;
+        // An operation that completed while the program's own code was awaiting: that await is the wait.
+        if (awaited(b)) continue;
         start.push(rec.start[i]);
-        end.push(Number.isNaN(e) ? stopAt : e);
-        stack.push(rec.stacks.resolve(rec.stack[i]));
+        end.push(b);
+        const act = rec.activation[i] ?? 0;
+        if (act > 0 && own) ownStack.push([stack.length, own.activationStack(act)]);
+        stack.push(act > 0 ? -1 : rec.stacks.resolve(rec.stack[i]));
         if (rec.tracksContexts) context.push(rec.context[i]);
       }
+      if (own) {
+        const base = stacks.length;
+        for (const [k, s] of ownStack) if (s >= 0) stack[k] = base + s;
+        for (const s of own.stacks) stacks.push(s);
+        for (let i = 0; i < own.start.length; i++) {
+          start.push(own.start[i]);
+          end.push(own.end[i]);
+          stack.push(own.stack[i] + base);
+          if (rec.tracksContexts) context.push(own.context[i]);
+        }
+      }
       const contexts = switched ? { context, switches: switched, profiled, log } : {};
-      result = { start, end, stack, stacks: rec.stacks.stacks, ...contexts };
+      result = { start, end, stack, stacks, ...contexts };
       return result;
     },
+  };
+}
+
+/**
+ * Whether time t lies within one of the intervals [start, end] (the program's own awaits): the wrappers' waits
+ * that end then add nothing to them (that await is what the program waited on) but would take a share of the idle
+ * time the await is charged with (SPEC.md rule 3). Those that end elsewhere (callbacks, library code that outlives
+ * the program's await) stay.
+ */
+function awaitedAt(start: number[], end: number[]): (t: number) => boolean {
+  const order = start.map((_, i) => i).sort((a, b) => start[a] - start[b]);
+  const starts = Float64Array.from(order, (i) => start[i]);
+  const maxEnd = new Float64Array(order.length);
+  let m = -Infinity;
+  order.forEach((i, k) => (maxEnd[k] = m = Math.max(m, end[i])));
+  return (t) => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && maxEnd[lo - 1] >= t;
   };
 }
 
@@ -255,6 +316,17 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
   let locator: FunctionLocator | null = null;
   const siteFrames = new Map<string, number>();
 
+  let byStart: Map<string, number> | null = null;
+  const atStart = (f: FrameInfo): number | undefined => {
+    if (!byStart) {
+      byStart = new Map();
+      frames.forEach((g, i) => {
+        const k = `${g.file}\u0000${g.line}\u0000${g.col}`;
+        if (g.kind === "js" && !byStart!.has(k)) byStart!.set(k, i);
+      });
+    }
+    return byStart.get(`${f.file}\u0000${f.line}\u0000${f.col}`);
+  };
   const internFrame = (f: FrameInfo): number => {
     const known = frameTable.length;
     const id = frameTable.frame(f);
@@ -298,7 +370,9 @@ export function resolveWaits(session: Session, rec: RecordedWaits, opts: Resolve
         id = frameTable.find(frame);
         if (id < 0) {
           const near = byLine(frame.name, frame.file, frame.line, true);
-          id = near >= 0 ? near : internFrame(frame);
+          // A function the sampler saw at that very start under another name (the transform names functions
+          // from the source, V8 infers some names its own way: `obj.f = async () => {}`): the sampler's frame.
+          id = near >= 0 ? near : atStart(frame) ?? internFrame(frame);
         }
         siteFrames.set(sk, id);
         return id;

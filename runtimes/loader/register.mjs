@@ -1,19 +1,66 @@
 // `node --import .../register.mjs script.ts`: TypeScript support for ES modules (loader hooks) and for
-// require() (a require extension), both transpiling with the same esbuild options.
+// require() (a require extension), both transpiling with the same esbuild options. Under the CLI with await
+// attribution on, the program's own JavaScript is also instrumented as it loads (runtimes/awaits/instrument.mjs),
+// ES modules in the hooks, CommonJS here.
 import { createRequire, register } from "node:module";
 import { readFileSync } from "node:fs";
-import { transpile } from "../../session/source/transpile.mjs";
+import { isMainThread } from "node:worker_threads";
+import { transpile, TS_FILE } from "../../session/source/transpile.mjs";
+import { formatOf } from "../../session/source/ts-format.mjs";
+import { awaitShiftsFor, instrumentFile, isProgramFile } from "../awaits/instrument.mjs";
+import { installStackColumns } from "./stack-columns.mjs";
+import { installAwaitRecorder } from "../awaits/await-recorder.mjs";
 
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+
+/**
+ * Whether to instrument the program's awaits: the CLI's child with await attribution on (TSPROFILE_CHILD, which
+ * runtimes/preload reads next), and the user opted in with TSPROFILE_AWAIT_INSTRUMENT=1. Experimental, so off by
+ * default: an uncaught error on an instrumented line shows the instrumented source text, the recorder's memory
+ * grows with every activation of a long run, and its cost is not measured on a quiet machine yet.
+ */
+function awaitsWanted() {
+  const raw = process.env.TSPROFILE_CHILD;
+  if (raw === undefined || !isMainThread || process.env.TSPROFILE_AWAIT_INSTRUMENT !== "1") return false;
+  try {
+    const mode = JSON.parse(raw).asyncMode;
+    return mode === undefined || mode === "enabled" || mode === "strict";
+  } catch {
+    return false; // the preload reports it
+  }
+}
+const awaits = awaitsWanted();
+if (awaits) installAwaitRecorder();
 
 // process.argv[1] is the entry script already when --import modules run; the hooks pre-transpile it.
 const entry = process.argv[1] ? resolve(process.argv[1]) : undefined;
-register("./ts-hooks.mjs", import.meta.url, { data: { entry } });
+register("./ts-hooks.mjs", import.meta.url, { data: { entry, awaits } });
 
 // Tells session/source/sourcemaps.ts that .ts files in this process ran through our transpiler, and which of them as
-// CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM).
-const slots = /** @type {Record<symbol, { cjs: Set<string> } | undefined>} */ (globalThis);
+// CommonJS (the ESM hooks run on another thread, so everything not recorded here was transpiled as ESM); with
+// instrumentation, how to redo it for positions, and which JavaScript files it took as CommonJS.
+/**
+ * What session/source/sourcemaps.ts reads (its LoaderState).
+ * @typedef {{ cjs: Set<string>, scripts?: Set<string>,
+ *   awaits?: (file: string, code: string, script: boolean) => { unshift(line: number, col: number): number } | null
+ * }} LoaderState
+ */
+const slots = /** @type {Record<symbol, LoaderState | undefined>} */ (globalThis);
 const state = (slots[Symbol.for("tsprofile.loader")] ??= { cjs: new Set() });
+if (awaits) {
+  state.awaits = awaitShiftsFor;
+  state.scripts = new Set();
+  installStackColumns(shiftsOfFile);
+}
+
+/** The instrumentation's shifts of a file of this process (redone from the file, as sourcemaps.ts does). */
+function shiftsOfFile(/** @type {string} */ file) {
+  if (!isProgramFile(file)) return null;
+  const source = readFileSync(file, "utf8");
+  if (!TS_FILE.test(file)) return awaitShiftsFor(file, source, state.scripts?.has(file) === true);
+  const format = state.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
+  return awaitShiftsFor(file, transpile(source, file, format).code, format === "cjs");
+}
 
 const Module = createRequire(import.meta.url)("node:module");
 for (const ext of [".ts", ".cts", ".tsx"]) {
@@ -23,6 +70,56 @@ for (const ext of [".ts", ".cts", ".tsx"]) {
    */
   Module._extensions[ext] = function (module, filename) {
     state.cjs.add(filename);
-    module._compile(transpile(readFileSync(filename, "utf8"), filename, "cjs").code, filename);
+    const code = transpile(readFileSync(filename, "utf8"), filename, "cjs").code;
+    module._compile(awaits ? instrumentFile(filename, code, true) ?? code : code, filename);
   };
+}
+if (awaits) {
+  for (const ext of [".js", ".cjs"]) {
+    const original = Module._extensions[ext];
+    /**
+     * @this {unknown}
+     * @param {{ _compile(code: string, filename: string): unknown }} module
+     * @param {string} filename
+     */
+    const instrumented = function (module, filename) {
+      let code = null;
+      try {
+        // A .js file of a "type": "module" package is an ES module that require() loads: Node's own handling.
+        if (ext === ".cjs" || !inModulePackage(filename)) {
+          code = instrumentFile(filename, readFileSync(filename, "utf8"), true);
+        }
+      } catch {
+        code = null;
+      }
+      if (code === null) return Reflect.apply(original, this, [module, filename]);
+      state.scripts?.add(filename);
+      module._compile(code, filename);
+    };
+    Module._extensions[ext] = instrumented;
+  }
+}
+
+/** Per folder, whether the nearest package.json says "type": "module". @type {Map<string, boolean>} */
+const moduleType = new Map();
+function inModulePackage(/** @type {string} */ file) {
+  const seen = [];
+  let answer = false;
+  for (let dir = dirname(file);; dir = dirname(dir)) {
+    const known = moduleType.get(dir);
+    if (known !== undefined) {
+      answer = known;
+      break;
+    }
+    seen.push(dir);
+    try {
+      answer = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).type === "module";
+      break;
+    } catch {
+      // none here (or unreadable): keep walking up
+    }
+    if (dirname(dir) === dir) break;
+  }
+  for (const d of seen) moduleType.set(d, answer);
+  return answer;
 }

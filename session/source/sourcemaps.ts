@@ -33,6 +33,23 @@ export interface SourceMapper {
 
 interface LoaderState {
   cjs: Set<string>;
+  /** Set when the loader instruments the program's awaits (runtimes/awaits/instrument.mjs): the column shifts the
+   * instrumentation made in `code` (the JavaScript that would otherwise have run), or null when it left the file
+   * alone; `script` says how the file was parsed (CommonJS). */
+  awaits?: (file: string, code: string, script: boolean) => AwaitShifts | null;
+  /** JavaScript files instrumented as CommonJS. */
+  scripts?: Set<string>;
+}
+
+/** Per generated line, the inverse of the instrumentation's insertions (runtimes/awaits/instrument.mjs). */
+interface AwaitShifts {
+  unshift(line: number, col: number): number;
+}
+
+/** A file's way back to what the user wrote: the instrumentation's shifts, then the file's map. */
+interface FileMap {
+  shifts: AwaitShifts | null;
+  map: TraceMapType | null;
 }
 
 const IS_NODE = !("deno" in process.versions) && !("bun" in process.versions);
@@ -82,9 +99,9 @@ export function readRegularFile(path: string, maxBytes: number): Buffer | null {
 }
 
 export function createSourceMapper(): SourceMapper {
-  const maps = new Map<string, TraceMapType | null>();
+  const maps = new Map<string, FileMap | null>();
 
-  function mapFor(file: string): TraceMapType | null {
+  function mapFor(file: string): FileMap | null {
     let tm = maps.get(file);
     if (tm === undefined) {
       try {
@@ -101,9 +118,12 @@ export function createSourceMapper(): SourceMapper {
     map(file, line, col) {
       const unchanged = { file, line, col };
       if (!file || line < 1 || !isAbsolute(file)) return unchanged;
-      const map = mapFor(file);
-      if (!map) return unchanged;
+      const fm = mapFor(file);
+      if (!fm) return unchanged;
       try {
+        if (fm.shifts) col = fm.shifts.unshift(line, col);
+        const map = fm.map;
+        if (!map) return { file, line, col };
         const { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor } = tm();
         const column = Math.max(col - 1, 0);
         // V8 reports a function at its start (the parameter list); the nearest mapped token at or before it
@@ -119,30 +139,56 @@ export function createSourceMapper(): SourceMapper {
   };
 }
 
-function load(file: string): TraceMapType | null {
-  // When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the
-  // map of the code that actually ran: the best answer there is. Only Node's: Deno's findSourceMap reads the file
-  // a map comment names, whatever it is (a comment naming /dev/zero never returns), and Bun's knows none.
+function load(file: string): FileMap | null {
+  // With source maps on (runtimes/loader/register.mjs turns them on when it instruments), the map Node kept is
+  // the one of the code that ran, instrumentation included.
+  const kept = nodeKept(file);
+  if (kept) return { shifts: null, map: kept };
+  const loader = loaderState();
+  const isTs = TS_FILE.test(file);
+  let shifts: AwaitShifts | null = null;
+  let tsMap: TraceMapType | null = null;
+  let text: string | undefined;
+  try {
+    if (isTs && loader) {
+      // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
+      // cannot see into: left unmapped.
+      const source = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
+      if (source === undefined) return null;
+      const format = loader.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
+      const { code, map } = transpile(source, file, format);
+      if (map) tsMap = new (tm().TraceMap)(map, pathToFileURL(file).href);
+      shifts = loader.awaits?.(file, code, format === "cjs") ?? null;
+    } else if (!isTs && loader?.awaits) {
+      text = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
+      if (text !== undefined) shifts = loader.awaits(file, text, loader.scripts?.has(file) === true);
+    }
+  } catch {
+    // The instrumentation cannot be redone: positions as the map alone gives them.
+  }
+  // Node kept no map (source maps off): the instrumentation's shifts, then the file's own map.
+  const map = isTs ? tsMap : loadMap(file, text);
+  return map || shifts ? { shifts, map } : null;
+}
+
+/**
+ * When source maps are enabled (--enable-source-maps, or tools like tsx that turn them on), Node keeps the map of
+ * the code that actually ran: the best answer there is. Only Node's: Deno's findSourceMap reads the file a map
+ * comment names, whatever it is (a comment naming /dev/zero never returns), and Bun's knows none.
+ */
+function nodeKept(file: string): TraceMapType | null {
   try {
     const known = typeof findSourceMap === "function" && IS_NODE ? findSourceMap(file) : undefined;
     if (known?.payload) return new (tm().TraceMap)(known.payload as SourceMapInput, pathToFileURL(file).href);
   } catch {
-    // Not a map Node kept: the file's own comment below.
+    // Not a map Node kept: the file's own comment.
   }
-  const loader = loaderState();
-  if (TS_FILE.test(file)) {
-    // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
-    // cannot see into: leave it unmapped.
-    if (!loader) return null;
-    const source = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
-    if (source === undefined) return null;
-    const format = loader.cjs.has(file) || formatOf(file, source) === "commonjs" ? "cjs" : "esm";
-    const { map } = transpile(source, file, format);
-    return map ? new (tm().TraceMap)(map, pathToFileURL(file).href) : null;
-  }
-  const source = readRegularFile(file, MAX_SOURCE_BYTES);
-  if (!source) return null;
-  const text = source.toString("utf8");
+  return null;
+}
+
+/** A JavaScript file's own map, from its `//# sourceMappingURL=` comment (`text`: its content, if read already). */
+function loadMap(file: string, text = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8")): TraceMapType | null {
+  if (text === undefined) return null;
   const url = lastMapComment(text);
   if (!url) return null;
   if (url.startsWith("data:")) {

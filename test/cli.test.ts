@@ -314,6 +314,17 @@ test("SIGHUP to tsprofile alone is forwarded too: the program and tsprofile die 
   assert.is(r.signal, "SIGHUP", r.stderr);
 });
 
+test("SIGINT to tsprofile alone (kill -INT, a supervisor) is forwarded: report printed, dies by SIGINT", async () => {
+  const { child, ready, exited } = startSpinner();
+  await ready;
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(child.pid!, "SIGINT");
+  const r = await exited;
+  assert.is(r.signal, "SIGINT", r.stderr);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+  assert.not.match(r.stderr, /second Ctrl-C/);
+});
+
 test("a second Ctrl-C stops a program that never yields to the first: one line, dies by SIGINT", async () => {
   const { child, ready, exited } = startSpinner([], "cli-hang.ts");
   await ready;

@@ -1,7 +1,7 @@
 // Runs the program in a child process of the same runtime with the sampler preloaded: the signals, the sessions the
 // child writes (at its end, mid-run for --duration and --signal-toggle, or to --stream-to) and the CLI's exit code.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,10 +88,22 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
   };
   // Ctrl-C goes to the whole process group: the child's preload writes its session and dies by the signal;
   // the parent must outlive it to print the report. A SIGTERM/SIGHUP sent to the parent alone is forwarded.
-  // JavaScript handles a signal only when the program yields, so a program stuck in a synchronous loop
-  // cannot answer the first Ctrl-C: a second one stops it for good (its profile is lost).
+  // A SIGINT is forwarded too unless a terminal sent it (then the program has it already, and a second one
+  // would read as "press Ctrl-C again to force quit"). JavaScript handles a signal only when the program
+  // yields, so a program stuck in a synchronous loop cannot answer the first Ctrl-C: a second one stops it for
+  // good (its profile is lost).
   const interrupt = () => {
-    if (++program.interrupts >= 2 && alive()) program.child!.kill("SIGKILL");
+    if (++program.interrupts >= 2) {
+      if (alive()) program.child!.kill("SIGKILL");
+      return;
+    }
+    if (alive() && !fromTerminal()) {
+      try {
+        process.kill(program.child!.pid!, "SIGINT"); // by pid, as for SIGUSR2 below
+      } catch {
+        // the program ended between the check and the signal
+      }
+    }
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", forward);
@@ -107,6 +119,23 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
       }
     });
   }
+}
+
+/**
+ * True when a SIGINT to the CLI may be a terminal's Ctrl-C, which reaches the program as well: the CLI is in the
+ * foreground process group of its terminal (Linux: /proc/self/stat; elsewhere, a terminal on stdin or stderr).
+ * A supervisor's, `docker stop`'s or `kill -INT`'s signal reaches the CLI alone.
+ */
+function fromTerminal(): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync("/proc/self/stat", "utf8");
+  } catch {
+    return process.stdin.isTTY === true || process.stderr.isTTY === true;
+  }
+  // pid (comm) state ppid pgrp session tty_nr tpgid ...: comm may hold spaces and parentheses.
+  const [, , pgrp, , ttyNr, tpgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return ttyNr !== 0 && tpgid === pgrp;
 }
 
 /** Spawns the program with the sampler preloaded; TSPROFILE_CHILD tells the preload what to record and where. */

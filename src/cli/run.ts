@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { childLaunch } from "../../runtimes/launch/launch.ts";
 import type { CliPlan } from "./arguments.ts";
 import { type CliExit, say, startReports } from "./output.ts";
+import { whyNotWritable } from "./writable.ts";
 
 /** How often the CLI looks for the sessions a server-mode child writes mid-run. */
 const REPORT_POLL_MS = 200;
@@ -28,7 +29,7 @@ type Outcome = { code: number | null; signal: string | null } | Error;
 export async function run(plan: CliPlan): Promise<CliExit> {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-"));
   const sessionPath = join(dir, "session.tsprof");
-  const streamPath = plan.streamTo !== undefined ? resolve(plan.streamTo) : undefined;
+  const streamPath = plan.streamTo !== undefined ? streamTarget(plan.streamTo, plan.outfile) : undefined;
   let poller: ReturnType<typeof setInterval> | undefined;
   try {
     const program: Program = { interrupts: 0 };
@@ -53,8 +54,9 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     await collect();
     const forced = program.interrupts >= 2 && outcome.signal === "SIGKILL";
     const programExit = exitOfProgram(forced ? "SIGINT" : outcome.signal, outcome.code);
-    // A tsprofile failure ends with 2, unless the program itself failed: then its code wins.
-    const failed = (): CliExit => (programExit.code !== 0 ? programExit : { code: 2 });
+    // A tsprofile failure ends with 2, unless the program itself failed: then its code wins. A stream is for runs
+    // that must not be disturbed: the program's code always passes through.
+    const failed = (): CliExit => (programExit.code !== 0 || streamPath !== undefined ? programExit : { code: 2 });
     // A stream survives a second Ctrl-C (or any kill): what reached the file is rendered.
     if (forced && streamPath === undefined) {
       say(
@@ -75,6 +77,17 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     if (plan.signalToggle) process.removeAllListeners("SIGUSR2");
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * --stream-to's file, resolved; undefined (said why, in one line) when it cannot be written: the program runs
+ * anyway and its report goes where it would without a stream. A read-only file is never replaced.
+ */
+function streamTarget(path: string, outfile: string | undefined): string | undefined {
+  const why = whyNotWritable(path);
+  if (why === undefined) return resolve(path);
+  say(`--stream-to: ${why}: not streaming; the report goes to ${outfile ?? "stderr"} at the end`);
+  return undefined;
 }
 
 /** Listeners go in before the child exists so an early Ctrl-C cannot kill the parent first. */

@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -354,6 +355,71 @@ test("-o writes the report to the file; stdout and stderr stay the program's own
     assert.ok(hasTextReport(report), report);
     // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence
     assert.not.match(report, /\x1b\[/, "no colour in a file unless asked");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--stream-to a file that cannot be written: the program's exit code, the report on stderr, one line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const readOnly = join(dir, "kept.tsprof");
+    writeFileSync(readOnly, "keep");
+    chmodSync(readOnly, 0o444);
+    for (const [target, why] of [[readOnly, /is read-only/], [dir, /is a directory/]] as const) {
+      const r = cli(["--stream-to", target, fixture("cli-exit.ts")]);
+      assert.is(r.status, 3, r.stderr);
+      assert.is(r.stdout.toString(), "worked true\n");
+      assert.ok(hasTextReport(r.stderr), r.stderr);
+      const ours = r.stderr.split("\n").filter((l) => l.startsWith("tsprofile:"));
+      assert.is(ours.length, 1, r.stderr);
+      assert.match(ours[0], /^tsprofile: --stream-to: /);
+      assert.match(ours[0], why);
+    }
+    assert.is(readFileSync(readOnly, "utf8"), "keep", "a read-only file is never replaced");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o that cannot be written is found before the program runs: exit 2, one line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const readOnly = join(dir, "kept.txt");
+    writeFileSync(readOnly, "keep");
+    chmodSync(readOnly, 0o444);
+    const work = fixture("cli-exit.ts"); // would print "worked true"
+    assertUsageError(cli(["-o", dir, work]), /--outfile: '.*' is a directory/);
+    assertUsageError(cli(["-o", readOnly, work]), /--outfile: '.*kept\.txt' is read-only/);
+    assertUsageError(cli(["--load", "x.tsprof", "-o", readOnly]), /--outfile: '.*kept\.txt' is read-only/);
+    assert.is(readFileSync(readOnly, "utf8"), "keep");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o is written whole: a write that fails (file too large) leaves the old file as it was", () => {
+  if (process.platform === "win32") return; // no ulimit
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const saved = join(dir, "run.tsprof");
+    assert.is(cli(["-o", saved, fixture("cli-work.ts")]).status, 0);
+    const out = join(dir, "report.html");
+    writeFileSync(out, "the old report");
+    // A file size limit of 16 blocks: the HTML report (hundreds of kB) fails with EFBIG.
+    const [command, args] = runOnThisRuntime(cliSource, ["--load", saved, "-o", out]);
+    const r = spawnSync("sh", ["-c", 'ulimit -f 16; exec "$0" "$@"', command, ...args], {
+      cwd: root,
+      env: ENV,
+      timeout: TIMEOUT,
+    });
+    // Deno does not ignore SIGXFSZ: it dies by it, mid-write, yet the old file is kept.
+    if (r.signal === null && r.status !== 153) {
+      assert.is(r.status, 2, r.stderr.toString());
+      assert.match(r.stderr.toString(), /^tsprofile: cannot write .*report\.html: EFBIG\n$/);
+      assert.equal(readdirSync(dir).sort(), ["report.html", "run.tsprof"], "no temporary file left");
+    }
+    assert.is(readFileSync(out, "utf8"), "the old report");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

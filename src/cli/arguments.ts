@@ -11,6 +11,7 @@ import { applyRenderOption, defaultReportOptions } from "../processing/options.t
 import type { ReportOptions } from "../processing/options.ts";
 import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "../renderers/names.ts";
 import { lastSessionPath } from "./cache.ts";
+import { numberedPath, whyNotWritable } from "./writable.ts";
 
 const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
 const MORE_USAGE = `       tsprofile [options] --from-path program [arg] ...
@@ -414,8 +415,10 @@ function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
 
 /** The report can be written where it goes: found out now, not after a long run whose report would then be lost. */
 function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
-  if (plan.outfile !== undefined && !isDirectory(dirname(resolve(plan.outfile)))) {
-    throw new UsageError(`--outfile: directory '${dirname(plan.outfile)}' does not exist`);
+  if (plan.outfile !== undefined) {
+    // Server mode writes FILE.1.EXT, FILE.2.EXT...: the first stands for them.
+    const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile);
+    if (why !== undefined) throw new UsageError(`--outfile: ${why}`);
   }
   if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {
     // Bytes never go to the program's stderr, nor to a terminal.

@@ -161,8 +161,13 @@ test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
   assertUsageError(cli(["test/fixtures"]), /not a file/);
   assertUsageError(cli(["-i", "abc", work]), /--interval: 'abc' is not a number/);
   assertUsageError(cli(["--interval=", work]), /--interval/);
-  assertUsageError(cli(["-i", "0.00005", work]), /--interval: .*minimum/);
+  assertUsageError(cli(["-i", "0.00005", work]), /--interval: 0.00005 is out of range/);
   assertUsageError(cli(["-i", "-1", work]), /--interval/);
+  // Checked before the program runs: a decimal number of seconds in range, not hex, exponents or overflows.
+  assertUsageError(cli(["-i", "3000", work]), /--interval: 3000 is out of range \(from 0.0001 to 1 seconds\)/);
+  assertUsageError(cli(["-i", "1e9", work]), /--interval: '1e9' is not a number of seconds/);
+  assertUsageError(cli(["-i", "0x10", work]), /--interval: '0x10' is not a number of seconds/);
+  assertUsageError(cli(["-i", "Infinity", work]), /--interval: 'Infinity' is not a number of seconds/);
   assertUsageError(cli(["-r", "bogus", work]), /unknown renderer 'bogus'/);
   assertUsageError(cli(["--renderer=xml", work]), /unknown renderer 'xml'/);
   assertUsageError(cli(["-p", "nonsense=1", work]), /-p: unknown render option/);

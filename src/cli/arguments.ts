@@ -30,8 +30,8 @@ Options:
   --version             show program's version number and exit
   -h, --help            show this help message and exit
   -i SECONDS, --interval=SECONDS
-                        sampling interval in seconds (default 0.001, minimum
-                        0.0001)
+                        sampling interval in seconds (default 0.001; from
+                        0.0001 to 1)
   -c CODE               profile CODE, given as a string (JavaScript; Deno and
                         Bun take TypeScript too), instead of a scriptfile
   --from-path           find the program on PATH, nearest node_modules/.bin
@@ -99,6 +99,10 @@ Options end at scriptfile: everything after it is passed to the script
 untouched (\`tsprofile app.ts --help\` passes --help to app.ts). \`--\` also ends
 the options.
 `;
+
+/** The longest sampling interval, seconds: samplers take it in microseconds as a 32-bit integer, and a profile
+ * sampled less than once a second says little. */
+const MAX_INTERVAL = 1;
 
 const OPTIONS = {
   interval: { type: "string", short: "i" },
@@ -282,10 +286,15 @@ function readRunOption(reading: Reading, name: string, value: string): boolean {
   const plan = reading.plan;
   switch (name) {
     case "interval": {
-      const seconds = value.trim() === "" ? NaN : Number(value);
-      if (!Number.isFinite(seconds)) throw new UsageError(`--interval: '${value}' is not a number of seconds`);
-      if (seconds < MIN_INTERVAL) {
-        throw new UsageError(`--interval: ${value} is below the minimum, ${MIN_INTERVAL} seconds`);
+      // Decimal only: Number() would also take 0x10 (16 s), 1e9 and Infinity.
+      if (!/^(\d+\.?\d*|\.\d+)$/.test(value)) {
+        throw new UsageError(`--interval: '${value}' is not a number of seconds (a decimal such as 0.001)`);
+      }
+      const seconds = Number(value);
+      if (seconds < MIN_INTERVAL || seconds > MAX_INTERVAL) {
+        throw new UsageError(
+          `--interval: ${value} is out of range (from ${MIN_INTERVAL} to ${MAX_INTERVAL} seconds)`,
+        );
       }
       plan.interval = Math.round(seconds * 1e6);
       return true;

@@ -158,6 +158,18 @@ test("text: hostile program and runtime strings are escaped in the header", () =
   assert.ok(out.includes("Program: node \\x1b[2Jwipe.ts\\x0d"));
 });
 
+test("text: bidi marks, line and paragraph separators and invisible code points are escaped", () => {
+  const frames = [frame("ali\u061cgn\u2028next\u2029", "/app/src/x\u202egnp.js", 16), frame("zero\u200bwidth\ufeff")];
+  const s = makeSession(frames, spread([[[0, 1], 3]]), { program: "node \u2066a\u2069.js" });
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { color: false });
+  assert.not.match(out, /[\u061c\u200b\u2028\u2029\u202e\u2066\u2069\ufeff]/);
+  assert.ok(out.includes("ali\\u061cgn\\u2028next\\u2029"), out);
+  assert.ok(out.includes("x\\u202egnp.js:16"), out);
+  assert.ok(out.includes("zero\\u200bwidth\\ufeff"), out);
+  assert.ok(out.includes("Program: node \\u2066a\\u2069.js"), out);
+});
+
 test("text: percent of total", () => {
   const s = shop();
   const { tree, classification } = processWithOracle(s);

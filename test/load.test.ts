@@ -197,6 +197,37 @@ test("usage and file errors: one line, exit 2", () => {
   oneLineError(cli(["--load", profiles.node24, "-r", "nope"]), /unknown renderer 'nope'/);
 });
 
+test("a 200,000-deep .cpuprofile loads and its text report stays linear in its nodes", () => {
+  const depth = 200_000;
+  const frame = (functionName: string, url: string, line: number) => ({
+    functionName,
+    scriptId: "1",
+    url,
+    lineNumber: line,
+    columnNumber: 0,
+  });
+  const nodes = [{ id: 1, callFrame: frame("(root)", "", -1), children: [2] }];
+  for (let i = 0; i < depth; i++) {
+    nodes.push({ id: i + 2, callFrame: frame("rec", "file:///app/rec.js", 0), children: i + 1 < depth ? [i + 3] : [] });
+  }
+  const file = join(dir, "deep.cpuprofile");
+  const last = depth + 1;
+  writeFileSync(
+    file,
+    JSON.stringify({ nodes, startTime: 0, endTime: 3000, samples: [last, last], timeDeltas: [0, 1000] }),
+  );
+  const r = spawnSync(...runOnThisRuntime(cliSource, ["--load", file]), {
+    cwd: root,
+    env: ENV,
+    timeout: 120_000,
+    maxBuffer: 256 << 20,
+  });
+  assert.is(r.status, 0, r.stderr.toString());
+  const lines = r.stdout.toString().trimEnd().split("\n");
+  assert.ok(lines.filter((l) => l.includes("rec  /app/rec.js:1")).length === depth, "every frame has its row");
+  assert.ok(r.stdout.length < depth * 200, `${r.stdout.length} bytes for ${depth} rows`);
+});
+
 test("--load-prev: the last run's session from the cache folder", () => {
   oneLineError(cli(["--load-prev"]), /--load-prev: no previous session/);
   // Put a session where a run keeps it ($XDG_CACHE_HOME/tsprofile/last.tsprof), as a run would.

@@ -276,6 +276,21 @@ test("text and JSON: a 10,000-deep stack renders (nothing recurses over depth)",
   assert.is(depth, 10_000);
 });
 
+test("text: a deep stack's report is linear in its nodes: past 50 levels the guides start again after '...'", () => {
+  const frames = Array.from({ length: 10_000 }, (_, i) => frame(`f${i}`, "/app/deep.ts", i + 1));
+  const s = makeSession(frames, spread([[frames.map((_, i) => i), 3]]));
+  const { tree, classification } = processWithOracle(s);
+  const lines = renderText(s, tree, classification, { shortMode: true, unicode: true }).trimEnd().split("\n");
+  assert.is(lines.length, 10_000);
+  const widest = Math.max(...lines.map((l) => l.length));
+  assert.ok(widest < 200, `the widest row has ${widest} characters`);
+  // Rows within 50 levels keep their guides; the row past them continues after the mark, its own guide kept.
+  assert.is(lines[1], "└─ 0.003 f1  deep.ts:2");
+  assert.is(lines[50], `${"   ".repeat(49)}└─ 0.003 f50  deep.ts:51`);
+  assert.is(lines[52], "... └─ 0.003 f52  deep.ts:53");
+  assert.ok(lines[9999].endsWith("f9999  deep.ts:10000"));
+});
+
 test("json: pyinstrument's shape and numbers", () => {
   const s = shop();
   const { tree, classification } = processWithOracle(s);

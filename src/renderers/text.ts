@@ -47,6 +47,10 @@ const GUIDES_ASCII = { branch: "|- ", pipe: "|  ", last: "`- ", space: "   " };
 const GROUP_GUIDES = { branch: "      ", pipe: "      ", last: "      ", space: "      " };
 const NO_GUIDES = { branch: "", pipe: "", last: "", space: "" };
 
+/** The widest indentation a row gets (50 levels of guides); deeper rows continue after DEEPER. */
+const MAX_INDENT = 150;
+const DEEPER = "... ";
+
 export const NO_SAMPLES_MESSAGE = "No samples were recorded.";
 export const NO_SAMPLES_HINT =
   "The program may have finished before the first sample: try a smaller sampling interval (--interval).";
@@ -127,6 +131,9 @@ export function renderText(
   // its place with no guides; under a group root that prints its "[N frames hidden]" line, guides become blanks.
   const stack: Array<{ node: number; indent: string; childIndent: string }> = [];
   const pushChildren = (node: number, childIndent: string, g: typeof guides): void => {
+    // Past MAX_INDENT the guides start again after a "..." mark, so a row's width (and the report) stays linear
+    // in its nodes however deep the stack: a 10,000-deep recursion would otherwise print 150 MB of guides.
+    if (childIndent.length > MAX_INDENT) childIndent = DEEPER;
     const from = childStart[node];
     let to = childStart[node + 1];
     while (to > from && !prints[children[to - 1]]) to--;

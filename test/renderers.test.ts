@@ -116,6 +116,19 @@ test("text: the header", () => {
   assert.ok(renderText(s, tree, classification).includes("CPU time: n/a"));
 });
 
+test("text: the header's columns stay apart when values are wide; a start time out of range is unknown", () => {
+  const s = shop();
+  s.meta.startTime = 8.7e15; // past what a Date can hold
+  s.meta.interval = 16_000_000;
+  s.meta.duration = 123_456_000_000;
+  const { tree, classification } = processWithOracle(s);
+  const lines = renderText(s, tree, classification, { unicode: false }).split("\n");
+  assert.not.ok(lines.slice(0, 6).join("\n").includes("NaN"), lines.join("\n"));
+  assert.ok(lines[1].endsWith("Recorded: unknown       Samples:  103"), lines[1]);
+  assert.ok(lines[2].endsWith("Duration: 123456.000    CPU time: 0.456"), lines[2]);
+  assert.match(lines[3], /Interval: 16000\.000 ms  Achieved: 1198601\.942 ms$/);
+});
+
 test("text: short mode has no header", () => {
   const s = shop();
   const { tree, classification } = processWithOracle(s);

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { root, runOnThisRuntime } from "./runtime-helpers.ts";
+import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const fixtures = join(root, "test", "fixtures");
 const cliSource = join(root, "src", "cli", "main.ts");
@@ -656,6 +656,34 @@ test("dist/cli.js (the npm bin) profiles a .ts program", () => {
     spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }),
   );
   assert.is(help.status, 2);
+});
+
+test("a script with an extension Node's module loader does not know (t.exe) runs as the runtime runs it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const script = join(dir, "t.exe");
+    writeFileSync(
+      script,
+      'const main = typeof require === "undefined" ? "esm" : String(require.main === module);\n' +
+        'console.log("ran", main, process.argv.slice(2).join(" "));\n' +
+        "const t = Date.now();\nwhile (Date.now() - t < 50);\nprocess.exitCode = 4;\n",
+    );
+    // The runtime itself, without tsprofile (and without our TypeScript loader on Node).
+    const direct = spawnSync(process.execPath, [...(runtime === "deno" ? ["run", "-A"] : []), script, "a", "-b"], {
+      cwd: root,
+      env: ENV,
+      timeout: TIMEOUT,
+    });
+    assert.is(direct.status, 4, direct.stderr.toString());
+    const r = cli([script, "a", "-b"]);
+    assert.is(r.status, 4, r.stderr);
+    assert.is(r.stdout.toString(), direct.stdout.toString());
+    assert.match(r.stdout.toString(), /^ran (true|esm) a -b\n$/);
+    assert.ok(hasTextReport(r.stderr), r.stderr);
+    assert.match(r.stderr, /<module>\s+\S*t\.exe:1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("-c CODE runs the code with the arguments after it; its output and exit code pass through", () => {

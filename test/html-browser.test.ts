@@ -349,7 +349,8 @@ test("bidi controls and invisible code points show escaped, as in the text repor
   const s = makeSession(
     [frame("x\u202egnp", "/app/src/x\u202egnp.js", 16), frame("zero\u200bwidth\u2028", "/app/src/a.ts", 2)],
     spread([[[0], 60], [[0, 1], 40]]),
-    { program: "node \u2066evil\u2069.js", runtime: "node\u061c" },
+    // A start time past what a Date holds: the header says unknown.
+    { program: "node \u2066evil\u2069.js", runtime: "node\u061c", startTime: 8.7e15 },
   );
   const file = join(dir, "bidi.html");
   writeFileSync(file, renderSession(s, { renderer: "html" }));
@@ -364,6 +365,7 @@ test("bidi controls and invisible code points show escaped, as in the text repor
   );
   assert.match(await page.textContent("#program") ?? "", /node \\u2066evil\\u2069\.js/);
   assert.match(await page.textContent("#summary") ?? "", /node\\u061c/);
+  assert.match(await page.textContent("#summary") ?? "", /Recorded\s*unknown/);
   assert.match(await page.title(), /\\u2066evil/);
   // Search matches what is shown.
   await page.fill("#search", "\\u202e");

@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -425,6 +426,29 @@ test("-o is written whole: a write that fails (file too large) leaves the old fi
       assert.equal(readdirSync(dir).sort(), ["report.html", "run.tsprof"], "no temporary file left");
     }
     assert.is(readFileSync(out, "utf8"), "the old report");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o through a symlink replaces its target and keeps the link; -o /dev/stdout is written in place", () => {
+  if (process.platform === "win32") return; // no /dev/stdout
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const saved = join(dir, "run.tsprof");
+    assert.is(cli(["-o", saved, fixture("cli-work.ts")]).status, 0);
+    const real = join(dir, "real.txt");
+    writeFileSync(real, "old");
+    symlinkSync(real, join(dir, "link.txt"));
+    const r = cli(["--load", saved, "-o", join(dir, "link.txt")]);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(hasTextReport(readFileSync(real, "utf8")), "the target holds the report");
+    assert.is(readlinkSync(join(dir, "link.txt")), real, "the link stays a link");
+    // Through a real pipe: spawnSync's stdout is a socket, which /dev/stdout cannot open.
+    const [command, args] = runOnThisRuntime(cliSource, ["--load", saved, "-o", "/dev/stdout"]);
+    const out = spawnSync("sh", ["-c", '"$0" "$@" | cat', command, ...args], { cwd: root, env: ENV, timeout: TIMEOUT });
+    assert.is(out.status, 0, out.stderr.toString());
+    assert.ok(hasTextReport(out.stdout.toString()), out.stderr.toString());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -426,7 +426,7 @@ function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
 function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
   if (plan.outfile !== undefined) {
     // Server mode writes FILE.1.EXT, FILE.2.EXT...: the first stands for them.
-    const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile);
+    const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile, true);
     if (why !== undefined) throw new UsageError(`--outfile: ${why}`);
   }
   if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {

@@ -34,8 +34,8 @@ export function codePosition(session: Session, frame: number): string {
   return info.line > 0 ? `${path}:${info.line}` : path;
 }
 
-// Terminal-safe text: the text renderer's names and paths (and the HTML page's, which imports escape.ts itself).
-export { escapeText } from "./escape.ts";
+// Terminal-safe text: the text renderer's names and paths (and the HTML page's browser code, where it lives).
+export { escapeText } from "./html-page/escape.ts";
 
 /** JSON.stringify leaves C1 controls and bidi overrides raw; a JSON report can end up on a terminal too. */
 export function jsonString(text: string): string {

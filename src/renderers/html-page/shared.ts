@@ -1,7 +1,7 @@
 // What the page's modules share: the data the renderer embedded (parsed once, at load), the page's state (the
 // toggles, the view, the search), the load timings, DOM helpers, and how a frame reads (name, position, app code).
 import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../../session/types.ts";
-import { escapeText } from "../escape.ts";
+import { escapeText } from "./escape.ts";
 import type { PageData } from "./data.ts";
 
 /** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */

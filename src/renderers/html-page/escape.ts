@@ -1,6 +1,6 @@
 // Text from the profiled program (function names, paths, the program's name) made safe to show: what a terminal
-// or a browser would act on or hide is shown as \xNN / \uNNNN instead. Shared by the text renderers and the HTML
-// page's browser code, so it imports nothing.
+// or a browser would act on or hide is shown as \xNN / \uNNNN instead. Browser code (it imports nothing) that the
+// text renderers use too, through common.ts: the HTML page and the text report escape the same code points.
 
 // C0/C1 controls and DEL; the bidi marks, embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E,
 // U+2066-9) that reorder what is shown (`x<U+202E>gnp.js` reads as `xsj.png`); the line and paragraph separators

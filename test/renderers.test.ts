@@ -126,7 +126,7 @@ test("text: the header's columns stay apart when values are wide; a start time o
   assert.not.ok(lines.slice(0, 6).join("\n").includes("NaN"), lines.join("\n"));
   assert.ok(lines[1].endsWith("Recorded: unknown       Samples:  103"), lines[1]);
   assert.ok(lines[2].endsWith("Duration: 123456.000    CPU time: 0.456"), lines[2]);
-  assert.match(lines[3], /Interval: 16000\.000 ms  Achieved: 1198601\.942 ms$/);
+  assert.ok(lines[3].endsWith("Interval: 16000.000 ms  Achieved: 1198601.942 ms"), lines[3]);
 });
 
 test("text: short mode has no header", () => {

@@ -92,5 +92,8 @@ const wasm = join(root, "wasm", "core.wasm");
 if (existsSync(wasm)) copyFileSync(wasm, join(dist, "core.wasm"));
 else notes.push("wasm/core.wasm does not exist yet: not copied");
 
+// The CLI's child runs a program of an extension Node's module loader does not know through this file, by path.
+copyFileSync(join(root, "runtimes", "launch", "run-commonjs.cjs"), join(dist, "run-commonjs.cjs"));
+
 // Quiet on success; anything skipped is said, on stderr.
 for (const n of notes) console.error(`bundle: ${n}`);

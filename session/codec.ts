@@ -21,7 +21,7 @@
 // without it read as false (the gap rule they were made with), and readers from before it ignore it (no version
 // bump: both kinds of file stay readable by both kinds of reader).
 // About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
-import { deflateSync, inflateSync } from "node:zlib";
+import { constants as zlibConstants, deflateSync, inflateSync } from "node:zlib";
 import type { FrameInfo, FrameKind, SampleTable, Session, SessionMeta, StackTable, WaitTable } from "./types.ts";
 
 export const MAGIC = "TSPROF\u0000";
@@ -317,6 +317,7 @@ export function decodeV2(bytes: Uint8Array, fail: Fail): Session {
     if (bodyLength > MAX_BODY || bodyLength > payload.length * MAX_RATIO + 1024) {
       fail("corrupt file header (body length)");
     }
+    if (bodyLength > PEEK_ABOVE) checkBodyLength(payload, bodyLength, fail);
     try {
       body = inflateSync(payload, { maxOutputLength: Math.max(bodyLength, 1) });
     } catch (err) {
@@ -337,6 +338,54 @@ export function decodeV2(bytes: Uint8Array, fail: Fail): Session {
   const session: Session = { version: 1, meta, frames: parts.frames, stacks: parts.stacks, samples: parts.samples };
   if (parts.waits) session.waits = parts.waits;
   return session;
+}
+
+/** Bodies longer than this have their length checked against their own header before they are inflated. */
+const PEEK_ABOVE = 1 << 20;
+
+/**
+ * A body's header says how many entries its tables hold, so how long the body can be (every entry at most 10
+ * bytes, a few per sample): inflated first, alone, it stops a decompression bomb (a small file claiming a huge body
+ * of junk) before the rest is inflated. Returns when the header cannot be read (decodeBody then says why).
+ */
+function checkBodyLength(payload: Uint8Array, bodyLength: number, fail: Fail): void {
+  for (let take = 4096;; take *= 8) {
+    const end = Math.min(take, payload.length);
+    let head: Uint8Array;
+    try {
+      // Z_SYNC_FLUSH: what this much of the stream gives, without an error for the rest being missing.
+      head = inflateSync(payload.subarray(0, end), {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: Math.max(1, Math.min(bodyLength, end * MAX_RATIO + 1024)),
+      });
+    } catch {
+      return fail("corrupt compressed data");
+    }
+    const span = varintAt(head, 0);
+    if (span === null || span[1] + span[0] > head.length) {
+      if (end < payload.length) continue; // the header goes on past what was inflated
+      return;
+    }
+    const [headerLength, at] = span;
+    const header = parseHeader(head.subarray(at, at + headerLength), fail);
+    const counts = [header.stackCount, header.sampleCount, header.stateRuns, header.waitCount ?? 0];
+    if (!counts.every(isCount)) fail("corrupt table sizes");
+    const [stacks, samples, runs, waits] = counts as number[];
+    const longest = at + headerLength + 20 * stacks + 30 * samples + 20 * runs + 30 * waits + 16;
+    if (bodyLength > longest) fail("corrupt file header (body length larger than its tables can be)");
+    return;
+  }
+}
+
+/** The varint at `at` and where it ends; null when it runs past the bytes (or past 8 bytes). */
+function varintAt(bytes: Uint8Array, at: number): [number, number] | null {
+  let x = 0;
+  let scale = 1;
+  for (let i = at; i < bytes.length && i < at + 8; i++, scale *= 128) {
+    x += (bytes[i] & 0x7f) * scale;
+    if (bytes[i] < 0x80) return [x, i + 1];
+  }
+  return null;
 }
 
 /** A body's header (its own fields, e.g. meta or end) and validated tables, continuing `base`. */

@@ -4,11 +4,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { SpawnSyncReturns } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -18,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { root, runOnThisRuntime } from "./runtime-helpers.ts";
+import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const fixtures = join(root, "test", "fixtures");
 const cliSource = join(root, "src", "cli", "main.ts");
@@ -160,8 +162,13 @@ test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
   assertUsageError(cli(["test/fixtures"]), /not a file/);
   assertUsageError(cli(["-i", "abc", work]), /--interval: 'abc' is not a number/);
   assertUsageError(cli(["--interval=", work]), /--interval/);
-  assertUsageError(cli(["-i", "0.00005", work]), /--interval: .*minimum/);
+  assertUsageError(cli(["-i", "0.00005", work]), /--interval: 0.00005 is out of range/);
   assertUsageError(cli(["-i", "-1", work]), /--interval/);
+  // Checked before the program runs: a decimal number of seconds in range, not hex, exponents or overflows.
+  assertUsageError(cli(["-i", "3000", work]), /--interval: 3000 is out of range \(from 0.0001 to 1 seconds\)/);
+  assertUsageError(cli(["-i", "1e9", work]), /--interval: '1e9' is not a number of seconds/);
+  assertUsageError(cli(["-i", "0x10", work]), /--interval: '0x10' is not a number of seconds/);
+  assertUsageError(cli(["-i", "Infinity", work]), /--interval: 'Infinity' is not a number of seconds/);
   assertUsageError(cli(["-r", "bogus", work]), /unknown renderer 'bogus'/);
   assertUsageError(cli(["--renderer=xml", work]), /unknown renderer 'xml'/);
   assertUsageError(cli(["-p", "nonsense=1", work]), /-p: unknown render option/);
@@ -314,6 +321,17 @@ test("SIGHUP to tsprofile alone is forwarded too: the program and tsprofile die 
   assert.is(r.signal, "SIGHUP", r.stderr);
 });
 
+test("SIGINT to tsprofile alone (kill -INT, a supervisor) is forwarded: report printed, dies by SIGINT", async () => {
+  const { child, ready, exited } = startSpinner();
+  await ready;
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(child.pid!, "SIGINT");
+  const r = await exited;
+  assert.is(r.signal, "SIGINT", r.stderr);
+  assert.ok(hasTextReport(r.stderr), r.stderr);
+  assert.not.match(r.stderr, /second Ctrl-C/);
+});
+
 test("a second Ctrl-C stops a program that never yields to the first: one line, dies by SIGINT", async () => {
   const { child, ready, exited } = startSpinner([], "cli-hang.ts");
   await ready;
@@ -343,6 +361,94 @@ test("-o writes the report to the file; stdout and stderr stay the program's own
     assert.ok(hasTextReport(report), report);
     // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence
     assert.not.match(report, /\x1b\[/, "no colour in a file unless asked");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--stream-to a file that cannot be written: the program's exit code, the report on stderr, one line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const readOnly = join(dir, "kept.tsprof");
+    writeFileSync(readOnly, "keep");
+    chmodSync(readOnly, 0o444);
+    for (const [target, why] of [[readOnly, /is read-only/], [dir, /is a directory/]] as const) {
+      const r = cli(["--stream-to", target, fixture("cli-exit.ts")]);
+      assert.is(r.status, 3, r.stderr);
+      assert.is(r.stdout.toString(), "worked true\n");
+      assert.ok(hasTextReport(r.stderr), r.stderr);
+      const ours = r.stderr.split("\n").filter((l) => l.startsWith("tsprofile:"));
+      assert.is(ours.length, 1, r.stderr);
+      assert.match(ours[0], /^tsprofile: --stream-to: /);
+      assert.match(ours[0], why);
+    }
+    assert.is(readFileSync(readOnly, "utf8"), "keep", "a read-only file is never replaced");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o that cannot be written is found before the program runs: exit 2, one line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const readOnly = join(dir, "kept.txt");
+    writeFileSync(readOnly, "keep");
+    chmodSync(readOnly, 0o444);
+    const work = fixture("cli-exit.ts"); // would print "worked true"
+    assertUsageError(cli(["-o", dir, work]), /--outfile: '.*' is a directory/);
+    assertUsageError(cli(["-o", readOnly, work]), /--outfile: '.*kept\.txt' is read-only/);
+    assertUsageError(cli(["--load", "x.tsprof", "-o", readOnly]), /--outfile: '.*kept\.txt' is read-only/);
+    assert.is(readFileSync(readOnly, "utf8"), "keep");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o is written whole: a write that fails (file too large) leaves the old file as it was", () => {
+  if (process.platform === "win32") return; // no ulimit
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const saved = join(dir, "run.tsprof");
+    assert.is(cli(["-o", saved, fixture("cli-work.ts")]).status, 0);
+    const out = join(dir, "report.html");
+    writeFileSync(out, "the old report");
+    // A file size limit of 16 blocks: the HTML report (hundreds of kB) fails with EFBIG.
+    const [command, args] = runOnThisRuntime(cliSource, ["--load", saved, "-o", out]);
+    const r = spawnSync("sh", ["-c", 'ulimit -f 16; exec "$0" "$@"', command, ...args], {
+      cwd: root,
+      env: ENV,
+      timeout: TIMEOUT,
+    });
+    // Deno does not ignore SIGXFSZ: it dies by it, mid-write, yet the old file is kept.
+    if (r.signal === null && r.status !== 153) {
+      assert.is(r.status, 2, r.stderr.toString());
+      assert.match(r.stderr.toString(), /^tsprofile: cannot write .*report\.html: EFBIG\n$/);
+      assert.equal(readdirSync(dir).sort(), ["report.html", "run.tsprof"], "no temporary file left");
+    }
+    assert.is(readFileSync(out, "utf8"), "the old report");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-o through a symlink replaces its target and keeps the link; -o /dev/stdout is written in place", () => {
+  if (process.platform === "win32") return; // no /dev/stdout
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const saved = join(dir, "run.tsprof");
+    assert.is(cli(["-o", saved, fixture("cli-work.ts")]).status, 0);
+    const real = join(dir, "real.txt");
+    writeFileSync(real, "old");
+    symlinkSync(real, join(dir, "link.txt"));
+    const r = cli(["--load", saved, "-o", join(dir, "link.txt")]);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(hasTextReport(readFileSync(real, "utf8")), "the target holds the report");
+    assert.is(readlinkSync(join(dir, "link.txt")), real, "the link stays a link");
+    // Through a real pipe: spawnSync's stdout is a socket, which /dev/stdout cannot open.
+    const [command, args] = runOnThisRuntime(cliSource, ["--load", saved, "-o", "/dev/stdout"]);
+    const out = spawnSync("sh", ["-c", '"$0" "$@" | cat', command, ...args], { cwd: root, env: ENV, timeout: TIMEOUT });
+    assert.is(out.status, 0, out.stderr.toString());
+    assert.ok(hasTextReport(out.stdout.toString()), out.stderr.toString());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -574,6 +680,34 @@ test("dist/cli.js (the npm bin) profiles a .ts program", () => {
     spawnSync(...runOnThisRuntime(cliBundle, ["--bogus"]), { cwd: root, env: ENV, timeout: TIMEOUT }),
   );
   assert.is(help.status, 2);
+});
+
+test("a script with an extension Node's module loader does not know (t.exe) runs as the runtime runs it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
+  try {
+    const script = join(dir, "t.exe");
+    writeFileSync(
+      script,
+      'const main = typeof require === "undefined" ? "esm" : String(require.main === module);\n' +
+        'console.log("ran", main, process.argv.slice(2).join(" "));\n' +
+        "const t = Date.now();\nwhile (Date.now() - t < 50);\nprocess.exitCode = 4;\n",
+    );
+    // The runtime itself, without tsprofile (and without our TypeScript loader on Node).
+    const direct = spawnSync(process.execPath, [...(runtime === "deno" ? ["run", "-A"] : []), script, "a", "-b"], {
+      cwd: root,
+      env: ENV,
+      timeout: TIMEOUT,
+    });
+    assert.is(direct.status, 4, direct.stderr.toString());
+    const r = cli([script, "a", "-b"]);
+    assert.is(r.status, 4, r.stderr);
+    assert.is(r.stdout.toString(), direct.stdout.toString());
+    assert.match(r.stdout.toString(), /^ran (true|esm) a -b\n$/);
+    assert.ok(hasTextReport(r.stderr), r.stderr);
+    assert.match(r.stderr, /<module>\s+\S*t\.exe:1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("-c CODE runs the code with the arguments after it; its output and exit code pass through", () => {

@@ -261,6 +261,15 @@ test("hostile names stay on their line; ; and newlines cannot split a collapsed 
   JSON.parse(render(s, "cpuprofile") as string);
 });
 
+test("collapsed: an ESC, other controls and bidi marks in a name are escaped, as in the text report", () => {
+  const s = randomSession(50, 3, 5, 20);
+  s.frames[s.stacks.frame[s.samples.stack.find((x) => x >= 0)!]].name = "wipe\x1b[2J\u202eright\u2028";
+  const text = render(s, "collapsed") as string;
+  // deno-lint-ignore no-control-regex -- looks for a raw ESC
+  assert.not.match(text, /[\x1b\u202e\u2028]/);
+  assert.match(text, /wipe\\x1b\[2J\\u202eright_/);
+});
+
 test("a 10,000-deep stack in every format (no recursion)", () => {
   const depth = 10_000;
   const frames = [{ name: "rec", file: "/app/r.js", line: 1, col: 1, kind: "js" as const }];

@@ -2,9 +2,13 @@
 // truncations, splices, huge varints, wrong types and huge numbers in the JSON). Each case must end in a clean
 // SessionError (one line naming the file) or a valid session, which then renders through the wasm core and
 // every writer without a trap. Seeded: a failure prints its case number and reproduces.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeProfileFile } from "../src/profile-file.ts";
+import { decodeProfileFile, loadProfileFile } from "../src/profile-file.ts";
 import { renderSessionOutput } from "../src/report.ts";
 import { encodeSession, SessionError } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
@@ -249,6 +253,62 @@ test("hostile shapes: deep nesting, a cycle, huge ids, empty files", () => {
   }
   cases += 6;
 });
+
+// A profile names files by its frames' urls, and a script names its map: either may be a device (an endless read)
+// or a FIFO (an open that waits for a writer for good). Each case loads (or is refused) promptly, in bounded memory.
+test("devices and FIFOs named by a profile or by a script's map comment: bounded time and memory", () => {
+  if (process.platform === "win32") return;
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-fuzz-devices-"));
+  try {
+    const fifo = join(dir, "fifo");
+    const hasFifo = spawnSync("mkfifo", [fifo]).status === 0;
+    const folder = join(dir, "folder");
+    mkdirSync(folder);
+    const targets = ["/dev/zero", "/dev/urandom", folder, ...(hasFifo ? [fifo] : [])];
+    const urls: string[] = [...targets, "file:///dev/zero", ...(hasFifo ? [`file://${fifo}`] : [])];
+    targets.forEach((target, i) => {
+      const js = join(dir, `named-${i}.js`);
+      writeFileSync(js, `function f() {\n  return 1;\n}\n//# sourceMappingURL=${target}\n`);
+      urls.push(js);
+    });
+    for (const url of urls) {
+      const profile = structuredClone(cpuprofiles[0]);
+      for (const node of profile.nodes) if (node.callFrame.url !== "") node.callFrame.url = url;
+      const file = join(dir, "case.cpuprofile");
+      writeFileSync(file, JSON.stringify(profile));
+      boundedCase(`a profile naming ${url}`, () => {
+        const session = loadProfileFile(file);
+        renderSessionOutput(session, { renderer: "text", color: false });
+      });
+      cases++;
+    }
+    // The profile itself a device, a FIFO or a folder: refused with one line.
+    for (const path of ["/dev/zero", folder, ...(hasFifo ? [fifo] : [])]) {
+      boundedCase(`--load ${path}`, () => {
+        try {
+          loadProfileFile(path);
+          assert.unreachable("loaded");
+        } catch (err) {
+          assert.instance(err, SessionError, String(err));
+        }
+      });
+      cases++;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs one case: it must end within 10 s and grow the process by less than 300 MB. */
+function boundedCase(label: string, run: () => void): void {
+  const rss = process.memoryUsage().rss;
+  const started = performance.now();
+  run();
+  const took = performance.now() - started;
+  const grew = (process.memoryUsage().rss - rss) / 2 ** 20;
+  assert.ok(took < 10_000, `${label}: took ${took.toFixed(0)} ms`);
+  assert.ok(grew < 300, `${label}: grew by ${grew.toFixed(0)} MB`);
+}
 
 test("figures", () => {
   console.log(

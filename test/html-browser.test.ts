@@ -344,4 +344,43 @@ test("a function called </script><img src=x onerror=alert(1)> is shown as text a
   assert.equal(problems, [], "no alert, no error, no request for x");
 });
 
+test("bidi controls and invisible code points show escaped, as in the text report: tree, tooltip, search, header", async () => {
+  // x<U+202E>gnp.js line 16 would read "x61:sj.png" where the override is honoured.
+  const s = makeSession(
+    [frame("x\u202egnp", "/app/src/x\u202egnp.js", 16), frame("zero\u200bwidth\u2028", "/app/src/a.ts", 2)],
+    spread([[[0], 60], [[0, 1], 40]]),
+    // A start time past what a Date holds: the header says unknown.
+    { program: "node \u2066evil\u2069.js", runtime: "node\u061c", startTime: 8.7e15 },
+  );
+  const file = join(dir, "bidi.html");
+  writeFileSync(file, renderSession(s, { renderer: "html" }));
+  const page = await open(file);
+  const text = await page.evaluate(() => document.body.innerText + document.title);
+  assert.not.match(text, /[\u061c\u200b\u2028\u202e\u2066\u2069]/, "no raw bidi or invisible code point shown");
+  const names = await rowNames(page);
+  assert.ok(names.includes("x\\u202egnp"), names.join(", "));
+  assert.ok(names.includes("zero\\u200bwidth\\u2028"), names.join(", "));
+  assert.ok(
+    (await page.$$eval("#tree .pos", (els) => els.map((e) => e.textContent))).includes("src/x\\u202egnp.js:16"),
+  );
+  assert.match(await page.textContent("#program") ?? "", /node \\u2066evil\\u2069\.js/);
+  assert.match(await page.textContent("#summary") ?? "", /node\\u061c/);
+  assert.match(await page.textContent("#summary") ?? "", /Recorded\s*unknown/);
+  assert.match(await page.title(), /\\u2066evil/);
+  // Search matches what is shown.
+  await page.fill("#search", "\\u202e");
+  await page.waitForFunction(() => document.querySelector("#matches")?.textContent === "1 match");
+  await page.fill("#search", "");
+  // The timeline's tooltip: the top frame of the first row.
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  const box = (await page.locator("#timeline").boundingBox())!;
+  await page.mouse.move(box.x + 5, box.y + 20 + 9);
+  await page.waitForSelector("#tooltip:not([hidden])");
+  assert.is(await page.textContent("#tooltip .tt-name"), "x\\u202egnp");
+  assert.is(await page.textContent("#tooltip .tt-pos"), "src/x\\u202egnp.js:16");
+  await page.close();
+  assert.equal(problems, []);
+});
+
 test.run();

@@ -14,10 +14,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { deflateSync, gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadProfileFile } from "../src/profile-file.ts";
+import { decodeProfileFile, loadProfileFile } from "../src/profile-file.ts";
+import { encodeSession, SessionError } from "../session/session.ts";
+import { randomSession } from "./session-helpers.ts";
 import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const cliSource = join(root, "src", "cli", "main.ts");
@@ -196,6 +198,88 @@ test("usage and file errors: one line, exit 2", () => {
   oneLineError(cli(["--load", profiles.node24, "--load-prev"]), /give one of them/);
   oneLineError(cli(["--load", profiles.node24, "-r", "nope"]), /unknown renderer 'nope'/);
 });
+
+test("a 200,000-deep .cpuprofile loads and its text report stays linear in its nodes", () => {
+  const depth = 200_000;
+  const frame = (functionName: string, url: string, line: number) => ({
+    functionName,
+    scriptId: "1",
+    url,
+    lineNumber: line,
+    columnNumber: 0,
+  });
+  const nodes = [{ id: 1, callFrame: frame("(root)", "", -1), children: [2] }];
+  for (let i = 0; i < depth; i++) {
+    nodes.push({ id: i + 2, callFrame: frame("rec", "file:///app/rec.js", 0), children: i + 1 < depth ? [i + 3] : [] });
+  }
+  const file = join(dir, "deep.cpuprofile");
+  const last = depth + 1;
+  writeFileSync(
+    file,
+    JSON.stringify({ nodes, startTime: 0, endTime: 3000, samples: [last, last], timeDeltas: [0, 1000] }),
+  );
+  const r = spawnSync(...runOnThisRuntime(cliSource, ["--load", file]), {
+    cwd: root,
+    env: ENV,
+    timeout: 120_000,
+    maxBuffer: 256 << 20,
+  });
+  assert.is(r.status, 0, r.stderr.toString());
+  const lines = r.stdout.toString().trimEnd().split("\n");
+  assert.ok(lines.filter((l) => l.includes("rec  /app/rec.js:1")).length === depth, "every frame has its row");
+  assert.ok(r.stdout.length < depth * 200, `${r.stdout.length} bytes for ${depth} rows`);
+});
+
+test("a decompression bomb (a small .tsprof claiming a huge body) is refused before it is inflated", () => {
+  const varint = (x: number) => {
+    const out: number[] = [];
+    for (; x >= 0x80; x = Math.floor(x / 0x80)) out.push((x % 0x80) | 0x80);
+    return [...out, x];
+  };
+  const bomb = (body: Uint8Array) => {
+    const payload = deflateSync(body, { level: 9 });
+    const head = [...new TextEncoder().encode("TSPROF\u0000"), 2, 1, ...varint(body.length), ...varint(payload.length)];
+    return Uint8Array.from([...head, ...payload]);
+  };
+  // 256 MB of zeros deflate to 250 kB; and 256 MB behind a valid header that holds two samples.
+  const zeros = new Uint8Array(256 << 20);
+  const json = new TextEncoder().encode(JSON.stringify(JSON.parse(new TextDecoder().decode(headerOf(small())))));
+  const junk = bomb(zeros);
+  zeros.set([...varint(json.length), ...json]);
+  const behindHeader = bomb(zeros);
+  for (const [label, bytes, why] of [["junk", junk, /corrupt header/], ["valid header", behindHeader, /body length/]]) {
+    const rss = process.memoryUsage().rss;
+    try {
+      decodeProfileFile(bytes as Uint8Array, "bomb.tsprof");
+      assert.unreachable(`${label}: loaded`);
+    } catch (err) {
+      assert.instance(err, SessionError, String(err));
+      assert.match((err as Error).message, why as RegExp);
+    }
+    const grew = (process.memoryUsage().rss - rss) / 2 ** 20;
+    assert.ok(grew < 100, `${label}: grew by ${grew.toFixed(0)} MB`);
+  }
+  // A real body of several MB still loads.
+  const big = randomSession(300_000, 9, 20, 20_000);
+  assert.is(decodeProfileFile(encodeSession(big), "big.tsprof").samples.stack.length, 300_000);
+});
+
+/** A small session's body header (uncompressed .tsprof: magic, version, flags, body length, header length). */
+function small(): Uint8Array {
+  return encodeSession(randomSession(2, 3, 3, 3), { compress: false });
+}
+function headerOf(file: Uint8Array): Uint8Array {
+  let at = 9;
+  while (file[at] >= 0x80) at++;
+  at++;
+  let length = 0;
+  for (let scale = 1;; scale *= 128) {
+    const v = file[at++];
+    length += (v & 0x7f) * scale;
+    if (v < 0x80) break;
+  }
+  return file.subarray(at, at + length);
+}
 
 test("--load-prev: the last run's session from the cache folder", () => {
   oneLineError(cli(["--load-prev"]), /--load-prev: no previous session/);

@@ -116,6 +116,19 @@ test("text: the header", () => {
   assert.ok(renderText(s, tree, classification).includes("CPU time: n/a"));
 });
 
+test("text: the header's columns stay apart when values are wide; a start time out of range is unknown", () => {
+  const s = shop();
+  s.meta.startTime = 8.7e15; // past what a Date can hold
+  s.meta.interval = 16_000_000;
+  s.meta.duration = 123_456_000_000;
+  const { tree, classification } = processWithOracle(s);
+  const lines = renderText(s, tree, classification, { unicode: false }).split("\n");
+  assert.not.ok(lines.slice(0, 6).join("\n").includes("NaN"), lines.join("\n"));
+  assert.ok(lines[1].endsWith("Recorded: unknown       Samples:  103"), lines[1]);
+  assert.ok(lines[2].endsWith("Duration: 123456.000    CPU time: 0.456"), lines[2]);
+  assert.ok(lines[3].endsWith("Interval: 16000.000 ms  Achieved: 1198601.942 ms"), lines[3]);
+});
+
 test("text: short mode has no header", () => {
   const s = shop();
   const { tree, classification } = processWithOracle(s);
@@ -156,6 +169,18 @@ test("text: hostile program and runtime strings are escaped in the header", () =
   assert.not.ok(out.includes("\x1b"));
   assert.not.ok(out.includes("\r"));
   assert.ok(out.includes("Program: node \\x1b[2Jwipe.ts\\x0d"));
+});
+
+test("text: bidi marks, line and paragraph separators and invisible code points are escaped", () => {
+  const frames = [frame("ali\u061cgn\u2028next\u2029", "/app/src/x\u202egnp.js", 16), frame("zero\u200bwidth\ufeff")];
+  const s = makeSession(frames, spread([[[0, 1], 3]]), { program: "node \u2066a\u2069.js" });
+  const { tree, classification } = processWithOracle(s);
+  const out = renderText(s, tree, classification, { color: false });
+  assert.not.match(out, /[\u061c\u200b\u2028\u2029\u202e\u2066\u2069\ufeff]/);
+  assert.ok(out.includes("ali\\u061cgn\\u2028next\\u2029"), out);
+  assert.ok(out.includes("x\\u202egnp.js:16"), out);
+  assert.ok(out.includes("zero\\u200bwidth\\ufeff"), out);
+  assert.ok(out.includes("Program: node \\u2066a\\u2069.js"), out);
 });
 
 test("text: percent of total", () => {
@@ -262,6 +287,21 @@ test("text and JSON: a 10,000-deep stack renders (nothing recurses over depth)",
     depth++;
   }
   assert.is(depth, 10_000);
+});
+
+test("text: a deep stack's report is linear in its nodes: past 50 levels the guides start again after '...'", () => {
+  const frames = Array.from({ length: 10_000 }, (_, i) => frame(`f${i}`, "/app/deep.ts", i + 1));
+  const s = makeSession(frames, spread([[frames.map((_, i) => i), 3]]));
+  const { tree, classification } = processWithOracle(s);
+  const lines = renderText(s, tree, classification, { shortMode: true, unicode: true }).trimEnd().split("\n");
+  assert.is(lines.length, 10_000);
+  const widest = Math.max(...lines.map((l) => l.length));
+  assert.ok(widest < 200, `the widest row has ${widest} characters`);
+  // Rows within 50 levels keep their guides; the row past them continues after the mark, its own guide kept.
+  assert.is(lines[1], "└─ 0.003 f1  deep.ts:2");
+  assert.is(lines[50], `${"   ".repeat(49)}└─ 0.003 f50  deep.ts:51`);
+  assert.is(lines[52], "... └─ 0.003 f52  deep.ts:53");
+  assert.ok(lines[9999].endsWith("f9999  deep.ts:10000"));
 });
 
 test("json: pyinstrument's shape and numbers", () => {

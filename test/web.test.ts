@@ -148,6 +148,49 @@ test("profile-directory mode: one report saved per request, responses unchanged"
   }
 });
 
+test("profile-directory mode names a report by method and path only: no query string, no secrets", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-web-"));
+  try {
+    await withServer(profileNodeHandler(handler, { enabled: true, dir }), async (base) => {
+      assertUntouched(await get(`${base}/login?api_key=SK-LIVE-123&password=hunter2#frag`));
+      let files: string[] = [];
+      for (let t = 0; t < 100 && files.length < 1; t++, await sleep(50)) {
+        files = readdirSync(dir).filter((f) => f.endsWith(".html"));
+      }
+      assert.is(files.length, 1, files.join(", "));
+      assert.match(files[0], /^\d+ GET _login\.html$/);
+      assert.not.ok(readFileSync(join(dir, files[0]), "utf8").includes("SK-LIVE-123"), "nor in the report");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("?profile=0 and ?profile=false return the response, not a report", async () => {
+  await withServer(profileNodeHandler(handler, { enabled: true }), async (base) => {
+    for (const off of ["0", "false", "FALSE", "no", "off"]) assertUntouched(await get(`${base}/a?profile=${off}`));
+    for (const on of ["", "1", "true"]) assert.match((await get(`${base}/a?profile=${on}`)).type, /^text\/html/);
+  });
+});
+
+test("profileNodeHandler returns the handler's promise, enabled or not: its rejection reaches the caller", async () => {
+  const failing = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.end("x");
+    return Promise.reject(new Error("handler failed"));
+  };
+  const fakeReq = (url: string) => ({ url, method: "GET", headers: {} }) as unknown as http.IncomingMessage;
+  const fakeRes = () => ({ end() {}, once() {}, on() {} }) as unknown as http.ServerResponse;
+  for (const options of [{}, { enabled: true }]) {
+    const result = profileNodeHandler(failing, options)(fakeReq("/a"), fakeRes());
+    assert.instance(result, Promise, JSON.stringify(options));
+    let caught: unknown;
+    await (result as Promise<unknown>).catch((err) => (caught = err));
+    assert.match(String(caught), /handler failed/);
+  }
+  const ok = profileNodeHandler(() => 42, { enabled: true })(fakeReq("/a"), fakeRes());
+  assert.is(ok, 42, "a plain handler's value too");
+});
+
 /** A node of the JSON report's tree, as far as these tests read it. */
 interface JsonFrame {
   function: string;

@@ -1,6 +1,8 @@
 // How the CLI starts the profiled program on the runtime it runs on: that runtime's own executable, with the
 // child preload (runtimes/preload/preload.mjs, or dist/preload.mjs once bundled) loaded before the program.
-import { pathToFileURL } from "node:url";
+import { existsSync } from "node:fs";
+import { extname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { detectRuntime } from "../shared/runtime.ts";
 
 export interface LaunchRequest {
@@ -33,8 +35,30 @@ export function childLaunch(request: LaunchRequest): ChildLaunch {
 }
 
 export function launchNode({ preload, script, code, args }: LaunchRequest): ChildLaunch {
-  const program = code === undefined ? [script] : ["--input-type=module", "--eval", code];
+  const program = code !== undefined
+    ? ["--input-type=module", "--eval", code]
+    : esmLoaderRuns(script)
+    ? [script]
+    : [commonJsRunner(), script];
   return { command: process.execPath, args: ["--import", preload, ...program, ...args], env: {} };
+}
+
+/**
+ * Whether Node's ES module loader (which runs the main script whenever --import is given) takes this file: the
+ * extensions it knows, our loader's TypeScript ones, and none at all. `node t.exe` runs any other as CommonJS,
+ * but `node --import preload t.exe` fails with ERR_UNKNOWN_FILE_EXTENSION: run-commonjs.cjs runs it instead.
+ */
+function esmLoaderRuns(script: string): boolean {
+  return extname(script) === "" || /\.(js|mjs|cjs|json|wasm|ts|mts|cts|tsx)$/.test(script);
+}
+
+/** run-commonjs.cjs: next to the bundle (dist/), or beside this file in the source tree. */
+function commonJsRunner(): string {
+  for (const candidate of ["./run-commonjs.cjs", "../../runtimes/launch/run-commonjs.cjs"]) {
+    const url = new URL(candidate, import.meta.url);
+    if (url.protocol === "file:" && existsSync(fileURLToPath(url))) return fileURLToPath(url);
+  }
+  throw new Error("cannot find run-commonjs.cjs next to the CLI (is the package built? run `npm run build`)");
 }
 
 // -A: the sampler needs --allow-sys (node:inspector) and the preload reads its config and writes the session;

@@ -11,6 +11,7 @@ import { applyRenderOption, defaultReportOptions } from "../processing/options.t
 import type { ReportOptions } from "../processing/options.ts";
 import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "../renderers/names.ts";
 import { lastSessionPath } from "./cache.ts";
+import { numberedPath, whyNotWritable } from "./writable.ts";
 
 const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
 const MORE_USAGE = `       tsprofile [options] --from-path program [arg] ...
@@ -29,8 +30,8 @@ Options:
   --version             show program's version number and exit
   -h, --help            show this help message and exit
   -i SECONDS, --interval=SECONDS
-                        sampling interval in seconds (default 0.001, minimum
-                        0.0001)
+                        sampling interval in seconds (default 0.001; from
+                        0.0001 to 1)
   -c CODE               profile CODE, given as a string (JavaScript; Deno and
                         Bun take TypeScript too), instead of a scriptfile
   --from-path           find the program on PATH, nearest node_modules/.bin
@@ -98,6 +99,10 @@ Options end at scriptfile: everything after it is passed to the script
 untouched (\`tsprofile app.ts --help\` passes --help to app.ts). \`--\` also ends
 the options.
 `;
+
+/** The longest sampling interval, seconds: samplers take it in microseconds as a 32-bit integer, and a profile
+ * sampled less than once a second says little. */
+const MAX_INTERVAL = 1;
 
 const OPTIONS = {
   interval: { type: "string", short: "i" },
@@ -281,10 +286,15 @@ function readRunOption(reading: Reading, name: string, value: string): boolean {
   const plan = reading.plan;
   switch (name) {
     case "interval": {
-      const seconds = value.trim() === "" ? NaN : Number(value);
-      if (!Number.isFinite(seconds)) throw new UsageError(`--interval: '${value}' is not a number of seconds`);
-      if (seconds < MIN_INTERVAL) {
-        throw new UsageError(`--interval: ${value} is below the minimum, ${MIN_INTERVAL} seconds`);
+      // Decimal only: Number() would also take 0x10 (16 s), 1e9 and Infinity.
+      if (!/^(\d+\.?\d*|\.\d+)$/.test(value)) {
+        throw new UsageError(`--interval: '${value}' is not a number of seconds (a decimal such as 0.001)`);
+      }
+      const seconds = Number(value);
+      if (seconds < MIN_INTERVAL || seconds > MAX_INTERVAL) {
+        throw new UsageError(
+          `--interval: ${value} is out of range (from ${MIN_INTERVAL} to ${MAX_INTERVAL} seconds)`,
+        );
       }
       plan.interval = Math.round(seconds * 1e6);
       return true;
@@ -414,8 +424,10 @@ function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
 
 /** The report can be written where it goes: found out now, not after a long run whose report would then be lost. */
 function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
-  if (plan.outfile !== undefined && !isDirectory(dirname(resolve(plan.outfile)))) {
-    throw new UsageError(`--outfile: directory '${dirname(plan.outfile)}' does not exist`);
+  if (plan.outfile !== undefined) {
+    // Server mode writes FILE.1.EXT, FILE.2.EXT...: the first stands for them.
+    const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile, true);
+    if (why !== undefined) throw new UsageError(`--outfile: ${why}`);
   }
   if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {
     // Bytes never go to the program's stderr, nor to a terminal.

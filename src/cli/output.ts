@@ -1,9 +1,12 @@
 // What the CLI writes: a run's reports (to -o, numbered under --signal-toggle, or stderr), a saved profile's report
 // (--load, --load-prev: to stdout or -o), its own one-line messages, and the exit it ends with.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { UsageError } from "../../session/errors.ts";
 import type { CliPlan } from "./arguments.ts";
 import { keepLastSession } from "./cache.ts";
+import { numberedPath, writeWhole } from "./writable.ts";
+
+export { numberedPath } from "./writable.ts";
 
 /** How the CLI ends: an exit code, or (as the program did) death by a polite signal, re-raised on itself. */
 export interface CliExit {
@@ -14,13 +17,6 @@ export interface CliExit {
 /** A message of the CLI's own, on stderr: one line. */
 export function say(message: string): void {
   process.stderr.write(`tsprofile: ${message.split("\n")[0]}\n`);
-}
-
-/** FILE.EXT -> FILE.<n>.EXT: the n-th report of --signal-toggle. */
-export function numberedPath(path: string, n: number): string {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  const dot = path.lastIndexOf(".");
-  return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
 }
 
 type Report = string | Uint8Array;
@@ -65,7 +61,7 @@ export function startReports(plan: CliPlan): RunReports {
       : plan.outfile;
     if (outfile !== undefined) {
       try {
-        writeFileSync(outfile, report);
+        writeWhole(outfile, report);
       } catch (err) {
         say(`cannot write ${outfile}: ${writeFailure(err)}`);
         return false;
@@ -101,7 +97,7 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
     return { code: 2 };
   }
   try {
-    if (plan.outfile !== undefined) writeFileSync(plan.outfile, report);
+    if (plan.outfile !== undefined) writeWhole(plan.outfile, report);
     else process.stdout.write(report);
   } catch (err) {
     say(`cannot write ${plan.outfile ?? "the report"}: ${writeFailure(err)}`);

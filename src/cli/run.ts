@@ -1,13 +1,14 @@
 // Runs the program in a child process of the same runtime with the sampler preloaded: the signals, the sessions the
 // child writes (at its end, mid-run for --duration and --signal-toggle, or to --stream-to) and the CLI's exit code.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { childLaunch } from "../../runtimes/launch/launch.ts";
 import type { CliPlan } from "./arguments.ts";
 import { type CliExit, say, startReports } from "./output.ts";
+import { whyNotWritable } from "./writable.ts";
 
 /** How often the CLI looks for the sessions a server-mode child writes mid-run. */
 const REPORT_POLL_MS = 200;
@@ -28,7 +29,7 @@ type Outcome = { code: number | null; signal: string | null } | Error;
 export async function run(plan: CliPlan): Promise<CliExit> {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-"));
   const sessionPath = join(dir, "session.tsprof");
-  const streamPath = plan.streamTo !== undefined ? resolve(plan.streamTo) : undefined;
+  const streamPath = plan.streamTo !== undefined ? streamTarget(plan.streamTo, plan.outfile) : undefined;
   let poller: ReturnType<typeof setInterval> | undefined;
   try {
     const program: Program = { interrupts: 0 };
@@ -53,8 +54,9 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     await collect();
     const forced = program.interrupts >= 2 && outcome.signal === "SIGKILL";
     const programExit = exitOfProgram(forced ? "SIGINT" : outcome.signal, outcome.code);
-    // A tsprofile failure ends with 2, unless the program itself failed: then its code wins.
-    const failed = (): CliExit => (programExit.code !== 0 ? programExit : { code: 2 });
+    // A tsprofile failure ends with 2, unless the program itself failed: then its code wins. A stream is for runs
+    // that must not be disturbed: the program's code always passes through.
+    const failed = (): CliExit => (programExit.code !== 0 || streamPath !== undefined ? programExit : { code: 2 });
     // A stream survives a second Ctrl-C (or any kill): what reached the file is rendered.
     if (forced && streamPath === undefined) {
       say(
@@ -77,6 +79,17 @@ export async function run(plan: CliPlan): Promise<CliExit> {
   }
 }
 
+/**
+ * --stream-to's file, resolved; undefined (said why, in one line) when it cannot be written: the program runs
+ * anyway and its report goes where it would without a stream. A read-only file is never replaced.
+ */
+function streamTarget(path: string, outfile: string | undefined): string | undefined {
+  const why = whyNotWritable(path);
+  if (why === undefined) return resolve(path);
+  say(`--stream-to: ${why}: not streaming; the report goes to ${outfile ?? "stderr"} at the end`);
+  return undefined;
+}
+
 /** Listeners go in before the child exists so an early Ctrl-C cannot kill the parent first. */
 function listenForSignals(program: Program, signalToggle: boolean): void {
   const alive = () => {
@@ -88,10 +101,22 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
   };
   // Ctrl-C goes to the whole process group: the child's preload writes its session and dies by the signal;
   // the parent must outlive it to print the report. A SIGTERM/SIGHUP sent to the parent alone is forwarded.
-  // JavaScript handles a signal only when the program yields, so a program stuck in a synchronous loop
-  // cannot answer the first Ctrl-C: a second one stops it for good (its profile is lost).
+  // A SIGINT is forwarded too unless a terminal sent it (then the program has it already, and a second one
+  // would read as "press Ctrl-C again to force quit"). JavaScript handles a signal only when the program
+  // yields, so a program stuck in a synchronous loop cannot answer the first Ctrl-C: a second one stops it for
+  // good (its profile is lost).
   const interrupt = () => {
-    if (++program.interrupts >= 2 && alive()) program.child!.kill("SIGKILL");
+    if (++program.interrupts >= 2) {
+      if (alive()) program.child!.kill("SIGKILL");
+      return;
+    }
+    if (alive() && !fromTerminal()) {
+      try {
+        process.kill(program.child!.pid!, "SIGINT"); // by pid, as for SIGUSR2 below
+      } catch {
+        // the program ended between the check and the signal
+      }
+    }
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", forward);
@@ -107,6 +132,23 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
       }
     });
   }
+}
+
+/**
+ * True when a SIGINT to the CLI may be a terminal's Ctrl-C, which reaches the program as well: the CLI is in the
+ * foreground process group of its terminal (Linux: /proc/self/stat; elsewhere, a terminal on stdin or stderr).
+ * A supervisor's, `docker stop`'s or `kill -INT`'s signal reaches the CLI alone.
+ */
+function fromTerminal(): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync("/proc/self/stat", "utf8");
+  } catch {
+    return process.stdin.isTTY === true || process.stderr.isTTY === true;
+  }
+  // pid (comm) state ppid pgrp session tty_nr tpgid ...: comm may hold spaces and parentheses.
+  const [, , pgrp, , ttyNr, tpgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return ttyNr !== 0 && tpgid === pgrp;
 }
 
 /** Spawns the program with the sampler preloaded; TSPROFILE_CHILD tells the preload what to record and where. */

@@ -47,6 +47,7 @@ export function htmlResponse(html: string): Response {
 /** "/path?query" of a URL, absolute or not. */
 export function pathOf(url: string): string {
   const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
-  const rest = m ? url.slice(m[0].length) : url;
+  // Without the query and fragment: they hold tokens and passwords, and a report's title and file name are kept.
+  const rest = (m ? url.slice(m[0].length) : url).split(/[?#]/)[0];
   return rest.startsWith("/") ? rest : `/${rest}`;
 }

@@ -37,27 +37,29 @@ export function expressProfiler(
 export function profileNodeHandler(
   handler: (req: IncomingMessage, res: ServerResponse) => unknown,
   options: RequestProfilerOptions<IncomingMessage> = {},
-): (req: IncomingMessage, res: ServerResponse) => void {
+): (req: IncomingMessage, res: ServerResponse) => unknown {
   if (typeof handler !== "function") {
     throw new TypeError("tsprofile: profileNodeHandler() takes the handler function first");
   }
   const profiler = new RequestProfiler<IncomingMessage>(options);
+  // The handler's result (an async handler's promise) is returned, so its caller can still catch a rejection.
   return (req, res) => {
-    if (!profiler.enabled) return void handler(req, res);
-    handle(profiler, req, res, () => handler(req, res));
+    if (!profiler.enabled) return handler(req, res);
+    return handle(profiler, req, res, () => handler(req, res));
   };
 }
 
+/** Runs next() profiled or not, as check() decides; returns what next() returns (later, if show() is async). */
 function handle(
   profiler: RequestProfiler<IncomingMessage>,
   req: IncomingMessage,
   res: ServerResponse,
   next: () => unknown,
-): void {
+): unknown {
   const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
   const decided = profiler.check(url, req);
-  const go = (mode: RequestMode | null) => {
-    if (mode === null) return void next();
+  const go = (mode: RequestMode | null): unknown => {
+    if (mode === null) return next();
     const profiled = profiler.begin(`${req.method} ${pathOf(url)}`, mode);
     if (mode === "save") {
       let finished = false;
@@ -68,10 +70,10 @@ function handle(
       res.once("finish", done);
       res.once("close", done);
     } else holdResponse(res, profiled);
-    profiled.run(next);
+    return profiled.run(next);
   };
-  if (decided instanceof Promise) decided.then(go, () => next());
-  else go(decided);
+  if (decided instanceof Promise) return decided.then(go, () => next());
+  return go(decided);
 }
 
 const HELD = ["writeHead", "write", "end", "flushHeaders"] as const;

@@ -89,11 +89,13 @@ export class RequestProfiler<Req> {
     }
   }
 
-  /** Whether the URL's query has the report parameter (?profile, ?profile=1, &profile). */
+  /** Whether the URL's query has the report parameter (?profile, ?profile=1, &profile), not turned off
+   * (?profile=0, ?profile=false). */
   wantsReport(url: string): boolean {
     const q = url.indexOf("?");
     if (q < 0 || url.indexOf(this.param, q) < 0) return false; // most URLs, without building URLSearchParams
-    return new URLSearchParams(url.slice(q + 1).split("#")[0]).has(this.param);
+    const value = new URLSearchParams(url.slice(q + 1).split("#")[0]).get(this.param);
+    return value !== null && !/^(0|false|no|off)$/i.test(value.trim());
   }
 
   /** Starts profiling a request; `title` names its report ("GET /path"). Run the request's code in run(). */

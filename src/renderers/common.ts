@@ -34,26 +34,15 @@ export function codePosition(session: Session, frame: number): string {
   return info.line > 0 ? `${path}:${info.line}` : path;
 }
 
-// C0/C1 controls, DEL, and the bidi overrides/isolates that can reorder what a terminal shows.
-// deno-lint-ignore no-control-regex -- control characters are exactly what must not reach a terminal
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Text from the profiled program (function names, paths) made safe for a terminal: control characters, ANSI
- * escapes and bidi controls are shown as \xNN / \uNNNN instead of reaching the terminal raw.
- */
-export function escapeText(text: string): string {
-  if (!UNSAFE.test(text)) return text;
-  UNSAFE.lastIndex = 0;
-  return text.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
-}
+// Terminal-safe text: the text renderer's names and paths (and the HTML page's browser code, where it lives).
+export { escapeText } from "./html-page/escape.ts";
 
 /** JSON.stringify leaves C1 controls and bidi overrides raw; a JSON report can end up on a terminal too. */
 export function jsonString(text: string): string {
-  return JSON.stringify(text).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g,
+    (c) => {
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    },
+  );
 }

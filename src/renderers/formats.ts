@@ -9,7 +9,7 @@ import type { Classification } from "../processing/classify.ts";
 import { SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
 import type { Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
-import { isSynthetic } from "./common.ts";
+import { escapeText, isSynthetic } from "./common.ts";
 import { weightedSamples } from "./samples.ts";
 
 export interface FormatContext {
@@ -183,11 +183,14 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
 
 // ---- collapsed stacks ----
 
-/** A collapsed-stack frame: "name (short/path.ts:12)"; ";" and line breaks, which would split it, become "_". */
+/**
+ * A collapsed-stack frame: "name (short/path.ts:12)"; ";" and line breaks, which would split it, become "_", and
+ * other controls (an ESC a terminal would act on) and bidi marks are escaped as in the text report.
+ */
 function collapsedName(session: Session, frame: number): string {
   const d = describe(session, frame);
   const where = d.file ? ` (${shortPath(d.file, session.meta.cwd)}${d.line > 0 ? `:${d.line}` : ""})` : "";
-  return `${d.name}${where}`.replace(/[;\r\n]/g, "_");
+  return escapeText(`${d.name}${where}`.replace(/[;\r\n\u2028\u2029]/g, "_"));
 }
 
 /**

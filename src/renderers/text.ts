@@ -47,6 +47,10 @@ const GUIDES_ASCII = { branch: "|- ", pipe: "|  ", last: "`- ", space: "   " };
 const GROUP_GUIDES = { branch: "      ", pipe: "      ", last: "      ", space: "      " };
 const NO_GUIDES = { branch: "", pipe: "", last: "", space: "" };
 
+/** The widest indentation a row gets (50 levels of guides); deeper rows continue after DEEPER. */
+const MAX_INDENT = 150;
+const DEEPER = "... ";
+
 export const NO_SAMPLES_MESSAGE = "No samples were recorded.";
 export const NO_SAMPLES_HINT =
   "The program may have finished before the first sample: try a smaller sampling interval (--interval).";
@@ -127,6 +131,9 @@ export function renderText(
   // its place with no guides; under a group root that prints its "[N frames hidden]" line, guides become blanks.
   const stack: Array<{ node: number; indent: string; childIndent: string }> = [];
   const pushChildren = (node: number, childIndent: string, g: typeof guides): void => {
+    // Past MAX_INDENT the guides start again after a "..." mark, so a row's width (and the report) stays linear
+    // in its nodes however deep the stack: a 10,000-deep recursion would otherwise print 150 MB of guides.
+    if (childIndent.length > MAX_INDENT) childIndent = DEEPER;
     const from = childStart[node];
     let to = childStart[node + 1];
     while (to > from && !prints[children[to - 1]]) to--;
@@ -218,15 +225,21 @@ function header(session: Session, opts: TextOptions): string[] {
   const { meta } = session;
   const samples = session.samples.stack.length;
   const started = new Date(meta.startTime);
-  const recorded = `${pad2(started.getHours())}:${pad2(started.getMinutes())}:${pad2(started.getSeconds())}`;
+  // A loaded profile's start time may be out of Date's range: unknown, not NaN:NaN:NaN.
+  const recorded = Number.isFinite(started.getTime())
+    ? `${pad2(started.getHours())}:${pad2(started.getMinutes())}:${pad2(started.getSeconds())}`
+    : "unknown";
   const cpu = meta.cpuTime >= 0 ? (meta.cpuTime / 1e6).toFixed(3) : "n/a";
   const achieved = samples > 0 ? `${(meta.duration / samples / 1000).toFixed(3)} ms` : "n/a";
   const logo = opts.unicode ? ["╭─╮", "├─╯", "╵  "] : [".-.", "|-'", "'  "];
   const left = [`tsprofile ${VERSION}`, escapeText(meta.runtime), ""].map((s) => s.padEnd(20));
+  const first = [recorded, (meta.duration / 1e6).toFixed(3), `${(meta.interval / 1000).toFixed(3)} ms`];
+  // The second column starts after the widest value, two spaces clear of it, so wide values never run together.
+  const width = Math.max(10, ...first.map((v) => v.length + 2));
   const right = [
-    `Recorded: ${recorded.padEnd(10)}Samples:  ${samples}`,
-    `Duration: ${(meta.duration / 1e6).toFixed(3).padEnd(10)}CPU time: ${cpu}`,
-    `Interval: ${`${(meta.interval / 1000).toFixed(3)} ms`.padEnd(10)}Achieved: ${achieved}`,
+    `Recorded: ${first[0].padEnd(width)}Samples:  ${samples}`,
+    `Duration: ${first[1].padEnd(width)}CPU time: ${cpu}`,
+    `Interval: ${first[2].padEnd(width)}Achieved: ${achieved}`,
   ];
   const f = opts.color ? ANSI.faint : "";
   const e = opts.color ? ANSI.end : "";

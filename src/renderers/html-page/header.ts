@@ -1,18 +1,19 @@
 // The page's header: the program, and when, how long and on what runtime it ran.
-import { byId, data, el, seconds } from "./shared.ts";
+import { byId, data, el, escapeText, seconds } from "./shared.ts";
 
 export function header(): void {
   const m = data.meta;
-  document.title = `tsprofile: ${m.program}`;
+  const program = escapeText(m.program);
+  document.title = `tsprofile: ${program}`;
   byId("version").textContent = data.version;
   const started = new Date(m.startTime);
   const items: Array<[string, string]> = [
-    ["Recorded", started.toLocaleString()],
+    ["Recorded", Number.isFinite(started.getTime()) ? started.toLocaleString() : "unknown"],
     ["Duration", `${seconds(m.duration)} s`],
     ["CPU time", m.cpuTime >= 0 ? `${seconds(m.cpuTime)} s` : "n/a"],
     ["Samples", String(m.samples)],
     ["Interval", `${(m.interval / 1000).toFixed(3)} ms`],
-    ["Runtime", m.runtime],
+    ["Runtime", escapeText(m.runtime)],
   ];
   const summary = byId("summary");
   for (const [k, v] of items) {
@@ -20,5 +21,5 @@ export function header(): void {
     d.append(el("dt", "", k), el("dd", "", v));
     summary.append(d);
   }
-  byId("program").textContent = m.program;
+  byId("program").textContent = program;
 }

@@ -1,6 +1,7 @@
 // What the page's modules share: the data the renderer embedded (parsed once, at load), the page's state (the
 // toggles, the view, the search), the load timings, DOM helpers, and how a frame reads (name, position, app code).
 import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../../session/types.ts";
+import { escapeText } from "./escape.ts";
 import type { PageData } from "./data.ts";
 
 /** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
@@ -8,6 +9,11 @@ export const timings: Record<string, number> = { script: performance.now() };
 (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings = timings;
 export const data: PageData = JSON.parse(byId("tsprofile-data").textContent ?? "null");
 timings.parsed = performance.now();
+
+// Names and paths as shown: bidi controls and invisible code points escaped, as the text report does (textContent
+// keeps markup out, not a right-to-left override). Once per unique frame; searching matches what is shown.
+const shownNames = data.names.map((name) => escapeText(name ?? ""));
+const shownPositions = data.positions.map((position) => escapeText(position ?? ""));
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
@@ -27,11 +33,11 @@ export function isSynthetic(frame: number): boolean {
 export function frameName(frame: number, topLevel = false): string {
   if (topLevel && frame === SyntheticFrame.self) return "[runtime internals]";
   if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
-  return data.names[frame] ?? "(unknown)";
+  return shownNames[frame] ?? "(unknown)";
 }
 
 export function framePosition(frame: number): string {
-  return isSynthetic(frame) ? "" : (data.positions[frame] ?? "");
+  return isSynthetic(frame) ? "" : (shownPositions[frame] ?? "");
 }
 
 export function isApp(frame: number): boolean {
@@ -44,6 +50,8 @@ export const state = {
   view: "tree" as "tree" | "timeline",
   query: "",
 };
+
+export { escapeText };
 
 export function seconds(us: number): string {
   return (us / 1e6).toFixed(3);

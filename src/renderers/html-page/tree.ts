@@ -3,7 +3,7 @@
 import { NodeFlag } from "../../../session/types.ts";
 import { unpackFrame, unpackInts } from "./data.ts";
 import type { TreeData } from "./data.ts";
-import { byId, data, el, frameName, framePosition, isApp, isSynthetic, seconds, state } from "./shared.ts";
+import { byId, data, el, escapeText, frameName, framePosition, isApp, isSynthetic, seconds, state } from "./shared.ts";
 
 /** A TreeData unpacked. */
 interface TreeArrays {
@@ -183,7 +183,7 @@ function renderChildren(t: Tree, node: number): HTMLElement {
   box.setAttribute("role", "group");
   if (hasGroupLine(t, node)) {
     const g = t.d.group[node];
-    const libs = t.d.groupLibs[g].map((l) => data.libraries[l] ?? "?").join(", ");
+    const libs = t.d.groupLibs[g].map((l) => escapeText(data.libraries[l] ?? "?")).join(", ");
     const n = t.d.groupHidden[g];
     const isOpen = t.openGroups.has(g);
     const line = el("div", "row item group");

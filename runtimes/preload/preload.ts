@@ -6,7 +6,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 import { encodeSession } from "../../session/session.ts";
-import { encodeStream, StreamFile } from "../../session/stream.ts";
+import { encodeStream, StreamFile, type StreamSink } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
 import { detectRuntime, type Sampler, startSampler } from "../index.ts";
 import { RESTORE_ENV } from "../launch/launch.ts";
@@ -74,7 +74,8 @@ function writeWhole(path: string, bytes: Uint8Array): void {
 /** One profiling period: the sampler, and the stream it feeds when --stream-to is on. */
 interface Period {
   sampler: Sampler;
-  stream: StreamFile | null;
+  /** The stream file, written by our drain timer, or by the sampler's own writer thread (Sampler.streamTo). */
+  stream: StreamSink | null;
   timer: ReturnType<typeof setInterval> | null;
   stopAfter: ReturnType<typeof setTimeout> | null;
 }
@@ -120,9 +121,22 @@ function install(config: ChildConfig): void {
       say(`--stream-to: ${why}: the file is written when profiling stops`);
       return;
     }
+    // The sampler's own writer when it has one: it streams even while the program never yields, and converts
+    // off the program's thread (runtimes/node/stream-worker.ts).
+    if (sampler.streamTo) {
+      try {
+        p.stream = sampler.streamTo(path, sampler.meta({ program: config.program }));
+        return;
+      } catch (err) {
+        const why = (err as { code?: string }).code ?? (err as Error).message;
+        say(`--stream-to: cannot write ${path} (${why}); the session is kept in memory`);
+        return;
+      }
+    }
+    let file: StreamFile;
     try {
-      p.stream = new StreamFile(path);
-      p.stream.start(sampler.meta({ program: config.program }));
+      p.stream = file = new StreamFile(path);
+      file.start(sampler.meta({ program: config.program }));
     } catch (err) {
       const why = (err as { code?: string }).code ?? (err as Error).message;
       say(`--stream-to: cannot write ${path} (${why}); the session is kept in memory`);
@@ -133,7 +147,7 @@ function install(config: ChildConfig): void {
     const drain = sampler.drain.bind(sampler);
     p.timer = setInterval(() => {
       try {
-        p.stream!.chunk(drain());
+        file.chunk(drain());
       } catch (err) {
         // The drained samples are lost, and without a file there is nowhere for the next ones: stop streaming.
         say(`--stream-to: stopped streaming (${(err as { code?: string }).code ?? (err as Error).message})`);

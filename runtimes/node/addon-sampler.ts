@@ -230,8 +230,19 @@ export function startAddonSampler(
         control: control.buffer as SharedArrayBuffer,
         port: port2,
       };
-      // execArgv: only what the worker needs (see streamWorkerModule); env: the process's own, untouched.
-      const worker = new Worker(url, { execArgv, workerData, transferList: [port2], stdout: true, stderr: true });
+      // execArgv: only what the worker needs (see streamWorkerModule). Its env is a copy of the process's without
+      // NODE_OPTIONS, which a worker reads again: its --import preloads (OpenTelemetry, dotenv) would run in our
+      // thread. The program's own environment is not touched.
+      const env: Record<string, string | undefined> = { ...process.env };
+      delete env.NODE_OPTIONS;
+      const worker = new Worker(url, {
+        execArgv,
+        env,
+        workerData,
+        transferList: [port2],
+        stdout: true,
+        stderr: true,
+      });
       const s = { file, worker, port: port1, control, failed: null as string | null, ended: false };
       // Never an uncaught 'error' in the program's process, never what keeps it alive.
       worker.on("error", (err) => void (s.failed ??= String(err?.message ?? err).split("\n")[0]));

@@ -451,28 +451,50 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     piece.start_time = double(profile->GetStartTime());
     piece.end_time = double(profile->GetEndTime());
     profile->Delete();
-    if (cpu_on_) piece.cpu = CpuAt(piece.time);
+    if (cpu_on_) piece.cpu = CpuAt(piece.time, piece.state);
   }
 
-  // The JS thread's CPU time (us, since its start) at each sample time, interpolated between readings.
-  std::vector<double> CpuAt(const std::vector<double>& times) {
+  // The JS thread's CPU time (us, since its start) at each sample, between the readings around it. The CPU used
+  // from one reading to the next is spread over that span's running time: the parts of it where the sample
+  // before was not idle (a sample's span runs to the next sample, SPEC.md "CPU time"); a span with no running
+  // part is spread evenly in time. Readings 1 ms apart make either exact to a reading; after an idle stretch,
+  // where readings space out (thread_cpu.cc), an even split would hand the work's CPU to the idle samples.
+  std::vector<double> CpuAt(const std::vector<double>& times, const std::vector<uint8_t>& states) {
     readings_.clear();
     cpu_.Take(readings_);
     std::vector<double> out(times.size(), 0);
     if (readings_.empty()) return out;
     size_t j = 0;
-    for (size_t k = 0; k < times.size(); k++) {
-      const double t = times[k];
-      while (j + 1 < readings_.size() && double(readings_[j + 1].time_us) <= t) j++;
+    size_t k = 0;
+    // Whether the thread runs in the span that ends at sample i (the span of the sample before it).
+    auto runs_before = [&](size_t i) { return (i == 0 ? last_state_ : states[i - 1]) != v8::IDLE; };
+    while (k < times.size()) {
+      while (j + 1 < readings_.size() && double(readings_[j + 1].time_us) <= times[k]) j++;
       const CpuReading& a = readings_[j];
-      double cpu = double(a.cpu_ns) / 1000;
-      if (j + 1 < readings_.size() && t > double(a.time_us)) {
-        const CpuReading& b = readings_[j + 1];
-        const double span = double(b.time_us - a.time_us);
-        if (span > 0) cpu += (double(b.cpu_ns - a.cpu_ns) / 1000) * (t - double(a.time_us)) / span;
+      const double cpu_a = double(a.cpu_ns) / 1000;
+      if (j + 1 >= readings_.size() || times[k] <= double(a.time_us)) {
+        out[k++] = cpu_a;
+        continue;
       }
-      out[k] = cpu;
+      // Samples k..end-1 lie in (a, b): running time from a to each of them, and to b.
+      const CpuReading& b = readings_[j + 1];
+      const double ta = double(a.time_us), tb = double(b.time_us);
+      size_t end = k;
+      while (end < times.size() && times[end] < tb) end++;
+      double run = 0, prev = ta;
+      for (size_t i = k; i < end; i++) {
+        if (runs_before(i)) run += times[i] - prev;
+        out[i] = run;  // for now: running time from a
+        prev = times[i];
+      }
+      const double total = run + (states[end - 1] != v8::IDLE ? tb - prev : 0);
+      const double used = double(b.cpu_ns - a.cpu_ns) / 1000;
+      for (; k < end; k++) {
+        const double share = total > 0 ? out[k] / total : (times[k] - ta) / (tb - ta);
+        out[k] = cpu_a + used * share;
+      }
     }
+    if (!states.empty()) last_state_ = states.back();
     return out;
   }
 
@@ -488,6 +510,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   int rotate_ms_ = 0;
   bool cpu_on_ = false;
   int64_t last_time_ = INT64_MIN;
+  uint8_t last_state_ = 0;  // the last sample's V8 state, for the span before the next piece's first sample
   ThreadCpuClock cpu_;
   std::vector<CpuReading> readings_;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();

@@ -37,6 +37,7 @@ interface NativeSampler {
   drain(): RawPiece;
   /** keep: the last piece stays for take() (the stream writer) and nothing is returned. */
   stop(keep?: boolean): RawPiece | undefined;
+  rotateEvery(ms: number): void;
 }
 export interface AddonBinding {
   Sampler: new (intervalUs: number, cpuIntervalUs: number, rotateMs?: number) => NativeSampler;
@@ -48,6 +49,11 @@ export interface AddonBinding {
  * streaming, is what a kill can lose. Nothing of tsprofile's JavaScript runs on the program's thread for it.
  */
 const ROTATE_MS = 1000;
+/**
+ * Streaming, half that: a kill then loses at most the last half second plus the writer's delay, so a run killed
+ * after 3 s keeps more than 2 s even when the writer is a rotation late (test/stream.test.ts).
+ */
+const STREAM_ROTATE_MS = 500;
 /** How long stop() waits for the stream writer to hand back the end of the stream. */
 const STREAM_FINISH_MS = 15_000;
 
@@ -249,6 +255,7 @@ export function startAddonSampler(
       worker.unref();
       port1.unref();
       stream = s;
+      native.rotateEvery(STREAM_ROTATE_MS);
     } catch (err) {
       file.close();
       throw err;

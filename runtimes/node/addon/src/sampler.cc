@@ -122,7 +122,8 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Sampler",
                        {InstanceMethod<&Sampler::Start>("start"), InstanceMethod<&Sampler::Drain>("drain"),
-                        InstanceMethod<&Sampler::Stop>("stop"), StaticMethod<&Sampler::Take>("take")});
+                        InstanceMethod<&Sampler::Stop>("stop"), InstanceMethod<&Sampler::RotateEvery>("rotateEvery"),
+                        StaticMethod<&Sampler::Take>("take")});
   }
 
   // new Sampler(intervalUs, cpuIntervalUs, rotateMs): cpuIntervalUs 0 records no CPU time; rotateMs 0 rotates
@@ -225,6 +226,17 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return keep ? env.Undefined() : TakeAll(env);
   }
 
+  // rotateEvery(ms): the rotation period from now on (a started sampler that rotates on its own).
+  Napi::Value RotateEvery(const Napi::CallbackInfo& info) {
+    const int ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    if (ms > 0) {
+      std::lock_guard<std::mutex> lock(rotator_mutex_);
+      rotate_ms_ = ms;
+    }
+    rotator_wake_.notify_all();
+    return info.Env().Undefined();
+  }
+
   // Sampler.take(id, timeoutMs), on any thread: waits up to timeoutMs for pieces of sampler `id`, then
   // {closed, piece: RawPiece | null}; closed once its stop() ran and every piece was taken. Null: no such sampler.
   static Napi::Value Take(const Napi::CallbackInfo& info) {
@@ -314,10 +326,14 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
 
   void RunRotator() {
     std::unique_lock<std::mutex> lock(rotator_mutex_);
+    auto last = std::chrono::steady_clock::now();
     while (!rotator_stopping_) {
-      if (rotator_wake_.wait_for(lock, std::chrono::milliseconds(rotate_ms_), [this] { return rotator_stopping_; })) {
-        break;
-      }
+      // rotate_ms_ may change meanwhile (rotateEvery): the wait ends at the new deadline.
+      const auto due = [this, &last] { return last + std::chrono::milliseconds(rotate_ms_); };
+      rotator_wake_.wait_until(lock, due());
+      if (rotator_stopping_) break;
+      if (std::chrono::steady_clock::now() < due()) continue;
+      last = std::chrono::steady_clock::now();
       // One request in flight: a JS thread stuck in a long native call is asked once, not once a second.
       if (rotation_asked_.exchange(true)) continue;
       isolate_->RequestInterrupt(OnInterrupt, reinterpret_cast<void*>(intptr_t(id_)));

@@ -40,7 +40,11 @@ interface NativeSampler {
   rotateEvery(ms: number): void;
 }
 export interface AddonBinding {
-  Sampler: new (intervalUs: number, cpuIntervalUs: number, rotateMs?: number) => NativeSampler;
+  Sampler: {
+    new (intervalUs: number, cpuIntervalUs: number, rotateMs?: number): NativeSampler;
+    /** The pieces of sampler `id` not taken yet, waiting up to timeoutMs for one (any thread); null: no sampler. */
+    take(id: number, timeoutMs: number): { closed: boolean; piece: RawPiece | null } | null;
+  };
   moduleVersion: number;
 }
 
@@ -54,8 +58,12 @@ const ROTATE_MS = 1000;
  * after 3 s keeps more than 2 s even when the writer is a rotation late (test/stream.test.ts).
  */
 const STREAM_ROTATE_MS = 500;
-/** How long stop() waits for the stream writer to hand back the end of the stream. */
-const STREAM_FINISH_MS = 15_000;
+/**
+ * How long stop() waits for the stream writer to hand back the end of the stream without a sign of life from it:
+ * before its first heartbeat (a worker starting on a loaded machine), and after.
+ */
+const STREAM_START_MS = 20_000;
+const STREAM_SILENCE_MS = 5_000;
 
 export type AddonLoad = { binding: AddonBinding; warning?: undefined } | { binding: null; warning: string | null };
 
@@ -223,7 +231,7 @@ export function startAddonSampler(
     try {
       file.start(startMeta);
       const { url, execArgv } = streamWorkerModule();
-      const control = new Int32Array(new SharedArrayBuffer(4));
+      const control = new Int32Array(new SharedArrayBuffer(8));
       const { port1, port2 } = new MessageChannel();
       const loader = (globalThis as Record<symbol, { cjs?: Set<string> } | undefined>)[Symbol.for("tsprofile.loader")];
       const workerData: StreamWorkerData = {
@@ -252,6 +260,7 @@ export function startAddonSampler(
       const s = { file, worker, port: port1, control, failed: null as string | null, ended: false };
       // Never an uncaught 'error' in the program's process, never what keeps it alive.
       worker.on("error", (err) => void (s.failed ??= String(err?.message ?? err).split("\n")[0]));
+      worker.on("exit", () => void (Atomics.load(control, 0) === 0 && (s.failed ??= "it exited")));
       worker.unref();
       port1.unref();
       stream = s;
@@ -279,15 +288,41 @@ export function startAddonSampler(
 
   /** Streaming: waits for the writer's hand-back and turns it into the rest of the session. */
   const finishStream = (s: NonNullable<typeof stream>, m: { program?: string }): Session => {
-    const waited = Atomics.wait(s.control, 0, 0, STREAM_FINISH_MS);
+    // Blocking is safe: the writer needs nothing from this thread, and is given up when it stops beating.
+    let beats = Atomics.load(s.control, 1);
+    let lastBeat = performance.now();
+    let silent = false;
+    while (Atomics.load(s.control, 0) === 0 && !s.failed) {
+      Atomics.wait(s.control, 0, 0, 200);
+      const now = performance.now();
+      const b = Atomics.load(s.control, 1);
+      if (b !== beats) [beats, lastBeat] = [b, now];
+      else if (now - lastBeat > (beats === 0 ? STREAM_START_MS : STREAM_SILENCE_MS)) {
+        silent = true;
+        break;
+      }
+    }
     const reply = receiveMessageOnPort(s.port)?.message as StreamWorkerReply | undefined;
     s.port.close();
     const whole = meta(m);
+    if (!reply && beats === 0) {
+      // The writer never ran (its module failed to load): every piece is still here, and the file holds only its
+      // start record. The stream is written now instead, whole.
+      process.stderr.write(
+        `tsprofile: --stream-to: the stream writer did not start (${s.failed ?? "no sign of it"}); ` +
+          "the file was written when profiling stopped\n",
+      );
+      s.failed = null;
+      const left = binding.Sampler.take(started.id, 0);
+      const duration = left?.piece ? converter.add(left.piece) : 0;
+      const cpu = process.cpuUsage(cpuStart);
+      return converter.rest({ ...whole, duration, cpuTime: cpu.user + cpu.system });
+    }
     if (!reply || !reply.ok || reply.writeError) {
       s.failed ??= reply
         ? (reply.ok ? reply.writeError! : reply.error)
-        : waited === "timed-out"
-        ? `no answer in ${STREAM_FINISH_MS / 1000}s`
+        : silent
+        ? `no sign of it for ${((performance.now() - lastBeat) / 1000).toFixed(0)} s`
         : "no answer";
       return converter.rest(whole); // nothing: the writer took the samples
     }

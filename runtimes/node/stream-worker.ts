@@ -24,7 +24,10 @@ export interface StreamWorkerData {
   converter: Omit<ConverterOptions, "mapper" | "callers">;
   /** The program thread's TypeScript loader state (session/source/sourcemaps.ts), null without our loader. */
   loaderCjs: string[] | null;
-  /** [0]: 0 while running, then 1 (the reply is posted) or 2 (failed, the reply says why). */
+  /**
+   * [0]: 0 while running, then 1 (the reply is posted) or 2 (failed, the reply says why). [1]: a heartbeat, counted
+   * up as the writer goes, so a stop() waiting for the reply can tell a busy writer from a dead one.
+   */
   control: SharedArrayBuffer;
   port: MessagePort;
 }
@@ -55,6 +58,8 @@ const WAIT_MS = 250;
 
 const data = workerData as StreamWorkerData;
 const control = new Int32Array(data.control);
+const beat = (): void => void Atomics.add(control, 1, 1);
+beat();
 const done = (reply: StreamWorkerReply): void => {
   data.port.postMessage(reply);
   Atomics.store(control, 0, reply.ok ? 1 : 2);
@@ -74,6 +79,7 @@ try {
   let end = 0;
   let writeError: string | undefined;
   for (;;) {
+    beat();
     const r = take(data.id, WAIT_MS);
     if (!r) throw new Error("the sampler is gone");
     if (r.piece && !writeError) end = Math.max(end, converter.add(r.piece));
@@ -85,6 +91,7 @@ try {
       writeError = (err as { code?: string }).code ?? (err as Error).message;
     }
   }
+  beat();
   const lastTime = converter.chunker.lastTime;
   const rest = converter.rest({
     ...data.converter,

@@ -121,8 +121,11 @@ function install(config: ChildConfig): void {
       say(`--stream-to: ${why}: the file is written when profiling stops`);
       return;
     }
-    // The sampler's own writer when it has one: it streams even while the program never yields, and converts
-    // off the program's thread (runtimes/node/stream-worker.ts).
+    // The sampler's own writer when it has one (Node with the native addon): it streams even while the program
+    // never yields, and converts off the program's thread (runtimes/node/stream-worker.ts). Elsewhere the drain
+    // below is a timer on the program's thread: a program that never yields streams nothing until it does. Bun's
+    // traces (bun:jsc) and V8's handles on Node >= 24.12 without the addon can only be drained from the program's
+    // own thread, and neither runtime lets another thread interrupt it to do so; Deno cannot stream at all.
     if (sampler.streamTo) {
       try {
         p.stream = sampler.streamTo(path, sampler.meta({ program: config.program }));

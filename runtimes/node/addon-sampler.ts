@@ -34,9 +34,10 @@ import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
 interface NativeSampler {
   start(): { startTime: number; cpuTime: number; id: number };
-  drain(): RawPiece;
+  /** The pieces rotated out since the last drain, one per rotation, in order. */
+  drain(): RawPiece[];
   /** keep: the last piece stays for take() (the stream writer) and nothing is returned. */
-  stop(keep?: boolean): RawPiece | undefined;
+  stop(keep?: boolean): RawPiece[] | undefined;
   rotateEvery(ms: number): void;
 }
 export interface AddonBinding {
@@ -168,7 +169,7 @@ export function startAddonSampler(
   // environment's teardown, too late for V8's profiler (Node 20 aborts, 24 crashes). What it returns is kept for
   // a stop() from a later 'exit' listener (the CLI's preload); streaming, the writer takes it at once.
   let nativeStopped = false;
-  let stoppedAtExit: RawPiece | null = null;
+  let stoppedAtExit: RawPiece[] | null = null;
   const onExit = (): void => {
     if (!running || nativeStopped) return;
     nativeStopped = true;
@@ -351,7 +352,7 @@ export function startAddonSampler(
     drain(): SessionChunk {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
       if (stream) throw new Error("tsprofile: the sampler streams to a file: its writer drains it");
-      if (!nativeStopped) converter.add(native.drain());
+      if (!nativeStopped) { for (const piece of native.drain()) converter.add(piece); }
       return converter.take();
     },
     stop(m = {}): Session {
@@ -365,10 +366,11 @@ export function startAddonSampler(
         running = false;
         rest = finishStream(stream, m);
       } else {
-        const last = nativeStopped ? stoppedAtExit : native.stop();
+        const last = (nativeStopped ? stoppedAtExit : native.stop()) ?? [];
         nativeStopped = true;
         running = false;
-        const duration = last ? converter.add(last) : 0;
+        let duration = 0;
+        for (const piece of last) duration = Math.max(duration, converter.add(piece));
         const cpu = process.cpuUsage(cpuStart);
         rest = converter.rest({ ...meta(m), duration, cpuTime: cpu.user + cpu.system });
       }

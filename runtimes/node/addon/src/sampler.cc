@@ -193,7 +193,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return out;
   }
 
-  // drain(): the samples since the last drain or take, while sampling goes on.
+  // drain(): the samples since the last drain or take, while sampling goes on, as RawPiece[].
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (profiler_ == nullptr) {
@@ -207,8 +207,8 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return TakeAll(env);
   }
 
-  // stop(keep): the last samples; the profiler is disposed. keep: they stay in the outbox for take() (which
-  // then reports it closed) and stop returns undefined.
+  // stop(keep): the last samples, as RawPiece[]; the profiler is disposed. keep: they stay in the outbox for
+  // take() (which then reports it closed) and stop returns undefined.
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (profiler_ == nullptr) {
@@ -402,13 +402,21 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return true;
   }
 
+  // Every piece in the outbox, one RawPiece each (in order): converted one by one, a long run's stop never
+  // holds more than one piece's JavaScript columns beside the session.
   Napi::Value TakeAll(Napi::Env env) {
     std::vector<Piece> pieces;
     {
       std::lock_guard<std::mutex> lock(outbox_->mutex);
       pieces.swap(outbox_->pieces);
     }
-    return PiecesToJs(env, pieces, cpu_on_);
+    Napi::Array out = Napi::Array::New(env, pieces.size());
+    for (size_t k = 0; k < pieces.size(); k++) {
+      std::vector<Piece> one;
+      one.push_back(std::move(pieces[k]));
+      out.Set(uint32_t(k), PiecesToJs(env, one, cpu_on_));
+    }
+    return out;
   }
 
   // Merged id of the child `node` of merged node `parent`; new ones are appended to the piece's node columns.

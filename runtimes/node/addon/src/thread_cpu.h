@@ -15,7 +15,7 @@
 namespace tsprofile {
 
 // The widest spacing of readings while the thread is idle (thread_cpu.cc, Run).
-constexpr int kMaxIdleStepUs = 16000;
+constexpr int kMaxIdleStepUs = 50000;
 
 struct CpuReading {
   int64_t time_us;  // CLOCK_MONOTONIC, the clock of V8's sample timestamps (base::TimeTicks on Linux)

@@ -43,6 +43,8 @@ const entries = [
   { in: "src/cli/main.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
   { in: "src/index.ts", out: "index.js", optional: true },
   { in: "runtimes/preload/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
+  // The native sampler's stream writer, a worker thread's module: found next to whichever bundle starts it.
+  { in: "runtimes/node/stream-worker.ts", out: "stream-worker.mjs" },
   // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
   // hooks module gets its own self-contained file in dist/ under its own name.
   ...readdirSync(loaderDir)

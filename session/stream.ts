@@ -47,8 +47,18 @@ const json = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
 
 /** Encodes format 3 record by record; the bytes of each call are appended to the file as they come. */
 export class StreamEncoder {
-  private base: TableBase = { ...EMPTY_BASE };
+  private base: TableBase;
   private ended = false;
+
+  /** `base`: where the chunks continue from, when another encoder wrote the ones before (a stream's writer). */
+  constructor(base: Readonly<TableBase> = EMPTY_BASE) {
+    this.base = { ...base };
+  }
+
+  /** Where the next chunk continues from. */
+  get tableBase(): TableBase {
+    return { ...this.base };
+  }
 
   /** The file's first bytes: magic, version and the start record. */
   start(meta: SessionMeta): Uint8Array {
@@ -100,12 +110,38 @@ export function encodeStream(session: Session): Uint8Array {
   return out;
 }
 
-/** Appends a stream to a file as it is recorded: each record with one write, so a kill leaves whole records. */
-export class StreamFile {
+/** Where a stream's records end up: a StreamFile, or a writer that appends them from another thread. */
+export interface StreamSink {
+  /** The last chunk (the rest a sampler's stop() returned) and the stop record; closes the file. */
+  end(rest: Session): void;
+  close(): void;
+}
+
+/**
+ * Appends a stream to a file as it is recorded: each record with one write, so a kill leaves whole records.
+ * `shared`: the descriptor of a file another StreamFile opened (on another thread), continuing from `base`;
+ * closing leaves it open.
+ */
+export class StreamFile implements StreamSink {
   private fd: number;
-  private readonly encoder = new StreamEncoder();
-  constructor(readonly path: string) {
-    this.fd = openSync(path, "w");
+  private readonly owned: boolean;
+  private encoder: StreamEncoder;
+  constructor(readonly path: string, shared?: { fd: number; base: TableBase }) {
+    this.fd = shared ? shared.fd : openSync(path, "w");
+    this.owned = !shared;
+    this.encoder = new StreamEncoder(shared?.base);
+  }
+  /** The open descriptor (-1 once closed), for a writer on another thread. */
+  get descriptor(): number {
+    return this.fd;
+  }
+  /** Where the next chunk continues from. */
+  get tableBase(): TableBase {
+    return this.encoder.tableBase;
+  }
+  /** The chunks up to `base` were appended by another writer on this file's descriptor: continue after them. */
+  continueFrom(base: TableBase): void {
+    this.encoder = new StreamEncoder(base);
   }
   start(meta: SessionMeta): void {
     this.write(this.encoder.start(meta));
@@ -119,6 +155,10 @@ export class StreamFile {
   }
   close(): void {
     if (this.fd < 0) return;
+    if (!this.owned) {
+      this.fd = -1;
+      return;
+    }
     try {
       closeSync(this.fd);
     } catch {

@@ -5,12 +5,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { pbkdf2Sync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type AddonBinding, addonPath, loadAddon, startAddonSampler } from "../runtimes/node/addon-sampler.ts";
 import { startNodeSampler } from "../runtimes/node/sampler.ts";
+import { decodeSession } from "../session/session.ts";
 import { SampleState } from "../session/types.ts";
 import type { Session, SessionChunk } from "../session/types.ts";
 import { spinTs, Worker } from "./fixtures/sampler-work.ts";
@@ -268,6 +269,61 @@ test("a missing or broken binary falls back to the inspector with one line sayin
       assert.not.ok(report.cpu);
       assert.ok(report.samples > 0, "the inspector sampled");
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- streamTo(): the stream written from a worker thread of tsprofile's own ----
+
+test("streamTo's worker runs none of the program's preloads and leaves its output and exit code alone", () => {
+  binding();
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-addon-stream-"));
+  try {
+    const log = join(dir, "preloads.log");
+    const marker = join(dir, "marker.mjs");
+    // A user's preload (OpenTelemetry, dotenv): it notes each thread it runs in; tsprofile's worker is the one
+    // whose workerData names the addon.
+    writeFileSync(
+      marker,
+      [
+        'import { appendFileSync } from "node:fs";',
+        'import { workerData } from "node:worker_threads";',
+        `appendFileSync(${JSON.stringify(log)}, workerData?.addonPath ? "tsprofile worker\\n" : "other\\n");`,
+      ].join("\n"),
+    );
+    const file = join(dir, "run.tsprof");
+    const child = join(dir, "child.ts");
+    const addonUrl = pathToFileURL(join(root, "runtimes", "node", "addon-sampler.ts")).href;
+    writeFileSync(
+      child,
+      [
+        `import { loadAddon, startAddonSampler } from ${JSON.stringify(addonUrl)};`,
+        "const s = startAddonSampler(loadAddon().binding!, { interval: 1000 });",
+        `const sink = s.streamTo(${JSON.stringify(file)}, s.meta({ program: "child" }));`,
+        // Never yields: the worker streams meanwhile.
+        "let x = 0; const end = Date.now() + 1500; while (Date.now() < end) x += Math.sqrt(x + 1);",
+        "sink.end(s.stop());",
+        'console.log("program output");',
+        "process.exitCode = 3;",
+      ].join("\n"),
+    );
+    const r = spawnSync(
+      process.execPath,
+      ["--import", marker, "--import", join(root, "runtimes", "loader", "register.mjs"), child],
+      { env: { ...process.env, NODE_OPTIONS: `--import=${marker}` }, encoding: "utf8", timeout: 60_000 },
+    );
+    assert.is(r.status, 3, r.stderr);
+    assert.is(r.stdout, "program output\n");
+    assert.is(r.stderr, "");
+    const ran = readFileSync(log, "utf8").split("\n").filter((l) => l !== "");
+    assert.ok(ran.includes("other"), "the preload ran in the program");
+    assert.not.ok(ran.includes("tsprofile worker"), "and never in tsprofile's worker");
+    const session = decodeSession(readFileSync(file), file);
+    assert.is(session.meta.program, "child", "a finished stream (its stop record)");
+    assert.ok(session.samples.time.length > 0);
+    assert.ok(session.samples.cpu, "the CPU column streams");
+    checkSession(session);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

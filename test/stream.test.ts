@@ -18,6 +18,7 @@ import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const cliSource = join(root, "src", "cli", "main.ts");
 const server = join("test", "fixtures", "stream-server.ts");
+const syncProgram = join("test", "fixtures", "stream-sync.ts");
 const TIMEOUT = 60_000;
 const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, LANG: "C.UTF-8", LC_ALL: undefined };
 
@@ -321,6 +322,14 @@ function load(file: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
+/** Node with the native addon: its sampler streams from a thread of its own (Sampler.streamTo). */
+function addonStreams(): boolean {
+  const s = startSampler({ interval: 1000, stream: true, asyncMode: "disabled" });
+  const yes = typeof s.streamTo === "function";
+  s.stop();
+  return yes;
+}
+
 function canStream(): boolean {
   const s = startSampler({ interval: 1000, stream: true, asyncMode: "disabled" });
   const yes = typeof s.drain === "function";
@@ -355,6 +364,47 @@ test("--stream-to, then kill -9 mid-run: the file (and the CLI) render what was 
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /phaseOne/);
     assert.match(r.stdout, /cut off after [\d.]+s: the run did not finish/);
+  } finally {
+    reap(pid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--stream-to a program that never yields, kill -9 after 3 s: the addon keeps more than 2 s", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-stream-sync-"));
+  let pid: number | undefined;
+  try {
+    const file = join(dir, "run.tsprof");
+    const c = startCli(["--stream-to", file, syncProgram, "5000"]);
+    pid = await programPid(c);
+    await sleep(3000);
+    process.kill(pid, "SIGKILL");
+    const { code } = await c.exited;
+    assert.is(code, 137, "the CLI ends as the program did");
+    if (!addonStreams()) {
+      // Only the native addon's own thread streams a program that never yields: elsewhere (Deno, Bun, Node
+      // without the addon) the drain runs on the program's thread, so the file holds at most its start record.
+      // Loading it says so in one line, or renders the empty cut-off run; never a stack trace.
+      const r = load(file);
+      assert.not.match(r.stderr, /\n\s+at /, "no stack trace");
+      if (r.status === 0) assert.match(r.stdout, /cut off after/);
+      else assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+      return;
+    }
+    const session = decodeSession(readFileSync(file), file);
+    assert.match(session.meta.program, /cut off after/);
+    const spin = session.frames.flatMap((f, i) => (f.name === "syncSpin" ? [i] : []));
+    assert.ok(spin.length > 0, "syncSpin's samples were streamed");
+    const inSpin = (st: number): boolean => {
+      for (; st >= 0; st = session.stacks.parent[st]) if (spin.includes(session.stacks.frame[st])) return true;
+      return false;
+    };
+    const times = session.samples.time.filter((_, i) => inSpin(session.samples.stack[i]));
+    const kept = times[times.length - 1] - times[0];
+    assert.ok(kept >= 2_000_000, `${(kept / 1e6).toFixed(2)} s of the 3 s loop recovered, ${times.length} samples`);
+    const r = load(file);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /syncSpin/);
   } finally {
     reap(pid);
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,11 @@
 // The Node sampler on tsprofile's native addon (runtimes/node/addon: V8's CpuProfiler driven directly). It gives
 // the same normalised Session as the inspector sampler (each rotated piece goes through the same
 // convertProfile, then runtimes/shared/chunker.ts), plus what the inspector cannot:
-//  - drain() on every Node version: the addon rotates overlapping profiles in well under a millisecond;
+//  - drain() on every Node version: the addon rotates overlapping profiles in well under a millisecond, once a
+//    second on its own (a native thread asks the JS thread through a V8 interrupt or the event loop), so no
+//    timer of ours runs on the program's thread; the pieces are converted only when drained or stopped;
+//  - streamTo(): the stream file written by a worker thread of ours (runtimes/node/stream-worker.ts), so a
+//    program that never yields still streams, and the conversion never pauses the program;
 //  - each sample's VM state: a sample taken inside a native callback (V8's EXTERNAL state, e.g. a sync fs
 //    call's C++) becomes state native, [native] under the JS function that called it, where the inspector
 //    charges it to that function's own time. GC samples are [gc] on both samplers: V8 takes no stack while it
@@ -16,51 +20,51 @@ import { existsSync, readdirSync } from "node:fs";
 import { Session as InspectorSession } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { createSourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
-import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { createSourceMapper } from "../../session/source/sourcemaps.ts";
+import { MIN_INTERVAL_US } from "../../session/types.ts";
 import type { Session, SessionChunk, SessionMeta } from "../../session/types.ts";
-import { SessionChunker } from "../shared/chunker.ts";
-import { captureCallers, convertProfile, type CpuProfile, gapCapFor } from "../shared/cpuprofile.ts";
-import { isTsprofileFile, TSPROFILE_ROOT } from "../../session/root.ts";
+import { StreamFile, type StreamSink } from "../../session/stream.ts";
+import { captureCallers, gapCapFor } from "../shared/cpuprofile.ts";
+import { TSPROFILE_ROOT } from "../../session/root.ts";
+import { RawConverter, type RawPiece } from "./raw-piece.ts";
+import type { StreamWorkerData, StreamWorkerReply } from "./stream-worker.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
-/** What the addon's drain()/stop() return (runtimes/node/addon/src/sampler.cc, Collect). */
-interface RawPiece {
-  /** Profile start and end, monotonic us (CLOCK_MONOTONIC, process.hrtime's clock). */
-  startTime: number;
-  endTime: number;
-  /** Merged tree nodes first seen in this piece: ids firstNode, firstNode + 1, ...; parents come first. */
-  firstNode: number;
-  parent: Int32Array;
-  scriptId: Int32Array;
-  /** 1-based, 0 unknown (V8's CpuProfileNode). */
-  line: Int32Array;
-  col: Int32Array;
-  name: string[];
-  url: string[];
-  /** Per sample: merged node id, time (monotonic us), V8 StateTag, thread CPU (us, absolute). */
-  node: Int32Array;
-  time: Float64Array;
-  state: Uint8Array;
-  cpu?: Float64Array;
-}
 interface NativeSampler {
-  start(): { startTime: number; cpuTime: number };
-  drain(): RawPiece;
-  stop(): RawPiece;
+  start(): { startTime: number; cpuTime: number; id: number };
+  /** The pieces rotated out since the last drain, one per rotation, in order. */
+  drain(): RawPiece[];
+  /** keep: the last piece stays for take() (the stream writer) and nothing is returned. */
+  stop(keep?: boolean): RawPiece[] | undefined;
+  rotateEvery(ms: number): void;
 }
 export interface AddonBinding {
-  Sampler: new (intervalUs: number, cpuIntervalUs: number) => NativeSampler;
+  Sampler: {
+    new (intervalUs: number, cpuIntervalUs: number, rotateMs?: number): NativeSampler;
+    /** The pieces of sampler `id` not taken yet, waiting up to timeoutMs for one (any thread); null: no sampler. */
+    take(id: number, timeoutMs: number): { closed: boolean; piece: RawPiece | null } | null;
+  };
   moduleVersion: number;
 }
 
-/** V8's StateTag (v8-unwinder.h), the values that change a sample's state. */
-const V8_GC = 1;
-const V8_EXTERNAL = 6;
-
-/** How often the sampler rotates on its own when nobody drains, ms: keeps V8's profile and stop() small. */
+/**
+ * How often the addon rotates V8's profile on its own thread's clock (sampler.cc): keeps V8's profile small and,
+ * streaming, is what a kill can lose. Nothing of tsprofile's JavaScript runs on the program's thread for it.
+ */
 const ROTATE_MS = 1000;
+/**
+ * Streaming, half that: a kill then loses at most the last half second plus the writer's delay, so a run killed
+ * after 3 s keeps more than 2 s even when the writer is a rotation late (test/stream.test.ts).
+ */
+const STREAM_ROTATE_MS = 500;
+/**
+ * How long stop() waits for the stream writer to hand back the end of the stream without a sign of life from it:
+ * before its first heartbeat (a worker starting on a loaded machine), and after.
+ */
+const STREAM_START_MS = 20_000;
+const STREAM_SILENCE_MS = 5_000;
 
 export type AddonLoad = { binding: AddonBinding; warning?: undefined } | { binding: null; warning: string | null };
 
@@ -110,14 +114,35 @@ export function loadAddon(): AddonLoad {
 
 const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;
 
+/** The stream writer's module: next to this file in the source tree (TypeScript), or in dist/ once bundled. */
+function streamWorkerModule(): { url: URL; execArgv: string[] } {
+  const here = import.meta.url;
+  if (!/\.ts$/.test(here)) return { url: new URL("./stream-worker.mjs", here), execArgv: [] };
+  // From source: our TypeScript loader, and nothing else of the program's command line (its --import preloads,
+  // tsprofile's own preload among them, must not run again in our thread).
+  const loader = new URL("../loader/register.mjs", here);
+  return { url: new URL("./stream-worker.ts", here), execArgv: ["--import", loader.href] };
+}
+
+export type AddonSampler = NodeSampler & {
+  drain(): SessionChunk;
+  meta(m?: { program?: string }): SessionMeta;
+  /**
+   * Streams the session to `path` from a worker thread of tsprofile's own (runtimes/node/stream-worker.ts): the
+   * start record is written now (an error throws, nothing started), then a chunk after each rotation, whether or
+   * not the program ever yields. stop() then waits for the writer and returns the rest; the sink writes it.
+   */
+  streamTo(path: string, startMeta: SessionMeta): StreamSink;
+};
+
 /**
  * A sampler on the addon. `cpuInterval` (us) is how often the JS thread's CPU clock is read for samples.cpu;
  * 0 records none. Default: the sampling interval, at least 1 ms (bench/addon.ts measures the cost).
  */
 export function startAddonSampler(
   binding: AddonBinding,
-  options: NodeSamplerOptions & { cpuInterval?: number },
-): NodeSampler & { drain(): SessionChunk; meta(m?: { program?: string }): SessionMeta } {
+  options: NodeSamplerOptions & { cpuInterval?: number; addonPath?: string },
+): AddonSampler {
   const interval = options.interval;
   if (typeof interval !== "number" || !Number.isFinite(interval) || interval < MIN_INTERVAL_US) {
     throw new RangeError(
@@ -128,7 +153,7 @@ export function startAddonSampler(
   // Started mid-run, optimized code the profiler never saw created loses its frames: see startNodeSampler.
   if (options.deoptimize !== false) deoptimizeAll();
   const cpuInterval = options.cpuInterval ?? Math.max(Math.round(interval), 1000);
-  const native = new binding.Sampler(Math.round(interval), cpuInterval);
+  const native = new binding.Sampler(Math.round(interval), cpuInterval, ROTATE_MS);
   const startTime = Date.now();
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
@@ -140,23 +165,17 @@ export function startAddonSampler(
   const hrOffset = sameClock ? 0 : (hrBefore + hrAfter) / 2 - started.startTime;
   const base = started.startTime; // session time 0, on the addon's clock
   const cpuBase = started.cpuTime;
-  let rotations = 0;
-  const timer = setInterval(() => {
-    try {
-      if (running && !stoppedAtExit) rotate(native.drain());
-    } catch {
-      // a failed rotation must not throw from a timer into the profiled program
-    }
-  }, ROTATE_MS);
-  timer.unref();
   // A sampler still running when the process exits is stopped here: the addon's own cleanup runs during the
   // environment's teardown, too late for V8's profiler (Node 20 aborts, 24 crashes). What it returns is kept for
-  // a stop() from a later 'exit' listener (the CLI's preload).
-  let stoppedAtExit: ReturnType<typeof native.stop> | null = null;
+  // a stop() from a later 'exit' listener (the CLI's preload); streaming, the writer takes it at once.
+  let nativeStopped = false;
+  let stoppedAtExit: RawPiece[] | null = null;
   const onExit = (): void => {
-    if (!running || stoppedAtExit) return;
+    if (!running || nativeStopped) return;
+    nativeStopped = true;
     try {
-      stoppedAtExit = native.stop();
+      const last = native.stop(stream !== null);
+      if (last) stoppedAtExit = last;
     } catch {
       // the process is exiting anyway: a failed stop loses the profile, not the exit
     }
@@ -165,22 +184,32 @@ export function startAddonSampler(
   const tracker = waitTrackerFor(options, monotonicUs);
   let running = true;
 
-  const mapper = createSourceMapper();
-  const chunker = new SessionChunker();
   const runtime = `node ${process.versions.node}`;
   let programLine = process.argv.slice(1).join(" ");
-  // The merged node tree (ids from the addon), as CpuProfile call frames, and which nodes are tsprofile's own.
-  const nodes: CpuProfile["nodes"] = [];
-  const nodeParent: number[] = [];
-  const own: number[] = [];
-  const mark: number[] = [];
-  // samples.cpu of the samples the chunker holds (it carries no cpu column itself), session us.
-  let cpuColumn: number[] = [];
-  let lastCpu = 0;
-  let anySample = false;
+  const mapper = createSourceMapper();
+  const converter = new RawConverter({
+    base,
+    cpuBase,
+    startTime,
+    interval,
+    program: programLine,
+    runtime,
+    callers,
+    mapper,
+  });
+
+  /** Streaming: the writer thread, the file, and what stop() waits on. */
+  let stream: {
+    file: StreamFile;
+    worker: Worker;
+    port: MessagePort;
+    control: Int32Array;
+    failed: string | null;
+    ended: boolean;
+  } | null = null;
 
   const meta = (m: { program?: string } = {}): SessionMeta => {
-    if (m.program !== undefined) programLine = m.program;
+    if (m.program !== undefined) programLine = converter.opts.program = m.program;
     return {
       startTime,
       duration: Math.max(0, Math.round(monotonicUs() - hrOffset - base)),
@@ -195,91 +224,123 @@ export function startAddonSampler(
     };
   };
 
-  /** Converts a piece like the inspector's profile (convertProfile) and hands it to the chunker; returns its end. */
-  const rotate = (raw: RawPiece): number => {
-    rotations++;
-    for (let k = 0; k < raw.parent.length; k++) {
-      const id = raw.firstNode + k;
-      const p = raw.parent[k];
-      const url = raw.url[k];
-      nodes[id] = {
-        id,
-        callFrame: {
-          functionName: raw.name[k],
-          scriptId: raw.scriptId[k],
-          url,
-          lineNumber: raw.line[k] - 1,
-          columnNumber: raw.col[k] - 1,
-        },
+  const streamTo = (path: string, startMeta: SessionMeta): StreamSink => {
+    if (!running) throw new Error("tsprofile: the sampler was already stopped");
+    if (stream) throw new Error("tsprofile: the sampler is already streaming");
+    if (startMeta.program) programLine = converter.opts.program = startMeta.program;
+    const file = new StreamFile(path);
+    try {
+      file.start(startMeta);
+      const { url, execArgv } = streamWorkerModule();
+      const control = new Int32Array(new SharedArrayBuffer(8));
+      const { port1, port2 } = new MessageChannel();
+      const loader = (globalThis as Record<symbol, { cjs?: Set<string> } | undefined>)[Symbol.for("tsprofile.loader")];
+      const workerData: StreamWorkerData = {
+        addonPath: options.addonPath ?? process.env.TSPROFILE_ADDON_PATH ?? addonPath(),
+        id: started.id,
+        path,
+        fd: file.descriptor,
+        converter: { base, cpuBase, startTime, interval, program: programLine, runtime },
+        loaderCjs: loader?.cjs ? [...loader.cjs] : null,
+        control: control.buffer as SharedArrayBuffer,
+        port: port2,
       };
-      nodeParent[id] = p;
-      own[id] = (p >= 0 && own[p]) || (url !== "" && isTsprofileFile(urlToFile(url))) ? 1 : 0;
-      mark[id] = 0;
+      // execArgv: only what the worker needs (see streamWorkerModule). Its env is a copy of the process's without
+      // NODE_OPTIONS, which a worker reads again: its --import preloads (OpenTelemetry, dotenv) would run in our
+      // thread. The program's own environment is not touched.
+      const env: Record<string, string | undefined> = { ...process.env };
+      delete env.NODE_OPTIONS;
+      const worker = new Worker(url, {
+        execArgv,
+        env,
+        workerData,
+        transferList: [port2],
+        stdout: true,
+        stderr: true,
+      });
+      const s = { file, worker, port: port1, control, failed: null as string | null, ended: false };
+      // Never an uncaught 'error' in the program's process, never what keeps it alive.
+      worker.on("error", (err) => void (s.failed ??= String(err?.message ?? err).split("\n")[0]));
+      worker.on("exit", () => void (Atomics.load(control, 0) === 0 && (s.failed ??= "it exited")));
+      worker.unref();
+      port1.unref();
+      stream = s;
+      native.rotateEvery(STREAM_ROTATE_MS);
+    } catch (err) {
+      file.close();
+      throw err;
     }
-    // The piece's profile: the nodes its samples stand on and their ancestors.
-    const used: CpuProfile["nodes"] = [];
-    const count = raw.node.length;
-    for (let i = 0; i < count; i++) {
-      for (let id = raw.node[i]; id >= 0 && mark[id] !== rotations; id = nodeParent[id]) {
-        mark[id] = rotations;
-        used.push({ ...nodes[id], children: [] });
-      }
-    }
-    const index = new Map<number, number>();
-    used.forEach((n, i) => index.set(n.id, i));
-    for (const n of used) {
-      const p = nodeParent[n.id];
-      if (p >= 0) used[index.get(p)!].children!.push(n.id);
-    }
-    const timeDeltas = new Float64Array(count);
-    for (let i = 0; i < count; i++) timeDeltas[i] = raw.time[i] - (i > 0 ? raw.time[i - 1] : raw.startTime);
-    const profile: CpuProfile = {
-      nodes: used,
-      startTime: raw.startTime,
-      endTime: raw.endTime,
-      samples: raw.node as unknown as number[],
-      timeDeltas: timeDeltas as unknown as number[],
+    const s = stream!;
+    return {
+      end(rest: Session): void {
+        if (s.ended) return;
+        s.ended = true;
+        if (s.failed) {
+          s.file.close();
+          throw new Error(`the stream writer failed (${s.failed}); ${path} keeps what it wrote`);
+        }
+        s.file.end(rest);
+      },
+      close(): void {
+        s.file.close();
+      },
     };
-    const piece = convertProfile(profile, {
-      startTime,
-      cpuTime: -1,
-      interval,
-      program: programLine,
-      callers: chunker.startStack.length === 0 ? callers : [],
-      mapper,
-      runtime,
-    });
-    // The addon's states, where they say more than the profile's nodes (never on tsprofile's own samples).
-    const state = piece.samples.state;
-    const stack = piece.samples.stack;
-    const frameOf = piece.stacks.frame;
-    for (let i = 0; i < state.length; i++) {
-      const v8State = raw.state[i];
-      if (own[raw.node[i]] || state[i] !== SampleState.js) continue;
-      if (v8State === V8_GC) state[i] = SampleState.gc; // not seen from V8 11-13 (no stack in GC), kept for safety
-      // Only where the leaf is JavaScript: a native function's own frame (performance.now) already says it.
-      else if (v8State === V8_EXTERNAL && stack[i] >= 0 && piece.frames[frameOf[stack[i]]].kind !== "native") {
-        state[i] = SampleState.native;
-      }
-    }
-    const offset = Math.round(raw.startTime - base);
-    // The chunker drops samples at or before the last one it has; the cpu column drops the same ones.
-    const cut = anySample ? chunker.lastTime : -Infinity;
-    const times = piece.samples.time;
-    for (let i = 0; i < times.length; i++) {
-      if (times[i] + offset <= cut) continue;
-      anySample = true;
-      if (raw.cpu && cpuBase >= 0) lastCpu = Math.max(lastCpu, Math.round(raw.cpu[i] - cpuBase));
-      cpuColumn.push(raw.cpu ? lastCpu : 0);
-    }
-    chunker.add(piece, offset);
-    return offset + piece.meta.duration;
   };
 
-  const takeCpu = (): Float64Array | undefined => {
-    const out = Float64Array.from(cpuColumn);
-    cpuColumn = [];
-    return cpuBase >= 0 ? out : undefined;
+  /** Streaming: waits for the writer's hand-back and turns it into the rest of the session. */
+  const finishStream = (s: NonNullable<typeof stream>, m: { program?: string }): Session => {
+    // Blocking is safe: the writer needs nothing from this thread, and is given up when it stops beating.
+    let beats = Atomics.load(s.control, 1);
+    let lastBeat = performance.now();
+    let silent = false;
+    while (Atomics.load(s.control, 0) === 0 && !s.failed) {
+      Atomics.wait(s.control, 0, 0, 200);
+      const now = performance.now();
+      const b = Atomics.load(s.control, 1);
+      if (b !== beats) [beats, lastBeat] = [b, now];
+      else if (now - lastBeat > (beats === 0 ? STREAM_START_MS : STREAM_SILENCE_MS)) {
+        silent = true;
+        break;
+      }
+    }
+    const reply = receiveMessageOnPort(s.port)?.message as StreamWorkerReply | undefined;
+    s.port.close();
+    const whole = meta(m);
+    if (!reply && beats === 0) {
+      // The writer never ran (its module failed to load): every piece is still here, and the file holds only its
+      // start record. The stream is written now instead, whole.
+      process.stderr.write(
+        `tsprofile: --stream-to: the stream writer did not start (${s.failed ?? "no sign of it"}); ` +
+          "the file was written when profiling stopped\n",
+      );
+      s.failed = null;
+      const left = binding.Sampler.take(started.id, 0);
+      const duration = left?.piece ? converter.add(left.piece) : 0;
+      const cpu = process.cpuUsage(cpuStart);
+      return converter.rest({ ...whole, duration, cpuTime: cpu.user + cpu.system });
+    }
+    if (!reply || !reply.ok || reply.writeError) {
+      s.failed ??= reply
+        ? (reply.ok ? reply.writeError! : reply.error)
+        : silent
+        ? `no sign of it for ${((performance.now() - lastBeat) / 1000).toFixed(0)} s`
+        : "no answer";
+      return converter.rest(whole); // nothing: the writer took the samples
+    }
+    s.file.continueFrom(reply.base);
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      version: 1,
+      meta: {
+        ...whole,
+        duration: Math.max(reply.end, reply.lastTime),
+        cpuTime: cpu.user + cpu.system,
+        startStack: reply.startStack,
+      },
+      frames: reply.frames,
+      stacks: reply.stacks,
+      samples: reply.samples,
+    };
   };
 
   return {
@@ -287,25 +348,32 @@ export function startAddonSampler(
       return running;
     },
     meta,
+    streamTo,
     drain(): SessionChunk {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
-      if (!stoppedAtExit) rotate(native.drain());
-      const chunk = chunker.take();
-      const cpu = takeCpu();
-      if (cpu) chunk.samples.cpu = cpu;
-      return chunk;
+      if (stream) throw new Error("tsprofile: the sampler streams to a file: its writer drains it");
+      if (!nativeStopped) { for (const piece of native.drain()) converter.add(piece); }
+      return converter.take();
     },
     stop(m = {}): Session {
       if (!running) throw new Error("tsprofile: the sampler was already stopped");
-      running = false;
-      clearInterval(timer);
       process.removeListener("exit", onExit);
       const waits = tracker?.stop();
-      const duration = rotate(stoppedAtExit ?? native.stop());
-      const cpu = process.cpuUsage(cpuStart);
-      const rest = chunker.rest({ ...meta(m), duration, cpuTime: cpu.user + cpu.system });
-      const cpuCol = takeCpu();
-      if (cpuCol) rest.samples.cpu = cpuCol;
+      let rest: Session;
+      if (stream) {
+        if (!nativeStopped) native.stop(true);
+        nativeStopped = true;
+        running = false;
+        rest = finishStream(stream, m);
+      } else {
+        const last = (nativeStopped ? stoppedAtExit : native.stop()) ?? [];
+        nativeStopped = true;
+        running = false;
+        let duration = 0;
+        for (const piece of last) duration = Math.max(duration, converter.add(piece));
+        const cpu = process.cpuUsage(cpuStart);
+        rest = converter.rest({ ...meta(m), duration, cpuTime: cpu.user + cpu.system });
+      }
       if (waits) resolveWaits(rest, waits, { toSession: (t) => t - hrOffset - base, positions: "generated", mapper });
       return rest;
     },

@@ -6,7 +6,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { isMainThread } from "node:worker_threads";
 import { encodeSession } from "../../session/session.ts";
-import { encodeStream, StreamFile } from "../../session/stream.ts";
+import { encodeStream, StreamFile, type StreamSink } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
 import { detectRuntime, type Sampler, startSampler } from "../index.ts";
 import { RESTORE_ENV } from "../launch/launch.ts";
@@ -76,7 +76,8 @@ function writeWhole(path: string, bytes: Uint8Array): void {
 /** One profiling period: the sampler, and the stream it feeds when --stream-to is on. */
 interface Period {
   sampler: Sampler;
-  stream: StreamFile | null;
+  /** The stream file, written by our drain timer, or by the sampler's own writer thread (Sampler.streamTo). */
+  stream: StreamSink | null;
   timer: ReturnType<typeof setInterval> | null;
   stopAfter: ReturnType<typeof setTimeout> | null;
 }
@@ -122,9 +123,25 @@ function install(config: ChildConfig): void {
       say(`--stream-to: ${why}: the file is written when profiling stops`);
       return;
     }
+    // The sampler's own writer when it has one (Node with the native addon): it streams even while the program
+    // never yields, and converts off the program's thread (runtimes/node/stream-worker.ts). Elsewhere the drain
+    // below is a timer on the program's thread: a program that never yields streams nothing until it does. Bun's
+    // traces (bun:jsc) and V8's handles on Node >= 24.12 without the addon can only be drained from the program's
+    // own thread, and neither runtime lets another thread interrupt it to do so; Deno cannot stream at all.
+    if (sampler.streamTo) {
+      try {
+        p.stream = sampler.streamTo(path, sampler.meta({ program: config.program }));
+        return;
+      } catch (err) {
+        const why = (err as { code?: string }).code ?? (err as Error).message;
+        say(`--stream-to: cannot write ${path} (${why}); the session is kept in memory`);
+        return;
+      }
+    }
+    let file: StreamFile;
     try {
-      p.stream = new StreamFile(path);
-      p.stream.start(sampler.meta({ program: config.program }));
+      p.stream = file = new StreamFile(path);
+      file.start(sampler.meta({ program: config.program }));
     } catch (err) {
       const why = (err as { code?: string }).code ?? (err as Error).message;
       say(`--stream-to: cannot write ${path} (${why}); the session is kept in memory`);
@@ -135,7 +152,7 @@ function install(config: ChildConfig): void {
     const drain = sampler.drain.bind(sampler);
     p.timer = setInterval(() => {
       try {
-        p.stream!.chunk(drain());
+        file.chunk(drain());
       } catch (err) {
         // The drained samples are lost, and without a file there is nowhere for the next ones: stop streaming.
         say(`--stream-to: stopped streaming (${(err as { code?: string }).code ?? (err as Error).message})`);

@@ -1,6 +1,7 @@
 // What every sampler (runtimes/node, runtimes/deno, runtimes/bun) is to the rest of tsprofile.
 import type { AsyncMode, Session, SessionChunk, SessionMeta } from "../../session/types.ts";
 import type { ContextLog } from "../awaits/contexts.ts";
+import type { StreamSink } from "../../session/stream.ts";
 
 export interface Sampler {
   readonly isRunning: boolean;
@@ -18,6 +19,13 @@ export interface Sampler {
   drain?(): SessionChunk;
   /** The session's meta as it stands (duration so far); for the header of a stream. Streaming samplers only. */
   meta?(meta?: { program?: string }): SessionMeta;
+  /**
+   * Samplers with a writer thread of their own (Node's native addon): streams the session to `path` from that
+   * thread, even while the program never yields, and never pauses the program to convert. The start record is
+   * written at once (a write error throws). After stop(), hand its rest to the sink's end(). drain() is the
+   * writer's then.
+   */
+  streamTo?(path: string, startMeta: SessionMeta): StreamSink;
 }
 
 export interface SamplerOptions {

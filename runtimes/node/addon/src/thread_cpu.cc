@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 namespace tsprofile {
 
 bool ThreadCpuClock::Start(int interval_us) {
@@ -38,15 +40,28 @@ bool ThreadCpuClock::Read(CpuReading& r) const {
 
 void ThreadCpuClock::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
-  const auto step = std::chrono::microseconds(interval_us_);
+  const auto base = std::chrono::microseconds(interval_us_);
+  // While the thread barely runs, readings space out (doubling up to kMaxIdleStepUs): an idle program then costs
+  // what V8's own sampler costs, not a thousand wake-ups a second more. The first reading that sees the thread
+  // run again returns to the base interval; the CPU time in between goes to the non-idle samples of that span
+  // (sampler.cc, CpuAt), so little is lost by the wider step.
+  const auto max_step = std::chrono::microseconds(kMaxIdleStepUs > interval_us_ ? kMaxIdleStepUs : interval_us_);
+  auto step = base;
   auto next = std::chrono::steady_clock::now() + step;
+  CpuReading last = readings_.empty() ? CpuReading{0, 0} : readings_.back();
   while (!stopping_) {
     if (wake_.wait_until(lock, next, [this] { return stopping_; })) break;
+    CpuReading r;
+    if (Read(r)) {
+      readings_.push_back(r);
+      const int64_t wall_ns = (r.time_us - last.time_us) * 1000;
+      const bool idle = wall_ns > 0 && (r.cpu_ns - last.cpu_ns) * 8 < wall_ns;
+      step = idle ? std::min(step * 2, max_step) : base;
+      last = r;
+    }
     next += step;
     const auto now = std::chrono::steady_clock::now();
     if (next < now) next = now + step;  // starved: resume the rhythm instead of catching up in a burst
-    CpuReading r;
-    if (Read(r)) readings_.push_back(r);
   }
 }
 

@@ -1,6 +1,8 @@
 // Per-sample thread CPU time: V8's samples carry no CPU time, so a companion thread reads the JS thread's CPU
 // clock (pthread_getcpuclockid) every `interval` microseconds next to the monotonic clock V8 stamps samples
 // with. A sample's CPU time is interpolated between the two readings around it: exact to one reading interval.
+// While the thread is idle the readings space out (up to kMaxIdleStepUs), and the CPU time of such a span goes to
+// its running samples.
 #pragma once
 #include <pthread.h>
 
@@ -11,6 +13,9 @@
 #include <vector>
 
 namespace tsprofile {
+
+// The widest spacing of readings while the thread is idle (thread_cpu.cc, Run).
+constexpr int kMaxIdleStepUs = 50000;
 
 struct CpuReading {
   int64_t time_us;  // CLOCK_MONOTONIC, the clock of V8's sample timestamps (base::TimeTicks on Linux)

@@ -45,8 +45,11 @@ export function profileWorkers(config: WorkerConfig): void {
     // no environment data on this runtime: its workers get the settings from the wrappers below
   }
   const web = (globalThis as { Worker?: WebWorkerClass }).Worker;
-  if (runtime === "deno" && web) wrapDenoWorker(web, config);
-  else {
+  // Deno: not yet. Twice in full test-suite runs a Deno program with a profiled Web Worker hung until killed
+  // (not reproduced alone in 100 runs, cause not found), and a hung program is worse than an unprofiled worker.
+  if (runtime === "deno") {
+    if (web && process.env.TSPROFILE_DENO_WORKERS === "1") wrapDenoWorker(web, config);
+  } else {
     const ask = channelStop(config.sessionPath);
     askBeforeTerminate(NodeWorker.prototype as unknown as Stoppable, (w) => (w as NodeWorker).threadId, ask, config);
     if (runtime === "bun" && web) wrapBunWorker(web, config, ask);

@@ -11,6 +11,7 @@ import * as assert from "uvu/assert";
 import { RequestProfiler } from "../src/integrations/requests.ts";
 import { profileFetch, profileNodeHandler } from "../src/integrations/web.ts";
 import { renderSession } from "../src/report.ts";
+import type { Session } from "../session/types.ts";
 import { runtime } from "./runtime-helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -211,22 +212,29 @@ test("a request's session: its own awaits charged to its handler, the other requ
     spin(30);
     return "other";
   }
-  const [alpha] = await Promise.all([run(computeAlphaReply), run(otherRequestWork)]);
-  assert.ok(alpha, "a session");
-  assert.is(alpha.meta.program, "GET /x");
-  const json = JSON.parse(renderSession(alpha, { renderer: "json", asyncMode: "strict" }));
   const find = (f: JsonFrame, name: string): JsonFrame | undefined =>
     f.function === name ? f : f.children.map((c) => find(c, name)).find(Boolean);
-  const handlerNode = find(json.root_frame, "computeAlphaReply");
-  assert.ok(handlerNode, JSON.stringify(json.root_frame).slice(0, 500));
-  const awaitNode = find(handlerNode, "[await]");
-  // It awaited 15 ms: about 5 ms idle, then the other request ran 30 ms before its timer could fire.
+  // It awaited 15 ms while the other request ran 30 ms before its timer could fire: the event loop's own work and
+  // any idle moment in that window are its [await]. How much of the window is the other request's depends on when
+  // the two timers fire, so a run where it took the whole window is tried again (up to 3 runs).
+  let alpha: Session | null = null;
+  let json: { root_frame: JsonFrame } = { root_frame: { function: "", time: 0, children: [] } };
+  let awaitNode: JsonFrame | undefined;
+  for (let attempt = 0; attempt < 3 && !(awaitNode && awaitNode.time > 0.002); attempt++) {
+    [alpha] = await Promise.all([run(computeAlphaReply), run(otherRequestWork)]);
+    assert.ok(alpha, "a session");
+    assert.is(alpha.meta.program, "GET /x");
+    json = JSON.parse(renderSession(alpha, { renderer: "json", asyncMode: "strict" }));
+    const handlerNode = find(json.root_frame, "computeAlphaReply");
+    assert.ok(handlerNode, JSON.stringify(json.root_frame).slice(0, 500));
+    awaitNode = find(handlerNode, "[await]");
+  }
   assert.ok(awaitNode && awaitNode.time > 0.002, `[await] under the handler: ${JSON.stringify(awaitNode)}`);
   // The other request spun 30 ms while ours awaited: [out-of-context], not its function.
   assert.ok(!JSON.stringify(json).includes("otherRequestWork"));
   const out = find(json.root_frame, "[out-of-context]");
   assert.ok(out && out.time > 0.005, `[out-of-context]: ${JSON.stringify(out)}`);
-  assert.ok(alpha.meta.duration / 1000 < 200, `duration ${alpha.meta.duration}`);
+  assert.ok(alpha!.meta.duration / 1000 < 200, `duration ${alpha!.meta.duration}`);
 });
 
 test("bad options: one-line errors", () => {

@@ -15,6 +15,8 @@ const REPORT_POLL_MS = 200;
 
 /** The signals a program may die by that the CLI re-raises on itself. */
 const RERAISED = new Set(["SIGINT", "SIGTERM", "SIGHUP"]);
+/** How long a SIGINT to the CLI waits for the program to end by the same signal before it is forwarded. */
+const INTERRUPT_GRACE_MS = 1000;
 
 /** The program's process (once started) and the Ctrl-Cs the CLI has had. */
 interface Program {
@@ -111,11 +113,17 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
       return;
     }
     if (alive() && !fromTerminal()) {
-      try {
-        process.kill(program.child!.pid!, "SIGINT"); // by pid, as for SIGUSR2 below
-      } catch {
-        // the program ended between the check and the signal
-      }
+      // Without a terminal, a signal to the CLI alone cannot be told from one to the whole process group (which
+      // the program has too): forwarded only if the program has not ended within a second, so a group's SIGINT
+      // is not delivered twice to a program that answers it (its preload writes the session and dies by it).
+      const later = setTimeout(() => {
+        try {
+          if (alive()) process.kill(program.child!.pid!, "SIGINT"); // by pid, as for SIGUSR2 below
+        } catch {
+          // the program ended between the check and the signal
+        }
+      }, INTERRUPT_GRACE_MS);
+      program.child!.once("exit", () => clearTimeout(later));
     }
   };
   process.on("SIGINT", interrupt);

@@ -91,6 +91,28 @@ test("a wait started in our context switches back to it; out of context with not
   assert.equal(Array.from(s.samples.stack), [-1, 1]);
 });
 
+test("a sample stamped just before a switch goes with the neighbour whose stack it shares", () => {
+  // Both contexts' waits start in main (stack 0), so no wait tells the functions apart. Ours runs from 900 and
+  // yields at 3000; theirs wakes at 3010. The sample at 3005 is theirs (their function, stamped early); the one at
+  // 1000, near ours waking, is ours.
+  const s = session(
+    [
+      [1000, 1, js],
+      [2000, 1, js],
+      [3005, 2, js],
+      [4000, 2, js],
+      [9500, 1, js],
+    ],
+    [
+      [100, 900, 0],
+      [500, 3010, 0],
+      [3000, 9000, 0],
+    ],
+  );
+  separateContexts(s, [1, 0, 1]);
+  assert.equal(Array.from(s.samples.state), [js, js, outOfContext, outOfContext, js]);
+});
+
 test("the profiled context follows timers and promise continuations, and stays out of a concurrent task", async () => {
   prepareContextTracking(); // before the promises of the contexts exist (Node 20)
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

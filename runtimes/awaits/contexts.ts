@@ -163,11 +163,42 @@ function stackSides(session: Session, ours: ArrayLike<number>): (stack: number) 
   };
 }
 
+/** Per stack, its number of frames. */
+function stackDepths(session: Session): Int32Array {
+  const { parent } = session.stacks;
+  const depth = new Int32Array(parent.length).fill(-1);
+  const path: number[] = [];
+  for (let s = 0; s < parent.length; s++) {
+    let x = s;
+    while (x >= 0 && depth[x] < 0) {
+      path.push(x);
+      x = parent[x];
+    }
+    let d = x >= 0 ? depth[x] : 0;
+    while (path.length > 0) depth[path.pop()!] = ++d;
+  }
+  return depth;
+}
+
+/** The number of frames two stacks share from the root. */
+function sharedDepth(session: Session, depth: Int32Array, a: number, b: number): number {
+  const { parent } = session.stacks;
+  if (a < 0 || b < 0) return 0;
+  while (depth[a] > depth[b]) a = parent[a];
+  while (depth[b] > depth[a]) b = parent[b];
+  while (a !== b) {
+    a = parent[a];
+    b = parent[b];
+  }
+  return a < 0 ? 0 : depth[a];
+}
+
 /**
  * Marks the samples taken while another context ran as out of context (stack: the wait of ours that started last
  * and is pending then, else none) and keeps only our waits. `ours[i]` says whether session.waits' wait i was
  * started in the profiled context; `switches` (session time) adds the callbacks' switches. Idle and GC samples
- * stay as they are. Near a switch, a sample's stack decides where it can (stackSides).
+ * stay as they are. Near a switch, a sample's stack decides where it can (stackSides, else the
+ * neighbouring sample it shares more of its stack with).
  */
 export function separateContexts(
   session: Session,
@@ -198,25 +229,48 @@ export function separateContexts(
   }
   const side = stackSides(session, ours);
 
+  // First pass: each running sample's side; near a switch its stack decides where it can, else it stays open.
   const { stack, time, state } = session.samples;
+  const ran = (i: number) => state[i] === SampleState.js || state[i] === SampleState.native;
+  const mine: (boolean | undefined)[] = new Array(time.length);
   let next = 0;
   let inContext = true; // start() ran in it
-  let nextWait = 0;
   let nextChange = 0;
-  let pending: number[] = []; // our waits started so far and not ended, in order of start
+  const contextAt: boolean[] = new Array(time.length);
   for (let i = 0; i < time.length; i++) {
     const t = time[i];
     while (next < events.length && events[next].t <= t) inContext = events[next++].ours;
+    while (nextChange < changes.length && changes[nextChange] <= t) nextChange++;
+    contextAt[i] = inContext;
+    if (!ran(i)) continue;
+    const near = (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) ||
+      (nextChange < changes.length && changes[nextChange] - t < NEAR_SWITCH_US);
+    mine[i] = near ? side(stack[i]) : inContext;
+  }
+  // Second pass: an open sample near a switch goes with the neighbour (the last running sample before it or the
+  // first after it, decided in the first pass) whose stack it shares more of: the run it is the edge of. A tie
+  // (the same code on both sides) keeps the context its time says.
+  const depth = stackDepths(session);
+  for (let i = 0; i < time.length; i++) {
+    if (!ran(i) || mine[i] !== undefined) continue;
+    let p = i - 1;
+    while (p >= 0 && !(ran(p) && mine[p] !== undefined)) p--;
+    let q = i + 1;
+    while (q < time.length && !(ran(q) && mine[q] !== undefined)) q++;
+    const before = p >= 0 ? sharedDepth(session, depth, stack[i], stack[p]) : 0;
+    const after = q < time.length ? sharedDepth(session, depth, stack[i], stack[q]) : 0;
+    mine[i] = before > after ? mine[p] : after > before ? mine[q] : contextAt[i];
+  }
+
+  let nextWait = 0;
+  let pending: number[] = []; // our waits started so far and not ended, in order of start
+  for (let i = 0; i < time.length; i++) {
+    const t = time[i];
     while (nextWait < n && waits.start[nextWait] <= t) {
       if (ours[nextWait] === 1) pending.push(nextWait);
       nextWait++;
     }
-    while (nextChange < changes.length && changes[nextChange] <= t) nextChange++;
-    const near = (nextChange > 0 && t - changes[nextChange - 1] < NEAR_SWITCH_US) ||
-      (nextChange < changes.length && changes[nextChange] - t < NEAR_SWITCH_US);
-    const ran = state[i] === SampleState.js || state[i] === SampleState.native;
-    const mine = near && ran ? side(stack[i]) ?? inContext : inContext;
-    if (mine || !ran) continue;
+    if (!ran(i) || mine[i]) continue;
     pending = pending.filter((w) => waits.end[w] > t);
     state[i] = SampleState.outOfContext;
     stack[i] = pending.length > 0 ? waits.stack[pending[pending.length - 1]] : -1;

@@ -384,7 +384,13 @@ function pendingChecker(waits: Wait[]): (p: number) => boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Await attribution, rules 2 and 3: the wake-up piece, and idle time shared among the pending waits
 
-function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[] | null, interval: number): Entry[] {
+function attributeAwaits(
+  entries: TimedEntry[],
+  stacks: StackTable,
+  waits: Wait[] | null,
+  interval: number,
+  idleSampled: boolean,
+): Entry[] {
   if (waits === null) return entries;
   const stackPaths = new StackPaths(stacks);
   const awaitPaths = new Map<number, Path>(); // one path object per stack id, for step 2 and 3
@@ -418,7 +424,7 @@ function attributeAwaits(entries: TimedEntry[], stacks: StackTable, waits: Wait[
         (latest, wait) => (wait.end >= a && wait.end < b ? Math.max(latest, wait.end) : latest),
         -Infinity,
       );
-      if (e !== -Infinity && b - e <= 4 * interval && !pendingAt(e)) {
+      if (e !== -Infinity && (idleSampled || b - e <= 4 * interval) && !pendingAt(e)) {
         woke = { path: entry.wake, w: b - e, cpu: 0 };
         b = e;
       }
@@ -833,7 +839,13 @@ export function oracleProcess(
   const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
     filterPaths(
-      attributeAwaits(buildEntries(stacks, samples, input, options.frameFlags), stacks, input.waits, input.interval),
+      attributeAwaits(
+        buildEntries(stacks, samples, input, options.frameFlags),
+        stacks,
+        input.waits,
+        input.interval,
+        input.idleSampled,
+      ),
       options,
     ), // steps 1, 2
     filteredStartStack(options),

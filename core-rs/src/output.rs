@@ -102,7 +102,9 @@ impl Session {
         let end = round_time(o.duration).max(self.last_time);
         let stitch = Stitch::build(self, end, o.frame_flags);
         let runtime_only = runtime_only_paths(&self.trie, o.frame_flags);
-        Some(AwaitCtx { interval: round_time(o.interval), paths, stitch, runtime_only })
+        let interval = round_time(o.interval);
+        let wake_bound = if o.idle_sampled { f64::INFINITY } else { 4.0 * interval };
+        Some(AwaitCtx { interval, wake_bound, paths, stitch, runtime_only })
     }
 
     /// Runs SPEC §1-9 over everything ingested so far. The session is unchanged but for the paths it

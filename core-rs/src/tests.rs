@@ -277,8 +277,12 @@ fn running_gap_only_where_await_rule_1_sees_no_wait_and_its_cpu_stays_before_it(
         "  idle 5 s=5",
     ];
     assert_eq!(show(&c.run()), awaited);
+    // With the flag, the same but for the wake-up at 95: f1 from there on (rule 2 with no bound).
     c.idle_sampled = true;
-    assert_eq!(show(&c.run()), awaited);
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 110 a=90 c=70", "  f2 90 a=90", "    await 90 s=90 a=90", "  f1 15 s=15", "  f0 5 s=5 c=70"]
+    );
     // A wait pending from before the gap to after it (rule 1 (b)): not a running gap either.
     c.waits = vec![(0.0, 200.0, W_C)];
     assert_eq!(
@@ -1054,6 +1058,10 @@ fn the_piece_from_a_wake_up_to_the_next_running_sample_is_that_sample() {
     // Over 4 intervals away: no wake-up piece (f0 is credited [0, 20) by rule 1 (b), the rest is idle).
     c.waits = vec![(10.0, 59.0, W_B)];
     assert_eq!(show(&c.run())[1..4], ["  f1 49 a=49", "    await 49 s=49 a=49", "  idle 41 s=41"]);
+    // ... unless the sampler records idle: then the silence after the wake-up is running time, however long.
+    c.idle_sampled = true;
+    assert_eq!(show(&c.run())[1..4], ["  f2 51 s=51", "  f1 49 a=49", "    await 49 s=49 a=49"]);
+    c.idle_sampled = false;
     // Another wait still pending at the end: no wake-up piece either.
     c.waits = vec![(10.0, 70.0, W_B), (20.0, 105.0, W_A)];
     assert!(!show(&c.run()).contains(&"  f2 40 s=40".to_string()));

@@ -28,6 +28,8 @@ use std::collections::BinaryHeap;
 pub(crate) struct AwaitCtx {
     /// Rounded meta.interval; 0 = rules 1 and 2 do not apply.
     pub interval: f64,
+    /// Rule 2's bound on a wake-up piece: 4 intervals, none with idleSampled (SPEC, await attribution).
+    pub wake_bound: f64,
     /// Core node of [stack's frames..., SYNTH await] per stack id + 1 (index 0: unknown stack).
     pub paths: Vec<u32>,
     /// Samples re-rooted under the logical stack that awaited (stitch.rs); None when none is.
@@ -225,7 +227,8 @@ impl<'a> Sweep<'a> {
         let interval = self.ctx.interval;
         let woke = match wake {
             Some(j) if interval > 0.0 => {
-                self.latest_end_in(a, b).filter(|&e| b - e <= 4.0 * interval && !self.pending_at(e)).map(|e| (j, e))
+                let bound = self.ctx.wake_bound;
+                self.latest_end_in(a, b).filter(|&e| b - e <= bound && !self.pending_at(e)).map(|e| (j, e))
             }
             _ => None,
         };

@@ -10,6 +10,8 @@
 // test checks A within 8 points (14 for HTTP: Node 20 with the native sampler measures 11-12 under, ~3 of them module
 // loading shown before the fixture's own clock starts) and B within 8 (Bun 14) on every runtime: wide enough for a machine
 // shared with other work, narrow enough to fail without await attribution (A ~0%) or the wake-up rule (V8: B -12).
+// When the cores were over 3/4 busy during the run (/proc/stat), B is checked for what stays true under load: never
+// over the truth, and what it lacks shown as idle.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -71,14 +73,32 @@ interface Shares {
   truthB: number;
   a: number;
   b: number;
+  /** The [idle] share. */
+  idle: number;
+  /** How busy the machine's cores were over the run (0-1; 0 where /proc/stat is not). */
+  busy: number;
+}
+
+/** Busy and total jiffies of all cores so far (/proc/stat), or null. */
+function cpuJiffies(): { busy: number; total: number } | null {
+  try {
+    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+    const n = fields.map(Number);
+    const total = n.reduce((a, b) => a + b, 0);
+    return { busy: total - n[3] - (n[4] ?? 0), total }; // idle and iowait are not busy
+  } catch {
+    return null;
+  }
 }
 
 function profile(args: string[]): Shares {
+  const before = cpuJiffies();
   const r = spawnSync(...runOnThisRuntime(cli, ["-r", "json", fixture, ...args]), {
     cwd: root,
     encoding: "utf8",
     timeout: 120_000,
   });
+  const after = cpuJiffies();
   assert.is(r.status, 0, r.stderr);
   const truth = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   const report = JSON.parse(r.stderr);
@@ -88,6 +108,8 @@ function profile(args: string[]): Shares {
     truthB: (100 * truth.b) / truth.total,
     a: (100 * timeOf(report.root_frame, "awaitSomething")) / total,
     b: (100 * timeOf(report.root_frame, "spinThree")) / total,
+    idle: (100 * timeOf(report.root_frame, "[idle]")) / total,
+    busy: before && after ? (after.busy - before.busy) / Math.max(1, after.total - before.total) : 0,
   };
 }
 
@@ -149,7 +171,9 @@ function check(label: string, args: string[], fresh?: () => { args: string[]; st
     const s = run(profile);
     let row = `${runtime.padEnd(5)} ${label.padEnd(6)} truth A ${s.truthA.toFixed(1)} B ${
       s.truthB.toFixed(1)
-    } | ours A ${s.a.toFixed(1)} B ${s.b.toFixed(1)}`;
+    } | ours A ${s.a.toFixed(1)} B ${s.b.toFixed(1)} idle ${s.idle.toFixed(1)} | cores ${
+      (100 * s.busy).toFixed(0)
+    }% busy`;
     if (process.env.TSPROFILE_ACCURACY_TABLE) {
       const c = run(cpuProf);
       row += ` | node --cpu-prof A ${c.a.toFixed(1)} B ${c.b.toFixed(1)}`;
@@ -160,7 +184,19 @@ function check(label: string, args: string[], fresh?: () => { args: string[]; st
     const boundB = process.env.TSPROFILE_ACCURACY_STRICT ? TOLERANCE : runtime === "bun" ? 14 : 8;
     failure = "";
     if (Math.abs(s.a - s.truthA) > boundA) failure += `A: ours ${s.a.toFixed(1)} vs truth ${s.truthA.toFixed(1)}. `;
-    if (Math.abs(s.b - s.truthB) > boundB) failure += `B: ours ${s.b.toFixed(1)} vs truth ${s.truthB.toFixed(1)}.`;
+    // On a machine busier than its cores, V8's sampling thread waits for a core while the program's thread runs,
+    // and misses whole 3 ms spins: no sample says what ran (Node 20 under two CPU hogs: B 11-22 against 34). The
+    // program alone keeps the cores under half busy. What stays true under load is where the unseen time goes: to
+    // idle, never to A or other code; B is never over-counted.
+    const loaded = s.busy > 0.75;
+    const bOk = loaded
+      ? s.b <= s.truthB + boundB && s.b + s.idle >= s.truthB - boundB
+      : Math.abs(s.b - s.truthB) <= boundB;
+    if (!bOk) {
+      failure += `B: ours ${s.b.toFixed(1)} (idle ${s.idle.toFixed(1)}, cores ${
+        (100 * s.busy).toFixed(0)
+      }% busy) vs truth ${s.truthB.toFixed(1)}.`;
+    }
     if (!failure) return;
   }
   assert.unreachable(failure);

@@ -22,6 +22,8 @@ const INTERRUPT_GRACE_MS = 1000;
 interface Program {
   child?: ChildProcess;
   interrupts: number;
+  /** The last of SIGINT, SIGTERM and SIGHUP the CLI had. */
+  received?: string;
 }
 
 /** How the child ended, or why it could not start. */
@@ -55,7 +57,7 @@ export async function run(plan: CliPlan): Promise<CliExit> {
     }
     await collect();
     const forced = program.interrupts >= 2 && outcome.signal === "SIGKILL";
-    const programExit = exitOfProgram(forced ? "SIGINT" : outcome.signal, outcome.code);
+    const programExit = exitOfProgram(forced ? "SIGINT" : outcome.signal, outcome.code, program.received);
     // A tsprofile failure ends with 2, unless the program itself failed: then its code wins. A stream is for runs
     // that must not be disturbed: the program's code always passes through.
     const failed = (): CliExit => (programExit.code !== 0 || streamPath !== undefined ? programExit : { code: 2 });
@@ -99,6 +101,7 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   };
   const forward = (signal: string) => {
+    program.received = signal;
     if (alive()) program.child!.kill(signal as "SIGTERM");
   };
   // Ctrl-C goes to the whole process group: the child's preload writes its session and dies by the signal;
@@ -108,6 +111,7 @@ function listenForSignals(program: Program, signalToggle: boolean): void {
   // yields, so a program stuck in a synchronous loop cannot answer the first Ctrl-C: a second one stops it for
   // good (its profile is lost).
   const interrupt = () => {
+    program.received = "SIGINT";
     if (++program.interrupts >= 2) {
       if (alive()) program.child!.kill("SIGKILL");
       return;
@@ -222,8 +226,11 @@ function periodCollector(sessionPath: string, emit: (path: string) => Promise<bo
 }
 
 /** The program's own end, as the CLI passes it on: 128 + a signal's number, re-raised when it is a polite one. */
-function exitOfProgram(signal: string | null, code: number | null): CliExit {
+function exitOfProgram(signal: string | null, code: number | null, received?: string): CliExit {
   const signals = osConstants.signals as Record<string, number>;
+  // A runtime may end by a signal it handled as code 128 + n (Deno, once in CI, after a forwarded SIGINT): the
+  // signal the CLI had and passed on is what ended it.
+  if (signal === null && received !== undefined && code === 128 + signals[received]) signal = received;
   const programCode = signal !== null ? 128 + (signals[signal] ?? 0) : code ?? 1;
   return signal !== null && RERAISED.has(signal)
     ? { code: programCode, signal: signal as CliExit["signal"] }

@@ -30,11 +30,14 @@ export interface Classification {
 /** Label of frames that have no source file (V8/JSC builtins such as Array.prototype.sort, JSON.parse). */
 export const NATIVE_LIBRARY = "native";
 
-// No-file frames that are the runtime's module-loading glue rather than anything the user called
-// (V8's ModuleWrap evaluate/instantiate in Node's ESM loader, JSC's module pipeline in Bun, profile roots).
+// No-file frames that are the runtime's glue rather than anything the user called (V8's ModuleWrap
+// evaluate/instantiate in Node's ESM loader, JSC's module pipeline in Bun, profile roots, the microtask runners
+// that resume awaiting code: as internals, the resumed code is stitched under its awaiting callers).
 const GLUE_NAMES = new Set([
   "(root)",
   "(program)",
+  "runMicrotasks",
+  "op_run_microtasks",
   "evaluate",
   "instantiate",
   "moduleEvaluation",

@@ -1,7 +1,10 @@
 // The wait tracker (runtimes/awaits/tracker.ts, wrappers.ts): its wrappers pass everything through, the waits it
 // records have sane times and stacks in the session's own frames (async callers included), and "disabled" records
 // nothing.
-import { once } from "node:events";
+import childProcess from "node:child_process";
+import events, { once } from "node:events";
+import { Readable, Writable } from "node:stream";
+import streamPromises from "node:stream/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import http from "node:http";
@@ -199,7 +202,17 @@ test("every stack mode (Node's sites, Deno's deferred, Bun's text) reads the sam
 
 test("stop restores every wrapped function", () => {
   const g = globalThis;
-  const wrapped = () => [g.setTimeout, g.clearTimeout, g.fetch, fs.readFile, fsp.readFile, http.request];
+  const wrapped = () => [
+    g.setTimeout,
+    g.clearTimeout,
+    g.fetch,
+    fs.readFile,
+    fsp.readFile,
+    http.request,
+    childProcess.execFile,
+    events.once,
+    streamPromises.pipeline,
+  ];
   const before = wrapped();
   const tracker = startWaitTracker(() => performance.now());
   assert.is.not(fs.readFile, before[3]);
@@ -262,6 +275,34 @@ test("recorded waits: session times, stacks in the session's frames with async c
   assert.equal(Array.from(back.waits!.start), Array.from(w.start));
   assert.equal(Array.from(back.waits!.end), Array.from(w.end));
   assert.equal(Array.from(back.waits!.stack), Array.from(w.stack));
+});
+
+async function runCommand(): Promise<void> {
+  await promisify(childProcess.execFile)("sleep", ["0.03"]);
+  await new Promise((resolve) => childProcess.execFile("sleep", ["0.03"], resolve));
+}
+async function awaitEvent(): Promise<void> {
+  const emitter = new events.EventEmitter();
+  setTimeout(() => emitter.emit("reply", 1), 30);
+  await events.once(emitter, "reply");
+}
+async function streamToEnd(): Promise<void> {
+  const slow = new Writable({ write: (_chunk, _enc, done) => void setTimeout(done, 10) });
+  await streamPromises.pipeline(Readable.from(["a", "b", "c"]), slow);
+}
+
+test("a command run to its end, an awaited event and a stream pipeline are waits of the code that awaited", async () => {
+  const sampler = startSampler({ interval: 1000 });
+  await runCommand();
+  await awaitEvent();
+  await streamToEnd();
+  const session = sampler.stop();
+  const w = session.waits!;
+  const waitsOf = (name: string) =>
+    [...w.start].filter((s, i) => w.end[i] - s >= 20_000 && pathOf(session, w.stack[i]).includes(name)).length;
+  assert.ok(waitsOf("runCommand") >= 2, "execFile promisified and with a callback");
+  assert.ok(waitsOf("awaitEvent") >= 1, "events.once");
+  assert.ok(waitsOf("streamToEnd") >= 1, "stream/promises pipeline");
 });
 
 test("asyncMode disabled records nothing and wraps nothing", async () => {

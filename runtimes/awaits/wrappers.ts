@@ -486,6 +486,29 @@ function install(w: Wrapping, runtime: Runtime): void {
   w.patch(dns, "lookup", w.callback);
   w.patch(dns?.promises, "lookup", w.promise);
 
+  // Awaiting an event (a worker's reply, a socket's data, a child's exit) and a stream to its end.
+  w.patch(tryRequire("node:events"), "once", w.promise);
+  const streamPromises = tryRequire("node:stream/promises");
+  w.patch(streamPromises, "pipeline", w.promise);
+  w.patch(streamPromises, "finished", w.promise);
+
+  // A command run to its end (exec, execFile: the wait ends at the callback, with its output); promisify(exec)
+  // goes through exec[util.promisify.custom], which calls the unwrapped exec: that promise is the wait there.
+  // spawn and fork are left alone: their children often outlive the awaits (servers, workers), and a wait pending
+  // for the whole run would take every idle moment.
+  const childProcess = tryRequire("node:child_process");
+  const custom = Symbol.for("nodejs.util.promisify.custom");
+  const command = (orig: AnyFunction): AnyFunction => {
+    const wrapper = w.callback(orig);
+    const promisified = (orig as { [custom]?: unknown })[custom];
+    if (typeof promisified === "function") {
+      Object.defineProperty(wrapper, custom, { value: w.promise(promisified as AnyFunction) }); // copyProps keeps it
+    }
+    return wrapper;
+  };
+  w.patch(childProcess, "exec", command);
+  w.patch(childProcess, "execFile", command);
+
   if (runtime === "deno") { for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise); }
   if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);
   syncESM(runtime);

@@ -2,9 +2,10 @@
 // bench/workload.mjs run plain, under tsprofile and under the runtime's own --cpu-prof, at 1 ms and 100 us,
 // interleaved round by round (the order rotates each round) so drift on a shared machine hits every mode alike.
 // Prints medians: the process's wall time, the workload's own work time and CPU time (measured inside it), their
-// ratios to plain, and the sampling rate achieved (tsprofile: JSON sample_count/duration; --cpu-prof: the
+// ratios to plain, the fixed costs around the work (spawn to the workload's first line, its last line to exit),
+// and the sampling rate achieved (tsprofile: JSON sample_count/duration; --cpu-prof: the
 // .cpuprofile's samples over endTime - startTime). Each script says how its runtime runs the modes; options:
-// [--runs 7] [--scale 1].
+// [--runs 7] [--scale 1] (--scale 0: a trivial script, for the start-up and exit costs alone).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,12 +47,15 @@ export interface OverheadSetup {
 const FOOTER =
   "\nwall: the whole process, spawn to exit (tsprofile includes its CLI start and the report); work: the workload's\n" +
   "own timer around its work; work cpu: the workload process's CPU time over that span (all its threads, the\n" +
-  "sampler's included; steadier than wall on a busy machine). Medians. Target: tsprofile within 5% of plain at 1 ms.";
+  "sampler's included; steadier than wall on a busy machine); start: spawn to the workload's first line; exit: its\n" +
+  "last line to the process's exit. Medians. Target: tsprofile within 5% of plain at 1 ms.";
 
 interface Measure {
   wall: number[];
   work: number[];
   cpu: number[];
+  start: number[];
+  exit: number[];
   rate: number[];
 }
 
@@ -65,7 +69,7 @@ export function runOverhead(setup: OverheadSetup): void {
     options: { runs: { type: "string", default: "7" }, scale: { type: "string", default: "1" } },
   });
   const runs = Math.max(1, Number(values.runs));
-  const scale = String(Number(values.scale) || 1);
+  const scale = String(Number.isFinite(Number(values.scale)) ? Number(values.scale) : 1);
 
   if (setup.bundle && !existsSync(setup.cli)) {
     const r = spawnSync(process.execPath, [join(root, "scripts", "bundle.mjs")], { cwd: root, stdio: "inherit" });
@@ -112,24 +116,29 @@ export function runOverhead(setup: OverheadSetup): void {
     });
   }
 
-  const results = new Map<Mode, Measure>(modes.map((m) => [m, { wall: [], work: [], cpu: [], rate: [] }]));
+  const results = new Map<Mode, Measure>(
+    modes.map((m) => [m, { wall: [], work: [], cpu: [], start: [], exit: [], rate: [] }]),
+  );
 
   function runOnce(mode: Mode, count = true): void {
     const dir = mkdtempSync(join(tmpdir(), setup.tmpPrefix ?? "tsprofile-bench-"));
     try {
-      const started = performance.now();
+      const now = () => performance.timeOrigin + performance.now(); // epoch ms, as the workload prints them
+      const started = now();
       const r = spawnSync(setup.runtime, mode.command(dir), { cwd: root, encoding: "utf8", timeout: 300_000 });
-      const wall = performance.now() - started;
+      const ended = now();
       if (r.status !== 0) {
         throw new Error(`${mode.name} (${mode.interval} us) failed: ${r.status ?? r.signal}\n${r.stderr}`);
       }
-      const work = /work_ms=([\d.]+) cpu_ms=([\d.]+)/.exec(r.stdout);
+      const work = /work_ms=([\d.]+) cpu_ms=([\d.]+) .* begin_at=([\d.]+) end_at=([\d.]+)/.exec(r.stdout);
       if (!work) throw new Error(`${mode.name}: no work_ms in ${JSON.stringify(r.stdout)}`);
       if (!count) return;
       const m = results.get(mode)!;
-      m.wall.push(wall);
+      m.wall.push(ended - started);
       m.work.push(Number(work[1]));
       m.cpu.push(Number(work[2]));
+      m.start.push(Number(work[3]) - started);
+      m.exit.push(ended - Number(work[4]));
       if (mode.rate) m.rate.push(mode.rate(dir));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -158,6 +167,8 @@ export function runOverhead(setup: OverheadSetup): void {
     "x plain",
     "work cpu (s)",
     "x plain",
+    "start (ms)",
+    "exit (ms)",
     "samples/s",
     "achieved",
   ]];
@@ -176,6 +187,8 @@ export function runOverhead(setup: OverheadSetup): void {
       (work / plainWork).toFixed(3),
       (cpu / 1000).toFixed(3),
       (cpu / plainCpu).toFixed(3),
+      median(m.start).toFixed(0),
+      median(m.exit).toFixed(0),
       rate ? rate.toFixed(0) : "-",
       rate ? (rate > 1000 ? `${(1e6 / rate).toFixed(0)} us` : `${(1000 / rate).toFixed(2)} ms`) : "-",
     ]);

@@ -1,7 +1,11 @@
 // The overhead benchmark's workload: plain JavaScript (so `node bench/workload.mjs` runs it with no loader,
 // exactly as under tsprofile and --cpu-prof) doing what real programs do, with real npm packages.
-// Prints its own work time on stdout: `work_ms=<wall ms> cpu_ms=<process CPU ms>`.   Usage: node bench/workload.mjs [scale]
+// Prints its own work time on stdout: `work_ms=<wall ms> cpu_ms=<process CPU ms>`, and the wall-clock times (epoch ms)
+// its code began and ended, `begin_at= end_at=`, from which the harness tells start-up and exit costs apart.
+// Usage: node bench/workload.mjs [scale]     (scale 0: a trivial script, no work)
 import { parse } from "acorn";
+
+const beginAt = performance.timeOrigin + performance.now();
 
 const scale = Number(process.argv[2] ?? 1);
 
@@ -110,5 +114,5 @@ const cpu = process.cpuUsage(cpuStarted);
 process.stdout.write(
   `work_ms=${ms.toFixed(1)} cpu_ms=${((cpu.user + cpu.system) / 1000).toFixed(1)} checksum=${
     results.reduce((a, b) => a + b, 0).toFixed(0)
-  }\n`,
+  } begin_at=${beginAt.toFixed(1)} end_at=${(performance.timeOrigin + performance.now()).toFixed(1)}\n`,
 );

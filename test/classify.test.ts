@@ -69,6 +69,12 @@ test("frames without a file are native library code; module-loading glue is inte
   assert.equal(one(f("", "evaluate", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "(program)", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "whatever", "runtime")).flags, FrameFlag.internal);
+  // The microtask runners that resume awaiting code (V8, Deno, Bun's unnamed host function); a program's own
+  // anonymous function has a file.
+  for (const name of ["runMicrotasks", "op_run_microtasks", "(anonymous)"]) {
+    assert.equal(one(f("", name, "native")).flags, FrameFlag.internal, name);
+  }
+  assert.equal(one(f("/app/main.ts", "(anonymous)")).flags, 0);
 });
 
 test("tsprofile's own frames are hidden; its tests and dependencies are not", () => {

@@ -1,7 +1,7 @@
 // The wait tracker (runtimes/awaits/tracker.ts, wrappers.ts): its wrappers pass everything through, the waits it
 // records have sane times and stacks in the session's own frames (async callers included), and "disabled" records
 // nothing.
-import childProcess from "node:child_process";
+import childProcess, { spawnSync } from "node:child_process";
 import events, { once } from "node:events";
 import { Readable, Writable } from "node:stream";
 import streamPromises from "node:stream/promises";
@@ -18,7 +18,7 @@ import { parseStackString, type StackMode, WaitStacks } from "../runtimes/awaits
 import { startWaitTracker } from "../runtimes/awaits/tracker.ts";
 import { decodeSession, encodeSession } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
-import { runtime } from "./runtime-helpers.ts";
+import { runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const file = join(tmpdir(), `tsprofile-waits-${process.pid}.txt`);
 fs.writeFileSync(file, "hello waits\n");
@@ -303,6 +303,14 @@ test("a command run to its end, an awaited event and a stream pipeline are waits
   assert.ok(waitsOf("runCommand") >= 2, "execFile promisified and with a callback");
   assert.ok(waitsOf("awaitEvent") >= 1, "events.once");
   assert.ok(waitsOf("streamToEnd") >= 1, "stream/promises pipeline");
+});
+
+test("a costly builtin loaded only after the start is wrapped all the same", () => {
+  // In a process of its own: here https is loaded already.
+  const fixture = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "fixtures", "late-builtin.ts");
+  const r = spawnSync(...runOnThisRuntime(fixture), { encoding: "utf8", timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.split("\n").some((path) => path.includes("refused")), r.stdout);
 });
 
 test("asyncMode disabled records nothing and wraps nothing", async () => {

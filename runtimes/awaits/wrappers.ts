@@ -3,7 +3,9 @@
 //
 // Wrapped: setTimeout (global, node:timers, timers/promises), node:fs callback functions and node:fs/promises,
 // fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
-// 'connect'), dns.lookup, and on Deno/Bun a few of their own (Deno.readFile..., Bun.sleep).
+// 'connect'), dns.lookup, events.once, stream/promises pipeline/finished, child_process exec/execFile, and on
+// Deno/Bun a few of their own (Deno.readFile..., Bun.sleep). On Node with module.registerHooks, the builtins that
+// are costly to load are wrapped when the program loads them (costlyBuiltins).
 //
 // Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (measured: 300k awaits
 // 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook, but the stack capture is the
@@ -166,8 +168,18 @@ export class Wrapping {
     this.patches.length = 0;
   }
 
+  /** Run at uninstall (the load hook of wrapWhenLoaded). */
+  readonly cleanups: (() => void)[] = [];
+
   /** Restores what install() wrapped and lets another recorder's wrappers in. */
   uninstall(runtime: Runtime): void {
+    for (const cleanup of this.cleanups.splice(0)) {
+      try {
+        cleanup();
+      } catch {
+        // a hook Node would not take back: it wraps nothing once this recorder is inactive
+      }
+    }
     this.restore();
     syncESM(runtime);
     if (active === this.rec) active = null;
@@ -441,6 +453,95 @@ const DENO_PROMISES = [
   "resolveDns",
 ];
 
+/**
+ * The builtins that cost a program's start-up to load (Node 24: ~11 ms for these; https brings tls and crypto),
+ * each with what wraps it.
+ */
+function costlyBuiltins(w: Wrapping): Map<string, (m: Exports | undefined) => void> {
+  // A request's wait ends with its response's body ('end'), or an error or close on either.
+  const response = w.emitter(["response", "end", "error", "close", "abort", "aborted"], "response");
+  const connected = w.emitter(["connect", "secureConnect", "error", "close"]);
+  const request = (m: Exports | undefined) => {
+    w.patch(m, "request", response);
+    w.patch(m, "get", response);
+  };
+  // A command run to its end (exec, execFile: the wait ends at the callback, with its output); promisify(exec)
+  // goes through exec[util.promisify.custom], which calls the unwrapped exec: that promise is the wait there.
+  // spawn and fork are left alone: their children often outlive the awaits (servers, workers), and a wait pending
+  // for the whole run would take every idle moment.
+  const custom = Symbol.for("nodejs.util.promisify.custom");
+  const command = (orig: AnyFunction): AnyFunction => {
+    const wrapper = w.callback(orig);
+    const promisified = (orig as { [custom]?: unknown })[custom];
+    if (typeof promisified === "function") {
+      Object.defineProperty(wrapper, custom, { value: w.promise(promisified as AnyFunction) }); // copyProps keeps it
+    }
+    return wrapper;
+  };
+  return new Map<string, (m: Exports | undefined) => void>([
+    ["node:http", request],
+    ["node:https", request],
+    ["node:net", (net) => {
+      w.patch(net, "connect", connected);
+      w.patch(net, "createConnection", connected);
+    }],
+    ["node:tls", (tls) => w.patch(tls, "connect", connected)],
+    ["node:dns", (dns) => {
+      w.patch(dns, "lookup", w.callback);
+      w.patch(dns?.promises, "lookup", w.promise);
+    }],
+    // A stream to its end.
+    ["node:stream/promises", (streams) => {
+      w.patch(streams, "pipeline", w.promise);
+      w.patch(streams, "finished", w.promise);
+    }],
+    ["node:child_process", (childProcess) => {
+      w.patch(childProcess, "exec", command);
+      w.patch(childProcess, "execFile", command);
+    }],
+  ]);
+}
+
+/**
+ * Node with module.registerHooks (>= 22.15): each of `lazy` is wrapped now if loaded already, else as the program
+ * (require or import) first loads it, so a program that never uses http does not pay for loading it. False
+ * (nothing done) where Node cannot say.
+ */
+function wrapWhenLoaded(w: Wrapping, lazy: Map<string, (m: Exports | undefined) => void>): boolean {
+  type Next = (url: string, context: unknown) => unknown;
+  const registerHooks = (tryRequire("node:module") as {
+    registerHooks?: (hooks: { load: (url: string, context: unknown, next: Next) => unknown }) => {
+      deregister?: () => void;
+    };
+  } | undefined)?.registerHooks;
+  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (typeof registerHooks !== "function" || !Array.isArray(loaded)) return false;
+  for (const [id, wrap] of lazy) {
+    if (!loaded.includes(`NativeModule ${id.slice("node:".length)}`)) continue;
+    lazy.delete(id);
+    wrap(tryRequire(id));
+  }
+  if (lazy.size === 0) return true;
+  try {
+    const hooks = registerHooks({
+      load(url, context, next) {
+        const result = next(url, context);
+        const wrap = lazy.get(url);
+        if (wrap && active === w.rec) {
+          lazy.delete(url); // first, so the require below (which comes through here again) does nothing
+          wrap(tryRequire(url));
+          syncESM("node");
+        }
+        return result;
+      },
+    });
+    w.cleanups.push(() => hooks.deregister?.());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Node: ES module named imports of builtins (import { readFile } from "node:fs") follow the CJS exports. */
 function syncESM(runtime: Runtime): void {
   if (runtime !== "node") return;
@@ -470,44 +571,11 @@ function install(w: Wrapping, runtime: Runtime): void {
   for (const k of FS_PROMISES) w.patch(fsp, k, w.promise);
   if (fs?.promises && fs.promises !== fsp) { for (const k of FS_PROMISES) w.patch(fs.promises, k, w.promise); }
 
-  // A request's wait ends with its response's body ('end'), or an error or close on either.
-  const response = w.emitter(["response", "end", "error", "close", "abort", "aborted"], "response");
-  for (const id of ["node:http", "node:https"]) {
-    const m = tryRequire(id);
-    w.patch(m, "request", response);
-    w.patch(m, "get", response);
-  }
-  const connected = w.emitter(["connect", "secureConnect", "error", "close"]);
-  const net = tryRequire("node:net");
-  w.patch(net, "connect", connected);
-  w.patch(net, "createConnection", connected);
-  w.patch(tryRequire("node:tls"), "connect", connected);
-  const dns = tryRequire("node:dns");
-  w.patch(dns, "lookup", w.callback);
-  w.patch(dns?.promises, "lookup", w.promise);
-
-  // Awaiting an event (a worker's reply, a socket's data, a child's exit) and a stream to its end.
+  // Awaiting an event (a worker's reply, a socket's data, a child's exit).
   w.patch(tryRequire("node:events"), "once", w.promise);
-  const streamPromises = tryRequire("node:stream/promises");
-  w.patch(streamPromises, "pipeline", w.promise);
-  w.patch(streamPromises, "finished", w.promise);
 
-  // A command run to its end (exec, execFile: the wait ends at the callback, with its output); promisify(exec)
-  // goes through exec[util.promisify.custom], which calls the unwrapped exec: that promise is the wait there.
-  // spawn and fork are left alone: their children often outlive the awaits (servers, workers), and a wait pending
-  // for the whole run would take every idle moment.
-  const childProcess = tryRequire("node:child_process");
-  const custom = Symbol.for("nodejs.util.promisify.custom");
-  const command = (orig: AnyFunction): AnyFunction => {
-    const wrapper = w.callback(orig);
-    const promisified = (orig as { [custom]?: unknown })[custom];
-    if (typeof promisified === "function") {
-      Object.defineProperty(wrapper, custom, { value: w.promise(promisified as AnyFunction) }); // copyProps keeps it
-    }
-    return wrapper;
-  };
-  w.patch(childProcess, "exec", command);
-  w.patch(childProcess, "execFile", command);
+  const lazy = costlyBuiltins(w);
+  if (runtime !== "node" || !wrapWhenLoaded(w, lazy)) { for (const [id, wrap] of lazy) wrap(tryRequire(id)); }
 
   if (runtime === "deno") { for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise); }
   if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);

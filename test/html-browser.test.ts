@@ -117,6 +117,32 @@ test("a real profile: the CLI's -r html -o report opens with its header and call
   assert.equal(problems, []);
 });
 
+test("worker threads: a selector of the thread shown; choosing the worker shows its own tree", async () => {
+  const file = join(dir, "workers.html");
+  const cli = join(root, "src", "cli", "main.ts");
+  const fixture = join(root, "test", "fixtures", "worker-spin.ts");
+  const r = spawnSync(...runOnThisRuntime(cli, ["-r", "html", "-o", file, fixture]), {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const page = await open(file);
+  assert.ok(await page.isVisible("#thread-pick"), "the selector shows");
+  const options = await page.$$eval("#thread option", (els) => els.map((e) => e.textContent ?? ""));
+  assert.is(options.length, 2, options.join(" | "));
+  assert.is(options[0], "main");
+  assert.not.ok((await rowNames(page)).includes("spinInWorker"), "the main thread's tree first");
+  await Promise.all([page.waitForEvent("load"), page.selectOption("#thread", "1")]);
+  await page.waitForSelector("body[data-ready]");
+  assert.is(await page.inputValue("#thread"), "1");
+  assert.ok((await rowNames(page)).includes("spinInWorker"), (await rowNames(page)).join(", "));
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  await page.close();
+  assert.equal(problems, []);
+});
+
 test("call tree: CPU time beside each node's time when the session has it, none when not", async () => {
   const s = handBuilt();
   const file = join(dir, "plain.html");

@@ -21,6 +21,8 @@ export interface HtmlContext {
   options: ReportOptions;
   /** The other processing (show-all or not) the page's toggle switches to. */
   reprocess(change: ViewChange): ProcessedTree;
+  /** The session's worker threads (Session.threads), each processed on its own. */
+  threads?: HtmlContext[];
 }
 
 /** The whole page. */
@@ -34,7 +36,7 @@ export function embedJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, escape);
 }
 
-export function pageData({ session, tree, classification, options, reprocess }: HtmlContext): PageData {
+export function pageData({ session, tree, classification, options, reprocess, threads }: HtmlContext): PageData {
   const { meta } = session;
   const processed = (showAll: boolean): ProcessedTree => reprocess({ timeline: false, showAll });
   // The call tree is aggregated (the page's timeline view is the chronological one): a tree processed with
@@ -73,6 +75,14 @@ export function pageData({ session, tree, classification, options, reprocess }: 
     trees: { normal: treeData(normal), all: treeData(all) },
     timeline: timelineData(session),
     startStack: Array.from(meta.startStack),
+    ...(threads?.length
+      ? {
+        threads: threads.map((t) => ({
+          name: `${t.session.meta.thread?.name ?? "worker"}  ${t.session.meta.program}`,
+          data: pageData({ ...t, threads: [] }),
+        })),
+      }
+      : {}),
   };
 }
 

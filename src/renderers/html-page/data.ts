@@ -172,4 +172,10 @@ export interface PageData {
   timeline: TimelineData;
   /** meta.startStack (frame ids), for trimming the stem above profiler.start() in the timeline. */
   startStack: number[];
+  /**
+   * The worker threads (Session.threads), each a page of its own (no threads of its own), with the name the page's
+   * thread selector shows; absent without any. The page shows one thread at a time: the main thread's data (this
+   * object), or the one its URL's hash names (#thread=N, 1-based).
+   */
+  threads?: { name: string; data: PageData }[];
 }

@@ -1,5 +1,5 @@
 // The page's header: the program, and when, how long and on what runtime it ran.
-import { byId, data, el, escapeText, seconds } from "./shared.ts";
+import { byId, data, el, escapeText, seconds, threadNames, threadShown } from "./shared.ts";
 
 export function header(): void {
   const m = data.meta;
@@ -22,4 +22,22 @@ export function header(): void {
     summary.append(d);
   }
   byId("program").textContent = program;
+  threadPicker();
+}
+
+/** With worker threads, the selector of the thread shown: choosing one reloads the page on it (#thread=N). */
+function threadPicker(): void {
+  if (threadNames.length === 0) return;
+  const select = byId<HTMLSelectElement>("thread");
+  threadNames.forEach((name, i) => {
+    const option = el("option", "", escapeText(name)) as HTMLOptionElement;
+    option.value = String(i);
+    select.append(option);
+  });
+  select.value = String(threadShown);
+  select.addEventListener("change", () => {
+    location.hash = `thread=${select.value}`;
+    location.reload();
+  });
+  byId("thread-pick").hidden = false;
 }

@@ -7,8 +7,16 @@ import type { PageData } from "./data.ts";
 /** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
 export const timings: Record<string, number> = { script: performance.now() };
 (window as unknown as { tsprofileTimings: Record<string, number> }).tsprofileTimings = timings;
-export const data: PageData = JSON.parse(byId("tsprofile-data").textContent ?? "null");
+const embedded: PageData = JSON.parse(byId("tsprofile-data").textContent ?? "null");
 timings.parsed = performance.now();
+
+/** The threads the page can show, main first (none without workers); the one shown, from the URL's #thread=N. */
+export const threadNames: string[] = embedded.threads?.length ? ["main", ...embedded.threads.map((t) => t.name)] : [];
+export const threadShown: number = (() => {
+  const n = Number(/(?:^#|&)thread=(\d+)/.exec(location.hash)?.[1] ?? 0);
+  return n > 0 && n < threadNames.length ? n : 0;
+})();
+export const data: PageData = threadShown > 0 ? embedded.threads![threadShown - 1].data : embedded;
 
 // Names and paths as shown: bidi controls and invisible code points escaped, as the text report does (textContent
 // keeps markup out, not a right-to-left override). Once per unique frame; searching matches what is shown.

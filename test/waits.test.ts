@@ -313,6 +313,31 @@ test("a costly builtin loaded only after the start is wrapped all the same", () 
   assert.ok(r.stdout.split("\n").some((path) => path.includes("refused")), r.stdout);
 });
 
+async function askWorker(worker: import("node:worker_threads").Worker): Promise<void> {
+  worker.postMessage(30);
+  await new Promise((resolve) => worker.once("message", resolve));
+}
+
+// Node's worker_threads (Deno's and Bun's Web Workers: test/workers.test.ts, through the CLI).
+if (runtime === "node") {
+  test("a message posted to a worker waits for its reply; terminate ends a wait no reply will end", async () => {
+    const { Worker } = await import("node:worker_threads");
+    const code = "const { parentPort } = require('node:worker_threads');" +
+      "parentPort.on('message', (ms) => setTimeout(() => parentPort.postMessage(ms), ms));";
+    const sampler = startSampler({ interval: 1000 });
+    const worker = new Worker(code, { eval: true });
+    await askWorker(worker);
+    worker.postMessage(10_000); // no reply before terminate()
+    await worker.terminate();
+    const session = sampler.stop();
+    const w = session.waits!;
+    const asked = [...w.stack].findIndex((s) => pathOf(session, s).includes("askWorker"));
+    assert.ok(asked >= 0, "a wait of askWorker");
+    assert.ok(w.end[asked] - w.start[asked] >= 25_000, `${w.end[asked] - w.start[asked]} us`);
+    for (let i = 0; i < w.start.length; i++) assert.ok(w.end[i] < session.meta.duration, `wait ${i} ended`);
+  });
+}
+
 test("asyncMode disabled records nothing and wraps nothing", async () => {
   const before = fs.readFile;
   const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
@@ -325,7 +350,7 @@ test("asyncMode disabled records nothing and wraps nothing", async () => {
 
 test("JSC stack strings parse into sites, async callers marked, own frames dropped", () => {
   const sites = parseStackString(
-    "Error\n    at <anonymous> (/a/b.ts:2:90)\n    at new Promise (native:1:11)\n" +
+    "Error\n    at unknown\n    at <anonymous> (/a/b.ts:2:90)\n    at new Promise (native:1:11)\n" +
       "    at async outer (/a/b.ts:2:48)\n    at /a/b.ts:5:1",
   );
   assert.equal(sites, [

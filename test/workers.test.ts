@@ -157,6 +157,12 @@ function timeOf(node: Node | null, name: string): number {
   return node.children.reduce((sum, c) => sum + timeOf(c, name), 0);
 }
 
+/** The main thread's [await] under the fixture's top level: its wait for the worker's message. */
+function awaitedAtTop(report: Report): number {
+  const top = report.root_frame?.children.find((c) => c.function === "<module>") ?? null;
+  return timeOf(top, "[await]");
+}
+
 /** The CLI on the fixture; the JSON report from stderr, the fixture's own line from stdout. */
 function profileFixture(mode: string): { status: number | null; report: Report; measured: { spun: number } } {
   const { status, report, stdout, stderr } = runFixture(mode);
@@ -195,6 +201,7 @@ for (const mode of denoWorkers ? [] : ["end", "throw"]) {
     assert.is(status, 3);
     assert.ok(report.root_frame, "the main thread's report is there");
     assert.is(report.threads, undefined);
+    assert.ok(awaitedAtTop(report) > 0.2, "the main thread waits for the worker: [await] under its top level");
   });
 }
 
@@ -209,6 +216,9 @@ for (const mode of denoWorkers ? ["end", "terminate", "throw"] : []) {
       assert.is(status, 3);
       assert.ok(report.root_frame, "the main thread's report is there");
       assert.is(timeOf(report.root_frame, "spinInWorker"), 0, "the worker's time is not the main thread's");
+      // The main thread waits for the worker's report from the worker's start: [await] under the code that started it.
+      const awaited = awaitedAtTop(report);
+      assert.ok(awaited >= measured.spun / 2000, `main [await] ${awaited} s for a ${measured.spun} ms spin`);
       assert.is(report.threads?.length, 1, JSON.stringify(report.threads?.map((t) => t.thread_name)));
       const thread = report.threads![0];
       const spin = timeOf(thread.root_frame, "spinInWorker");

@@ -251,6 +251,8 @@ export function parseStackString(stack: string): RawSite[] {
     const m = FRAME_LINE.exec(line);
     if (!m) continue;
     const named = m[3] !== undefined;
+    // "at unknown": a frame with no location (a Proxy's construct on JSC), nothing to show.
+    if (!named && m[7] === undefined) continue;
     const file = urlToFile((named ? m[3] : m[6]) ?? "");
     const lineNo = Number((named ? m[4] : m[7]) ?? 0);
     const col = Number((named ? m[5] : m[8]) ?? 0);

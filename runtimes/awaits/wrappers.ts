@@ -3,7 +3,8 @@
 //
 // Wrapped: setTimeout (global, node:timers, timers/promises), node:fs callback functions and node:fs/promises,
 // fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
-// 'connect'), dns.lookup, events.once, stream/promises pipeline/finished, child_process exec/execFile, and on
+// 'connect'), dns.lookup, events.once, stream/promises pipeline/finished, child_process exec/execFile, workers (a
+// worker's start or a message posted to it waits for its next message), and on
 // Deno/Bun a few of their own (Deno.readFile..., Bun.sleep). On Node with module.registerHooks, the builtins that
 // are costly to load are wrapped when the program loads them (costlyBuiltins).
 //
@@ -270,6 +271,66 @@ export class Wrapping {
     };
   };
 
+  /**
+   * A worker as a task: from its start, and from a message posted to it, the code that started or posted waits for
+   * its next message (or error, or its end). One wait per worker at a time: messages posted while one is pending
+   * wait for the same reply. `watch` calls its callback at the first such event.
+   */
+  readonly workerWaits = new WeakMap<object, number>();
+  worker(watch: (worker: object, done: () => void) => boolean): {
+    construct: (ctor: AnyFunction) => AnyFunction;
+    post: (orig: AnyFunction) => AnyFunction;
+    end: (orig: AnyFunction) => AnyFunction;
+  } {
+    const rec = this.rec;
+    const pending = this.workerWaits;
+    const wait = (worker: unknown, wrapper: AnyFunction): void => {
+      if (worker === null || typeof worker !== "object" || pending.has(worker)) return;
+      // Node's own (the module loader's hooks thread) answer by other means than events.
+      if ((worker as { constructor?: { name?: unknown } }).constructor?.name === "InternalWorker") return;
+      const id = rec.begin(wrapper);
+      if (id < 0) return;
+      pending.set(worker, id);
+      const done = () => {
+        if (pending.get(worker) !== id) return;
+        pending.delete(worker);
+        rec.finish(id);
+        rec.released(id);
+      };
+      if (!watch(worker, done)) {
+        pending.delete(worker);
+        rec.drop(id);
+      }
+    };
+    return {
+      // A Proxy keeps `new`, instanceof, statics and subclasses (`extends Worker`) as they are.
+      construct: (ctor) =>
+        new Proxy(ctor, {
+          construct(target, args, newTarget) {
+            const worker: unknown = Reflect.construct(target as never, args, newTarget);
+            if (active === rec && !rec.inside) wait(worker, this.construct as AnyFunction);
+            return worker as object;
+          },
+        }),
+      post: (orig) =>
+        function wrapper(this: unknown) {
+          const out = Reflect.apply(orig, this, arguments);
+          if (active === rec && !rec.inside) wait(this, wrapper);
+          return out;
+        },
+      // terminate(): no reply will come.
+      end: (orig) =>
+        function (this: unknown) {
+          const id = this !== null && typeof this === "object" ? pending.get(this) : undefined;
+          if (id !== undefined) {
+            pending.delete(this as object);
+            rec.finish(id);
+          }
+          return Reflect.apply(orig, this, arguments);
+        },
+    };
+  }
+
   /** setTimeout: the same Timeout (or id) comes back; the wait ends when the callback runs. */
   timer = (orig: AnyFunction): AnyFunction => {
     const rec = this.rec;
@@ -453,6 +514,43 @@ const DENO_PROMISES = [
   "resolveDns",
 ];
 
+/** Node's worker_threads Worker (its events are emitted) and the Web Worker (Deno, Bun: its events are dispatched). */
+function wrapWorkers(w: Wrapping, g: { Worker?: unknown }): void {
+  const threads = tryRequire("node:worker_threads");
+  const nodeWorker = threads?.Worker;
+  const nodeProto = typeof nodeWorker === "function" ? (nodeWorker as { prototype?: object }).prototype : undefined;
+  if (nodeProto) {
+    const node = w.worker((worker, done) =>
+      watchEmit(worker, ["message", "messageerror", "error", "exit"], undefined, done)
+    );
+    w.patch(nodeProto, "postMessage", node.post);
+    w.patch(nodeProto, "terminate", node.end);
+    w.patch(threads, "Worker", node.construct);
+  }
+  const web = g.Worker;
+  const webProto = typeof web === "function" && web !== nodeWorker
+    ? (web as { prototype?: object }).prototype
+    : undefined;
+  if (webProto) {
+    const events = ["message", "messageerror", "error"];
+    const dispatched = w.worker((worker, done) => {
+      const target = worker as EventTarget;
+      if (typeof target.addEventListener !== "function") return false;
+      // Listening changes nothing of a Web Worker's behaviour (its messages arrive either way; an error listener
+      // that does not preventDefault leaves the error as it was).
+      const once = () => {
+        for (const type of events) target.removeEventListener(type, once);
+        done();
+      };
+      for (const type of events) target.addEventListener(type, once);
+      return true;
+    });
+    w.patch(webProto, "postMessage", dispatched.post);
+    w.patch(webProto, "terminate", dispatched.end);
+    w.patch(g, "Worker", dispatched.construct);
+  }
+}
+
 /**
  * The builtins that cost a program's start-up to load (Node 24: ~11 ms for these; https brings tls and crypto),
  * each with what wraps it.
@@ -576,6 +674,8 @@ function install(w: Wrapping, runtime: Runtime): void {
 
   const lazy = costlyBuiltins(w);
   if (runtime !== "node" || !wrapWhenLoaded(w, lazy)) { for (const [id, wrap] of lazy) wrap(tryRequire(id)); }
+
+  wrapWorkers(w, g as { Worker?: unknown });
 
   if (runtime === "deno") { for (const k of DENO_PROMISES) w.patch(g.Deno, k, w.promise); }
   if (runtime === "bun") w.patch(g.Bun, "sleep", w.promise);

@@ -336,6 +336,22 @@ if (runtime === "node") {
     assert.ok(w.end[asked] - w.start[asked] >= 25_000, `${w.end[asked] - w.start[asked]} us`);
     for (let i = 0; i < w.start.length; i++) assert.ok(w.end[i] < session.meta.duration, `wait ${i} ended`);
   });
+
+  test("an unref'd worker is no wait: the program does not wait for it", async () => {
+    const threads = await import("node:worker_threads");
+    const startSilentWorker = () => {
+      const worker = new threads.Worker("setTimeout(() => {}, 60_000)", { eval: true }); // as wrapped now
+      worker.unref();
+      return worker;
+    };
+    const sampler = startSampler({ interval: 1000 });
+    const worker = startSilentWorker();
+    await new Promise((r) => setTimeout(r, 30));
+    const session = sampler.stop();
+    await worker.terminate();
+    const waits = [...session.waits!.stack].map((s) => pathOf(session, s));
+    assert.not.ok(waits.some((p) => p.includes("startSilentWorker")), waits.map((p) => p.join(" > ")).join("\n"));
+  });
 }
 
 test("asyncMode disabled records nothing and wraps nothing", async () => {

@@ -281,6 +281,7 @@ export class Wrapping {
     construct: (ctor: AnyFunction) => AnyFunction;
     post: (orig: AnyFunction) => AnyFunction;
     end: (orig: AnyFunction) => AnyFunction;
+    unref: (orig: AnyFunction) => AnyFunction;
   } {
     const rec = this.rec;
     const pending = this.workerWaits;
@@ -302,6 +303,15 @@ export class Wrapping {
         rec.drop(id);
       }
     };
+    const settle = (orig: AnyFunction, how: (id: number) => void): AnyFunction =>
+      function (this: unknown) {
+        const id = this !== null && typeof this === "object" ? pending.get(this) : undefined;
+        if (id !== undefined) {
+          pending.delete(this as object);
+          how(id);
+        }
+        return Reflect.apply(orig, this, arguments);
+      };
     return {
       // A Proxy keeps `new`, instanceof, statics and subclasses (`extends Worker`) as they are.
       construct: (ctor) =>
@@ -318,16 +328,10 @@ export class Wrapping {
           if (active === rec && !rec.inside) wait(this, wrapper);
           return out;
         },
-      // terminate(): no reply will come.
-      end: (orig) =>
-        function (this: unknown) {
-          const id = this !== null && typeof this === "object" ? pending.get(this) : undefined;
-          if (id !== undefined) {
-            pending.delete(this as object);
-            rec.finish(id);
-          }
-          return Reflect.apply(orig, this, arguments);
-        },
+      // terminate(): no reply will come, the wait ends.
+      end: (orig) => settle(orig, (id) => rec.finish(id)),
+      // unref(): the program does not wait for this worker (a logger's, say): its pending wait was none.
+      unref: (orig) => settle(orig, (id) => rec.drop(id)),
     };
   }
 
@@ -525,6 +529,7 @@ function wrapWorkers(w: Wrapping, g: { Worker?: unknown }): void {
     );
     w.patch(nodeProto, "postMessage", node.post);
     w.patch(nodeProto, "terminate", node.end);
+    w.patch(nodeProto, "unref", node.unref);
     w.patch(threads, "Worker", node.construct);
   }
   const web = g.Worker;
@@ -547,6 +552,7 @@ function wrapWorkers(w: Wrapping, g: { Worker?: unknown }): void {
     });
     w.patch(webProto, "postMessage", dispatched.post);
     w.patch(webProto, "terminate", dispatched.end);
+    w.patch(webProto, "unref", dispatched.unref);
     w.patch(g, "Worker", dispatched.construct);
   }
 }

@@ -32,6 +32,9 @@ import type { StreamWorkerData, StreamWorkerReply } from "./stream-worker.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
 
+/** The Worker class as loaded, before the wait tracker wraps it: tsprofile's own worker is no wait of the program. */
+const OwnWorker = Worker;
+
 interface NativeSampler {
   start(): { startTime: number; cpuTime: number; id: number };
   /** The pieces rotated out since the last drain, one per rotation, in order. */
@@ -250,7 +253,7 @@ export function startAddonSampler(
       // thread. The program's own environment is not touched.
       const env: Record<string, string | undefined> = { ...process.env };
       delete env.NODE_OPTIONS;
-      const worker = new Worker(url, {
+      const worker = new OwnWorker(url, {
         execArgv,
         env,
         workerData,

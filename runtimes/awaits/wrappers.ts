@@ -95,6 +95,9 @@ function copyProps(from: AnyFunction, to: AnyFunction): void {
   }
 }
 
+/** Emitters whose own emit is the prototype's, put back by watchEmit (a worker is watched once per wait). */
+const putBack = new WeakSet<object>();
+
 /**
  * Calls `done` at the first of `events` emitted by `emitter` (or, for `handOver`, at the first of them emitted by
  * the emitter that event carries); false when `emitter` cannot be watched. Listeners would change behaviour (an
@@ -107,13 +110,17 @@ function watchEmit(emitter: unknown, events: string[], handOver: string | undefi
     // Any other value: a primitive has no own emit, and assigning one throws (caught below).
     const target = emitter as { emit?: unknown };
     const emit = target.emit;
-    if (typeof emit !== "function" || Object.hasOwn(target, "emit")) return false;
+    // An own emit is the program's, unless it is the one put back here after an earlier watch (a worker's).
+    if (typeof emit !== "function" || (Object.hasOwn(target, "emit") && !putBack.has(target))) return false;
     const wrapped = function (this: unknown, event: unknown, carried?: unknown) {
       if (typeof event === "string" && events.includes(event)) {
         try {
           // The prototype's emit as an own property: same behaviour, and unlike delete it keeps the object's
           // fast shape.
-          if (target.emit === wrapped) target.emit = emit;
+          if (target.emit === wrapped) {
+            target.emit = emit;
+            putBack.add(target);
+          }
         } catch {
           // An emitter refusing the write keeps our wrapper: the wait has ended all the same.
         }

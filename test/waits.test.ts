@@ -3,7 +3,8 @@
 // nothing.
 import childProcess, { spawnSync } from "node:child_process";
 import events, { once } from "node:events";
-import { Readable, Writable } from "node:stream";
+import readline from "node:readline";
+import { PassThrough, Readable, Writable } from "node:stream";
 import streamPromises from "node:stream/promises";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -32,7 +33,11 @@ function pathOf(s: Session, stack: number): string[] {
 async function withServer<T>(fn: (port: number) => Promise<T>): Promise<T> {
   const server = http.createServer((req, res) => {
     if (req.url === "/slow") setTimeout(() => res.end("slow"), 30);
-    else res.end("ok");
+    else if (req.url === "/late-body") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("head ");
+      setTimeout(() => res.end("tail"), 30);
+    } else res.end("ok");
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -354,6 +359,43 @@ if (runtime === "node") {
     assert.not.ok(waits.some((p) => p.includes("startSilentWorker")), waits.map((p) => p.join(" > ")).join("\n"));
   });
 }
+
+// The readers; the test body feeds them, so their only waits are their reads.
+async function readChunks(stream: Readable): Promise<void> {
+  for await (const _chunk of stream) break;
+}
+async function readLines(input: PassThrough): Promise<void> {
+  for await (const _line of readline.createInterface({ input })) break;
+}
+async function eachEvent(emitter: events.EventEmitter): Promise<void> {
+  for await (const _tick of events.on(emitter, "tick")) break;
+}
+async function readBody(response: Response): Promise<string> {
+  return await response.text();
+}
+
+test("reading a stream, a readline or events.on with for await, and a fetch body, are waits of the reader", async () => {
+  const sampler = startSampler({ interval: 1000 });
+  const later = (fn: () => void) => setTimeout(fn, 30);
+  const stream = new Readable({ read() {} });
+  later(() => stream.push(null));
+  await readChunks(stream);
+  const input = new PassThrough();
+  later(() => input.end("one\ntwo\n"));
+  await readLines(input);
+  const emitter = new events.EventEmitter();
+  later(() => emitter.emit("tick"));
+  await eachEvent(emitter);
+  const body = await withServer(async (port) => readBody(await fetch(`http://127.0.0.1:${port}/late-body`)));
+  const session = sampler.stop();
+  assert.is(body, "head tail");
+  const w = session.waits!;
+  const waitsOf = (name: string) =>
+    [...w.start].filter((s, i) => w.end[i] - s >= 20_000 && pathOf(session, w.stack[i]).includes(name)).length;
+  for (const name of ["readChunks", "readLines", "eachEvent"]) assert.ok(waitsOf(name) >= 1, name);
+  // Bun's Response methods cannot be wrapped (non-configurable): there the body's wait is idle.
+  if (runtime !== "bun") assert.ok(waitsOf("readBody") >= 1, "readBody");
+});
 
 test("asyncMode disabled records nothing and wraps nothing", async () => {
   const before = fs.readFile;

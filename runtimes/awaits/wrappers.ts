@@ -325,9 +325,16 @@ export class Wrapping {
       construct: (ctor) =>
         new Proxy(ctor, {
           construct(target, args, newTarget) {
-            const worker: unknown = Reflect.construct(target as never, args, newTarget);
-            if (active === rec && !rec.inside) wait(worker, this.construct as AnyFunction);
-            return worker as object;
+            if (active !== rec || rec.inside) return Reflect.construct(target as never, args, newTarget);
+            let worker: object;
+            rec.inside = true; // Bun's node:worker_threads Worker makes a Web Worker: one wait, not two
+            try {
+              worker = Reflect.construct(target as never, args, newTarget);
+            } finally {
+              rec.inside = false;
+            }
+            wait(worker, this.construct as AnyFunction);
+            return worker;
           },
         }),
       post: (orig) =>

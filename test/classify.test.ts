@@ -77,6 +77,25 @@ test("frames without a file are native library code; module-loading glue is inte
   assert.equal(one(f("/app/main.ts", "(anonymous)")).flags, 0);
 });
 
+test("a program inside a package in node_modules (--from-path tsc): that package is the application", () => {
+  const program = "/p/node_modules/typescript/bin/tsc -p .";
+  const opts = { cwd: "/p", program };
+  assert.equal(one(f("/p/node_modules/typescript/lib/tsc.js"), opts), { flags: 0, library: null });
+  assert.equal(one(f("file:///p/node_modules/typescript/lib/tsc.js"), opts).flags, 0);
+  assert.equal(one(f("/p/node_modules/other/index.js"), opts).library, "other");
+  // --hide still says otherwise; a program of its own keeps node_modules as libraries; an argument is no script.
+  assert.equal(
+    one(f("/p/node_modules/typescript/lib/tsc.js"), { ...opts, hide: ["*typescript*"] }).flags,
+    FrameFlag.library,
+  );
+  assert.equal(
+    one(f("/p/node_modules/typescript/lib/tsc.js"), { cwd: "/p", program: "/p/app.js" }).library,
+    "typescript",
+  );
+  const arg = { cwd: "/p", program: "/p/app.js /p/node_modules/typescript/lib/tsc.js" };
+  assert.equal(one(f("/p/node_modules/typescript/lib/tsc.js"), arg).library, "typescript");
+});
+
 test("tsprofile's own frames are hidden; its tests and dependencies are not", () => {
   const opts = { cwd: "/app", ownRoot: "/pkg/tsprofile" };
   assert.is(one(f("/pkg/tsprofile/src/profiler.ts"), opts).flags, FrameFlag.hidden);

@@ -17,6 +17,11 @@ export interface ClassifyOptions {
   showRegex?: string[];
   /** tsprofile's package root: frames in its src/, runtimes/, dist/ and wasm/ are marked hidden. */
   ownRoot?: string;
+  /**
+   * The program as the session names it (meta.program: its script, then its arguments). A script inside a package
+   * in node_modules (`--from-path tsc`) makes that package the application: its frames are not library code.
+   */
+  program?: string;
 }
 
 export interface Classification {
@@ -95,6 +100,18 @@ function packageOf(rest: string): string {
   const parts = rest.split("/");
   if (parts[0].startsWith("@") && parts.length > 1) return `${parts[0]}/${parts[1]}`;
   return parts[0];
+}
+
+/**
+ * The folder of the package in node_modules a program's script lies in ("/p/node_modules/typescript/"), or "". The
+ * script is what comes before the first space (a path with spaces is left alone: no package, as before).
+ */
+export function programPackageDir(program: string): string {
+  const script = slashes(program.split(" ", 1)[0]);
+  const at = script.lastIndexOf("/node_modules/");
+  if (at < 0) return "";
+  const pkg = packageOf(script.slice(at + 14));
+  return pkg && script.length > at + 14 + pkg.length ? script.slice(0, at + 14 + pkg.length + 1) : "";
 }
 
 /** The library a frame belongs to by default, or "" for application code. Internals are not asked. */
@@ -207,6 +224,7 @@ export function classifyFrames(frames: FrameInfo[], options: ClassifyOptions): C
   };
   // Frames of one file share their answer: patterns are tested once per file, not once per frame.
   const byFile = new Map<string, { flags: number; lib: string }>();
+  const programDir = options.program ? programPackageDir(options.program) : "";
 
   for (let i = 0; i < n; i++) {
     const frame = frames[i];
@@ -223,7 +241,7 @@ export function classifyFrames(frames: FrameInfo[], options: ClassifyOptions): C
       const path = toPath(frame.file);
       if (isInternal(frame)) f |= FrameFlag.internal;
       else if (options.ownRoot && path && isOwnFrame(path, options.ownRoot)) f |= FrameFlag.hidden;
-      else {
+      else if (!programDir || !slashes(path).startsWith(programDir)) {
         lib = defaultLibrary(path);
         if (lib) f |= FrameFlag.library;
       }

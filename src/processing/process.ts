@@ -33,6 +33,7 @@ export function processReport(process: ProcessFn, session: Session, options: Rep
     show: options.show,
     showRegex: options.showRegex,
     ownRoot: TSPROFILE_ROOT || undefined,
+    program: session.meta.program,
   });
   const reprocess = (change: ViewChange): ProcessedTree => {
     const o = { ...options, ...change };

@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { UsageError } from "../session/errors.ts";
 import { applyRenderOption, defaultReportOptions, detectColor, detectUnicode } from "../src/processing/options.ts";
 import { renderJson } from "../src/renderers/json.ts";
+import { renderSessionOutput } from "../src/report.ts";
 import { NO_SAMPLES_MESSAGE, renderText } from "../src/renderers/text.ts";
 import { SampleState } from "../session/types.ts";
 import { VERSION } from "../session/version.ts";
@@ -212,6 +213,22 @@ test("text: flat, by self time and by total time", () => {
   const lines = renderText(s, tree, classification, { flat: true, flatTime: "total", shortMode: true }).split("\n");
   assert.is(lines[0], "0.100 main  src/main.ts:1");
   assert.is(lines[1], "0.075 handle  node_modules/express/lib/router.js:100");
+});
+
+test("text: the flat view lists the top flat_limit functions, whatever the threshold", () => {
+  // 40 functions of 1 ms and one of 100: at the 1% threshold only the big one would show.
+  const frames = Array.from({ length: 41 }, (_, i) => frame(`f${i}`, "/app/src/a.ts", i + 1));
+  const s = makeSession(
+    frames,
+    spread([[[0], 100], ...Array.from({ length: 40 }, (_, i) => [[i + 1], 1] as [number[], number])]),
+  );
+  const rows = (o: Record<string, unknown>) =>
+    renderSessionOutput(s, { renderer: "text", flat: true, shortMode: true, color: false, ...o }).toString().trim()
+      .split("\n");
+  assert.is(rows({}).length, 30);
+  assert.match(rows({})[0], /f0 /);
+  assert.is(rows({ flatLimit: 3 }).length, 3);
+  assert.is(rows({ flatLimit: 100 }).length, 41);
 });
 
 test("text: show_all keeps every frame, no groups", () => {
@@ -486,6 +503,7 @@ test("options: defaults", () => {
     filterThreshold: 0.01,
     flat: false,
     flatTime: "self",
+    flatLimit: 30,
     time: "seconds",
     unicode: true,
     color: false,
@@ -515,6 +533,7 @@ test("options: -p KEY=VALUE", () => {
   applyRenderOption(o, 'flat_time="self"');
   applyRenderOption(o, "async_mode=disabled");
   applyRenderOption(o, "show_cpu=on");
+  applyRenderOption(o, "flat_limit=5");
   assert.equal(o, {
     renderer: "text",
     timeline: true,
@@ -522,6 +541,7 @@ test("options: -p KEY=VALUE", () => {
     filterThreshold: 0,
     flat: true,
     flatTime: "self",
+    flatLimit: 5,
     time: "percent_of_total",
     unicode: false,
     color: true,
@@ -546,6 +566,8 @@ test("options: a bad -p key or value is a one-line UsageError", () => {
     ["filter_threshold=2", /^-p: filter_threshold is a fraction between 0 and 1/],
     ["filter_threshold=", /^-p: filter_threshold is a fraction/],
     ["__proto__=1", /^-p: unknown render option "__proto__"/],
+    ["flat_limit=0", /^-p: flat_limit is a number of rows \(1 or more\), not "0"$/],
+    ["flat_limit=3.5", /^-p: flat_limit is a number of rows/],
   ];
   for (const [option, expected] of cases) {
     try {

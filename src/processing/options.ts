@@ -15,6 +15,8 @@ export interface ReportOptions {
   filterThreshold: number;
   flat: boolean;
   flatTime: "self" | "total";
+  /** The flat view's rows: the functions with the most time, this many (not filterThreshold). */
+  flatLimit: number;
   time: "seconds" | "percent_of_total";
   unicode: boolean;
   color: boolean;
@@ -64,6 +66,7 @@ export function defaultReportOptions(stream?: { isTTY?: boolean }, env: Env = pr
     filterThreshold: 0.01,
     flat: false,
     flatTime: "self",
+    flatLimit: 30,
     time: "seconds",
     unicode: detectUnicode(env),
     color: detectColor(stream, env),
@@ -128,6 +131,13 @@ const SETTERS: Record<string, Setter> = {
   show: list("show"),
   show_regex: list("showRegex"),
   async_mode: oneOf("asyncMode", ["enabled", "strict", "disabled"]),
+  flat_limit: (options, value, key) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < 1) {
+      throw new UsageError(`-p: ${key} is a number of rows (1 or more), not ${JSON.stringify(value)}`);
+    }
+    options.flatLimit = n;
+  },
 };
 
 /**

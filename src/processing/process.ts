@@ -15,7 +15,7 @@ export type ProcessFn = (
 ) => ProcessedTree;
 
 /** What a view may change when it processes the session again. */
-export type ViewChange = Partial<Pick<ReportOptions, "timeline" | "showAll">>;
+export type ViewChange = Partial<Pick<ReportOptions, "timeline" | "showAll" | "filterThreshold">>;
 
 export interface ProcessedReport {
   classification: Classification;

@@ -26,11 +26,19 @@ export interface RenderContext {
 export type Renderer = (context: RenderContext) => string | Uint8Array;
 
 export const RENDERERS: Record<string, Renderer> = {
-  // One section per thread, main first (text.ts, renderThreadsText).
-  text: ({ session, tree, classification, options, threads }) =>
-    threads?.length
-      ? renderThreadsText({ session, tree, classification }, threads, options)
-      : renderText(session, tree, classification, options),
+  // One section per thread, main first (text.ts, renderThreadsText). The flat view lists the top flatLimit
+  // functions, whatever the threshold (a tool's profile spreads its time over many small ones).
+  text: ({ session, tree, classification, options, reprocess, threads }) => {
+    const view = (c: Pick<RenderContext, "tree" | "reprocess">) =>
+      options.flat ? c.reprocess({ filterThreshold: 0 }) : c.tree;
+    return threads?.length
+      ? renderThreadsText(
+        { session, tree: view({ tree, reprocess }), classification },
+        threads.map((t) => ({ ...t, tree: view(t) })),
+        options,
+      )
+      : renderText(session, view({ tree, reprocess }), classification, options);
+  },
   json: ({ session, tree, classification, threads }) => renderJson(session, tree, classification, {}, threads),
   html: (context) => renderHtml(context),
   // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.

@@ -13,6 +13,8 @@ export interface TextOptions {
   /** A flat list of functions instead of the tree. */
   flat: boolean;
   flatTime: "self" | "total";
+  /** The flat view shows this many rows, the most time first. */
+  flatLimit: number;
   time: "seconds" | "percent_of_total";
   /** No header (for embedding the report in other output). */
   shortMode: boolean;
@@ -25,6 +27,7 @@ export const defaultTextOptions: TextOptions = {
   color: false,
   flat: false,
   flatTime: "self",
+  flatLimit: 30,
   time: "seconds",
   shortMode: false,
   showCpu: false,
@@ -103,7 +106,8 @@ export function renderText(
 
   if (opts.flat) {
     const times = opts.flatTime === "total" ? tree.flatTotal : tree.flatSelf;
-    for (let i = 0; i < tree.flatFrame.length; i++) out.push(row("", tree.flatFrame[i], times[i], 0));
+    const rows = Math.min(tree.flatFrame.length, opts.flatLimit);
+    for (let i = 0; i < rows; i++) out.push(row("", tree.flatFrame[i], times[i], 0));
     return out.join("\n") + "\n";
   }
 

@@ -124,6 +124,20 @@ test("a library's map, beside its .js or inlined: its functions at their .ts lin
   }
 });
 
+test("a minified library: its functions under the names its map gives them, at their .ts lines", () => {
+  const dir = makeProject({ minified: ["--minify", "--sourcemap=inline"] });
+  try {
+    const frames = profile(dir, "minified");
+    const spin = frames.filter((f) => f.function === "libSpin");
+    assert.ok(spin.length > 0, `libSpin by name: ${frames.map((f) => f.function).join(", ")}`);
+    for (const f of spin) {
+      assert.is(`${f.file_path}:${f.line_no}`, `${join(dir, "node_modules", "pkg", "src", "index.ts")}:${SPIN_LINE}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a map comment naming /dev/zero or a FIFO is not read: the run ends, the frames stay in the .js", () => {
   const dir = makeProject({ plain: [] });
   try {

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { monotonicMinusPerformanceNow } from "./clock.ts";
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
+import { originalName } from "../../session/source/sourcemaps.ts";
 import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
 import { callerNames, findStartStack } from "../shared/start-stack.ts";
@@ -509,7 +510,8 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   // A library's function is where its own source map puts it (at.file), as on Node: the same frame there.
   const pos = at && at !== "module" ? at : { line: raw.line, col: raw.col };
   const file = at && at !== "module" && at.file ? at.file : raw.file;
-  return { name: name === "" ? "(anonymous)" : name, file, line: pos.line, col: pos.col, kind: "js" };
+  const named = originalName(name, at && at !== "module" ? at.name : undefined);
+  return { name: named, file, line: pos.line, col: pos.col, kind: "js" };
 }
 
 // ---- start stack (as the Node sampler does it) ----

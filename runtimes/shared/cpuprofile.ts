@@ -1,6 +1,12 @@
 // V8's .cpuprofile (Profiler.Profile in the DevTools protocol) -> the normalised Session. Shared by the samplers
 // of the runtimes whose engine is V8 (Node, Deno); each passes its own source mapper and runtime name.
-import { createSourceMapper, type SourceMapper, urlToFile } from "../../session/source/sourcemaps.ts";
+import {
+  createSourceMapper,
+  originalName,
+  type Position,
+  type SourceMapper,
+  urlToFile,
+} from "../../session/source/sourcemaps.ts";
 import { FrameInterner, StackInterner, TRUNCATED_FRAME } from "../../session/frames.ts";
 import { SampleState } from "../../session/types.ts";
 import { callerNames, findStartStack } from "./start-stack.ts";
@@ -328,6 +334,6 @@ function convertFrame(cf: CallFrame, mapper: SourceMapper): FrameInfo {
   // A module's top-level code: V8 names it "" at 0:0 (CommonJS wrapper) or at -1:-1 (ES module). Both become
   // <module> at 1:1 of the file (itself, not a mapped source), so the two module systems look the same.
   if (name === "" && kind === "js" && line <= 1 && col <= 1) return { name: "<module>", file, line: 1, col: 1, kind };
-  const pos = kind === "js" && line > 0 ? mapper.map(file, line, col) : { file, line, col };
-  return { name: name === "" ? "(anonymous)" : name, file: pos.file, line: pos.line, col: pos.col, kind };
+  const pos: Position = kind === "js" && line > 0 ? mapper.map(file, line, col) : { file, line, col };
+  return { name: originalName(name, pos.name), file: pos.file, line: pos.line, col: pos.col, kind };
 }

@@ -30,6 +30,8 @@ export interface FunctionStart {
   col: number;
   /** The file the function is in, when that is not the file asked about (where a JavaScript file's map points). */
   file?: string;
+  /** The original name its map gives it (Position.name). */
+  name?: string;
 }
 
 export interface FunctionLocator {
@@ -164,6 +166,7 @@ function mapStart(index: FileIndex, file: string, i: number): FunctionStart {
   if (start === undefined) {
     const m = index.mapper!.map(file, index.line[i], index.col[i]);
     start = m.file === file ? { line: m.line, col: m.col } : { line: m.line, col: m.col, file: m.file };
+    if (m.name !== undefined) start.name = m.name;
     index.mapped[i] = start;
   }
   return start;

@@ -24,6 +24,18 @@ export interface Position {
   line: number;
   /** 1-based; 0 = unknown. */
   col: number;
+  /** The original name the map gives the token there (a minified function's own name), if any. */
+  name?: string;
+}
+
+/**
+ * A function's name: the original one a source map gives its name token (a minifier's `e` is the map's
+ * `tokenizeInlines`), where the engine named it at all and the map's name is an identifier; else the engine's.
+ * Anonymous functions stay anonymous: the token before their parameters is some other name.
+ */
+export function originalName(name: string, mapped: string | undefined): string {
+  if (name === "") return "(anonymous)";
+  return mapped !== undefined && mapped !== name && /^#?[A-Za-z_$][\w$]*$/.test(mapped) ? mapped : name;
 }
 
 export interface SourceMapper {
@@ -131,7 +143,9 @@ export function createSourceMapper(): SourceMapper {
         let o = originalPositionFor(map, { line, column, bias: GREATEST_LOWER_BOUND });
         if (o.source == null) o = originalPositionFor(map, { line, column, bias: LEAST_UPPER_BOUND });
         if (o.source == null || o.line == null) return unchanged;
-        return { file: sourcePath(o.source), line: o.line, col: (o.column ?? -1) + 1 };
+        const mapped: Position = { file: sourcePath(o.source), line: o.line, col: (o.column ?? -1) + 1 };
+        if (typeof o.name === "string" && o.name !== "") mapped.name = o.name;
+        return mapped;
       } catch {
         return unchanged;
       }

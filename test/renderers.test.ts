@@ -2,9 +2,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { UsageError } from "../session/errors.ts";
 import { applyRenderOption, defaultReportOptions, detectColor, detectUnicode } from "../src/processing/options.ts";
+import { accuracyLines, accuracyOf } from "../src/renderers/accuracy.ts";
 import { renderJson } from "../src/renderers/json.ts";
 import { renderSessionOutput } from "../src/report.ts";
 import { NO_SAMPLES_MESSAGE, renderText } from "../src/renderers/text.ts";
+import { TRUNCATED_FRAME } from "../session/frames.ts";
 import { SampleState } from "../session/types.ts";
 import { VERSION } from "../session/version.ts";
 import { frame, makeSession, processWithOracle, spread } from "./report-helpers.ts";
@@ -111,10 +113,27 @@ test("text: the header", () => {
   assert.is(lines[3], "  '                         Interval: 1.000 ms  Achieved: 1.000 ms");
   assert.is(lines[4], "");
   assert.is(lines[5], "Program: node app.ts");
-  assert.is(lines[6], "");
-  assert.is(lines[7], "0.100 main  src/main.ts:1 (await 0.010)");
+  // 103 samples: 3.84 / 103 (accuracy.ts).
+  assert.is(lines[6], "Few samples: shares under 3.7% cannot be told from noise (95%)");
+  assert.is(lines[7], "");
+  assert.is(lines[8], "0.100 main  src/main.ts:1 (await 0.010)");
   s.meta.cpuTime = -1;
   assert.ok(renderText(s, tree, classification).includes("CPU time: n/a"));
+});
+
+test("accuracy: missed samples where idle is sampled, truncated stacks, the noise floor; in JSON too", () => {
+  const frames = [frame("main", "/app/main.ts", 1), { ...TRUNCATED_FRAME }];
+  const s = makeSession(frames, spread([[[0], 5000], [[1, 0], 5]]), { idleSampled: true });
+  s.meta.duration = 2 * 5005 * 1000; // half the samples asked for came
+  const a = accuracyOf(s);
+  assert.is(Math.round(a.missed! * 100), 50);
+  assert.is(a.truncated, 5);
+  assert.equal(accuracyLines(a).map((l) => l.split(":")[0]), ["Missed", "Truncated"]); // 5005 samples: no noise line
+  assert.is(accuracyOf({ ...s, meta: { ...s.meta, idleSampled: false } }).missed, null);
+  const { tree, classification } = processWithOracle(s);
+  const json = JSON.parse(renderJson(s, tree, classification));
+  assert.equal(Object.keys(json.accuracy), ["achieved_interval", "missed", "truncated_samples", "noise_share"]);
+  assert.is(Math.round(json.accuracy.missed * 100), 50);
 });
 
 test("text: the header's columns stay apart when values are wide; a start time out of range is unknown", () => {

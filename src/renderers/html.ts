@@ -8,6 +8,7 @@ import type { ViewChange } from "../processing/process.ts";
 import { NO_LIBRARY, SampleState } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
+import { accuracyLines, accuracyOf } from "./accuracy.ts";
 import { codePosition, frameName } from "./common.ts";
 import { packDuration, packFrame, packInts, timelineKey } from "./html-page/data.ts";
 import type { PageData, TimelineData, TreeData } from "./html-page/data.ts";
@@ -64,6 +65,7 @@ export function pageData({ session, tree, classification, options, reprocess, th
       cpuTime: meta.cpuTime,
       interval: meta.interval,
       samples: session.samples.stack.length,
+      notes: accuracyLines(accuracyOf(session)),
     },
     names,
     positions,

@@ -1,11 +1,12 @@
 // pyinstrument's JSON report shape (so a tool reading one reads the other): top-level session figures and a
 // root_frame tree of { function, file_path, file_path_short, line_no, time, await_time, is_application_code,
-// children }, plus our group_id and visible, and cpu_time (seconds of the sampled thread's CPU) when the session
-// recorded it. Written iteratively from the pre-order arrays (deep trees are fine).
+// children }, plus our group_id and visible, cpu_time (seconds of the sampled thread's CPU) when the session
+// recorded it, and the profile's accuracy (accuracy.ts). Written iteratively from the pre-order arrays (deep trees are fine).
 import { shortPath } from "../processing/classify.ts";
 import type { Classification } from "../processing/classify.ts";
 import { NodeFlag } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
+import { accuracyOf } from "./accuracy.ts";
 import { frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
 
 /** renderJson takes no options yet. */
@@ -44,6 +45,13 @@ export function renderJson(
   return `${main.slice(0, -1)}, "threads": [${parts.join(", ")}]}\n`;
 }
 
+/** accuracy.ts's figures: seconds, fractions, counts; null where not known. */
+function accuracyJson(session: Session): string {
+  const a = accuracyOf(session);
+  return `{"achieved_interval": ${a.achieved === null ? null : s(a.achieved)}, "missed": ${a.missed}, ` +
+    `"truncated_samples": ${a.truncated}, "noise_share": ${a.noise}}`;
+}
+
 /** One thread's report as one JSON object, without a line break. */
 function renderOne(session: Session, tree: ProcessedTree, classification: Classification): string {
   const { meta } = session;
@@ -51,7 +59,8 @@ function renderOne(session: Session, tree: ProcessedTree, classification: Classi
   const out: string[] = [
     `{"start_time": ${meta.startTime / 1000}, "duration": ${s(meta.duration)}, "sample_count": ${sampleCount}, ` +
     `"cpu_time": ${meta.cpuTime >= 0 ? s(meta.cpuTime) : null}, "program": ${jsonString(meta.program)}, ` +
-    `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "root_frame": `,
+    `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "accuracy": ${accuracyJson(session)}, ` +
+    `"root_frame": `,
   ];
   const n = tree.frame.length;
   const cpu = tree.cpuTime;

@@ -5,6 +5,7 @@ import type { Classification } from "../processing/classify.ts";
 import { NodeFlag } from "../../session/types.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
+import { accuracyLines, accuracyOf } from "./accuracy.ts";
 import { codePosition, escapeText, frameName, isApplicationCode, isSynthetic } from "./common.ts";
 
 export interface TextOptions {
@@ -252,6 +253,7 @@ function header(session: Session, opts: TextOptions): string[] {
     ...logo.map((l, i) => `  ${f}${l}${e} ${left[i]}  ${right[i]}`),
     "",
     `Program: ${escapeText(meta.program)}`,
+    ...accuracyLines(accuracyOf(session)).map((line) => `${f}${line}${e}`),
     "",
   ];
 }

@@ -157,6 +157,8 @@ export interface PageData {
     /** us. */
     interval: number;
     samples: number;
+    /** What limits the profile's accuracy, one line each (accuracy.ts): none when nothing does. */
+    notes: string[];
   };
   /** Per real frame: display name, short "path:line", FrameFlag bits, library id or -1. */
   names: string[];

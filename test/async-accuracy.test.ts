@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
+import { coresBusyDuring, LOADED, root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
 
 const cli = join(root, "src", "cli", "main.ts");
 const fixture = join(root, "test", "fixtures", "async-accuracy.ts");
@@ -79,26 +79,14 @@ interface Shares {
   busy: number;
 }
 
-/** Busy and total jiffies of all cores so far (/proc/stat), or null. */
-function cpuJiffies(): { busy: number; total: number } | null {
-  try {
-    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
-    const n = fields.map(Number);
-    const total = n.reduce((a, b) => a + b, 0);
-    return { busy: total - n[3] - (n[4] ?? 0), total }; // idle and iowait are not busy
-  } catch {
-    return null;
-  }
-}
-
 function profile(args: string[]): Shares {
-  const before = cpuJiffies();
-  const r = spawnSync(...runOnThisRuntime(cli, ["-r", "json", fixture, ...args]), {
-    cwd: root,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const after = cpuJiffies();
+  const { result: r, busy } = coresBusyDuring(() =>
+    spawnSync(...runOnThisRuntime(cli, ["-r", "json", fixture, ...args]), {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 120_000,
+    })
+  );
   assert.is(r.status, 0, r.stderr);
   const truth = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   const report = JSON.parse(r.stderr);
@@ -109,7 +97,7 @@ function profile(args: string[]): Shares {
     a: (100 * timeOf(report.root_frame, "awaitSomething")) / total,
     b: (100 * timeOf(report.root_frame, "spinThree")) / total,
     idle: (100 * timeOf(report.root_frame, "[idle]")) / total,
-    busy: before && after ? (after.busy - before.busy) / Math.max(1, after.total - before.total) : 0,
+    busy,
   };
 }
 
@@ -188,7 +176,7 @@ function check(label: string, args: string[], fresh?: () => { args: string[]; st
     // and misses whole 3 ms spins: no sample says what ran (Node 20 under two CPU hogs: B 11-22 against 34). The
     // program alone keeps the cores under half busy. What stays true under load is where the unseen time goes: to
     // idle, never to A or other code; B is never over-counted.
-    const loaded = s.busy > 0.75;
+    const loaded = s.busy > LOADED;
     const bOk = loaded
       ? s.b <= s.truthB + boundB && s.b + s.idle >= s.truthB - boundB
       : Math.abs(s.b - s.truthB) <= boundB;

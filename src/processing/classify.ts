@@ -106,7 +106,7 @@ function packageOf(rest: string): string {
  * The folder of the package in node_modules a program's script lies in ("/p/node_modules/typescript/"), or "". The
  * script is what comes before the first space (a path with spaces is left alone: no package, as before).
  */
-export function programPackageDir(program: string): string {
+function programPackageDir(program: string): string {
   const script = slashes(program.split(" ", 1)[0]);
   const at = script.lastIndexOf("/node_modules/");
   if (at < 0) return "";

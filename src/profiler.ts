@@ -1,11 +1,11 @@
 // The Profiler API, shaped like pyinstrument's: start() / stop() around the code of interest, then print() or
 // output...(). Sampling itself is the runtime's sampler (runtimes/index.ts); this class only keeps state.
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { prepareContextTracking } from "../runtimes/awaits/contexts.ts";
+import { browserCommand, launch as launchOpener } from "./browser.ts";
 import { startSampler } from "../runtimes/index.ts";
 import type { Sampler } from "../runtimes/index.ts";
 import { defaultReportOptions } from "./processing/options.ts";
@@ -163,13 +163,9 @@ export class Profiler {
     const { launch = true, ...rest } = options;
     const path = join(tmpdir(), `tsprofile-${Date.now()}-${process.pid}.html`);
     this.writeHtml(path, rest);
-    const { command, args } = browserCommand(process.platform, path);
-    if (launch) {
-      const child = spawn(command, args, { detached: true, stdio: "ignore" });
-      child.on("error", () => {}); // no opener on this machine: the file is still there
-      child.unref();
-    }
-    return { path, command, args };
+    const opener = browserCommand(process.platform, path);
+    if (launch) launchOpener(opener);
+    return { path, ...opener };
   }
 
   /** Writes the text report to stdout (or options.stream), colour and unicode detected from it unless given. */
@@ -202,17 +198,11 @@ export function profile<T>(
   return new Profiler(options).profile(fn as () => T);
 }
 
+export { browserCommand } from "./browser.ts";
+
 export interface BrowserLaunch {
   /** The HTML file written. */
   path: string;
   command: string;
   args: string[];
-}
-
-/** How to open a file in the default browser on a platform (process.platform's names). */
-export function browserCommand(platform: string, path: string): { command: string; args: string[] } {
-  if (platform === "darwin") return { command: "open", args: [path] };
-  // start is a cmd builtin; its first quoted argument is the window title.
-  if (platform === "win32") return { command: "cmd", args: ["/c", "start", "", path] };
-  return { command: "xdg-open", args: [path] };
 }

@@ -217,6 +217,25 @@ test("-- ends the options, and options after the script belong to the script", (
   assert.ok(hasTextReport(r.stderr));
 });
 
+test("-r html without -o: a temporary file, opened with BROWSER's command, its path said; stdout untouched", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-browser-"));
+  try {
+    const browser = join(dir, "browser.sh");
+    writeFileSync(browser, `#!/bin/sh\necho "$1" > "${join(dir, "opened")}"\n`, { mode: 0o755 });
+    const r = cli(["-r", "html", fixture("cli-echo.ts"), "a"], "", { ...ENV, BROWSER: browser });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.toString(), plain(fixture("cli-echo.ts"), ["a"]).stdout.toString());
+    const path = /HTML report written to (\S+\.html)/.exec(r.stderr)?.[1];
+    assert.ok(path && existsSync(path), r.stderr);
+    assert.not.match(r.stderr, /<html/i);
+    for (let i = 0; i < 100 && !existsSync(join(dir, "opened")); i++) spawnSync("sleep", ["0.05"]);
+    assert.is(readFileSync(join(dir, "opened"), "utf8").trim(), path);
+    rmSync(path!, { force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("process.exit(3): exit code 3, report printed", () => {
   const r = cli([fixture("cli-exit.ts")]);
   assert.is(r.status, 3, r.stderr);

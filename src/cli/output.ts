@@ -1,7 +1,10 @@
 // What the CLI writes: a run's reports (to -o, numbered under --signal-toggle, or stderr), a saved profile's report
 // (--load, --load-prev: to stdout or -o), its own one-line messages, and the exit it ends with.
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { UsageError } from "../../session/errors.ts";
+import { launch, openerFor } from "../browser.ts";
 import type { CliPlan } from "./arguments.ts";
 import { keepLastSession } from "./cache.ts";
 import { numberedPath, writeWhole } from "./writable.ts";
@@ -67,6 +70,8 @@ export function startReports(plan: CliPlan): RunReports {
         return false;
       }
       if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
+    } else if (plan.report.renderer === "html") {
+      openHtml(report); // never into the program's stderr
     } else {
       if (plan.signalToggle) say(`report ${reports}:`);
       process.stderr.write(report);
@@ -98,10 +103,22 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
   }
   try {
     if (plan.outfile !== undefined) writeWhole(plan.outfile, report);
+    else if (plan.report.renderer === "html" && process.stdout.isTTY) openHtml(report);
     else process.stdout.write(report);
   } catch (err) {
     say(`cannot write ${plan.outfile ?? "the report"}: ${writeFailure(err)}`);
     return { code: 2 };
   }
   return { code: 0 };
+}
+
+/**
+ * An HTML report with no -o: written to a temporary file and opened in the browser, as pyinstrument does (with the
+ * command in BROWSER if set); the file's path is said either way.
+ */
+function openHtml(report: Report): void {
+  const path = join(tmpdir(), `tsprofile-${Date.now()}-${process.pid}.html`);
+  writeWhole(path, report);
+  say(`HTML report written to ${path}`);
+  launch(openerFor(path, true));
 }

@@ -35,7 +35,9 @@ export interface Position {
  */
 export function originalName(name: string, mapped: string | undefined): string {
   if (name === "") return "(anonymous)";
-  return mapped !== undefined && mapped !== name && /^#?[A-Za-z_$][\w$]*$/.test(mapped) ? mapped : name;
+  // "get x", "bound f": the engine's own decoration, kept. A constructor is named by its class, not its keyword.
+  if (mapped === undefined || mapped === name || name.includes(" ") || mapped === "constructor") return name;
+  return /^#?[A-Za-z_$][\w$]*$/.test(mapped) ? mapped : name;
 }
 
 export interface SourceMapper {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFunctionLocator } from "../session/source/function-locator.ts";
-import { createSourceMapper, readRegularFile } from "../session/source/sourcemaps.ts";
+import { createSourceMapper, originalName, readRegularFile } from "../session/source/sourcemaps.ts";
 import { root } from "./runtime-helpers.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -145,6 +145,16 @@ test("maps are read only from regular files of bounded size: a device, a FIFO or
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("originalName: a map's identifier for a minified name; decorated, constructor and anonymous names stay", () => {
+  assert.is(originalName("o", "tokenizeInlines"), "tokenizeInlines");
+  assert.is(originalName("#e", "#parse"), "#parse");
+  assert.is(originalName("o", undefined), "o");
+  assert.is(originalName("", "callee"), "(anonymous)");
+  assert.is(originalName("get x", "x"), "get x");
+  assert.is(originalName("Churner", "constructor"), "Churner");
+  assert.is(originalName("o", "a.b"), "o");
 });
 
 test.run();

@@ -9,12 +9,9 @@ export function browserCommand(platform: string, path: string): { command: strin
   return { command: "xdg-open", args: [path] };
 }
 
-/**
- * The command that opens `path`: BROWSER's (as Python's webbrowser and xdg take it) when set and `useEnv`, else
- * the platform's opener.
- */
-export function openerFor(path: string, useEnv: boolean): { command: string; args: string[] } {
-  const browser = useEnv ? process.env.BROWSER : undefined;
+/** The command that opens `path`: BROWSER's when set (as Python's webbrowser and xdg take it), else the platform's. */
+export function openerFor(path: string): { command: string; args: string[] } {
+  const browser = process.env.BROWSER;
   return browser ? { command: browser, args: [path] } : browserCommand(process.platform, path);
 }
 

@@ -3,10 +3,10 @@
 //
 // Wrapped: setTimeout (global, node:timers, timers/promises), node:fs callback functions and node:fs/promises,
 // fetch, http/https request/get (ends at the response body's end or an error), net/tls connect (ends at
-// 'connect'), dns.lookup, events.once, a fetch Response's body, stream/promises pipeline/finished, child_process exec/execFile, workers (a
-// worker's start or a message posted to it waits for its next message), and on
-// Deno/Bun a few of their own (Deno.readFile..., Bun.sleep). On Node with module.registerHooks, the builtins that
-// are costly to load are wrapped when the program loads them (costlyBuiltins).
+// 'connect'), dns.lookup, events.once, a fetch Response's body, stream/promises pipeline/finished, child_process
+// exec/execFile, workers (a worker's start or a message posted to it waits for its next message), and on Deno/Bun a
+// few of their own (Deno.readFile..., Bun.sleep). On Node with module.registerHooks, the builtins that are costly to
+// load are wrapped when the program loads them (costlyBuiltins).
 //
 // Why wrappers and not async_hooks: on Node 20/22 any init hook turns on promise hooks (measured: 300k awaits
 // 28 -> 66 ms); on Node 24 createHook({trackPromises: false}) is cheap per hook, but the stack capture is the
@@ -283,7 +283,6 @@ export class Wrapping {
    * its next message (or error, or its end). One wait per worker at a time: messages posted while one is pending
    * wait for the same reply. `watch` calls its callback at the first such event.
    */
-  readonly workerWaits = new WeakMap<object, number>();
   worker(watch: (worker: object, done: () => void) => boolean): {
     construct: (ctor: AnyFunction) => AnyFunction;
     post: (orig: AnyFunction) => AnyFunction;
@@ -291,7 +290,7 @@ export class Wrapping {
     unref: (orig: AnyFunction) => AnyFunction;
   } {
     const rec = this.rec;
-    const pending = this.workerWaits;
+    const pending = new WeakMap<object, number>(); // worker -> its pending wait
     const wait = (worker: unknown, wrapper: AnyFunction): void => {
       if (worker === null || typeof worker !== "object" || pending.has(worker)) return;
       // Node's own (the module loader's hooks thread) answer by other means than events.

@@ -120,5 +120,5 @@ function openHtml(report: Report): void {
   const path = join(tmpdir(), `tsprofile-${Date.now()}-${process.pid}.html`);
   writeWhole(path, report);
   say(`HTML report written to ${path}`);
-  launch(openerFor(path, true));
+  launch(openerFor(path));
 }

@@ -22,7 +22,7 @@ export function header(): void {
     summary.append(d);
   }
   byId("program").textContent = program;
-  for (const note of m.notes ?? []) byId("top").append(el("div", "note", escapeText(note)));
+  for (const note of m.notes) byId("top").append(el("div", "note", escapeText(note)));
   threadPicker();
 }
 

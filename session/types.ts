@@ -201,6 +201,35 @@ export interface CoreProcessOptions {
   frameLibrary: Uint32Array;
 }
 
+/** What the core's diff takes besides the two sessions' processing options (core-rs/SPEC.md, diff). */
+export interface CoreDiffOptions {
+  showAll: boolean;
+  /** Nodes and flat rows under this fraction of its run's total on both sides are dropped. */
+  filterThreshold: number;
+  /** Which time the flat rows compare. */
+  flatTime: "self" | "total";
+  /** Flat rows ordered by the change of their share of each run rather than of their time. */
+  normalize: boolean;
+}
+
+/** DiffTree.side bits: which runs have the node. */
+export const DiffSide = { base: 1, new: 2 } as const;
+
+/**
+ * Two runs' trees aligned by frame path (core-rs/SPEC.md, diff): the NEW run's columns under ProcessedTree's names,
+ * the BASE run's beside them (0 where it lacks the node), groups and visibility from NEW's times.
+ */
+export interface DiffTree extends Omit<ProcessedTree, "cpuTime"> {
+  baseTime: Float64Array;
+  baseSelfTime: Float64Array;
+  baseAwaitTime: Float64Array;
+  /** DiffSide bits. */
+  side: Uint8Array;
+  /** Flat rows (flatFrame, flatSelf, flatTotal are NEW's), ordered by the size of the change. */
+  flatBaseSelf: Float64Array;
+  flatBaseTotal: Float64Array;
+}
+
 /** Node flag bits in ProcessedTree.flags. */
 export const NodeFlag = {
   /** Renderers show this node (not hidden inside a library group). */

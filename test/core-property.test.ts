@@ -5,12 +5,13 @@
 // More cases: TSPROFILE_CASES=20000 (the default is 600 per property).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { oracleProcess } from "./oracle.ts";
+import { oracleDiff, oracleProcess } from "./oracle.ts";
 import { mulberry32 } from "./prng.ts";
-import { FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
+import { DiffSide, FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
 import type {
   AsyncMode,
   CoreProcessOptions,
+  DiffTree,
   ProcessedTree,
   SampleTable,
   StackTable,
@@ -24,6 +25,7 @@ interface CoreSession {
   addSamples(stack: Int32Array, time: Float64Array, state: Uint8Array, cpu?: Float64Array): void;
   addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
+  diff(base: CoreSession, options: Parameters<typeof oracleDiff>[2]): DiffTree;
   dispose(): void;
 }
 interface CoreModule {
@@ -1291,6 +1293,65 @@ if (core === null) {
       const o = withOptions(c, { timeline });
       assert.is(disagreement(runOracle(o), await runWasm(o)), "", `timeline ${timeline}`);
     }
+  });
+
+  test(`wasm diff = oracle diff of two random runs over one frame table (${CASES} cases)`, async () => {
+    const failures: string[] = [];
+    const seen = { baseOnly: 0, newOnly: 0, selfOneSide: 0, groups: 0, flatRows: 0 };
+    for (const seed of seeds) {
+      const rng = new Rng(seed ^ 0x2545f491);
+      const a = withOptions(randomCase(seed), { timeline: false, filterThreshold: 0 });
+      // The other run: a subset of the samples (some paths gone, others with less time), sometimes no waits.
+      const b0 = withSamples(a, () => rng.chance(0.6));
+      const b = rng.chance(0.3) ? { ...b0, waits: undefined } : b0;
+      const [base, next] = rng.chance(0.5) ? [a, b] : [b, a];
+      const ob = runOracle(base);
+      const on = runOracle(next);
+      if ("error" in ob || "error" in on) continue; // malformed input is the other properties' concern
+      const options = {
+        showAll: a.options.showAll,
+        filterThreshold: rng.pick([0, 0.01, 0.05, 0.3]),
+        flatTime: a.options.flatTime,
+        normalize: rng.chance(0.5),
+        frameFlags: a.options.frameFlags,
+        frameLibrary: a.options.frameLibrary,
+      };
+      const expected = oracleDiff(ob.tree, on.tree, options);
+      if (expected.side.includes(DiffSide.base)) seen.baseOnly++;
+      if (expected.side.includes(DiffSide.new)) seen.newOnly++;
+      if (expected.frame.some((f, i) => f === SyntheticFrame.self && expected.side[i] !== 3)) seen.selfOneSide++;
+      if (expected.groupRoot.length > 0) seen.groups++;
+      if (expected.flatFrame.length > 1) seen.flatRows++;
+      const sessions: CoreSession[] = [];
+      try {
+        for (const c of [base, next]) {
+          const s = await core!.createCoreSession();
+          sessions.push(s);
+          s.addStacks(c.stacks.parent, c.stacks.frame);
+          s.addSamples(c.samples.stack, c.samples.time, c.samples.state, c.samples.cpu);
+          if (c.waits) s.addWaits(c.waits.start, c.waits.end, c.waits.stack);
+          s.process(c.options);
+        }
+        const actual = sessions[1].diff(sessions[0], options);
+        for (const key of Object.keys(expected) as Array<keyof DiffTree>) {
+          const e = Array.from(expected[key] as ArrayLike<number>);
+          const g = Array.from((actual[key] ?? []) as ArrayLike<number>);
+          const at = e.findIndex((v, i) => !Object.is(v, g[i]));
+          if (at >= 0 || e.length !== g.length) {
+            failures.push(
+              `seed ${seed}: ${key}[${at}]: expected ${e[at]}, got ${g[at]} (lengths ${e.length}, ${g.length})`,
+            );
+            break;
+          }
+        }
+      } finally {
+        for (const s of sessions) s.dispose();
+      }
+      if (failures.length >= MAX_REPORTED) break;
+    }
+    expectNone(failures);
+    // The random pairs reach every rule (at 20 cases and up).
+    if (CASES >= 20) { for (const [what, n] of Object.entries(seen)) assert.ok(n > 0, `no case with ${what}`); }
   });
 }
 

@@ -4,7 +4,15 @@
 // Nothing recurses over tree depth (a 10,000-deep stack must work): traversals use explicit stacks.
 
 import { FrameFlag, NO_LIBRARY, NodeFlag, SYNTHETIC_BASE, SyntheticFrame } from "../session/types.ts";
-import type { CoreProcessOptions, ProcessedTree, SampleTable, StackTable, WaitTable } from "../session/types.ts";
+import type {
+  CoreDiffOptions,
+  CoreProcessOptions,
+  DiffTree,
+  ProcessedTree,
+  SampleTable,
+  StackTable,
+  WaitTable,
+} from "../session/types.ts";
 
 /** A path: frame ids from the root to the leaf (real ids, and synthetic ids >= SYNTHETIC_BASE). */
 type Path = readonly number[];
@@ -857,4 +865,124 @@ export function oracleProcess(
   const groups = groupLibraryFrames(root, options); // step 8 (no groups when showAll; visibility always)
   const flat = flatView(entries, root.time, options); // step 9
   return toProcessedTree(root, groups, flat, input.cpu !== null);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Diff of two trees (SPEC "Diff of two trees"), over the trees as the core outputs them.
+
+interface DiffNode extends TreeNode {
+  children: DiffNode[];
+  parent: DiffNode | null;
+  /** [BASE, NEW] */
+  times: [number, number];
+  own: [number, number];
+  waits: [number, number];
+  side: number;
+}
+
+function newDiffNode(frame: number, parent: DiffNode | null): DiffNode {
+  return { ...newNode(frame, parent), children: [], parent, times: [0, 0], own: [0, 0], waits: [0, 0], side: 0 };
+}
+
+export function oracleDiff(
+  base: ProcessedTree,
+  next: ProcessedTree,
+  options: CoreDiffOptions & Pick<CoreProcessOptions, "frameFlags" | "frameLibrary">,
+): DiffTree {
+  const frames = options.frameFlags.length;
+  if (options.frameLibrary.length !== frames) fail("frameLibrary and frameFlags differ in length");
+  for (const [name, t] of [["base", base], ["new", next]] as const) {
+    if (t.frame.length === 0 || t.frame[0] !== SyntheticFrame.root) fail(`${name}: the tree has no root`);
+    for (let i = 1; i < t.frame.length; i++) {
+      if (!(t.parent[i] >= 0 && t.parent[i] < i)) fail(`${name}: node ${i} is not in pre-order`);
+    }
+    for (const f of [...t.frame, ...t.flatFrame]) {
+      if (isReal(f) && f >= frames) fail(`${name}: frame id ${f} out of range`);
+    }
+  }
+  // Rules 1-2.
+  const root = newDiffNode(SyntheticFrame.root, null);
+  root.side = 3;
+  for (const [s, t] of [[1, next], [0, base]] as const) {
+    const to: DiffNode[] = [];
+    for (let i = 0; i < t.frame.length; i++) {
+      if (i > 0 && t.frame[i] === SyntheticFrame.self) {
+        to[t.parent[i]].own[s] += t.time[i];
+        continue;
+      }
+      let m = root;
+      if (i > 0) {
+        const parent = to[t.parent[i]];
+        m = parent.children.find((c) => c.frame === t.frame[i]) ??
+          parent.children[parent.children.push(newDiffNode(t.frame[i], parent)) - 1];
+      }
+      to[i] = m;
+      m.times[s] += t.time[i];
+      m.own[s] += t.selfTime[i];
+      m.waits[s] += t.awaitTime[i];
+      m.side |= 1 << s;
+    }
+  }
+  const totals = root.times.slice() as [number, number];
+  const dropped = (times: [number, number]): boolean =>
+    !options.showAll && times[0] < options.filterThreshold * totals[0] &&
+    times[1] < options.filterThreshold * totals[1];
+  // Rules 3-4.
+  const stack: DiffNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    node.children = node.children.filter((c) => !dropped(c.times));
+    stack.push(...node.children);
+    if (node.children.length > 0 && (node.own[0] > 0 || node.own[1] > 0)) {
+      const own = node.own;
+      node.own = [0, 0];
+      if (!dropped(own)) {
+        const self = newDiffNode(SyntheticFrame.self, node);
+        self.times = [...own];
+        self.own = [...own];
+        self.side = (own[0] > 0 ? 1 : 0) | (own[1] > 0 ? 2 : 0);
+        node.children.push(self);
+      }
+    }
+  }
+  // Rule 5, then rule 6 (§8 with NEW's times).
+  const all = preorder(root) as DiffNode[];
+  for (const node of all) node.children.sort((a, b) => b.times[1] - a.times[1] || b.times[0] - a.times[0]);
+  const ordered = preorder(root) as DiffNode[];
+  for (const node of ordered) {
+    node.time = node.times[1];
+    node.selfTime = node.own[1];
+    node.awaitTime = node.waits[1];
+  }
+  const groups = groupLibraryFrames(root, { ...options, timeline: false } as unknown as CoreProcessOptions);
+  const tree = toProcessedTree(root, groups, [], false) as unknown as DiffTree;
+  tree.baseTime = Float64Array.from(ordered, (n) => n.times[0]);
+  tree.baseSelfTime = Float64Array.from(ordered, (n) => n.own[0]);
+  tree.baseAwaitTime = Float64Array.from(ordered, (n) => n.waits[0]);
+  tree.side = Uint8Array.from(ordered, (n) => n.side);
+
+  // Rule 7.
+  const rows = new Map<number, { frame: number; self: [number, number]; total: [number, number] }>();
+  for (const [s, t] of [[1, next], [0, base]] as const) {
+    t.flatFrame.forEach((frame, k) => {
+      const row = rows.get(frame) ?? { frame, self: [0, 0], total: [0, 0] };
+      rows.set(frame, row);
+      row.self[s] += t.flatSelf[k];
+      row.total[s] += t.flatTotal[k];
+    });
+  }
+  const chosen = (r: { self: number[]; total: number[] }, s: number) =>
+    options.flatTime === "total" ? r.total[s] : r.self[s];
+  const share = (r: { self: number[]; total: number[] }, s: number) => totals[s] > 0 ? chosen(r, s) / totals[s] : 0;
+  const change = (r: { self: number[]; total: number[] }) =>
+    Math.abs(options.normalize ? share(r, 1) - share(r, 0) : chosen(r, 1) - chosen(r, 0));
+  const flat = [...rows.values()]
+    .filter((r) => !dropped([chosen(r, 0), chosen(r, 1)]))
+    .sort((a, b) => change(b) - change(a));
+  tree.flatFrame = Uint32Array.from(flat, (r) => r.frame);
+  tree.flatSelf = Float64Array.from(flat, (r) => r.self[1]);
+  tree.flatTotal = Float64Array.from(flat, (r) => r.total[1]);
+  tree.flatBaseSelf = Float64Array.from(flat, (r) => r.self[0]);
+  tree.flatBaseTotal = Float64Array.from(flat, (r) => r.total[0]);
+  return tree;
 }

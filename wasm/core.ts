@@ -4,9 +4,17 @@
 // ABI: tsp_alloc/tsp_free(ptr, bytes) for input buffers; tsp_new() -> handle; tsp_add_stacks,
 // tsp_add_samples (its cpu pointer 0 when the chunk has no CPU column), tsp_add_waits, tsp_process return 0 or 1
 // (then tsp_error_ptr/len hold a UTF-8 message); tsp_result_ptr/len(handle, field) address the result's typed
-// arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown).
+// arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown);
+// tsp_diff(base, next, ...) aligns two sessions' last results, read as fields 32.. of `next` (DIFF_FIELDS).
 import { readFileSync } from "node:fs";
-import type { AsyncMode, CoreProcessOptions, ProcessedTree, Session } from "../session/types.ts";
+import type {
+  AsyncMode,
+  CoreDiffOptions,
+  CoreProcessOptions,
+  DiffTree,
+  ProcessedTree,
+  Session,
+} from "../session/types.ts";
 
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -37,6 +45,18 @@ interface CoreExports {
     library: number,
     libraryLen: number,
   ): number;
+  tsp_diff(
+    base: number,
+    next: number,
+    showAll: number,
+    filterThreshold: number,
+    flatTotal: number,
+    normalize: number,
+    flags: number,
+    flagsLen: number,
+    library: number,
+    libraryLen: number,
+  ): number;
   tsp_result_ptr(handle: number, field: number): number;
   tsp_result_len(handle: number, field: number): number;
 }
@@ -55,11 +75,18 @@ export interface CoreSession {
    */
   addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
+  /**
+   * This session's last processed tree (NEW) aligned with `base`'s (core-rs/SPEC.md, diff): both processed in
+   * aggregated mode with filterThreshold 0, over one frame table (the frameFlags given here).
+   */
+  diff(base: CoreSession, options: CoreDiffOptions & Pick<CoreProcessOptions, "frameFlags" | "frameLibrary">): DiffTree;
   /** Frees the session's memory in the module; the session is unusable afterwards. */
   dispose(): void;
 }
 
 let core: CoreExports | null = null;
+/** A CoreSession's live handle, for a call that takes two sessions (diff). */
+const HANDLE = Symbol("handle");
 
 function wasmBytes(): Uint8Array<ArrayBuffer> {
   // Source tree: wasm/core.wasm next to this file. Bundle: dist/core.wasm next to the bundle (bundle.mjs
@@ -147,6 +174,34 @@ const FIELDS: Array<[keyof ProcessedTree, TypedCtor]> = [
 ];
 /** ProcessedTree.cpuTime's field index: empty when CPU time is unknown (the root always exists otherwise). */
 const CPU_FIELD = 15;
+/** DiffTree fields in ffi.rs order, from field index 32. */
+const DIFF_FIELDS: Array<[keyof DiffTree, TypedCtor]> = [
+  ...FIELDS,
+  ["baseTime", Float64Array],
+  ["baseSelfTime", Float64Array],
+  ["baseAwaitTime", Float64Array],
+  ["side", Uint8Array],
+  ["flatBaseSelf", Float64Array],
+  ["flatBaseTotal", Float64Array],
+] as Array<[keyof DiffTree, TypedCtor]>;
+const DIFF_FIELD_BASE = 32;
+
+/** Copies result fields out of module memory (views die when memory grows). */
+function readFields(
+  c: CoreExports,
+  h: number,
+  fields: Array<[string, TypedCtor]>,
+  from: number,
+): Record<string, Typed> {
+  const out: Record<string, Typed> = {};
+  fields.forEach(([name, Ctor], i) => {
+    const len = c.tsp_result_len(h, from + i) >>> 0;
+    out[name] = len === 0
+      ? new Ctor(new ArrayBuffer(0), 0, 0)
+      : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, from + i) >>> 0, len).slice();
+  });
+  return out;
+}
 
 /**
  * Runs a call into the module. Validation makes traps unreachable except for running out of memory
@@ -236,26 +291,44 @@ export function createCoreSession(): CoreSession {
           ),
       );
       if (rc !== 0) fail(c);
-      const out: Record<string, Typed> = {};
-      FIELDS.forEach(([name, Ctor], i) => {
-        const len = c.tsp_result_len(h, i) >>> 0;
-        out[name] = len === 0
-          ? new Ctor(new ArrayBuffer(0), 0, 0)
-          : new Ctor(c.memory.buffer, c.tsp_result_ptr(h, i) >>> 0, len).slice();
-      });
+      const out = readFields(c, h, FIELDS, 0);
       const cpuLen = c.tsp_result_len(h, CPU_FIELD) >>> 0;
       if (cpuLen > 0) {
         out.cpuTime = new Float64Array(c.memory.buffer, c.tsp_result_ptr(h, CPU_FIELD) >>> 0, cpuLen).slice();
       }
       return out as unknown as ProcessedTree;
     },
+    diff(base, o) {
+      const h = live();
+      const b = (base as CoreSession & { [HANDLE]: () => number })[HANDLE]();
+      const rc = withBuffers(
+        c,
+        [[Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
+        ([fl, lib]) =>
+          c.tsp_diff(
+            b,
+            h,
+            o.showAll ? 1 : 0,
+            Number(o.filterThreshold),
+            o.flatTime === "total" ? 1 : 0,
+            o.normalize ? 1 : 0,
+            fl,
+            o.frameFlags.length,
+            lib,
+            o.frameLibrary.length,
+          ),
+      );
+      if (rc !== 0) fail(c);
+      return readFields(c, h, DIFF_FIELDS, DIFF_FIELD_BASE) as unknown as DiffTree;
+    },
     dispose() {
       if (handle !== 0 && core === c) c.tsp_drop(handle);
       handle = 0;
     },
   };
+  Object.defineProperty(session, HANDLE, { value: live });
   // Every call that enters the module goes through guarded().
-  for (const key of ["addStacks", "addSamples", "addWaits", "process"] as const) {
+  for (const key of ["addStacks", "addSamples", "addWaits", "process", "diff"] as const) {
     const call = session[key] as (...args: unknown[]) => unknown;
     (session as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => guarded(c, () => call(...args));
   }
@@ -267,31 +340,66 @@ export function wasmMemory(): WebAssembly.Memory {
   return load().memory;
 }
 
-/**
- * Processes a whole Session in one go: duration, gapCap, idleSampled, startStack and (unless options.interval is
- * given) interval come from its meta, the waits and the CPU column (when the session has them) from session.waits and
- * session.samples.cpu; options.asyncMode defaults to "enabled".
- */
-export function processSession(
-  session: Session,
-  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "startStack">,
-): ProcessedTree {
+type SessionProcessOptions = Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "startStack">;
+
+/** A core session holding the whole of `session`, and the options that process it. */
+function loaded(session: Session, options: SessionProcessOptions): [CoreSession, CoreProcessOptions] {
   const core = createCoreSession();
   try {
     core.addStacks(session.stacks.parent, session.stacks.frame);
     core.addSamples(session.samples.stack, session.samples.time, session.samples.state, session.samples.cpu);
     if (session.waits) core.addWaits(session.waits.start, session.waits.end, session.waits.stack);
-    return core.process({
-      ...options,
-      asyncMode: options.asyncMode ?? "enabled",
-      duration: session.meta.duration,
-      gapCap: session.meta.gapCap,
-      // Older sessions (and hand-made ones in tests) may lack it: false, today's gap rule.
-      idleSampled: session.meta.idleSampled === true,
-      interval: options.interval ?? session.meta.interval,
-      startStack: session.meta.startStack,
-    });
+  } catch (err) {
+    core.dispose();
+    throw err;
+  }
+  return [core, {
+    ...options,
+    asyncMode: options.asyncMode ?? "enabled",
+    duration: session.meta.duration,
+    gapCap: session.meta.gapCap,
+    // Older sessions (and hand-made ones in tests) may lack it: false, today's gap rule.
+    idleSampled: session.meta.idleSampled === true,
+    interval: options.interval ?? session.meta.interval,
+    startStack: session.meta.startStack,
+  }];
+}
+
+/**
+ * Processes a whole Session in one go: duration, gapCap, idleSampled, startStack and (unless options.interval is
+ * given) interval come from its meta, the waits and the CPU column (when the session has them) from session.waits and
+ * session.samples.cpu; options.asyncMode defaults to "enabled".
+ */
+export function processSession(session: Session, options: SessionProcessOptions): ProcessedTree {
+  const [core, o] = loaded(session, options);
+  try {
+    return core.process(o);
   } finally {
     core.dispose();
+  }
+}
+
+/**
+ * Two sessions over one frame table, each processed as processSession does (aggregated, every node kept), then
+ * aligned (core-rs/SPEC.md, diff). options.showAll, filterThreshold and flatTime apply to the diff.
+ */
+export function diffSessionsInCore(
+  base: Session,
+  next: Session,
+  options: Omit<SessionProcessOptions, "timeline"> & { normalize: boolean },
+): DiffTree {
+  const whole = { ...options, timeline: false, filterThreshold: 0 };
+  const [b, ob] = loaded(base, whole);
+  try {
+    const [n, on] = loaded(next, whole);
+    try {
+      b.process(ob);
+      n.process(on);
+      return n.diff(b, options);
+    } finally {
+      n.dispose();
+    }
+  } finally {
+    b.dispose();
   }
 }

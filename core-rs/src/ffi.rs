@@ -8,13 +8,15 @@
 //! they stay valid until the next call on that session. Field 15, cpuTime, has length 0 when CPU time is
 //! unknown (the tree always has its root, so a known column is never empty).
 
-use crate::{AsyncMode, Error, FlatTime, Options, ProcessedTree, Session};
+use crate::{diff, AsyncMode, DiffOptions, DiffTree, Error, FlatTime, Options, ProcessedTree, Session};
 use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
 struct Slot {
     session: Session,
     result: Option<ProcessedTree>,
+    /// The last `tsp_diff` with this session as NEW.
+    diff: Option<DiffTree>,
 }
 
 thread_local! {
@@ -77,7 +79,7 @@ pub extern "C" fn tsp_error_len() -> u32 {
 pub extern "C" fn tsp_new() -> u32 {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        let slot = Some(Box::new(Slot { session: Session::new(), result: None }));
+        let slot = Some(Box::new(Slot { session: Session::new(), result: None, diff: None }));
         // Reuse a freed slot so handles stay small in long-lived hosts.
         if let Some(i) = s.iter().position(|x| x.is_none()) {
             s[i] = slot;
@@ -116,6 +118,7 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
 pub unsafe extern "C" fn tsp_add_stacks(h: u32, parent: *const i32, frame: *const u32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        slot.diff = None;
         slot.session.add_stacks(slice(parent, n)?, slice(frame, n)?)
     });
     r.map_or_else(set_error, |_| 0)
@@ -135,6 +138,7 @@ pub unsafe extern "C" fn tsp_add_samples(
 ) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        slot.diff = None;
         let cpu = if cpu.is_null() { None } else { Some(slice(cpu, n)?) };
         slot.session.add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?, cpu)
     });
@@ -147,6 +151,7 @@ pub unsafe extern "C" fn tsp_add_samples(
 pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f64, stack: *const i32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        slot.diff = None;
         slot.session.add_waits(slice(start, n)?, slice(end, n)?, slice(stack, n)?)
     });
     r.map_or_else(set_error, |_| 0)
@@ -178,6 +183,7 @@ pub unsafe extern "C" fn tsp_process(
 ) -> u32 {
     let r = with_slot(h, |slot| {
         slot.result = None;
+        slot.diff = None;
         let async_mode = match async_mode {
             0 => AsyncMode::Disabled,
             1 => AsyncMode::Enabled,
@@ -204,14 +210,85 @@ pub unsafe extern "C" fn tsp_process(
     r.map_or_else(set_error, |_| 0)
 }
 
+/// Aligns the last results of `base` and `next` (SPEC, diff; both processed in aggregated mode with
+/// filterThreshold 0 over one frame table); the result is read as fields 32.. of `next`.
+///
+/// # Safety
+/// Each pointer must address its length in elements (from `tsp_alloc`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tsp_diff(
+    base: u32,
+    next: u32,
+    show_all: u32,
+    filter_threshold: f64,
+    flat_total: u32,
+    normalize: u32,
+    flags: *const u8,
+    flags_len: u32,
+    library: *const u32,
+    library_len: u32,
+) -> u32 {
+    let r = (|| {
+        let o = DiffOptions {
+            show_all: show_all != 0,
+            filter_threshold,
+            flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
+            normalize: normalize != 0,
+            frame_flags: slice(flags, flags_len)?,
+            frame_library: slice(library, library_len)?,
+        };
+        let processed = |h: u32, name: &str| {
+            with_slot(h, |slot| slot.result.clone().ok_or_else(|| Error(format!("{name} has not been processed"))))
+        };
+        let (a, b) = (processed(base, "base")?, processed(next, "new")?);
+        let d = diff(&a, &b, &o)?;
+        with_slot(next, |slot| {
+            slot.diff = Some(d);
+            Ok(())
+        })
+    })();
+    r.map_or_else(set_error, |_| 0)
+}
+
 fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     let r = with_slot(h, |slot| {
-        let Some(t) = slot.result.as_ref() else {
-            return Ok(None);
-        };
         fn p<T>(v: &[T]) -> (*const u8, usize) {
             (v.as_ptr() as *const u8, v.len())
         }
+        if f >= 32 {
+            let Some(d) = slot.diff.as_ref() else {
+                return Ok(None);
+            };
+            let (ptr, len) = match f - 32 {
+                0 => p(&d.frame),
+                1 => p(&d.parent),
+                2 => p(&d.depth),
+                3 => p(&d.time),
+                4 => p(&d.self_time),
+                5 => p(&d.await_time),
+                6 => p(&d.group),
+                7 => p(&d.flags),
+                8 => p(&d.group_root),
+                9 => p(&d.group_hidden),
+                10 => p(&d.group_lib_offsets),
+                11 => p(&d.group_libs),
+                12 => p(&d.flat_frame),
+                13 => p(&d.flat_self),
+                14 => p(&d.flat_total),
+                15 => p(&d.base_time),
+                16 => p(&d.base_self_time),
+                17 => p(&d.base_await_time),
+                18 => p(&d.side),
+                19 => p(&d.flat_base_self),
+                20 => p(&d.flat_base_total),
+                _ => return Ok(None),
+            };
+            return Ok(Some(get(ptr, len)));
+        }
+        let Some(t) = slot.result.as_ref() else {
+            return Ok(None);
+        };
         let (ptr, len) = match f {
             0 => p(&t.frame),
             1 => p(&t.parent),
@@ -236,7 +313,8 @@ fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     r.ok().flatten().unwrap_or(none)
 }
 
-/// Address of result field `f` (0 frame .. 14 flatTotal, 15 cpuTime); 0 when there is no result.
+/// Address of result field `f` (0 frame .. 14 flatTotal, 15 cpuTime; 32.. the diff's, wasm/core.ts DIFF_FIELDS);
+/// 0 when there is no result.
 #[no_mangle]
 pub extern "C" fn tsp_result_ptr(h: u32, f: u32) -> *const u8 {
     field(h, f, |p, _| p, core::ptr::null())

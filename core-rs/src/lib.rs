@@ -1,9 +1,10 @@
 //! tsprofile's core: the semantics of SPEC.md over typed arrays.
 //!
 //! Rust API: [`Session`] ingests stacks and samples in chunks, [`Session::process`] turns them into a
-//! [`ProcessedTree`]. The only `extern "C"` surface is in `ffi.rs` (used by wasm/core.ts).
+//! [`ProcessedTree`]; [`diff`] aligns two of them (SPEC, diff). The only `extern "C"` surface is in `ffi.rs` (used by wasm/core.ts).
 //! Nothing here recurses over tree depth: a 10,000-deep stack is just a long loop.
 
+mod diff;
 mod flat;
 mod group;
 mod hash;
@@ -20,6 +21,7 @@ pub mod ffi;
 #[cfg(test)]
 mod tests;
 
+pub use diff::{diff, DiffOptions, DiffTree, SIDE_BASE, SIDE_NEW};
 pub use ingest::Session;
 pub use output::ProcessedTree;
 

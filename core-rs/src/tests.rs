@@ -1789,3 +1789,164 @@ fn a_sample_of_the_runtime_alone_is_shared_out_like_idle_while_a_wait_is_pending
     c.mode = AsyncMode::Disabled;
     assert_eq!(show(&c.run()), vec!["root 40", "  self 30 s=30", "  f0 10 s=10"]);
 }
+
+// SPEC, diff of two trees.
+
+fn diff_of(base: &Case, next: &Case, normalize: bool) -> DiffTree {
+    let o = DiffOptions {
+        show_all: next.show_all,
+        filter_threshold: next.threshold,
+        flat_time: next.flat_time,
+        normalize,
+        frame_flags: &next.flags,
+        frame_library: &next.libs,
+    };
+    let zero = |c: &Case| {
+        let mut c2 = case(c.flags.len());
+        c2.paths = c.paths.clone();
+        c2.samples = c.samples.clone();
+        c2.duration = c.duration;
+        c2.flags = c.flags.clone();
+        c2.libs = c.libs.clone();
+        c2.show_all = c.show_all;
+        c2.run()
+    };
+    diff(&zero(base), &zero(next), &o).unwrap()
+}
+
+/// One line per node: indentation, name, NEW's time / BASE's time, sides, then s=selfs when set.
+fn show_diff(d: &DiffTree) -> Vec<String> {
+    (0..d.frame.len())
+        .map(|i| {
+            let mut s = format!(
+                "{}{} {}/{} {}",
+                "  ".repeat(d.depth[i] as usize),
+                name(d.frame[i]),
+                d.time[i],
+                d.base_time[i],
+                ["-", "b", "n", "bn"][d.side[i] as usize]
+            );
+            if d.self_time[i] != 0.0 || d.base_self_time[i] != 0.0 {
+                s += &format!(" s={}/{}", d.self_time[i], d.base_self_time[i]);
+            }
+            s
+        })
+        .collect()
+}
+
+fn two_runs() -> (Case, Case) {
+    // BASE: f0 -> f1 (10), f0 (5 own), f2 (5). NEW: f0 -> f1 (20), f0 (5 own), f3 (5).
+    let mut b = case(4);
+    b.paths = vec![vec![0, 1], vec![0], vec![2]];
+    b.samples = vec![(0, 0.0, ST_JS), (1, 10.0, ST_JS), (2, 15.0, ST_JS)];
+    b.duration = 20.0;
+    let mut n = case(4);
+    n.paths = vec![vec![0, 1], vec![0], vec![3]];
+    n.samples = vec![(0, 0.0, ST_JS), (1, 20.0, ST_JS), (2, 25.0, ST_JS)];
+    n.duration = 30.0;
+    (b, n)
+}
+
+#[test]
+fn diff_aligns_by_frame_path_and_marks_sides() {
+    let (b, n) = two_runs();
+    let d = diff_of(&b, &n, false);
+    assert_eq!(
+        show_diff(&d),
+        vec![
+            "root 30/20 bn",
+            "  f0 25/15 bn",
+            "    f1 20/10 bn s=20/10",
+            "    self 5/5 bn s=5/5",
+            "  f3 5/0 n s=5/0",
+            "  f2 0/5 b s=0/5",
+        ]
+    );
+    // Flat: by |change| (f1 +10, f3 +5, f2 -5, f0 0); f3 before f2 by first appearance (NEW's rows first).
+    assert_eq!(d.flat_frame, vec![1, 3, 2, 0]);
+    assert_eq!(d.flat_self, vec![20.0, 5.0, 0.0, 5.0]);
+    assert_eq!(d.flat_base_self, vec![10.0, 0.0, 5.0, 5.0]);
+}
+
+#[test]
+fn diff_normalize_orders_flat_rows_by_change_of_share() {
+    // BASE shares: f1 .5, f0 .25, f2 .25 of 20. NEW (40): f1 12 (.3), f0 20 (.5), f2 8 (.2).
+    let (b, mut n) = two_runs();
+    n.paths = vec![vec![0, 1], vec![0], vec![2]];
+    n.samples = vec![(0, 0.0, ST_JS), (1, 12.0, ST_JS), (2, 32.0, ST_JS)];
+    n.duration = 40.0;
+    // By time: f0 +15, f2 +3, f1 +2. By share: f0 +.25, f1 -.2, f2 -.05.
+    assert_eq!(diff_of(&b, &n, false).flat_frame, vec![0, 2, 1]);
+    assert_eq!(diff_of(&b, &n, true).flat_frame, vec![0, 1, 2]);
+}
+
+#[test]
+fn diff_filter_keeps_a_node_that_matters_on_either_side() {
+    // f2 is 25% of BASE and absent from NEW; f3 is 1/6 of NEW. At a 20% threshold f2 stays, f3 goes; f0's [self]
+    // (1/6 of NEW, 1/4 of BASE) stays.
+    let (mut b, mut n) = two_runs();
+    b.threshold = 0.2;
+    n.threshold = 0.2;
+    let d = diff_of(&b, &n, false);
+    assert_eq!(
+        show_diff(&d),
+        vec!["root 30/20 bn", "  f0 25/15 bn", "    f1 20/10 bn s=20/10", "    self 5/5 bn s=5/5", "  f2 0/5 b s=0/5",]
+    );
+    assert_eq!(d.flat_frame, vec![1, 2, 0]);
+}
+
+#[test]
+fn diff_own_time_is_compared_whether_or_not_a_side_folded_its_self() {
+    // BASE: f0 has only own time (its [self] folded, §6); NEW: f0 has a child too, so a [self] node. The two own
+    // times meet in one [self] row.
+    let mut b = case(2);
+    b.paths = vec![vec![0]];
+    b.samples = vec![(0, 0.0, ST_JS)];
+    b.duration = 10.0;
+    let mut n = case(2);
+    n.paths = vec![vec![0], vec![0, 1]];
+    n.samples = vec![(0, 0.0, ST_JS), (1, 6.0, ST_JS)];
+    n.duration = 10.0;
+    let d = diff_of(&b, &n, false);
+    assert_eq!(show_diff(&d), vec!["root 10/10 bn", "  f0 10/10 bn", "    self 6/10 bn s=6/10", "    f1 4/0 n s=4/0"]);
+}
+
+#[test]
+fn diff_groups_library_frames_with_new_times() {
+    let (mut b, mut n) = two_runs();
+    for c in [&mut b, &mut n] {
+        c.flags[0] = FLAG_LIBRARY;
+        c.flags[1] = FLAG_LIBRARY;
+        c.libs[0] = 7;
+        c.libs[1] = 7;
+    }
+    let d = diff_of(&b, &n, false);
+    assert_eq!(d.group_root, vec![1]);
+    assert_eq!(d.group_libs, vec![7]);
+    assert_eq!(d.flags[1] & NODE_GROUP_ROOT, NODE_GROUP_ROOT);
+}
+
+#[test]
+fn diff_rejects_frames_out_of_range_and_never_traps() {
+    let (b, n) = two_runs();
+    let (tb, tn) = (b.run(), n.run());
+    let o = DiffOptions {
+        show_all: false,
+        filter_threshold: 0.0,
+        flat_time: FlatTime::SelfTime,
+        normalize: false,
+        frame_flags: &[0, 0],
+        frame_library: &[NO_LIBRARY, NO_LIBRARY],
+    };
+    assert!(diff(&tb, &tn, &o).unwrap_err().0.contains("out of range"));
+    let empty = ProcessedTree::default();
+    assert!(diff(&empty, &tn, &DiffOptions { frame_flags: &n.flags, frame_library: &n.libs, ..o }).is_err());
+    // A tree that is not in pre-order.
+    let mut bad = tn.clone();
+    bad.parent[1] = 3;
+    assert!(diff(&tb, &bad, &DiffOptions { frame_flags: &n.flags, frame_library: &n.libs, ..o }).is_err());
+    // Diffing a run with itself: every node on both sides, every change 0.
+    let same = diff(&tn, &tn, &DiffOptions { frame_flags: &n.flags, frame_library: &n.libs, ..o }).unwrap();
+    assert!(same.side.iter().all(|&s| s == SIDE_BASE | SIDE_NEW));
+    assert_eq!(same.time, same.base_time);
+}

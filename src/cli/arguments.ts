@@ -10,13 +10,14 @@ import { MIN_INTERVAL } from "../../session/types.ts";
 import { applyRenderOption, defaultReportOptions } from "../processing/options.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import { BINARY_RENDERERS, RENDERER_NAMES, rendererForPath } from "../renderers/names.ts";
-import { lastSessionPath } from "./cache.ts";
+import { lastSessionPath, runReference } from "./cache.ts";
 import { numberedPath, whyNotWritable } from "./writable.ts";
 
 const USAGE = "Usage: tsprofile [options] scriptfile [arg] ...";
 const MORE_USAGE = `       tsprofile [options] --from-path program [arg] ...
        tsprofile [options] -c code [arg] ...
-       tsprofile [options] --load FILE | --load-prev`;
+       tsprofile [options] --load FILE | --load-prev
+       tsprofile diff [options] [BASE NEW]   (see tsprofile diff --help)`;
 
 const HELP = `${USAGE}
 ${MORE_USAGE}
@@ -155,6 +156,17 @@ export interface CliPlan {
   signalToggle?: boolean;
   /** -c: the code to run instead of script. */
   code?: string;
+  /** `tsprofile diff`: compare two saved profiles instead of running a program. */
+  diff?: DiffPlan;
+}
+
+export interface DiffPlan {
+  /** The profiles' files (a run reference such as last~1 resolved to its file in the cache). */
+  base: string;
+  next: string;
+  normalize: boolean;
+  /** --fail-above: exit 1 when a function's own time grew by more than this many percent. */
+  failAbove?: number;
 }
 
 /** The plan as the options build it, with what they said that the checks after them need. */
@@ -539,6 +551,139 @@ function firstLine(file: string): string {
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The reports tsprofile diff writes. */
+export const DIFF_RENDERER_NAMES = ["text", "json", "html"];
+
+const DIFF_HELP = `Usage: tsprofile diff [options] [BASE NEW]
+
+Compares two profiles of a program: NEW's call tree, each row with its change
+against BASE (+0.120 s +35%; [new] and [gone] for functions only one run has).
+BASE and NEW are .tsprof sessions (-o run.tsprof), .cpuprofile files, or the
+runs kept in the cache: last (the last run), last~1 (the one before), up to
+last~9. Without BASE and NEW: last~1 against last. The report goes to stdout.
+A function is the same in both runs if its name and file are (not its line).
+
+Options:
+  -h, --help            show this help message and exit
+  -o OUTFILE, --outfile=OUTFILE
+                        save the report to <outfile> instead of printing it
+  -r RENDERER, --renderer=RENDERER
+                        one of: ${DIFF_RENDERER_NAMES.map((r) => `'${r}'`).join(", ")}
+  -p KEY=VALUE, --render-option=KEY=VALUE
+                        as for a run: -p flat=true (functions by the size of
+                        their change in own time; -p flat_time=total, -p
+                        flat_limit=N), -p filter_threshold=0.02 (a node shows
+                        when it is above it in either run), -p show_all=true
+  --normalize           compare each function's share of its run, not its
+                        seconds (two runs of different lengths)
+  --fail-above=PCT      exit 1 when a function's own time grew by more than
+                        PCT percent (for CI): functions under the threshold
+                        share of NEW, and changes within 3 standard errors of
+                        the sampling, do not count
+  --async-mode, --hide, --hide-regex, --show, --show-regex, --show-all,
+  --unicode, --no-unicode, --color, --no-color
+                        as for a run (both profiles are processed alike)
+`;
+
+const DIFF_OPTIONS = {
+  outfile: OPTIONS.outfile,
+  renderer: OPTIONS.renderer,
+  "render-option": OPTIONS["render-option"],
+  "async-mode": OPTIONS["async-mode"],
+  hide: OPTIONS.hide,
+  "hide-regex": OPTIONS["hide-regex"],
+  show: OPTIONS.show,
+  "show-regex": OPTIONS["show-regex"],
+  "show-all": OPTIONS["show-all"],
+  unicode: OPTIONS.unicode,
+  "no-unicode": OPTIONS["no-unicode"],
+  color: OPTIONS.color,
+  "no-color": OPTIONS["no-color"],
+  normalize: { type: "boolean" },
+  "fail-above": { type: "string" },
+  help: OPTIONS.help,
+} as const;
+
+/** `tsprofile diff ...` (argv without "diff"); throws UsageError for anything the user got wrong. */
+export function parseDiffCommandLine(argv: string[], stdout: { isTTY?: boolean } = process.stdout): CliPlan {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: DIFF_OPTIONS, strict: true, allowPositionals: true, tokens: true });
+  } catch (err) {
+    throw new UsageError(`diff: ${parseArgsMessage(err).replace("see --help", "see tsprofile diff --help")}`);
+  }
+  const reading = newReading(stdout);
+  const plan = reading.plan;
+  const diff: DiffPlan = { base: "", next: "", normalize: false };
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const value = token.value ?? "";
+    switch (token.name) {
+      case "help":
+        plan.message = DIFF_HELP;
+        return plan;
+      case "normalize":
+        diff.normalize = true;
+        break;
+      case "fail-above": {
+        const pct = value.trim() === "" ? NaN : Number(value);
+        if (!Number.isFinite(pct) || pct < 0) {
+          throw new UsageError(`diff --fail-above: '${value}' is not a percentage (a number >= 0, e.g. 20)`);
+        }
+        diff.failAbove = pct;
+        break;
+      }
+      case "renderer":
+        if (!DIFF_RENDERER_NAMES.includes(value)) {
+          throw new UsageError(
+            `diff --renderer: '${value}' is not a diff report (one of: ${DIFF_RENDERER_NAMES.join(", ")})`,
+          );
+        }
+        plan.report.renderer = value;
+        reading.rendererGiven = true;
+        break;
+      default:
+        if (!readOutputOption(reading, token.name, value)) readReportOption(reading, token.name, value);
+    }
+  }
+  const names = parsed.positionals.length === 0 ? ["last~1", "last"] : parsed.positionals;
+  if (names.length !== 2) {
+    throw new UsageError(`diff takes two profiles, BASE and NEW (got ${names.length}; see tsprofile diff --help)`);
+  }
+  [diff.base, diff.next] = names.map((name, i) => profileToCompare(name, i === 0 ? "BASE" : "NEW"));
+  plan.diff = diff;
+  plan.load = diff.next; // a saved profile's report: to stdout, coloured for its terminal
+  settleReport(reading, stdout);
+  if (!reading.rendererGiven && plan.outfile !== undefined) {
+    const byExtension = rendererForPath(plan.outfile);
+    plan.report.renderer = byExtension && DIFF_RENDERER_NAMES.includes(byExtension) ? byExtension : "text";
+  }
+  checkOutput(plan, stdout);
+  return plan;
+}
+
+/** A profile file, or a run kept in the cache (last, last~N). */
+function profileToCompare(name: string, which: string): string {
+  if (existsSync(name)) {
+    if (!isFile(name)) throw new UsageError(`diff: ${which} '${name}' is not a file`);
+    return name;
+  }
+  const kept = runReference(name);
+  if (kept === undefined) throw new UsageError(`diff: can't open ${which} '${name}': no such file`);
+  if (!existsSync(kept)) {
+    throw new UsageError(`diff: no run '${name}' is kept yet (${kept} does not exist): profile a program first`);
+  }
+  return kept;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
   } catch {
     return false;
   }

@@ -1,5 +1,6 @@
-// The user's cache folder, where every CLI run keeps its session for --load-prev: $XDG_CACHE_HOME/tsprofile,
-// else ~/Library/Caches/tsprofile (macOS), %LOCALAPPDATA%\tsprofile (Windows), ~/.cache/tsprofile.
+// The user's cache folder, where every CLI run keeps its session for --load-prev and `tsprofile diff`:
+// $XDG_CACHE_HOME/tsprofile, else ~/Library/Caches/tsprofile (macOS), %LOCALAPPDATA%\tsprofile (Windows),
+// ~/.cache/tsprofile. The last run is last.tsprof, the KEPT runs before it last-1.tsprof ... last-9.tsprof.
 import { copyFileSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
@@ -23,9 +24,23 @@ export function cacheDir(e: Env = env(), platform: string = process.platform): s
   return join(home, ".cache", "tsprofile");
 }
 
-/** Where the last run's session is kept. */
-export function lastSessionPath(e?: Env): string {
-  return join(cacheDir(e), "last.tsprof");
+/** How many runs before the last one are kept. */
+export const KEPT = 9;
+
+/** Where the last run's session is kept, or with `back` = n the one n runs before it. */
+export function lastSessionPath(e?: Env, back = 0): string {
+  return join(cacheDir(e), back === 0 ? "last.tsprof" : `last-${back}.tsprof`);
+}
+
+/**
+ * A run named as `tsprofile diff` takes it: "last" is the last run, "last~N" the one N runs before it (N up to KEPT),
+ * as git names commits; undefined for anything else (a file name).
+ */
+export function runReference(name: string, e?: Env): string | undefined {
+  const m = /^last(?:~([1-9]\d*))?$/.exec(name);
+  if (!m) return undefined;
+  const back = Number(m[1] ?? 0);
+  return back <= KEPT ? lastSessionPath(e, back) : undefined;
 }
 
 /** Keeps a session file as the last run's (copied, then renamed into place). Best effort: never throws. */
@@ -36,6 +51,14 @@ export function keepLastSession(sessionFile: string): void {
     mkdirSync(cacheDir(), { recursive: true });
     tmp = `${target}.${process.pid}.tmp`;
     copyFileSync(sessionFile, tmp);
+    // The runs before move back one place each (the oldest is overwritten); a missing one is skipped.
+    for (let back = KEPT; back >= 1; back--) {
+      try {
+        renameSync(lastSessionPath(undefined, back - 1), lastSessionPath(undefined, back));
+      } catch {
+        // not kept yet
+      }
+    }
     renameSync(tmp, target);
     tmp = "";
   } catch {

@@ -1,12 +1,13 @@
-// The `tsprofile` command's entry: reads the command line (arguments.ts), then runs the program (run.ts) or renders a
-// saved profile (output.ts), and ends as the program did. The program's stdout stays its own: reports go elsewhere.
+// The `tsprofile` command's entry: reads the command line (arguments.ts), then runs the program (run.ts), renders a
+// saved profile (output.ts) or compares two (diff.ts), and ends as the program did. The program's stdout stays its own: reports go elsewhere.
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../session/errors.ts";
 import { reexecUnderBun } from "../../runtimes/launch/bun-reexec.ts";
-import { type CliPlan, parseCommandLine } from "./arguments.ts";
+import { type CliPlan, parseCommandLine, parseDiffCommandLine } from "./arguments.ts";
+import { runDiff } from "./diff.ts";
 import { type CliExit, runLoad, say } from "./output.ts";
 import { run } from "./run.ts";
 
@@ -33,7 +34,8 @@ export async function main(argv: string[]): Promise<CliExit> {
   if (viaBun) return viaBun;
   let plan: CliPlan;
   try {
-    plan = parseCommandLine(argv);
+    // `tsprofile diff ...` compares profiles (a script named diff runs as ./diff).
+    plan = argv[0] === "diff" ? parseDiffCommandLine(argv.slice(1)) : parseCommandLine(argv);
   } catch (err) {
     if (err instanceof UsageError) {
       say(err.message);
@@ -45,6 +47,7 @@ export async function main(argv: string[]): Promise<CliExit> {
     process.stdout.write(plan.message);
     return { code: 0 };
   }
+  if (plan.diff !== undefined) return runDiff(plan);
   return plan.load !== undefined ? runLoad(plan) : run(plan);
 }
 

@@ -101,15 +101,20 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
     else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);
     return { code: 2 };
   }
+  return { code: writeReport(plan, report) ? 0 : 2 };
+}
+
+/** A saved profile's report to -o, the browser (HTML to a terminal) or stdout; false (said why) when it fails. */
+export function writeReport(plan: CliPlan, report: Report): boolean {
   try {
     if (plan.outfile !== undefined) writeWhole(plan.outfile, report);
     else if (plan.report.renderer === "html" && process.stdout.isTTY) openHtml(report);
     else process.stdout.write(report);
   } catch (err) {
     say(`cannot write ${plan.outfile ?? "the report"}: ${writeFailure(err)}`);
-    return { code: 2 };
+    return false;
   }
-  return { code: 0 };
+  return true;
 }
 
 /**

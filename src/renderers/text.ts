@@ -59,11 +59,13 @@ export const NO_SAMPLES_MESSAGE = "No samples were recorded.";
 export const NO_SAMPLES_HINT =
   "The program may have finished before the first sample: try a smaller sampling interval (--interval).";
 
+/** rowSuffix: what follows a node's row (the diff report's change against the base run). */
 export function renderText(
   session: Session,
   tree: ProcessedTree,
   classification: Classification,
   options: Partial<TextOptions> = {},
+  rowSuffix?: (node: number) => string,
 ): string {
   const opts = { ...defaultTextOptions, ...options };
   const c = opts.color ? ANSI : NO_ANSI;
@@ -160,7 +162,8 @@ export function renderText(
       continue;
     }
     out.push(
-      row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0, cpu?.[node]),
+      row(indent, tree.frame[node], tree.time[node], tree.awaitTime[node], tree.parent[node] === 0, cpu?.[node]) +
+        (rowSuffix?.(node) ?? ""),
     );
     let g = guides;
     const group = tree.group[node];

@@ -1,0 +1,145 @@
+// Two runs compared (tsprofile diff, diffSessions): both sessions put on one frame table, where a function is the
+// same in both runs if its name, file and kind are (its line may move when the code around it is edited), then
+// processed alike and aligned by the core (core-rs/SPEC.md, diff); renderers/diff.ts shows the result.
+import { frameKey, StackInterner } from "../session/frames.ts";
+import { UsageError } from "../session/errors.ts";
+import { TSPROFILE_ROOT } from "../session/root.ts";
+import type { FrameInfo, Session } from "../session/types.ts";
+import { diffSessionsInCore } from "../wasm/core.ts";
+import { classifyFrames } from "./processing/classify.ts";
+import { defaultReportOptions } from "./processing/options.ts";
+import { DIFF_RENDERERS } from "./renderers/diff.ts";
+import type { DiffOptions, SessionDiff } from "./renderers/diff.ts";
+import { codePosition, frameName, isSynthetic } from "./renderers/common.ts";
+
+export type { DiffOptions, SessionDiff } from "./renderers/diff.ts";
+
+/** One frame's identity across runs: name, file and kind; the line too for anonymous functions, which have no other. */
+function diffKey(f: FrameInfo): string {
+  return f.name === "" || f.name === "(anonymous)" ? frameKey(f) : `${f.kind}\0${f.name}\0${f.file}`;
+}
+
+/** `session` on `frames` (ids by diffKey, appended when new), its stacks re-interned; times, samples, waits kept. */
+function onSharedFrames(session: Session, frames: FrameInfo[], ids: Map<string, number>): Session {
+  const frameMap = session.frames.map((f) => {
+    const key = diffKey(f);
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = frames.push(f) - 1;
+      ids.set(key, id);
+    }
+    return id;
+  });
+  const stacks = new StackInterner();
+  const n = session.stacks.parent.length;
+  const stackMap = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = session.stacks.parent[i];
+    stackMap[i] = stacks.stack(p < 0 ? -1 : stackMap[p], frameMap[session.stacks.frame[i]]);
+  }
+  const remap = (s: Int32Array) => s.map((x) => (x < 0 ? -1 : stackMap[x]));
+  return {
+    ...session,
+    meta: { ...session.meta, startStack: session.meta.startStack.map((f) => frameMap[f] ?? f) },
+    frames,
+    stacks: stacks.tables(),
+    samples: { ...session.samples, stack: remap(session.samples.stack) },
+    waits: session.waits && { ...session.waits, stack: remap(session.waits.stack) },
+    threads: undefined,
+  };
+}
+
+/**
+ * NEW against BASE: each function's time in both runs, aligned by call path after the same processing (library
+ * folding, --hide, the threshold: a node stays if it matters in either run). Worker threads are not compared.
+ */
+export function diffSessions(base: Session, next: Session, options: Partial<DiffOptions> = {}): SessionDiff {
+  const opts: DiffOptions = { ...defaultReportOptions(), color: false, normalize: false, ...options };
+  const frames: FrameInfo[] = [];
+  const ids = new Map<string, number>();
+  // NEW first: a function in both runs is shown at NEW's position.
+  const n = onSharedFrames(next, frames, ids);
+  const b = onSharedFrames(base, frames, ids);
+  const classification = classifyFrames(frames, {
+    cwd: next.meta.cwd,
+    hide: opts.hide,
+    hideRegex: opts.hideRegex,
+    show: opts.show,
+    showRegex: opts.showRegex,
+    ownRoot: TSPROFILE_ROOT || undefined,
+    program: next.meta.program,
+  });
+  const tree = diffSessionsInCore(b, n, {
+    asyncMode: opts.asyncMode,
+    showAll: opts.showAll,
+    filterThreshold: opts.flat ? 0 : opts.filterThreshold,
+    flatTime: opts.flatTime,
+    normalize: opts.normalize,
+    frameFlags: classification.flags,
+    frameLibrary: classification.library,
+  });
+  return { base: b, session: { ...n, frames }, tree, classification, options: opts };
+}
+
+/** The diff as a report: text (the tree or, with flat, the table), json or html. */
+export function renderDiff(diff: SessionDiff, renderer: string = diff.options.renderer): string {
+  const render = Object.hasOwn(DIFF_RENDERERS, renderer) ? DIFF_RENDERERS[renderer] : undefined;
+  if (!render) {
+    throw new UsageError(`diff: no ${renderer} report (one of: ${Object.keys(DIFF_RENDERERS).join(", ")})`);
+  }
+  return render(diff);
+}
+
+/** A function whose own time grew past a --fail-above limit. */
+export interface Regression {
+  function: string;
+  position: string;
+  /** Own time in each run, seconds (with normalize: shares of each run, 0-1). */
+  base: number;
+  next: number;
+  /** Growth in percent; Infinity for a function BASE did not have. */
+  growth: number;
+}
+
+/**
+ * The functions whose own time grew by more than `percent`, biggest growth first. Sampling noise is not growth: a
+ * function counts only when its own time is at least the report's threshold share of NEW (filterThreshold, 1% by
+ * default) and the change is over 3 standard errors of the two estimates (a time estimated from n samples of
+ * interval i has a standard error of sqrt(n) * i), so two runs of the same program do not fail a build.
+ */
+export function regressions(diff: SessionDiff, percent: number): Regression[] {
+  const { tree, session, base, options } = diff;
+  const totals = [tree.baseTime[0] ?? 0, tree.time[0] ?? 0];
+  const intervals = [achievedInterval(base), achievedInterval(session)];
+  const scale = (side: number, us: number) => options.normalize ? (totals[side] > 0 ? us / totals[side] : 0) : us;
+  const out: Regression[] = [];
+  for (let i = 0; i < tree.flatFrame.length; i++) {
+    const frame = tree.flatFrame[i];
+    if (isSynthetic(frame)) continue;
+    const [b, n] = [tree.flatBaseSelf[i], tree.flatSelf[i]];
+    if (n < options.filterThreshold * totals[1] || n <= b) continue;
+    const [sb, sn] = [scale(0, b), scale(1, n)];
+    const growth = sb > 0 ? (sn / sb - 1) * 100 : Infinity;
+    if (!(growth > percent)) continue;
+    // Standard errors in the compared unit: sqrt(samples) * interval, scaled like the times.
+    const se = Math.hypot(
+      scale(0, Math.sqrt(b * intervals[0])),
+      scale(1, Math.sqrt(n * intervals[1])),
+    );
+    if (sn - sb <= 3 * se) continue;
+    out.push({
+      function: frameName(session, frame),
+      position: codePosition(session, frame),
+      base: options.normalize ? sb : sb / 1e6,
+      next: options.normalize ? sn : sn / 1e6,
+      growth,
+    });
+  }
+  return out.sort((x, y) => y.growth - x.growth);
+}
+
+/** The achieved sampling interval, us (the requested one when there are no samples). */
+function achievedInterval(s: Session): number {
+  const n = s.samples.stack.length;
+  return n > 0 ? Math.max(1, s.meta.duration / n) : Math.max(1, s.meta.interval);
+}

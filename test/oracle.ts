@@ -965,6 +965,7 @@ export function oracleDiff(
   const rows = new Map<number, { frame: number; self: [number, number]; total: [number, number] }>();
   for (const [s, t] of [[1, next], [0, base]] as const) {
     t.flatFrame.forEach((frame, k) => {
+      if (frame === SyntheticFrame.idle) return;
       const row = rows.get(frame) ?? { frame, self: [0, 0], total: [0, 0] };
       rows.set(frame, row);
       row.self[s] += t.flatSelf[k];

@@ -4,7 +4,7 @@
 use crate::group;
 use crate::hash::{key, KeyMap};
 use crate::processors::Ordered;
-use crate::{err, is_real, Error, FlatTime, ProcessedTree, SYNTH_ROOT, SYNTH_SELF};
+use crate::{err, is_real, Error, FlatTime, ProcessedTree, SYNTH_IDLE, SYNTH_ROOT, SYNTH_SELF};
 
 /// Sides bits (DiffTree.side).
 pub const SIDE_BASE: u8 = 1;
@@ -270,6 +270,9 @@ fn flat_rows(d: &mut DiffTree, base: &ProcessedTree, next: &ProcessedTree, total
     let mut cols = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]]; // [side][self, total]
     for (s, t) in [(1, next), (0, base)] {
         for (k, &f) in t.flat_frame.iter().enumerate() {
+            if f == SYNTH_IDLE {
+                continue;
+            }
             let r = *row.entry(key(0, f)).or_insert_with(|| {
                 frame.push(f);
                 for side in &mut cols {

@@ -14,7 +14,17 @@ export {
 export type { EncodeOptions } from "../session/session.ts";
 export { applyRenderOption, defaultReportOptions, renderSession } from "./report.ts";
 export type { ReportOptions } from "./report.ts";
+export { diffSessions, regressions, renderDiff } from "./diff.ts";
+export type { DiffOptions, Regression, SessionDiff } from "./diff.ts";
 export { UsageError } from "../session/errors.ts";
 export { VERSION } from "../session/version.ts";
-export { FrameFlag, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
-export type { FrameInfo, FrameKind, ProcessedTree, SampleTable, SessionMeta, StackTable } from "../session/types.ts";
+export { DiffSide, FrameFlag, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
+export type {
+  DiffTree,
+  FrameInfo,
+  FrameKind,
+  ProcessedTree,
+  SampleTable,
+  SessionMeta,
+  StackTable,
+} from "../session/types.ts";

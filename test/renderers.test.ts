@@ -132,8 +132,43 @@ test("accuracy: missed samples where idle is sampled, truncated stacks, the nois
   assert.is(accuracyOf({ ...s, meta: { ...s.meta, idleSampled: false } }).missed, null);
   const { tree, classification } = processWithOracle(s);
   const json = JSON.parse(renderJson(s, tree, classification));
-  assert.equal(Object.keys(json.accuracy), ["achieved_interval", "missed", "truncated_samples", "noise_share"]);
+  assert.equal(Object.keys(json.accuracy), [
+    "achieved_interval",
+    "missed",
+    "truncated_samples",
+    "noise_share",
+    "guessed",
+  ]);
   assert.is(Math.round(json.accuracy.missed * 100), 50);
+});
+
+test("accuracy: time in silences the gap rule had to guess, with idle sampled or by the program's waits", () => {
+  const frames = [frame("main", "/app/main.ts", 1)];
+  // 100 samples 1 ms apart (0-99 ms), a silence to 150 ms, 100 more: 49 ms past two intervals.
+  const runs = spread([[[0], 100]]);
+  const samples = [...runs, ...runs.map(([p, t]) => [p, t + 150_000] as [number[], number])];
+  const s = makeSession(frames, samples, { idleSampled: true });
+  assert.is(accuracyOf(s).guessed, 49_000);
+  assert.match(accuracyLines(accuracyOf(s)).join("\n"), /Guessed: 0\.049 s lay in silences/);
+  // Between two idle samples a silence is idle: nothing guessed.
+  const idle = makeSession(frames, samples.map(([p, t]) => [p, t, SampleState.idle]), { idleSampled: true });
+  assert.is(accuracyOf(idle).guessed, 0);
+  // Without idle samples (Bun), a wait pending across the silence explains it.
+  const bun = makeSession(frames, samples);
+  assert.is(accuracyOf(bun).guessed, 49_000);
+  const waited = {
+    ...bun,
+    waits: { start: Float64Array.of(99_500), end: Float64Array.of(150_000), stack: Int32Array.of(-1) },
+  };
+  assert.is(accuracyOf(waited).guessed, 0);
+  // Under a twentieth of the run, no line.
+  const short = makeSession(
+    frames,
+    samples.filter(([, t]) => t < 100_000 || t >= 150_000).concat(
+      spread([[[0], 2000]]).map(([p, t]) => [p, t + 300_000] as [number[], number]),
+    ),
+  );
+  assert.not.match(accuracyLines(accuracyOf(short)).join("\n"), /Guessed/);
 });
 
 test("text: the header's columns stay apart when values are wide; a start time out of range is unknown", () => {

@@ -1,12 +1,15 @@
 // How far a profile can be trusted, in numbers every report states (issue 18): the samples asked for and missed,
 // stacks the engine cut short, and below what share the sample count cannot tell a function from noise.
 import { isTruncatedFrame } from "../../session/frames.ts";
+import { SampleState } from "../../session/types.ts";
 import type { Session } from "../../session/types.ts";
 
 export interface Accuracy {
   /** Samples asked for and taken (interval and achieved spacing, us). */
   interval: number;
   achieved: number | null;
+  /** The run's length, us. */
+  duration: number;
   /**
    * The share of the samples asked for that did not come (a busy machine or a slow sampler), where the sampler
    * records idle too (meta.idleSampled: Node, Deno); null elsewhere (Bun samples only while JavaScript runs).
@@ -20,6 +23,13 @@ export interface Accuracy {
    * told from zero.
    */
   noise: number | null;
+  /**
+   * Time (us) in silences of the sampler over two intervals long that the gap rule had to share out with nothing
+   * to tell it what happened (core-rs/SPEC.md §1): on samplers that record idle (Node, Deno), a silence between two
+   * samples not both idle (running code whose samples did not come); elsewhere (Bun), one with no wait of the
+   * program's pending at its middle (the program may have run or idled). The part past two intervals is counted.
+   */
+  guessed: number;
 }
 
 /**
@@ -27,6 +37,8 @@ export interface Accuracy {
  * machine, which a line on every report would only teach users to skip.
  */
 const MISSED_SAID = 1 / 3;
+/** Guessed time from a twentieth of the run up is what a report mentions. */
+const GUESSED_SAID = 0.05;
 /** A noise floor from half a percent up is what a report mentions (the default threshold is 1%). */
 const NOISE_SAID = 0.005;
 
@@ -45,7 +57,40 @@ export function accuracyOf(session: Session): Accuracy {
   }
   let truncated = 0;
   for (let i = 0; i < n; i++) if (samples.stack[i] >= 0 && cut[samples.stack[i]]) truncated++;
-  return { interval: meta.interval, achieved, missed, truncated, noise: n > 0 ? Math.min(1, 3.84 / n) : null };
+  return {
+    interval: meta.interval,
+    achieved,
+    duration: meta.duration,
+    missed,
+    truncated,
+    noise: n > 0 ? Math.min(1, 3.84 / n) : null,
+    guessed: guessedTime(session),
+  };
+}
+
+function guessedTime({ meta, samples, waits }: Session): number {
+  const { time, state } = samples;
+  const bound = 2 * Math.max(meta.interval, 1);
+  // Waits by start (they are recorded so); `open` holds the ends of those started so far, for "pending at x".
+  const starts = waits?.start ?? [];
+  const ends = waits?.end ?? [];
+  let next = 0;
+  let open: number[] = [];
+  const pendingAt = (x: number): boolean => {
+    while (next < starts.length && starts[next] <= x) open.push(ends[next++]);
+    open = open.filter((end) => end > x);
+    return open.length > 0;
+  };
+  let guessed = 0;
+  for (let i = 0; i + 1 < time.length; i++) {
+    const dt = time[i + 1] - time[i];
+    if (dt <= bound) continue;
+    const unexplained = meta.idleSampled
+      ? !(state[i] === SampleState.idle && state[i + 1] === SampleState.idle)
+      : !pendingAt(time[i] + dt / 2);
+    if (unexplained) guessed += dt - bound;
+  }
+  return guessed;
 }
 
 /** The lines a text report adds under its header: only what matters for this profile. */
@@ -55,6 +100,12 @@ export function accuracyLines(a: Accuracy): string[] {
     out.push(
       `Missed: ${pct(a.missed)} of the samples asked for (${ms(a.achieved!)} apart, not ${ms(a.interval)}): ` +
         "a busy machine or a slow sampler; the time between is shared out by the gap rule",
+    );
+  }
+  if (a.guessed > 0 && a.guessed >= GUESSED_SAID * a.duration) {
+    out.push(
+      `Guessed: ${(a.guessed / 1e6).toFixed(3)} s lay in silences of the sampler (over ${ms(2 * a.interval)}) ` +
+        "with nothing to tell what ran; the gap rule shared it out",
     );
   }
   if (a.truncated > 0) {

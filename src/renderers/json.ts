@@ -49,7 +49,7 @@ export function renderJson(
 function accuracyJson(session: Session): string {
   const a = accuracyOf(session);
   return `{"achieved_interval": ${a.achieved === null ? null : s(a.achieved)}, "missed": ${a.missed}, ` +
-    `"truncated_samples": ${a.truncated}, "noise_share": ${a.noise}}`;
+    `"truncated_samples": ${a.truncated}, "noise_share": ${a.noise}, "guessed": ${s(a.guessed)}}`;
 }
 
 /** One thread's report as one JSON object, without a line break. */

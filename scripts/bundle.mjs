@@ -3,7 +3,17 @@
 // esbuild stays external (native binary; it is a dependency); everything else, @jridgewell/trace-mapping
 // included, is bundled. Prints nothing on success.
 import { build } from "esbuild";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { buildHtmlPage, GENERATED as HTML_PAGE } from "./build-html.mjs";
 
@@ -33,16 +43,14 @@ export const INTEGRATIONS = ["node-test", "vitest", "uvu", "bun-test", "deno-tes
  * @typedef {object} Entry
  * @property {string} in the source, from the root
  * @property {string} out its bundle in dist/
- * @property {string} [banner] instead of REQUIRE_SHIM
  * @property {boolean} [optional] skipped (and said) when the source does not exist yet
- * @property {Record<string, string>} [define]
- * @property {string[]} [external] in addition to common.external
  */
 /** @type {Entry[]} */
 const entries = [
-  { in: "src/cli/main.ts", out: "cli.js", banner: "#!/usr/bin/env node\n" + REQUIRE_SHIM },
+  { in: "src/cli/main.ts", out: "cli.js" },
   { in: "src/index.ts", out: "index.js", optional: true },
-  { in: "runtimes/preload/preload.mjs", out: "preload.mjs", define: { __TSPROFILE_BUNDLED__: "true" } },
+  // __TSPROFILE_BUNDLED__ (defined below) tells it that it is the bundle.
+  { in: "runtimes/preload/preload.mjs", out: "preload.mjs" },
   // The native sampler's stream writer, a worker thread's module: found next to whichever bundle starts it.
   { in: "runtimes/node/stream-worker.ts", out: "stream-worker.mjs" },
   // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
@@ -51,37 +59,46 @@ const entries = [
     .filter((f) => /hooks\.mjs$/.test(f))
     .map((f) => ({ in: `runtimes/loader/${f}`, out: f })),
   // Test-runner integrations (package.json exports "./node-test" ...): next to core.wasm, their runner external.
-  ...INTEGRATIONS.map((name) => ({
-    in: `src/integrations/${name}.ts`,
-    out: `integration-${name}.js`,
-    external: ["vitest", "uvu", "bun:test"],
-  })),
+  ...INTEGRATIONS.map((name) => ({ in: `src/integrations/${name}.ts`, out: `integration-${name}.js` })),
 ];
 
 const notes = [];
 mkdirSync(dist, { recursive: true });
+// Chunks of an earlier build are named by their content: remove them, or dist/ (and the package) keeps them all.
+for (const f of readdirSync(dist)) if (/^chunk-.*\.js$/.test(f)) rmSync(join(dist, f));
 try {
   // The HTML report's page first: src/renderers/html.ts imports the generated module the bundles below include.
   const page = await buildHtmlPage();
   if (!existsSync(HTML_PAGE) || readFileSync(HTML_PAGE, "utf8") !== page) writeFileSync(HTML_PAGE, page);
-  await Promise.all(
-    entries.map(async (entry) => {
-      const input = join(root, entry.in);
-      if (!existsSync(input)) {
-        if (entry.optional) notes.push(`${entry.in} does not exist yet: dist/${entry.out} skipped`);
-        else throw new Error(`${entry.in} is missing`);
-        return;
-      }
-      await build({
-        ...common,
-        entryPoints: [input],
-        outfile: join(dist, entry.out),
-        banner: { js: entry.banner ?? REQUIRE_SHIM },
-        define: entry.define,
-        external: [...common.external, ...(entry.external ?? [])],
-      });
-    }),
-  );
+  // One build with code splitting: what several entries share (the core's glue, the renderers, the samplers) is one
+  // chunk in dist/ (chunk-HASH.js, next to core.wasm and the other files it finds by its own URL), not a copy per
+  // bundle. The CLI's shebang is added after: a banner would go on every chunk.
+  const missing = entries.filter((e) => !existsSync(join(root, e.in)));
+  for (const entry of missing) {
+    if (entry.optional) notes.push(`${entry.in} does not exist yet: dist/${entry.out} skipped`);
+    else throw new Error(`${entry.in} is missing`);
+  }
+  await build({
+    ...common,
+    entryPoints: entries.filter((e) => !missing.includes(e)).map((e) => ({
+      in: join(root, e.in),
+      out: e.out.replace(/\.m?js$/, ""),
+    })),
+    outdir: dist,
+    outExtension: { ".js": ".js" },
+    splitting: true,
+    chunkNames: "chunk-[hash]",
+    banner: { js: REQUIRE_SHIM },
+    define: { __TSPROFILE_BUNDLED__: "true" },
+    external: [...common.external, "vitest", "uvu", "bun:test"],
+  });
+  // esbuild names every output .js; the entries whose names say .mjs (loaded by URL or by --import) get them back.
+  for (const entry of entries) {
+    const built = join(dist, entry.out.replace(/\.m?js$/, ".js"));
+    if (entry.out.endsWith(".mjs") && existsSync(built)) renameSync(built, join(dist, entry.out));
+  }
+  const cli = join(dist, "cli.js");
+  if (existsSync(cli)) writeFileSync(cli, "#!/usr/bin/env node\n" + readFileSync(cli, "utf8"));
 } catch (err) {
   // esbuild has already printed the details (logLevel warning).
   console.error(`bundle: failed: ${/** @type {Error} */ (err).message.split("\n")[0]}`);

@@ -123,6 +123,7 @@ const SETTINGS: Record<string, Setting> = {
 
 /** The packed tarball's file list and a consumer project that installed it, made once by the first test. */
 let packedFiles: string[] = [];
+let packedSize = 0;
 let consumer = "";
 const work = mkdtempSync(join(tmpdir(), "tsprofile-package-"));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -131,9 +132,9 @@ test("npm pack, then npm install of the tarball into a fresh project", () => {
   // npm pack runs `prepare` (bundle and declarations) as a publish would.
   const packed = run("npm", ["pack", "--json", "--pack-destination", work], root);
   assert.is(packed.status, 0, packed.out);
-  packedFiles = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("[")))[0].files.map((f: { path: string }) =>
-    f.path
-  );
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("[")))[0];
+  packedFiles = info.files.map((f: { path: string }) => f.path);
+  packedSize = info.size;
   const tarball = join(work, `${pkg.name}-${pkg.version}.tgz`);
 
   consumer = join(work, "consumer");
@@ -159,6 +160,10 @@ function link(name: string): void {
   mkdirSync(join(consumer, "node_modules", name, ".."), { recursive: true });
   symlinkSync(join(root, "node_modules", name), join(consumer, "node_modules", name));
 }
+
+test("the tarball is at most 300 kB: the bundles share their code as chunks, not a copy each", () => {
+  assert.ok(packedSize > 0 && packedSize <= 300_000, `${packedSize} bytes packed`);
+});
 
 test("the tarball ships the bundles, declarations and addon sources, and no .ts sources", () => {
   assert.ok(packedFiles.length > 0, "packed");

@@ -91,13 +91,18 @@ function buildTree(packed: TreeData): Tree {
   }
   const t: Tree = { d, n, childStart, children, end, expanded: new Set(), openGroups: new Set(), lower: [] };
   // Start with the hot path open: every node over 20% of the total, down to AUTO_OPEN_DEPTH (a recursion
-  // thousands deep is opened by hand, a level at a time, not all at once).
-  const total = n > 0 ? d.time[0] : 0;
+  // thousands deep is opened by hand, a level at a time, not all at once). A diff's tree opens the hot path of
+  // either run: what BASE spent its time in shows, gone or not.
+  const hot = (time: Float64Array | null): (i: number) => boolean => {
+    const total = time && n > 0 ? time[0] : 0;
+    return (i) => total > 0 && time![i] >= 0.2 * total;
+  };
+  const [hotNew, hotBase] = [hot(d.time), hot(d.baseTime)];
   const depth = new Int32Array(n);
   t.expanded.add(0);
   for (let i = 1; i < n; i++) {
     depth[i] = depth[d.parent[i]] + 1;
-    if (d.time[i] >= 0.2 * total && depth[i] <= AUTO_OPEN_DEPTH) t.expanded.add(i);
+    if ((hotNew(i) || hotBase(i)) && depth[i] <= AUTO_OPEN_DEPTH) t.expanded.add(i);
   }
   return t;
 }

@@ -4,15 +4,17 @@
 import { frameKey, StackInterner } from "../session/frames.ts";
 import { UsageError } from "../session/errors.ts";
 import { TSPROFILE_ROOT } from "../session/root.ts";
-import type { FrameInfo, Session } from "../session/types.ts";
-import { diffSessionsInCore } from "../wasm/core.ts";
+import type { DiffTree, FrameInfo, Session } from "../session/types.ts";
+import { diffSessionsInCore, processSession } from "../wasm/core.ts";
 import { classifyFrames } from "./processing/classify.ts";
+import type { Classification } from "./processing/classify.ts";
 import { defaultReportOptions } from "./processing/options.ts";
 import { DIFF_RENDERERS } from "./renderers/diff.ts";
-import type { DiffOptions, SessionDiff } from "./renderers/diff.ts";
+import type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
+import { renderDiffHtml } from "./renderers/diff-html.ts";
 import { codePosition, frameName, isSynthetic } from "./renderers/common.ts";
 
-export type { DiffOptions, SessionDiff } from "./renderers/diff.ts";
+export type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
 
 /** One frame's identity across runs: name, file and kind; the line too for anonymous functions, which have no other. */
 function diffKey(f: FrameInfo): string {
@@ -69,23 +71,53 @@ export function diffSessions(base: Session, next: Session, options: Partial<Diff
     ownRoot: TSPROFILE_ROOT || undefined,
     program: next.meta.program,
   });
-  const tree = diffSessionsInCore(b, n, {
-    asyncMode: opts.asyncMode,
-    showAll: opts.showAll,
-    filterThreshold: opts.flat ? 0 : opts.filterThreshold,
-    flatTime: opts.flatTime,
-    normalize: opts.normalize,
-    frameFlags: classification.flags,
-    frameLibrary: classification.library,
-  });
+  const tree = align(b, n, classification, { ...opts, filterThreshold: opts.flat ? 0 : opts.filterThreshold });
   return { base: b, session: { ...n, frames }, tree, classification, options: opts };
 }
 
+/** The core's diff of two sessions already on one frame table (diffSessions). */
+function align(base: Session, next: Session, classification: Classification, o: DiffOptions): DiffTree {
+  return diffSessionsInCore(base, next, {
+    asyncMode: o.asyncMode,
+    showAll: o.showAll,
+    filterThreshold: o.filterThreshold,
+    flatTime: o.flatTime,
+    normalize: o.normalize,
+    frameFlags: classification.flags,
+    frameLibrary: classification.library,
+  });
+}
+
+/** The other processings a diff's view may need (the HTML page's show-all toggle, BASE's own tree). */
+function diffViews({ base, session, classification, options }: SessionDiff): DiffViews {
+  return {
+    rediff: (change) => align(base, session, classification, { ...options, ...change }),
+    processBase: (change) => {
+      const o = { ...options, ...change };
+      return processSession(base, {
+        timeline: o.timeline,
+        showAll: o.showAll,
+        filterThreshold: o.filterThreshold,
+        flatTime: o.flatTime,
+        asyncMode: o.asyncMode,
+        frameFlags: classification.flags,
+        frameLibrary: classification.library,
+      });
+    },
+  };
+}
+
+/** Every report of a diff, by name (tsprofile diff -r): the renderers' own, and the HTML page with its views. */
+const DIFF_REPORTS: Record<string, (d: SessionDiff) => string> = {
+  ...DIFF_RENDERERS,
+  html: (d) => renderDiffHtml(d, diffViews(d)),
+};
+
 /** The diff as a report: text (the tree or, with flat, the table), json or html. */
 export function renderDiff(diff: SessionDiff, renderer: string = diff.options.renderer): string {
-  const render = Object.hasOwn(DIFF_RENDERERS, renderer) ? DIFF_RENDERERS[renderer] : undefined;
+  const render = Object.hasOwn(DIFF_REPORTS, renderer) ? DIFF_REPORTS[renderer] : undefined;
   if (!render) {
-    throw new UsageError(`diff: no ${renderer} report (one of: ${Object.keys(DIFF_RENDERERS).join(", ")})`);
+    throw new UsageError(`diff: no ${renderer} report (one of: ${Object.keys(DIFF_REPORTS).join(", ")})`);
   }
   return render(diff);
 }

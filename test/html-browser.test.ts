@@ -2,7 +2,8 @@
 // The HTML report in a real browser (headless Chromium, offline: every request but the report file is refused):
 // a report the CLI made from a real profile, and a hand-built one with a library group, an internal frame and a
 // hostile function name. Expand and collapse by click and keyboard, open a hidden group, search, the two toggles,
-// the timeline (drawn, zoomed, panned), no console errors, and the hostile name runs nothing.
+// the timeline (drawn, zoomed, panned), no console errors, and the hostile name runs nothing; a diff's page (rows
+// with their change, the New/Base selector switching tree and timeline).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { chromium } from "playwright-core";
 import type { BrowserContext, Page } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { diffSessions, renderDiff } from "../src/diff.ts";
 import { renderSession } from "../src/report.ts";
 import { SampleState } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
@@ -405,6 +407,84 @@ test("bidi controls and invisible code points show escaped, as in the text repor
   await page.waitForSelector("#tooltip:not([hidden])");
   assert.is(await page.textContent("#tooltip .tt-name"), "x\\u202egnp");
   assert.is(await page.textContent("#tooltip .tt-pos"), "src/x\\u202egnp.js:16");
+  await page.close();
+  assert.equal(problems, []);
+});
+
+test("a diff: NEW's rows with their change against BASE, show-all re-diffed, BASE's own tree and timeline", async () => {
+  const frames = [
+    frame("runMain", "node:internal/modules/run_main", 1), // 0
+    frame("main", "/app/src/main.ts", 1), // 1
+    frame("render", "/app/src/render.ts", 3), // 2
+    frame("parse", "/app/src/parse.ts", 2), // 3
+    frame("oldHelper", "/app/src/old.ts", 1), // 4
+    frame("newHelper", "/app/src/new.ts", 1), // 5
+  ];
+  // Each run starts in the helper only it has: the timelines' first frame under main tells them apart.
+  const base = makeSession(frames, spread([[[0, 1, 4], 20], [[0, 1, 2], 40], [[0, 1, 3], 30]]), {
+    program: "node app.ts (base)",
+  });
+  const next = makeSession(frames, spread([[[0, 1, 5], 20], [[0, 1, 2], 80], [[0, 1, 3], 30]]), {
+    program: "node app.ts (new)",
+  });
+  const file = join(dir, "diff.html");
+  writeFileSync(file, renderDiff(diffSessions(base, next), "html"));
+  const page = await open(file);
+  assert.match(await page.title(), /^tsprofile diff: node app\.ts \(new\)$/);
+  const runs = await page.$$eval("#runs .run", (els) => els.map((e) => [e.textContent ?? "", e.className]));
+  assert.is(runs.length, 2);
+  assert.match(runs[0][0], /^New\s*node app\.ts \(new\)\s*0\.130 s · 130 samples/);
+  assert.match(runs[1][0], /^Base\s*node app\.ts \(base\)\s*0\.090 s · 90 samples/);
+  assert.equal(runs.map(([, c]) => c), ["run shown", "run"]);
+  assert.match(await page.textContent("#summary") ?? "", /Total\s*\+0\.040 s \+44%/);
+  // Each node's row: its change, coloured by kind.
+  const changes = () =>
+    page.$$eval("#tree .row.item:not(.group)", (els) =>
+      Object.fromEntries(els.map((e) => {
+        const c = e.querySelector(".change");
+        return [e.querySelector(".name")?.textContent, c ? `${c.textContent} ${c.className}` : null];
+      })));
+  assert.equal(await changes(), {
+    main: "+0.040 s +44% change c-grew",
+    render: "+0.040 s +100% change c-grew",
+    parse: "+0.000 s +0% change c-small",
+    newHelper: "[new] change c-new",
+    oldHelper: "[gone: 0.020 s in base] change c-gone",
+  });
+  assert.is(
+    await page.getAttribute('#tree .row:has(.name:text-is("render")) .change', "title"),
+    "base 0.040 s, new 0.080 s",
+  );
+  // Show all: diffed again, the runtime internal frame with its own change.
+  await page.check("#show-all");
+  assert.is((await changes()).runMain, "+0.040 s +44% change c-grew");
+  await page.uncheck("#show-all");
+  // NEW's timeline starts in newHelper (depth 1, under main).
+  await page.click("#tab-timeline");
+  await page.waitForSelector("#timeline[data-draws]");
+  assert.match(await page.textContent("#tl-range") ?? "", /\(130 ms\)$/);
+  const box = (await page.locator("#timeline").boundingBox())!;
+  const hover = async (name: string) => {
+    await page.mouse.move(box.x + box.width / 2, box.y + 200);
+    await page.mouse.move(box.x + 5, box.y + 20 + 18 + 9);
+    await page.waitForFunction((n) => document.querySelector("#tooltip .tt-name")?.textContent === n, name);
+  };
+  await hover("newHelper");
+  // BASE: its own timeline, its own length, oldHelper first; the header marks it.
+  const draws = Number(await page.getAttribute("#timeline", "data-draws"));
+  await page.click("#run-base");
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>("#timeline")!.dataset.draws) > n, draws);
+  assert.match(await page.textContent("#tl-range") ?? "", /\(90\.00 ms\)$/);
+  await hover("oldHelper");
+  assert.equal(await page.$$eval("#runs .run", (els) => els.map((e) => e.className)), ["run", "run shown"]);
+  assert.is(await page.getAttribute("#run-base", "aria-selected"), "true");
+  // BASE's tree is its ordinary one: no changes, no newHelper.
+  await page.click("#tab-tree");
+  assert.equal(Object.keys(await changes()), ["main", "render", "parse", "oldHelper"]);
+  assert.is((await page.$$("#tree .change")).length, 0);
+  // And back to NEW's, as it was.
+  await page.click("#run-new");
+  assert.is((await changes()).render, "+0.040 s +100% change c-grew");
   await page.close();
   assert.equal(problems, []);
 });

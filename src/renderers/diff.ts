@@ -3,10 +3,13 @@
 import type { Classification } from "../processing/classify.ts";
 import { shortPath } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
+import type { ViewChange } from "../processing/process.ts";
 import { DiffSide, NodeFlag } from "../../session/types.ts";
 import type { DiffTree, ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { codePosition, escapeText, frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
+import { changeText, nodeChange } from "./html-page/change.ts";
+import type { ChangeScale } from "./html-page/change.ts";
 import { renderText } from "./text.ts";
 
 export interface DiffOptions extends ReportOptions {
@@ -24,40 +27,33 @@ export interface SessionDiff {
   options: DiffOptions;
 }
 
+/**
+ * What a view of the diff that needs other processing calls (the HTML page's show-all toggle, BASE's own tree),
+ * built by src/diff.ts from the same options (src/processing/process.ts's reprocess, for two runs).
+ */
+export interface DiffViews {
+  /** The two runs diffed again with the same options but `change` (the tree view's: options.flat is not applied). */
+  rediff(change: ViewChange): DiffTree;
+  /** BASE processed on its own, as its ordinary report would be (aggregated), on the shared frames and classification. */
+  processBase(change: ViewChange): ProcessedTree;
+}
+
 const RED = "\x1b[31m";
 const GREEN = "\x1b[32m";
 const FAINT = "\x1b[2m";
 const END = "\x1b[0m";
 
-/** How a node's change reads: "+0.120 s +35%", or in shares "+5.1 pts +35%". */
-function changeText(d: SessionDiff, next: number, base: number): { text: string; grew: boolean } {
-  const { tree, options } = d;
-  const [totalBase, totalNext] = [tree.baseTime[0] ?? 0, tree.time[0] ?? 0];
-  const [a, b] = options.normalize
-    ? [totalBase > 0 ? base / totalBase : 0, totalNext > 0 ? next / totalNext : 0]
-    : [base, next];
-  const delta = b - a;
-  const sign = delta >= 0 ? "+" : "-";
-  const abs = options.normalize
-    ? `${sign}${(Math.abs(delta) * 100).toFixed(1)} pts`
-    : `${sign}${(Math.abs(delta) / 1e6).toFixed(3)} s`;
-  const relative = a > 0 ? ` ${sign}${Math.abs((delta / a) * 100).toFixed(0)}%` : "";
-  return { text: abs + relative, grew: delta > 0 };
+/** The runs' totals and the unit their changes are in (html-page/change.ts). */
+function scaleOf(d: SessionDiff): ChangeScale {
+  return { next: d.tree.time[0] ?? 0, base: d.tree.baseTime[0] ?? 0, normalize: d.options.normalize };
 }
 
 /** What follows a node's row: its change, or that only one run has it. */
-function nodeChange(d: SessionDiff, node: number, color: boolean): string {
+function nodeChangeText(d: SessionDiff, node: number, color: boolean): string {
   const { tree } = d;
-  const paint = (code: string, text: string) => (color ? `${code}${text}${END}` : text);
-  const side = tree.side[node];
-  if (side === DiffSide.new) return "  " + paint(RED, "[new]");
-  if (side === DiffSide.base) {
-    return "  " + paint(GREEN, `[gone: ${(tree.baseTime[node] / 1e6).toFixed(3)} s in base]`);
-  }
-  const { text, grew } = changeText(d, tree.time[node], tree.baseTime[node]);
-  // A change under half a percent of the larger run is no change to look at.
-  const small = Math.abs(tree.time[node] - tree.baseTime[node]) < 0.005 * Math.max(tree.time[0], tree.baseTime[0]);
-  return "  " + paint(small ? FAINT : grew ? RED : GREEN, text);
+  const { text, kind } = nodeChange(tree.time[node], tree.baseTime[node], tree.side[node], scaleOf(d));
+  const code = kind === "small" ? FAINT : kind === "grew" || kind === "new" ? RED : GREEN;
+  return "  " + (color ? `${code}${text}${END}` : text);
 }
 
 function runLine(label: string, s: Session): string {
@@ -68,7 +64,7 @@ function runLine(label: string, s: Session): string {
 }
 
 function header(d: SessionDiff): string[] {
-  const total = changeText(d, d.tree.time[0] ?? 0, d.tree.baseTime[0] ?? 0).text;
+  const total = changeText(d.tree.time[0] ?? 0, d.tree.baseTime[0] ?? 0, scaleOf(d));
   const unit = d.options.normalize ? "shares of each run" : "seconds";
   return [
     "",
@@ -77,7 +73,7 @@ function header(d: SessionDiff): string[] {
     runLine("New: ", d.session),
     `Total: ${d.options.normalize ? "" : total}`.trimEnd(),
     "",
-  ].filter((line, i) => i !== 4 || !d.options.normalize);
+  ].filter((_line, i) => i !== 4 || !d.options.normalize);
 }
 
 /** The text report: the tree with changes, or with options.flat the table of functions by size of change. */
@@ -87,7 +83,7 @@ export function renderDiffText(d: SessionDiff): string {
   if (options.flat) return out.concat(flatTable(d), "").join("\n");
   const body = renderText(session, tree as unknown as ProcessedTree, classification, { ...options, shortMode: true }, (
     node,
-  ) => nodeChange(d, node, options.color));
+  ) => nodeChangeText(d, node, options.color));
   return out.join("\n") + body;
 }
 
@@ -101,7 +97,7 @@ function flatTable(d: SessionDiff): string[] {
     const next = total ? tree.flatTotal[i] : tree.flatSelf[i];
     const base = total ? tree.flatBaseTotal[i] : tree.flatBaseSelf[i];
     if (next === 0 && base === 0) continue; // a caller's row in the other view (no own time in either run)
-    const change = base === 0 ? "[new]" : next === 0 ? "[gone]" : changeText(d, next, base).text;
+    const change = base === 0 ? "[new]" : next === 0 ? "[gone]" : changeText(next, base, scaleOf(d));
     const position = codePosition(session, frame);
     const name = escapeText(frameName(session, frame)) + (position ? `  ${escapeText(position)}` : "");
     cells.push([(next / 1e6).toFixed(3), (base / 1e6).toFixed(3), change, name]);

@@ -6,12 +6,12 @@ import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
 import { NO_LIBRARY, SampleState } from "../../session/types.ts";
-import type { ProcessedTree, Session } from "../../session/types.ts";
+import type { DiffTree, ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { accuracyLines, accuracyOf } from "./accuracy.ts";
 import { codePosition, frameName } from "./common.ts";
 import { packDuration, packFrame, packInts, timelineKey } from "./html-page/data.ts";
-import type { PageData, TimelineData, TreeData } from "./html-page/data.ts";
+import type { PageData, RunMeta, TimelineData, TreeData } from "./html-page/data.ts";
 import { PAGE_HEAD, PAGE_TAIL } from "./html-page/page.generated.ts";
 
 export interface HtmlContext {
@@ -46,32 +46,10 @@ export function pageData({ session, tree, classification, options, reprocess, th
   const other = processed(!options.showAll);
   const normal = options.showAll ? other : given;
   const all = options.showAll ? given : other;
-  const names: string[] = [];
-  const positions: string[] = [];
-  const library: number[] = [];
-  for (let f = 0; f < session.frames.length; f++) {
-    names.push(frameName(session, f));
-    positions.push(codePosition(session, f));
-    const lib = classification.library[f];
-    library.push(lib === NO_LIBRARY ? -1 : lib);
-  }
   return {
     version: VERSION,
-    meta: {
-      program: meta.program,
-      runtime: meta.runtime,
-      startTime: meta.startTime,
-      duration: meta.duration,
-      cpuTime: meta.cpuTime,
-      interval: meta.interval,
-      samples: session.samples.stack.length,
-      notes: accuracyLines(accuracyOf(session)),
-    },
-    names,
-    positions,
-    flags: Array.from(classification.flags),
-    library,
-    libraries: classification.libraryNames,
+    meta: runMeta(session),
+    ...frameTables(session, classification),
     showAll: options.showAll,
     percent: options.time === "percent_of_total",
     trees: { normal: treeData(normal), all: treeData(all) },
@@ -88,7 +66,46 @@ export function pageData({ session, tree, classification, options, reprocess, th
   };
 }
 
-function treeData(tree: ProcessedTree): TreeData {
+/** A run's figures for the header. */
+export function runMeta(session: Session): RunMeta {
+  const { meta } = session;
+  return {
+    program: meta.program,
+    runtime: meta.runtime,
+    startTime: meta.startTime,
+    duration: meta.duration,
+    cpuTime: meta.cpuTime,
+    interval: meta.interval,
+    samples: session.samples.stack.length,
+    notes: accuracyLines(accuracyOf(session)),
+  };
+}
+
+/** Per real frame of the session: its name and position as shown, its flags and library. */
+export function frameTables(
+  session: Session,
+  classification: Classification,
+): Pick<PageData, "names" | "positions" | "flags" | "library" | "libraries"> {
+  const names: string[] = [];
+  const positions: string[] = [];
+  const library: number[] = [];
+  for (let f = 0; f < session.frames.length; f++) {
+    names.push(frameName(session, f));
+    positions.push(codePosition(session, f));
+    const lib = classification.library[f];
+    library.push(lib === NO_LIBRARY ? -1 : lib);
+  }
+  return {
+    names,
+    positions,
+    flags: Array.from(classification.flags),
+    library,
+    libraries: classification.libraryNames,
+  };
+}
+
+/** A processed tree as the page reads it; a diff's tree (DiffTree) with BASE's time and the sides as well. */
+export function treeData(tree: ProcessedTree | DiffTree): TreeData {
   const groups = tree.groupRoot.length;
   const groupLibs: number[][] = [];
   for (let g = 0; g < groups; g++) {
@@ -103,7 +120,8 @@ function treeData(tree: ProcessedTree): TreeData {
     await: packInts(tree.awaitTime),
     group: packInts(tree.group, (g) => g + 1),
     flags: packInts(tree.flags),
-    ...(tree.cpuTime ? { cpu: packInts(tree.cpuTime) } : {}),
+    ...("cpuTime" in tree && tree.cpuTime ? { cpu: packInts(tree.cpuTime) } : {}),
+    ...("side" in tree ? { baseTime: packInts(tree.baseTime), side: packInts(tree.side) } : {}),
     groupHidden: Array.from(tree.groupHidden),
     groupLibs,
   };

@@ -20,6 +20,12 @@ export interface TreeData {
   flags: string;
   /** Inclusive CPU time (us, packed) when the session recorded it (ProcessedTree.cpuTime); absent otherwise. */
   cpu?: string;
+  /**
+   * A diff's tree only (PageData.diff; session/types.ts DiffTree): BASE's inclusive time (us, packed) and which
+   * runs have the node (DiffSide bits, packed); the columns above are NEW's.
+   */
+  baseTime?: string;
+  side?: string;
   /** Per group: how many of its frames are hidden, and its library ids (indexes into PageData.libraries). */
   groupHidden: number[];
   groupLibs: number[][];
@@ -143,23 +149,29 @@ export function unpackInts(
   return out;
 }
 
+/** One run's figures, as the page's header shows them. */
+export interface RunMeta {
+  program: string;
+  runtime: string;
+  /** Epoch ms. */
+  startTime: number;
+  /** us. */
+  duration: number;
+  /** us, -1 unknown. */
+  cpuTime: number;
+  /** us. */
+  interval: number;
+  samples: number;
+  /** What limits the profile's accuracy, one line each (accuracy.ts): none when nothing does. */
+  notes: string[];
+}
+
+/** What the page shows of one run: its header figures, its trees, its timeline. */
+export type RunData = Pick<PageData, "meta" | "trees" | "timeline" | "startStack">;
+
 export interface PageData {
   version: string;
-  meta: {
-    program: string;
-    runtime: string;
-    /** Epoch ms. */
-    startTime: number;
-    /** us. */
-    duration: number;
-    /** us, -1 unknown. */
-    cpuTime: number;
-    /** us. */
-    interval: number;
-    samples: number;
-    /** What limits the profile's accuracy, one line each (accuracy.ts): none when nothing does. */
-    notes: string[];
-  };
+  meta: RunMeta;
   /** Per real frame: display name, short "path:line", FrameFlag bits, library id or -1. */
   names: string[];
   positions: string[];
@@ -180,4 +192,14 @@ export interface PageData {
    * object), or the one its URL's hash names (#thread=N, 1-based).
    */
   threads?: { name: string; data: PageData }[];
+  /**
+   * Two runs compared (tsprofile diff -r html): this object is NEW's run, its trees the diff trees (with baseTime
+   * and side), and BASE's run is here with its own trees (its ordinary processing) and timeline. Both runs are on
+   * one frame table (names, positions, flags, library above). The page shows one run at a time; NEW's first.
+   */
+  diff?: {
+    /** Changes are of each run's share of its total (percentage points), not of time. */
+    normalize: boolean;
+    base: RunData;
+  };
 }

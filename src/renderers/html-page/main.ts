@@ -1,9 +1,10 @@
 // The page's entry, which scripts/build-html.mjs bundles: wires the header, tree, search and timeline to the
 // controls. Names and paths are data: only textContent and canvas fillText show them, never as markup.
 // deno-lint-ignore-file no-window no-window-prefix -- browser code: window is the page's global object
-import { header } from "./header.ts";
+import { header, markRun } from "./header.ts";
 import { applySearch } from "./search.ts";
 import { byId, state, timings } from "./shared.ts";
+import type { Run } from "./shared.ts";
 import { prepareTimeline, scheduleDraw, setupTimeline } from "./timeline.ts";
 import { onTreeClick, onTreeKey, renderTree, setCurrent } from "./tree.ts";
 
@@ -17,6 +18,18 @@ function showView(v: "tree" | "timeline"): void {
     prepareTimeline();
     scheduleDraw();
     byId("timeline").focus({ preventScroll: true });
+  }
+}
+
+/** A diff's run shown: NEW's tree with the changes and its timeline, or BASE's own tree and timeline. */
+function showRun(run: Run): void {
+  if (state.run === run) return;
+  state.run = run;
+  markRun();
+  applySearch(); // the run's own tree, the search applied to it
+  if (state.view === "timeline") {
+    prepareTimeline();
+    scheduleDraw();
   }
 }
 
@@ -64,6 +77,8 @@ function main(): void {
   });
   byId("tab-tree").addEventListener("click", () => showView("tree"));
   byId("tab-timeline").addEventListener("click", () => showView("timeline"));
+  byId("run-new").addEventListener("click", () => showRun("new"));
+  byId("run-base").addEventListener("click", () => showRun("base"));
   setupTimeline();
   renderTree();
   timings.ready = performance.now();

@@ -2,7 +2,7 @@
 // toggles, the view, the search), the load timings, DOM helpers, and how a frame reads (name, position, app code).
 import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../../session/types.ts";
 import { escapeText } from "./escape.ts";
-import type { PageData } from "./data.ts";
+import type { PageData, RunData } from "./data.ts";
 
 /** Milliseconds since navigation start at each step, for bench/html.ts (window.tsprofileTimings). */
 export const timings: Record<string, number> = { script: performance.now() };
@@ -56,8 +56,17 @@ export const state = {
   showAll: data.showAll,
   percent: data.percent,
   view: "tree" as "tree" | "timeline",
+  /** A diff's run shown (PageData.diff): NEW's (its tree the diff's) or BASE's; any other page has only "new". */
+  run: "new" as Run,
   query: "",
 };
+
+export type Run = "new" | "base";
+
+/** The run shown: its trees, timeline and figures (`data` itself but for a diff's BASE). */
+export function runData(): RunData {
+  return state.run === "base" && data.diff ? data.diff.base : data;
+}
 
 export { escapeText };
 

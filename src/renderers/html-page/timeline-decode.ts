@@ -2,7 +2,8 @@
 // (internal and hidden frames left out unless show-all, the stem above start() trimmed), each built when first drawn.
 import { FrameFlag, SampleState, SyntheticFrame } from "../../../session/types.ts";
 import { keyStack, keyState, unpackDuration, unpackInts } from "./data.ts";
-import { data, isSynthetic, state } from "./shared.ts";
+import type { RunData, TimelineData } from "./data.ts";
+import { data, isSynthetic, runData, state } from "./shared.ts";
 
 export interface Timeline {
   /** Per run: start time (us) and the key index; starts has count + 1 entries (the last is the end). */
@@ -19,10 +20,10 @@ export interface Paths {
   maxDepth: number;
 }
 
-const pathsFor: Record<"normal" | "all", Paths | undefined> = { normal: undefined, all: undefined };
+/** Per run shown and show-all or not ("new:normal", "base:all"). */
+const pathsFor = new Map<string, Paths>();
 
-export function decodeRuns(): Timeline {
-  const tl = data.timeline;
+export function decodeRuns(tl: TimelineData): Timeline {
   const count = tl.count;
   const pairs = unpackInts(tl.runs, 2 * count) as Float64Array;
   const starts = new Float64Array(count + 1);
@@ -38,8 +39,8 @@ export function decodeRuns(): Timeline {
 }
 
 /** Node identity = the whole path above it, so adjacent equal nodes at a depth are one frame call. */
-function buildPaths(showAll: boolean): Paths {
-  const tl = data.timeline;
+function buildPaths(run: RunData, showAll: boolean): Paths {
+  const tl = run.timeline;
   const nodeParent: number[] = [-1];
   const nodeFrame: number[] = [SyntheticFrame.root];
   const ids = new Map<string, number>();
@@ -75,7 +76,7 @@ function buildPaths(showAll: boolean): Paths {
     return Int32Array.from(path.reverse());
   });
   // SPEC.md step 3 (trim stem), on the paths that start with a real frame.
-  const start = data.startStack.filter((f) => !removed(f));
+  const start = run.startStack.filter((f) => !removed(f));
   const candidates = full.filter((p) => p.length > 0 && !isSynthetic(nodeFrame[p[0]]));
   let j = 0;
   if (start.length > 0 && candidates.length > 0 && candidates.every((p) => nodeFrame[p[0]] === start[0])) {
@@ -92,6 +93,8 @@ function buildPaths(showAll: boolean): Paths {
 }
 
 export function currentPaths(): Paths {
-  const key = state.showAll ? "all" : "normal";
-  return (pathsFor[key] ??= buildPaths(state.showAll));
+  const key = `${state.run}:${state.showAll ? "all" : "normal"}`;
+  let paths = pathsFor.get(key);
+  if (!paths) pathsFor.set(key, paths = buildPaths(runData(), state.showAll));
+  return paths;
 }

@@ -4,12 +4,14 @@
 import { FrameFlag, SyntheticFrame } from "../../../session/types.ts";
 import { currentPaths, decodeRuns } from "./timeline-decode.ts";
 import type { Paths, Timeline } from "./timeline-decode.ts";
-import { byId, data, el, frameName, framePosition, isSynthetic, state, timings } from "./shared.ts";
+import { byId, data, el, frameName, framePosition, isSynthetic, runData, state, timings } from "./shared.ts";
 
+/** The run shown's timeline and the span of it in view (prepareTimeline); each run keeps its own. */
 let timeline: Timeline | null = null;
+let view = { start: 0, end: 1 };
+const runs = new Map<string, { timeline: Timeline; view: { start: number; end: number } }>();
 const ROW = 18;
 const AXIS = 20;
-const view = { start: 0, end: 1 };
 let drawPending = false;
 let draws = 0;
 // Segments of the last draw, for hover and click.
@@ -97,7 +99,8 @@ function runAt(tl: Timeline, t: number): number {
 
 function draw(): void {
   const canvas = byId<HTMLCanvasElement>("timeline");
-  const tl = (timeline ??= decodeRuns());
+  prepareTimeline();
+  const tl = timeline!;
   timings.decoded ??= performance.now();
   const P = currentPaths();
   timings.paths ??= performance.now();
@@ -280,13 +283,16 @@ function pan(fraction: number): void {
   scheduleDraw();
 }
 
-/** Before the timeline is first shown: its runs decoded, all of it in view. */
+/** The run shown's timeline: when first shown its runs decoded and all of it in view, then as it was left. */
 export function prepareTimeline(): void {
-  if (!timeline) {
-    timeline = decodeRuns();
-    view.start = 0;
-    view.end = Math.max(1, timeline.end);
+  let r = runs.get(state.run);
+  if (!r) {
+    const decoded = decodeRuns(runData().timeline);
+    r = { timeline: decoded, view: { start: 0, end: Math.max(1, decoded.end) } };
+    runs.set(state.run, r);
   }
+  timeline = r.timeline;
+  view = r.view;
 }
 
 function resetView(): void {

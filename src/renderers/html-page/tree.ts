@@ -1,9 +1,22 @@
 // The call tree view: the embedded trees unpacked (each when first shown), rows drawn as nodes open, the
 // library groups, keyboard and mouse. The search (search.ts) narrows it through setFilter.
 import { NodeFlag } from "../../../session/types.ts";
+import { nodeChange } from "./change.ts";
 import { unpackFrame, unpackInts } from "./data.ts";
 import type { TreeData } from "./data.ts";
-import { byId, data, el, escapeText, frameName, framePosition, isApp, isSynthetic, seconds, state } from "./shared.ts";
+import {
+  byId,
+  data,
+  el,
+  escapeText,
+  frameName,
+  framePosition,
+  isApp,
+  isSynthetic,
+  runData,
+  seconds,
+  state,
+} from "./shared.ts";
 
 /** A TreeData unpacked. */
 interface TreeArrays {
@@ -15,6 +28,9 @@ interface TreeArrays {
   cpu: Float64Array | null;
   group: Int32Array;
   flags: Uint8Array;
+  /** A diff's tree only (TreeData.baseTime, side): BASE's time and which runs have the node; null otherwise. */
+  baseTime: Float64Array | null;
+  side: Uint8Array | null;
   groupHidden: number[];
   groupLibs: number[][];
 }
@@ -35,6 +51,8 @@ function unpackTree(t: TreeData): TreeArrays {
     cpu: t.cpu === undefined ? null : (unpackInts(t.cpu, n) as Float64Array),
     group,
     flags: unpackInts(t.flags, n, new Uint8Array(n)) as Uint8Array,
+    baseTime: t.baseTime === undefined ? null : (unpackInts(t.baseTime, n) as Float64Array),
+    side: t.side === undefined ? null : (unpackInts(t.side, n, new Uint8Array(n)) as Uint8Array),
     groupHidden: t.groupHidden,
     groupLibs: t.groupLibs,
   };
@@ -52,7 +70,8 @@ export interface Tree {
   lower: Array<string | undefined>;
 }
 
-const trees: Record<"normal" | "all", Tree | undefined> = { normal: undefined, all: undefined };
+/** Per run shown and show-all or not ("new:normal", "base:all"), each unpacked when first shown. */
+const trees = new Map<string, Tree>();
 
 const AUTO_OPEN_DEPTH = 40;
 
@@ -72,20 +91,28 @@ function buildTree(packed: TreeData): Tree {
   }
   const t: Tree = { d, n, childStart, children, end, expanded: new Set(), openGroups: new Set(), lower: [] };
   // Start with the hot path open: every node over 20% of the total, down to AUTO_OPEN_DEPTH (a recursion
-  // thousands deep is opened by hand, a level at a time, not all at once).
-  const total = n > 0 ? d.time[0] : 0;
+  // thousands deep is opened by hand, a level at a time, not all at once). A diff's tree opens the hot path of
+  // either run: what BASE spent its time in shows, gone or not.
+  const hot = (time: Float64Array | null): (i: number) => boolean => {
+    const total = time && n > 0 ? time[0] : 0;
+    return (i) => total > 0 && time![i] >= 0.2 * total;
+  };
+  const [hotNew, hotBase] = [hot(d.time), hot(d.baseTime)];
   const depth = new Int32Array(n);
   t.expanded.add(0);
   for (let i = 1; i < n; i++) {
     depth[i] = depth[d.parent[i]] + 1;
-    if (d.time[i] >= 0.2 * total && depth[i] <= AUTO_OPEN_DEPTH) t.expanded.add(i);
+    if ((hotNew(i) || hotBase(i)) && depth[i] <= AUTO_OPEN_DEPTH) t.expanded.add(i);
   }
   return t;
 }
 
 export function currentTree(): Tree {
-  const key = state.showAll ? "all" : "normal";
-  return (trees[key] ??= buildTree(data.trees[key]));
+  const which = state.showAll ? "all" : "normal";
+  const key = `${state.run}:${which}`;
+  let t = trees.get(key);
+  if (!t) trees.set(key, t = buildTree(runData().trees[which]));
+  return t;
 }
 
 export function shown(t: Tree, node: number): boolean {
@@ -163,6 +190,7 @@ function renderNode(t: Tree, node: number): HTMLElement {
   row.append(el("span", "tog", canOpen ? (open ? "\u25be" : "\u25b8") : ""));
   row.append(el("span", timeClass(d.time[node], total), formatTime(d.time[node], total)));
   if (d.cpu) row.append(el("span", "cpu", `cpu ${formatTime(d.cpu[node], total)}`));
+  if (d.baseTime && d.side) row.append(changeCell(d.time[node], d.baseTime[node], d.side[node], total, d.baseTime[0]));
   const name = el("span", "name", frameName(f, d.parent[node] === 0));
   if (matchSet && matchSet[node]) name.classList.add("match");
   row.append(name);
@@ -176,6 +204,18 @@ function renderNode(t: Tree, node: number): HTMLElement {
   item.append(row);
   if (open) item.append(renderChildren(t, node));
   return item;
+}
+
+/** A diff row's change against BASE (html-page/change.ts, as the text diff says it), both times in its title. */
+function changeCell(next: number, base: number, side: number, total: number, baseTotal: number): HTMLElement {
+  const normalize = data.diff?.normalize ?? false;
+  const { text, kind } = nodeChange(next, base, side, { next: total, base: baseTotal, normalize });
+  const cell = el("span", `change c-${kind}`, text);
+  const share = (us: number, of: number) => `${of > 0 ? ((us / of) * 100).toFixed(1) : "0.0"}%`;
+  cell.title = normalize
+    ? `base ${share(base, baseTotal)} of its run, new ${share(next, total)}`
+    : `base ${seconds(base)} s, new ${seconds(next)} s`;
+  return cell;
 }
 
 function renderChildren(t: Tree, node: number): HTMLElement {
@@ -206,7 +246,7 @@ export function renderTree(): void {
   const focusedNode = current?.parentElement?.dataset.node;
   root.replaceChildren();
   current = null;
-  const empty = t.n <= 1 || t.d.time[0] <= 0;
+  const empty = t.n <= 1 || (t.d.time[0] <= 0 && !(t.d.baseTime && t.d.baseTime[0] > 0));
   byId("empty").hidden = !empty;
   if (empty) return;
   for (const c of displayChildren(t, 0, keep)) root.append(renderNode(t, c));

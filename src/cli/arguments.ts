@@ -155,6 +155,10 @@ export interface CliPlan {
   signalToggle?: boolean;
   /** -c: the code to run instead of script. */
   code?: string;
+  /** -r PATH: a renderer module (its default export), loaded before the program runs (src/cli/modules.ts). */
+  rendererModule?: string;
+  /** -p processor=PATH, in order: processor modules (their default exports), loaded before the program runs. */
+  processorModules?: string[];
 }
 
 /** The plan as the options build it, with what they said that the checks after them need. */
@@ -337,6 +341,11 @@ function readOutputOption(reading: Reading, name: string, value: string): boolea
       plan.outfile = value;
       return true;
     case "renderer":
+      if (isModulePath(value)) {
+        plan.rendererModule = moduleFile("--renderer", value);
+        reading.rendererGiven = true;
+        return true;
+      }
       if (!RENDERERS.includes(value)) {
         throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
       }
@@ -419,7 +428,31 @@ function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
   else if (plan.load !== undefined) plan.report.color = defaultReportOptions(stdout).color;
   if (reading.color !== undefined) plan.report.color = reading.color;
   // -p comes last so an explicit render option overrides the flags above.
-  for (const option of reading.renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+  for (const option of reading.renderOptions) {
+    const processor = /^\s*processor\s*=(.*)$/s.exec(option);
+    if (processor) (plan.processorModules ??= []).push(moduleFile("-p processor", processor[1]));
+    else plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+  }
+}
+
+/** -r takes a module when its value is a path: ./x, ../x, /x (C:\\x), or a JavaScript or TypeScript file name. */
+export function isModulePath(value: string): boolean {
+  return /^(\.{1,2}[\\/]|[\\/]|[A-Za-z]:[\\/])/.test(value) || /\.[cm]?[jt]s$/i.test(value);
+}
+
+/** A module option's file, there now: a typo fails before the program runs, not after. */
+function moduleFile(option: string, path: string): string {
+  if (path === "") throw new UsageError(`${option}: needs a module's path`);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    // missing or unreadable: said below
+  }
+  if (!isFile) {
+    throw new UsageError(`${option}: ${existsSync(path) ? `'${path}' is not a file` : `no such file '${path}'`}`);
+  }
+  return path;
 }
 
 /** The report can be written where it goes: found out now, not after a long run whose report would then be lost. */
@@ -429,10 +462,11 @@ function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
     const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile, true);
     if (why !== undefined) throw new UsageError(`--outfile: ${why}`);
   }
-  if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {
+  const renderer = plan.report.renderer;
+  if (plan.outfile === undefined && typeof renderer === "string" && BINARY_RENDERERS.has(renderer)) {
     // Bytes never go to the program's stderr, nor to a terminal.
     if (plan.load === undefined || stdout.isTTY) {
-      throw new UsageError(`the ${plan.report.renderer} format is binary: write it to a file with -o FILE`);
+      throw new UsageError(`the ${renderer} format is binary: write it to a file with -o FILE`);
     }
   }
 }

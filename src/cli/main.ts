@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "../../session/errors.ts";
 import { reexecUnderBun } from "../../runtimes/launch/bun-reexec.ts";
 import { type CliPlan, parseCommandLine } from "./arguments.ts";
+import { loadModules } from "./modules.ts";
 import { type CliExit, runLoad, say } from "./output.ts";
 import { run } from "./run.ts";
 
@@ -44,6 +45,15 @@ export async function main(argv: string[]): Promise<CliExit> {
   if (plan.message !== undefined) {
     process.stdout.write(plan.message);
     return { code: 0 };
+  }
+  try {
+    await loadModules(plan); // before the program runs: a module that fails to load fails at once
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return { code: 2 };
+    }
+    throw err;
   }
   return plan.load !== undefined ? runLoad(plan) : run(plan);
 }

@@ -5,13 +5,7 @@ import { UsageError } from "../session/errors.ts";
 import type { Session } from "../session/types.ts";
 import { processSession } from "../wasm/core.ts";
 import type { FrameNode } from "./processing/frame-node.ts";
-import {
-  FrameTable,
-  fromFrameTree,
-  runProcessors,
-  thrownMessage,
-  toFrameTree,
-} from "./processing/frame-tree.ts";
+import { FrameTable, fromFrameTree, runProcessors, thrownMessage, toFrameTree } from "./processing/frame-tree.ts";
 import { defaultReportOptions } from "./processing/options.ts";
 import type { ReportOptions, TreeRenderer } from "./processing/options.ts";
 import { processReport } from "./processing/process.ts";
@@ -49,7 +43,8 @@ function prepare(process: ProcessFn, session: Session, opts: ReportOptions, proc
 
 /** The label of a renderer function in messages: its name (the CLI names a module's by its path). */
 function rendererLabel(renderer: TreeRenderer): string {
-  return renderer.name ? `renderer ${renderer.name}` : "the renderer function";
+  // `{ renderer: () => ... }` names the function "renderer": no name worth saying.
+  return renderer.name && renderer.name !== "renderer" ? `renderer ${renderer.name}` : "the renderer function";
 }
 
 /** A renderer function over the plain tree: its output checked, a throw said in one line. */

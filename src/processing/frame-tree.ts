@@ -92,9 +92,17 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-/** Why root is not a tree of FrameNodes, or undefined. Iterative; a node met twice (a cycle) is an error. */
+/**
+ * Why root is not a tree of FrameNodes, or undefined. Iterative; a node met twice (a cycle) is an error. A node a
+ * processor made needs only function, time and children: the other fields are filled in with their defaults
+ * (file "", line 0, selfTime and awaitTime 0, cpuTime null, library null, isApplication when library is null,
+ * group null, visible true), so a renderer reads whole nodes.
+ */
 export function treeProblem(root: unknown): string | undefined {
-  if (root === null || typeof root !== "object" || Array.isArray(root)) return `${describe(root)}, not a tree`;
+  const thenable = typeof (root as { then?: unknown } | null)?.then === "function";
+  if (root === null || typeof root !== "object" || Array.isArray(root) || thenable) {
+    return `${describe(root)}, not a tree`;
+  }
   const seen = new Set<object>();
   const stack: unknown[] = [root];
   while (stack.length > 0) {
@@ -116,6 +124,19 @@ export function treeProblem(root: unknown): string | undefined {
     if (group != null && (typeof group !== "object" || typeof group.id !== "number")) {
       return `${name} whose group has no numeric id`;
     }
+    if (node.cpuTime != null && (typeof node.cpuTime !== "number" || !Number.isFinite(node.cpuTime))) {
+      return `${name} whose cpuTime is not a number or null`;
+    }
+    if (node.library != null && typeof node.library !== "string") return `${name} whose library is not a string`;
+    node.file ??= "";
+    node.line ??= 0;
+    node.selfTime ??= 0;
+    node.awaitTime ??= 0;
+    node.cpuTime ??= null;
+    node.library ??= null;
+    node.isApplication ??= node.library === null;
+    node.group ??= null;
+    node.visible ??= true;
     for (let k = node.children.length - 1; k >= 0; k--) stack.push(node.children[k]);
   }
   return undefined;

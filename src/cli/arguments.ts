@@ -51,12 +51,22 @@ Options:
                         'json', 'html', 'speedscope', 'cpuprofile',
                         'collapsed', 'pprof', 'tsprof'. pprof and tsprof are
                         binary: they need -o (or, with --load, a stdout that
-                        is not a terminal)
+                        is not a terminal). Or a module's path (./r.mjs, or
+                        any name ending .js .mjs .cjs .ts): its default
+                        export takes the processed tree and the options and
+                        returns the report (a string or a Uint8Array)
   -p KEY=VALUE, --render-option=KEY=VALUE
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
                         -p show_all=true, -p short_mode=true, -p show_cpu=true
                         (each node's CPU time, where it was recorded)
+  -p processor=PATH     a processor module (repeatable, run in order after
+                        tsprofile's own): its default export takes the tree
+                        and the options and returns the tree (or changes it
+                        and returns nothing). The tree reports (text, json,
+                        html, a renderer module) show its result; the sample
+                        formats (speedscope, cpuprofile, collapsed, pprof,
+                        tsprof) do not use the tree
   --stream-to=FILE      write the session to FILE while the program runs, so
                         a run that is killed (even with kill -9) still
                         leaves a profile: tsprofile --load FILE renders what

@@ -533,6 +533,7 @@ test("options: defaults", () => {
     show: [],
     showRegex: [],
     asyncMode: "enabled",
+    processors: [],
   });
 });
 
@@ -571,6 +572,7 @@ test("options: -p KEY=VALUE", () => {
     show: ["*/x/*"],
     showRegex: [],
     asyncMode: "disabled",
+    processors: [],
   });
 });
 

@@ -166,6 +166,19 @@ const renameSpin: Processor = (r) => {
   return r;
 };
 
+test("processors: each worker thread's tree is processed too, with its own frames", () => {
+  const s = shop();
+  s.threads = [makeSession([frame("spin", "/app/src/worker.ts", 3)], spread([[[0], 20]]), {
+    thread: { id: 1, name: "worker 1" },
+  })];
+  const text = renderSession(s, { processors: [renameSpin], shortMode: true });
+  assert.match(text, /spin \[fast\] {2}src\/routes\.ts:30/);
+  assert.match(text, /Thread: worker 1 .*\n0\.020 spin \[fast\] {2}src\/worker\.ts:3\n/);
+  const json = JSON.parse(renderSession(s, { processors: [renameSpin], renderer: "json" }));
+  assert.is(json.threads[0].root_frame.children[0].function, "spin [fast]");
+  assert.is(rootFrame(s.threads[0], { processors: [renameSpin] })!.children[0].function, "spin [fast]");
+});
+
 test("processors: the sample formats read samples, not the tree, and are unchanged", () => {
   const s = shop();
   for (const renderer of ["collapsed", "speedscope", "cpuprofile"]) {

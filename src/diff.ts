@@ -114,7 +114,7 @@ const DIFF_REPORTS: Record<string, (d: SessionDiff) => string> = {
 };
 
 /** The diff as a report: text (the tree or, with flat, the table), json or html. */
-export function renderDiff(diff: SessionDiff, renderer: string = diff.options.renderer): string {
+export function renderDiff(diff: SessionDiff, renderer: string = String(diff.options.renderer)): string {
   const render = Object.hasOwn(DIFF_REPORTS, renderer) ? DIFF_REPORTS[renderer] : undefined;
   if (!render) {
     throw new UsageError(`diff: no ${renderer} report (one of: ${Object.keys(DIFF_REPORTS).join(", ")})`);

@@ -9,8 +9,13 @@ import { browserCommand, launch as launchOpener } from "./browser.ts";
 import { startSampler } from "../runtimes/index.ts";
 import type { Sampler } from "../runtimes/index.ts";
 import { defaultReportOptions } from "./processing/options.ts";
-import type { ReportOptions } from "./processing/options.ts";
+import type { Processor, ReportOptions, TreeRenderer } from "./processing/options.ts";
+import type { FrameNode } from "./processing/frame-node.ts";
+import { displayable, sessionDisplay } from "./display.ts";
+import { escapeAttribute, JUPYTER_DISPLAY } from "./jupyter.ts";
+import type { DisplayBundle } from "./jupyter.ts";
 import { renderSession } from "./report.ts";
+import { rootFrame } from "./tree.ts";
 import { combineSessions } from "../session/session.ts";
 import { MIN_INTERVAL } from "../session/types.ts";
 import type { AsyncMode, Session } from "../session/types.ts";
@@ -22,6 +27,8 @@ export interface ProfilerOptions {
    * awaiting stack as [await]; "strict" also profiles only the async context that called start(), showing the
    * time other contexts run as [out-of-context]; "disabled" records no waits. */
   asyncMode?: AsyncMode;
+  /** Processors run after the core's on every tree report and rootFrame() (before any given per call). */
+  processors?: Processor[];
 }
 
 /** Where print() writes: process.stdout by default. */
@@ -44,6 +51,7 @@ export class Profiler {
   /** Seconds between samples. */
   readonly interval: number;
   readonly asyncMode: AsyncMode;
+  readonly processors: readonly Processor[];
   #sampler: Sampler | null = null;
   #lastSession: Session | null = null;
 
@@ -54,6 +62,11 @@ export class Profiler {
       throw new RangeError(`tsprofile: asyncMode is "enabled", "strict" or "disabled" (got ${String(asyncMode)})`);
     }
     this.asyncMode = asyncMode;
+    const processors = options.processors ?? [];
+    if (!Array.isArray(processors) || processors.some((p) => typeof p !== "function")) {
+      throw new TypeError("tsprofile: processors is an array of functions");
+    }
+    this.processors = [...processors];
     // Node 20/22: context tracking must be active before the promises of the code to profile exist.
     if (asyncMode === "strict") prepareContextTracking();
   }
@@ -121,7 +134,9 @@ export class Profiler {
     if (sampler === null || !sampler.isRunning) throw new Error("tsprofile: the profiler is not running");
     this.#sampler = null;
     const session = sampler.stop();
-    this.#lastSession = this.#lastSession ? combineSessions(this.#lastSession, session) : session;
+    const combined = this.#lastSession ? combineSessions(this.#lastSession, session) : session;
+    // Displayable in a notebook as this profiler's HTML report (src/jupyter.ts).
+    this.#lastSession = displayable(combined, this.#reportDefaults());
     return this.#lastSession;
   }
 
@@ -138,11 +153,46 @@ export class Profiler {
     return this.output("text", { unicode: false, color: false, ...options });
   }
 
-  /** The last session rendered by the given renderer. */
-  output(renderer: ReportOptions["renderer"], options: Partial<ReportOptions> = {}): string {
+  /** The report options this profiler's own settings give: its async mode and processors. */
+  #reportDefaults(options: Partial<ReportOptions> = {}): Partial<ReportOptions> {
+    return {
+      asyncMode: this.asyncMode,
+      ...options,
+      processors: [...this.processors, ...(options.processors ?? [])],
+    };
+  }
+
+  #session(): Session {
     const session = this.#lastSession;
     if (session === null) throw new Error("tsprofile: nothing to report: call start() and stop() first");
-    return renderSession(session, { asyncMode: this.asyncMode, ...options, renderer });
+    return session;
+  }
+
+  /**
+   * The last session rendered by the given renderer: a format's name, or a function of the processed plain tree
+   * (see rootFrame) returning the report's text.
+   */
+  output(renderer: string | TreeRenderer, options: Partial<ReportOptions> = {}): string {
+    return renderSession(this.#session(), { ...this.#reportDefaults(options), renderer });
+  }
+
+  /**
+   * The last session's call tree as plain objects, times in seconds (pyinstrument's root_frame()): processed as
+   * output() would with the same options, this profiler's processors and options.processors run on it. Null
+   * when the session has no samples.
+   */
+  rootFrame(options: Partial<ReportOptions> = {}): FrameNode | null {
+    return rootFrame(this.#session(), this.#reportDefaults(options));
+  }
+
+  /** A notebook's display of the profiler (Deno's Jupyter kernel): its last session's HTML report. */
+  [JUPYTER_DISPLAY](): DisplayBundle {
+    const session = this.#lastSession;
+    if (session === null) {
+      const text = "tsprofile Profiler: no session yet (call start() and stop())";
+      return { "text/html": `<pre>${escapeAttribute(text)}</pre>`, "text/plain": text };
+    }
+    return sessionDisplay(session, this.#reportDefaults());
   }
 
   /** The last session as a self-contained HTML page (call tree and timeline; no network needed to view it). */

@@ -87,8 +87,8 @@ test("the text diff: NEW's tree with each row's change, [new] and [gone]; the fl
   assert.match(flat[header + 1], /0\.200 +0\.100 +\+0\.100 s \+100% +work/);
   // Coloured: growth red, a new function red, a gone one green.
   const coloured = renderDiff(diffSessions(base, next, { color: true }));
-  assert.match(coloured, /\x1b\[31m\+0\.100 s \+100%/);
-  assert.match(coloured, /\x1b\[32m\[gone/);
+  assert.ok(coloured.includes("\x1b[31m+0.100 s +100%"), coloured);
+  assert.ok(coloured.includes("\x1b[32m[gone"), coloured);
 });
 
 test("--normalize compares shares: the same shares in a run twice as long is no change", () => {

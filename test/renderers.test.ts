@@ -568,6 +568,7 @@ test("options: defaults", () => {
     show: [],
     showRegex: [],
     asyncMode: "enabled",
+    processors: [],
   });
 });
 
@@ -606,6 +607,7 @@ test("options: -p KEY=VALUE", () => {
     show: ["*/x/*"],
     showRegex: [],
     asyncMode: "disabled",
+    processors: [],
   });
 });
 

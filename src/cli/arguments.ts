@@ -52,12 +52,22 @@ Options:
                         'json', 'html', 'speedscope', 'cpuprofile',
                         'collapsed', 'pprof', 'tsprof'. pprof and tsprof are
                         binary: they need -o (or, with --load, a stdout that
-                        is not a terminal)
+                        is not a terminal). Or a module's path (./r.mjs, or
+                        any name ending .js .mjs .cjs .ts): its default
+                        export takes the processed tree and the options and
+                        returns the report (a string or a Uint8Array)
   -p KEY=VALUE, --render-option=KEY=VALUE
                         a renderer option (repeatable), e.g. -p flat=true,
                         -p time=percent_of_total, -p filter_threshold=0.02,
                         -p show_all=true, -p short_mode=true, -p show_cpu=true
                         (each node's CPU time, where it was recorded)
+  -p processor=PATH     a processor module (repeatable, run in order after
+                        tsprofile's own): its default export takes the tree
+                        and the options and returns the tree (or changes it
+                        and returns nothing). The tree reports (text, json,
+                        html, a renderer module) show its result; the sample
+                        formats (speedscope, cpuprofile, collapsed, pprof,
+                        tsprof) do not use the tree
   --stream-to=FILE      write the session to FILE while the program runs, so
                         a run that is killed (even with kill -9) still
                         leaves a profile: tsprofile --load FILE renders what
@@ -156,6 +166,10 @@ export interface CliPlan {
   signalToggle?: boolean;
   /** -c: the code to run instead of script. */
   code?: string;
+  /** -r PATH: a renderer module (its default export), loaded before the program runs (src/cli/modules.ts). */
+  rendererModule?: string;
+  /** -p processor=PATH, in order: processor modules (their default exports), loaded before the program runs. */
+  processorModules?: string[];
   /** `tsprofile diff`: compare two saved profiles instead of running a program. */
   diff?: DiffPlan;
 }
@@ -349,6 +363,11 @@ function readOutputOption(reading: Reading, name: string, value: string): boolea
       plan.outfile = value;
       return true;
     case "renderer":
+      if (isModulePath(value)) {
+        plan.rendererModule = moduleFile("--renderer", value);
+        reading.rendererGiven = true;
+        return true;
+      }
       if (!RENDERERS.includes(value)) {
         throw new UsageError(`--renderer: unknown renderer '${value}' (one of: ${RENDERERS.join(", ")})`);
       }
@@ -431,7 +450,31 @@ function settleReport(reading: Reading, stdout: { isTTY?: boolean }): void {
   else if (plan.load !== undefined) plan.report.color = defaultReportOptions(stdout).color;
   if (reading.color !== undefined) plan.report.color = reading.color;
   // -p comes last so an explicit render option overrides the flags above.
-  for (const option of reading.renderOptions) plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+  for (const option of reading.renderOptions) {
+    const processor = /^\s*processor\s*=(.*)$/s.exec(option);
+    if (processor) (plan.processorModules ??= []).push(moduleFile("-p processor", processor[1]));
+    else plan.report = applyRenderOption(plan.report, option) ?? plan.report;
+  }
+}
+
+/** -r takes a module when its value is a path: ./x, ../x, /x (C:\\x), or a JavaScript or TypeScript file name. */
+export function isModulePath(value: string): boolean {
+  return /^(\.{1,2}[\\/]|[\\/]|[A-Za-z]:[\\/])/.test(value) || /\.[cm]?[jt]s$/i.test(value);
+}
+
+/** A module option's file, there now: a typo fails before the program runs, not after. */
+function moduleFile(option: string, path: string): string {
+  if (path === "") throw new UsageError(`${option}: needs a module's path`);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    // missing or unreadable: said below
+  }
+  if (!isFile) {
+    throw new UsageError(`${option}: ${existsSync(path) ? `'${path}' is not a file` : `no such file '${path}'`}`);
+  }
+  return path;
 }
 
 /** The report can be written where it goes: found out now, not after a long run whose report would then be lost. */
@@ -441,10 +484,11 @@ function checkOutput(plan: CliPlan, stdout: { isTTY?: boolean }): void {
     const why = whyNotWritable(plan.signalToggle ? numberedPath(plan.outfile, 1) : plan.outfile, true);
     if (why !== undefined) throw new UsageError(`--outfile: ${why}`);
   }
-  if (plan.outfile === undefined && BINARY_RENDERERS.has(plan.report.renderer)) {
+  const renderer = plan.report.renderer;
+  if (plan.outfile === undefined && typeof renderer === "string" && BINARY_RENDERERS.has(renderer)) {
     // Bytes never go to the program's stderr, nor to a terminal.
     if (plan.load === undefined || stdout.isTTY) {
-      throw new UsageError(`the ${plan.report.renderer} format is binary: write it to a file with -o FILE`);
+      throw new UsageError(`the ${renderer} format is binary: write it to a file with -o FILE`);
     }
   }
 }

@@ -8,6 +8,7 @@ import { UsageError } from "../../session/errors.ts";
 import { reexecUnderBun } from "../../runtimes/launch/bun-reexec.ts";
 import { type CliPlan, parseCommandLine, parseDiffCommandLine } from "./arguments.ts";
 import { runDiff } from "./diff.ts";
+import { loadModules } from "./modules.ts";
 import { type CliExit, runLoad, say } from "./output.ts";
 import { run } from "./run.ts";
 
@@ -46,6 +47,15 @@ export async function main(argv: string[]): Promise<CliExit> {
   if (plan.message !== undefined) {
     process.stdout.write(plan.message);
     return { code: 0 };
+  }
+  try {
+    await loadModules(plan); // before the program runs: a module that fails to load fails at once
+  } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return { code: 2 };
+    }
+    throw err;
   }
   if (plan.diff !== undefined) return runDiff(plan);
   return plan.load !== undefined ? runLoad(plan) : run(plan);

@@ -72,6 +72,9 @@ export function startReports(plan: CliPlan): RunReports {
       if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
     } else if (plan.report.renderer === "html") {
       openHtml(report); // never into the program's stderr
+    } else if (typeof report !== "string") {
+      say("the renderer module returned bytes: write them to a file with -o FILE"); // never into stderr
+      return false;
     } else {
       if (plan.signalToggle) say(`report ${reports}:`);
       process.stderr.write(report);

@@ -2,11 +2,25 @@
 // CLI's repeatable -p/--render-option KEY=VALUE. Kept apart from report.ts so they load without the wasm core.
 import process from "node:process";
 import { UsageError } from "../../session/errors.ts";
-import type { AsyncMode } from "../../session/types.ts";
+import type { AsyncMode, Session } from "../../session/types.ts";
+import type { FrameNode } from "./frame-node.ts";
+
+/**
+ * A processor written in JavaScript: runs after the core's processing on the plain tree (times in seconds) and
+ * returns the new root, or undefined when it changed the tree in place. Tree reports (text, json, html) show its
+ * result; the sample formats (speedscope, cpuprofile, collapsed, pprof, tsprof) read samples, not the tree.
+ */
+export type Processor = (root: FrameNode, options: ReportOptions) => FrameNode | undefined | void;
+
+/**
+ * A renderer written in JavaScript: the processed plain tree (null when the session has no samples), the report
+ * options and the session, to the report's text or bytes.
+ */
+export type TreeRenderer = (root: FrameNode | null, options: ReportOptions, session: Session) => string | Uint8Array;
 
 export interface ReportOptions {
-  /** A key of RENDERERS (src/renderers/index.ts). */
-  renderer: string;
+  /** A key of RENDERERS (src/renderers/index.ts), or a renderer function of the plain tree. */
+  renderer: string | TreeRenderer;
   /** Chronological tree instead of aggregated. */
   timeline: boolean;
   /** Keep runtime internals and tsprofile's frames, no library grouping, no threshold. */
@@ -30,6 +44,8 @@ export interface ReportOptions {
   showRegex: string[];
   /** How waits are charged (pyinstrument's async_mode): [await] under the awaiting stack unless "disabled". */
   asyncMode: AsyncMode;
+  /** Run in order after the core's processing, on every tree the report shows (not on the sample formats). */
+  processors: Processor[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -77,6 +93,7 @@ export function defaultReportOptions(stream?: { isTTY?: boolean }, env: Env = pr
     show: [],
     showRegex: [],
     asyncMode: "enabled",
+    processors: [],
   };
 }
 
@@ -91,7 +108,7 @@ function bool(field: "timeline" | "showAll" | "flat" | "unicode" | "color" | "sh
   };
 }
 
-function oneOf<F extends "flatTime" | "time" | "renderer" | "asyncMode">(
+function oneOf<F extends "flatTime" | "time" | "asyncMode">(
   field: F,
   allowed: readonly ReportOptions[F][],
 ): Setter {

@@ -1,29 +1,11 @@
 // What the text and JSON renderers share: frame names and positions, application-code test, terminal-safe text.
 import { shortPath } from "../processing/classify.ts";
-import type { Classification } from "../processing/classify.ts";
-import { FrameFlag, SYNTHETIC_BASE, SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
 import type { Session } from "../../session/types.ts";
 
-export function isSynthetic(frame: number): boolean {
-  return frame >= SYNTHETIC_BASE;
-}
-
-/**
- * topLevel: the node hangs off the root. A [self] there holds samples whose every frame was a runtime
- * internal (module loading, the event loop's own code): "[self]" of nothing would mean nothing to a reader.
- */
-export function frameName(session: Session, frame: number, topLevel = false): string {
-  if (topLevel && frame === SyntheticFrame.self) return "[runtime internals]";
-  if (isSynthetic(frame)) return SYNTHETIC_NAMES[frame] ?? "[unknown]";
-  const name = session.frames[frame]?.name ?? "";
-  return name === "" ? "(anonymous)" : name;
-}
-
-/** Application code: a real frame with none of the internal/hidden/library flags. */
-export function isApplicationCode(classification: Classification, frame: number): boolean {
-  if (isSynthetic(frame)) return false;
-  return (classification.flags[frame] & (FrameFlag.internal | FrameFlag.hidden | FrameFlag.library)) === 0;
-}
+// Frame names and the application-code test live with the plain tree (processing/frame-tree.ts), which names
+// nodes as the reports do.
+export { frameName, isApplicationCode, isSynthetic } from "../processing/frame-tree.ts";
+import { isSynthetic } from "../processing/frame-tree.ts";
 
 /** "path:line" (short path), "path" without a line, "" for synthetic and file-less frames. */
 export function codePosition(session: Session, frame: number): string {

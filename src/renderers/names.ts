@@ -13,6 +13,12 @@ export const RENDERER_NAMES = [
   "tsprof",
 ] as const;
 
+/**
+ * The formats that render the processed tree, so processors (ReportOptions.processors) change them; the others
+ * write the samples (or the session) and are the same with or without processors.
+ */
+export const TREE_RENDERERS: ReadonlySet<string> = new Set(["text", "json", "html"]);
+
 /** Formats whose output is bytes, not text: never written to a terminal. */
 export const BINARY_RENDERERS: ReadonlySet<string> = new Set(["pprof", "tsprof"]);
 

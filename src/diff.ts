@@ -12,6 +12,7 @@ import { defaultReportOptions } from "./processing/options.ts";
 import { DIFF_RENDERERS } from "./renderers/diff.ts";
 import type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
 import { renderDiffHtml } from "./renderers/diff-html.ts";
+import { attachDisplay, htmlDisplayBundle } from "./jupyter.ts";
 import { codePosition, frameName, isSynthetic } from "./renderers/common.ts";
 
 export type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
@@ -72,7 +73,12 @@ export function diffSessions(base: Session, next: Session, options: Partial<Diff
     program: next.meta.program,
   });
   const tree = align(b, n, classification, { ...opts, filterThreshold: opts.flat ? 0 : opts.filterThreshold });
-  return { base: b, session: { ...n, frames }, tree, classification, options: opts };
+  const diff: SessionDiff = { base: b, session: { ...n, frames }, tree, classification, options: opts };
+  // In a notebook (Deno's Jupyter kernel) the diff shows as its HTML report.
+  return attachDisplay(diff, () => {
+    const [before, after] = [b, n].map((s) => `${s.meta.program} (${(s.meta.duration / 1e6).toFixed(3)} s)`);
+    return htmlDisplayBundle(renderDiff(diff, "html"), `tsprofile diff: ${before} -> ${after}`);
+  });
 }
 
 /** The core's diff of two sessions already on one frame table (diffSessions). */

@@ -129,6 +129,15 @@ test("the JSON diff carries both runs, the aligned tree and the flat rows", () =
   assert.equal([json.flat[0].self_time, json.flat[0].base_self_time], [0.2, 0.1]);
 });
 
+test("a diff displays in a notebook as its HTML report (Deno's Jupyter protocol), and stays plain data", () => {
+  const d = diffSessions(base, next);
+  const display = (d as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for("Jupyter.display")];
+  const bundle = display.call(d);
+  assert.match(bundle["text/html"], /^<iframe srcdoc="&lt;!doctype html&gt;/);
+  assert.match(bundle["text/plain"], /^tsprofile diff: node app\.ts \(0\.200 s\) -> node app\.ts \(0\.300 s\)$/);
+  assert.not.ok(Object.keys(d).some((k) => k.includes("Jupyter")));
+});
+
 test("a deep recursion diffs without overflowing a stack", () => {
   const frames = [frame("f", "/app/r.ts", 1)];
   const deep = (n: number) => makeSession(frames, [[Array(n).fill(0), 0], [Array(n).fill(0), 1000]]);

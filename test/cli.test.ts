@@ -307,7 +307,7 @@ test("Ctrl-C (SIGINT to the process group) while the program busy-loops: report 
   await new Promise((r) => setTimeout(r, 300));
   process.kill(-child.pid!, "SIGINT");
   const r = await exited;
-  assert.is(r.signal, "SIGINT", r.stderr);
+  assert.is(r.signal, "SIGINT", `code ${r.code}: ${r.stderr}`);
   assert.ok(hasTextReport(r.stderr), r.stderr);
   assert.match(r.stderr, /spinSlice/);
 });
@@ -346,7 +346,7 @@ test("SIGINT to tsprofile alone (kill -INT, a supervisor) is forwarded: report p
   await new Promise((r) => setTimeout(r, 200));
   process.kill(child.pid!, "SIGINT");
   const r = await exited;
-  assert.is(r.signal, "SIGINT", r.stderr);
+  assert.is(r.signal, "SIGINT", `code ${r.code}: ${r.stderr}`);
   assert.ok(hasTextReport(r.stderr), r.stderr);
   assert.not.match(r.stderr, /second Ctrl-C/);
 });

@@ -178,9 +178,8 @@ test("diff of a run with one function made 2x slower: it comes first, its change
   );
   assert.ok(change > 0);
   // JSC's sampler thread (Bun) starves at a lower load than V8's: its silences are idle (loaded-machine.test.ts).
-  if (busy < (runtime === "bun" ? BUN_QUIET : LOADED)) {
-    assert.ok(Math.abs(change - truth) <= 0.1 * truth, `${change} against ${truth}`);
-  }
+  const quiet = busy < (runtime === "bun" ? BUN_QUIET : LOADED);
+  if (quiet) assert.ok(Math.abs(change - truth) <= 0.1 * truth, `${change} against ${truth}`);
   // The text report says the same.
   const text = cli(["diff", a, b, "-p", "flat=true"]);
   assert.is(text.status, 0, text.stderr);
@@ -190,10 +189,13 @@ test("diff of a run with one function made 2x slower: it comes first, its change
     /\+\d+% +render +test\/fixtures\/diff-work\.mjs:12/,
   );
   // --fail-above: 1 with the slowed function named; the report still written.
+  // (A starved sampler sees less of the growth: 50% is held where the change is.)
   const fail = cli(["diff", a, b, "--fail-above", "50"]);
-  assert.is(fail.status, 1, fail.stderr);
-  assert.match(fail.stderr, /render \(test\/fixtures\/diff-work\.mjs:12\): own time \+\d+%/);
+  if (quiet) assert.is(fail.status, 1, fail.stderr);
+  if (fail.status === 1) assert.match(fail.stderr, /render \(test\/fixtures\/diff-work\.mjs:12\): own time \+\d+%/);
   assert.match(fail.stdout, /render/);
+  const fail10 = cli(["diff", a, b, "--fail-above", "10"]);
+  assert.is(fail10.status, 1, fail10.stderr);
 });
 
 test("--fail-above is 0 for two runs of the same program; runs kept in the cache are last and last~N", () => {

@@ -9,6 +9,7 @@ import { encodeSession } from "../../session/session.ts";
 import { encodeStream, StreamFile, type StreamSink } from "../../session/stream.ts";
 import type { Session } from "../../session/types.ts";
 import { detectRuntime, type Sampler, startSampler } from "../index.ts";
+import { dieBySignal, signalExitCode } from "../shared/die-by-signal.ts";
 import { RESTORE_ENV } from "../launch/launch.ts";
 import { collectThreads, profileWorkers } from "../workers/main.ts";
 import { profileThisWorker, workerSettings } from "../workers/worker.ts";
@@ -238,7 +239,8 @@ function install(config: ChildConfig): void {
       if (process.listenerCount(sig) > 1) return; // the program handles this signal itself
       finish();
       process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
+      // Should the signal never land, the program must not run on: it ends as a shell reports a death by it.
+      dieBySignal(sig, () => process.exit(signalExitCode(sig)));
     };
     process.on(sig, onSignal);
   }

@@ -6,6 +6,7 @@ import { setFlagsFromString } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../session/errors.ts";
 import { reexecUnderBun } from "../../runtimes/launch/bun-reexec.ts";
+import { dieBySignal } from "../../runtimes/shared/die-by-signal.ts";
 import { type CliPlan, parseCommandLine, parseDiffCommandLine } from "./arguments.ts";
 import { runDiff } from "./diff.ts";
 import { loadModules } from "./modules.ts";
@@ -82,7 +83,7 @@ if (isMain()) {
       process.removeAllListeners("SIGINT").removeAllListeners("SIGTERM").removeAllListeners("SIGHUP");
       process.exitCode = exit.code;
       // Die by the program's signal, as a shell expects (a loop around `tsprofile` stops on Ctrl-C).
-      if (exit.signal) process.kill(process.pid, exit.signal);
+      if (exit.signal) dieBySignal(exit.signal);
     },
     (err) => {
       say(`internal error: ${(err as Error)?.message ?? err}`);

@@ -13,6 +13,7 @@ import { renderSessionOutput } from "../src/report.ts";
 import { RENDERER_NAMES, rendererForPath } from "../src/renderers/names.ts";
 import { RENDERERS } from "../src/renderers/index.ts";
 import { decodeSession } from "../session/session.ts";
+import { SampleState } from "../session/types.ts";
 import type { Session } from "../session/types.ts";
 import { root } from "./runtime-helpers.ts";
 import { randomSession } from "./session-helpers.ts";
@@ -249,6 +250,38 @@ test("a running gap (meta.idleSampled): every sample format weighs it as the tre
   // Without the flag: 80 ms idle in every format.
   const off = { ...s, meta: { ...s.meta, idleSampled: false } };
   assert.ok(collapsed(off).includes("[idle] 80000"), collapsed(off).join("; "));
+});
+
+test("await time is [await] under the stack that awaited in every sample format, as in the tree", () => {
+  // main runs 2 ms, starts a wait it awaits until 80 ms (idle samples meanwhile), then runs to 82 ms.
+  const idle = Array.from({ length: 78 }, (_, i) => 2000 + i * 1000);
+  const s: Session = {
+    ...randomSession(0, 1),
+    frames: [{ name: "main", file: "/app/main.ts", line: 1, col: 1, kind: "js" }],
+    stacks: { parent: Int32Array.of(-1), frame: Uint32Array.of(0) },
+    samples: {
+      stack: Int32Array.from([0, 0, ...idle.map(() => -1), 0, 0]),
+      time: Float64Array.from([0, 1000, ...idle, 80_000, 81_000]),
+      state: Uint8Array.from([0, 0, ...idle.map(() => SampleState.idle), 0, 0]),
+    },
+    waits: { start: Float64Array.of(1500), end: Float64Array.of(80_000), stack: Int32Array.of(0) },
+  };
+  s.meta = { ...s.meta, duration: 82_000, interval: 1000, gapCap: 20_000, idleSampled: true, cwd: "/app" };
+  const tree = JSON.parse(render(s, "json") as string).root_frame.children[0];
+  const awaited = Math.round(tree.await_time * 1e6);
+  assert.ok(awaited > 70_000, String(awaited));
+  const collapsed = (render(s, "collapsed") as string).trim().split("\n");
+  assert.ok(collapsed.includes(`main (main.ts:1);[await] ${awaited}`), collapsed.join("; "));
+  assert.not.ok(collapsed.some((l) => l.startsWith("[idle]")), collapsed.join("; "));
+  const speedscope = JSON.parse(render(s, "speedscope") as string);
+  assert.ok(speedscope.shared.frames.some((f: { name: string }) => f.name === "[await]"));
+  const p = Profile.decode(gunzipSync(render(s, "pprof") as Uint8Array));
+  const str = (i: number | bigint) => p.stringTable.strings[Number(i)];
+  assert.ok(p.function.some((f) => str(f.name) === "[await]"));
+  // The .cpuprofile keeps it as a frame of that name under main, which our loader reads back with its weight.
+  const back = cpuProfileToSession(JSON.parse(render(s, "cpuprofile") as string), "x.cpuprofile");
+  const again = (render({ ...back, meta: { ...back.meta, cwd: "/app" } }, "collapsed") as string).trim().split("\n");
+  assert.ok(again.includes(`main (main.ts:1);[await] ${awaited}`), again.join("; "));
 });
 
 test("hostile names stay on their line; ; and newlines cannot split a collapsed frame", () => {

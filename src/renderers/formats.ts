@@ -5,17 +5,16 @@ import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { shortPath } from "../processing/classify.ts";
-import type { Classification } from "../processing/classify.ts";
 import { SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
-import type { Session } from "../../session/types.ts";
+import type { ProcessedTree, Session } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { escapeText, isSynthetic } from "./common.ts";
 import { weightedSamples } from "./samples.ts";
 
 export interface FormatContext {
   session: Session;
-  classification: Classification;
-  showAll: boolean;
+  /** The session processed with timeline on and filterThreshold 0 (samples.ts). */
+  timeline: ProcessedTree;
 }
 
 /** A frame as these formats name it; synthetic ones by their bracketed name, the empty path "[runtime internals]". */
@@ -41,8 +40,8 @@ export function renderSpeedscope(main: FormatContext, threads: readonly FormatCo
   const frames: string[] = [];
   const profiles: string[] = [];
   for (const ctx of [main, ...threads]) {
-    const { session, classification, showAll } = ctx;
-    const ws = weightedSamples(session, classification, showAll, true);
+    const { session, timeline } = ctx;
+    const ws = weightedSamples(session, timeline);
     const local = new Map<number, number>();
     const indexOf = (frame: number): number => {
       let i = local.get(frame);
@@ -112,13 +111,12 @@ const CPUPROFILE_NAMES: Record<number, string> = {
  * "(root)" with callFrame (0-based lines), children and hitCount; samples (node ids) with timeDeltas (us);
  * startTime/endTime in epoch microseconds. Idle is an "(idle)" node (there, if unused, whenever the session's
  * sampler records idle: meta.idleSampled), GC "(garbage collector)", native time
- * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url. One
- * sample per sample, the gap rule's idle time as an "(idle)" sample at its start, and the late part of a running
- * gap as a sample of the next sample's stack at its start.
+ * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url, under the
+ * stack that awaited (samples.ts). Samples are written so that a reader gives each entry its weight (below).
  */
-export function renderCpuProfile({ session, classification, showAll }: FormatContext): string {
+export function renderCpuProfile({ session, timeline }: FormatContext): string {
   // Not merged: readers (ours included) take the median spacing of the samples for the sampling interval.
-  const ws = weightedSamples(session, classification, showAll);
+  const ws = weightedSamples(session, timeline);
   const scriptIds = new Map<string, number>();
   const nodes: { id: number; callFrame: object; hitCount: number; children: number[] }[] = [
     {
@@ -158,21 +156,33 @@ export function renderCpuProfile({ session, classification, showAll }: FormatCon
   const sampleIds: number[] = [];
   const deltas: number[] = [];
   let prev = 0;
-  // A running gap's late part (SPEC.md §1) can be longer than gapCap: written as samples gapCap apart, so that a
-  // reader credits each span as written whatever its own gap rule (DevTools: the time to the next sample; ours: §1
-  // with the cap it infers, at least 20 ms on V8), where one sample would leave the reader a gap to judge again.
-  const step = Math.floor(session.meta.gapCap);
+  // Each entry as samples a reader gives back its weight (SPEC.md §1 as our loader applies it; DevTools gives a
+  // sample the time to the next): its own samples an interval apart from its start (readers take the median
+  // spacing for the interval), then samples gapCap apart (no silence a reader could judge idle), the last one an
+  // interval before its end (a running gap gives a sample up to two intervals, the rest to the next sample). The
+  // gap rule's idle is one "(idle)" sample: whatever follows it, the time after an idle sample is idle.
+  const step = Math.max(1, Math.floor(session.meta.gapCap));
+  const interval = Math.max(1, Math.round(session.meta.interval));
+  const sample = (k: number, at: number) => {
+    sampleIds.push(k + 2);
+    nodes[k + 1].hitCount++;
+    deltas.push(at - prev);
+    prev = at;
+  };
   for (let i = 0; i < ws.node.length; i++) {
     const k = ws.node[i];
-    const long = k !== idleNode && step > 0 && ws.weight[i] > step;
-    const pieces = long ? Math.min(Math.ceil(ws.weight[i] / step), 10_000) : 1;
-    for (let p = 0; p < pieces; p++) {
-      const at = ws.start[i] + p * step;
-      sampleIds.push(k + 2);
-      nodes[k + 1].hitCount++;
-      deltas.push(at - prev);
-      prev = at;
+    const start = ws.start[i];
+    if (k === idleNode) {
+      sample(k, start);
+      continue;
     }
+    const last = start + ws.weight[i] - interval;
+    const own = Math.max(1, Math.min(ws.count[i], Math.floor(ws.weight[i] / interval)));
+    let at = start;
+    for (let j = 0; j < own; j++, at += interval) sample(k, at);
+    at += step - interval;
+    for (let pieces = 0; at < last && pieces < 100_000; at += step, pieces++) sample(k, at);
+    if (prev < last) sample(k, last);
   }
   const startTime = Math.round(session.meta.startTime * 1000);
   return (
@@ -208,8 +218,8 @@ export function renderCollapsed(main: FormatContext, threads: readonly FormatCon
   return out;
 }
 
-function collapsedLines({ session, classification, showAll }: FormatContext, prefix: string): string {
-  const ws = weightedSamples(session, classification, showAll);
+function collapsedLines({ session, timeline }: FormatContext, prefix: string): string {
+  const ws = weightedSamples(session, timeline);
   const totals = new Map<number, number>();
   for (let i = 0; i < ws.node.length; i++) totals.set(ws.node[i], (totals.get(ws.node[i]) ?? 0) + ws.weight[i]);
   const names = new Map<number, string>();
@@ -257,7 +267,7 @@ export function renderPprof(main: FormatContext, threads: readonly FormatContext
   const sample: InstanceType<PprofFormat["Sample"]>[] = [];
   let duration = 0;
   for (const ctx of [main, ...threads]) {
-    const ws = weightedSamples(ctx.session, ctx.classification, ctx.showAll);
+    const ws = weightedSamples(ctx.session, ctx.timeline);
     duration = Math.max(duration, ws.end);
     const locationOf = new Map<number, number>();
     const location = (frame: number): number => {

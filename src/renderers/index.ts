@@ -7,6 +7,7 @@ import type { ViewChange } from "../processing/process.ts";
 import type { ProcessedTree, Session } from "../../session/types.ts";
 import { encodeSession } from "../../session/session.ts";
 import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
+import type { FormatContext } from "./formats.ts";
 import { renderHtml } from "./html.ts";
 import { renderJson } from "./json.ts";
 import { renderText, renderThreadsText } from "./text.ts";
@@ -20,6 +21,11 @@ export interface RenderContext {
   reprocess(change: ViewChange): ProcessedTree;
   /** The session's worker threads (Session.threads), each processed on its own; absent or empty without any. */
   threads?: RenderContext[];
+}
+
+/** What a sample format reads of a thread: its session and its timeline, with nothing filtered (samples.ts). */
+function sampleFormat({ session, reprocess }: RenderContext): FormatContext {
+  return { session, timeline: reprocess({ timeline: true, filterThreshold: 0 }) };
 }
 
 /** Text formats return a string; binary ones (e.g. gzipped pprof) a Uint8Array. */
@@ -41,24 +47,11 @@ export const RENDERERS: Record<string, Renderer> = {
   },
   json: ({ session, tree, classification, threads }) => renderJson(session, tree, classification, {}, threads),
   html: (context) => renderHtml(context),
-  // The sample formats write the samples (internals and hidden frames removed unless show_all), not the tree.
-  speedscope: ({ session, classification, options, threads }) =>
-    renderSpeedscope(
-      { session, classification, showAll: options.showAll },
-      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
-    ),
-  cpuprofile: ({ session, classification, options }) =>
-    renderCpuProfile({ session, classification, showAll: options.showAll }),
-  collapsed: ({ session, classification, options, threads }) =>
-    renderCollapsed(
-      { session, classification, showAll: options.showAll },
-      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
-    ),
-  pprof: ({ session, classification, options, threads }) =>
-    renderPprof(
-      { session, classification, showAll: options.showAll },
-      threads?.map((t) => ({ session: t.session, classification: t.classification, showAll: options.showAll })),
-    ),
+  // The sample formats write the session's entries in time order (samples.ts): no grouping, no threshold.
+  speedscope: (c) => renderSpeedscope(sampleFormat(c), c.threads?.map(sampleFormat)),
+  cpuprofile: (c) => renderCpuProfile(sampleFormat(c)),
+  collapsed: (c) => renderCollapsed(sampleFormat(c), c.threads?.map(sampleFormat)),
+  pprof: (c) => renderPprof(sampleFormat(c), c.threads?.map(sampleFormat)),
   // The session itself (-o run.tsprof): loads back with --load for any other view.
   tsprof: ({ session }) => encodeSession(session),
 };

@@ -639,7 +639,13 @@ function knownSplit(file: string, a: string, b: string): { A: number; B: number;
     if (Math.abs(trueShare - 70) <= 1.5) break;
   }
   assert.ok(Math.abs(share - trueShare) <= 3, `${a}'s share ${share.toFixed(2)}% vs measured ${trueShare.toFixed(2)}%`);
-  assert.ok(Math.abs(share - 70) <= 3, `${a}'s share ${share.toFixed(2)}% vs 70% (measured ${trueShare.toFixed(2)}%)`);
+  // A loaded machine stretches the program's own spins too: 70% is what to expect only when it measured about that.
+  if (Math.abs(trueShare - 70) <= 1.5) {
+    assert.ok(
+      Math.abs(share - 70) <= 3,
+      `${a}'s share ${share.toFixed(2)}% vs 70% (measured ${trueShare.toFixed(2)}%)`,
+    );
+  }
   return truth;
 }
 

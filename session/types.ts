@@ -201,6 +201,19 @@ export interface CoreProcessOptions {
   frameLibrary: Uint32Array;
 }
 
+/**
+ * The session's entries in time order (core-rs/SPEC.md, entries): SPEC §1-3's weighted paths, consecutive equal ones
+ * merged, what a sample format writes and the HTML timeline draws. Paths are a prefix tree (node 0 the empty path).
+ */
+export interface SessionEntries {
+  pathParent: Uint32Array;
+  /** A real frame id or a SyntheticFrame (a state at the end of a path: idle, gc, native, await, outOfContext). */
+  pathFrame: Uint32Array;
+  /** Per entry: its path node; weight in us. */
+  entryPath: Uint32Array;
+  entryWeight: Float64Array;
+}
+
 /** What the core's diff takes besides the two sessions' processing options (core-rs/SPEC.md, diff). */
 export interface CoreDiffOptions {
   showAll: boolean;

@@ -5,7 +5,7 @@
 // More cases: TSPROFILE_CASES=20000 (the default is 600 per property).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { oracleDiff, oracleProcess } from "./oracle.ts";
+import { oracleDiff, oracleEntries, oracleProcess } from "./oracle.ts";
 import { mulberry32 } from "./prng.ts";
 import { DiffSide, FrameFlag, NO_LIBRARY, NodeFlag, SampleState, SyntheticFrame } from "../session/types.ts";
 import type {
@@ -14,6 +14,7 @@ import type {
   DiffTree,
   ProcessedTree,
   SampleTable,
+  SessionEntries,
   StackTable,
   WaitTable,
 } from "../session/types.ts";
@@ -26,6 +27,7 @@ interface CoreSession {
   addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
   diff(base: CoreSession, options: Parameters<typeof oracleDiff>[2]): DiffTree;
+  entries(options: CoreProcessOptions): SessionEntries;
   dispose(): void;
 }
 interface CoreModule {
@@ -1352,6 +1354,42 @@ if (core === null) {
     expectNone(failures);
     // The random pairs reach every rule (at 20 cases and up).
     if (CASES >= 20) { for (const [what, n] of Object.entries(seen)) assert.ok(n > 0, `no case with ${what}`); }
+  });
+
+  test(`wasm entries = oracle entries (SPEC "Entries") on ${CASES} random sessions`, async () => {
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const c = randomCase(seed);
+      let expected: Array<{ path: number[]; w: number }>;
+      try {
+        expected = oracleEntries(c.stacks, c.samples, c.options, c.waits);
+      } catch {
+        continue; // malformed input is the other properties' concern
+      }
+      const s = await core!.createCoreSession();
+      try {
+        s.addStacks(c.stacks.parent, c.stacks.frame);
+        s.addSamples(c.samples.stack, c.samples.time, c.samples.state, c.samples.cpu);
+        if (c.waits) s.addWaits(c.waits.start, c.waits.end, c.waits.stack);
+        const e = s.entries(c.options);
+        const actual = Array.from(e.entryPath, (p, i) => {
+          const path: number[] = [];
+          for (let x = p; x !== 0; x = e.pathParent[x]) path.unshift(e.pathFrame[x]);
+          return { path, w: e.entryWeight[i] };
+        });
+        const at = expected.findIndex((x, i) => JSON.stringify(x) !== JSON.stringify(actual[i]));
+        if (at >= 0 || expected.length !== actual.length) {
+          failures.push(
+            `seed ${seed}: entry ${at}: expected ${JSON.stringify(expected[at])}, got ${JSON.stringify(actual[at])} ` +
+              `(${expected.length} and ${actual.length} entries)`,
+          );
+        }
+      } finally {
+        s.dispose();
+      }
+      if (failures.length >= MAX_REPORTED) break;
+    }
+    expectNone(failures);
   });
 }
 

@@ -987,3 +987,36 @@ export function oracleDiff(
   tree.flatBaseTotal = Float64Array.from(flat, (r) => r.total[0]);
   return tree;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Entries (SPEC "Entries"): steps 1-3 in time order, weight > 0, consecutive equal paths merged.
+
+export function oracleEntries(
+  stacks: StackTable,
+  samples: SampleTable,
+  options: CoreProcessOptions,
+  waits?: WaitTable,
+): Array<{ path: number[]; w: number }> {
+  const input = validate(stacks, samples, options, waits);
+  const entries = trimStem(
+    filterPaths(
+      attributeAwaits(
+        buildEntries(stacks, samples, input, options.frameFlags),
+        stacks,
+        input.waits,
+        input.interval,
+        input.idleSampled,
+      ),
+      options,
+    ),
+    filteredStartStack(options),
+  );
+  const out: Array<{ path: number[]; w: number }> = [];
+  for (const { path, w } of entries) {
+    if (w <= 0) continue;
+    const last = out[out.length - 1];
+    if (last && last.path.length === path.length && last.path.every((f, i) => f === path[i])) last.w += w;
+    else out.push({ path: [...path], w });
+  }
+  return out;
+}

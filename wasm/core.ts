@@ -5,7 +5,8 @@
 // tsp_add_samples (its cpu pointer 0 when the chunk has no CPU column), tsp_add_waits, tsp_process return 0 or 1
 // (then tsp_error_ptr/len hold a UTF-8 message); tsp_result_ptr/len(handle, field) address the result's typed
 // arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown);
-// tsp_diff(base, next, ...) aligns two sessions' last results, read as fields 32.. of `next` (DIFF_FIELDS).
+// tsp_diff(base, next, ...) aligns two sessions' last results, read as fields 32.. of `next` (DIFF_FIELDS);
+// tsp_entries (tsp_process's arguments but timeline, filterThreshold and flatTime) gives fields 64.. (ENTRY_FIELDS).
 import { readFileSync } from "node:fs";
 import type {
   AsyncMode,
@@ -14,6 +15,7 @@ import type {
   DiffTree,
   ProcessedTree,
   Session,
+  SessionEntries,
 } from "../session/types.ts";
 
 interface CoreExports {
@@ -38,6 +40,21 @@ interface CoreExports {
     showAll: number,
     filterThreshold: number,
     flatTotal: number,
+    start: number,
+    startLen: number,
+    flags: number,
+    flagsLen: number,
+    library: number,
+    libraryLen: number,
+  ): number;
+  tsp_entries(
+    handle: number,
+    duration: number,
+    gapCap: number,
+    idleSampled: number,
+    interval: number,
+    asyncMode: number,
+    showAll: number,
     start: number,
     startLen: number,
     flags: number,
@@ -75,6 +92,8 @@ export interface CoreSession {
    */
   addWaits(start: Float64Array, end: Float64Array, stack: Int32Array): void;
   process(options: CoreProcessOptions): ProcessedTree;
+  /** The entries in time order (core-rs/SPEC.md, entries); timeline, filterThreshold and flatTime play no part. */
+  entries(options: CoreProcessOptions): SessionEntries;
   /**
    * This session's last processed tree (NEW) aligned with `base`'s (core-rs/SPEC.md, diff): both processed in
    * aggregated mode with filterThreshold 0, over one frame table (the frameFlags given here).
@@ -185,6 +204,14 @@ const DIFF_FIELDS: Array<[keyof DiffTree, TypedCtor]> = [
   ["flatBaseTotal", Float64Array],
 ] as Array<[keyof DiffTree, TypedCtor]>;
 const DIFF_FIELD_BASE = 32;
+/** SessionEntries fields in ffi.rs order, from field index 64. */
+const ENTRY_FIELDS: Array<[keyof SessionEntries, TypedCtor]> = [
+  ["pathParent", Uint32Array],
+  ["pathFrame", Uint32Array],
+  ["entryPath", Uint32Array],
+  ["entryWeight", Float64Array],
+];
+const ENTRY_FIELD_BASE = 64;
 
 /** Copies result fields out of module memory (views die when memory grows). */
 function readFields(
@@ -298,6 +325,35 @@ export function createCoreSession(): CoreSession {
       }
       return out as unknown as ProcessedTree;
     },
+    entries(o) {
+      const h = live();
+      const asyncMode = o.asyncMode ?? "enabled";
+      if (!Object.hasOwn(ASYNC_MODES, asyncMode)) {
+        throw new Error(`tsprofile core: asyncMode is ${String(asyncMode)}`);
+      }
+      const rc = withBuffers(
+        c,
+        [[Float64Array, o.startStack], [Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
+        ([st, fl, lib]) =>
+          c.tsp_entries(
+            h,
+            Number(o.duration),
+            Number(o.gapCap),
+            o.idleSampled ? 1 : 0,
+            o.interval === undefined ? 0 : Number(o.interval),
+            ASYNC_MODES[asyncMode],
+            o.showAll ? 1 : 0,
+            st,
+            o.startStack.length,
+            fl,
+            o.frameFlags.length,
+            lib,
+            o.frameLibrary.length,
+          ),
+      );
+      if (rc !== 0) fail(c);
+      return readFields(c, h, ENTRY_FIELDS, ENTRY_FIELD_BASE) as unknown as SessionEntries;
+    },
     diff(base, o) {
       const h = live();
       const b = (base as CoreSession & { [HANDLE]: () => number })[HANDLE]();
@@ -328,7 +384,7 @@ export function createCoreSession(): CoreSession {
   };
   Object.defineProperty(session, HANDLE, { value: live });
   // Every call that enters the module goes through guarded().
-  for (const key of ["addStacks", "addSamples", "addWaits", "process", "diff"] as const) {
+  for (const key of ["addStacks", "addSamples", "addWaits", "process", "entries", "diff"] as const) {
     const call = session[key] as (...args: unknown[]) => unknown;
     (session as unknown as Record<string, unknown>)[key] = (...args: unknown[]) => guarded(c, () => call(...args));
   }
@@ -374,6 +430,20 @@ export function processSession(session: Session, options: SessionProcessOptions)
   const [core, o] = loaded(session, options);
   try {
     return core.process(o);
+  } finally {
+    core.dispose();
+  }
+}
+
+/** A whole Session's entries in time order (core-rs/SPEC.md, entries), its meta taken as processSession does. */
+export function sessionEntries(
+  session: Session,
+  options: Pick<SessionProcessOptions, "showAll" | "asyncMode" | "frameFlags" | "frameLibrary" | "interval">,
+): SessionEntries {
+  const whole = { timeline: true, filterThreshold: 0, flatTime: "self" as const, ...options };
+  const [core, o] = loaded(session, whole);
+  try {
+    return core.entries(o);
   } finally {
     core.dispose();
   }

@@ -8,7 +8,7 @@
 //! they stay valid until the next call on that session. Field 15, cpuTime, has length 0 when CPU time is
 //! unknown (the tree always has its root, so a known column is never empty).
 
-use crate::{diff, AsyncMode, DiffOptions, DiffTree, Error, FlatTime, Options, ProcessedTree, Session};
+use crate::{diff, AsyncMode, DiffOptions, DiffTree, Entries, Error, FlatTime, Options, ProcessedTree, Session};
 use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
@@ -17,11 +17,21 @@ struct Slot {
     result: Option<ProcessedTree>,
     /// The last `tsp_diff` with this session as NEW.
     diff: Option<DiffTree>,
+    /// The last `tsp_entries`.
+    entries: Option<Entries>,
 }
 
 thread_local! {
     static SESSIONS: RefCell<Vec<Option<Box<Slot>>>> = const { RefCell::new(Vec::new()) };
     static ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+impl Slot {
+    fn clear_results(&mut self) {
+        self.result = None;
+        self.diff = None;
+        self.entries = None;
+    }
 }
 
 fn set_error(e: Error) -> u32 {
@@ -79,7 +89,7 @@ pub extern "C" fn tsp_error_len() -> u32 {
 pub extern "C" fn tsp_new() -> u32 {
     SESSIONS.with(|s| {
         let mut s = s.borrow_mut();
-        let slot = Some(Box::new(Slot { session: Session::new(), result: None, diff: None }));
+        let slot = Some(Box::new(Slot { session: Session::new(), result: None, diff: None, entries: None }));
         // Reuse a freed slot so handles stay small in long-lived hosts.
         if let Some(i) = s.iter().position(|x| x.is_none()) {
             s[i] = slot;
@@ -117,8 +127,7 @@ unsafe fn slice<'a, T>(ptr: *const T, n: u32) -> Result<&'a [T], Error> {
 #[no_mangle]
 pub unsafe extern "C" fn tsp_add_stacks(h: u32, parent: *const i32, frame: *const u32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
-        slot.result = None;
-        slot.diff = None;
+        slot.clear_results();
         slot.session.add_stacks(slice(parent, n)?, slice(frame, n)?)
     });
     r.map_or_else(set_error, |_| 0)
@@ -137,8 +146,7 @@ pub unsafe extern "C" fn tsp_add_samples(
     n: u32,
 ) -> u32 {
     let r = with_slot(h, |slot| {
-        slot.result = None;
-        slot.diff = None;
+        slot.clear_results();
         let cpu = if cpu.is_null() { None } else { Some(slice(cpu, n)?) };
         slot.session.add_samples(slice(stack, n)?, slice(time, n)?, slice(state, n)?, cpu)
     });
@@ -150,8 +158,7 @@ pub unsafe extern "C" fn tsp_add_samples(
 #[no_mangle]
 pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f64, stack: *const i32, n: u32) -> u32 {
     let r = with_slot(h, |slot| {
-        slot.result = None;
-        slot.diff = None;
+        slot.clear_results();
         slot.session.add_waits(slice(start, n)?, slice(end, n)?, slice(stack, n)?)
     });
     r.map_or_else(set_error, |_| 0)
@@ -182,32 +189,105 @@ pub unsafe extern "C" fn tsp_process(
     library_len: u32,
 ) -> u32 {
     let r = with_slot(h, |slot| {
-        slot.result = None;
-        slot.diff = None;
-        let async_mode = match async_mode {
-            0 => AsyncMode::Disabled,
-            1 => AsyncMode::Enabled,
-            2 => AsyncMode::Strict,
-            m => return Err(Error(format!("asyncMode {m} is not 0, 1 or 2"))),
-        };
-        let o = Options {
+        slot.clear_results();
+        let o = options(
             duration,
             gap_cap,
-            idle_sampled: idle_sampled != 0,
+            idle_sampled,
             interval,
             async_mode,
-            timeline: timeline != 0,
-            show_all: show_all != 0,
+            timeline,
+            show_all,
             filter_threshold,
-            flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
-            start_stack: slice(start, start_len)?,
-            frame_flags: slice(flags, flags_len)?,
-            frame_library: slice(library, library_len)?,
-        };
+            flat_total,
+            slice(start, start_len)?,
+            slice(flags, flags_len)?,
+            slice(library, library_len)?,
+        )?;
         slot.result = Some(slot.session.process(&o)?);
         Ok(())
     });
     r.map_or_else(set_error, |_| 0)
+}
+
+/// As `tsp_process`, but the session's entries in time order (SPEC, entries), read as fields 64..
+///
+/// # Safety
+/// As `tsp_process`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tsp_entries(
+    h: u32,
+    duration: f64,
+    gap_cap: f64,
+    idle_sampled: u32,
+    interval: f64,
+    async_mode: u32,
+    show_all: u32,
+    start: *const f64,
+    start_len: u32,
+    flags: *const u8,
+    flags_len: u32,
+    library: *const u32,
+    library_len: u32,
+) -> u32 {
+    let r = with_slot(h, |slot| {
+        slot.clear_results();
+        let o = options(
+            duration,
+            gap_cap,
+            idle_sampled,
+            interval,
+            async_mode,
+            0,
+            show_all,
+            0.0,
+            0,
+            slice(start, start_len)?,
+            slice(flags, flags_len)?,
+            slice(library, library_len)?,
+        )?;
+        slot.entries = Some(slot.session.entries(&o)?);
+        Ok(())
+    });
+    r.map_or_else(set_error, |_| 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn options<'a>(
+    duration: f64,
+    gap_cap: f64,
+    idle_sampled: u32,
+    interval: f64,
+    async_mode: u32,
+    timeline: u32,
+    show_all: u32,
+    filter_threshold: f64,
+    flat_total: u32,
+    start_stack: &'a [f64],
+    frame_flags: &'a [u8],
+    frame_library: &'a [u32],
+) -> Result<Options<'a>, Error> {
+    let async_mode = match async_mode {
+        0 => AsyncMode::Disabled,
+        1 => AsyncMode::Enabled,
+        2 => AsyncMode::Strict,
+        m => return Err(Error(format!("asyncMode {m} is not 0, 1 or 2"))),
+    };
+    Ok(Options {
+        duration,
+        gap_cap,
+        idle_sampled: idle_sampled != 0,
+        interval,
+        async_mode,
+        timeline: timeline != 0,
+        show_all: show_all != 0,
+        filter_threshold,
+        flat_time: if flat_total != 0 { FlatTime::Total } else { FlatTime::SelfTime },
+        start_stack,
+        frame_flags,
+        frame_library,
+    })
 }
 
 /// Aligns the last results of `base` and `next` (SPEC, diff; both processed in aggregated mode with
@@ -255,6 +335,19 @@ fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     let r = with_slot(h, |slot| {
         fn p<T>(v: &[T]) -> (*const u8, usize) {
             (v.as_ptr() as *const u8, v.len())
+        }
+        if f >= 64 {
+            let Some(e) = slot.entries.as_ref() else {
+                return Ok(None);
+            };
+            let (ptr, len) = match f - 64 {
+                0 => p(&e.path_parent),
+                1 => p(&e.path_frame),
+                2 => p(&e.entry_path),
+                3 => p(&e.entry_weight),
+                _ => return Ok(None),
+            };
+            return Ok(Some(get(ptr, len)));
         }
         if f >= 32 {
             let Some(d) = slot.diff.as_ref() else {
@@ -313,7 +406,8 @@ fn field<R>(h: u32, f: u32, get: impl Fn(*const u8, usize) -> R, none: R) -> R {
     r.ok().flatten().unwrap_or(none)
 }
 
-/// Address of result field `f` (0 frame .. 14 flatTotal, 15 cpuTime; 32.. the diff's, wasm/core.ts DIFF_FIELDS);
+/// Address of result field `f` (0 frame .. 14 flatTotal, 15 cpuTime; 32.. the diff's, wasm/core.ts DIFF_FIELDS; 64..
+/// the entries');
 /// 0 when there is no result.
 #[no_mangle]
 pub extern "C" fn tsp_result_ptr(h: u32, f: u32) -> *const u8 {

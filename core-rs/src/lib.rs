@@ -23,7 +23,7 @@ mod tests;
 
 pub use diff::{diff, DiffOptions, DiffTree, SIDE_BASE, SIDE_NEW};
 pub use ingest::Session;
-pub use output::ProcessedTree;
+pub use output::{Entries, ProcessedTree};
 
 /// Synthetic frame ids (session/types.ts SyntheticFrame); real frame ids are always below SYNTHETIC_BASE.
 pub const SYNTHETIC_BASE: u32 = 0xffff_ff00;

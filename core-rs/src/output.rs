@@ -31,6 +31,16 @@ pub struct ProcessedTree {
     pub flat_total: Vec<f64>,
 }
 
+/// SPEC §1-3's entries in time order, consecutive entries on one path merged: what a sample format or a timeline
+/// draws (SPEC, entries). Paths are a prefix tree whose node 0 is the empty path.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Entries {
+    pub path_parent: Vec<u32>,
+    pub path_frame: Vec<u32>,
+    pub entry_path: Vec<u32>,
+    pub entry_weight: Vec<f64>,
+}
+
 fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     let fc = o.frame_flags.len();
     if o.frame_library.len() != fc {
@@ -119,13 +129,51 @@ impl Session {
         Ok(self.process_entries(o, &start, ctx.as_ref()))
     }
 
-    fn process_entries(&self, o: &Options, start: &[u32], waits: Option<&AwaitCtx>) -> ProcessedTree {
-        let gaps = Gaps {
+    /// SPEC, entries: §1-3 in time order, with the options' showAll, async mode and start stack (timeline,
+    /// filterThreshold and flatTime play no part).
+    pub fn entries(&mut self, o: &Options) -> Result<Entries, Error> {
+        let start = validate(self, o)?;
+        let ctx = if self.samples == 0 { None } else { self.await_ctx(o) };
+        let gaps = self.gaps(o);
+        let mut seen = vec![false; self.trie.len()];
+        let mut order: Vec<u32> = Vec::new();
+        let (mut path, mut weight) = (Vec::new(), Vec::new());
+        weights::for_each_entry(self, &gaps, ctx.as_ref(), true, |c, w, _cpu| {
+            if w > 0.0 {
+                if !seen[c as usize] {
+                    seen[c as usize] = true;
+                    order.push(c);
+                }
+                path.push(c);
+                weight.push(w);
+            }
+        });
+        let p = paths::build(&self.trie, o.frame_flags, o.show_all, &start, &order);
+        let mut e = Entries { path_parent: p.tparent, path_frame: p.frame, ..Entries::default() };
+        for (c, w) in path.into_iter().zip(weight) {
+            let f = p.cf[c as usize];
+            match (e.entry_path.last(), e.entry_weight.last_mut()) {
+                (Some(&last), Some(sum)) if last == f => *sum += w,
+                _ => {
+                    e.entry_path.push(f);
+                    e.entry_weight.push(w);
+                }
+            }
+        }
+        Ok(e)
+    }
+
+    fn gaps(&self, o: &Options) -> Gaps {
+        Gaps {
             end: round_time(o.duration).max(self.last_time),
             cap: round_time(o.gap_cap),
             idle_sampled: o.idle_sampled,
             interval: round_time(o.interval),
-        };
+        }
+    }
+
+    fn process_entries(&self, o: &Options, start: &[u32], waits: Option<&AwaitCtx>) -> ProcessedTree {
+        let gaps = self.gaps(o);
 
         // §1, streamed: summed weight and cpu per unique core path and the order in which paths first carry
         // wall time. CPU time alone (w = 0, c > 0; SPEC, CPU time) makes no node, so it takes no part in that

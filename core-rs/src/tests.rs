@@ -1950,3 +1950,46 @@ fn diff_rejects_frames_out_of_range_and_never_traps() {
     assert!(same.side.iter().all(|&s| s == SIDE_BASE | SIDE_NEW));
     assert_eq!(same.time, same.base_time);
 }
+
+// SPEC, entries.
+
+/// Each entry as "path weight", the path's frames joined by ">" (the empty path: "-").
+fn show_entries(e: &Entries) -> Vec<String> {
+    e.entry_path
+        .iter()
+        .zip(&e.entry_weight)
+        .map(|(&p, w)| {
+            let mut frames = Vec::new();
+            let mut x = p;
+            while x != 0 {
+                frames.push(name(e.path_frame[x as usize]));
+                x = e.path_parent[x as usize];
+            }
+            frames.reverse();
+            let path = if frames.is_empty() { "-".to_string() } else { frames.join(">") };
+            format!("{path} {w}")
+        })
+        .collect()
+}
+
+#[test]
+fn entries_in_time_order_merged_filtered_and_awaited() {
+    // f0>f1 at 0 and 5, f0 at 10, a 20 ms gap (capped at 5: the rest idle), f0>f2 (f2 internal) at 35.
+    let mut c = case(3);
+    c.paths = vec![vec![0, 1], vec![0], vec![0, 2]];
+    c.samples = vec![(0, 0.0, ST_JS), (0, 5.0, ST_JS), (1, 10.0, ST_JS), (2, 30.0, ST_JS)];
+    c.gap_cap = 5.0;
+    c.duration = 35.0;
+    c.flags[2] = FLAG_INTERNAL;
+    let e = c.session().entries(&c.opts()).unwrap();
+    assert_eq!(show_entries(&e), vec!["f0>f1 10", "f0 5", "idle 15", "f0 5"]);
+    // A wait f0 started at 11 and awaited to 30: the idle rest is [await] under f0.
+    c.waits = vec![(11.0, 30.0, 1)];
+    c.interval = 1.0;
+    let e = c.session().entries(&c.opts()).unwrap();
+    assert_eq!(show_entries(&e), vec!["f0>f1 10", "f0 1", "f0>await 19", "f0 5"]);
+    // showAll keeps the internal frame.
+    c.show_all = true;
+    let e = c.session().entries(&c.opts()).unwrap();
+    assert_eq!(show_entries(&e).last().unwrap(), "f0>f2 5");
+}

@@ -4,15 +4,17 @@
 import { frameKey, StackInterner } from "../session/frames.ts";
 import { UsageError } from "../session/errors.ts";
 import { TSPROFILE_ROOT } from "../session/root.ts";
-import type { DiffTree, FrameInfo, Session } from "../session/types.ts";
-import { diffSessionsInCore, processSession } from "../wasm/core.ts";
+import type { DiffTree, FrameInfo, ProcessedTree, Session } from "../session/types.ts";
+import { diffSessionsInCore, processSession, sessionEntries } from "../wasm/core.ts";
 import { classifyFrames } from "./processing/classify.ts";
 import type { Classification } from "./processing/classify.ts";
 import { defaultReportOptions } from "./processing/options.ts";
+import type { ViewChange } from "./processing/process.ts";
 import { DIFF_RENDERERS } from "./renderers/diff.ts";
 import type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
 import { renderDiffHtml } from "./renderers/diff-html.ts";
 import { attachDisplay, htmlDisplayBundle } from "./jupyter.ts";
+import { accuracyOf } from "./renderers/accuracy.ts";
 import { codePosition, frameName, isSynthetic } from "./renderers/common.ts";
 
 export type { DiffOptions, DiffViews, SessionDiff } from "./renderers/diff.ts";
@@ -96,20 +98,28 @@ function align(base: Session, next: Session, classification: Classification, o: 
 
 /** The other processings a diff's view may need (the HTML page's show-all toggle, BASE's own tree). */
 function diffViews({ base, session, classification, options }: SessionDiff): DiffViews {
+  const processBase = (change: ViewChange): ProcessedTree => {
+    const o = { ...options, ...change };
+    return processSession(base, {
+      timeline: o.timeline,
+      showAll: o.showAll,
+      filterThreshold: o.filterThreshold,
+      flatTime: o.flatTime,
+      asyncMode: o.asyncMode,
+      frameFlags: classification.flags,
+      frameLibrary: classification.library,
+    });
+  };
   return {
     rediff: (change) => align(base, session, classification, { ...options, ...change }),
-    processBase: (change) => {
-      const o = { ...options, ...change };
-      return processSession(base, {
-        timeline: o.timeline,
-        showAll: o.showAll,
-        filterThreshold: o.filterThreshold,
-        flatTime: o.flatTime,
-        asyncMode: o.asyncMode,
+    processBase,
+    entries: (run) =>
+      sessionEntries(run, {
+        showAll: true,
+        asyncMode: options.asyncMode,
         frameFlags: classification.flags,
         frameLibrary: classification.library,
-      });
-    },
+      }),
   };
 }
 
@@ -143,13 +153,17 @@ export interface Regression {
  * The functions whose own time grew by more than `percent`, biggest growth first. Sampling noise is not growth: a
  * function counts only when its own time is at least the report's threshold share of NEW (filterThreshold, 1% by
  * default) and the change is over 3 standard errors of the two estimates (a time estimated from n samples of
- * interval i has a standard error of sqrt(n) * i), so two runs of the same program do not fail a build.
+ * interval i has a standard error of sqrt(n) * i), so two runs of the same program do not fail a build. Where a
+ * sampler records no idle (Bun), a silence nothing explains is idle in the report, whoever ran then (accuracy.ts,
+ * guessed): a run's function may have lost up to that much, so the change must be over that too.
  */
 export function regressions(diff: SessionDiff, percent: number): Regression[] {
   const { tree, session, base, options } = diff;
   const totals = [tree.baseTime[0] ?? 0, tree.time[0] ?? 0];
   const intervals = [achievedInterval(base), achievedInterval(session)];
   const scale = (side: number, us: number) => options.normalize ? (totals[side] > 0 ? us / totals[side] : 0) : us;
+  const unexplained = (s: Session) => (s.meta.idleSampled ? 0 : accuracyOf(s).guessed);
+  const lost = scale(0, unexplained(base)) + scale(1, unexplained(session));
   const out: Regression[] = [];
   for (let i = 0; i < tree.flatFrame.length; i++) {
     const frame = tree.flatFrame[i];
@@ -164,7 +178,7 @@ export function regressions(diff: SessionDiff, percent: number): Regression[] {
       scale(0, Math.sqrt(b * intervals[0])),
       scale(1, Math.sqrt(n * intervals[1])),
     );
-    if (sn - sb <= 3 * se) continue;
+    if (sn - sb <= 3 * se + lost) continue;
     out.push({
       function: frameName(session, frame),
       position: codePosition(session, frame),

@@ -38,6 +38,7 @@ function prepare(process: ProcessFn, session: Session, opts: ReportOptions, proc
     classification: table.classification,
     tree: apply(report.tree, opts),
     reprocess: (change) => apply(report.reprocess(change), { ...opts, ...change }),
+    entries: report.entries, // the timeline and the sample formats draw the session, not the processors' tree
   };
 }
 

@@ -11,11 +11,13 @@ import * as assert from "uvu/assert";
 import { diffSessions, renderDiff } from "../src/diff.ts";
 import { renderSession } from "../src/report.ts";
 import { timelineData } from "../src/renderers/html.ts";
+import { sessionEntries } from "../wasm/core.ts";
 import { nodeChange } from "../src/renderers/html-page/change.ts";
 import { unpackDuration, unpackFrame, unpackInts } from "../src/renderers/html-page/data.ts";
 import type { PageData, TimelineData, TreeData } from "../src/renderers/html-page/data.ts";
 import { saveSession } from "../session/session.ts";
 import { DiffSide, SYNTHETIC_NAMES } from "../session/types.ts";
+import type { Session } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
 import { root, runOnThisRuntime } from "./runtime-helpers.ts";
 
@@ -166,8 +168,18 @@ test("diff html: both runs' timelines, each its own run's samples and length", (
   const diff = diffSessions(baseRun(), newRun());
   const data = embedded(renderDiff(diff, "html"));
   const base = data.diff!.base;
-  assert.equal(data.timeline, timelineData(diff.session));
-  assert.equal(base.timeline, timelineData(diff.base));
+  // Each the run's own entries, as the core weighs them.
+  const whole = (run: Session) =>
+    timelineData(
+      run,
+      sessionEntries(run, {
+        showAll: true,
+        frameFlags: diff.classification.flags,
+        frameLibrary: diff.classification.library,
+      }),
+    );
+  assert.equal(data.timeline, whole(diff.session));
+  assert.equal(base.timeline, whole(diff.base));
   assert.is(timelineLength(data.timeline), 140_000);
   assert.is(timelineLength(base.timeline), 100_000);
   const newNames = timelineNames(data, data.timeline);

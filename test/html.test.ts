@@ -14,6 +14,8 @@ import { packInts, unpackFrame, unpackInts } from "../src/renderers/html-page/da
 import type { PageData, TreeData } from "../src/renderers/html-page/data.ts";
 import { SampleState, SyntheticFrame } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
+import { classifyFrames } from "../src/processing/classify.ts";
+import { sessionEntries } from "../wasm/core.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const HOSTILE = "</script><img src=x onerror=alert(1)>";
@@ -152,9 +154,18 @@ test("html: packInts round-trips unsigned integers up to 2^53, in characters tha
   assert.is(packInts([]), "");
 });
 
+/** The timeline's data of a hand-made session, as the page gets it. */
+function wholeTimeline(s: ReturnType<typeof makeSession>) {
+  const { flags, library } = classifyFrames(s.frames, { cwd: s.meta.cwd });
+  return timelineData(s, sessionEntries(s, { showAll: true, frameFlags: flags, frameLibrary: library }));
+}
+
 /** The timeline's runs as [path/state, duration]. */
 function timelineRuns(s: ReturnType<typeof makeSession>): Array<[string, number]> {
-  const tl = timelineData(s);
+  return decodeRuns(wholeTimeline(s));
+}
+
+function decodeRuns(tl: PageData["timeline"]): Array<[string, number]> {
   const keys = Array.from(unpackInts(tl.keys, tl.keyCount) as Float64Array);
   const pairs = Array.from(unpackInts(tl.runs, 2 * tl.count) as Float64Array);
   const runs: Array<[number, number]> = [];
@@ -202,12 +213,29 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
   ]);
 });
 
+test("html: the timeline shows time spent awaiting as [await] under the stack that awaited, not as idle", () => {
+  // main runs 2 ms, awaits a wait it started until 80 ms (idle samples meanwhile), then runs to 82 ms.
+  const idle = Array.from({ length: 78 }, (_, i) => 2000 + i * 1000);
+  const s = makeSession(FRAMES, [
+    [[0], 0],
+    [[0], 1000],
+    ...idle.map((t): [number[], number, number] => [[], t, SampleState.idle]),
+    [[0], 80_000],
+    [[0], 81_000],
+  ], { idleSampled: true, duration: 82_000 });
+  s.waits = { start: Float64Array.of(1500), end: Float64Array.of(80_000), stack: Int32Array.of(0) };
+  const runs = decodeRuns(embedded(renderSession(s, { renderer: "html" })).timeline);
+  const awaited = runs.filter(([path]) => path === "0/4").reduce((a, [, d]) => a + d, 0);
+  assert.ok(awaited > 70_000, JSON.stringify(runs));
+  assert.not.ok(runs.some(([path, d]) => path === "/1" && d > 5000), JSON.stringify(runs));
+});
+
 test("html: stacks with the same frame path are one stack on the timeline", () => {
   const s = makeSession(FRAMES, spread([[[0, 4], 3]]));
   // A second stack id for the same path (V8 gives one per call site): its samples continue the same run.
   s.stacks = { parent: Int32Array.from([-1, 0, -1, 2]), frame: Uint32Array.from([0, 4, 0, 4]) };
   s.samples.stack = Int32Array.from([1, 3, 1]);
-  const tl = timelineData(s);
+  const tl = wholeTimeline(s);
   assert.is(tl.n, 2);
   assert.is(tl.count, 1);
 });

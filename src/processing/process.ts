@@ -3,7 +3,8 @@
 // here from the same options, so a second view of the tree (the HTML page's show-all toggle) is processed
 // exactly as the first, async mode included, with only what that view changes.
 import { TSPROFILE_ROOT } from "../../session/root.ts";
-import type { CoreProcessOptions, ProcessedTree, Session } from "../../session/types.ts";
+import type { CoreProcessOptions, ProcessedTree, Session, SessionEntries } from "../../session/types.ts";
+import { sessionEntries } from "../../wasm/core.ts";
 import { classifyFrames } from "./classify.ts";
 import type { Classification } from "./classify.ts";
 import type { ReportOptions } from "./options.ts";
@@ -23,6 +24,8 @@ export interface ProcessedReport {
   tree: ProcessedTree;
   /** The tree processed with the same options but `change`. */
   reprocess(change: ViewChange): ProcessedTree;
+  /** The session's entries in time order (core-rs/SPEC.md, entries), by the wasm core, frames kept if showAll. */
+  entries(showAll: boolean): SessionEntries;
 }
 
 export function processReport(process: ProcessFn, session: Session, options: ReportOptions): ProcessedReport {
@@ -47,5 +50,12 @@ export function processReport(process: ProcessFn, session: Session, options: Rep
       frameLibrary: classification.library,
     });
   };
-  return { classification, tree: reprocess({}), reprocess };
+  const entries = (showAll: boolean): SessionEntries =>
+    sessionEntries(session, {
+      showAll,
+      asyncMode: options.asyncMode,
+      frameFlags: classification.flags,
+      frameLibrary: classification.library,
+    });
+  return { classification, tree: reprocess({}), reprocess, entries };
 }

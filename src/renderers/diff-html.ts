@@ -29,14 +29,14 @@ export function diffPageData(diff: SessionDiff, views: DiffViews): PageData {
     showAll: options.showAll,
     percent: options.time === "percent_of_total",
     trees: { normal: treeData(normal), all: treeData(all) },
-    timeline: timelineData(session),
+    timeline: timelineData(session, views.entries(session)),
     startStack: Array.from(session.meta.startStack),
     diff: {
       normalize: options.normalize,
       base: {
         meta: runMeta(base),
         trees: { normal: treeData(baseTree(false)), all: treeData(baseTree(true)) },
-        timeline: timelineData(base),
+        timeline: timelineData(base, views.entries(base)),
         startStack: Array.from(base.meta.startStack),
       },
     },

@@ -5,7 +5,7 @@ import { shortPath } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
 import { DiffSide, NodeFlag } from "../../session/types.ts";
-import type { DiffTree, ProcessedTree, Session } from "../../session/types.ts";
+import type { DiffTree, ProcessedTree, Session, SessionEntries } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { codePosition, escapeText, frameName, isApplicationCode, isSynthetic, jsonString } from "./common.ts";
 import { changeText, nodeChange } from "./html-page/change.ts";
@@ -34,8 +34,10 @@ export interface SessionDiff {
 export interface DiffViews {
   /** The two runs diffed again with the same options but `change` (the tree view's: options.flat is not applied). */
   rediff(change: ViewChange): DiffTree;
-  /** BASE processed on its own, as its ordinary report would be (aggregated), on the shared frames and classification. */
+  /** BASE processed on its own, as its ordinary report would be, on the shared frames and classification. */
   processBase(change: ViewChange): ProcessedTree;
+  /** Each run's entries in time order (its timeline), all frames kept. */
+  entries(run: Session): SessionEntries;
 }
 
 const RED = "\x1b[31m";

@@ -6,15 +6,15 @@ import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { shortPath } from "../processing/classify.ts";
 import { SYNTHETIC_NAMES, SyntheticFrame } from "../../session/types.ts";
-import type { ProcessedTree, Session } from "../../session/types.ts";
+import type { Session, SessionEntries } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { escapeText, isSynthetic } from "./common.ts";
 import { weightedSamples } from "./samples.ts";
 
 export interface FormatContext {
   session: Session;
-  /** The session processed with timeline on and filterThreshold 0 (samples.ts). */
-  timeline: ProcessedTree;
+  /** The session's entries in time order (samples.ts). */
+  entries: SessionEntries;
 }
 
 /** A frame as these formats name it; synthetic ones by their bracketed name, the empty path "[runtime internals]". */
@@ -40,8 +40,8 @@ export function renderSpeedscope(main: FormatContext, threads: readonly FormatCo
   const frames: string[] = [];
   const profiles: string[] = [];
   for (const ctx of [main, ...threads]) {
-    const { session, timeline } = ctx;
-    const ws = weightedSamples(session, timeline);
+    const { session, entries } = ctx;
+    const ws = weightedSamples(session, entries);
     const local = new Map<number, number>();
     const indexOf = (frame: number): number => {
       let i = local.get(frame);
@@ -114,9 +114,9 @@ const CPUPROFILE_NAMES: Record<number, string> = {
  * "(program)"; await and out-of-context time are "[await]" / "[out-of-context]" frames without a url, under the
  * stack that awaited (samples.ts). Samples are written so that a reader gives each entry its weight (below).
  */
-export function renderCpuProfile({ session, timeline }: FormatContext): string {
+export function renderCpuProfile({ session, entries }: FormatContext): string {
   // Not merged: readers (ours included) take the median spacing of the samples for the sampling interval.
-  const ws = weightedSamples(session, timeline);
+  const ws = weightedSamples(session, entries);
   const scriptIds = new Map<string, number>();
   const nodes: { id: number; callFrame: object; hitCount: number; children: number[] }[] = [
     {
@@ -218,8 +218,8 @@ export function renderCollapsed(main: FormatContext, threads: readonly FormatCon
   return out;
 }
 
-function collapsedLines({ session, timeline }: FormatContext, prefix: string): string {
-  const ws = weightedSamples(session, timeline);
+function collapsedLines({ session, entries }: FormatContext, prefix: string): string {
+  const ws = weightedSamples(session, entries);
   const totals = new Map<number, number>();
   for (let i = 0; i < ws.node.length; i++) totals.set(ws.node[i], (totals.get(ws.node[i]) ?? 0) + ws.weight[i]);
   const names = new Map<number, string>();
@@ -267,7 +267,7 @@ export function renderPprof(main: FormatContext, threads: readonly FormatContext
   const sample: InstanceType<PprofFormat["Sample"]>[] = [];
   let duration = 0;
   for (const ctx of [main, ...threads]) {
-    const ws = weightedSamples(ctx.session, ctx.timeline);
+    const ws = weightedSamples(ctx.session, ctx.entries);
     duration = Math.max(duration, ws.end);
     const locationOf = new Map<number, number>();
     const location = (frame: number): number => {

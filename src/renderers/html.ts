@@ -5,14 +5,24 @@
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
-import { NO_LIBRARY, SampleState } from "../../session/types.ts";
-import type { DiffTree, ProcessedTree, Session } from "../../session/types.ts";
+import { NO_LIBRARY, SampleState, SyntheticFrame } from "../../session/types.ts";
+import type { DiffTree, ProcessedTree, Session, SessionEntries } from "../../session/types.ts";
 import { VERSION } from "../../session/version.ts";
 import { accuracyLines, accuracyOf } from "./accuracy.ts";
 import { codePosition, frameName } from "./common.ts";
 import { packDuration, packFrame, packInts, timelineKey } from "./html-page/data.ts";
 import type { PageData, RunMeta, TimelineData, TreeData } from "./html-page/data.ts";
 import { PAGE_HEAD, PAGE_TAIL } from "./html-page/page.generated.ts";
+import { weightedSamples } from "./samples.ts";
+
+/** The state a synthetic frame at the end of an entry's path stands for (the timeline keys a path by its state). */
+const STATE_OF_FRAME = new Map<number, number>([
+  [SyntheticFrame.idle, SampleState.idle],
+  [SyntheticFrame.gc, SampleState.gc],
+  [SyntheticFrame.native, SampleState.native],
+  [SyntheticFrame.await, SampleState.await],
+  [SyntheticFrame.outOfContext, SampleState.outOfContext],
+]);
 
 export interface HtmlContext {
   session: Session;
@@ -22,6 +32,8 @@ export interface HtmlContext {
   options: ReportOptions;
   /** The other processing (show-all or not) the page's toggle switches to. */
   reprocess(change: ViewChange): ProcessedTree;
+  /** The session's entries in time order (the timeline). */
+  entries(showAll: boolean): SessionEntries;
   /** The session's worker threads (Session.threads), each processed on its own. */
   threads?: HtmlContext[];
 }
@@ -37,7 +49,9 @@ export function embedJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, escape);
 }
 
-export function pageData({ session, tree, classification, options, reprocess, threads }: HtmlContext): PageData {
+export function pageData(
+  { session, tree, classification, options, reprocess, entries, threads }: HtmlContext,
+): PageData {
   const { meta } = session;
   const processed = (showAll: boolean): ProcessedTree => reprocess({ timeline: false, showAll });
   // The call tree is aggregated (the page's timeline view is the chronological one): a tree processed with
@@ -53,7 +67,7 @@ export function pageData({ session, tree, classification, options, reprocess, th
     showAll: options.showAll,
     percent: options.time === "percent_of_total",
     trees: { normal: treeData(normal), all: treeData(all) },
-    timeline: timelineData(session),
+    timeline: timelineData(session, entries(true)),
     startStack: Array.from(meta.startStack),
     ...(threads?.length
       ? {
@@ -128,67 +142,43 @@ export function treeData(tree: ProcessedTree | DiffTree): TreeData {
 }
 
 /**
- * The per-sample stream as runs of equal (path, state), weighted as SPEC.md step 1 does: a sample's weight is the
- * time to the next sample, capped at gapCap; the rest of a gap, and the time before the first sample, is idle, but
- * for a running gap (meta.idleSampled, two samples not idle): up to 2 intervals to the first, the rest to the next.
+ * The timeline's data: the session's entries in time order as the core weighs them (samples.ts: the gap rule,
+ * await attribution, [await] under the stack that awaited), all frames kept (the page hides internal and hidden
+ * frames itself unless show-all).
  */
-export function timelineData(session: Session): TimelineData {
-  const { stacks, samples, meta } = session;
-  // Canonical stacks: V8 gives one stack per call site; the same frame path is the same stack here.
-  const n = stacks.parent.length;
-  const canon = new Int32Array(n);
+export function timelineData(session: Session, entries: SessionEntries): TimelineData {
+  const ws = weightedSamples(session, entries);
+  // Canonical stacks of the entries' real frames; a state frame ends a path as the key's state.
   const parent: number[] = [];
   const frame: number[] = [];
-  const ids = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const p = stacks.parent[i] < 0 ? -1 : canon[stacks.parent[i]];
-    const key = `${p},${stacks.frame[i]}`;
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = parent.length;
-      parent.push(p);
-      frame.push(stacks.frame[i]);
-      ids.set(key, id);
+  const keyOf = new Int32Array(ws.parent.length);
+  const stackOf = new Int32Array(ws.parent.length);
+  for (let k = 0; k < ws.parent.length; k++) {
+    const p = ws.parent[k] < 0 ? -1 : stackOf[ws.parent[k]];
+    const f = ws.frame[k];
+    const state = STATE_OF_FRAME.get(f);
+    if (state !== undefined || f === SyntheticFrame.self) {
+      stackOf[k] = p;
+      keyOf[k] = timelineKey(p, state ?? SampleState.js);
+      continue;
     }
-    canon[i] = id;
+    stackOf[k] = parent.length;
+    parent.push(p);
+    frame.push(f);
+    keyOf[k] = timelineKey(stackOf[k], SampleState.js);
   }
-
-  const count = samples.stack.length;
-  const IDLE = timelineKey(-1, SampleState.idle);
   const runKey: number[] = [];
   const runDur: number[] = [];
-  const push = (key: number, w: number): void => {
-    if (w <= 0) return;
+  for (let i = 0; i < ws.node.length; i++) {
+    const key = keyOf[ws.node[i]];
     const last = runKey.length - 1;
-    if (last >= 0 && runKey[last] === key) runDur[last] += w;
+    if (last >= 0 && runKey[last] === key) runDur[last] += ws.weight[i];
     else {
       runKey.push(key);
-      runDur.push(w);
-    }
-  };
-  if (count > 0) {
-    const end = Math.max(meta.duration, Math.round(samples.time[count - 1]));
-    const sampled = Math.round(meta.interval);
-    push(IDLE, Math.round(samples.time[0]));
-    for (let i = 0; i < count; i++) {
-      const t = Math.round(samples.time[i]);
-      const dt = (i + 1 < count ? Math.round(samples.time[i + 1]) : end) - t;
-      const w = Math.min(dt, meta.gapCap);
-      const s = samples.stack[i];
-      const key = timelineKey(s < 0 ? -1 : canon[s], samples.state[i]);
-      const runningGap = meta.idleSampled && i + 1 < count && samples.state[i] !== SampleState.idle &&
-        samples.state[i + 1] !== SampleState.idle;
-      if (runningGap) {
-        const head = sampled > 0 ? Math.min(w, 2 * sampled) : w;
-        const s1 = samples.stack[i + 1];
-        push(key, head);
-        push(timelineKey(s1 < 0 ? -1 : canon[s1], samples.state[i + 1]), dt - head);
-        continue;
-      }
-      push(key, w);
-      push(IDLE, dt - w);
+      runDur.push(ws.weight[i]);
     }
   }
+  const { meta } = session;
 
   // The key table, most used first, so the common runs take one or two characters.
   const uses = new Map<number, number>();

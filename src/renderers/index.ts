@@ -4,7 +4,7 @@
 import type { Classification } from "../processing/classify.ts";
 import type { ReportOptions } from "../processing/options.ts";
 import type { ViewChange } from "../processing/process.ts";
-import type { ProcessedTree, Session } from "../../session/types.ts";
+import type { ProcessedTree, Session, SessionEntries } from "../../session/types.ts";
 import { encodeSession } from "../../session/session.ts";
 import { renderCollapsed, renderCpuProfile, renderPprof, renderSpeedscope } from "./formats.ts";
 import type { FormatContext } from "./formats.ts";
@@ -19,13 +19,15 @@ export interface RenderContext {
   options: ReportOptions;
   /** The same session processed with the same options but `change` (src/processing/process.ts). */
   reprocess(change: ViewChange): ProcessedTree;
+  /** The session's entries in time order with the same options, frames removed unless showAll (process.ts). */
+  entries(showAll: boolean): SessionEntries;
   /** The session's worker threads (Session.threads), each processed on its own; absent or empty without any. */
   threads?: RenderContext[];
 }
 
-/** What a sample format reads of a thread: its session and its timeline, with nothing filtered (samples.ts). */
-function sampleFormat({ session, reprocess }: RenderContext): FormatContext {
-  return { session, timeline: reprocess({ timeline: true, filterThreshold: 0 }) };
+/** What a sample format reads of a thread: its session and its entries in time order (samples.ts). */
+function sampleFormat({ session, entries, options }: RenderContext): FormatContext {
+  return { session, entries: entries(options.showAll) };
 }
 
 /** Text formats return a string; binary ones (e.g. gzipped pprof) a Uint8Array. */

@@ -844,6 +844,18 @@ export function oracleProcess(
   waits?: WaitTable,
 ): ProcessedTree {
   if (options.flatTime !== "self" && options.flatTime !== "total") fail(`flatTime is ${String(options.flatTime)}`);
+  const { entries, cpuKnown } = steps1to3(stacks, samples, options, waits);
+  const root = buildTree(entries, options.timeline); // step 4
+  if (!options.showAll) removeIrrelevantNodes(root, options.filterThreshold); // step 5
+  removeLoneSelfNodes(root); // step 6
+  orderChildren(root, options.timeline); // step 7
+  const groups = groupLibraryFrames(root, options); // step 8 (no groups when showAll; visibility always)
+  const flat = flatView(entries, root.time, options); // step 9
+  return toProcessedTree(root, groups, flat, cpuKnown);
+}
+
+/** Steps 1-3: the entries in time order, awaits attributed, paths filtered and trimmed. */
+function steps1to3(stacks: StackTable, samples: SampleTable, options: CoreProcessOptions, waits?: WaitTable) {
   const input = validate(stacks, samples, options, waits);
   const entries = trimStem(
     filterPaths(
@@ -858,13 +870,7 @@ export function oracleProcess(
     ), // steps 1, 2
     filteredStartStack(options),
   ); // step 3
-  const root = buildTree(entries, options.timeline); // step 4
-  if (!options.showAll) removeIrrelevantNodes(root, options.filterThreshold); // step 5
-  removeLoneSelfNodes(root); // step 6
-  orderChildren(root, options.timeline); // step 7
-  const groups = groupLibraryFrames(root, options); // step 8 (no groups when showAll; visibility always)
-  const flat = flatView(entries, root.time, options); // step 9
-  return toProcessedTree(root, groups, flat, input.cpu !== null);
+  return { entries, cpuKnown: input.cpu !== null };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -997,20 +1003,7 @@ export function oracleEntries(
   options: CoreProcessOptions,
   waits?: WaitTable,
 ): Array<{ path: number[]; w: number }> {
-  const input = validate(stacks, samples, options, waits);
-  const entries = trimStem(
-    filterPaths(
-      attributeAwaits(
-        buildEntries(stacks, samples, input, options.frameFlags),
-        stacks,
-        input.waits,
-        input.interval,
-        input.idleSampled,
-      ),
-      options,
-    ),
-    filteredStartStack(options),
-  );
+  const { entries } = steps1to3(stacks, samples, options, waits);
   const out: Array<{ path: number[]; w: number }> = [];
   for (const { path, w } of entries) {
     if (w <= 0) continue;

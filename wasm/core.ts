@@ -6,7 +6,7 @@
 // (then tsp_error_ptr/len hold a UTF-8 message); tsp_result_ptr/len(handle, field) address the result's typed
 // arrays, copied out before the next call (field 15, cpuTime, is empty when CPU time is unknown);
 // tsp_diff(base, next, ...) aligns two sessions' last results, read as fields 32.. of `next` (DIFF_FIELDS);
-// tsp_entries (tsp_process's arguments but timeline, filterThreshold and flatTime) gives fields 64.. (ENTRY_FIELDS).
+// tsp_entries (tsp_process's arguments; timeline, filterThreshold and flatTime play no part) gives fields 64..
 import { readFileSync } from "node:fs";
 import type {
   AsyncMode,
@@ -47,21 +47,7 @@ interface CoreExports {
     library: number,
     libraryLen: number,
   ): number;
-  tsp_entries(
-    handle: number,
-    duration: number,
-    gapCap: number,
-    idleSampled: number,
-    interval: number,
-    asyncMode: number,
-    showAll: number,
-    start: number,
-    startLen: number,
-    flags: number,
-    flagsLen: number,
-    library: number,
-    libraryLen: number,
-  ): number;
+  tsp_entries: CoreExports["tsp_process"];
   tsp_diff(
     base: number,
     next: number,
@@ -162,6 +148,35 @@ function withBuffers<T>(c: CoreExports, bufs: Array<[TypedCtor, ArrayLike<number
   } finally {
     for (const [p, n] of held) c.tsp_free(p, n);
   }
+}
+
+/** tsp_process (or tsp_entries, which takes the same) on session `h` with options `o`: its return code. */
+function callWithOptions(c: CoreExports, call: CoreExports["tsp_process"], h: number, o: CoreProcessOptions): number {
+  const asyncMode = o.asyncMode ?? "enabled";
+  if (!Object.hasOwn(ASYNC_MODES, asyncMode)) throw new Error(`tsprofile core: asyncMode is ${String(asyncMode)}`);
+  return withBuffers(
+    c,
+    [[Float64Array, o.startStack], [Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
+    ([s, fl, lib]) =>
+      call(
+        h,
+        Number(o.duration),
+        Number(o.gapCap),
+        o.idleSampled ? 1 : 0,
+        o.interval === undefined ? 0 : Number(o.interval),
+        ASYNC_MODES[asyncMode],
+        o.timeline ? 1 : 0,
+        o.showAll ? 1 : 0,
+        Number(o.filterThreshold),
+        o.flatTime === "total" ? 1 : 0,
+        s,
+        o.startStack.length,
+        fl,
+        o.frameFlags.length,
+        lib,
+        o.frameLibrary.length,
+      ),
+  );
 }
 
 function checkLengths(what: string, ...lengths: number[]): void {
@@ -290,33 +305,7 @@ export function createCoreSession(): CoreSession {
       if (o.flatTime !== "self" && o.flatTime !== "total") {
         throw new Error(`tsprofile core: flatTime is ${String(o.flatTime)}`);
       }
-      const asyncMode = o.asyncMode ?? "enabled";
-      if (!Object.hasOwn(ASYNC_MODES, asyncMode)) {
-        throw new Error(`tsprofile core: asyncMode is ${String(asyncMode)}`);
-      }
-      const rc = withBuffers(
-        c,
-        [[Float64Array, o.startStack], [Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
-        ([s, fl, lib]) =>
-          c.tsp_process(
-            h,
-            Number(o.duration),
-            Number(o.gapCap),
-            o.idleSampled ? 1 : 0,
-            o.interval === undefined ? 0 : Number(o.interval),
-            ASYNC_MODES[asyncMode],
-            o.timeline ? 1 : 0,
-            o.showAll ? 1 : 0,
-            Number(o.filterThreshold),
-            o.flatTime === "total" ? 1 : 0,
-            s,
-            o.startStack.length,
-            fl,
-            o.frameFlags.length,
-            lib,
-            o.frameLibrary.length,
-          ),
-      );
+      const rc = callWithOptions(c, c.tsp_process, h, o);
       if (rc !== 0) fail(c);
       const out = readFields(c, h, FIELDS, 0);
       const cpuLen = c.tsp_result_len(h, CPU_FIELD) >>> 0;
@@ -327,30 +316,7 @@ export function createCoreSession(): CoreSession {
     },
     entries(o) {
       const h = live();
-      const asyncMode = o.asyncMode ?? "enabled";
-      if (!Object.hasOwn(ASYNC_MODES, asyncMode)) {
-        throw new Error(`tsprofile core: asyncMode is ${String(asyncMode)}`);
-      }
-      const rc = withBuffers(
-        c,
-        [[Float64Array, o.startStack], [Uint8Array, o.frameFlags], [Uint32Array, o.frameLibrary]],
-        ([st, fl, lib]) =>
-          c.tsp_entries(
-            h,
-            Number(o.duration),
-            Number(o.gapCap),
-            o.idleSampled ? 1 : 0,
-            o.interval === undefined ? 0 : Number(o.interval),
-            ASYNC_MODES[asyncMode],
-            o.showAll ? 1 : 0,
-            st,
-            o.startStack.length,
-            fl,
-            o.frameFlags.length,
-            lib,
-            o.frameLibrary.length,
-          ),
-      );
+      const rc = callWithOptions(c, c.tsp_entries, h, o);
       if (rc !== 0) fail(c);
       return readFields(c, h, ENTRY_FIELDS, ENTRY_FIELD_BASE) as unknown as SessionEntries;
     },

@@ -210,7 +210,8 @@ pub unsafe extern "C" fn tsp_process(
     r.map_or_else(set_error, |_| 0)
 }
 
-/// As `tsp_process`, but the session's entries in time order (SPEC, entries), read as fields 64..
+/// As `tsp_process` (timeline, filter_threshold and flat_total play no part), but the session's entries in time
+/// order (SPEC, entries), read as fields 64..
 ///
 /// # Safety
 /// As `tsp_process`.
@@ -223,7 +224,10 @@ pub unsafe extern "C" fn tsp_entries(
     idle_sampled: u32,
     interval: f64,
     async_mode: u32,
+    timeline: u32,
     show_all: u32,
+    filter_threshold: f64,
+    flat_total: u32,
     start: *const f64,
     start_len: u32,
     flags: *const u8,
@@ -239,10 +243,10 @@ pub unsafe extern "C" fn tsp_entries(
             idle_sampled,
             interval,
             async_mode,
-            0,
+            timeline,
             show_all,
-            0.0,
-            0,
+            filter_threshold,
+            flat_total,
             slice(start, start_len)?,
             slice(flags, flags_len)?,
             slice(library, library_len)?,

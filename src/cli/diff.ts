@@ -6,11 +6,7 @@ import { type CliExit, say, writeReport } from "./output.ts";
 
 export async function runDiff(plan: CliPlan): Promise<CliExit> {
   const { base, next, normalize, failAbove } = plan.diff!;
-  const [{ diffSessions, renderDiff, regressions }, { loadProfileFile }, { SessionError }] = await Promise.all([
-    import("../diff.ts"),
-    import("../profile-file.ts"),
-    import("../../session/session.ts"),
-  ]);
+  const { diffSessions, renderDiff, regressions, loadProfileFile, SessionError } = await import("./machinery.ts");
   let diff;
   let report: string;
   try {

@@ -44,13 +44,13 @@ export interface RunReports {
 
 /** Starts loading the report machinery (wasm core, renderers) while the program runs. */
 export function startReports(plan: CliPlan): RunReports {
-  const reporting = Promise.all([import("../report.ts"), import("../../session/session.ts")]);
+  const reporting = import("./machinery.ts");
   reporting.catch(() => {}); // reported by emit, once the program has ended
   let reports = 0;
   const emit = async (path: string): Promise<boolean> => {
     let report: Report;
     try {
-      const [{ renderSessionOutput }, { loadSession }] = await reporting;
+      const { renderSessionOutput, loadSession } = await reporting;
       const session = loadSession(path);
       keepLastSession(path); // for --load-prev; best effort
       report = endLine(renderSessionOutput(session, plan.report));
@@ -91,11 +91,7 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
     say(`--load-prev: no previous session (${path} does not exist): profile a program first`);
     return { code: 2 };
   }
-  const [{ renderSessionOutput }, { loadProfileFile }, { SessionError }] = await Promise.all([
-    import("../report.ts"),
-    import("../profile-file.ts"),
-    import("../../session/session.ts"),
-  ]);
+  const { renderSessionOutput, loadProfileFile, SessionError } = await import("./machinery.ts");
   let report: Report;
   try {
     report = endLine(renderSessionOutput(loadProfileFile(path), plan.report));

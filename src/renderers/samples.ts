@@ -1,9 +1,10 @@
-// What the sample-based writers (speedscope, cpuprofile, collapsed, pprof) share: the session as weighted entries in
-// time order, from the core (core-rs/SPEC.md, entries), so they carry what the tree does: the gap rule's weights (SPEC.md §1, running gaps included; their totals equal the
-// tree's) and await attribution ([await] under the stack that awaited, async callers included). The frames the
-// report removes (runtime internals, hidden frames; §2) are removed unless show_all; library frames are kept and
-// nothing is grouped or filtered: these formats are read by tools that have their own folding, and they want the
-// real stacks. (Like the tree, the stem above profiler.start()'s caller is trimmed, §3.)
+// What the sample-based writers (speedscope, cpuprofile, collapsed, pprof) and the HTML timeline share: the session
+// as weighted entries in time order, from the core (core-rs/SPEC.md, entries), so they carry what the tree does:
+// the gap rule's weights (SPEC.md §1, running gaps included; their totals equal the tree's) and await attribution
+// ([await] under the stack that awaited, async callers included). The frames the report removes (runtime
+// internals, hidden frames; §2) are removed unless show_all; library frames are kept and nothing is grouped or
+// filtered: these formats are read by tools that have their own folding, and they want the real stacks. (Like the
+// tree, the stem above profiler.start()'s caller is trimmed, §3.)
 import { SyntheticFrame } from "../../session/types.ts";
 import type { Session, SessionEntries } from "../../session/types.ts";
 

@@ -153,17 +153,17 @@ export interface Regression {
  * The functions whose own time grew by more than `percent`, biggest growth first. Sampling noise is not growth: a
  * function counts only when its own time is at least the report's threshold share of NEW (filterThreshold, 1% by
  * default) and the change is over 3 standard errors of the two estimates (a time estimated from n samples of
- * interval i has a standard error of sqrt(n) * i), so two runs of the same program do not fail a build. Where a
- * sampler records no idle (Bun), a silence nothing explains is idle in the report, whoever ran then (accuracy.ts,
- * guessed): a run's function may have lost up to that much, so the change must be over that too.
+ * interval i has a standard error of sqrt(n) * i), so two runs of the same program do not fail a build. A
+ * sampler's silence is given to the samples around it, or to idle where nothing says the thread ran (accuracy.ts,
+ * guessed): a run's function may have gained or lost up to that much, so the change must be over that too. (On
+ * Bun, JSC falls silent for tens of ms in optimized loops: two runs of one program differed by 110% there.)
  */
 export function regressions(diff: SessionDiff, percent: number): Regression[] {
   const { tree, session, base, options } = diff;
   const totals = [tree.baseTime[0] ?? 0, tree.time[0] ?? 0];
   const intervals = [achievedInterval(base), achievedInterval(session)];
   const scale = (side: number, us: number) => options.normalize ? (totals[side] > 0 ? us / totals[side] : 0) : us;
-  const unexplained = (s: Session) => (s.meta.idleSampled ? 0 : accuracyOf(s).guessed);
-  const lost = scale(0, unexplained(base)) + scale(1, unexplained(session));
+  const lost = scale(0, accuracyOf(base).guessed) + scale(1, accuracyOf(session).guessed);
   const out: Regression[] = [];
   for (let i = 0; i < tree.flatFrame.length; i++) {
     const frame = tree.flatFrame[i];

@@ -2,7 +2,8 @@
 // starts it (or resumes it, at a new interval); samplingProfilerStackTraces() drains the traces taken since the
 // last call, each with a monotonic timestamp (seconds) and full-depth frames carrying their CURRENT position.
 // Frames become functions by their definition position (session/source/function-locator.ts), so trees match Node's and
-// Deno's. JSC takes no samples while the thread is idle: idle is a gap, turned into idle time by meta.gapCap.
+// Deno's. JSC takes no samples while the thread is idle: idle samples are placed where the kernel says the thread
+// slept (runtimes/bun/runnable.ts); where it cannot say, idle is a gap, turned into idle time by meta.gapCap.
 //
 // bun:jsc exists only on Bun and every runtime imports this file: it is required inside the functions.
 import { createRequire } from "node:module";
@@ -18,6 +19,7 @@ import { Column, FrameInterner, StackInterner, TRUNCATED_FRAME } from "../../ses
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
+import { IdleTimeline, type SampleRows, watchRunnable } from "./runnable.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -169,6 +171,10 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   const startTime = Date.now();
   const cpuStart = process.cpuUsage();
   rec.startPerf = performance.now();
+  // Where the thread slept, read by a helper thread every interval (1-10 ms): the session is then idleSampled.
+  const stepMs = Math.min(Math.max(interval / 1000, 1), 10);
+  const watch = watchRunnable(stepMs);
+  if (watch) rec.idle = new IdleTimeline(watch, (perfMs) => Math.round((perfMs - rec.startPerf) * 1000), stepMs);
   let active = true;
   let chunker: SessionChunker | null = null;
   const tracker = waitTrackerFor(options, () => performance.now());
@@ -184,6 +190,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
       const stopPerf = performance.now();
       const cpu = process.cpuUsage(cpuStart);
       detach(listener);
+      watch?.stop(); // its readings so far are taken below
       const session = rec.session({
         stopPerf,
         startTime,
@@ -221,7 +228,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
         cpuTime: -1,
         interval: realInterval,
         gapCap: bunGapCap(realInterval),
-        idleSampled: false, // JSC takes no idle samples: idle is a gap
+        idleSampled: watch !== null, // JSC takes no idle samples: placed from the kernel's account, or a gap
         program: m.program ?? process.argv.slice(1).join(" "),
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
@@ -446,6 +453,9 @@ export class Recorder {
 
     const { parent, frame: frameOf } = stacks.tables();
     for (let i = 0; i < frameOf.length; i++) frameOf[i] = map[frameOf[i]];
+    const samples = this.idle
+      ? this.withIdle(stack.subarray(0, end), time.subarray(0, end), state.subarray(0, end), o, finalDuration)
+      : { stack: stack.slice(0, end), time: time.slice(0, end), state: state.slice(0, end) };
 
     return {
       version: 1,
@@ -455,7 +465,7 @@ export class Recorder {
         cpuTime: o.cpuTime,
         interval: o.interval,
         gapCap: bunGapCap(o.interval),
-        idleSampled: false, // JSC takes no idle samples: idle is a gap
+        idleSampled: this.idle !== null, // idle samples placed from the kernel's account (runnable.ts)
         program: o.program,
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
@@ -463,8 +473,42 @@ export class Recorder {
       },
       frames,
       stacks: { parent, frame: frameOf },
-      samples: { stack: stack.slice(0, end), time: time.slice(0, end), state: state.slice(0, end) },
+      samples,
     };
+  }
+
+  /** Where the thread was idle and when it woke (runnable.ts), between every two samples, and after the last. */
+  idle: IdleTimeline | null = null;
+  /** The last sample judged, of an earlier piece of a stream too: the silence after it is judged with the next. */
+  private judged: { time: number } | null = null;
+
+  private withIdle(
+    stack: Int32Array,
+    time: Float64Array,
+    state: Uint8Array,
+    o: SessionOptions,
+    duration: number,
+  ): Session["samples"] {
+    const idle = this.idle!;
+    idle.update();
+    const out: SampleRows = { stack: [], time: [], state: [] };
+    const gapCap = bunGapCap(o.interval);
+    const add = (rows: SampleRows) => {
+      for (let j = 0; j < rows.time.length; j++) {
+        out.stack.push(rows.stack[j]);
+        out.time.push(rows.time[j]);
+        out.state.push(rows.state[j]);
+      }
+    };
+    for (let i = 0; i < time.length; i++) {
+      const sample = { stack: stack[i], time: time[i], state: state[i] };
+      if (this.judged) add(idle.rows(this.judged, sample, 0, gapCap, SampleState.idle));
+      add({ stack: [sample.stack], time: [sample.time], state: [sample.state] });
+      this.judged = sample;
+    }
+    // The silence after the last sample, to the end of the session (a stream's drain judges it with the next).
+    if (o.stopPerf !== Infinity && this.judged) add(idle.rows(this.judged, null, duration, gapCap, SampleState.idle));
+    return { stack: Int32Array.from(out.stack), time: Float64Array.from(out.time), state: Uint8Array.from(out.state) };
   }
 
   /** Raw frames (reported positions) to functions (definition positions); equal functions become one frame. */

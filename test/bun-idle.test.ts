@@ -1,0 +1,76 @@
+// Where the Bun sampler puts idle samples (runtimes/bun/runnable.ts, IdleTimeline): pure logic, on every runtime,
+// from idle spans given by hand. The helper thread itself runs on Bun only (test/sampler-bun.test.ts).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { type IdleNews, IdleTimeline, type RunnableWatch } from "../runtimes/bun/runnable.ts";
+import { SampleState } from "../session/types.ts";
+
+const IDLE = SampleState.idle;
+const JS = SampleState.js;
+const GAP_CAP = 22_000;
+
+/** A timeline fed `news` (ms, as the helper gives them); session us = ms * 1000. */
+function timeline(news: IdleNews): IdleTimeline {
+  const watch: RunnableWatch = { take: () => news, stop: () => {} };
+  const t = new IdleTimeline(watch, (ms) => Math.round(ms * 1000), 1);
+  t.update();
+  return t;
+}
+
+const sample = (time: number, stack = 7) => ({ stack, time, state: JS });
+
+test("a span inside a silence: an idle sample where it starts, the next sample's copy where the thread woke", () => {
+  const t = timeline({ from: 0, to: 100, closed: [10, 30], open: NaN });
+  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
+  assert.equal(rows, { stack: [-1, 7], time: [10_000, 30_000], state: [IDLE, JS] });
+});
+
+test("a silence with no span is left to the samples around it (a running gap)", () => {
+  const t = timeline({ from: 0, to: 100, closed: [10, 30], open: NaN });
+  const rows = t.rows({ time: 31_000 }, sample(90_000), 0, GAP_CAP, IDLE);
+  assert.equal(rows, { stack: [], time: [], state: [] });
+});
+
+test("a span up to the next sample needs no copy; a span shorter than 0.5 ms is left alone", () => {
+  const t = timeline({ from: 0, to: 100, closed: [10, 10.3, 20, 39.8], open: NaN });
+  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
+  assert.equal(rows, { stack: [-1], time: [20_000], state: [IDLE] });
+});
+
+test("spans are clipped to the silence: the thread ran at both samples", () => {
+  const t = timeline({ from: 0, to: 100, closed: [2, 50], open: NaN });
+  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
+  assert.equal(rows, { stack: [-1], time: [5_000], state: [IDLE] });
+});
+
+test("the span still open counts up to the latest reading; after the last sample, only idle", () => {
+  const t = timeline({ from: 0, to: 100, closed: [], open: 60 });
+  assert.equal(t.rows({ time: 50_000 }, null, 100_000, GAP_CAP, IDLE), { stack: [-1], time: [60_000], state: [IDLE] });
+});
+
+test("a silence the helper did not see (before its first reading, past its latest) keeps the gap rule", () => {
+  const t = timeline({ from: 20, to: 100, closed: [30, 40], open: NaN });
+  // Before the first reading: idle past the cap.
+  assert.equal(t.rows({ time: 0 }, sample(50_000), 0, GAP_CAP, IDLE), {
+    stack: [-1],
+    time: [GAP_CAP],
+    state: [IDLE],
+  });
+  // Shorter than the cap: all the sample's.
+  assert.equal(t.rows({ time: 0 }, sample(10_000), 0, GAP_CAP, IDLE), { stack: [], time: [], state: [] });
+  // Past the latest reading (more than two steps): unknown too.
+  assert.equal(t.rows({ time: 90_000 }, null, 200_000, GAP_CAP, IDLE).time, [90_000 + GAP_CAP]);
+});
+
+test("several spans in one silence, in time order; silences judged one after another", () => {
+  const t = timeline({ from: 0, to: 200, closed: [10, 20, 30, 40, 110, 120], open: NaN });
+  assert.equal(t.rows({ time: 0 }, sample(50_000, 3), 0, GAP_CAP, IDLE), {
+    stack: [-1, 3, -1, 3],
+    time: [10_000, 20_000, 30_000, 40_000],
+    state: [IDLE, JS, IDLE, JS],
+  });
+  assert.equal(t.rows({ time: 50_000 }, sample(100_000), 0, GAP_CAP, IDLE).time, []);
+  assert.equal(t.rows({ time: 100_000 }, sample(130_000), 0, GAP_CAP, IDLE).time, [110_000, 120_000]);
+});
+
+test.run();

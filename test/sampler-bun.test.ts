@@ -92,7 +92,9 @@ test("a hot loop JSC falls silent in is running time, not idle (Linux)", async (
     `    hotLoop ${loop.toFixed(0)} ms of ${wall.toFixed(0)} ms; [idle] ${idle.toFixed(1)} ms; silences ${silent}`,
   );
   // Before: JSC's silences (up to half the run) past 22 ms each were idle.
-  assert.ok(idle > 0.8 * sleep && idle < sleep + 0.02 * wall, `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`);
+  // (The sleep is idle but for what the gap rule gives the sample before it, should the helper start late.)
+  const cap = bunGapCap(1000) / 1000;
+  assert.ok(idle > sleep - cap - 5 && idle < sleep + 0.02 * wall, `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`);
   assert.ok(loop > 0.95 * spun - 20, `hotLoop ${loop.toFixed(0)} ms, spun ${spun} ms`);
 });
 

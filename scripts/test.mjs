@@ -76,6 +76,8 @@ if (runStatic) {
     ["tsc --noEmit", join(root, "node_modules", ".bin", "tsc"), ["-p", "."], root],
     ["deno lint", bin("deno"), ["lint", "--quiet"], root],
     ["deno fmt --check", bin("deno"), ["fmt", "--check", "--quiet"], root],
+    // The JSR package (deno.json "publish"), type-checked as JSR checks it.
+    ["deno publish --dry-run", bin("deno"), ["publish", "--dry-run", "--allow-dirty", "--quiet"], root],
     ["cargo fmt --check", "cargo", ["fmt", "--check"], core],
     ["cargo clippy -D warnings", "cargo", ["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"], core],
   ];

@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { diffSessions, regressions, renderDiff } from "../src/diff.ts";
 import { DiffSide, SyntheticFrame } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
-import { coresBusyDuring, LOADED, root, runOnThisRuntime, runtime } from "./runtime-helpers.ts";
+import { coresBusyDuring, LOADED, root, runOnThisRuntime } from "./runtime-helpers.ts";
 
 const cliSource = join(root, "src", "cli", "main.ts");
 const dir = mkdtempSync(join(tmpdir(), "tsprofile-diff-"));

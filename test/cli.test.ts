@@ -180,6 +180,22 @@ test("bad command lines: one line on stderr, exit 2, no stack trace", () => {
   assertUsageError(cli(["-o", "no-such-dir/report.txt", work]), /--outfile: directory 'no-such-dir' does not exist/);
 });
 
+test("--runtime-arg: the runtime's own options reach the program, before the script; one line if not an option", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-runtime-arg-"));
+  const script = join(dir, "show.mjs");
+  // Deno: --location sets location; Node and Bun: --title sets the process's title.
+  writeFileSync(script, "console.log(globalThis.Deno ? location.href : process.title);\n");
+  const [option, shown] = runtime === "deno"
+    ? ["--location=https://example.com/from-tsprofile", "https://example.com/from-tsprofile"]
+    : ["--title=from-tsprofile", "from-tsprofile"];
+  const r = cli(["-o", join(dir, "report.txt"), "--runtime-arg", option, script, "--title=arg"]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.toString().trim(), shown);
+  assertUsageError(cli(["--runtime-arg=inspect", script]), /--runtime-arg: 'inspect' is not an option of the runtime/);
+  assertUsageError(cli(["--runtime-arg=--x", "--load", script]), /--runtime-arg is for running a program/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test("the bad script is never run when an option is wrong", () => {
   // cli-exit.ts would print "worked true" on stdout.
   const r = cli(["-r", "nope", fixture("cli-exit.ts")]);

@@ -14,6 +14,8 @@ export interface LaunchRequest {
   args: string[];
   /** Sampling interval, us. */
   interval: number;
+  /** The runtime's own options (--runtime-arg), before the preload and the program. */
+  runtimeArgs?: string[];
 }
 
 export interface ChildLaunch {
@@ -34,13 +36,13 @@ export function childLaunch(request: LaunchRequest): ChildLaunch {
   }
 }
 
-export function launchNode({ preload, script, code, args }: LaunchRequest): ChildLaunch {
+export function launchNode({ preload, script, code, args, runtimeArgs = [] }: LaunchRequest): ChildLaunch {
   const program = code !== undefined
     ? ["--input-type=module", "--eval", code]
     : esmLoaderRuns(script)
     ? [script]
     : [commonJsRunner(), script];
-  return { command: process.execPath, args: ["--import", preload, ...program, ...args], env: {} };
+  return { command: process.execPath, args: [...runtimeArgs, "--import", preload, ...program, ...args], env: {} };
 }
 
 /**
@@ -64,23 +66,27 @@ function commonJsRunner(): string {
 // -A: the sampler needs --allow-sys (node:inspector) and the preload reads its config and writes the session;
 // the program keeps its own deno.json, lockfile and import map (Deno finds them from the script). The preload
 // goes as a file URL so a Windows drive letter is not read as a URL scheme.
-export function launchDeno({ preload, script, code, args }: LaunchRequest): ChildLaunch {
+export function launchDeno({ preload, script, code, args, runtimeArgs = [] }: LaunchRequest): ChildLaunch {
   const url = pathToFileURL(preload).href;
   // deno eval runs with every permission, like run -A.
   if (code !== undefined) {
-    return { command: process.execPath, args: ["eval", "--preload", url, code, ...args], env: {} };
+    return { command: process.execPath, args: ["eval", ...runtimeArgs, "--preload", url, code, ...args], env: {} };
   }
-  return { command: process.execPath, args: ["run", "-A", "--preload", url, script, ...args], env: {} };
+  return {
+    command: process.execPath,
+    args: ["run", "-A", ...runtimeArgs, "--preload", url, script, ...args],
+    env: {},
+  };
 }
 
-export function launchBun({ preload, script, code, args, interval }: LaunchRequest): ChildLaunch {
+export function launchBun({ preload, script, code, args, interval, runtimeArgs = [] }: LaunchRequest): ChildLaunch {
   // JSC reads its options at startup. The sampling interval: the sampler also passes it to startSamplingProfiler,
   // so this only makes the first samples of the process use it too. Tail calls off: in strict code (every ES
   // module) JSC makes `return f(x)` a proper tail call, and the caller's frame is gone from every sample taken
   // in f; without them the stacks are Node's and Deno's.
   return {
     command: process.execPath,
-    args: ["--preload", preload, ...(code === undefined ? [script] : ["--eval", code]), ...args],
+    args: [...runtimeArgs, "--preload", preload, ...(code === undefined ? [script] : ["--eval", code]), ...args],
     env: withRestore({ BUN_JSC_sampleInterval: String(Math.round(interval)), BUN_JSC_useTailCalls: "0" }),
   };
 }

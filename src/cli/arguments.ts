@@ -73,6 +73,10 @@ Options:
                         leaves a profile: tsprofile --load FILE renders what
                         was recorded. Streams on Bun and Node >= 24.12; on
                         Node 20-24.11 and Deno FILE is written at the end
+  --runtime-arg=OPTION  an option for the runtime that runs the program
+                        (repeatable): --runtime-arg=--max-old-space-size=6000
+                        on Node, --runtime-arg=--unstable-kv on Deno. The
+                        program runs on the runtime tsprofile runs on
   --duration=SECONDS    stop profiling after SECONDS; the program keeps
                         running and the report is written at once (with
                         --stream-to: when the program ends)
@@ -127,6 +131,7 @@ const OPTIONS = {
   code: { type: "string", short: "c" },
   "from-path": { type: "boolean" },
   "stream-to": { type: "string" },
+  "runtime-arg": { type: "string", multiple: true },
   duration: { type: "string" },
   "signal-toggle": { type: "boolean" },
   hide: { type: "string", multiple: true },
@@ -158,6 +163,8 @@ export interface CliPlan {
   load?: string;
   /** The load came from --load-prev (its "missing" error says so). */
   loadPrev?: boolean;
+  /** --runtime-arg, in order: options for the runtime that runs the program, before the preload and script. */
+  runtimeArgs?: string[];
   /** --stream-to: the appendable session file the child writes as it goes (session/stream.ts). */
   streamTo?: string;
   /** --duration: seconds after which profiling stops (the program goes on). */
@@ -335,6 +342,13 @@ function readRunOption(reading: Reading, name: string, value: string): boolean {
       if (value === "") throw new UsageError("--stream-to: needs a file name");
       plan.streamTo = value;
       return true;
+    case "runtime-arg":
+      // The runtime's own options only: a script or its arguments there would change what runs.
+      if (!value.startsWith("-")) {
+        throw new UsageError(`--runtime-arg: '${value}' is not an option of the runtime (they start with -)`);
+      }
+      (plan.runtimeArgs ??= []).push(value);
+      return true;
     case "duration": {
       const seconds = value.trim() === "" ? NaN : Number(value);
       if (!Number.isFinite(seconds) || seconds <= 0) {
@@ -511,6 +525,7 @@ function checkLoad(reading: Reading, argv: string[], at: number): void {
     [plan.streamTo, "--stream-to"],
     [plan.duration, "--duration"],
     [plan.signalToggle, "--signal-toggle"],
+    [plan.runtimeArgs, "--runtime-arg"],
   ] as const;
   for (const [given, flag] of running) {
     if (given !== undefined) throw new UsageError(`${flag} is for running a program, not for ${load}`);

@@ -175,6 +175,7 @@ function startChild(
     code: plan.code,
     args: plan.args,
     interval: plan.interval,
+    runtimeArgs: plan.runtimeArgs,
   });
   const program = plan.code !== undefined
     ? programLine("-c", [plan.code, ...plan.args])

@@ -45,10 +45,12 @@ export function profileWorkers(config: WorkerConfig): void {
     // no environment data on this runtime: its workers get the settings from the wrappers below
   }
   const web = (globalThis as { Worker?: WebWorkerClass }).Worker;
-  // Deno: not yet. Twice in full test-suite runs a Deno program with a profiled Web Worker hung until killed
-  // (not reproduced alone in 100 runs, cause not found), and a hung program is worse than an unprofiled worker.
+  // Deno: TSPROFILE_DENO_WORKERS=0 leaves its workers unprofiled, should a program hang with them. Twice in full
+  // test-suite runs one did, when the wrapper module loaded the preload and the worker's module with `await
+  // import()`: Deno's known hangs on dynamic imports with a top-level await in their graph. It imports them
+  // statically now (wrapDenoWorker); no hang since in 30 runs of the workers test under load.
   if (runtime === "deno") {
-    if (web && process.env.TSPROFILE_DENO_WORKERS === "1") wrapDenoWorker(web, config);
+    if (web && process.env.TSPROFILE_DENO_WORKERS !== "0") wrapDenoWorker(web, config);
   } else {
     const ask = channelStop(config.sessionPath);
     askBeforeTerminate(NodeWorker.prototype as unknown as Stoppable, (w) => (w as NodeWorker).threadId, ask, config);
@@ -177,11 +179,17 @@ function wrapDenoWorker(Web: WebWorkerClass, config: WorkerConfig): void {
           const url = new URL(String(spec)).href;
           const settings = { ...config, id };
           wrapper = `${config.sessionPath}.worker-${id}.mjs`;
+          // Static imports, evaluated in order: the settings, the preload, the worker's module. Not `await
+          // import()`: Deno has hung on dynamic imports whose graph holds a top-level await (denoland/deno#34466,
+          // #24069, #19903), and a worker's module may well have one.
+          const settingsModule = `globalThis[Symbol.for(${JSON.stringify(CONFIG_KEY)})] = ${
+            JSON.stringify({ settings, entry: url })
+          };`;
           writeFileSync(
             wrapper,
-            `globalThis[Symbol.for(${JSON.stringify(CONFIG_KEY)})] = ${JSON.stringify({ settings, entry: url })};\n` +
-              `await import(${JSON.stringify(config.preload)});\n` +
-              `await import(${JSON.stringify(url)});\n`,
+            `import ${JSON.stringify(`data:text/javascript,${encodeURIComponent(settingsModule)}`)};\n` +
+              `import ${JSON.stringify(config.preload)};\n` +
+              `import ${JSON.stringify(url)};\n`,
           );
         } catch {
           wrapper = null; // not a URL we can wrap, or nowhere to write: the worker runs unprofiled, as given
@@ -196,19 +204,29 @@ function wrapDenoWorker(Web: WebWorkerClass, config: WorkerConfig): void {
   (globalThis as { Worker?: unknown }).Worker = ProfiledWorker;
 }
 
-/** Deno: terminate() posts the stop request to the worker and terminates it once answered (or after a wait). */
+/**
+ * Deno: terminate() posts the stop request to the worker and terminates it once answered (or after a wait). A
+ * worker whose preload has not said it is ready (its module failed to load, or it has not started) has nothing to
+ * give, and goes at once, as without tsprofile.
+ */
 function stopOnTerminate(worker: WebWorker & { [STOPPING]?: boolean }, id: number, sessionPath: string): void {
   const terminate = worker.terminate.bind(worker);
   let answered: (() => void) | null = null;
+  let ready = false;
   worker.addEventListener("message", (e) => {
     const data = (e as MessageEvent).data as StopMessage | null;
+    if (data?.tsprofileReady !== undefined) {
+      e.stopImmediatePropagation();
+      ready = true;
+    }
     if (data?.tsprofileStopped === undefined) return;
     e.stopImmediatePropagation();
     answered?.();
   });
   worker.terminate = () => {
     if (worker[STOPPING]) return;
-    if (existsSync(threadFile(sessionPath, id))) return terminate(); // it closed itself: its profile is written
+    // Not ready: nothing to give. Closed itself: its profile is written.
+    if (!ready || existsSync(threadFile(sessionPath, id))) return terminate();
     worker[STOPPING] = true;
     const timer = setTimeout(() => {
       say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);

@@ -105,6 +105,7 @@ export function profileThisWorker(config: WorkerConfig, entry: string | undefine
       finish();
       scope.postMessage({ tsprofileStopped: id } satisfies StopMessage);
     });
+    scope.postMessage({ tsprofileReady: id } satisfies StopMessage);
     return;
   }
   // Node and Bun: terminate() asks on a channel of the run's own, unref'd so it never keeps the worker alive.

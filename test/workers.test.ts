@@ -4,12 +4,13 @@
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { gunzipSync } from "node:zlib";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderSession, renderSessionOutput } from "../src/report.ts";
+import { writeAllWhole } from "../src/cli/writable.ts";
 import { combineSessions, decodeSession, encodeSession, SessionError } from "../session/session.ts";
 import type { Session } from "../session/types.ts";
 import { frame, makeSession, spread } from "./report-helpers.ts";
@@ -139,6 +140,83 @@ test("collapsed: each thread's stacks under its thread's name; no prefix without
   assert.ok(renderSession(plain, { renderer: "collapsed" }).startsWith("main (main.ts:1) "));
 });
 
+/** The CLI on this runtime in `cwd`, its cache there too (runs are kept). */
+function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(...runOnThisRuntime(join(root, "src", "cli", "main.ts"), args), {
+    cwd,
+    env: { ...ENV, XDG_CACHE_HOME: cwd },
+    timeout: TIMEOUT,
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** The function names of a .cpuprofile's nodes. */
+function cpuprofileNames(text: string): string[] {
+  return JSON.parse(text).nodes.map((n: { callFrame: { functionName: string } }) => n.callFrame.functionName);
+}
+
+test("cpuprofile: -o writes each worker's profile beside the main one; to a stream, the main thread's and a note", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-workers-"));
+  try {
+    // A combined session repeats the workers' ids: each file still has a name of its own.
+    writeFileSync(join(dir, "w.tsprof"), encodeSession(combineSessions(withWorker(), withWorker())));
+    mkdirSync(join(dir, "out"));
+    const r = cli(["--load", "w.tsprof", "-o", "out/y.cpuprofile"], dir);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(
+      r.stderr,
+      "tsprofile: worker profiles written to out/y.worker-7.cpuprofile, out/y.worker-7-2.cpuprofile\n",
+    );
+    assert.equal(readdirSync(join(dir, "out")).sort(), [
+      "y.cpuprofile",
+      "y.worker-7-2.cpuprofile",
+      "y.worker-7.cpuprofile",
+    ]);
+    const main = cpuprofileNames(readFileSync(join(dir, "out", "y.cpuprofile"), "utf8"));
+    assert.ok(main.includes("main") && !main.includes("crunch"), main.join());
+    for (const name of ["y.worker-7.cpuprofile", "y.worker-7-2.cpuprofile"]) {
+      const names = cpuprofileNames(readFileSync(join(dir, "out", name), "utf8"));
+      assert.ok(names.includes("crunch") && !names.includes("main"), names.join());
+    }
+
+    // No file to put them beside: the main thread's profile, and one line on how to get the workers'.
+    const stream = cli(["--load", "w.tsprof", "-r", "cpuprofile"], dir);
+    assert.is(stream.status, 0, stream.stderr);
+    assert.ok(cpuprofileNames(stream.stdout).includes("main"));
+    assert.is(
+      stream.stderr,
+      "tsprofile: the .cpuprofile holds the main thread only: -o FILE.cpuprofile writes its 2 worker threads' " +
+        "profiles beside it\n",
+    );
+
+    // A worker's file that cannot be written: one line, exit 2, and none of the files.
+    mkdirSync(join(dir, "z.worker-7-2.cpuprofile"));
+    const failed = cli(["--load", "w.tsprof", "-o", "z.cpuprofile"], dir);
+    assert.is(failed.status, 2);
+    assert.match(
+      failed.stderr,
+      /^tsprofile: cannot write the workers' profiles: .* is a directory; nothing written\n$/,
+    );
+    assert.equal(readdirSync(dir).filter((f) => f.startsWith("z.")), ["z.worker-7-2.cpuprofile"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("writeAllWhole: a write that fails leaves every old file as it was and no temporary one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsprofile-workers-"));
+  try {
+    writeFileSync(join(dir, "a.cpuprofile"), "old");
+    assert.throws(() => writeAllWhole([[join(dir, "a.cpuprofile"), "new"], [join(dir, "no-dir", "b"), "new"]]));
+    assert.equal(readdirSync(dir), ["a.cpuprofile"]);
+    assert.is(readFileSync(join(dir, "a.cpuprofile"), "utf8"), "old");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 interface Node {
   function: string;
   time: number;
@@ -233,6 +311,36 @@ for (const mode of denoWorkers ? ["end", "terminate", "throw"] : []) {
       failure = `spinInWorker ${spin.toFixed(3)} s against ${measured.spun} ms in ${thread.duration} s`;
     }
     assert.unreachable(`three tries off by more than 15 points; the last: ${failure}`);
+  });
+}
+
+if (denoWorkers) {
+  test("CLI: -o x.cpuprofile writes the main thread there and the worker beside it, each loading back", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsprofile-workers-"));
+    try {
+      const fixture = join(root, "test", "fixtures", "worker-spin.ts");
+      const r = cli(["-o", "x.cpuprofile", fixture, "end", "3"], dir);
+      assert.is(r.status, 3, r.stderr);
+      const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort();
+      assert.is(files.length, 2, files.join());
+      assert.is(files[0], "x.cpuprofile");
+      assert.match(files[1], /^x\.worker-\d+\.cpuprofile$/);
+      assert.ok(r.stderr.includes(`tsprofile: worker profiles written to ${files[1]}\n`), r.stderr);
+      // Read back as --load reads them: the spin is the worker's alone, and each thread's awaits are [await].
+      const load = (file: string): Report => {
+        const loaded = cli(["--load", file, "-r", "json"], dir);
+        assert.is(loaded.status, 0, loaded.stderr);
+        return JSON.parse(loaded.stdout);
+      };
+      const main = load("x.cpuprofile");
+      assert.is(timeOf(main.root_frame, "spinInWorker"), 0, "the worker's time is not the main thread's");
+      assert.ok(awaitedAtTop(main) > 0, "the main thread waits for the worker: [await] under its top level");
+      const worker = load(files[1]);
+      assert.ok(timeOf(worker.root_frame, "spinInWorker") > 0, "the worker's spin is in its own file");
+      assert.ok(timeOf(worker.root_frame, "[await]") > 0, "the worker's await of its timer is [await]");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 

@@ -4,10 +4,11 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../session/errors.ts";
+import type { Session } from "../../session/types.ts";
 import { launch, openerFor } from "../browser.ts";
 import type { CliPlan } from "./arguments.ts";
 import { keepLastSession } from "./cache.ts";
-import { numberedPath, writeWhole } from "./writable.ts";
+import { isDevice, numberedPath, taggedPath, whyNotWritable, writeAllWhole, writeWhole } from "./writable.ts";
 
 export { numberedPath } from "./writable.ts";
 
@@ -34,6 +35,69 @@ function writeFailure(err: unknown): string {
   return (err as { code?: string }).code ?? (err as Error).message;
 }
 
+/** A report, and the workers' own profiles that go with it (renderOutput). */
+export interface Output {
+  report: Report;
+  /** Each worker's .cpuprofile and the file beside -o's it goes to. */
+  workers: (readonly [path: string, report: Report])[];
+  /** Workers whose .cpuprofile has no file to go to (no -o, or a device): a note says how to get them. */
+  unwritten: number;
+}
+
+/**
+ * The report for a session. A .cpuprofile holds one thread (DevTools and --load read one), so with workers each
+ * worker's goes to a file of its own beside -o's, as `node --cpu-prof` writes one per worker: FILE.worker-<id>.EXT,
+ * rendered as the main thread's is. With no file to put them beside (stdout, stderr, a device) the report is the
+ * main thread's alone, as the library's is.
+ */
+function renderOutput(
+  render: typeof import("./machinery.ts").renderSessionOutput,
+  session: Session,
+  plan: CliPlan,
+  outfile: string | undefined,
+): Output {
+  const report = endLine(render(session, plan.report));
+  const threads = plan.report.renderer === "cpuprofile" ? session.threads ?? [] : [];
+  if (threads.length === 0 || outfile === undefined || isDevice(outfile)) {
+    return { report, workers: [], unwritten: threads.length };
+  }
+  const tags = new Set<string>();
+  const workers = threads.map((thread, i) => {
+    const id = thread.meta.thread?.id ?? i + 1;
+    let tag = `worker-${id}`;
+    for (let n = 2; tags.has(tag); n++) tag = `worker-${id}-${n}`; // combined runs may repeat an id
+    tags.add(tag);
+    return [taggedPath(outfile, tag), endLine(render(thread, plan.report))] as const;
+  });
+  return { report, workers, unwritten: 0 };
+}
+
+/** The report to -o with its workers' files, all of them or none; false (said why) when it fails. */
+function writeOutfile(outfile: string, { report, workers }: Output): boolean {
+  for (const [path] of workers) {
+    const why = whyNotWritable(path); // a read-only file stays, as -o's own (checked before the run)
+    if (why !== undefined) {
+      say(`cannot write the workers' profiles: ${why}; nothing written`);
+      return false;
+    }
+  }
+  try {
+    writeAllWhole([[outfile, report], ...workers]);
+  } catch (err) {
+    say(`cannot write ${outfile}${workers.length > 0 ? " and its workers' profiles" : ""}: ${writeFailure(err)}`);
+    return false;
+  }
+  if (workers.length > 0) say(`worker profiles written to ${workers.map(([path]) => path).join(", ")}`);
+  return true;
+}
+
+/** Says how to get the workers' profiles a report to a stream left out. */
+function noteUnwritten({ unwritten }: Output): void {
+  if (unwritten === 0) return;
+  const whose = unwritten === 1 ? "its worker thread's profile" : `its ${unwritten} worker threads' profiles`;
+  say(`the .cpuprofile holds the main thread only: -o FILE.cpuprofile writes ${whose} beside it`);
+}
+
 /** The reports of one run: each session file the child writes becomes one. */
 export interface RunReports {
   /** Renders one session file to -o (numbered in server mode) or stderr; false (said why) when it fails. */
@@ -48,27 +112,23 @@ export function startReports(plan: CliPlan): RunReports {
   reporting.catch(() => {}); // reported by emit, once the program has ended
   let reports = 0;
   const emit = async (path: string): Promise<boolean> => {
-    let report: Report;
+    const outfile = plan.outfile !== undefined && plan.signalToggle
+      ? numberedPath(plan.outfile, reports + 1)
+      : plan.outfile;
+    let out: Output;
     try {
       const { renderSessionOutput, loadSession } = await reporting;
       const session = loadSession(path);
       keepLastSession(path); // for --load-prev; best effort
-      report = endLine(renderSessionOutput(session, plan.report));
+      out = renderOutput(renderSessionOutput, session, plan, outfile);
     } catch (err) {
       say(`cannot render the profile: ${(err as Error).message ?? err}`);
       return false;
     }
     reports++;
-    const outfile = plan.outfile !== undefined && plan.signalToggle
-      ? numberedPath(plan.outfile, reports)
-      : plan.outfile;
+    const { report } = out;
     if (outfile !== undefined) {
-      try {
-        writeWhole(outfile, report);
-      } catch (err) {
-        say(`cannot write ${outfile}: ${writeFailure(err)}`);
-        return false;
-      }
+      if (!writeOutfile(outfile, out)) return false;
       if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
     } else if (plan.report.renderer === "html") {
       openHtml(report); // never into the program's stderr
@@ -79,6 +139,7 @@ export function startReports(plan: CliPlan): RunReports {
       if (plan.signalToggle) say(`report ${reports}:`);
       process.stderr.write(report);
     }
+    noteUnwritten(out);
     return true;
   };
   return { emit, written: () => reports };
@@ -92,27 +153,34 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
     return { code: 2 };
   }
   const { renderSessionOutput, loadProfileFile, SessionError } = await import("./machinery.ts");
-  let report: Report;
+  let out: Output;
   try {
-    report = endLine(renderSessionOutput(loadProfileFile(path), plan.report));
+    out = renderOutput(renderSessionOutput, loadProfileFile(path), plan, plan.outfile);
   } catch (err) {
     if (err instanceof SessionError || err instanceof UsageError) say(err.message);
     else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);
     return { code: 2 };
   }
-  return { code: writeReport(plan, report) ? 0 : 2 };
+  return { code: writeReport(plan, out) ? 0 : 2 };
 }
 
 /** A saved profile's report to -o, the browser (HTML to a terminal) or stdout; false (said why) when it fails. */
-export function writeReport(plan: CliPlan, report: Report): boolean {
-  try {
-    if (plan.outfile !== undefined) writeWhole(plan.outfile, report);
-    else if (plan.report.renderer === "html" && process.stdout.isTTY) openHtml(report);
-    else process.stdout.write(report);
-  } catch (err) {
-    say(`cannot write ${plan.outfile ?? "the report"}: ${writeFailure(err)}`);
-    return false;
+export function writeReport(plan: CliPlan, report: Report | Output): boolean {
+  const out = typeof report === "string" || report instanceof Uint8Array
+    ? { report, workers: [], unwritten: 0 }
+    : report;
+  if (plan.outfile !== undefined) {
+    if (!writeOutfile(plan.outfile, out)) return false;
+  } else {
+    try {
+      if (plan.report.renderer === "html" && process.stdout.isTTY) openHtml(out.report);
+      else process.stdout.write(out.report);
+    } catch (err) {
+      say(`cannot write the report: ${writeFailure(err)}`);
+      return false;
+    }
   }
+  noteUnwritten(out);
   return true;
 }
 

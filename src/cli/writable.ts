@@ -58,34 +58,66 @@ function target(path: string): string {
  * A device or a FIFO (-o /dev/stdout) is written in place.
  */
 export function writeWhole(path: string, bytes: string | Uint8Array): void {
-  let mode: number | undefined;
+  writeAllWhole([[path, bytes]]);
+}
+
+/**
+ * writeWhole for files that belong together (a .cpuprofile and its workers'): every one is written under its
+ * temporary name before any is renamed, so a write that fails leaves none of them new and no partial one.
+ */
+export function writeAllWhole(files: readonly (readonly [path: string, bytes: string | Uint8Array])[]): void {
+  const staged: { tmp: string; file: string }[] = [];
   try {
-    const st = statSync(path);
-    // By the name given: /dev/stdout's own target is a pipe or a terminal with no name to write to.
-    if (!st.isFile()) return writeFileSync(path, bytes);
-    mode = st.mode & 0o7777;
-  } catch {
-    // no old file: the new one gets the usual mode
-  }
-  const file = target(path);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    if (mode !== undefined) chmodSync(tmp, mode);
-    renameSync(tmp, file);
+    for (const [path, bytes] of files) {
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        st = undefined; // no old file: the new one gets the usual mode
+      }
+      // By the name given: /dev/stdout's own target is a pipe or a terminal with no name to write to. Outside the
+      // try above, so that a failed write is said, not taken for a missing file.
+      if (st && !st.isFile()) {
+        writeFileSync(path, bytes);
+        continue;
+      }
+      const mode = st ? st.mode & 0o7777 : undefined;
+      const file = target(path);
+      const tmp = `${file}.${process.pid}.tmp`;
+      staged.push({ tmp, file });
+      writeFileSync(tmp, bytes);
+      if (mode !== undefined) chmodSync(tmp, mode);
+    }
+    for (const { tmp, file } of staged) renameSync(tmp, file);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
+    for (const { tmp } of staged) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created, or already renamed
+      }
     }
     throw err;
   }
 }
 
+/** Whether `path` is a device or a FIFO (-o /dev/stdout), written in place: no file beside it belongs there. */
+export function isDevice(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** FILE.EXT -> FILE.<n>.EXT: the n-th report of --signal-toggle. */
 export function numberedPath(path: string, n: number): string {
+  return taggedPath(path, String(n));
+}
+
+/** FILE.EXT -> FILE.<tag>.EXT (FILE -> FILE.<tag>): a file that goes with -o's, named after it. */
+export function taggedPath(path: string, tag: string): string {
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   const dot = path.lastIndexOf(".");
-  return dot > slash + 1 ? `${path.slice(0, dot)}.${n}${path.slice(dot)}` : `${path}.${n}`;
+  return dot > slash + 1 ? `${path.slice(0, dot)}.${tag}${path.slice(dot)}` : `${path}.${tag}`;
 }

@@ -153,6 +153,9 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
   const interval = spacing.length > 0 ? Math.max(1, Math.round(spacing[spacing.length >> 1])) : 1000;
   const jsc = !hasIdleNodes && nodes.length > 0;
   if (!runtimeHint && jsc) runtimeHint = "bun";
+  // Written by tsprofile (renderers/formats.ts): its positions are the sources' already, and it names its run.
+  const own = typeof p.$tsprofile === "object" && p.$tsprofile !== null ? p.$tsprofile as Record<string, unknown> : {};
+  const mapped = own.positions === "source";
   // Epoch microseconds (Bun) say when; V8's profile clock does not, so the file's time stands in.
   const duration = Math.max(0, endTime - startTime);
   const recorded = startTime > 1e15 ? startTime / 1000 : (options.mtime ?? Date.now()) - duration / 1000;
@@ -165,9 +168,11 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
         startTime: recorded,
         cpuTime: -1,
         interval,
-        program: options.program ?? name,
-        mapper: options.mapper ?? guardedMapper(),
-        runtime: `${runtimeHint || "unknown runtime"} (.cpuprofile)`,
+        program: options.program ?? (typeof own.program === "string" && own.program ? own.program : name),
+        mapper: options.mapper ?? (mapped ? unmapped : guardedMapper()),
+        runtime: `${
+          typeof own.runtime === "string" && own.runtime ? own.runtime : runtimeHint || "unknown runtime"
+        } (.cpuprofile)`,
         wholeStacks: jsc,
       },
     );
@@ -179,6 +184,9 @@ export function cpuProfileToSession(json: unknown, name: string, options: Decode
   session!.meta.idleSampled = hasIdleNodes;
   return session!;
 }
+
+/** Positions as they are. */
+const unmapped: SourceMapper = { map: (file, line, col) => ({ file, line, col }) };
 
 /** Source maps for files that are regular files of a sane size here; anything else (a device, a FIFO) unmapped. */
 function guardedMapper(): SourceMapper {

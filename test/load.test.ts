@@ -176,6 +176,30 @@ test("-o picks the renderer from the extension; .tsprof loads back to the same r
   assert.match(readFileSync(forced, "utf8"), /^\S.* \d+$/m);
 });
 
+test("a run's own .cpuprofile of a TypeScript program loads back with its positions and its runtime", () => {
+  // Its positions are the .ts file's already: mapped again through the transpiled code's map they moved.
+  const program = join(root, "test", "fixtures", "cli-split.ts");
+  const out = join(dir, "own.cpuprofile");
+  const json = join(dir, "own.json");
+  const env = { ...ENV, XDG_CACHE_HOME: join(dir, "own-cache") }; // runs of its own: --load-prev's test keeps its cache
+  assert.is(cli(["-o", out, program, "30"], env).status, 0);
+  assert.is(cli(["-o", json, "-p", "filter_threshold=0", program, "30"], env).status, 0);
+  const lines = (text: string) => {
+    const found = new Map<string, number>();
+    const walk = (f: { function: string; line_no: number; children: unknown[] }) => {
+      if (f.function === "A" || f.function === "B") found.set(f.function, f.line_no);
+      for (const c of f.children) walk(c as typeof f);
+    };
+    walk(JSON.parse(text).root_frame);
+    return [...found.entries()].sort();
+  };
+  const loaded = cli(["--load", out, "-r", "json", "-p", "filter_threshold=0"]);
+  assert.is(loaded.status, 0, loaded.stderr);
+  assert.equal(lines(loaded.stdout.toString()), lines(readFileSync(json, "utf8")));
+  assert.equal(lines(loaded.stdout.toString()).map(([name]) => name), ["A", "B"]);
+  assert.match(loaded.stdout.toString(), /"runtime": ?"(node|deno|bun) [^"]*\(\.cpuprofile\)"/);
+});
+
 test("binary formats: to a pipe with --load; never to stderr in a run", () => {
   const r = cli(["--load", profiles.node24, "-r", "pprof"]);
   assert.is(r.status, 0, r.stderr);

@@ -185,9 +185,12 @@ export function renderCpuProfile({ session, entries }: FormatContext): string {
     if (prev < last) sample(k, last);
   }
   const startTime = Math.round(session.meta.startTime * 1000);
+  // What DevTools and speedscope ignore and our reader takes: positions already mapped to the sources (mapped
+  // again, a .ts file's lines moved by its transpiled code's map), and the run's runtime and program.
+  const own = { positions: "source", runtime: session.meta.runtime, program: session.meta.program };
   return (
     `{"nodes":${JSON.stringify(nodes)},"startTime":${startTime},"endTime":${startTime + ws.end},` +
-    `"samples":[${sampleIds.join(",")}],"timeDeltas":[${deltas.join(",")}]}\n`
+    `"samples":[${sampleIds.join(",")}],"timeDeltas":[${deltas.join(",")}],"$tsprofile":${JSON.stringify(own)}}\n`
   );
 }
 

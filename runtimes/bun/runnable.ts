@@ -116,8 +116,19 @@ interface Worker {
   unref?(): void;
 }
 
-/** Starts watching the calling thread every `everyMs`; null where the kernel's account cannot be read. */
-export function watchRunnable(everyMs: number): RunnableWatch | null {
+/** The helper thread and what it writes; one per JS thread, shared by its samplers (a test runner's, a server's). */
+interface Helper {
+  ints: Int32Array;
+  floats: Float64Array;
+  users: number;
+  /** Kept a while after its last user stops: the next test's or request's profile starts with it running. */
+  linger: ReturnType<typeof setTimeout> | null;
+}
+let shared: Helper | null = null;
+let unavailable = false;
+const LINGER_MS = 2000;
+
+function startHelper(everyMs: number): Helper | null {
   const idleCalls = EPOLL_WAITS[process.arch];
   if (process.platform !== "linux" || !WebWorker || !idleCalls) return null;
   const tid = threadId();
@@ -129,20 +140,34 @@ export function watchRunnable(everyMs: number): RunnableWatch | null {
     return null;
   }
   const buffer = new SharedArrayBuffer(8 * (SPANS_AT + 2 * CAPACITY));
-  const ints = new Int32Array(buffer);
   const floats = new Float64Array(buffer);
   floats[4] = NaN;
-  let worker: Worker;
   try {
     const source = new Blob([`(${helper.toString()})()`], { type: "application/javascript" });
-    worker = new WebWorker(URL.createObjectURL(source));
+    const worker = new WebWorker(URL.createObjectURL(source));
     worker.unref?.(); // never keeps the program alive (and drops the wait the tracker may have begun)
     worker.postMessage({ buffer, path, everyMs, idleCalls });
   } catch {
     return null;
   }
+  return { ints: new Int32Array(buffer), floats, users: 0, linger: null };
+}
+
+/** Starts watching the calling thread (every `everyMs`, unless already watched); null where it cannot be. */
+export function watchRunnable(everyMs: number): RunnableWatch | null {
+  if (unavailable) return null;
+  shared ??= startHelper(everyMs);
+  const h = shared;
+  if (!h) {
+    unavailable = true;
+    return null;
+  }
+  if (h.linger) clearTimeout(h.linger);
+  h.linger = null;
+  h.users++;
+  const { ints, floats } = h;
   const origin = performance.timeOrigin;
-  let taken = 0;
+  let taken = Atomics.load(ints, 1); // spans closed before this watch began are not its concern
   let stopped = false;
   let lostUntil = -Infinity;
   return {
@@ -171,8 +196,14 @@ export function watchRunnable(everyMs: number): RunnableWatch | null {
     stop() {
       if (stopped) return;
       stopped = true;
-      Atomics.store(ints, 0, 1);
-      Atomics.notify(ints, 0);
+      if (--h.users > 0) return;
+      h.linger = setTimeout(() => {
+        if (h.users > 0) return;
+        Atomics.store(ints, 0, 1);
+        Atomics.notify(ints, 0);
+        if (shared === h) shared = null;
+      }, LINGER_MS);
+      (h.linger as { unref?: () => void }).unref?.();
     },
   };
 }

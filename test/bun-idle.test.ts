@@ -2,7 +2,7 @@
 // from idle spans given by hand. The helper thread itself runs on Bun only (test/sampler-bun.test.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type IdleNews, IdleTimeline, type RunnableWatch } from "../runtimes/bun/runnable.ts";
+import { type IdleNews, IdleTimeline, type RunnableWatch, type SampleRows } from "../runtimes/bun/runnable.ts";
 import { SampleState } from "../session/types.ts";
 
 const IDLE = SampleState.idle;
@@ -17,60 +17,67 @@ function timeline(news: IdleNews): IdleTimeline {
   return t;
 }
 
-const sample = (time: number, stack = 7) => ({ stack, time, state: JS });
+const next = (stack = 7) => ({ stack, state: JS });
+
+/** The rows for the silence from t0 to t1 (the next sample's, unless it is null: the end). */
+function rows(t: IdleTimeline, t0: number, t1: number, after: { stack: number; state: number } | null) {
+  const out: SampleRows = { stack: [], time: [], state: [] };
+  t.fill(out, t0, t1, after, GAP_CAP, IDLE);
+  return out;
+}
 
 test("a span inside a silence: an idle sample where it starts, the next sample's copy where the thread woke", () => {
   const t = timeline({ from: 0, to: 100, closed: [10, 30], open: NaN });
-  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
-  assert.equal(rows, { stack: [-1, 7], time: [10_000, 30_000], state: [IDLE, JS] });
+  const got = rows(t, 5_000, 40_000, next());
+  assert.equal(got, { stack: [-1, 7], time: [10_000, 30_000], state: [IDLE, JS] });
 });
 
 test("a silence with no span is left to the samples around it (a running gap)", () => {
   const t = timeline({ from: 0, to: 100, closed: [10, 30], open: NaN });
-  const rows = t.rows({ time: 31_000 }, sample(90_000), 0, GAP_CAP, IDLE);
-  assert.equal(rows, { stack: [], time: [], state: [] });
+  const got = rows(t, 31_000, 90_000, next());
+  assert.equal(got, { stack: [], time: [], state: [] });
 });
 
 test("a span up to the next sample needs no copy; a span shorter than 0.5 ms is left alone", () => {
   const t = timeline({ from: 0, to: 100, closed: [10, 10.3, 20, 39.8], open: NaN });
-  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
-  assert.equal(rows, { stack: [-1], time: [20_000], state: [IDLE] });
+  const got = rows(t, 5_000, 40_000, next());
+  assert.equal(got, { stack: [-1], time: [20_000], state: [IDLE] });
 });
 
 test("spans are clipped to the silence: the thread ran at both samples", () => {
   const t = timeline({ from: 0, to: 100, closed: [2, 50], open: NaN });
-  const rows = t.rows({ time: 5_000 }, sample(40_000), 0, GAP_CAP, IDLE);
-  assert.equal(rows, { stack: [-1], time: [5_000], state: [IDLE] });
+  const got = rows(t, 5_000, 40_000, next());
+  assert.equal(got, { stack: [-1], time: [5_000], state: [IDLE] });
 });
 
 test("the span still open counts up to the latest reading; after the last sample, only idle", () => {
   const t = timeline({ from: 0, to: 100, closed: [], open: 60 });
-  assert.equal(t.rows({ time: 50_000 }, null, 100_000, GAP_CAP, IDLE), { stack: [-1], time: [60_000], state: [IDLE] });
+  assert.equal(rows(t, 50_000, 100_000, null), { stack: [-1], time: [60_000], state: [IDLE] });
 });
 
 test("a silence the helper did not see (before its first reading, past its latest) keeps the gap rule", () => {
   const t = timeline({ from: 20, to: 100, closed: [30, 40], open: NaN });
   // Before the first reading: idle past the cap.
-  assert.equal(t.rows({ time: 0 }, sample(50_000), 0, GAP_CAP, IDLE), {
+  assert.equal(rows(t, 0, 50_000, next()), {
     stack: [-1],
     time: [GAP_CAP],
     state: [IDLE],
   });
   // Shorter than the cap: all the sample's.
-  assert.equal(t.rows({ time: 0 }, sample(10_000), 0, GAP_CAP, IDLE), { stack: [], time: [], state: [] });
+  assert.equal(rows(t, 0, 10_000, next()), { stack: [], time: [], state: [] });
   // Past the latest reading (more than two steps): unknown too.
-  assert.equal(t.rows({ time: 90_000 }, null, 200_000, GAP_CAP, IDLE).time, [90_000 + GAP_CAP]);
+  assert.equal(rows(t, 90_000, 200_000, null).time, [90_000 + GAP_CAP]);
 });
 
 test("several spans in one silence, in time order; silences judged one after another", () => {
   const t = timeline({ from: 0, to: 200, closed: [10, 20, 30, 40, 110, 120], open: NaN });
-  assert.equal(t.rows({ time: 0 }, sample(50_000, 3), 0, GAP_CAP, IDLE), {
+  assert.equal(rows(t, 0, 50_000, next(3)), {
     stack: [-1, 3, -1, 3],
     time: [10_000, 20_000, 30_000, 40_000],
     state: [IDLE, JS, IDLE, JS],
   });
-  assert.equal(t.rows({ time: 50_000 }, sample(100_000), 0, GAP_CAP, IDLE).time, []);
-  assert.equal(t.rows({ time: 100_000 }, sample(130_000), 0, GAP_CAP, IDLE).time, [110_000, 120_000]);
+  assert.equal(rows(t, 50_000, 100_000, next()).time, []);
+  assert.equal(rows(t, 100_000, 130_000, next()).time, [110_000, 120_000]);
 });
 
 test.run();

@@ -479,8 +479,8 @@ export class Recorder {
 
   /** Where the thread was idle and when it woke (runnable.ts), between every two samples, and after the last. */
   idle: IdleTimeline | null = null;
-  /** The last sample judged, of an earlier piece of a stream too: the silence after it is judged with the next. */
-  private judged: { time: number } | null = null;
+  /** The last sample's time (-1: none yet), of an earlier piece of a stream too: its silence is judged with the next. */
+  private judged = -1;
 
   private withIdle(
     stack: Int32Array,
@@ -493,21 +493,20 @@ export class Recorder {
     idle.update();
     const out: SampleRows = { stack: [], time: [], state: [] };
     const gapCap = bunGapCap(o.interval);
-    const add = (rows: SampleRows) => {
-      for (let j = 0; j < rows.time.length; j++) {
-        out.stack.push(rows.stack[j]);
-        out.time.push(rows.time[j]);
-        out.state.push(rows.state[j]);
-      }
-    };
+    const next = { stack: 0, state: 0 };
     for (let i = 0; i < time.length; i++) {
-      const sample = { stack: stack[i], time: time[i], state: state[i] };
-      if (this.judged) add(idle.rows(this.judged, sample, 0, gapCap, SampleState.idle));
-      add({ stack: [sample.stack], time: [sample.time], state: [sample.state] });
-      this.judged = sample;
+      next.stack = stack[i];
+      next.state = state[i];
+      if (this.judged >= 0) idle.fill(out, this.judged, time[i], next, gapCap, SampleState.idle);
+      out.stack.push(stack[i]);
+      out.time.push(time[i]);
+      out.state.push(state[i]);
+      this.judged = time[i];
     }
     // The silence after the last sample, to the end of the session (a stream's drain judges it with the next).
-    if (o.stopPerf !== Infinity && this.judged) add(idle.rows(this.judged, null, duration, gapCap, SampleState.idle));
+    if (o.stopPerf !== Infinity && this.judged >= 0) {
+      idle.fill(out, this.judged, duration, null, gapCap, SampleState.idle);
+    }
     return { stack: Int32Array.from(out.stack), time: Float64Array.from(out.time), state: Uint8Array.from(out.state) };
   }
 

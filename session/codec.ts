@@ -630,6 +630,7 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
   if (!Array.isArray(m.startStack) || !m.startStack.every(isCount)) fail("bad metadata field startStack");
   // Files written before the flag existed read as false: the gap rule they were made with.
   if (m.idleSampled !== undefined && typeof m.idleSampled !== "boolean") fail("bad metadata field idleSampled");
+  if (m.runningGap !== undefined && m.runningGap !== "previous") fail("bad metadata field runningGap");
   const t = m.thread as JsonObject | undefined;
   if (t !== undefined && (typeof t !== "object" || t === null || !isCount(t.id) || typeof t.name !== "string")) {
     fail("bad metadata field thread");
@@ -641,6 +642,7 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
     interval: f.interval,
     gapCap: f.gapCap,
     idleSampled: m.idleSampled === true,
+    ...(m.runningGap === "previous" ? { runningGap: "previous" as const } : {}),
     program: f.program,
     cwd: f.cwd,
     runtime: f.runtime,

@@ -72,6 +72,10 @@ export function combineSessions(a: Session, b: Session): Session {
       gapCap: Math.max(a.meta.gapCap, b.meta.gapCap),
       // One flag for the whole session: a running gap is running time only if both samplers record idle.
       idleSampled: a.meta.idleSampled && b.meta.idleSampled,
+      // Bun's rule where both are Bun's; else V8's, the SPEC's default.
+      ...(a.meta.runningGap === "previous" && b.meta.runningGap === "previous"
+        ? { runningGap: "previous" as const }
+        : {}),
       program: joined(a.meta.program, b.meta.program),
       cwd: a.meta.cwd,
       runtime: joined(a.meta.runtime, b.meta.runtime),

@@ -42,12 +42,15 @@ export interface SessionMeta {
   /** The longest gap (us) credited to the sample before it; the rest of a longer gap is idle (SPEC.md, weights). */
   gapCap: number;
   /**
-   * The sampler records idle explicitly, as samples in state idle (V8's "(idle)": Node, Deno), so a gap between two
-   * running samples is a starved sampler, and the core credits it as running time (core-rs/SPEC.md §1, running
-   * gap). False where idle is a gap (Bun: JSC takes no sample while the thread waits), and in files written before
-   * the flag existed.
+   * The sampler records idle explicitly, as samples in state idle (V8's "(idle)": Node, Deno; on Bun, placed where
+   * the kernel says the thread waited in the event loop), so a gap between two running samples is a starved
+   * sampler, and the core credits it as running time (core-rs/SPEC.md §1, running gap). False where idle is a gap
+   * (Bun where /proc cannot say), and in files written before the flag existed.
    */
   idleSampled: boolean;
+  /** Who a running gap goes to (SPEC.md §1): absent, the next sample's late part; "previous", the sample before it
+   * (Bun: JSC's silences are the code sampled before them running on). */
+  runningGap?: "previous";
   /** The command line that was profiled, for the header. */
   program: string;
   /** Working directory of the profiled program (short paths are relative to it). */
@@ -185,6 +188,8 @@ export interface CoreProcessOptions {
   gapCap: number;
   /** meta.idleSampled: a gap between two running samples is running time (SPEC.md §1); default false. */
   idleSampled?: boolean;
+  /** meta.runningGap "previous": a running gap is wholly the sample's before it (SPEC.md §1). */
+  runningGapToPrevious?: boolean;
   /** Chronological tree instead of aggregated. */
   timeline: boolean;
   /** Keep internal and hidden frames; no grouping; no filter threshold. */

@@ -19,10 +19,10 @@ function timeline(news: IdleNews): IdleTimeline {
 
 const next = (stack = 7) => ({ stack, state: JS });
 
-/** The rows for the silence from t0 to t1 (the next sample's, unless it is null: the end). */
+/** The rows for the silence from a sample (stack 5) at t0 to t1 (the next sample's, unless it is null: the end). */
 function rows(t: IdleTimeline, t0: number, t1: number, after: { stack: number; state: number } | null) {
   const out: SampleRows = { stack: [], time: [], state: [] };
-  t.fill(out, t0, t1, after, GAP_CAP, IDLE);
+  t.fill(out, { stack: 5, time: t0, state: JS }, after && { ...after, time: t1 }, t1, GAP_CAP, IDLE);
   return out;
 }
 
@@ -42,6 +42,16 @@ test("a span up to the next sample needs no copy; a span shorter than 0.5 ms is 
   const t = timeline({ from: 0, to: 100, closed: [10, 10.3, 20, 39.8], open: NaN });
   const got = rows(t, 5_000, 40_000, next());
   assert.equal(got, { stack: [-1], time: [20_000], state: [IDLE] });
+});
+
+test("a thread that ran longer than the cap before it went idle: the sample before runs on up to the span", () => {
+  const t = timeline({ from: 0, to: 100, closed: [60, 70, 75, 99.8], open: NaN });
+  // Sample 5 ran from 5 ms to 60 ms (past the 22 ms cap), the next sample's code from 70 to 75, idle to the end.
+  assert.equal(rows(t, 5_000, 100_000, next()), {
+    stack: [5, -1, 7, -1],
+    time: [59_999, 60_000, 70_000, 75_000],
+    state: [JS, IDLE, JS, IDLE],
+  });
 });
 
 test("spans are clipped to the silence: the thread ran at both samples", () => {

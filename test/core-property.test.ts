@@ -272,6 +272,8 @@ function randomCase(seed: number): Case {
   }
   // The sampler records idle (SPEC §1, running gap): drawn last too, in half the cases.
   if (rng.chance(0.5)) options.idleSampled = true;
+  // Bun's rule for a running gap (the sample before it keeps it all), in half of those.
+  if (options.idleSampled && rng.chance(0.5)) options.runningGapToPrevious = true;
   return { stacks, samples, options, waits };
 }
 
@@ -571,6 +573,7 @@ function* shrinkSteps(c: Case): Generator<Case> {
   if (c.options.timeline) yield withOptions(c, { timeline: false });
   if (c.options.gapCap !== 1_000_000) yield withOptions(c, { gapCap: 1_000_000 });
   if (c.options.idleSampled) yield withOptions(c, { idleSampled: false });
+  if (c.options.runningGapToPrevious) yield withOptions(c, { runningGapToPrevious: false });
   if (c.options.interval) yield withOptions(c, { interval: 0 });
   for (let f = 0; f < c.options.frameFlags.length; f++) {
     if (c.options.frameFlags[f] !== 0) {
@@ -1066,6 +1069,7 @@ if (core === null) {
             asyncMode: rng.pick(["enabled", "strict", "disabled"] as const),
             interval: rng.pick([0, 1, 3]),
             idleSampled: rng.chance(0.5),
+            runningGapToPrevious: rng.chance(0.5),
           });
           let actual: Outcome;
           try {

@@ -95,6 +95,8 @@ interface ValidInput {
   gapCap: number;
   /** meta.idleSampled: a gap between two samples not in state idle is running time (absent: false). */
   idleSampled: boolean;
+  /** meta.runningGap "previous": a running gap is wholly sample i's. */
+  toPrevious: boolean;
   /** meta.interval, rounded (0 when absent). */
   interval: number;
   /** The waits, in input order; null when asyncMode is disabled or there are none. */
@@ -201,7 +203,8 @@ function validate(
     }));
   }
   const idleSampled = options.idleSampled === true;
-  return { times, end, gapCap, idleSampled, interval: roundHalfAway(interval), waits, cpu };
+  const toPrevious = options.runningGapToPrevious === true;
+  return { times, end, gapCap, idleSampled, toPrevious, interval: roundHalfAway(interval), waits, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ function buildEntries(
   input: ValidInput,
   frameFlags: Uint8Array,
 ): TimedEntry[] {
-  const { times, end, gapCap, idleSampled, interval, waits, cpu } = input;
+  const { times, end, gapCap, idleSampled, toPrevious, interval, waits, cpu } = input;
   const n = times.length;
   const entries: TimedEntry[] = [];
   if (n === 0) return entries;
@@ -297,11 +300,11 @@ function buildEntries(
     }
     if (idleSampled && i + 1 < n && !idleLike(i) && !idleLike(i + 1) && w === capped) {
       // A running gap (SPEC §1; rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
-      // 2 intervals, the late part goes to sample i + 1's path just before its own entry; nothing is idle, so
-      // rules 2 and 3 see no idle entry here.
-      const head = interval > 0 ? Math.min(w, 2 * interval) : w;
+      // 2 intervals, the late part goes to sample i + 1's path just before its own entry (runningGap "previous":
+      // sample i keeps all of it); nothing is idle, so rules 2 and 3 see no idle entry here.
+      const head = toPrevious ? dt : interval > 0 ? Math.min(w, 2 * interval) : w;
       entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
-      entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
+      if (dt > head) entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
       continue;
     }
     // Await rule 3: a sample of the runtime alone (no frame of the program's) is shared out like an idle one.

@@ -162,7 +162,7 @@ function callWithOptions(c: CoreExports, call: CoreExports["tsp_process"], h: nu
         h,
         Number(o.duration),
         Number(o.gapCap),
-        o.idleSampled ? 1 : 0,
+        o.idleSampled ? (o.runningGapToPrevious ? 2 : 1) : 0,
         o.interval === undefined ? 0 : Number(o.interval),
         ASYNC_MODES[asyncMode],
         o.timeline ? 1 : 0,
@@ -362,7 +362,10 @@ export function wasmMemory(): WebAssembly.Memory {
   return load().memory;
 }
 
-type SessionProcessOptions = Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "startStack">;
+type SessionProcessOptions = Omit<
+  CoreProcessOptions,
+  "duration" | "gapCap" | "idleSampled" | "runningGapToPrevious" | "startStack"
+>;
 
 /** A core session holding the whole of `session`, and the options that process it. */
 function loaded(session: Session, options: SessionProcessOptions): [CoreSession, CoreProcessOptions] {
@@ -382,6 +385,7 @@ function loaded(session: Session, options: SessionProcessOptions): [CoreSession,
     gapCap: session.meta.gapCap,
     // Older sessions (and hand-made ones in tests) may lack it: false, today's gap rule.
     idleSampled: session.meta.idleSampled === true,
+    runningGapToPrevious: session.meta.runningGap === "previous",
     interval: options.interval ?? session.meta.interval,
     startStack: session.meta.startStack,
   }];

@@ -166,7 +166,8 @@ pub unsafe extern "C" fn tsp_add_waits(h: u32, start: *const f64, end: *const f6
 
 /// # Safety
 /// Each pointer must address its length in elements (from `tsp_alloc`).
-/// `idle_sampled`: 0 or 1 (meta.idleSampled). `async_mode`: 0 disabled, 1 enabled, 2 strict.
+/// `idle_sampled`: 0, 1 (meta.idleSampled), or 2 (and meta.runningGap "previous"). `async_mode`: 0 disabled,
+/// 1 enabled, 2 strict.
 #[no_mangle]
 // The extern "C" ABI that wasm/core.ts calls: scalars and (pointer, length) pairs, no structs.
 #[allow(clippy::too_many_arguments)]
@@ -278,10 +279,14 @@ fn options<'a>(
         2 => AsyncMode::Strict,
         m => return Err(Error(format!("asyncMode {m} is not 0, 1 or 2"))),
     };
+    if idle_sampled > 2 {
+        return Err(Error(format!("idleSampled {idle_sampled} is not 0, 1 or 2")));
+    }
     Ok(Options {
         duration,
         gap_cap,
         idle_sampled: idle_sampled != 0,
+        gap_to_previous: idle_sampled == 2,
         interval,
         async_mode,
         timeline: timeline != 0,

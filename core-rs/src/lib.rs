@@ -69,6 +69,8 @@ pub struct Options<'a> {
     /// meta.idleSampled: the sampler records idle as samples, so a gap between two running samples is running
     /// time (SPEC §1, running gap).
     pub idle_sampled: bool,
+    /// meta.runningGap == "previous": a running gap is wholly the sample's before it (SPEC §1).
+    pub gap_to_previous: bool,
     /// meta.interval, us; 0 = rules 1 and 2 of await attribution do not apply (SPEC).
     pub interval: f64,
     pub async_mode: AsyncMode,

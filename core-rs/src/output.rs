@@ -168,6 +168,7 @@ impl Session {
             end: round_time(o.duration).max(self.last_time),
             cap: round_time(o.gap_cap),
             idle_sampled: o.idle_sampled,
+            to_previous: o.gap_to_previous,
             interval: round_time(o.interval),
         }
     }

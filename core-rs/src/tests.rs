@@ -33,6 +33,7 @@ struct Case {
     duration: f64,
     gap_cap: f64,
     idle_sampled: bool,
+    gap_to_previous: bool,
     timeline: bool,
     show_all: bool,
     threshold: f64,
@@ -55,6 +56,7 @@ fn case(frames: usize) -> Case {
         duration: 0.0,
         gap_cap: 1e9,
         idle_sampled: false,
+        gap_to_previous: false,
         timeline: false,
         show_all: false,
         threshold: 0.0,
@@ -88,6 +90,7 @@ impl Case {
             duration: self.duration,
             gap_cap: self.gap_cap,
             idle_sampled: self.idle_sampled,
+            gap_to_previous: self.gap_to_previous,
             interval: self.interval,
             async_mode: self.mode,
             timeline: self.timeline,
@@ -236,6 +239,27 @@ fn leading_span_stays_idle_with_idle_sampled() {
     assert_eq!(show(&c.run()), want);
     c.idle_sampled = true;
     assert_eq!(show(&c.run()), want);
+}
+
+#[test]
+fn running_gap_to_previous_is_wholly_the_sample_before_it() {
+    let mut c = case(2);
+    c.paths = vec![vec![0], vec![1]];
+    c.samples = vec![(0, 0.0, ST_JS), (1, 101.0, ST_JS)];
+    c.duration = 111.0;
+    c.gap_cap = 10.0;
+    c.idle_sampled = true;
+    c.gap_to_previous = true;
+    c.interval = 2.0;
+    // f0 keeps the whole gap (past the cap too), f1 its own 10; nothing is idle.
+    assert_eq!(show(&c.run()), vec!["root 111", "  f0 101 s=101", "  f1 10 s=10"]);
+    // Not a running gap (the next sample idle): the cap and idle as without it.
+    c.samples = vec![(0, 0.0, ST_JS), (1, 101.0, ST_IDLE)];
+    assert_eq!(show(&c.run()), vec!["root 111", "  idle 91 s=91", "  f0 10 s=10", "  f1 10", "    idle 10 s=10"]);
+    // Without idleSampled the flag changes nothing.
+    c.idle_sampled = false;
+    c.samples = vec![(0, 0.0, ST_JS), (1, 101.0, ST_JS)];
+    assert_eq!(show(&c.run()), vec!["root 111", "  idle 91 s=91", "  f0 10 s=10", "  f1 10 s=10"]);
 }
 
 #[test]
@@ -824,6 +848,7 @@ fn malformed_input_is_an_error() {
         duration: 10.0,
         gap_cap: 1.0,
         idle_sampled: false,
+        gap_to_previous: false,
         interval: 0.0,
         async_mode: AsyncMode::Enabled,
         timeline: false,
@@ -1359,6 +1384,7 @@ fn malformed_waits_are_errors() {
         duration: 10.0,
         gap_cap: 1.0,
         idle_sampled: false,
+        gap_to_previous: false,
         interval: 1.0,
         async_mode: AsyncMode::Enabled,
         timeline: false,

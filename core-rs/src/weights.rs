@@ -319,6 +319,8 @@ pub(crate) struct Gaps {
     pub cap: f64,
     /// meta.idleSampled: a gap between two samples not in state idle is running time (a running gap).
     pub idle_sampled: bool,
+    /// meta.runningGap "previous": a running gap is wholly sample i's.
+    pub to_previous: bool,
     /// meta.interval, rounded (0: none): in a running gap, sample i keeps up to 2 intervals.
     pub interval: f64,
 }
@@ -396,8 +398,15 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         }
         if let Some(j) = wake.filter(|&j| gaps.idle_sampled && !idle_like(p) && !idle_like(j) && w == capped) {
             // A running gap (rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
-            // 2 intervals, the late part is where the next sample found the thread; nothing is idle.
-            let head = if gaps.interval > 0.0 && 2.0 * gaps.interval < w { 2.0 * gaps.interval } else { w };
+            // 2 intervals, the late part is where the next sample found the thread (or all of it is sample i's,
+            // runningGap "previous"); nothing is idle.
+            let head = if gaps.to_previous {
+                dt
+            } else if gaps.interval > 0.0 && 2.0 * gaps.interval < w {
+                2.0 * gaps.interval
+            } else {
+                w
+            };
             if head > 0.0 || c > 0.0 {
                 f(p, head, c);
             }

@@ -247,48 +247,48 @@ export class IdleTimeline {
   }
 
   /**
-   * Appends to `out` the rows for the silence from `t0` (a sample's time) to `t1`: `next`'s time, or the end of the
-   * session when `next` is null. Each idle span in it becomes an idle sample at its start and, when the thread woke
-   * before the next sample, a copy of that sample where it woke: it ran from there, and the next sample's code is
-   * the best guess (SPEC.md §1, the late part). A silence not known (before the helper's first reading, past its
-   * latest, lost) keeps the gap rule: past `gapCap` it is idle. Silences are judged in time order, each once.
+   * Appends to `out` the rows for the silence from `prev` (a sample) to `next`, or to `end` when `next` is null.
+   * Each idle span in it becomes an idle sample at its start and, when the thread woke before the next sample, a
+   * copy of that sample where it woke: it ran from there, and the next sample's code is the best guess. The thread
+   * ran up to a span's start: where that is longer than `gapCap` (which would make the rest idle), a copy of the
+   * sample before goes just before it. A silence not known (before the helper's first reading, past its latest,
+   * lost) keeps the gap rule: past `gapCap` it is idle. Silences are judged in time order, each once.
    */
-  fill(
-    out: SampleRows,
-    t0: number,
-    t1: number,
-    next: { stack: number; state: number } | null,
-    gapCap: number,
-    idleState: number,
-  ): void {
+  fill(out: SampleRows, prev: Row, next: Row | null, end: number, gapCap: number, idleState: number): void {
+    const t0 = prev.time;
+    const t1 = next ? next.time : end;
     if (t0 < this.from || t1 > this.to + 2000 * this.stepMs) {
       if (t1 - t0 > gapCap) push(out, -1, t0 + gapCap, idleState);
       return;
     }
     const spans = this.spans;
     while (this.first < spans.length && spans[this.first + 1] <= t0) this.first += 2;
-    for (let i = this.first; i < spans.length && spans[i] < t1; i += 2) {
-      this.place(out, Math.max(spans[i], t0), Math.min(spans[i + 1], t1), t1, next, idleState);
-    }
-    if (this.open < t1) this.place(out, Math.max(this.open, t0), Math.min(this.to, t1), t1, next, idleState);
+    let ran = prev; // the last running row: it runs on up to the next span
+    const place = (from: number, to: number) => {
+      const start = Math.round(Math.max(from, t0));
+      const stop = Math.round(Math.min(to, t1));
+      if (stop - start < SHORTEST_IDLE_US) return;
+      if (start - ran.time > gapCap) push(out, ran.stack, start - 1, ran.state);
+      push(out, -1, start, idleState);
+      if (next && t1 - stop >= SHORTEST_IDLE_US) {
+        push(out, next.stack, stop, next.state);
+        ran = { stack: next.stack, time: stop, state: next.state };
+      }
+    };
+    for (let i = this.first; i < spans.length && spans[i] < t1; i += 2) place(spans[i], spans[i + 1]);
+    if (this.open < t1) place(this.open, this.to);
     if (this.first > 4096) {
       spans.splice(0, this.first);
       this.first = 0;
     }
   }
+}
 
-  private place(
-    out: SampleRows,
-    start: number,
-    stop: number,
-    t1: number,
-    next: { stack: number; state: number } | null,
-    idleState: number,
-  ): void {
-    if (stop - start < SHORTEST_IDLE_US) return;
-    push(out, -1, Math.round(start), idleState);
-    if (next && t1 - stop >= SHORTEST_IDLE_US) push(out, next.stack, Math.round(stop), next.state);
-  }
+/** A sample as the Bun sampler holds it: stack id, session us, state. */
+export interface Row {
+  stack: number;
+  time: number;
+  state: number;
 }
 
 function push(rows: SampleRows, stack: number, time: number, state: number): void {

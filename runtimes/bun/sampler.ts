@@ -19,7 +19,7 @@ import { Column, FrameInterner, StackInterner, TRUNCATED_FRAME } from "../../ses
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
-import { IdleTimeline, type SampleRows, watchRunnable } from "./runnable.ts";
+import { IdleTimeline, type Row, type SampleRows, watchRunnable } from "./runnable.ts";
 
 interface JscFrame {
   sourceID: number;
@@ -229,6 +229,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
         interval: realInterval,
         gapCap: bunGapCap(realInterval),
         idleSampled: watch !== null, // JSC takes no idle samples: placed from the kernel's account, or a gap
+        ...(watch ? { runningGap: "previous" as const } : {}), // JSC's silences: the code before them (SPEC.md §1)
         program: m.program ?? process.argv.slice(1).join(" "),
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
@@ -466,6 +467,7 @@ export class Recorder {
         interval: o.interval,
         gapCap: bunGapCap(o.interval),
         idleSampled: this.idle !== null, // idle samples placed from the kernel's account (runnable.ts)
+        ...(this.idle ? { runningGap: "previous" as const } : {}), // JSC's silences: the code before them (SPEC.md §1)
         program: o.program,
         cwd: process.cwd(),
         runtime: `bun ${(process.versions as { bun?: string }).bun ?? "?"}`,
@@ -479,8 +481,8 @@ export class Recorder {
 
   /** Where the thread was idle and when it woke (runnable.ts), between every two samples, and after the last. */
   idle: IdleTimeline | null = null;
-  /** The last sample's time (-1: none yet), of an earlier piece of a stream too: its silence is judged with the next. */
-  private judged = -1;
+  /** The last sample, of an earlier piece of a stream too: the silence after it is judged with the next. */
+  private judged: Row | null = null;
 
   private withIdle(
     stack: Int32Array,
@@ -493,20 +495,16 @@ export class Recorder {
     idle.update();
     const out: SampleRows = { stack: [], time: [], state: [] };
     const gapCap = bunGapCap(o.interval);
-    const next = { stack: 0, state: 0 };
     for (let i = 0; i < time.length; i++) {
-      next.stack = stack[i];
-      next.state = state[i];
-      if (this.judged >= 0) idle.fill(out, this.judged, time[i], next, gapCap, SampleState.idle);
-      out.stack.push(stack[i]);
-      out.time.push(time[i]);
-      out.state.push(state[i]);
-      this.judged = time[i];
+      const row = { stack: stack[i], time: time[i], state: state[i] };
+      if (this.judged) idle.fill(out, this.judged, row, 0, gapCap, SampleState.idle);
+      out.stack.push(row.stack);
+      out.time.push(row.time);
+      out.state.push(row.state);
+      this.judged = row;
     }
     // The silence after the last sample, to the end of the session (a stream's drain judges it with the next).
-    if (o.stopPerf !== Infinity && this.judged >= 0) {
-      idle.fill(out, this.judged, duration, null, gapCap, SampleState.idle);
-    }
+    if (o.stopPerf !== Infinity && this.judged) idle.fill(out, this.judged, null, duration, gapCap, SampleState.idle);
     return { stack: Int32Array.from(out.stack), time: Float64Array.from(out.time), state: Uint8Array.from(out.state) };
   }
 

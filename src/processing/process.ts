@@ -12,7 +12,7 @@ import type { ReportOptions } from "./options.ts";
 /** The core's entry point (wasm/core.ts processSession) or a stand-in with the same contract. */
 export type ProcessFn = (
   session: Session,
-  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "startStack">,
+  options: Omit<CoreProcessOptions, "duration" | "gapCap" | "idleSampled" | "runningGapToPrevious" | "startStack">,
 ) => ProcessedTree;
 
 /** What a view may change when it processes the session again. */

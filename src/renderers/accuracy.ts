@@ -11,8 +11,10 @@ export interface Accuracy {
   /** The run's length, us. */
   duration: number;
   /**
-   * The share of the samples asked for that did not come (a busy machine or a slow sampler), where the sampler
-   * records idle too (meta.idleSampled: Node, Deno); null elsewhere (Bun samples only while JavaScript runs).
+   * The share of the samples asked for while the program ran that did not come (a busy machine or a slow
+   * sampler), where the sampler records idle (meta.idleSampled), so that its running time is known; null elsewhere.
+   * (V8 samples idle every interval, Bun's placed idle is one sample a span: the time after idle samples is left
+   * out on both.)
    */
   missed: number | null;
   /** Samples whose stack the engine cut at its depth limit (they start at [truncated]). */
@@ -46,9 +48,8 @@ export function accuracyOf(session: Session): Accuracy {
   const { meta, samples, stacks, frames } = session;
   const n = samples.stack.length;
   const achieved = n > 0 ? meta.duration / n : null;
-  const missed = meta.idleSampled && achieved !== null && meta.interval > 0
-    ? Math.max(0, 1 - meta.interval / achieved)
-    : null;
+  const running = meta.idleSampled && meta.interval > 0 ? runningSpacing(session) : null;
+  const missed = running !== null ? Math.max(0, 1 - meta.interval / running) : null;
   // Per stack, whether it starts at [truncated] (parents come before children).
   const cut = new Uint8Array(stacks.parent.length);
   for (let s = 0; s < stacks.parent.length; s++) {
@@ -66,6 +67,18 @@ export function accuracyOf(session: Session): Accuracy {
     noise: n > 0 ? Math.min(1, 3.84 / n) : null,
     guessed: guessedTime(session),
   };
+}
+
+/** Time not after an idle sample, per sample not idle (us); null without such samples. */
+function runningSpacing({ meta, samples }: Session): number | null {
+  const { time, state } = samples;
+  let samplesRunning = 0;
+  let idle = time.length > 0 ? time[0] : 0; // before the first sample: the profiler's start
+  for (let i = 0; i < time.length; i++) {
+    if (state[i] !== SampleState.idle) samplesRunning++;
+    else idle += (i + 1 < time.length ? time[i + 1] : Math.max(meta.duration, time[i])) - time[i];
+  }
+  return samplesRunning > 0 ? Math.max(1, (meta.duration - idle) / samplesRunning) : null;
 }
 
 function guessedTime({ meta, samples, waits }: Session): number {

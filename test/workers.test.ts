@@ -286,6 +286,15 @@ for (const mode of runtime === "deno" ? ["end", "throw"] : []) {
   });
 }
 
+test("CLI: a worker terminated as it ends by itself (jest-worker's end()) gives its profile, and no false line", () => {
+  // The worker, on its way out, writes its profile instead of answering the stop request: the wait ends when the
+  // profile is written or the worker exits (before, it ran out its 1 s and said the profile was lost).
+  const { status, report, stderr } = runFixture("exiting");
+  assert.is(status, 3);
+  assert.not.match(stderr, /did not answer/);
+  assert.is(report.threads?.length ?? 0, denoWorkers ? 1 : 0, "the worker's own section");
+});
+
 for (const mode of denoWorkers ? ["end", "terminate", "throw"] : []) {
   test(`CLI: a worker that ${mode === "end" ? "ends" : mode + "s"} is its own thread, its spin within a few points`, () => {
     // A burst of load on a shared 2-core machine can starve one run's sampler (on Bun a starved sampler's gap is

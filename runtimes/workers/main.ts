@@ -71,12 +71,17 @@ export function collectThreads(sessionPath: string): Session[] {
   return threads;
 }
 
-type AskStop = (id: number) => Promise<void>;
+type AskStop = (id: number, worker: object) => Promise<void>;
+
+/** How often a wait for a worker's answer looks for its profile: a worker already on its way out writes it then
+ * instead of answering (jest-worker's end() terminates a worker 500 ms after asking it to exit). */
+const FILE_POLL_MS = 20;
 
 /**
  * Node and Bun: the stop request goes on the run's BroadcastChannel; the worker answers once it has written. A
  * worker says when it is ready to answer: one terminated before that (its preload not run yet) has nothing to give
- * and is terminated at once, not after a wait.
+ * and is terminated at once, not after a wait. The wait also ends when the worker's profile is written, or the
+ * worker exits, without an answer.
  */
 function channelStop(sessionPath: string): AskStop {
   const ready = new Set<number>();
@@ -89,20 +94,32 @@ function channelStop(sessionPath: string): AskStop {
   };
   // The wait's timer keeps the process alive while an answer is due; the channel never does.
   (channel as { unref?: () => void }).unref?.();
-  return (id) =>
+  return (id, worker) =>
     new Promise<void>((resolve) => {
       if (!ready.has(id)) return resolve();
+      const written = () => existsSync(threadFile(sessionPath, id));
       const timer = setTimeout(() => {
-        say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);
+        if (!written()) {
+          say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);
+        }
         finish();
       }, STOP_WAIT_MS);
+      const poll = setInterval(() => written() && finish(), FILE_POLL_MS);
       const finish = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         waiting.delete(id);
         ready.delete(id);
         resolve();
       };
       waiting.set(id, finish);
+      // Its end: Node's Worker emits 'exit', Bun's Web Worker dispatches 'close'.
+      const w = worker as {
+        once?: (e: string, f: () => void) => void;
+        addEventListener?: (e: string, f: () => void) => void;
+      };
+      if (typeof w.once === "function") w.once("exit", finish);
+      else w.addEventListener?.("close", finish);
       channel.postMessage({ tsprofileStop: id } satisfies StopMessage);
     });
 }
@@ -134,7 +151,7 @@ function askBeforeTerminate(
         return event === "exit" ? emit.call(this, event, ...rest) : false;
       };
     }
-    const stopped = ask(id).then(() => terminate.apply(this, args));
+    const stopped = ask(id, this).then(() => terminate.apply(this, args));
     return typeof this.emit === "function" ? stopped : undefined;
   };
 }
@@ -228,13 +245,16 @@ function stopOnTerminate(worker: WebWorker & { [STOPPING]?: boolean }, id: numbe
     // Not ready: nothing to give. Closed itself: its profile is written.
     if (!ready || existsSync(threadFile(sessionPath, id))) return terminate();
     worker[STOPPING] = true;
+    const written = () => existsSync(threadFile(sessionPath, id));
     const timer = setTimeout(() => {
-      say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);
+      if (!written()) say(`worker ${id} did not answer within ${STOP_WAIT_MS} ms of terminate(): its profile is lost`);
       answered?.();
     }, STOP_WAIT_MS);
+    const poll = setInterval(() => written() && answered?.(), FILE_POLL_MS); // it closed itself meanwhile
     answered = () => {
       answered = null;
       clearTimeout(timer);
+      clearInterval(poll);
       terminate();
     };
     worker.postMessage({ tsprofileStop: id } satisfies StopMessage);

@@ -42,18 +42,17 @@ const CAPACITY = 1 << 16;
  */
 function helper(): void {
   const fs = process.getBuiltinModule("node:fs"); // not require(): a bundler would rewrite it
-  self.onmessage = (event: MessageEvent) => {
-    const { buffer, path, everyMs, idleCalls } = event.data as {
-      buffer: SharedArrayBuffer;
-      path: string;
-      everyMs: number;
-      idleCalls: number[];
-    };
+  interface Settings {
+    buffer: SharedArrayBuffer;
+    path: string;
+    everyMs: number;
+    idleCalls: number[];
+  }
+  const watch = (fd: number, { buffer, everyMs, idleCalls }: Settings): void => {
     const ints = new Int32Array(buffer);
     const floats = new Float64Array(buffer);
     const SPANS_AT = 8;
     const capacity = (floats.length - SPANS_AT) >> 1;
-    const fd = fs.openSync(path, "r");
     const text = new Uint8Array(32);
     const now = () => performance.timeOrigin + performance.now();
     // "running", or the number of the call it is blocked in followed by its arguments.
@@ -84,8 +83,19 @@ function helper(): void {
       floats[4] = open;
       Atomics.add(ints, 2, 1);
     }
-    fs.closeSync(fd);
-    self.close();
+  };
+  self.onmessage = (event: MessageEvent) => {
+    const settings = event.data as Settings;
+    let fd = -1;
+    try {
+      fd = fs.openSync(settings.path, "r");
+      watch(fd, settings);
+    } catch {
+      // The thread is gone (a worker of the program ended): nothing more to know, and nothing to say.
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+      self.close();
+    }
   };
 }
 declare const self: { onmessage: unknown; close(): void };

@@ -1,6 +1,6 @@
 // What the CLI writes: a run's reports (to -o, numbered under --signal-toggle, or stderr), a saved profile's report
 // (--load, --load-prev: to stdout or -o), its own one-line messages, and the exit it ends with.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../session/errors.ts";
@@ -8,6 +8,7 @@ import type { Session } from "../../session/types.ts";
 import { launch, openerFor } from "../browser.ts";
 import type { CliPlan } from "./arguments.ts";
 import { keepLastSession } from "./cache.ts";
+import { type Progress, startProgress } from "./progress.ts";
 import { isDevice, numberedPath, taggedPath, whyNotWritable, writeAllWhole, writeWhole } from "./writable.ts";
 
 export { numberedPath } from "./writable.ts";
@@ -55,7 +56,9 @@ function renderOutput(
   session: Session,
   plan: CliPlan,
   outfile: string | undefined,
+  progress: Progress,
 ): Output {
+  progress.phase(`rendering ${session.samples.stack.length} samples`);
   const report = endLine(render(session, plan.report));
   const threads = plan.report.renderer === "cpuprofile" ? session.threads ?? [] : [];
   if (threads.length === 0 || outfile === undefined || isDevice(outfile)) {
@@ -116,15 +119,19 @@ export function startReports(plan: CliPlan): RunReports {
       ? numberedPath(plan.outfile, reports + 1)
       : plan.outfile;
     let out: Output;
+    const progress = startProgress();
     try {
       const { renderSessionOutput, loadSession } = await reporting;
+      progress.phase("loading the profile");
       const session = loadSession(path);
       keepLastSession(path); // for --load-prev; best effort
-      out = renderOutput(renderSessionOutput, session, plan, outfile);
+      out = renderOutput(renderSessionOutput, session, plan, outfile, progress);
     } catch (err) {
+      progress.done();
       say(`cannot render the profile: ${(err as Error).message ?? err}`);
       return false;
     }
+    progress.done();
     reports++;
     const { report } = out;
     if (outfile !== undefined) {
@@ -145,6 +152,17 @@ export function startReports(plan: CliPlan): RunReports {
   return { emit, written: () => reports };
 }
 
+/** A profile file this big takes a second or more to load: said at once (a 12 s load said nothing). */
+const BIG_FILE = 32 * 1024 * 1024;
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // loadProfileFile says why
+  }
+}
+
 /** --load / --load-prev: render a saved profile; the report goes to stdout (or -o). */
 export async function runLoad(plan: CliPlan): Promise<CliExit> {
   const path = plan.load!;
@@ -154,13 +172,17 @@ export async function runLoad(plan: CliPlan): Promise<CliExit> {
   }
   const { renderSessionOutput, loadProfileFile, SessionError } = await import("./machinery.ts");
   let out: Output;
+  const progress = startProgress();
   try {
-    out = renderOutput(renderSessionOutput, loadProfileFile(path), plan, plan.outfile);
+    progress.phase(`loading ${path}`, fileSize(path) >= BIG_FILE);
+    out = renderOutput(renderSessionOutput, loadProfileFile(path), plan, plan.outfile, progress);
   } catch (err) {
+    progress.done();
     if (err instanceof SessionError || err instanceof UsageError) say(err.message);
     else say(`${path}: cannot render the profile: ${(err as Error)?.message ?? err}`);
     return { code: 2 };
   }
+  progress.done();
   return { code: writeReport(plan, out) ? 0 : 2 };
 }
 

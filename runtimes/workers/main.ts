@@ -47,8 +47,8 @@ export function profileWorkers(config: WorkerConfig): void {
   const web = (globalThis as { Worker?: WebWorkerClass }).Worker;
   // Deno: TSPROFILE_DENO_WORKERS=0 leaves its workers unprofiled, should a program hang with them. Twice in full
   // test-suite runs one did, when the wrapper module loaded the preload and the worker's module with `await
-  // import()`: Deno's known hangs on dynamic imports with a top-level await in their graph. It imports them
-  // statically now (wrapDenoWorker); no hang since in 30 runs of the workers test under load.
+  // import()`, which Deno is known to hang on when the graph holds a top-level await (not reproduced in 30 runs
+  // under load). The wrapper imports them statically now (wrapDenoWorker).
   if (runtime === "deno") {
     if (web && process.env.TSPROFILE_DENO_WORKERS !== "0") wrapDenoWorker(web, config);
   } else {

@@ -72,10 +72,10 @@ test("a sleep is idle: sleep 300 ms then spin 100 ms", async () => {
 test("a hot loop JSC falls silent in is running time, not idle (Linux)", async () => {
   if (process.platform !== "linux") return console.log("    (Linux only: /proc)");
   const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
-  // The helper thread's first reading comes some ms after the start (a loaded machine: tens of ms); before it, a
-  // silence keeps the gap rule. This sleep covers that, and it is idle.
+  // The helper thread's first reading comes some ms after the start (a loaded machine: tens of ms, once over
+  // 100); before it, a silence keeps the gap rule. This sleep covers that, and it is idle.
   const slept = performance.now();
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
   const sleep = performance.now() - slept;
   const start = performance.now();
   let spun = 0;
@@ -94,7 +94,7 @@ test("a hot loop JSC falls silent in is running time, not idle (Linux)", async (
   // Before: JSC's silences (up to half the run) past 22 ms each were idle.
   // (The sleep is idle but for what the gap rule gives the sample before it, should the helper start late.)
   const cap = bunGapCap(1000) / 1000;
-  assert.ok(idle > sleep - cap - 5 && idle < sleep + 0.02 * wall, `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`);
+  assert.ok(idle > sleep - cap - 5 && idle < sleep + 0.03 * wall, `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`);
   assert.ok(loop > 0.95 * spun - 20, `hotLoop ${loop.toFixed(0)} ms, spun ${spun} ms`);
 });
 

@@ -240,12 +240,7 @@ export class IdleTimeline {
   private from = Infinity;
   private to = -Infinity;
 
-  /** `stepMs`: the helper's reading interval; the latest reading lags the present by about that much. */
-  constructor(
-    private readonly watch: RunnableWatch,
-    private readonly toSession: (perfMs: number) => number,
-    private readonly stepMs: number,
-  ) {}
+  constructor(private readonly watch: RunnableWatch, private readonly toSession: (perfMs: number) => number) {}
 
   /** Takes what the helper thread learnt since the last update. */
   update(): void {
@@ -261,13 +256,15 @@ export class IdleTimeline {
    * Each idle span in it becomes an idle sample at its start and, when the thread woke before the next sample, a
    * copy of that sample where it woke: it ran from there, and the next sample's code is the best guess. The thread
    * ran up to a span's start: where that is longer than `gapCap` (which would make the rest idle), a copy of the
-   * sample before goes just before it. A silence not known (before the helper's first reading, past its latest,
-   * lost) keeps the gap rule: past `gapCap` it is idle. Silences are judged in time order, each once.
+   * sample before goes just before it. A silence that starts before the helper's first reading (or in spans lost)
+   * keeps the gap rule: past `gapCap` it is idle. Past the latest reading the thread is taken to have run (it runs
+   * now, and a helper late by a few ms was starved by running threads, not idle ones). Silences are judged in time
+   * order, each once.
    */
   fill(out: SampleRows, prev: Row, next: Row | null, end: number, gapCap: number, idleState: number): void {
     const t0 = prev.time;
     const t1 = next ? next.time : end;
-    if (t0 < this.from || t1 > this.to + 2000 * this.stepMs) {
+    if (t0 < this.from) {
       if (t1 - t0 > gapCap) push(out, -1, t0 + gapCap, idleState);
       return;
     }

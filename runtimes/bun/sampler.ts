@@ -174,7 +174,7 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   // Where the thread slept, read by a helper thread every interval (1-10 ms): the session is then idleSampled.
   const stepMs = Math.min(Math.max(interval / 1000, 1), 10);
   const watch = watchRunnable(stepMs);
-  if (watch) rec.idle = new IdleTimeline(watch, (perfMs) => Math.round((perfMs - rec.startPerf) * 1000), stepMs);
+  if (watch) rec.idle = new IdleTimeline(watch, (perfMs) => Math.round((perfMs - rec.startPerf) * 1000));
   let active = true;
   let chunker: SessionChunker | null = null;
   const tracker = waitTrackerFor(options, () => performance.now());

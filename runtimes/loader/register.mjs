@@ -8,7 +8,7 @@ import { isMainThread } from "node:worker_threads";
 import { transpile, TS_FILE } from "../../session/source/transpile.mjs";
 import { formatOf } from "../../session/source/ts-format.mjs";
 import { awaitShiftsFor, instrumentFile, isProgramFile } from "../awaits/instrument.mjs";
-import { installStackColumns } from "./stack-columns.mjs";
+import { installStackColumns } from "../awaits/stack-columns.mjs";
 import { installAwaitRecorder } from "../awaits/await-recorder.mjs";
 
 import { dirname, join, resolve } from "node:path";
@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
  */
 function awaitsWanted() {
   const raw = process.env.TSPROFILE_CHILD;
-  if (raw === undefined || !isMainThread || process.env.TSPROFILE_AWAIT_INSTRUMENT !== "1") return false;
+  if (raw === undefined || !isMainThread || process.env.TSPROFILE_AWAIT_INSTRUMENT === "0") return false;
   try {
     const mode = JSON.parse(raw).asyncMode;
     return mode === undefined || mode === "enabled" || mode === "strict";
@@ -76,7 +76,8 @@ for (const ext of [".ts", ".cts", ".tsx"]) {
 }
 if (awaits) {
   for (const ext of [".js", ".cjs"]) {
-    const original = Module._extensions[ext];
+    // Node 20 has no ".cjs" handler of its own: it loads .cjs files with the ".js" one.
+    const original = Module._extensions[ext] ?? Module._extensions[".js"];
     /**
      * @this {unknown}
      * @param {{ _compile(code: string, filename: string): unknown }} module

@@ -39,7 +39,8 @@ export function isTsprofileFile(file: string): boolean {
 }
 
 /** tsprofile's own dependencies, which only it calls while the program runs (source maps, locating functions). */
-const OWN_DEPENDENCIES = /[\\/]node_modules[\\/](?:acorn|esbuild|@esbuild|@jridgewell|pprof-format)[\\/]/;
+const OWN_DEPENDENCIES =
+  /[\\/]node_modules[\\/](?:acorn|@sveltejs[\\/]acorn-typescript|esbuild|@esbuild|@jridgewell|pprof-format)[\\/]/;
 
 /**
  * True for code that runs as part of tsprofile's work: its own files and its dependencies. A frame of the program

@@ -11,7 +11,12 @@ export interface Instrumented {
   sites: Site[];
   edits: [number, string][];
 }
-export function instrumentAwaits(source: string, file: string, options?: { script?: boolean }): Instrumented | null;
+export function instrumentAwaits(
+  source: string,
+  file: string,
+  options?: { script?: boolean; sourceSites?: boolean; typescript?: boolean },
+): Instrumented | null;
+export function parseModule(source: string, typescript: boolean): unknown;
 export function shiftsOf(source: string, edits: [number, string][]): Map<number, number[]>;
 export function unshift(shifts: Map<number, number[]>, line: number, col: number): number;
 export function isProgramFile(file: string): boolean;

@@ -26,7 +26,7 @@
 // mapping moved by the insertions, or without one each token mapped to itself: what Node applies to stacks when
 // source maps are on. With them off (the usual case), session/source/sourcemaps.ts redoes the transform and applies
 // `shiftsOf`'s exact inverse (generated column -> input column) before the input's map, and
-// runtimes/loader/stack-columns.mjs puts error stacks' columns back the same way.
+// runtimes/awaits/stack-columns.mjs puts error stacks' columns back the same way.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
@@ -36,6 +36,18 @@ const requireHere = createRequire(import.meta.url);
 /** @type {typeof import("acorn") | null} */
 let acornModule = null;
 const acorn = () => (acornModule ??= /** @type {typeof import("acorn")} */ (requireHere("acorn")));
+/** acorn with TypeScript syntax (Bun, which can require its ES module; only Bun instruments TypeScript source). */
+let tsParser = /** @type {{ parse(input: string, options: object): unknown } | null} */ (null);
+const typescriptParser =
+  () => (tsParser ??= acorn().Parser.extend(requireHere("@sveltejs/acorn-typescript").tsPlugin()));
+
+/** An ES module's AST (acorn's; with TypeScript syntax if asked); throws if it does not parse. */
+export function parseModule(/** @type {string} */ source, /** @type {boolean} */ typescript) {
+  const options = { ecmaVersion: /** @type {const} */ ("latest"), sourceType: /** @type {const} */ ("module") };
+  return typescript
+    ? typescriptParser().parse(source, { ...options, locations: true })
+    : acorn().parse(source, options);
+}
 
 /** Files the transform never touches: dependencies and tsprofile's own code. */
 export const SKIP_PATH = /[\\/]node_modules[\\/]|^(?:node|bun|ext|deno|data|https?):/;
@@ -102,10 +114,14 @@ export function mayHaveAwaits(source) {
 
 /**
  * Instruments `source` (JavaScript); null when there is nothing to instrument or it does not parse (then the file
- * runs as it is). `script`: CommonJS or a classic script (no import/export, no top-level await).
+ * runs as it is). `script`: CommonJS or a classic script (no import/export, no top-level await). `sourceSites`:
+ * sites at their positions in the input, through its inline map if it has one (the original source), for runtimes
+ * whose stacks are in those coordinates (Deno, Bun); else in the generated code. `typescript`: the source is
+ * TypeScript (instrumented as written, for a runtime that transpiles the result itself: Bun), and gets no map
+ * comment.
  * @param {string} source
  * @param {string} file
- * @param {{ script?: boolean }} [options]
+ * @param {{ script?: boolean, sourceSites?: boolean, typescript?: boolean }} [options]
  * @returns {Instrumented | null}
  */
 export function instrumentAwaits(source, file, options = {}) {
@@ -115,8 +131,9 @@ export function instrumentAwaits(source, file, options = {}) {
   /** Token starts (offsets): the mapped positions of a file that has no map of its own. @type {number[]} */
   const tokens = [];
   try {
-    ast = acorn().parse(source, {
+    ast = (options.typescript ? typescriptParser() : acorn()).parse(source, {
       onToken: (/** @type {{ start: number }} */ t) => void tokens.push(t.start),
+      locations: options.typescript === true, // the TypeScript plugin needs them
       ecmaVersion: "latest",
       sourceType: options.script ? "script" : "module",
       allowHashBang: true,
@@ -159,6 +176,7 @@ export function instrumentAwaits(source, file, options = {}) {
       for (const p of node.params) walk(p, "", frame, fnName, depth + 1, node);
       const own = { n: 0, catches: /** @type {[number, number][]} */ ([]), gen: Boolean(node.async && node.generator) };
       const body = node.body;
+      if (!body) return; // a TypeScript signature without a body (an abstract method)
       walk(body, node.async ? "__tspA" : "", own, fnName, depth + 1, node);
       if (!node.async || own.n === 0) return;
       for (const [at, d] of own.catches) open(at, d, "__tspF.c(__tspA);");
@@ -256,8 +274,9 @@ export function instrumentAwaits(source, file, options = {}) {
     }
     while (e < flat.length && flat[e][0] <= pos) shift += flat[e++][1].length;
     sites[i].line = line;
-    sites[i].col = pos - lineStarts[line - 1] + shift + 1;
+    sites[i].col = pos - lineStarts[line - 1] + (options.sourceSites ? 0 : shift) + 1;
   }
+  if (options.sourceSites) toSource(sites, source);
   const tail = `\nvar __tspR; function __tspH() { return __tspR ||= (globalThis.__tspAwaits ?? ${NOOP}).register(` +
     `${JSON.stringify(file)}, ${JSON.stringify(sites.map((s) => [s.kind, s.name, s.line, s.col]))}); }\n`;
   const code = out.join("");
@@ -267,7 +286,7 @@ export function instrumentAwaits(source, file, options = {}) {
   // insertions alone; Node applies it to stack traces (source maps are on while it instruments).
   let map = null;
   try {
-    map = composedMap(source, file, flat, tokens, lineStarts);
+    if (!options.typescript) map = composedMap(source, file, flat, tokens, lineStarts);
   } catch {
     map = null;
   }
@@ -277,6 +296,30 @@ export function instrumentAwaits(source, file, options = {}) {
     ? m[0].trimStart()
     : "";
   return { code: body + tail + comment, sites, edits: flat };
+}
+
+/** Sites at input positions (1-based) -> through the input's inline map, where it maps them. */
+function toSource(/** @type {Site[]} */ sites, /** @type {string} */ source) {
+  let lines = null;
+  try {
+    const own = inputMap(source);
+    if (own) lines = decodeMappings(own.mappings ?? "");
+  } catch {
+    lines = null;
+  }
+  if (!lines) return;
+  for (const s of sites) {
+    // The last mapping at or before the site on its line (the token it starts).
+    let best = null;
+    for (const seg of lines[s.line - 1] ?? []) {
+      if (seg[0] > s.col - 1) break;
+      if (seg.length >= 4) best = seg;
+    }
+    if (best) {
+      s.line = best[2] + 1;
+      s.col = best[3] + 1;
+    }
+  }
 }
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

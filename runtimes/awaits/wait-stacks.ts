@@ -16,7 +16,7 @@
 //
 // The program's own Error.prepareStackTrace and stackTraceLimit are restored before anything else runs.
 
-import { urlToFile } from "../../session/source/sourcemaps.ts";
+import { recordedShifts, urlToFile } from "../../session/source/sourcemaps.ts";
 import { isTsprofileFile } from "../../session/root.ts";
 
 /** One call site of a captured stack, as the runtime reports it (current position, 1-based). */
@@ -173,7 +173,13 @@ export class WaitStacks {
     let id = this.byText.get(text);
     if (id === undefined) {
       id = this.stacks.length;
-      this.stacks.push(parseStackString(text));
+      // JSC's positions are in the code that ran: instrumented files' columns as written (Bun's only: Deno's text
+      // stacks are source-mapped already).
+      const sites = parseStackString(text);
+      if (this.mode === "text") {
+        for (const s of sites) s.col = recordedShifts(s.file)?.unshift(s.line, s.col) ?? s.col;
+      }
+      this.stacks.push(sites);
       this.byText.set(text, id);
     }
     return id;

@@ -9,7 +9,7 @@
 import { createRequire } from "node:module";
 import { monotonicMinusPerformanceNow } from "./clock.ts";
 import { createFunctionLocator, type FunctionLocator } from "../../session/source/function-locator.ts";
-import { originalName } from "../../session/source/sourcemaps.ts";
+import { originalName, recordedShifts } from "../../session/source/sourcemaps.ts";
 import { MIN_INTERVAL_US, SampleState } from "../../session/types.ts";
 import { captureCallers, type RawCallSite } from "../shared/cpuprofile.ts";
 import { callerNames, findStartStack } from "../shared/start-stack.ts";
@@ -546,10 +546,12 @@ function convertFrame(raw: RawFrame, locator: FunctionLocator): FrameInfo {
   }
   // JSC names module top-level code "(module)"; V8 "" at the file's start: both are <module> at 1:1.
   if (name === "(module)") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
-  const at = locator.locate(raw.file, raw.line, raw.col);
+  // In a file whose awaits were instrumented as it loaded (runtimes/awaits/load-hooks.mjs), columns as written.
+  const col = recordedShifts(raw.file)?.unshift(raw.line, raw.col) ?? raw.col;
+  const at = locator.locate(raw.file, raw.line, col);
   if (at === "module" && name === "") return { name: "<module>", file: raw.file, line: 1, col: 1, kind: "js" };
   // A library's function is where its own source map puts it (at.file), as on Node: the same frame there.
-  const pos = at && at !== "module" ? at : { line: raw.line, col: raw.col };
+  const pos = at && at !== "module" ? at : { line: raw.line, col };
   const file = at && at !== "module" && at.file ? at.file : raw.file;
   const named = originalName(name, at && at !== "module" ? at.name : undefined);
   return { name: named, file, line: pos.line, col: pos.col, kind: "js" };

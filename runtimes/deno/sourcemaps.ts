@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createSourceMapper, type SourceMapper } from "../../session/source/sourcemaps.ts";
+import { createSourceMapper, recordedShifts, type SourceMapper } from "../../session/source/sourcemaps.ts";
 
 /** Files Deno transpiles before running them (plain .js/.mjs/.cjs run as written). */
 const EMITTED = /\.(?:[mc]?tsx?|jsx)$/;
@@ -81,6 +81,8 @@ export function createDenoSourceMapper(dir: string = denoDir()): SourceMapper {
       const dm = mapFor(file);
       if (!dm) return unchanged;
       try {
+        // The emit's map is of Deno's emit: first undo what the await instrumentation inserted into it.
+        col = recordedShifts(file)?.unshift(line, col) ?? col;
         const o = lookup(dm, line - 1, Math.max(col - 1, 0));
         if (!o) return unchanged;
         let source = o.source;

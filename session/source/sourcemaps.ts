@@ -53,6 +53,8 @@ interface LoaderState {
   awaits?: (file: string, code: string, script: boolean) => AwaitShifts | null;
   /** JavaScript files instrumented as CommonJS. */
   scripts?: Set<string>;
+  /** Where a runtime's load hook instrumented files itself (runtimes/awaits/load-hooks.mjs): their shifts. */
+  shifts?: Map<string, AwaitShifts>;
 }
 
 /** Per generated line, the inverse of the instrumentation's insertions (runtimes/awaits/instrument.mjs). */
@@ -71,6 +73,11 @@ const IS_NODE = !("deno" in process.versions) && !("bun" in process.versions);
 /** Set by runtimes/loader/register.mjs when our TypeScript loader runs in this process. */
 function loaderState(): LoaderState | undefined {
   return (globalThis as Record<symbol, LoaderState | undefined>)[Symbol.for("tsprofile.loader")];
+}
+
+/** The instrumentation's shifts of a file a runtime's load hook instrumented as it loaded, if it did. */
+export function recordedShifts(file: string): AwaitShifts | undefined {
+  return loaderState()?.shifts?.get(file);
 }
 
 // Source files bigger than this are not searched for a map comment (a generated bundle of this size with an
@@ -166,7 +173,9 @@ function load(file: string): FileMap | null {
   let tsMap: TraceMapType | null = null;
   let text: string | undefined;
   try {
-    if (isTs && loader) {
+    // Instrumented as it loaded (Deno, Bun): its shifts are known, its own map is read below.
+    shifts = loader?.shifts?.get(file) ?? null;
+    if (!shifts && isTs && loader) {
       // Without our loader a .ts file ran through Node's type stripping (positions kept) or another tool we
       // cannot see into: left unmapped.
       const source = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
@@ -175,7 +184,7 @@ function load(file: string): FileMap | null {
       const { code, map } = transpile(source, file, format);
       if (map) tsMap = new (tm().TraceMap)(map, pathToFileURL(file).href);
       shifts = loader.awaits?.(file, code, format === "cjs") ?? null;
-    } else if (!isTs && loader?.awaits) {
+    } else if (!shifts && !isTs && loader?.awaits) {
       text = readRegularFile(file, MAX_SOURCE_BYTES)?.toString("utf8");
       if (text !== undefined) shifts = loader.awaits(file, text, loader.scripts?.has(file) === true);
     }

@@ -4,7 +4,8 @@
 // turned on for the program's sake alone (Node would then read every map comment of every file, a library's
 // /dev/zero or FIFO included), so when they are off, stacks are formatted as Node's own Error.prepareStackTrace does
 // (its first line, then "\n    at " and each call site's text) with the user's column in each site's text. A
-// program that sets its own Error.prepareStackTrace replaces this, and sees the engine's columns.
+// program that sets its own Error.prepareStackTrace replaces this, and sees the engine's columns. Bun's is used the
+// same way (runtimes/awaits/load-hooks.mjs).
 import { fileURLToPath } from "node:url";
 
 /**
@@ -31,7 +32,9 @@ export function installStackColumns(shiftsOf) {
   };
   /** @param {NodeJS.CallSite} site */
   const frame = (site) => {
-    const text = String(site);
+    // Bun's call sites leave out the "async " its own stacks give an async frame.
+    const raw = String(site);
+    const text = site.isAsync?.() && !raw.startsWith("async ") ? `async ${raw}` : raw;
     try {
       const name = site.getFileName();
       const line = site.getLineNumber();

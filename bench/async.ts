@@ -11,8 +11,9 @@
 //            connections, 1000 warm-up requests then 10000 timed): the figure is the load generator's time.
 //   node --import ./runtimes/loader/register.mjs bench/async.ts [--rounds 7] [--runtimes node24,deno]
 //        [--workloads http]
-// On Node, "enabled" includes the load-time instrumentation of the program's awaits (runtimes/awaits/instrument.mjs:
-// the child's loader instruments bench/async.ts itself, as the CLI's child does the program); with
+// "enabled" includes the load-time instrumentation of the program's awaits (runtimes/awaits/instrument.mjs: on Node
+// the child's loader instruments bench/async.ts itself, as the CLI's child does the program; on Deno and Bun
+// bench/async-hooks-preload.mjs installs runtimes/awaits/load-hooks.mjs); with
 // TSPROFILE_BENCH_WRAPPERS_ONLY=1 it is the wrappers alone (the mechanism before it), for comparison.
 // As a child: bench/async.ts --work promise|waits|http --mode enabled|disabled  (prints one JSON line)
 // As the load generator: bench/async.ts --load <port>  (prints the timed part's ms)
@@ -240,22 +241,22 @@ if (values.load) {
   const bin = (n: string) => join(root, "test", "runtimes", "node_modules", ".bin", n);
   const register = join(root, "runtimes", "loader", "register.mjs");
   const self = join(root, "bench", "async.ts");
+  const hooks = join(root, "bench", "async-hooks-preload.mjs");
   const all: [string, string, string[]][] = [
     ["node20", process.env.TSPROFILE_NODE20 ?? "/usr/bin/node", ["--import", register, self]],
     ["node24", bin("node"), ["--import", register, self]],
-    ["deno", bin("deno"), ["run", "-A", "--no-lock", self]],
-    ["bun", bin("bun"), [self]],
+    ["deno", bin("deno"), ["run", "-A", "--no-lock", "--preload", hooks, self]],
+    ["bun", bin("bun"), ["--preload", hooks, self]],
   ];
   const wanted = values.runtimes?.split(",");
   const works = values.workloads?.split(",") ?? ["promise", "waits", "http"];
   const rounds = Number(values.rounds ?? 7);
-  /** Node's loader (runtimes/loader/register.mjs) instruments the child's awaits when its TSPROFILE_CHILD asks (opted in). */
+  /** Node's loader (runtimes/loader/register.mjs) instruments the child's awaits when its TSPROFILE_CHILD asks. */
   const childEnv = (mode: string): Record<string, string | undefined> => {
     const env: Record<string, string | undefined> = { ...process.env };
     delete env.TSPROFILE_CHILD;
     if (mode === "enabled" && process.env.TSPROFILE_BENCH_WRAPPERS_ONLY) return env;
     env.TSPROFILE_CHILD = JSON.stringify({ asyncMode: mode });
-    env.TSPROFILE_AWAIT_INSTRUMENT = "1";
     return env;
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -296,6 +296,31 @@ test("running gap: the late part takes the next sample's async stack", () => {
   );
 });
 
+test("async stacks: a sample stamped up to an interval before the resume it shows takes that wait's callers", () => {
+  // [C internal, B, E]@50 before the wait main A > handler B ends at 55 (within the interval, 10): under A. A
+  // wait ending at 65 is past the interval: the sample keeps its own path (B at the top level).
+  const flags = { flags: { [C]: FrameFlag.internal } };
+  const samples: Sample[] = [[[D], 0], [[C, B, E], 50]];
+  const opts = { gapCap: 10, duration: 60, interval: 10, ...flags };
+  assert.is(
+    show(run(samples, opts, [[1, 55, [A, B]]])),
+    tree("[root] 60 a=40", "  A 50 a=40", "    B 50 a=40", "      [await] 40 s=40 a=40", "      E 10 s=10", "  D 10 s=10"),
+  );
+  assert.is(
+    show(run(samples, { ...opts, duration: 70 }, [[1, 65, [A, B]]])),
+    tree(
+      "[root] 70 a=45",
+      "  A 45 a=45",
+      "    B 45 a=45",
+      "      [await] 45 s=45 a=45",
+      "  D 10 s=10",
+      "  B 10",
+      "    E 10 s=10",
+      "  [idle] 5 s=5",
+    ),
+  );
+});
+
 test("gap rule: gapCap 0 makes every sample's time idle", () => {
   assert.is(
     show(run([[[A], 0], [[B], 10]], { gapCap: 0, duration: 15 })),

@@ -263,7 +263,7 @@ function buildEntries(
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
   const isIdle = (i: number): boolean => samples.state[i] === 1;
-  const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags);
+  const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags, interval);
   const pathOf = (i: number): Path => {
     const own = samplePath(samples.stack[i], samples.state[i]);
     return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
@@ -325,23 +325,34 @@ function buildEntries(
 /**
  * Async stacks: a sample's path re-rooted under the callers recorded by the wait that last reached JavaScript
  * (largest end <= t, ties: the later in input order), when that wait's stack contains the sample's first
- * frame that is neither internal nor hidden, after a frame of that kind.
+ * frame that is neither internal nor hidden, after a frame of that kind; failing that, the same with the wait that
+ * ends first in (t, t + interval] (ties: the earlier in input order).
  */
 class LogicalPaths {
-  private readonly cache = new Map<string, Path>();
+  private readonly cache = new Map<string, Path | null>();
   constructor(
     private readonly waits: Wait[],
     private readonly stackPaths: StackPaths,
     private readonly flags: Uint8Array,
+    private readonly interval: number,
   ) {}
 
   get(own: Path, t: number): Path {
     let last = -1;
+    let next = -1;
     this.waits.forEach((wait, i) => {
       if (wait.end <= t && (last === -1 || wait.end >= this.waits[last].end)) last = i;
+      if (wait.end > t && wait.end <= t + this.interval && (next === -1 || wait.end < this.waits[next].end)) next = i;
     });
-    if (last === -1) return own;
-    const stack = this.waits[last].stack;
+    for (const w of [last, next]) {
+      const path = w === -1 ? null : this.rerooted(own, this.waits[w].stack);
+      if (path) return path;
+    }
+    return own;
+  }
+
+  /** own under the callers of a wait's stack, or null where the rule does not apply. */
+  private rerooted(own: Path, stack: number): Path | null {
     const key = `${stack}/${own.join(",")}`;
     let path = this.cache.get(key);
     if (path === undefined) {
@@ -350,7 +361,7 @@ class LogicalPaths {
         f < SYNTHETIC_BASE && (this.flags[f] & (FrameFlag.internal | FrameFlag.hidden)) === 0;
       const u = own.findIndex(shown);
       const k = u === -1 ? -1 : waited.indexOf(own[u]);
-      path = k > 0 && waited.slice(0, k).some(shown) ? [...waited.slice(0, k), ...own.slice(u)] : own;
+      path = k > 0 && waited.slice(0, k).some(shown) ? [...waited.slice(0, k), ...own.slice(u)] : null;
       this.cache.set(key, path);
     }
     return path;

@@ -110,9 +110,9 @@ impl Session {
             }
         }
         let end = round_time(o.duration).max(self.last_time);
-        let stitch = Stitch::build(self, end, o.frame_flags);
-        let runtime_only = runtime_only_paths(&self.trie, o.frame_flags);
         let interval = round_time(o.interval);
+        let stitch = Stitch::build(self, end, interval, o.frame_flags);
+        let runtime_only = runtime_only_paths(&self.trie, o.frame_flags);
         let wake_bound = if o.idle_sampled { f64::INFINITY } else { 4.0 * interval };
         Some(AwaitCtx { interval, wake_bound, paths, stitch, runtime_only })
     }

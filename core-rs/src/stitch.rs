@@ -1,7 +1,9 @@
 //! Await attribution's logical stacks (SPEC, "Async stacks"): code that runs after an await is entered from the
 //! event loop, so its sampled stack starts at the resumed function. The wait whose completion last reached
 //! JavaScript names the logical stack that awaited; when that stack contains the resumed function, the sample
-//! is re-rooted under the callers the wait recorded (main > handler instead of a second top-level handler).
+//! is re-rooted under the callers the wait recorded (main > handler instead of a second top-level handler). When
+//! it does not, the first wait to end within an interval after the sample is tried: a sampler may stamp a sample
+//! before it stops the thread (JavaScriptCore), so a resumed function's first sample can precede the resume.
 //!
 //! Built once per process (it interns the re-rooted paths, which needs the trie mutable), then consulted per
 //! sample through a cursor over the waits in order of end.
@@ -13,6 +15,8 @@ use crate::{is_real, FLAG_HIDDEN, FLAG_INTERNAL, SYNTH_IDLE};
 pub(crate) struct Stitch {
     /// (clipped end, stack id) of every wait, ascending by end, ties in input order.
     by_end: Vec<(f64, i32)>,
+    /// How far after a sample the fallback wait may end (the rounded interval).
+    interval: f64,
     /// key(sample path, wait stack + 1) -> the re-rooted path; absent = the sample's own path.
     map: KeyMap<u32>,
 }
@@ -25,7 +29,7 @@ pub(crate) struct Cursor<'a> {
 
 impl Stitch {
     /// None when no sample is re-rooted.
-    pub(crate) fn build(s: &mut Session, end: f64, flags: &[u8]) -> Option<Stitch> {
+    pub(crate) fn build(s: &mut Session, end: f64, interval: f64, flags: &[u8]) -> Option<Stitch> {
         let mut by_end: Vec<(f64, i32)> =
             (0..s.waits.len()).filter_map(|i| s.waits.get(i).map(|w| (s.wait_end(i, &w).min(end), w.stack))).collect();
         // Stable: equal ends stay in input order, so the last of them is the latest.
@@ -59,16 +63,21 @@ impl Stitch {
             while cur < by_end.len() && by_end[cur].0 <= t {
                 cur += 1;
             }
-            if cur == 0 || s.trie.frame.get(p as usize) == Some(&SYNTH_IDLE) {
+            if s.trie.frame.get(p as usize) == Some(&SYNTH_IDLE) {
                 continue;
             }
-            let stack = by_end[cur - 1].1;
             let u = *first
                 .entry(u64::from(p))
                 .or_insert_with(|| frames_of(s, p).into_iter().find(|&f| shown(f)).unwrap_or(NONE));
-            if u == NONE || after_shown.get(&key((stack + 1) as u32, u)) != Some(&true) {
+            if u == NONE {
                 continue;
             }
+            let applies = |stack: i32| after_shown.get(&key((stack + 1) as u32, u)) == Some(&true);
+            let last = cur.checked_sub(1).map(|c| by_end[c].1);
+            let next = by_end.get(cur).filter(|w| w.0 <= t + interval).map(|w| w.1);
+            let Some(stack) = last.filter(|&w| applies(w)).or_else(|| next.filter(|&w| applies(w))) else {
+                continue;
+            };
             if let std::collections::hash_map::Entry::Vacant(e) = map.entry(key(p, (stack + 1) as u32)) {
                 e.insert(p);
                 todo.push((p, stack));
@@ -78,7 +87,7 @@ impl Stitch {
             let q = reroot(s, p, stack, flags);
             map.insert(key(p, (stack + 1) as u32), q);
         }
-        (!map.is_empty()).then_some(Stitch { by_end, map })
+        (!map.is_empty()).then_some(Stitch { by_end, interval, map })
     }
 
     pub(crate) fn cursor(&self) -> Cursor<'_> {
@@ -94,11 +103,11 @@ impl Cursor<'_> {
         while self.next < by_end.len() && by_end[self.next].0 <= t {
             self.next += 1;
         }
-        if self.next == 0 {
-            return p;
-        }
-        let stack = by_end[self.next - 1].1;
-        self.st.map.get(&key(p, (stack + 1) as u32)).copied().unwrap_or(p)
+        // The map holds only re-rooted pairs: absent for the last wait, the fallback (build's choice) is tried.
+        let at = |i: usize| by_end.get(i).and_then(|w| self.st.map.get(&key(p, (w.1 + 1) as u32)).copied());
+        let last = self.next.checked_sub(1).and_then(at);
+        let next = by_end.get(self.next).filter(|w| w.0 <= t + self.st.interval).and_then(|_| at(self.next));
+        last.or(next).unwrap_or(p)
     }
 }
 

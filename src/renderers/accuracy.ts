@@ -98,8 +98,11 @@ function guessedTime({ meta, samples, waits }: Session): number {
   for (let i = 0; i + 1 < time.length; i++) {
     const dt = time[i + 1] - time[i];
     if (dt <= bound) continue;
+    // Bun's idle is one sample per span the kernel saw, its end placed where the thread woke (runtimes/bun/
+    // runnable.ts): a gap after one is known idle time. V8 samples idle every interval: a gap is a starved sampler.
+    const spans = meta.runningGap === "previous";
     const unexplained = meta.idleSampled
-      ? !(state[i] === SampleState.idle && state[i + 1] === SampleState.idle)
+      ? !(state[i] === SampleState.idle && (spans || state[i + 1] === SampleState.idle))
       : !pendingAt(time[i] + dt / 2);
     if (unexplained) guessed += dt - bound;
   }

@@ -523,7 +523,11 @@ export class Recorder {
         pending.push(r);
         continue;
       }
-      const f = convertFrame(raw, locator);
+      // tsprofile's dependencies (acorn parsing as the await instrumentation loads a file) are not the program's:
+      // not worth locating (acorn.js alone took 100 ms of a stop).
+      const f = raw.program || raw.kind !== "js"
+        ? convertFrame(raw, locator)
+        : { name: raw.name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
       map[r] = table.frame(f);
       if (raw.kind === "js") located.set(`${raw.file}\u0000${f.name}`, f);
     }

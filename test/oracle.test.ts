@@ -304,7 +304,14 @@ test("async stacks: a sample stamped up to an interval before the resume it show
   const opts = { gapCap: 10, duration: 60, interval: 10, ...flags };
   assert.is(
     show(run(samples, opts, [[1, 55, [A, B]]])),
-    tree("[root] 60 a=40", "  A 50 a=40", "    B 50 a=40", "      [await] 40 s=40 a=40", "      E 10 s=10", "  D 10 s=10"),
+    tree(
+      "[root] 60 a=40",
+      "  A 50 a=40",
+      "    B 50 a=40",
+      "      [await] 40 s=40 a=40",
+      "      E 10 s=10",
+      "  D 10 s=10",
+    ),
   );
   assert.is(
     show(run(samples, { ...opts, duration: 70 }, [[1, 65, [A, B]]])),

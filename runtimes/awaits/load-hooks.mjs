@@ -72,6 +72,8 @@ const BUN_CODE = /\.(?:m?[jt]s)$/;
 /** What makes Bun run a file without import/export as CommonJS (a plugin's CommonJS output is never run: Bun
  * issues 19279 and 39786). */
 const COMMONJS_HINTS = /\b(?:require|module|exports|__dirname|__filename)\b/;
+/** Static import/export or import.meta: an ES module to Bun. Stricter than session/source/ts-format.mjs's, whose
+ * dynamic import() and any line starting with `await` a CommonJS file may have. */
 const ESM_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)|\bimport\.meta\b/m;
 
 /**

@@ -89,8 +89,6 @@ export function instrumentBunAwaits() {
   ).Bun;
   if (!bun || typeof bun.plugin !== "function") return false;
   const table = shiftsTable();
-  // Error stacks at the user's columns, as on Node (Bun's own printer of an uncaught error shows the engine's).
-  installStackColumns((file) => /** @type {any} */ (table.get(file)) ?? null);
   /** @type {Set<string>} */
   const seen = new Set();
   const consider = (/** @type {{ path: string, importer?: string }} */ args) => {
@@ -106,6 +104,9 @@ export function instrumentBunAwaits() {
     if (!esm || topLevelThis(source, typescript)) return;
     const contents = instrumented(table, file, source, { typescript });
     if (contents === null) return;
+    // Error stacks at the user's columns, as on Node, once a file is instrumented (Bun's own printer of an
+    // uncaught error shows the engine's).
+    if (table.size === 1) installStackColumns((f) => /** @type {any} */ (table.get(f)) ?? null);
     const exact = new RegExp(`^${file.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}$`);
     bun.plugin({
       name: "tsprofile-awaits-file",

@@ -299,6 +299,8 @@ export class Recorder {
   /** The offset was read from the clocks themselves: the drains' bounds cannot improve it. */
   private exact = false;
   readonly rawFrames: RawFrame[] = [];
+  /** Raw frames some stack holds (the others were seen only in tsprofile's own work: never located). */
+  private readonly inStacks = new Set<number>();
   private readonly byPosition = new Map<number, Map<number, number>>();
   private readonly byName = new Map<string, number>();
   /** Stacks of raw frames (rawFrames ids). */
@@ -359,6 +361,7 @@ export class Recorder {
       else if (!own || f.program) {
         own = 0;
         stack = this.stacks.stack(stack, raw);
+        this.inStacks.add(raw);
       }
     }
     this.sampleStack.push(stack);
@@ -371,6 +374,7 @@ export class Recorder {
     if (this.truncated < 0) {
       this.truncated = this.rawFrames.length;
       this.rawFrames.push({ ...TRUNCATED_FRAME, own: false, program: false });
+      this.inStacks.add(this.truncated);
     }
     return this.truncated;
   }
@@ -523,11 +527,10 @@ export class Recorder {
         pending.push(r);
         continue;
       }
-      // tsprofile's dependencies (acorn parsing as the await instrumentation loads a file) are not the program's:
-      // not worth locating (acorn.js alone took 100 ms of a stop).
-      const f = raw.program || raw.kind !== "js"
-        ? convertFrame(raw, locator)
-        : { name: raw.name || "(anonymous)", file: raw.file, line: raw.line, col: raw.col, kind: raw.kind };
+      // Frames seen only under tsprofile's own (acorn parsing as the await instrumentation loads a file) are in no
+      // stack: not worth locating (acorn.js alone took 100 ms of a stop).
+      if (!this.inStacks.has(r)) continue;
+      const f = convertFrame(raw, locator);
       map[r] = table.frame(f);
       if (raw.kind === "js") located.set(`${raw.file}\u0000${f.name}`, f);
     }

@@ -150,6 +150,9 @@ export const FrameFlag = {
   hidden: 2,
   /** Library code after --hide/--show overrides: grouped into "[N frames hidden]" unless showAll. */
   library: 4,
+  /** A builtin with no source file (a native function): when no frame of the program calls it, the runtime's own
+   * work (await attribution, core-rs/SPEC.md); shown as any other frame. */
+  builtin: 8,
 } as const;
 
 /** Frame ids at and above this value are synthetic frames made by the core; they never appear in a StackTable. */

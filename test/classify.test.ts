@@ -64,8 +64,12 @@ test("Deno remote modules are libraries named by package", () => {
   assert.is(one(f("https://esm.sh/preact@10.19.0/hooks")).library, "preact");
 });
 
-test("frames without a file are native library code; module-loading glue is internal", () => {
-  assert.equal(one(f("", "JSON.parse", "native")), { flags: FrameFlag.library, library: "native" });
+test("frames without a file are native library code (builtins); module-loading glue is internal", () => {
+  assert.equal(one(f("", "JSON.parse", "native")), {
+    flags: FrameFlag.library | FrameFlag.builtin,
+    library: "native",
+  });
+  assert.is(one(f("[native code]", "parse", "native")).flags, FrameFlag.library | FrameFlag.builtin);
   assert.equal(one(f("", "evaluate", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "(program)", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "whatever", "runtime")).flags, FrameFlag.internal);

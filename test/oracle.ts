@@ -268,10 +268,12 @@ function buildEntries(
     const own = samplePath(samples.stack[i], samples.state[i]);
     return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
   };
-  /** Only the runtime's frames (every real one internal or hidden; state js or native): judged on the flags. */
+  /** Only the runtime's frames (every real one internal, hidden or a builtin; state js, native or gc): judged on the flags. */
   const runtimeOnly = (path: Path): boolean =>
     path.every((f) =>
-      f < SYNTHETIC_BASE ? (frameFlags[f] & (FrameFlag.internal | FrameFlag.hidden)) !== 0 : f === SyntheticFrame.native
+      f < SYNTHETIC_BASE
+        ? (frameFlags[f] & (FrameFlag.internal | FrameFlag.hidden | FrameFlag.builtin)) !== 0
+        : f === SyntheticFrame.native || f === SyntheticFrame.gc
     );
   // With waits, a sample of the runtime alone is shared out like an idle one and no running gap begins or ends at
   // it; it stays a wake-up's target and a running sample for rule 1 (SPEC, await attribution).
@@ -293,10 +295,18 @@ function buildEntries(
     if (waits !== null && interval > 0) {
       // Await attribution, rule 1 (a): a running sample whose thread went idle gets up to the wait it started
       // last; (b) otherwise a pending wait a little later means the program was waiting, not running.
-      const wentIdle = (i + 1 < n && isIdle(i + 1)) || w > 2 * interval;
+      const wentIdle = (i + 1 < n && idleLike(i + 1)) || w > 2 * interval;
       const start = wentIdle && !isIdle(i) && !pendingAt(t) ? lastStartOfRun(waits, t, w) : undefined;
       if (start !== undefined) w = start - t;
-      else if (pendingAt(t + interval)) w = Math.min(w, 2 * interval);
+      else if (pendingAt(t + interval) && 2 * interval < w) {
+        w = 2 * interval;
+        // An idle sample and its gap's remainder are one idle entry for rule 2: a wake-up inside the sample's own
+        // entry ends that entry there.
+        if (idleLike(i) && wakeAt(i + 1) !== undefined) {
+          const e = waits.reduce((m, x) => (x.end >= t && x.end < t + dt ? Math.max(m, x.end) : m), -Infinity);
+          if (e !== -Infinity && e < t + w && (idleSampled || t + dt - e <= 4 * interval) && !pendingAt(e)) w = e - t;
+        }
+      }
     }
     if (idleSampled && i + 1 < n && !idleLike(i) && !idleLike(i + 1) && w === capped) {
       // A running gap (SPEC §1; rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to

@@ -30,6 +30,7 @@ pub const SYNTHETIC_BASE: u32 = 0xffff_ff00;
 pub const SYNTH_ROOT: u32 = 0xffff_ff00;
 pub const SYNTH_SELF: u32 = 0xffff_ff01;
 pub const SYNTH_IDLE: u32 = 0xffff_ff02;
+pub const SYNTH_GC: u32 = 0xffff_ff03;
 pub const SYNTH_NATIVE: u32 = 0xffff_ff04;
 pub const SYNTH_AWAIT: u32 = 0xffff_ff05;
 /// Number of synthetic frame ids in use (root .. outOfContext).
@@ -39,6 +40,7 @@ pub const NO_LIBRARY: u32 = 0xffff_ffff;
 pub const FLAG_INTERNAL: u8 = 1;
 pub const FLAG_HIDDEN: u8 = 2;
 pub const FLAG_LIBRARY: u8 = 4;
+pub const FLAG_BUILTIN: u8 = 8;
 
 pub const NODE_VISIBLE: u8 = 1;
 pub const NODE_GROUP_ROOT: u8 = 2;

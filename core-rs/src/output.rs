@@ -5,8 +5,8 @@ use crate::ingest::Session;
 use crate::stitch::Stitch;
 use crate::weights::{AwaitCtx, Gaps};
 use crate::{
-    err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, FLAG_HIDDEN,
-    FLAG_INTERNAL, SYNTHETIC_BASE, SYNTH_AWAIT, SYNTH_NATIVE,
+    err, flat, group, paths, processors, round_time, tree, weights, AsyncMode, Error, Options, FLAG_BUILTIN,
+    FLAG_HIDDEN, FLAG_INTERNAL, SYNTHETIC_BASE, SYNTH_AWAIT, SYNTH_GC, SYNTH_NATIVE,
 };
 
 /// session/types.ts ProcessedTree: nodes in pre-order (node 0 = root), groups, flat rows.
@@ -77,16 +77,16 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
     Ok(start)
 }
 
-/// Per core path (SPEC, await rule 3): no frame of the program's, only the runtime's (every real frame internal
-/// or hidden, in state js or native; the empty path too). Decided on the flags, so showAll changes nothing.
+/// Per core path (SPEC, await rule 3): no frame of the program's, only the runtime's (every real frame internal,
+/// hidden or a builtin, in state js, native or gc; the empty path too). Decided on the flags, so showAll changes nothing.
 fn runtime_only_paths(trie: &Trie, flags: &[u8]) -> Vec<bool> {
     let mut out = vec![true; trie.len()];
     for n in 1..trie.len() {
         let f = trie.frame[n];
         let own = if f < SYNTHETIC_BASE {
-            flags.get(f as usize).is_some_and(|&x| x & (FLAG_INTERNAL | FLAG_HIDDEN) != 0)
+            flags.get(f as usize).is_some_and(|&x| x & (FLAG_INTERNAL | FLAG_HIDDEN | FLAG_BUILTIN) != 0)
         } else {
-            f == SYNTH_NATIVE
+            f == SYNTH_NATIVE || f == SYNTH_GC
         };
         out[n] = own && out[trie.parent[n] as usize];
     }

@@ -743,7 +743,7 @@ fn flat_view_counts_recursion_once_and_orders() {
 #[test]
 fn flat_view_uses_filtered_paths_and_skips_empty_ones() {
     let mut c = case(3);
-    c.flags = vec![0, FLAG_INTERNAL, 0];
+    c.flags = vec![0, FLAG_INTERNAL, FLAG_BUILTIN];
     c.paths = vec![vec![0, 1], vec![1]];
     c.samples = vec![(0, 0.0, ST_JS), (1, 1.0, ST_JS), (-1, 3.0, ST_JS)];
     c.duration = 6.0;
@@ -1098,6 +1098,22 @@ fn the_piece_from_a_wake_up_to_the_next_running_sample_is_that_sample() {
     c.samples = vec![(2, 100.0, ST_JS)];
     c.waits = vec![(0.0, 80.0, W_B)];
     assert_eq!(show(&c.run())[1..], ["  f1 80 a=80", "    await 80 s=80 a=80", "  f2 30 s=30"]);
+}
+
+#[test]
+fn a_wake_up_inside_an_idle_samples_shortened_entry_wakes_into_the_next_sample() {
+    let mut c = abc();
+    // f0 idle at 0, f2 runs at 25 (a late sampler); the wait, pending at 10, ends at 12, inside the idle sample's
+    // entry that rule 1 (b) shortened to [0, 20): [12, 25) is f2's, not [12, 20) idle and [20, 25) f2's.
+    c.samples = vec![(0, 0.0, ST_IDLE), (2, 25.0, ST_JS)];
+    c.duration = 30.0;
+    c.gap_cap = 1000.0;
+    c.interval = 10.0;
+    c.waits = vec![(0.0, 12.0, W_B)];
+    assert_eq!(show(&c.run()), vec!["root 30 a=12", "  f2 18 s=18", "  f1 12 a=12", "    await 12 s=12 a=12"]);
+    // Another wait still pending at 12: no wake-up piece; the entry keeps [0, 20), the rest is idle.
+    c.waits = vec![(0.0, 12.0, W_B), (5.0, 40.0, W_A)];
+    assert!(!show(&c.run()).contains(&"  f2 18 s=18".to_string()));
 }
 
 #[test]
@@ -1814,6 +1830,24 @@ fn a_sample_of_the_runtime_alone_is_shared_out_like_idle_while_a_wait_is_pending
     c.show_all = false;
     c.mode = AsyncMode::Disabled;
     assert_eq!(show(&c.run()), vec!["root 40", "  self 30 s=30", "  f0 10 s=10"]);
+}
+
+#[test]
+fn builtins_called_by_the_runtime_and_garbage_collection_are_the_runtimes_work() {
+    // f0 the program's, f1 internal, f2 a builtin; paths [f0], [f1, f2], [f0, f2], and the empty path in state gc.
+    let mut c = case(3);
+    c.flags = vec![0, FLAG_INTERNAL, FLAG_BUILTIN];
+    c.paths = vec![vec![0], vec![1, 2], vec![0, 2]];
+    // f0 runs until it starts its wait at 8 (the next sample is garbage collection: it went idle), then the
+    // runtime's builtin and a collection run while the wait is pending, then the program's call of the builtin.
+    c.samples = vec![(0, 0.0, ST_JS), (-1, 10.0, ST_GC), (1, 20.0, ST_JS), (2, 30.0, ST_JS)];
+    c.duration = 40.0;
+    c.interval = 10.0;
+    c.waits = vec![(8.0, 30.0, 0)];
+    assert_eq!(
+        show(&c.run()),
+        vec!["root 40 a=22", "  f0 40 a=22", "    await 22 s=22 a=22", "    f2 10 s=10", "    self 8 s=8"]
+    );
 }
 
 // SPEC, diff of two trees.

@@ -387,13 +387,24 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
         if let Some(sweep) = sw.as_ref().filter(|_| interval > 0.0) {
             // Rule 1: (a) a running sample whose thread went idle gets up to the wait it started last;
             // (b) otherwise a wait pending a little later caps the credit at two intervals.
-            let went_idle = next.is_some_and(&is_idle) || w > 2.0 * interval;
+            let went_idle = next.is_some_and(&idle_like) || w > 2.0 * interval;
             let started =
                 (went_idle && !is_idle(p) && !sweep.pending_at(t)).then(|| sweep.last_start_in(t, w)).flatten();
             if let Some(start) = started {
                 w = start - t;
             } else if w > 2.0 * interval && sweep.pending_at(t + interval) {
                 w = 2.0 * interval;
+                // An idle sample and its remainder are one idle entry for rule 2: a wake-up inside the sample's
+                // own entry ends it there, so the piece from the wake-up on is the next sample's.
+                if idle_like(p) && wake.is_some() {
+                    let bound = sweep.ctx.wake_bound;
+                    if let Some(e) = sweep
+                        .latest_end_in(t, t + dt)
+                        .filter(|&e| e < t + w && t + dt - e <= bound && !sweep.pending_at(e))
+                    {
+                        w = e - t;
+                    }
+                }
             }
         }
         if let Some(j) = wake.filter(|&j| gaps.idle_sampled && !idle_like(p) && !idle_like(j) && w == capped) {

@@ -255,6 +255,8 @@ export function classifyFrames(frames: FrameInfo[], options: ClassifyOptions): C
       }
       if (frame.file !== "" && frame.kind !== "runtime") byFile.set(frame.file, { flags: f, lib });
     }
+    // A builtin (no source): the runtime's own work where only the runtime calls it (core-rs/SPEC.md, awaits).
+    if ((frame.file === "" || frame.file === "[native code]") && !(f & FrameFlag.internal)) f |= FrameFlag.builtin;
     flags[i] = f;
     if (lib) library[i] = libraryId(lib);
   }

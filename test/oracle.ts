@@ -312,7 +312,7 @@ function buildEntries(
       // A running gap (SPEC §1; rule 1 saw no wait): the sampler was starved, the program ran. Sample i keeps up to
       // 2 intervals, the late part goes to sample i + 1's path just before its own entry (runningGap "previous":
       // sample i keeps all of it); nothing is idle, so rules 2 and 3 see no idle entry here.
-      const head = toPrevious ? dt : interval > 0 ? Math.min(w, 2 * interval) : w;
+      const head = toPrevious ? dt : interval > 0 ? Math.min(w, 2 * interval, Math.floor(dt / 2)) : w;
       entries.push({ path: pathOf(i), w: head, cpu: cpuOf(i), at: t, idle: false });
       if (dt > head) entries.push({ path: pathOf(i + 1), w: dt - head, cpu: 0, at: t + head, idle: false });
       continue;

@@ -213,13 +213,16 @@ fn running_gap_is_running_time_its_late_part_the_next_samples() {
     // Interval 2: f0 keeps 4, f1 gets 97 + its own 10.
     c.interval = 2.0;
     assert_eq!(show(&c.run()), vec!["root 111", "  f1 107 s=107", "  f0 4 s=4"]);
-    // A gap up to 2 intervals is all sample i's (a sample a little late changes nothing); one more us moves.
+    // A gap up to 4 intervals is split at its middle (the change lies anywhere in it), rounded down for f0.
     c.samples = vec![(0, 0.0, ST_JS), (1, 4.0, ST_JS)];
     c.duration = 14.0;
-    assert_eq!(show(&c.run()), vec!["root 14", "  f1 10 s=10", "  f0 4 s=4"]);
-    c.samples = vec![(0, 0.0, ST_JS), (1, 5.0, ST_JS)];
-    c.duration = 15.0;
-    assert_eq!(show(&c.run()), vec!["root 15", "  f1 11 s=11", "  f0 4 s=4"]);
+    assert_eq!(show(&c.run()), vec!["root 14", "  f1 12 s=12", "  f0 2 s=2"]);
+    c.samples = vec![(0, 0.0, ST_JS), (1, 7.0, ST_JS)];
+    c.duration = 17.0;
+    assert_eq!(show(&c.run()), vec!["root 17", "  f1 14 s=14", "  f0 3 s=3"]);
+    c.samples = vec![(0, 0.0, ST_JS), (1, 9.0, ST_JS)];
+    c.duration = 19.0;
+    assert_eq!(show(&c.run()), vec!["root 19", "  f1 15 s=15", "  f0 4 s=4"]);
     // States other than idle are running: [gc] and an empty stack too.
     c.interval = 0.0;
     c.samples = vec![(0, 0.0, ST_GC), (-1, 100.0, ST_JS)];

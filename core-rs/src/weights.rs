@@ -413,8 +413,8 @@ fn entries<C: CpuDeltas, F: FnMut(u32, f64, f64)>(
             // runningGap "previous"); nothing is idle.
             let head = if gaps.to_previous {
                 dt
-            } else if gaps.interval > 0.0 && 2.0 * gaps.interval < w {
-                2.0 * gaps.interval
+            } else if gaps.interval > 0.0 {
+                w.min(2.0 * gaps.interval).min((dt / 2.0).floor())
             } else {
                 w
             };

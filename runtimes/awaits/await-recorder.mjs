@@ -63,6 +63,9 @@ export class AwaitRecorder {
     this.pendContext = [];
     this.actDone = new Uint8Array(1024);
     this.actLastResume = new Float64Array(1024);
+    /** Its run of back-to-back awaits (see close()): where the run began, and its logged wait's index + 1 (0: none). */
+    this.actRunStart = new Float64Array(1024);
+    this.actRunWait = new Int32Array(1024);
     /** Awaits that ended since start() and lasted at least MIN_LOGGED_MS: index i of each w* array. */
     this.n = 0;
     this.wAct = new Int32Array(4096);
@@ -208,6 +211,8 @@ export class AwaitRecorder {
     this.pendTo = grown(this.pendTo, id);
     this.actDone = grown(this.actDone, id);
     this.actLastResume = grown(this.actLastResume, id);
+    this.actRunStart = grown(this.actRunStart, id);
+    this.actRunWait = grown(this.actRunWait, id);
   }
 
   /** A module's top-level activation (created on its first top-level await). */
@@ -256,23 +261,41 @@ export class AwaitRecorder {
 
   /**
    * The pending await of activation a ended at `now`; logged if it lasted long enough to hold idle time (most
-   * awaits last microtasks: a settled promise, an async function that did not suspend).
+   * awaits last microtasks: a settled promise, an async function that did not suspend). Awaits that follow each
+   * other back to back (each begins within MIN_LOGGED_MS of the last one's end: a loop awaiting setImmediate, or
+   * a stream's buffered chunks) are one run, logged as one wait once the run is long enough: each alone is too
+   * short to log, but together they are the function waiting, and the event loop turns between them are idle.
    * @param {number} a @param {number} now
    */
   close(a, now) {
     this.actPending[a] = 0;
-    this.actLastResume[a] = now;
     const start = this.pendStart[a];
-    if (now - start < MIN_LOGGED_MS || start < this.startedAt) return;
+    const backToBack = start - this.actLastResume[a] <= MIN_LOGGED_MS;
+    this.actLastResume[a] = now;
+    if (start < this.startedAt) return;
+    if (!backToBack) {
+      this.actRunStart[a] = start;
+      this.actRunWait[a] = 0;
+    }
+    const j = this.actRunWait[a] - 1;
+    if (j >= 0 && j < this.n && this.wAct[j] === a && now - start < MIN_LOGGED_MS) {
+      this.wEnd[j] = now; // the run's wait goes on
+      this.wTo[j] = this.pendTo[a];
+      return;
+    }
+    const from = now - start < MIN_LOGGED_MS ? Math.max(this.actRunStart[a], this.startedAt) : start;
+    if (now - from < MIN_LOGGED_MS) return;
     const i = this.n++;
     if (i >= this.wAct.length) this.growAwaits(i);
     this.wAct[i] = a;
     this.wSite[i] = this.pendSite[a];
-    this.wStart[i] = start;
+    this.wStart[i] = from;
     this.wEnd[i] = now;
     this.wFrom[i] = this.pendFrom[a];
     this.wTo[i] = this.pendTo[a];
     if (this.context !== null) this.wContext[i] = this.pendContext[a] ?? 0;
+    this.actRunStart[a] = from;
+    this.actRunWait[a] = i + 1;
   }
 
   /** Activation a runs again (after an await, or a yield). */

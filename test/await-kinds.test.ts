@@ -2,13 +2,14 @@
 // own awaits are instrumented as it loads (runtimes/awaits/instrument.mjs: Node's loader, Deno's load hook, Bun's
 // plugin). test/fixtures/await-kinds.ts awaits ~7 ms (a request and response over a kept-open TCP socket, the
 // lines of a child process through `for await`, Promise.all of two timers, events.once, a promise another callback
-// resolves), then spins 3 ms, 200 times; the awaiting function's share of the profile is compared with what the
-// fixture measured with performance.now(). Without the instrumentation (TSPROFILE_AWAIT_INSTRUMENT=0) the awaiting
-// function gets about 0% in socket, lines, once and callback (the wait shows as [idle], or under the function that
-// started the timer), so the bounds (10 points for the await, 14 for socket and lines, 8 for the spin) fail then;
-// they are wide for a machine shared with other work. Shares are of the profile less its top-level [idle] (the
-// leading span, before the fixture's clock starts, is idle; a wait the mechanism missed would be there too, and
-// the awaiting function's share would then fall short).
+// resolves, setImmediate in a loop, a worker's message), then spins 3 ms, 200 times; the awaiting function's share
+// of the profile is compared with what the fixture measured with performance.now(). Without the instrumentation
+// (TSPROFILE_AWAIT_INSTRUMENT=0) the awaiting function gets about 0% in socket, lines, once and callback (the wait
+// shows as [idle], or under the function that started the timer), and 12-40% in immediate (each await lasts one
+// turn of the event loop, too short to log alone), so the bounds (10 points for the await, 14 for socket and
+// lines, 8 for the spin) fail then; they are wide for a machine shared with other work. Shares are of the profile
+// less its top-level [idle] (the leading span, before the fixture's clock starts, is idle; a wait the mechanism
+// missed would be there too, and the awaiting function's share would then fall short).
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -119,6 +120,8 @@ test("for await over readline of a child process's stdout", () => check("lines")
 test("Promise.all of a 10 ms and a 6 ms timer: the full wall time of the await", () => check("all"));
 test("events.once of an event emitted by another function's timer", () => check("once"));
 test("a promise resolved by another callback", () => check("callback"));
+test("setImmediate awaited in a loop: one turn of the event loop each", () => check("immediate"));
+test("a worker_threads message round trip", () => check("message"));
 
 test("an error thrown on lines that hold awaits has the same stack as without tsprofile", () => {
   const errorFixture = join(root, "test", "fixtures", "await-error.mjs");

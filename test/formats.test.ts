@@ -210,8 +210,9 @@ test("collapsed: `a;b;c weight` lines; weights are microseconds and add up", () 
 });
 
 test("a running gap (meta.idleSampled): every sample format weighs it as the tree does, with no idle", () => {
-  // work@0, 1 ms; main@2 ms, then the sampler starved 100 ms; work@102 ms, end 105 ms; gapCap 20 ms. The tree:
-  // main 2 ms (2 intervals), work 2 + 98 + 3 ms (SPEC.md §1, running gap); without the flag 80 ms would be idle.
+  // work@0, 1 ms; main@2 ms, then the sampler starved 100 ms; work@102 ms, end 105 ms; gapCap 20 ms. The tree
+  // (SPEC.md §1, running gap): work 1.5 ms (the 1 ms before main splits at its middle), main 0.5 + 2 ms (2
+  // intervals), work 98 + 3 ms; without the flag 80 ms would be idle.
   const s: Session = {
     ...randomSession(0, 1),
     frames: [
@@ -227,16 +228,16 @@ test("a running gap (meta.idleSampled): every sample format weighs it as the tre
   };
   s.meta = { ...s.meta, duration: 105_000, interval: 1000, gapCap: 20_000, idleSampled: true };
   const collapsed = (x: Session) => (render(x, "collapsed") as string).trim().split("\n").sort();
-  const want = ["main (main.ts:1) 2000", "main (main.ts:1);work (main.ts:5) 103000"];
+  const want = ["main (main.ts:1) 2500", "main (main.ts:1);work (main.ts:5) 102500"];
   const cwdless = (x: Session) => ({ ...x, meta: { ...x.meta, cwd: "/app" } });
   assert.equal(collapsed(cwdless(s)), want);
   const tree = JSON.parse(render(s, "json") as string);
   assert.is(tree.root_frame.time, 0.105);
   assert.not.ok(JSON.stringify(tree).includes("[idle]"));
   const speedscope = JSON.parse(render(s, "speedscope") as string).profiles[0];
-  assert.equal(speedscope.weights, [2000, 2000, 101_000], "work, main, then work's late part and its own 3 ms");
+  assert.equal(speedscope.weights, [1500, 2500, 101_000], "work, main, then work's late part and its own 3 ms");
   const p = Profile.decode(gunzipSync(render(s, "pprof") as Uint8Array));
-  assert.equal(p.sample.map((x) => Number(x.value[1])).sort((x, y) => x - y), [2000, 103_000]);
+  assert.equal(p.sample.map((x) => Number(x.value[1])).sort((x, y) => x - y), [2500, 102_500]);
   assert.equal(p.sample.map((x) => Number(x.value[0])).sort((x, y) => x - y), [1, 4], "the late part is no sample");
   // The .cpuprofile: the span over 20 ms written as samples 20 ms apart, and an (idle) node though nothing was
   // idle (V8's mark): our loader reads back the same weights.

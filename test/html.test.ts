@@ -204,12 +204,13 @@ test("html: the timeline's runs follow SPEC.md's weights: gaps capped, the rest 
   );
   assert.is(runs.reduce((a, [, d]) => a + d, 0), s.meta.duration);
   // With meta.idleSampled the 20 ms gap between two running samples is a running gap: 2 ms (2 intervals) to the
-  // sample before it, the late 18 ms to the one after it; only the leading 1 ms is idle.
+  // sample before it, the late 18 ms to the one after it, and the 1 ms between the last two splits at its middle;
+  // only the leading 1 ms is idle.
   assert.equal(timelineRuns({ ...s, meta: { ...s.meta, idleSampled: true } }), [
     ["/1", 1000],
     ["0>4/0", 3000],
-    ["0>1/0", 19000],
-    ["0>1/4", 1000],
+    ["0>1/0", 18500],
+    ["0>1/4", 1500],
   ]);
 });
 

@@ -158,31 +158,38 @@ export function renderCpuProfile({ session, entries }: FormatContext): string {
   let prev = 0;
   // Each entry as samples a reader gives back its weight (SPEC.md §1 as our loader applies it; DevTools gives a
   // sample the time to the next): its own samples an interval apart from its start (readers take the median
-  // spacing for the interval), then samples gapCap apart (no silence a reader could judge idle), the last one an
-  // interval before its end (a running gap gives a sample up to two intervals, the rest to the next sample). The
-  // gap rule's idle is one "(idle)" sample: whatever follows it, the time after an idle sample is idle.
+  // spacing for the interval), then samples gapCap apart (no silence a reader could judge idle), the last one
+  // where the reader ends it at the entry's end: an interval before it, or, where a running gap splits at its
+  // middle (idleSampled), 1 us before it, the next entry's first sample 1 us after its start. The gap rule's idle
+  // is one "(idle)" sample: whatever follows it, the time after an idle sample is idle.
   const step = Math.max(1, Math.floor(session.meta.gapCap));
   const interval = Math.max(1, Math.round(session.meta.interval));
+  const middle = session.meta.idleSampled && session.meta.runningGap !== "previous";
   const sample = (k: number, at: number) => {
     sampleIds.push(k + 2);
     nodes[k + 1].hitCount++;
     deltas.push(at - prev);
     prev = at;
   };
+  let afterRunning = false;
   for (let i = 0; i < ws.node.length; i++) {
     const k = ws.node[i];
     const start = ws.start[i];
     if (k === idleNode) {
       sample(k, start);
+      afterRunning = false;
       continue;
     }
-    const last = start + ws.weight[i] - interval;
+    const end = start + ws.weight[i];
+    const first = middle && afterRunning ? start + 1 : start;
+    const last = middle ? Math.max(first, end - 1) : end - interval;
     const own = Math.max(1, Math.min(ws.count[i], Math.floor(ws.weight[i] / interval)));
-    let at = start;
-    for (let j = 0; j < own; j++, at += interval) sample(k, at);
+    let at = first;
+    for (let j = 0; j < own && (j === 0 || at < last); j++, at += interval) sample(k, at);
     at += step - interval;
     for (let pieces = 0; at < last && pieces < 100_000; at += step, pieces++) sample(k, at);
     if (prev < last) sample(k, last);
+    afterRunning = true;
   }
   const startTime = Math.round(session.meta.startTime * 1000);
   // What DevTools and speedscope ignore and our reader takes: positions already mapped to the sources (mapped

@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "tsprofile_sampler",
-      "sources": ["src/sampler.cc", "src/thread_cpu.cc"],
+      "sources": ["src/sampler.cc", "src/thread_cpu.cc", "src/sampler_priority.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-O2", "-Wall", "-Wno-unused-parameter"],

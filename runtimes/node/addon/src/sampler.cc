@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sampler_priority.h"
 #include "thread_cpu.h"
 
 namespace tsprofile {
@@ -181,6 +182,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     }
     current_ = r.id;
     last_time_ = INT64_MIN;
+    const char* raised = RaiseSamplingThreads();
     // Read after Start(), which re-logs all code first (ms in a large program): the session begins once the
     // profiler samples, and its CPU time is counted from the same moment.
     CpuReading now{MonotonicNowUs(), -1000};
@@ -190,6 +192,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     out.Set("startTime", double(now.time_us));
     out.Set("cpuTime", double(now.cpu_ns) / 1000);
     out.Set("id", id_);
+    out.Set("samplingThread", raised);  // how V8's sampling thread was raised (sampler_priority.h), "" if not
     return out;
   }
 

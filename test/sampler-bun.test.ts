@@ -71,6 +71,20 @@ test("a sleep is idle: sleep 300 ms then spin 100 ms", async () => {
 
 test("a hot loop JSC falls silent in is running time, not idle (Linux)", async () => {
   if (process.platform !== "linux") return console.log("    (Linux only: /proc)");
+  // About 1 run in 10 a silence of the helper thread's own (its readings late on a busy machine) leaves 30-70 ms
+  // of the loop idle: a second run decides, as in loaded-machine.test.ts.
+  let failure = "";
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    failure = await hotLoopRun();
+    if (!failure) return;
+  }
+  assert.unreachable(failure);
+});
+
+let hotLoopBefore = 0;
+
+/** One run of the hot-loop check: "" when it holds, else what failed. */
+async function hotLoopRun(): Promise<string> {
   const sampler = startSampler({ interval: 1000, asyncMode: "disabled" });
   // The helper thread's first reading comes some ms after the start (a loaded machine: tens of ms, once over
   // 100); before it, a silence keeps the gap rule. This sleep covers that, and it is idle.
@@ -78,8 +92,10 @@ test("a hot loop JSC falls silent in is running time, not idle (Linux)", async (
   await new Promise((r) => setTimeout(r, 300));
   const sleep = performance.now() - slept;
   const start = performance.now();
-  let spun = 0;
-  for (let i = 0; i < 10; i++) spun = hotLoop(80);
+  let total = 0;
+  for (let i = 0; i < 10; i++) total = hotLoop(80);
+  const spun = total - hotLoopBefore; // hotLoop returns its total so far (an earlier attempt's included)
+  hotLoopBefore = total;
   const wall = performance.now() - start;
   const s = sampler.stop();
   const r = report(s);
@@ -94,9 +110,10 @@ test("a hot loop JSC falls silent in is running time, not idle (Linux)", async (
   // Before: JSC's silences (up to half the run) past 22 ms each were idle.
   // (The sleep is idle but for what the gap rule gives the sample before it, should the helper start late.)
   const cap = bunGapCap(1000) / 1000;
-  assert.ok(idle > sleep - cap - 5 && idle < sleep + 0.03 * wall, `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`);
-  assert.ok(loop > 0.95 * spun - 20, `hotLoop ${loop.toFixed(0)} ms, spun ${spun} ms`);
-});
+  if (!(idle > sleep - cap - 5 && idle < sleep + 0.03 * wall)) return `[idle] ${idle.toFixed(1)} ms, slept ${sleep} ms`;
+  if (!(loop > 0.95 * spun - 20)) return `hotLoop ${loop.toFixed(0)} ms, spun ${spun} ms`;
+  return "";
+}
 
 test("an async function's first stretch is one frame; a sleep at the end stays in the session", async () => {
   const sampler = startSampler({ interval: 1000, asyncMode: "disabled" }); // the sleep as [idle], not [await]

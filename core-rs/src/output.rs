@@ -78,7 +78,8 @@ fn validate(s: &Session, o: &Options) -> Result<Vec<u32>, Error> {
 }
 
 /// Per core path (SPEC, await rule 3): no frame of the program's, only the runtime's (every real frame internal,
-/// hidden or a builtin, in state js, native or gc; the empty path too). Decided on the flags, so showAll changes nothing.
+/// hidden or a builtin, in state js, native or gc; the empty path too). Decided on the flags, so showAll changes
+/// nothing.
 fn runtime_only_paths(trie: &Trie, flags: &[u8]) -> Vec<bool> {
     let mut out = vec![true; trie.len()];
     for n in 1..trie.len() {

@@ -2,7 +2,7 @@
 // onto the JS thread's core right after the JS thread leaves the event loop, waits out the JS thread's slice, so
 // bursts of a few milliseconds after each wait go unsampled (Deno 2.9, Linux 6.18: 23 of 150 bursts of 3 ms).
 // Raised, it preempts at once. Deno has no addon: libc through Deno's FFI, only where --allow-ffi and
-// --allow-read were granted (no prompt), on Linux with glibc. Never throws: "" when nothing was raised.
+// --allow-read were granted (no prompt), on Linux with glibc. Never throws.
 
 interface DenoFfi {
   build: { os: string; arch: string };
@@ -21,45 +21,42 @@ const PRIO_PROCESS = 0;
 const SYS_SCHED_SETATTR = 314n; // on x86_64 only (the slice is tried there only)
 const SLICE_NS = 100_000n;
 
-/** Raises every V8 sampling thread of this process as far as allowed: "fifo", "nice", "slice", or "". */
-export function raiseSamplingThreads(): string {
+/** Raises every V8 sampling thread of this process as far as allowed: SCHED_FIFO, else nice -5, else a slice. */
+export function raiseSamplingThreads(): void {
   const deno = (globalThis as unknown as { Deno?: DenoFfi }).Deno;
   try {
-    if (deno === undefined || deno.build.os !== "linux") return "";
+    if (deno === undefined || deno.build.os !== "linux") return;
     const granted = (d: { name: string; path?: string }) => deno.permissions.querySync(d).state === "granted";
-    if (!granted({ name: "ffi" }) || !granted({ name: "read", path: "/proc/self/task" })) return "";
+    if (!granted({ name: "ffi" }) || !granted({ name: "read", path: "/proc/self/task" })) return;
     const tids: number[] = [];
     for (const e of deno.readDirSync("/proc/self/task")) {
       const comm = deno.readTextFileSync(`/proc/self/task/${e.name}/comm`);
       if (comm.startsWith("v8:ProfEvntProc")) tids.push(Number(e.name));
     }
-    if (tids.length === 0) return "";
+    if (tids.length === 0) return;
     const libc = deno.dlopen("libc.so.6", {
       sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
       setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
       syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
     });
-    let applied = "";
     try {
       for (const tid of tids) {
         const fifo = Int32Array.of(1); // struct sched_param { int sched_priority; }
-        if (libc.symbols.sched_setscheduler(tid, SCHED_FIFO, fifo) === 0) applied = "fifo";
-        else if (libc.symbols.setpriority(PRIO_PROCESS, tid, -5) === 0) applied = "nice";
-        else if (deno.build.arch === "x86_64") {
+        if (libc.symbols.sched_setscheduler(tid, SCHED_FIFO, fifo) === 0) continue;
+        if (libc.symbols.setpriority(PRIO_PROCESS, tid, -5) === 0) continue;
+        if (deno.build.arch === "x86_64") {
           // struct sched_attr: size, policy (u32), flags (u64), nice (i32), priority (u32), runtime (u64), ...
           const attr = new DataView(new ArrayBuffer(48));
           attr.setUint32(0, 48, true);
           attr.setUint32(4, SCHED_OTHER, true);
           attr.setBigUint64(24, SLICE_NS, true);
-          const r = libc.symbols.syscall(SYS_SCHED_SETATTR, BigInt(tid), new Uint8Array(attr.buffer), 0n);
-          if (Number(r) === 0) applied = "slice";
+          libc.symbols.syscall(SYS_SCHED_SETATTR, BigInt(tid), new Uint8Array(attr.buffer), 0n);
         }
       }
     } finally {
       libc.close();
     }
-    return applied;
   } catch {
-    return ""; // no glibc, an FFI that refuses: sampled as before
+    // no glibc, an FFI that refuses: sampled as before
   }
 }

@@ -182,7 +182,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     }
     current_ = r.id;
     last_time_ = INT64_MIN;
-    const char* raised = RaiseSamplingThreads();
+    RaiseSamplingThreads();  // so that it samples right after a wake-up (sampler_priority.h)
     // Read after Start(), which re-logs all code first (ms in a large program): the session begins once the
     // profiler samples, and its CPU time is counted from the same moment.
     CpuReading now{MonotonicNowUs(), -1000};
@@ -192,7 +192,6 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     out.Set("startTime", double(now.time_us));
     out.Set("cpuTime", double(now.cpu_ns) / 1000);
     out.Set("id", id_);
-    out.Set("samplingThread", raised);  // how V8's sampling thread was raised (sampler_priority.h), "" if not
     return out;
   }
 

@@ -41,34 +41,30 @@ bool IsSamplingThread(const char* tid) {
   return read && std::strncmp(comm, "v8:ProfEvntProc", 15) == 0;
 }
 
-const char* Raise(pid_t tid) {
+void Raise(pid_t tid) {
   sched_param fifo{};
   fifo.sched_priority = 1;
-  if (sched_setscheduler(tid, SCHED_FIFO, &fifo) == 0) return "fifo";
-  if (setpriority(PRIO_PROCESS, tid, -5) == 0) return "nice";
+  if (sched_setscheduler(tid, SCHED_FIFO, &fifo) == 0) return;
+  if (setpriority(PRIO_PROCESS, tid, -5) == 0) return;
   SchedAttr attr{};
   attr.size = sizeof attr;
   attr.sched_policy = SCHED_OTHER;
   attr.sched_runtime = 100000;  // ns: the slice EEVDF gives the thread, which makes its wake-ups preempt
-  if (syscall(SYS_sched_setattr, tid, &attr, 0) == 0) return "slice";
-  return "";
+  syscall(SYS_sched_setattr, tid, &attr, 0);
 }
 
 }  // namespace
 
-const char* RaiseSamplingThreads() {
+void RaiseSamplingThreads() {
   DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return "";
-  const char* applied = "";
+  if (dir == nullptr) return;
   while (dirent* e = readdir(dir)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9' || !IsSamplingThread(e->d_name)) continue;
-    applied = Raise(pid_t(std::atoi(e->d_name)));
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && IsSamplingThread(e->d_name)) Raise(pid_t(std::atoi(e->d_name)));
   }
   closedir(dir);
-  return applied;
 }
 #else
-const char* RaiseSamplingThreads() { return ""; }
+void RaiseSamplingThreads() {}
 #endif
 
 }  // namespace tsprofile

@@ -8,7 +8,7 @@
 namespace tsprofile {
 
 // Raises every V8 sampling thread of this process as far as allowed: SCHED_FIFO priority 1, else nice -5, else
-// a 0.1 ms slice (Linux 6.12+). Returns which was applied ("fifo", "nice", "slice"), or "" (none, or not Linux).
-const char* RaiseSamplingThreads();
+// a 0.1 ms slice (Linux 6.12+). Does nothing where none is allowed, or off Linux.
+void RaiseSamplingThreads();
 
 }  // namespace tsprofile

@@ -12,8 +12,8 @@
 //    collects (tick-sample.cc), so GC cannot be charged to the allocating code from here;
 //  - samples.cpu: the JS thread's CPU time at each sample (see SampleTable.cpu).
 //
-// Loading: one binary per Node ABI (scripts/build-addon.mjs, run at install). Not built at all (no compiler at
-// install, which said so then): the inspector is used quietly. Built, but not for this Node or failing to load:
+// Loading: one binary per Node ABI (scripts/build-addon.mjs, run at install; or the package's prebuilt one, see
+// addon/prebuilt.mjs). Not built at all (no compiler at install, which said so then): the inspector is used quietly. Built, but not for this Node or failing to load:
 // loadAddon() says why in `warning`, and runtimes/index.ts prints it once. TSPROFILE_NO_ADDON=1 forces the
 // inspector; TSPROFILE_ADDON_PATH names the binary to load instead of the one for this ABI (tests, debugging).
 import { existsSync, readdirSync } from "node:fs";
@@ -28,6 +28,7 @@ import { StreamFile, type StreamSink } from "../../session/stream.ts";
 import { captureCallers, gapCapFor } from "../shared/cpuprofile.ts";
 import { TSPROFILE_ROOT } from "../../session/root.ts";
 import { RawConverter, type RawPiece } from "./raw-piece.ts";
+import { extractPrebuilt } from "./addon/prebuilt.mjs";
 import type { StreamWorkerData, StreamWorkerReply } from "./stream-worker.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 import type { NodeSampler, NodeSamplerOptions } from "./sampler.ts";
@@ -69,12 +70,17 @@ const STREAM_ROTATE_MS = 500;
 const STREAM_START_MS = 20_000;
 const STREAM_SILENCE_MS = 5_000;
 
-export type AddonLoad = { binding: AddonBinding; warning?: undefined } | { binding: null; warning: string | null };
+export type AddonLoad = { binding: AddonBinding; path: string; warning?: undefined } | {
+  binding: null;
+  warning: string | null;
+};
 
-export const ADDON_DIR = join(TSPROFILE_ROOT, "runtimes", "node", "addon", "bin");
-/** The binary scripts/build-addon.mjs builds for the running Node. */
+const ADDON_ROOT = join(TSPROFILE_ROOT, "runtimes", "node", "addon");
+export const ADDON_DIR = join(ADDON_ROOT, "bin");
+const abi = (): string => process.versions.modules;
+/** The binary scripts/build-addon.mjs builds (or takes from the prebuilt ones) for the running Node. */
 export const addonPath = (): string =>
-  join(ADDON_DIR, `tsprofile_sampler-${process.platform}-${process.arch}-${process.versions.modules}.node`);
+  join(ADDON_DIR, `tsprofile_sampler-${process.platform}-${process.arch}-${abi()}.node`);
 
 let loaded: AddonLoad | undefined;
 
@@ -86,8 +92,11 @@ export function loadAddon(): AddonLoad {
     return (loaded = { binding: null, warning: null });
   }
   const explicit = process.env.TSPROFILE_ADDON_PATH;
-  const path = explicit || addonPath();
-  if (!existsSync(path)) {
+  // Where the install script did not run (scripts disabled, `bun add`), the package's prebuilt binary for this
+  // Node is written out now, once.
+  const path = explicit || (existsSync(addonPath()) ? addonPath() : extractPrebuilt(ADDON_ROOT, abi(), addonPath()));
+  const build = `node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")}`;
+  if (!path || !existsSync(path)) {
     let others: string[] = [];
     try {
       others = readdirSync(ADDON_DIR).filter((f) => f.endsWith(".node"));
@@ -96,22 +105,23 @@ export function loadAddon(): AddonLoad {
     }
     // Nothing built at all: the install said why; the inspector is the normal path then.
     if (!explicit && others.length === 0) return (loaded = { binding: null, warning: null });
-    const build = `run node ${join(TSPROFILE_ROOT, "scripts", "build-addon.mjs")}`;
     const why = explicit
       ? `${path} does not exist`
-      : `it is not built for Node ${process.version} (ABI ${process.versions.modules}; ${build})`;
+      : `it is not built for Node ${process.version} (ABI ${abi()}; run ${build})`;
     return (loaded = { binding: null, warning: `native sampler unavailable: ${why}` });
   }
   try {
     const binding = createRequire(import.meta.url)(path) as AddonBinding;
     if (typeof binding?.Sampler !== "function") throw new Error("not tsprofile's sampler addon");
-    if (String(binding.moduleVersion) !== process.versions.modules) {
-      throw new Error(`built for ABI ${binding.moduleVersion}, this Node is ABI ${process.versions.modules}`);
+    if (String(binding.moduleVersion) !== abi()) {
+      throw new Error(`built for ABI ${binding.moduleVersion}, this Node is ABI ${abi()}`);
     }
-    return (loaded = { binding });
+    return (loaded = { binding, path });
   } catch (err) {
     const msg = String((err as Error)?.message ?? err).split("\n")[0];
-    return (loaded = { binding: null, warning: `native sampler failed to load (${msg})` });
+    // A prebuilt binary needs what its build machine's C library had (glibc 2.34): build one here instead.
+    const fix = explicit ? "" : `; build one for this system: ${build}`;
+    return (loaded = { binding: null, warning: `native sampler failed to load (${msg})${fix}` });
   }
 }
 
@@ -239,7 +249,8 @@ export function startAddonSampler(
       const { port1, port2 } = new MessageChannel();
       const loader = (globalThis as Record<symbol, { cjs?: Set<string> } | undefined>)[Symbol.for("tsprofile.loader")];
       const workerData: StreamWorkerData = {
-        addonPath: options.addonPath ?? process.env.TSPROFILE_ADDON_PATH ?? addonPath(),
+        addonPath: options.addonPath ??
+          (loaded?.binding ? loaded.path : process.env.TSPROFILE_ADDON_PATH || addonPath()),
         id: started.id,
         path,
         fd: file.descriptor,

@@ -1,6 +1,7 @@
 // Picks the sampler for the runtime we run on. Every sampler emits the same normalised Session.
 import { detectRuntime } from "./shared/runtime.ts";
 import type { Sampler, SamplerOptions } from "./shared/sampler.ts";
+import type { SamplerName } from "../session/types.ts";
 import { startBunSampler } from "./bun/sampler.ts";
 import { startDenoSampler } from "./deno/sampler.ts";
 import { startNodeSampler } from "./node/sampler.ts";
@@ -13,12 +14,24 @@ export type { Sampler, SamplerOptions } from "./shared/sampler.ts";
 export function startSampler(options: SamplerOptions): Sampler {
   switch (detectRuntime()) {
     case "deno":
-      return startDenoSampler(options);
+      return named(startDenoSampler(options), "inspector");
     case "bun":
-      return startBunSampler(options);
+      return named(startBunSampler(options), "jsc");
     default:
       return startNodeDefault(options);
   }
+}
+
+/** The sampler's sessions and stream headers say what recorded them (SessionMeta.sampler: reports show it). */
+export function named(sampler: Sampler, name: SamplerName): Sampler {
+  const { stop, meta } = sampler;
+  sampler.stop = (m) => {
+    const session = stop.call(sampler, m);
+    session.meta.sampler = name;
+    return session;
+  };
+  if (meta) sampler.meta = (m) => ({ ...meta.call(sampler, m), sampler: name });
+  return sampler;
 }
 
 let addonWarned = false;
@@ -32,7 +45,7 @@ function startNodeDefault(options: SamplerOptions): Sampler {
   let why = warning;
   if (binding) {
     try {
-      return startAddonSampler(binding, options);
+      return named(startAddonSampler(binding, options), "addon");
     } catch (err) {
       if (err instanceof RangeError) throw err; // the caller's mistake, not the addon's
       why = `native sampler failed to start (${String((err as Error)?.message ?? err).split("\n")[0]})`;
@@ -42,5 +55,5 @@ function startNodeDefault(options: SamplerOptions): Sampler {
     addonWarned = true;
     process.stderr.write(`tsprofile: ${why}; using the inspector sampler\n`);
   }
-  return startNodeSampler(options);
+  return named(startNodeSampler(options), "inspector");
 }

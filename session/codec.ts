@@ -22,7 +22,17 @@
 // bump: both kinds of file stay readable by both kinds of reader).
 // About 2-3 bytes a sample before deflate and under 1 after it on real profiles (was 13 in format 1, which is
 import { constants as zlibConstants, deflateSync, inflateSync } from "node:zlib";
-import type { FrameInfo, FrameKind, SampleTable, Session, SessionMeta, StackTable, WaitTable } from "./types.ts";
+import { SAMPLER_NAMES } from "./types.ts";
+import type {
+  FrameInfo,
+  FrameKind,
+  SamplerName,
+  SampleTable,
+  Session,
+  SessionMeta,
+  StackTable,
+  WaitTable,
+} from "./types.ts";
 
 export const MAGIC = "TSPROF\u0000";
 export const SESSION_FORMAT_VERSION = 2;
@@ -631,6 +641,8 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
   // Files written before the flag existed read as false: the gap rule they were made with.
   if (m.idleSampled !== undefined && typeof m.idleSampled !== "boolean") fail("bad metadata field idleSampled");
   if (m.runningGap !== undefined && m.runningGap !== "previous") fail("bad metadata field runningGap");
+  const sampler = m.sampler as SamplerName | undefined;
+  if (sampler !== undefined && !SAMPLER_NAMES.includes(sampler)) fail("bad metadata field sampler");
   const t = m.thread as JsonObject | undefined;
   if (t !== undefined && (typeof t !== "object" || t === null || !isCount(t.id) || typeof t.name !== "string")) {
     fail("bad metadata field thread");
@@ -646,6 +658,7 @@ export function validateMeta(value: unknown, fail: Fail): SessionMeta {
     program: f.program,
     cwd: f.cwd,
     runtime: f.runtime,
+    ...(sampler ? { sampler } : {}),
     startStack: [...m.startStack],
     ...(t ? { thread: { id: t.id as number, name: t.name as string } } : {}),
   };

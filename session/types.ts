@@ -30,6 +30,10 @@ export const MIN_INTERVAL_US = 100;
 /** The shortest sampling interval, in seconds (the unit of the API's and the CLI's interval options). */
 export const MIN_INTERVAL = MIN_INTERVAL_US / 1e6;
 
+/** SessionMeta.sampler. */
+export type SamplerName = "addon" | "inspector" | "jsc";
+export const SAMPLER_NAMES: readonly SamplerName[] = ["addon", "inspector", "jsc"];
+
 export interface SessionMeta {
   /** Wall clock at start, epoch milliseconds (for "Recorded:"). */
   startTime: number;
@@ -57,6 +61,12 @@ export interface SessionMeta {
   cwd: string;
   /** e.g. "node 20.20.2". */
   runtime: string;
+  /**
+   * What recorded it (runtimes/index.ts): "addon" tsprofile's native sampler over V8's CPU profiler (Node),
+   * "inspector" V8's through node:inspector (Node without the addon, Deno), "jsc" bun:jsc's sampling profiler.
+   * Absent in a loaded .cpuprofile and in files written before the field existed.
+   */
+  sampler?: SamplerName;
   /** Frame ids (root -> leaf) of the stack that called start(); empty when unknown (SPEC.md, trim stem). */
   startStack: number[];
   /** Set on a worker thread's session (Session.threads); absent on the main thread's. */

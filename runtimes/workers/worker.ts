@@ -7,7 +7,7 @@ import { relative } from "node:path";
 import { getEnvironmentData, isMainThread, threadId } from "node:worker_threads";
 import { encodeSession } from "../../session/session.ts";
 import type { Session } from "../../session/types.ts";
-import { detectRuntime, type Sampler, type SamplerOptions, startSampler } from "../index.ts";
+import { detectRuntime, named, type Sampler, type SamplerOptions, startSampler } from "../index.ts";
 import { startNodeSampler } from "../node/sampler.ts";
 import { channelName, CONFIG_KEY, ENV_KEY, type StopMessage, threadFile, type WorkerConfig } from "./protocol.ts";
 
@@ -55,7 +55,7 @@ export function profileThisWorker(config: WorkerConfig, entry: string | undefine
   try {
     // Node: the inspector sampler, as without the native addon. The addon's profiler would outlive the isolate of
     // a worker terminated mid-run (no JavaScript runs to stop it), and the process dies of SIGSEGV.
-    sampler = runtime === "node" ? startNodeSampler(options) : startSampler(options);
+    sampler = runtime === "node" ? named(startNodeSampler(options), "inspector") : startSampler(options);
   } catch (err) {
     say(`worker ${id}: could not start the sampler (${(err as Error).message}); the worker runs unprofiled`);
     return;

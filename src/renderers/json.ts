@@ -59,7 +59,8 @@ function renderOne(session: Session, tree: ProcessedTree, classification: Classi
   const out: string[] = [
     `{"start_time": ${meta.startTime / 1000}, "duration": ${s(meta.duration)}, "sample_count": ${sampleCount}, ` +
     `"cpu_time": ${meta.cpuTime >= 0 ? s(meta.cpuTime) : null}, "program": ${jsonString(meta.program)}, ` +
-    `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, "accuracy": ${accuracyJson(session)}, ` +
+    `"interval": ${s(meta.interval)}, "runtime": ${jsonString(meta.runtime)}, ` +
+    `"sampler": ${meta.sampler ? jsonString(meta.sampler) : null}, "accuracy": ${accuracyJson(session)}, ` +
     `"root_frame": `,
   ];
   const n = tree.frame.length;

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const out = join(root, "dist", "types");
@@ -43,3 +43,26 @@ if (missing.length) {
   console.error(`build-types: no declarations for ${missing.join(", ")}: add its source to tsconfig.types.json`);
   process.exit(1);
 }
+
+// tsc emits a declaration per source the entry points import, types or not; the package keeps those an entry
+// point's declarations reach (a consumer's compiler reads no other), not the whole tree: a third of the tarball.
+const reached = new Set();
+const pending = Object.values(pkg.exports).map((target) => join(root, target.types));
+while (pending.length) {
+  const file = /** @type {string} */ (pending.pop());
+  if (reached.has(file) || !existsSync(file)) continue;
+  reached.add(file);
+  for (const m of readFileSync(file, "utf8").matchAll(/(?:from\s*|import\(\s*)(["'])(\.\.?\/[^"'\n]*?)\.js\1/g)) {
+    pending.push(join(dirname(file), `${m[2]}.d.ts`));
+  }
+}
+/** @param {string} dir */
+function prune(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) prune(path);
+    else if (!reached.has(path)) rmSync(path);
+  }
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+}
+prune(out);

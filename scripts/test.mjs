@@ -53,6 +53,14 @@ if ((runStatic || selected.some((r) => r !== "node20")) && !existsSync(bin("node
   if (r.status !== 0) fail("npm ci in test/runtimes failed");
 }
 
+// The native sampler for each Node selected, as `npm install` builds it for the machine's (its sources may have
+// changed since): the prebuilt one where it fits, else compiled; a no-op when up to date. Node 24's needs this.
+for (const r of selected.filter((r) => r === "node20" || r === "node24")) {
+  const [node] = RUNTIMES[r]("");
+  const built = spawnSync(node, [join(root, "scripts", "build-addon.mjs")], { encoding: "utf8" });
+  if (!/up to date/.test(built.stderr)) process.stdout.write(`== native sampler (${r}): ${built.stderr}`);
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;

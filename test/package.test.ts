@@ -1,4 +1,4 @@
-// runtimes: node20 -- it packs the package once and starts Node 24, Deno and Bun on it itself
+// runtimes: node20 -- it packs the package once and starts Node 22, Node 24, Deno and Bun on it itself
 // The package as a user gets it: `npm pack`, installed into a fresh project. It ships what runs and no .ts sources;
 // its bin and API run on each runtime; require() loads it; and the project's own tsc, under the settings users start
 // from, resolves every entry point of package.json "exports" to declarations (not to .ts sources, which a consumer's
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { root } from "./runtime-helpers.ts";
+import { archivePath, PREBUILT_TARGETS, readArchive, sourcesHash } from "../runtimes/node/addon/prebuilt.mjs";
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 // npm run from inside an npm script would take that script's settings (npm_config_*): run it as from a shell.
@@ -122,6 +123,9 @@ const SETTINGS: Record<string, Setting> = {
 };
 
 /** The packed tarball's file list and a consumer project that installed it, made once by the first test. */
+// Node 22 as the prebuilds were built against it (npm pack's prepack fetched it): the package runs on its oldest 22.
+const node22 = PREBUILT_TARGETS.find((t) => t.abi === "127")!.node;
+const NODE22 = join(root, "runtimes", "node", "addon", "nodes", `node-v${node22}`, "bin", "node");
 let packedFiles: string[] = [];
 let packedSize = 0;
 let consumer = "";
@@ -183,7 +187,18 @@ test("the tarball ships the bundles, declarations and addon sources, and no .ts 
   }
 });
 
-test("the installed package profiles a program from its bin and through its API on Node 20, Node 24, Deno and Bun", () => {
+test("the tarball ships a prebuilt native sampler for Node 20, 22 and 24 on linux-x64, built from its sources", () => {
+  assert.ok(consumer, "installed");
+  const addon = join(consumer, "node_modules", "tsprofile", "runtimes", "node", "addon");
+  const archive = readArchive(archivePath(addon, "linux", "x64"));
+  assert.ok(archive, "prebuilds/linux-x64.br");
+  assert.equal(archive!.binaries.map((b) => b.abi), ["115", "127", "137"]);
+  assert.is(archive!.sources, sourcesHash(addon));
+});
+
+// Installed with scripts disabled, so the native sampler on Node is the package's prebuilt one, written out at the
+// first run; the JSON report says which sampler recorded each run.
+test("the installed package profiles a program from its bin and through its API on Node 20, 22, 24, Deno and Bun", () => {
   assert.ok(consumer, "installed");
   writeFileSync(
     join(consumer, "app.js"),
@@ -201,20 +216,43 @@ test("the installed package profiles a program from its bin and through its API 
   );
   const bin = (name: string) => join(root, "test", "runtimes", "node_modules", ".bin", name);
   const cli = join(consumer, "node_modules", "tsprofile", "dist", "cli.js");
-  const runtimes: [string, string, string[]][] = [
-    ["node20", process.execPath, []],
-    ["node24", bin("node"), []],
-    ["deno", bin("deno"), ["run", "-A"]],
-    ["bun", bin("bun"), []],
+  const runtimes: [string, string, string[], string][] = [
+    ["node20", process.execPath, [], "addon"],
+    ["node22", NODE22, [], "addon"],
+    ["node24", bin("node"), [], "addon"],
+    ["deno", bin("deno"), ["run", "-A"], "inspector"],
+    ["bun", bin("bun"), [], "jsc"],
   ];
-  for (const [name, command, args] of runtimes) {
+  for (const [name, command, args, sampler] of runtimes) {
     const profiled = run(command, [...args, cli, "--no-color", "app.js"], consumer, { env: { ...env, NO_COLOR: "1" } });
     assert.is(profiled.status, 0, `${name}: ${profiled.out}`);
     assert.match(profiled.out, /app ran/, name);
     assert.match(profiled.out, /Samples:\s+[1-9]/, `${name}: a report: ${profiled.out}`);
+    assert.not.match(profiled.out, /native sampler/, `${name}: no word about the native sampler`);
+    const json = run(command, [...args, cli, "-r", "json", "-o", "app.json", "app.js"], consumer);
+    assert.is(json.status, 0, `${name}: ${json.out}`);
+    assert.is(JSON.parse(readFileSync(join(consumer, "app.json"), "utf8")).sampler, sampler, name);
     const api = run(command, [...args, "api.mjs"], consumer);
     assert.is(api.status, 0, `${name}: ${api.out}`);
     assert.match(api.out, /api ran/, name);
+  }
+});
+
+test("bun add of the tarball (its install script blocked): Node runs it on the prebuilt native sampler", () => {
+  const project = join(work, "bun-consumer");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "bun-consumer", version: "1.0.0" }));
+  const tarball = join(work, `${pkg.name}-${pkg.version}.tgz`);
+  const bun = join(root, "test", "runtimes", "node_modules", ".bin", "bun");
+  const added = run(bun, ["add", tarball], project);
+  assert.is(added.status, 0, added.out);
+  writeFileSync(join(project, "app.js"), "const end = Date.now() + 100;\nwhile (Date.now() < end);\n");
+  const cli = join(project, "node_modules", "tsprofile", "dist", "cli.js");
+  for (const node of [process.execPath, NODE22]) {
+    const r = run(node, [cli, "-r", "json", "-o", "app.json", "app.js"], project);
+    assert.is(r.status, 0, r.out);
+    assert.not.match(r.out, /native sampler/, r.out);
+    assert.is(JSON.parse(readFileSync(join(project, "app.json"), "utf8")).sampler, "addon", node);
   }
 });
 
@@ -224,7 +262,7 @@ test("engines allows only Nodes whose require() loads an ES module", () => {
   assert.is(pkg.engines.node, "^20.19.0 || >=22.12.0");
 });
 
-test("require() loads every entry point on Node 20 and Node 24", () => {
+test("require() loads every entry point on Node 20, Node 22.12 (the first 22 engines allows) and Node 24", () => {
   assert.ok(consumer, "installed");
   // Not ./vitest (it imports vitest, which this project lacks) nor ./bun-test (bun:test exists only on Bun).
   const entries = ["tsprofile", "tsprofile/node-test", "tsprofile/web", "tsprofile/uvu", "tsprofile/deno-test"];
@@ -233,7 +271,7 @@ test("require() loads every entry point on Node 20 and Node 24", () => {
     `for (const e of ${JSON.stringify(entries)}) console.log(e, typeof Object.values(require(e))[0]);\n`,
   );
   const node24 = join(root, "test", "runtimes", "node_modules", ".bin", "node");
-  for (const node of [process.execPath, node24]) {
+  for (const node of [process.execPath, NODE22, node24]) {
     const r = run(node, ["require.cjs"], consumer);
     assert.is(r.status, 0, r.out);
     for (const e of entries) assert.match(r.stdout, new RegExp(`^${e} (function|object)$`, "m"), `${node}: ${e}`);

@@ -227,6 +227,20 @@ test("wrong cpu columns: a bad encoding, a cut column, a value going back; one l
   assert.match(refuses(() => decodeSession(f64, name), name), /sample 200 has a bad cpu time/);
 });
 
+test("meta.sampler: kept in the file, absent in older ones, refused when it names no sampler", () => {
+  const s = randomSession(50, 3);
+  assert.is(decodeSession(encodeSession(s)).meta.sampler, undefined);
+  const addon = { ...s, meta: { ...s.meta, sampler: "addon" as const } };
+  const plain = encodeSession(addon, { compress: false });
+  assert.is(decodeSession(plain).meta.sampler, "addon");
+  const needle = new TextEncoder().encode('"sampler":"addon"');
+  const at = plain.findIndex((_, i) => needle.every((b, j) => plain[i + j] === b));
+  assert.ok(at > 0);
+  const bad = Uint8Array.from(plain);
+  bad.set(new TextEncoder().encode('"sampler":"gdb!!"'), at);
+  assert.match(refuses(() => decodeSession(bad, "bad.tsprof"), "bad.tsprof"), /bad metadata field sampler/);
+});
+
 test("meta.idleSampled: saved only when true, read as false when absent (older files), combined only when both", () => {
   const s = randomSession(300, 8);
   assert.ok(s.meta.idleSampled);

@@ -383,7 +383,7 @@ test("a second Ctrl-C stops a program that never yields to the first: one line, 
 
 // ---- output options ----
 
-test("-o writes the report to the file; stdout and stderr stay the program's own", () => {
+test("-o writes the report to the file and says so; stdout and stderr are otherwise the program's own", () => {
   const dir = mkdtempSync(join(tmpdir(), "tsprofile-cli-test-"));
   try {
     const out = join(dir, "report.txt");
@@ -391,7 +391,11 @@ test("-o writes the report to the file; stdout and stderr stay the program's own
     const unprofiled = plain(fixture("cli-echo.ts"), ["a"], "in");
     assert.is(r.status, 0, r.stderr);
     assert.ok(r.stdout.equals(unprofiled.stdout));
-    assert.is(r.stderr, unprofiled.stderr, "stderr holds only the program's own output");
+    assert.is(
+      r.stderr,
+      `${unprofiled.stderr}tsprofile: report written to ${out}\n`,
+      "stderr holds the program's own output, then one line",
+    );
     const report = readFileSync(out, "utf8");
     assert.ok(hasTextReport(report), report);
     // deno-lint-ignore no-control-regex -- looks for the ESC of an ANSI colour sequence

@@ -167,7 +167,8 @@ test("cpuprofile: -o writes each worker's profile beside the main one; to a stre
     assert.is(r.status, 0, r.stderr);
     assert.is(
       r.stderr,
-      "tsprofile: worker profiles written to out/y.worker-7.cpuprofile, out/y.worker-7-2.cpuprofile\n",
+      "tsprofile: report written to out/y.cpuprofile, its worker threads' to out/y.worker-7.cpuprofile, " +
+        "out/y.worker-7-2.cpuprofile\n",
     );
     assert.equal(readdirSync(join(dir, "out")).sort(), [
       "y.cpuprofile",
@@ -334,7 +335,10 @@ if (denoWorkers) {
       assert.is(files.length, 2, files.join());
       assert.is(files[0], "x.cpuprofile");
       assert.match(files[1], /^x\.worker-\d+\.cpuprofile$/);
-      assert.ok(r.stderr.includes(`tsprofile: worker profiles written to ${files[1]}\n`), r.stderr);
+      assert.ok(
+        r.stderr.includes(`tsprofile: report written to x.cpuprofile, its worker threads' to ${files[1]}\n`),
+        r.stderr,
+      );
       // Read back as --load reads them: the spin is the worker's alone, and each thread's awaits are [await].
       const load = (file: string): Report => {
         const loaded = cli(["--load", file, "-r", "json"], dir);

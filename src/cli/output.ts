@@ -75,8 +75,11 @@ function renderOutput(
   return { report, workers, unwritten: 0 };
 }
 
-/** The report to -o with its workers' files, all of them or none; false (said why) when it fails. */
-function writeOutfile(outfile: string, { report, workers }: Output): boolean {
+/**
+ * The report to -o with its workers' files, all of them or none, said in one line (a file, not a device such as
+ * /dev/stdout); false (said why) when it fails.
+ */
+function writeOutfile(outfile: string, { report, workers }: Output, label = "report"): boolean {
   for (const [path] of workers) {
     const why = whyNotWritable(path); // a read-only file stays, as -o's own (checked before the run)
     if (why !== undefined) {
@@ -90,7 +93,8 @@ function writeOutfile(outfile: string, { report, workers }: Output): boolean {
     say(`cannot write ${outfile}${workers.length > 0 ? " and its workers' profiles" : ""}: ${writeFailure(err)}`);
     return false;
   }
-  if (workers.length > 0) say(`worker profiles written to ${workers.map(([path]) => path).join(", ")}`);
+  const beside = workers.length > 0 ? `, its worker threads' to ${workers.map(([path]) => path).join(", ")}` : "";
+  if (!isDevice(outfile)) say(`${label} written to ${outfile}${beside}`);
   return true;
 }
 
@@ -135,8 +139,7 @@ export function startReports(plan: CliPlan): RunReports {
     reports++;
     const { report } = out;
     if (outfile !== undefined) {
-      if (!writeOutfile(outfile, out)) return false;
-      if (plan.signalToggle) say(`report ${reports} written to ${outfile}`);
+      if (!writeOutfile(outfile, out, plan.signalToggle ? `report ${reports}` : "report")) return false;
     } else if (plan.report.renderer === "html") {
       openHtml(report); // never into the program's stderr
     } else if (typeof report !== "string") {

@@ -29,13 +29,15 @@ function pathOf(s: Session, stack: number): string[] {
   return out.reverse();
 }
 
+let lateBody: http.ServerResponse | undefined;
+
 async function withServer<T>(fn: (port: number) => Promise<T>): Promise<T> {
   const server = http.createServer((req, res) => {
     if (req.url === "/slow") setTimeout(() => res.end("slow"), 30);
     else if (req.url === "/late-body") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.write("head ");
-      setTimeout(() => res.end("tail"), 30);
+      lateBody = res; // ended by the test once the body is being read
     } else res.end("ok");
   });
   server.listen(0, "127.0.0.1");
@@ -365,7 +367,12 @@ async function readBody(response: Response): Promise<string> {
 
 test("a fetch response's body is a wait of the code that reads it (not on Bun)", async () => {
   const sampler = startSampler({ interval: 1000 });
-  const body = await withServer(async (port) => readBody(await fetch(`http://127.0.0.1:${port}/late-body`)));
+  const body = await withServer(async (port) => {
+    const reading = readBody(await fetch(`http://127.0.0.1:${port}/late-body`));
+    // The tail 30 ms after the reading began (a timer set with the head would have fired already on a busy machine).
+    setTimeout(() => lateBody!.end("tail"), 30);
+    return await reading;
+  });
   const session = sampler.stop();
   assert.is(body, "head tail");
   const w = session.waits!;

@@ -13,9 +13,10 @@
 //  - samples.cpu: the JS thread's CPU time at each sample (see SampleTable.cpu).
 //
 // Loading: one binary per Node ABI (scripts/build-addon.mjs, run at install; or the package's prebuilt one, see
-// addon/prebuilt.mjs). Not built at all (no compiler at install, which said so then): the inspector is used quietly. Built, but not for this Node or failing to load:
-// loadAddon() says why in `warning`, and runtimes/index.ts prints it once. TSPROFILE_NO_ADDON=1 forces the
-// inspector; TSPROFILE_ADDON_PATH names the binary to load instead of the one for this ABI (tests, debugging).
+// addon/prebuilt.mjs). Not built at all (no compiler at install, which said so then): the inspector is used
+// quietly. Built, but not for this Node or failing to load: loadAddon() says why in `warning`, and
+// runtimes/index.ts prints it once. TSPROFILE_NO_ADDON=1 forces the inspector; TSPROFILE_ADDON_PATH names the
+// binary to load instead of the one for this ABI (tests, debugging).
 import { existsSync, readdirSync } from "node:fs";
 import { Session as InspectorSession } from "node:inspector";
 import { createRequire } from "node:module";

@@ -36,8 +36,8 @@ if (awaits) installAwaitRecorder();
 // process.argv[1] is the entry script already when --import modules run; the hooks pre-transpile it.
 const entry = process.argv[1] ? resolve(process.argv[1]) : undefined;
 // Node >= 22.15 running JavaScript: the hooks in this thread, which spares the loader thread's start (45 ms of a
-// trivial program's on Node 24). A TypeScript program keeps the loader thread: transpiling in this thread would start esbuild's
-// own service thread here, and its waits would show in the profile.
+// trivial program's on Node 24). A TypeScript program keeps the loader thread: transpiling in this thread would
+// start esbuild's own service thread here, and its waits would show in the profile.
 const { registerHooks } = /** @type {{ registerHooks?: (hooks: object) => unknown }} */ (nodeModule);
 if (typeof registerHooks === "function" && !(entry && TS_FILE.test(entry))) {
   initializeSync({ entry, awaits });

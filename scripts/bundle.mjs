@@ -55,8 +55,9 @@ const entries = [
   { in: "src/cli/machinery.ts", out: "cli-machinery.js" },
   // __TSPROFILE_BUNDLED__ (defined below) tells it that it is the bundle.
   { in: "runtimes/preload/preload.mjs", out: "preload.mjs", alone: true },
-  // The native sampler's stream writer, a worker thread's module: found next to whichever bundle starts it.
-  { in: "runtimes/node/stream-worker.ts", out: "stream-worker.mjs", alone: true },
+  // The native sampler's stream writer, a worker thread's module: found next to whichever bundle starts it. In the
+  // split build: it shares the session codec with the library's chunks (its start is off every run's path).
+  { in: "runtimes/node/stream-worker.ts", out: "stream-worker.js" },
   // module.register("./ts-hooks.mjs", import.meta.url) resolves next to whichever file registers it, so every
   // hooks module gets its own self-contained file in dist/ under its own name.
   ...readdirSync(loaderDir)

@@ -131,7 +131,7 @@ const monotonicUs = (): number => Number(process.hrtime.bigint()) / 1000;
 /** The stream writer's module: next to this file in the source tree (TypeScript), or in dist/ once bundled. */
 function streamWorkerModule(): { url: URL; execArgv: string[] } {
   const here = import.meta.url;
-  if (!/\.ts$/.test(here)) return { url: new URL("./stream-worker.mjs", here), execArgv: [] };
+  if (!/\.ts$/.test(here)) return { url: new URL("./stream-worker.js", here), execArgv: [] };
   // From source: our TypeScript loader, and nothing else of the program's command line (its --import preloads,
   // tsprofile's own preload among them, must not run again in our thread).
   const loader = new URL("../loader/register.mjs", here);

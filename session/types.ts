@@ -160,8 +160,9 @@ export const FrameFlag = {
   hidden: 2,
   /** Library code after --hide/--show overrides: grouped into "[N frames hidden]" unless showAll. */
   library: 4,
-  /** A builtin with no source file (a native function): when no frame of the program calls it, the runtime's own
-   * work (await attribution, core-rs/SPEC.md); shown as any other frame. */
+  /** A builtin: a function with no source file (a native one) or of a runtime module (node:net, node:events ...):
+   * when no frame of the program calls it, the runtime's own work (await attribution, core-rs/SPEC.md); shown as
+   * any other frame. */
   builtin: 8,
 } as const;
 

@@ -35,11 +35,16 @@ test("node_modules: the innermost package, scoped or not", () => {
   assert.is(nodeModulesPackage("/home/u/.cache/deno/npm/registry.npmjs.org/chalk/5.3.0/source/index.js"), "chalk");
 });
 
-test("node:internal is internal, public node: modules are library code", () => {
+test("node:internal is internal, public node: modules are library code and the runtime's own (builtin)", () => {
   assert.equal(one(f("node:internal/modules/esm/loader")), { flags: FrameFlag.internal, library: null });
   assert.equal(one(f("internal/timers.js")).flags, FrameFlag.internal);
   assert.equal(one(f("node:fs")), { flags: FrameFlag.library, library: "node:fs" });
   assert.equal(one(f("node:fs/promises")).library, "node:fs");
+  // As samplers name them (kind runtime): the runtime's work where no frame of the program calls them.
+  assert.equal(one(f("node:net", "Socket._write", "runtime")), {
+    flags: FrameFlag.library | FrameFlag.builtin,
+    library: "node:net",
+  });
 });
 
 test("Deno and Bun internals", () => {

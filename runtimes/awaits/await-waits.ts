@@ -102,7 +102,7 @@ export function awaitsToWaits(rec: AwaitRecorder, toClock: (t: number) => number
   }
   // Still pending at stop: they end there.
   for (let a = 1; a < rec.next; a++) {
-    if (rec.actPending[a] === 0 || rec.pendStart[a] < rec.startedAt) continue;
+    if (rec.actPending[a] === 0 || !(rec.pendStart[a] >= rec.startedAt)) continue;
     add(a, rec.pendSite[a], rec.pendFrom[a], rec.pendTo[a], rec.pendStart[a], Infinity, rec.pendContext[a] ?? 0);
   }
   return out;

@@ -79,8 +79,6 @@ export class AwaitRecorder {
     /** When it last resumed from an await that outlasted its epoch (a short one's resume goes unread: its
      * activation ran on within the same checkpoint). */
     this.actLastResume = new Float64Array(1024);
-    /** When an await of it that outlasted its epoch last ended (read exactly; -Infinity since a short one). */
-    this.actRunEnd = new Float64Array(1024);
     /** Its run of back-to-back awaits (see close()): where the run began, and its logged wait's index + 1 (0: none). */
     this.actRunStart = new Float64Array(1024);
     this.actRunWait = new Int32Array(1024);
@@ -240,7 +238,6 @@ export class AwaitRecorder {
     this.pendTo = grown(this.pendTo, id);
     this.actDone = grown(this.actDone, id);
     this.actLastResume = grown(this.actLastResume, id);
-    this.actRunEnd = grown(this.actRunEnd, id);
     this.actRunStart = grown(this.actRunStart, id);
     this.actRunWait = grown(this.actRunWait, id);
   }
@@ -359,9 +356,8 @@ export class AwaitRecorder {
   close(a, now) {
     this.actPending[a] = 0;
     const start = this.pendStart[a];
-    const backToBack = start - this.actRunEnd[a] <= MIN_LOGGED_MS;
+    const backToBack = start - this.actLastResume[a] <= MIN_LOGGED_MS;
     this.actLastResume[a] = now;
-    this.actRunEnd[a] = now;
     if (!(start >= this.startedAt)) return; // began before start(), or never stamped (recording stopped meanwhile)
     if (!backToBack) {
       this.actRunStart[a] = start;
@@ -394,9 +390,7 @@ export class AwaitRecorder {
     if (clock === null || a <= 0 || a >= this.next) return;
     if (this.actPending[a] !== 0) {
       if (this.pendEpoch[a] === this.epoch && Number.isNaN(this.pendStart[a])) {
-        // Short: resumed in the epoch it suspended in.
-        this.actPending[a] = 0;
-        this.actRunEnd[a] = -Infinity;
+        this.actPending[a] = 0; // short: resumed in the epoch it suspended in
       } else {
         const now = clock();
         this.calibrate(now);

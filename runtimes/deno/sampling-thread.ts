@@ -15,13 +15,13 @@ interface DenoFfi {
   };
 }
 
-const SCHED_FIFO = 1;
 const SCHED_OTHER = 0;
 const PRIO_PROCESS = 0;
-const SYS_SCHED_SETATTR = 314n; // on x86_64 only (the slice is tried there only)
+const SYS_SCHED_SETATTR = 314n; // on x86_64 only (sched_setattr is tried there only)
 const SLICE_NS = 100_000n;
 
-/** Raises every V8 sampling thread of this process as far as allowed: SCHED_FIFO, else nice -5, else a slice. */
+/** Raises every V8 sampling thread of this process as far as allowed: nice -5 with a 0.1 ms slice, else nice -5,
+ * else the slice alone (not SCHED_FIFO: see runtimes/node/addon/src/sampler_priority.cc). */
 export function raiseSamplingThreads(): void {
   const deno = (globalThis as unknown as { Deno?: DenoFfi }).Deno;
   try {
@@ -35,23 +35,24 @@ export function raiseSamplingThreads(): void {
     }
     if (tids.length === 0) return;
     const libc = deno.dlopen("libc.so.6", {
-      sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
       setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
       syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
     });
     try {
+      // struct sched_attr: size, policy (u32), flags (u64), nice (i32), priority (u32), runtime (u64), ...
+      const setAttr = (tid: number, nice: number): boolean => {
+        if (deno.build.arch !== "x86_64") return false;
+        const attr = new DataView(new ArrayBuffer(48));
+        attr.setUint32(0, 48, true);
+        attr.setUint32(4, SCHED_OTHER, true);
+        attr.setInt32(16, nice, true);
+        attr.setBigUint64(24, SLICE_NS, true);
+        return libc.symbols.syscall(SYS_SCHED_SETATTR, BigInt(tid), new Uint8Array(attr.buffer), 0n) === 0n;
+      };
       for (const tid of tids) {
-        const fifo = Int32Array.of(1); // struct sched_param { int sched_priority; }
-        if (libc.symbols.sched_setscheduler(tid, SCHED_FIFO, fifo) === 0) continue;
+        if (setAttr(tid, -5)) continue;
         if (libc.symbols.setpriority(PRIO_PROCESS, tid, -5) === 0) continue;
-        if (deno.build.arch === "x86_64") {
-          // struct sched_attr: size, policy (u32), flags (u64), nice (i32), priority (u32), runtime (u64), ...
-          const attr = new DataView(new ArrayBuffer(48));
-          attr.setUint32(0, 48, true);
-          attr.setUint32(4, SCHED_OTHER, true);
-          attr.setBigUint64(24, SLICE_NS, true);
-          libc.symbols.syscall(SYS_SCHED_SETATTR, BigInt(tid), new Uint8Array(attr.buffer), 0n);
-        }
+        setAttr(tid, 0);
       }
     } finally {
       libc.close();

@@ -2,13 +2,13 @@
 // (EEVDF, 2 cores): right after the JS thread wakes from the event loop it keeps its core for up to its whole
 // slice, and the sampling thread, woken onto that core, waits: 15-30 of 200 bursts of 3 ms after a 7 ms wait got
 // no sample at all (the same under `node --cpu-prof`). Raised, the sampling thread preempts the JS thread at
-// once: none with SCHED_FIFO, 2 with nice -5, 7 with a 100 us slice.
+// once: none with SCHED_FIFO, 2 with nice -5, 7 with a 100 us slice (FIFO is not used: see Raise()).
 #pragma once
 
 namespace tsprofile {
 
-// Raises every V8 sampling thread of this process as far as allowed: SCHED_FIFO priority 1, else nice -5, else
-// a 0.1 ms slice (Linux 6.12+). Does nothing where none is allowed, or off Linux.
+// Raises every V8 sampling thread of this process as far as allowed: nice -5 with a 0.1 ms slice (Linux 6.12+),
+// else the slice alone. Does nothing where none is allowed, or off Linux.
 void RaiseSamplingThreads();
 
 }  // namespace tsprofile

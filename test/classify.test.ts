@@ -78,9 +78,9 @@ test("frames without a file are native library code (builtins); module-loading g
   assert.equal(one(f("", "evaluate", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "(program)", "native")).flags, FrameFlag.internal);
   assert.equal(one(f("", "whatever", "runtime")).flags, FrameFlag.internal);
-  // The microtask runners that resume awaiting code (V8, Deno, Bun's unnamed host function); a program's own
-  // anonymous function has a file.
-  for (const name of ["runMicrotasks", "op_run_microtasks", "(anonymous)"]) {
+  // The microtask runners that resume awaiting code (V8, Deno, Bun's unnamed host function), Deno's worker
+  // start-up; a program's own anonymous function has a file.
+  for (const name of ["runMicrotasks", "op_run_microtasks", "(anonymous)", "op_worker_maybe_wait_for_debugger"]) {
     assert.equal(one(f("", name, "native")).flags, FrameFlag.internal, name);
   }
   assert.equal(one(f("/app/main.ts", "(anonymous)")).flags, 0);

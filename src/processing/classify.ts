@@ -37,13 +37,16 @@ export const NATIVE_LIBRARY = "native";
 
 // No-file frames that are the runtime's glue rather than anything the user called (V8's ModuleWrap
 // evaluate/instantiate in Node's ESM loader, JSC's module pipeline in Bun, profile roots, the microtask runners
-// that resume awaiting code: as internals, the resumed code is stitched under its awaiting callers). Bun's is an
-// unnamed host function: nothing of a program's own is a function without a name or a file.
+// that resume awaiting code: as internals, the resumed code is stitched under its awaiting callers; Deno's
+// worker start-up, where a Web Worker's thread waits ~0.5 s before its module runs and which otherwise showed as a
+// root function of the worker's report). Bun's is an unnamed host function: nothing of a program's own is a
+// function without a name or a file.
 const GLUE_NAMES = new Set([
   "(root)",
   "(program)",
   "runMicrotasks",
   "op_run_microtasks",
+  "op_worker_maybe_wait_for_debugger",
   "(anonymous)",
   "evaluate",
   "instantiate",

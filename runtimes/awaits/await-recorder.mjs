@@ -315,7 +315,7 @@ export class AwaitRecorder {
     }
     this.markQueued = false;
     if (this.clock !== null) this.stamp(this.clock);
-    this.nTouched = 0;
+    else this.nTouched = 0;
     this.epoch = (this.epoch + 1) | 0;
   }
 

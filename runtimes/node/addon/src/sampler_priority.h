@@ -8,7 +8,8 @@
 namespace tsprofile {
 
 // Raises every V8 sampling thread of this process as far as allowed: nice -5 with a 0.1 ms slice (Linux 6.12+),
-// else the slice alone. Does nothing where none is allowed, or off Linux.
+// else nice -5 (a kernel without sched_setattr), else the slice alone. Does nothing where none is allowed, or off
+// Linux.
 void RaiseSamplingThreads();
 
 }  // namespace tsprofile

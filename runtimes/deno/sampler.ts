@@ -5,7 +5,7 @@ import { Session as InspectorSession } from "node:inspector";
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { captureCallers, convertProfile, type CpuProfile } from "../shared/cpuprofile.ts";
 import { createDenoSourceMapper } from "./sourcemaps.ts";
-import { raiseSamplingThreads } from "./sampling-thread.ts";
+import { startSamplingThread } from "./sampling-thread.ts";
 import { MIN_INTERVAL_US } from "../../session/types.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
 
@@ -60,8 +60,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     // V8 takes the profile's start time as Profiler.start begins (it re-logs code after): session 0 on the
     // performance clock, within a fraction of a millisecond (Deno's V8 clock is not exposed to JavaScript).
     perfStart = performance.now();
-    send("Profiler.start");
-    raiseSamplingThreads(); // the thread Profiler.start made (sampling-thread.ts)
+    startSamplingThread(() => send("Profiler.start")); // its timer slack and priority (sampling-thread.ts)
   } catch (err) {
     session.disconnect();
     throw err;

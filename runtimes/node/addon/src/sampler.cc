@@ -174,7 +174,10 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
       std::lock_guard<std::mutex> lock(outbox_->mutex);
       outbox_->cpu = cpu_on_;
     }
-    v8::CpuProfilingResult r = profiler_->Start(v8::CpuProfilingOptions(v8::kLeafNodeLineNumbers));
+    v8::CpuProfilingResult r = [&] {
+      TightTimerSlackForNewThreads slack;  // for the sampling thread Start() makes (sampler_priority.h)
+      return profiler_->Start(v8::CpuProfilingOptions(v8::kLeafNodeLineNumbers));
+    }();
     if (r.status == v8::CpuProfilingStatus::kErrorTooManyProfilers) {
       Shutdown();
       Napi::Error::New(env, "V8 refused to start another CPU profile").ThrowAsJavaScriptException();

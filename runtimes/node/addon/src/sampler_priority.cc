@@ -3,6 +3,7 @@
 #ifdef __linux__
 #include <dirent.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,8 +71,19 @@ void RaiseSamplingThreads() {
   }
   closedir(dir);
 }
+
+TightTimerSlackForNewThreads::TightTimerSlackForNewThreads() {
+  previous_ = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (previous_ > 0 && prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) != 0) previous_ = -1;
+}
+
+TightTimerSlackForNewThreads::~TightTimerSlackForNewThreads() {
+  if (previous_ > 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(previous_), 0, 0, 0);
+}
 #else
 void RaiseSamplingThreads() {}
+TightTimerSlackForNewThreads::TightTimerSlackForNewThreads() {}
+TightTimerSlackForNewThreads::~TightTimerSlackForNewThreads() {}
 #endif
 
 }  // namespace tsprofile

@@ -12,4 +12,20 @@ namespace tsprofile {
 // Linux.
 void RaiseSamplingThreads();
 
+// While alive, a thread this thread creates (V8's sampling thread, made by CpuProfiler::Start) inherits a 1 ns
+// timer slack instead of the default 50 us: its sleep between samples ends on time, so the interval achieved is
+// nearer the one asked (Linux 6.18, 1 ms asked, median of a busy run: 1.12 ms -> 1.07 ms). Setting it on another
+// thread needs CAP_SYS_NICE; inherited, it needs nothing. This thread's own slack is restored after. Off Linux, a
+// no-op.
+class TightTimerSlackForNewThreads {
+ public:
+  TightTimerSlackForNewThreads();
+  ~TightTimerSlackForNewThreads();
+  TightTimerSlackForNewThreads(const TightTimerSlackForNewThreads&) = delete;
+  TightTimerSlackForNewThreads& operator=(const TightTimerSlackForNewThreads&) = delete;
+
+ private:
+  long previous_ = -1;
+};
+
 }  // namespace tsprofile

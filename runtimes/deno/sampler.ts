@@ -55,12 +55,15 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
       send("Profiler.stopPreciseCoverage");
     }
     send("Profiler.setSamplingInterval", { interval: Math.round(interval) });
-    startTime = Date.now();
-    cpuStart = process.cpuUsage();
-    // V8 takes the profile's start time as Profiler.start begins (it re-logs code after): session 0 on the
-    // performance clock, within a fraction of a millisecond (Deno's V8 clock is not exposed to JavaScript).
-    perfStart = performance.now();
-    startSamplingThread(() => send("Profiler.start")); // its timer slack and priority (sampling-thread.ts)
+    // Its timer slack and priority (sampling-thread.ts); libc is opened before `start` runs (milliseconds).
+    startSamplingThread(() => {
+      startTime = Date.now();
+      cpuStart = process.cpuUsage();
+      // V8 takes the profile's start time as Profiler.start begins (it re-logs code after): session 0 on the
+      // performance clock, within a fraction of a millisecond (Deno's V8 clock is not exposed to JavaScript).
+      perfStart = performance.now();
+      send("Profiler.start");
+    });
   } catch (err) {
     session.disconnect();
     throw err;

@@ -27,7 +27,8 @@ const SLICE_NS = 100_000n;
  * Calls `start` (Profiler.start, which makes V8's sampling thread on this thread) so that the new thread inherits a
  * 1 ns timer slack (this thread's own is restored after), then raises every V8 sampling thread of this process as
  * far as allowed: nice -5 with a 0.1 ms slice, else nice -5, else the slice alone (not SCHED_FIFO: see
- * runtimes/node/addon/src/sampler_priority.cc). Where FFI is not allowed, just calls `start`.
+ * runtimes/node/addon/src/sampler_priority.cc). Where FFI is not allowed, just calls `start`. Opening libc takes
+ * milliseconds: whatever must be read as the sampler starts is read in `start`, not before this call.
  */
 export function startSamplingThread(start: () => void): void {
   const libc = openLibc();

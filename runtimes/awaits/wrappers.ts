@@ -37,6 +37,12 @@ export type AnyFunction = (...args: never[]) => unknown;
 type Exports = Record<PropertyKey, unknown>;
 
 const requireHere = createRequire(import.meta.url);
+/** Node: whether the builtin module `id` (as process.moduleLoadList names it) is loaded; true where Node cannot say. */
+function builtinLoaded(id: string): boolean {
+  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  return !Array.isArray(loaded) || loaded.includes(`NativeModule ${id}`);
+}
+
 function tryRequire(id: string): Exports | undefined {
   try {
     return requireHere(id);
@@ -162,45 +168,6 @@ export class Wrapping {
     } catch {
       // A property that cannot be wrapped (an exotic object, a throwing getter) stays the runtime's: no waits from it.
     }
-  }
-
-  /**
-   * A global the runtime defines by a getter that loads it on first use (Node 20's Response: undici, 26 ms on this
-   * machine): `then` wraps it when the program first reads it, so a program that never does pays nothing and the
-   * load is not tsprofile's work inside the profile. Returns what puts the runtime's getter back (idempotent; `then`
-   * must call it before it reads the property), or null when the property is no such getter.
-   */
-  onFirstRead(obj: object, key: PropertyKey, then: () => void): (() => void) | null {
-    const desc = Object.getOwnPropertyDescriptor(obj, key);
-    if (!desc?.get || !desc.configurable) return null;
-    const rec = this.rec;
-    let done = false;
-    const settle = (): void => {
-      if (done) return;
-      done = true;
-      if (Object.getOwnPropertyDescriptor(obj, key)?.get === mine.get) Object.defineProperty(obj, key, desc);
-    };
-    const first = (): void => {
-      if (done) return;
-      settle();
-      if (active === rec) then();
-    };
-    const own = obj as Record<PropertyKey, unknown>;
-    const mine: PropertyDescriptor = {
-      configurable: true,
-      enumerable: desc.enumerable,
-      get() {
-        first();
-        return own[key];
-      },
-      set(v) {
-        first();
-        own[key] = v;
-      },
-    };
-    Object.defineProperty(obj, key, mine);
-    this.cleanups.push(settle);
-    return settle;
   }
 
   restore(): void {
@@ -670,10 +637,11 @@ function wrapWhenLoaded(w: Wrapping, lazy: Map<string, (m: Exports | undefined) 
       deregister?: () => void;
     };
   } | undefined)?.registerHooks;
-  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
-  if (typeof registerHooks !== "function" || !Array.isArray(loaded)) return false;
+  if (typeof registerHooks !== "function" || !Array.isArray((process as { moduleLoadList?: unknown }).moduleLoadList)) {
+    return false;
+  }
   for (const [id, wrap] of lazy) {
-    if (!loaded.includes(`NativeModule ${id.slice("node:".length)}`)) continue;
+    if (!builtinLoaded(id.slice("node:".length))) continue;
     lazy.delete(id);
     wrap(tryRequire(id));
   }
@@ -719,19 +687,18 @@ function install(w: Wrapping, runtime: Runtime): void {
   w.patch(timers, "setTimeout", w.timer);
   w.patch(g, "clearTimeout", w.clear);
   w.patch(timers, "clearTimeout", w.clear);
-  // A fetch Response's body; on Node 20 once the program calls fetch or reads Response (a getter that loads undici,
-  // 26 ms here: a program that does neither never pays it).
+  // A fetch Response's body. On Node, not before the program first calls fetch (or now, when undici is loaded
+  // already): Response is a global that loads undici on first use, and on Node 24 even reading its descriptor does
+  // (24-34 ms and 15 modules here, which were tsprofile's start-up inside the profile). A Response the program
+  // builds itself without fetch is not wrapped there: its body is no wait on anything outside the program.
   let responseWrapped = false;
-  let settle: (() => void) | null = null;
   const wrapResponse = (): void => {
     if (responseWrapped) return;
     responseWrapped = true;
-    settle?.();
     const response = (g as { Response?: { prototype?: object } }).Response?.prototype;
     for (const k of ["arrayBuffer", "blob", "bytes", "formData", "json", "text"]) w.patch(response, k, w.promise);
   };
-  settle = runtime === "node" ? w.onFirstRead(g, "Response", wrapResponse) : null;
-  if (!settle) wrapResponse();
+  if (runtime !== "node" || builtinLoaded("internal/deps/undici/undici")) wrapResponse();
   w.patch(g, "fetch", (orig) => {
     const wrapped = w.promise(orig);
     if (responseWrapped) return wrapped;

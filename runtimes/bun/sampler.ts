@@ -168,16 +168,18 @@ export function startBunSampler(options: SamplerOptions): Sampler {
   rec.intervalHint = interval;
   attach(listener, interval);
   calibrate(rec);
-  const startTime = Date.now();
-  const cpuStart = process.cpuUsage();
-  rec.startPerf = performance.now();
   // Where the thread slept, read by a helper thread every interval (1-10 ms): the session is then idleSampled.
   const stepMs = Math.min(Math.max(interval / 1000, 1), 10);
   const watch = watchRunnable(stepMs);
   if (watch) rec.idle = new IdleTimeline(watch, (perfMs) => Math.round((perfMs - rec.startPerf) * 1000));
+  // The session begins once tsprofile's own start is over: installing the wait tracker loads node:http and the
+  // other modules it wraps (18 ms on Bun), which showed as leading idle.
+  const tracker = waitTrackerFor(options, () => performance.now());
+  const startTime = Date.now();
+  const cpuStart = process.cpuUsage();
+  rec.startPerf = performance.now();
   let active = true;
   let chunker: SessionChunker | null = null;
-  const tracker = waitTrackerFor(options, () => performance.now());
 
   return {
     get isRunning() {

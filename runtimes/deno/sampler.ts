@@ -46,6 +46,9 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
   let startTime = 0;
   let cpuStart = process.cpuUsage();
   let perfStart = 0;
+  let skip = 0;
+  // Before the sampler, so that installing it (loading the modules it wraps) is not in the session.
+  const tracker = waitTrackerFor(options, () => performance.now());
   try {
     send("Profiler.enable");
     // As on Node (runtimes/node/sampler.ts): V8 loses the frames of code optimized (OSR) before the profiler
@@ -57,19 +60,22 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
     send("Profiler.setSamplingInterval", { interval: Math.round(interval) });
     // Its timer slack and priority (sampling-thread.ts); libc is opened before `start` runs (milliseconds).
     startSamplingThread(() => {
+      // V8 stamps the profile's start as Profiler.start begins, then re-logs the heap's code (30-40 ms here) before
+      // its first sample: that is tsprofile's start-up, not the program's, so the session begins after it (the
+      // profile's time `skip`, within a fraction of a millisecond; Deno's V8 clock is not exposed to JavaScript).
+      const before = performance.now();
+      send("Profiler.start");
+      perfStart = performance.now();
+      skip = (perfStart - before) * 1000;
       startTime = Date.now();
       cpuStart = process.cpuUsage();
-      // V8 takes the profile's start time as Profiler.start begins (it re-logs code after): session 0 on the
-      // performance clock, within a fraction of a millisecond (Deno's V8 clock is not exposed to JavaScript).
-      perfStart = performance.now();
-      send("Profiler.start");
     });
   } catch (err) {
     session.disconnect();
+    tracker?.stop();
     throw err;
   }
   let running = true;
-  const tracker = waitTrackerFor(options, () => performance.now());
 
   return {
     get isRunning() {
@@ -108,6 +114,7 @@ export function startDenoSampler(options: SamplerOptions): Sampler {
         callersMapped: true,
         mapper: createDenoSourceMapper(),
         runtime: `deno ${denoGlobal().version.deno}`,
+        skip,
       });
       // Deno's call sites are already in .ts positions (as for the start stack).
       const toSession = (t: number) => (t - perfStart) * 1000;

@@ -168,10 +168,18 @@ export function startAddonSampler(
   if (options.deoptimize !== false) deoptimizeAll();
   const cpuInterval = options.cpuInterval ?? Math.max(Math.round(interval), 1000);
   const native = new binding.Sampler(Math.round(interval), cpuInterval, ROTATE_MS);
+  // Before the sampler, so that installing it (loading the modules it wraps) is not in the session.
+  const tracker = waitTrackerFor(options, monotonicUs);
   const startTime = Date.now();
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
-  const started = native.start();
+  let started: ReturnType<typeof native.start>;
+  try {
+    started = native.start();
+  } catch (err) {
+    tracker?.stop();
+    throw err;
+  }
   const hrAfter = monotonicUs();
   // The addon's clock (CLOCK_MONOTONIC) is hrtime's on Linux: its start time then lies within the call, however
   // long V8's code re-log made it. Elsewhere (macOS: hrtime is mach time) take the difference, to within the call.
@@ -195,7 +203,6 @@ export function startAddonSampler(
     }
   };
   process.on("exit", onExit);
-  const tracker = waitTrackerFor(options, monotonicUs);
   let running = true;
 
   const runtime = `node ${process.versions.node}`;

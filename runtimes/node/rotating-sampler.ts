@@ -48,11 +48,18 @@ export function startRotatingSampler(options: SamplerOptions): Sampler {
   } catch {
     // the interval flag is a hint: V8 keeps its default interval then
   }
+  // Before the sampler, so that installing it (loading the modules it wraps) is not in the session.
+  const tracker = waitTrackerFor(options, monotonicUs);
   const startTime = Date.now();
   const cpuStart = process.cpuUsage();
   const hrBefore = monotonicUs();
-  let handle: CpuProfileHandle | null = start({ sampleInterval: Math.round(interval) });
-  const tracker = waitTrackerFor(options, monotonicUs);
+  let handle: CpuProfileHandle | null;
+  try {
+    handle = start({ sampleInterval: Math.round(interval) });
+  } catch (err) {
+    tracker?.stop();
+    throw err;
+  }
   const mapper = createSourceMapper();
   const chunker = new SessionChunker();
   const runtime = `node ${process.versions.node}`;

@@ -49,6 +49,8 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
   const callers = options.startStack === false ? [] : captureCallers();
   let startTime = 0;
   let cpuStart = process.cpuUsage();
+  // Before the sampler, so that installing it (loading the modules it wraps) is not in the session.
+  const tracker = waitTrackerFor(options, monotonicUs);
   const session = new InspectorSession();
   session.connect();
   try {
@@ -75,10 +77,10 @@ export function startNodeSampler(options: NodeSamplerOptions): NodeSampler {
     post(session, "Profiler.start");
   } catch (err) {
     session.disconnect();
+    tracker?.stop();
     throw err;
   }
   let running = true;
-  const tracker = waitTrackerFor(options, monotonicUs);
 
   return {
     get isRunning() {

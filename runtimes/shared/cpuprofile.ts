@@ -146,6 +146,11 @@ export interface ConvertOptions {
    * a few samples while its stack buffer grows, runtimes/bun/sampler.ts; its .cpuprofile does not say which.)
    */
   wholeStacks?: boolean;
+  /**
+   * Session time 0 lies this far (us) after the profile's start: V8 stamps a profile's start before it re-logs the
+   * heap's code (tens of milliseconds on Deno), and samples only after. Samples before it are dropped.
+   */
+  skip?: number;
 }
 
 /** Converts a .cpuprofile into a Session. Exported for tests and for reading profiles from other tools. */
@@ -298,7 +303,12 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
   // The samples taken while stop() itself ran end the session: they are cut, not charged to the program.
   let kept = count;
   while (kept > 0 && sampleOwn[kept - 1] === 1) kept--;
-  const duration = kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
+  const skip = Math.max(0, Math.round(opts.skip ?? 0));
+  const end = kept < count ? sampleTime[kept] : Math.max(Math.round(profile.endTime - profile.startTime), last);
+  const duration = Math.max(0, end - skip);
+  let first = 0;
+  while (first < kept && sampleTime[first] < skip) first++;
+  for (let i = first; i < kept; i++) sampleTime[i] -= skip;
   const stackTable = stacks.tables();
 
   return {
@@ -319,7 +329,11 @@ export function convertProfile(profile: CpuProfile, opts: ConvertOptions): Sessi
     },
     frames,
     stacks: stackTable,
-    samples: { stack: sampleStack.slice(0, kept), time: sampleTime.slice(0, kept), state: sampleState.slice(0, kept) },
+    samples: {
+      stack: sampleStack.slice(first, kept),
+      time: sampleTime.slice(first, kept),
+      state: sampleState.slice(first, kept),
+    },
   };
 }
 

@@ -180,6 +180,8 @@ function randomCase(seed: number): Case {
     else if (strictStem && rng.chance(0.95)) stack[i] = rng.pick(underStem);
     else stack[i] = rng.int(0, stackCount - 1);
     state[i] = rng.chance(0.5) ? SampleState.js : rng.int(1, 5);
+    // Runs of bare GC samples (no stack), which take the code around them (SPEC §1).
+    if (rng.chance(0.06)) [stack[i], state[i]] = [-1, SampleState.gc];
     time[i] = t;
     const r = rng.next();
     if (r < 0.15) t += 0; // equal times

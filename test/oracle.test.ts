@@ -229,6 +229,36 @@ test("running gap (idleSampled): a gap between running samples is running time, 
   );
 });
 
+test("garbage collection inside running code: a bare [gc] run takes the frames around it", () => {
+  // A > B, two bare GC samples, A > C: [A, gc]. Then GC between A > C and D (nothing in common), before an idle
+  // sample (V8 collecting as the program goes idle) and after the last one: [gc] at the root, as sampled.
+  const samples: Sample[] = [
+    [[A, B], 0],
+    [null, 10, gc],
+    [null, 20, gc],
+    [[A, C], 30],
+    [null, 40, gc],
+    [[D], 50],
+    [null, 60, gc],
+    [[D], 70, idle],
+    [null, 80, gc],
+  ];
+  assert.is(
+    show(run(samples, { gapCap: 10, duration: 90 })),
+    tree(
+      "[root] 90",
+      "  A 40",
+      "    [gc] 20 s=20",
+      "    B 10 s=10",
+      "    C 10 s=10",
+      "  [gc] 30 s=30",
+      "  D 20",
+      "    [self] 10 s=10",
+      "    [idle] 10 s=10",
+    ),
+  );
+});
+
 test("running gap: gaps at an idle sample, the last sample and the leading span keep the rule", () => {
   // A@5 -> [A idle]@30 (ends at an idle sample): A 10 + 15 idle; [A idle]@30 -> B@60 (starts at one): 10 on A's
   // [idle] + 20 idle; B@60 -> end 100 (the last sample): B 10 + 30 idle; the leading 5 is idle.

@@ -263,9 +263,34 @@ function buildEntries(
   const pendingAt = waits === null ? () => false : pendingChecker(waits);
 
   const isIdle = (i: number): boolean => samples.state[i] === 1;
+  // SPEC §1, garbage collection inside running code: a run of bare GC samples (no frames) between two samples
+  // that are neither bare GC nor idle takes the frames those two have in common, then [gc].
+  const bareGc = (i: number): boolean => samples.stack[i] === -1 && samples.state[i] === 2;
+  const gcPath: (Path | undefined)[] = [];
+  for (let i = 0; i < n;) {
+    if (!bareGc(i)) {
+      i++;
+      continue;
+    }
+    let k = i;
+    while (k < n && bareGc(k)) k++;
+    if (i > 0 && k < n && !isIdle(i - 1) && !isIdle(k)) {
+      const a = stackPaths.get(samples.stack[i - 1]);
+      const b = stackPaths.get(samples.stack[k]);
+      let m = 0;
+      while (m < a.length && m < b.length && a[m] === b[m]) m++;
+      if (m > 0) {
+        const key = `gc/${a.slice(0, m).join(",")}`;
+        let path = samplePaths.get(key);
+        if (path === undefined) samplePaths.set(key, path = [...a.slice(0, m), SyntheticFrame.gc]);
+        for (let j = i; j < k; j++) gcPath[j] = path;
+      }
+    }
+    i = k;
+  }
   const logical = waits === null ? null : new LogicalPaths(waits, stackPaths, frameFlags, interval);
   const pathOf = (i: number): Path => {
-    const own = samplePath(samples.stack[i], samples.state[i]);
+    const own = gcPath[i] ?? samplePath(samples.stack[i], samples.state[i]);
     return logical === null || isIdle(i) ? own : logical.get(own, times[i]);
   };
   /** Only the runtime's frames (every real one internal, hidden or a builtin; state js, native or gc): judged on the flags. */

@@ -13,7 +13,7 @@
 //! kind of escape into a side table for the rare delta that does not fit.
 
 use crate::hash::Trie;
-use crate::{err, round_time, Error, MAX_STATE, SYNTH_IDLE, SYNTH_SELF};
+use crate::{err, is_real, round_time, Error, MAX_STATE, SYNTH_GC, SYNTH_IDLE, SYNTH_SELF};
 
 /// Record id marking an escape: its delta field indexes `Session::big`, which holds the next record's delta.
 pub(crate) const ESCAPE: u32 = u32::MAX;
@@ -69,6 +69,12 @@ impl<T: Copy> Blocks<T> {
     #[inline]
     pub fn get(&self, i: usize) -> Option<T> {
         self.blocks.get(i >> BLOCK_BITS).and_then(|b| b.get(i & (BLOCK - 1))).copied()
+    }
+    /// Replaces the i-th element; i < len.
+    pub fn set(&mut self, i: usize, r: T) {
+        if let Some(x) = self.blocks.get_mut(i >> BLOCK_BITS).and_then(|b| b.get_mut(i & (BLOCK - 1))) {
+            *x = r;
+        }
     }
 }
 
@@ -168,6 +174,10 @@ pub struct Session {
     cpu: Option<Cpu>,
     /// Some chunk with samples came without a CPU column: CPU time is unknown for good.
     cpu_lost: bool,
+    /// SPEC §1, garbage collection inside running code: the path of the last sample that was not a bare GC one,
+    /// and the records of the bare GC samples since, which take their path from it and the next such sample.
+    gc_before: Option<u32>,
+    gc_pending: Vec<usize>,
 }
 
 impl Default for Session {
@@ -196,6 +206,8 @@ impl Session {
             max_wait_stack: -1,
             cpu: None,
             cpu_lost: false,
+            gc_before: None,
+            gc_pending: Vec::new(),
         }
     }
 
@@ -435,11 +447,66 @@ impl Session {
                 self.records.push(u64::from(ESCAPE) | (u64::from(slot) << 32));
                 self.records.push(u64::from(c));
             }
+            self.gc_inside_code(c);
             self.last_time = rt;
             self.last_raw = time[i];
         }
         self.samples += stack.len();
         Ok(())
+    }
+
+    /// SPEC §1, garbage collection inside running code, for the sample of path `c` just recorded (its record is
+    /// the last one): a bare GC sample waits for the next sample that is not one; that sample settles the run.
+    fn gc_inside_code(&mut self, c: u32) {
+        let bare_gc = self.trie.parent[c as usize] == 0 && self.trie.frame[c as usize] == SYNTH_GC;
+        if bare_gc {
+            self.gc_pending.push(self.records.len() - 1);
+            return;
+        }
+        let before = self.gc_before.replace(c);
+        if self.gc_pending.is_empty() {
+            return;
+        }
+        let adopted = before.and_then(|b| self.code_around(b, c));
+        for r in std::mem::take(&mut self.gc_pending) {
+            if let Some(a) = adopted {
+                // The record keeps its delta (high half); only its path changes.
+                let old = self.records.get(r).unwrap_or(0);
+                self.records.set(r, (old & !0xffff_ffff) | u64::from(a));
+            }
+        }
+    }
+
+    /// The path [common frames of a and b..., SYNTH gc], or None when either is idle or they share no frame.
+    fn code_around(&mut self, a: u32, b: u32) -> Option<u32> {
+        let t = &self.trie;
+        let code = |n: u32| if is_real(t.frame[n as usize]) { n } else { t.parent[n as usize] };
+        let depth = |mut n: u32| {
+            let mut d = 0;
+            while n != 0 {
+                n = t.parent[n as usize];
+                d += 1;
+            }
+            d
+        };
+        if t.frame[a as usize] == SYNTH_IDLE || t.frame[b as usize] == SYNTH_IDLE {
+            return None;
+        }
+        let (mut a, mut b) = (code(a), code(b));
+        let (mut da, mut db) = (depth(a), depth(b));
+        while da > db {
+            a = t.parent[a as usize];
+            da -= 1;
+        }
+        while db > da {
+            b = t.parent[b as usize];
+            db -= 1;
+        }
+        while a != b {
+            a = t.parent[a as usize];
+            b = t.parent[b as usize];
+        }
+        (a != 0).then(|| self.trie.intern(a, SYNTH_GC))
     }
 
     /// Appends a validated CPU column, or loses the column for good when samples come without one.

@@ -3,7 +3,7 @@
 // bursts of a few milliseconds after each wait go unsampled (Deno 2.9, Linux 6.18: 23 of 150 bursts of 3 ms).
 // Raised, it preempts at once. It is also made with a 1 ns timer slack, so that its sleep between samples ends on
 // time. Deno has no addon: libc through Deno's FFI, only where --allow-ffi and --allow-read were granted (no
-// prompt), on Linux with glibc. Never throws.
+// prompt), on Linux with glibc. Nothing here throws but the sampler's own start.
 
 interface DenoFfi {
   build: { os: string; arch: string };
@@ -33,14 +33,25 @@ const SLICE_NS = 100_000n;
 export function startSamplingThread(start: () => void): void {
   const libc = openLibc();
   if (libc === null) return start();
+  const setSlack = (ns: number): boolean => {
+    try {
+      return libc.symbols.prctl(PR_SET_TIMERSLACK, BigInt(ns), 0n, 0n, 0n) === 0;
+    } catch {
+      return false;
+    }
+  };
   try {
     let previous = -1;
     try {
       previous = Number(libc.symbols.prctl(PR_GET_TIMERSLACK, 0n, 0n, 0n, 0n));
-      if (previous > 0) libc.symbols.prctl(PR_SET_TIMERSLACK, 1n, 0n, 0n, 0n);
+    } catch {
+      // sampled with the default slack
+    }
+    const tightened = previous > 0 && setSlack(1);
+    try {
       start();
     } finally {
-      if (previous > 0) libc.symbols.prctl(PR_SET_TIMERSLACK, BigInt(previous), 0n, 0n, 0n);
+      if (tightened) setSlack(previous);
     }
     raise(libc);
   } finally {

@@ -467,9 +467,9 @@ impl Session {
         if self.gc_pending.is_empty() {
             return;
         }
-        let adopted = before.and_then(|b| self.code_around(b, c));
-        for r in std::mem::take(&mut self.gc_pending) {
-            if let Some(a) = adopted {
+        let run = std::mem::take(&mut self.gc_pending);
+        if let Some(a) = before.and_then(|b| self.code_around(b, c)) {
+            for r in run {
                 // The record keeps its delta (high half); only its path changes.
                 let old = self.records.get(r).unwrap_or(0);
                 self.records.set(r, (old & !0xffff_ffff) | u64::from(a));

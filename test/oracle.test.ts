@@ -845,9 +845,9 @@ test("grouping: the 0.2 self-time rule, with [self] children of hidden frames jo
 });
 
 test("grouping: the self time of a folded lone [self] counts (selfTime)", () => {
-  // L3 is a leaf: 10 of 100 -> hidden; L2 has synthetic [gc] child outside the group -> visible.
+  // L3 is a leaf: 10 of 100 -> hidden; L2 has synthetic [native] child outside the group -> visible.
   const t = run(
-    [[[A, L1, L2, L3], 0], [[A, L1, L2], 10, gc], [[A], 20]],
+    [[[A, L1, L2, L3], 0], [[A, L1, L2], 10, native], [[A], 20]],
     { duration: 100, flags: libFlags, libs: libIds },
   );
   assert.is(
@@ -859,10 +859,31 @@ test("grouping: the self time of a folded lone [self] counts (selfTime)", () => 
       "    L1 20 g0*",
       "      L2 20 g0",
       "        L3 10 s=10 g0 hidden",
-      "        [gc] 10 s=10",
+      "        [native] 10 s=10",
     ),
   );
   assert.equal(groups(t), ["root=L1 hidden=1 libs=0,1"]);
+});
+
+test("grouping: a [gc] under a hidden frame is folded with it, as its [self] is", () => {
+  // The library's allocations' collections are the library's time: L2 stays hidden, its [gc] in the group.
+  const t = run(
+    [[[A, L1, L2, L3], 0], [[A, L1, L2], 10, gc], [[A], 20]],
+    { duration: 100, flags: libFlags, libs: libIds },
+  );
+  assert.is(
+    show(t),
+    tree(
+      "[root] 100",
+      "  A 100",
+      "    [self] 80 s=80",
+      "    L1 20 g0*",
+      "      L2 20 g0 hidden",
+      "        L3 10 s=10 g0 hidden",
+      "        [gc] 10 s=10 g0 hidden",
+    ),
+  );
+  assert.equal(groups(t), ["root=L1 hidden=2 libs=0,1"]);
 });
 
 test("grouping: no group for a single library frame, or one whose only library child is [self]", () => {

@@ -734,7 +734,8 @@ function orderChildren(root: TreeNode, timeline: boolean): void {
 function groupLibraryFrames(root: TreeNode, options: CoreProcessOptions): Group[] {
   const hidden = (node: TreeNode): boolean => {
     if (isReal(node.frame)) return (options.frameFlags[node.frame] & FrameFlag.library) !== 0;
-    return node.frame === SyntheticFrame.self && node.parent !== null && hidden(node.parent);
+    const folded = node.frame === SyntheticFrame.self || node.frame === SyntheticFrame.gc;
+    return folded && node.parent !== null && hidden(node.parent);
   };
 
   const groups: Group[] = [];
@@ -764,7 +765,9 @@ function groupLibraryFrames(root: TreeNode, options: CoreProcessOptions): Group[
 
   const totalSelf = (node: TreeNode): number => {
     let t = node.selfTime;
-    for (const child of node.children) if (child.frame === SyntheticFrame.self) t += child.time;
+    for (const child of node.children) {
+      if (child.frame === SyntheticFrame.self || child.frame === SyntheticFrame.gc) t += child.time;
+    }
     return t;
   };
   for (const node of preorder(root)) {

@@ -2,7 +2,7 @@
 
 use crate::hash::KeyMap;
 use crate::processors::Ordered;
-use crate::{is_real, FLAG_LIBRARY, NODE_GROUP_ROOT, NODE_VISIBLE, NO_LIBRARY, SYNTH_SELF};
+use crate::{is_real, FLAG_LIBRARY, NODE_GROUP_ROOT, NODE_VISIBLE, NO_LIBRARY, SYNTH_GC, SYNTH_SELF};
 
 pub(crate) struct Groups {
     pub group: Vec<i32>,
@@ -35,14 +35,14 @@ pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show
     let mut group = vec![-1i32; n];
     let mut roots: Vec<u32> = Vec::new();
     if !show_all {
-        // hidden(node): a real library frame, or a [self] node whose parent is hidden.
+        // hidden(node): a real library frame, or a [self] or [gc] node whose parent is hidden.
         let mut hidden = vec![false; n];
         for i in 1..n {
             let f = o.frame[i];
             hidden[i] = if is_real(f) {
                 frame_flags.get(f as usize).copied().unwrap_or(0) & FLAG_LIBRARY != 0
             } else {
-                f == SYNTH_SELF && hidden[o.parent[i] as usize]
+                (f == SYNTH_SELF || f == SYNTH_GC) && hidden[o.parent[i] as usize]
             };
         }
         let mut stack: Vec<u32> = Vec::new();
@@ -83,7 +83,7 @@ pub(crate) fn group(o: &Ordered, frame_flags: &[u8], frame_library: &[u32], show
                 if group[d] != g {
                     visible = true;
                 }
-                if o.frame[d] == SYNTH_SELF {
+                if o.frame[d] == SYNTH_SELF || o.frame[d] == SYNTH_GC {
                     total_self += o.time[d];
                 }
             }

@@ -19,6 +19,7 @@ import { Column, FrameInterner, StackInterner, TRUNCATED_FRAME } from "../../ses
 import type { Sampler, SamplerOptions } from "../shared/sampler.ts";
 import { isTsprofileFile, isTsprofileWork } from "../../session/root.ts";
 import { resolveWaits, waitTrackerFor } from "../awaits/tracker.ts";
+import { restampEarlySamples } from "./early-stamps.ts";
 import { IdleTimeline, type Row, type SampleRows, watchRunnable } from "./runnable.ts";
 
 interface JscFrame {
@@ -204,7 +205,10 @@ export function startBunSampler(options: SamplerOptions): Sampler {
       // After drain(): the rest, on the chunks' ids (runtimes/index.ts, Sampler.stop).
       const whole = chunker ? chunker.rest((chunker.add(session, 0), session.meta)) : session;
       // Bun's stack strings carry .ts positions, as the sampler's frames do.
-      if (waits) resolveWaits(whole, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
+      if (waits) {
+        resolveWaits(whole, waits, { toSession: (t) => (t - rec.startPerf) * 1000, positions: "source" });
+        restampEarlySamples(whole, realInterval); // the samples of streamed chunks were written as stamped
+      }
       return whole;
     },
     // Streaming: what was recorded since the last drain, converted and forgotten (runtimes/shared/chunker.ts).
